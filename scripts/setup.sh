@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# sciprune set-up: idempotent, runs as root on a fresh Debian bookworm machine.
+#   1. apt packages (build tools, tree-sitter, FAISS, OpenMP OpenBLAS, zstd, jansson, cmocka,
+#      Open MPI, python3 + numpy/faiss/matplotlib/zstandard for cross-checks and scripts)
+#   2. FAISS C API sources from Debian's own faiss source package -> build/deps/faiss-capi
+#   3. tree-sitter grammars from the npm registry, pinned by package.json + package-lock.json
+# Nothing third-party is committed; no registry host is named here: the deb-src entry is
+# derived from the machine's own apt source list and removed afterwards.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+log() { printf 'setup: %s\n' "$*" >&2; }
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+
+pkgs=(build-essential meson ninja-build pkg-config git ca-certificates dpkg-dev
+      libtree-sitter-dev libfaiss-dev libopenblas0-openmp libopenblas-openmp-dev
+      liblapack-dev libzstd-dev zstd libjansson-dev libcmocka-dev
+      openmpi-bin libopenmpi-dev
+      python3 python3-numpy python3-faiss python3-matplotlib python3-zstandard)
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# OpenMP OpenBLAS: pthread OpenBLAS oversubscribes against libgomp on small machines.
+arch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
+for lib in libblas.so.3 liblapack.so.3; do
+  alt="/usr/lib/$arch/openblas-openmp/$lib"
+  if [ -e "$alt" ]; then
+    $SUDO update-alternatives --set "$lib-$arch" "$alt" >/dev/null 2>&1 || true
+  fi
+done
+
+# FAISS C API sources (Debian's libfaiss.a has none).
+capi="$here/build/deps/faiss-capi"
+if [ ! -f "$capi/.complete" ]; then
+  log "fetching the FAISS C API from Debian's faiss source package"
+  src=$(ls /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+  tmp_list=/etc/apt/sources.list.d/sciprune-deb-src.sources
+  if [ -n "$src" ]; then
+    # deb822: copy the stanza for the main archive, turning deb into deb-src.
+    awk 'BEGIN{RS="";ORS="\n\n"} /Types:[ \t]*deb/ && /Suites:[^\n]*bookworm( |$|\n)/ && !/security/ {sub(/Types:[^\n]*/,"Types: deb-src"); print; exit}' "$src" | $SUDO tee "$tmp_list" >/dev/null
+  else
+    grep -hE '^deb[[:space:]]' /etc/apt/sources.list 2>/dev/null | grep -v security | head -1 | sed 's/^deb /deb-src /' | $SUDO tee /etc/apt/sources.list.d/sciprune-deb-src.list >/dev/null
+    tmp_list=/etc/apt/sources.list.d/sciprune-deb-src.list
+  fi
+  cleanup() { $SUDO rm -f "$tmp_list"; $SUDO apt-get update -qq >/dev/null 2>&1 || true; }
+  trap cleanup EXIT
+  $SUDO apt-get update -qq
+  work=$(mktemp -d)
+  (cd "$work" && apt-get source -qq --download-only faiss >/dev/null && dpkg-source -x --no-check faiss_*.dsc src >/dev/null)
+  rm -rf "$capi"; mkdir -p "$capi"
+  cp -r "$work/src/c_api" "$capi/c_api"
+  cp "$work/src/LICENSE" "$capi/" 2>/dev/null || true
+  rm -rf "$work"
+  touch "$capi/.complete"
+  cleanup; trap - EXIT
+fi
+
+# tree-sitter grammars, pinned to ABI-14 versions (package-lock.json).
+if [ ! -f node_modules/.sciprune-complete ] || [ package-lock.json -nt node_modules/.sciprune-complete ]; then
+  log "installing tree-sitter grammars (npm ci)"
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+  touch node_modules/.sciprune-complete
+fi
+log "ok"
