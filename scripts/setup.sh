@@ -16,7 +16,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 pkgs=(build-essential meson ninja-build pkg-config git ca-certificates dpkg-dev
       libtree-sitter-dev libfaiss-dev libopenblas0-openmp libopenblas-openmp-dev
-      liblapack-dev libzstd-dev zstd libjansson-dev libcmocka-dev
+      liblapack-dev libzstd-dev zstd libxxhash-dev libjansson-dev libcmocka-dev
       openmpi-bin libopenmpi-dev
       python3 python3-numpy python3-faiss python3-matplotlib python3-zstandard)
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
@@ -42,7 +42,7 @@ for lib in libblas.so.3 liblapack.so.3; do
 done
 
 # FAISS C API sources (Debian's libfaiss.a has none).
-capi="$here/build/deps/faiss-capi"
+capi="$here/.deps/faiss-capi"
 if [ ! -f "$capi/.complete" ]; then
   log "fetching the FAISS C API from Debian's faiss source package"
   src=$(ls /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)

@@ -1,0 +1,45 @@
+/* cli.h - shared pieces of the sciprune command line (the only place that prints or exits). */
+#ifndef SCIPRUNE_CLI_H
+#define SCIPRUNE_CLI_H
+
+#include "sciprune.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit codes (documented in the README). */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+typedef struct cli_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv); /* argv[0] is the command name */
+} cli_command;
+
+/* Print "sciprune: <error>" with source/line/offset. */
+void cli_error(const char *what, const sciprune_error *e);
+/* Print a usage error for `cmd` and return CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...);
+
+/* Progress line on stderr, only when stderr is a terminal. */
+typedef struct cli_progress {
+    const char *stage;
+    double t0, last;
+    uint64_t total_bytes; /* 0 if unknown */
+    int tty;
+} cli_progress;
+void cli_progress_start(cli_progress *p, const char *stage, uint64_t total_bytes);
+void cli_progress_update(cli_progress *p, uint64_t records, uint64_t bytes);
+void cli_progress_end(cli_progress *p);
+
+/* Parse "--on-error skip|fail": 0 skip, 1 fail, -1 invalid. */
+int cli_parse_on_error(const char *s);
+/* Parse a size like 16M, 1G, 4096. Returns 0 on success. */
+int cli_parse_size(const char *s, size_t *out);
+/* Total size of files in bytes. */
+uint64_t cli_total_size(char **paths, int n);
+
+int cmd_ingest(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+
+#endif /* SCIPRUNE_CLI_H */

@@ -1,0 +1,41 @@
+/* main.c - `sciprune <command> [options]`: dispatch, --help, --version. */
+#include "cli.h"
+
+#include <string.h>
+
+static const cli_command k_commands[] = {
+    {"ingest", "turn source trees into Stack-like JSONL.zst shards", cmd_ingest},
+    {"check", "read shards, account for every line, write rejected/ records", cmd_check},
+};
+#define NCMDS (sizeof k_commands / sizeof k_commands[0])
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: sciprune <command> [options]\n"
+               "       sciprune <command> --help\n"
+               "       sciprune --version\n\ncommands:\n");
+    for (size_t i = 0; i < NCMDS; i++)
+        fprintf(f, "  %-10s %s\n", k_commands[i].name, k_commands[i].summary);
+    fprintf(f, "\nexit codes: 0 ok, 1 failure, 2 usage error\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("sciprune %s\n", sciprune_version());
+        return CLI_OK;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < NCMDS; i++)
+        if (!strcmp(argv[1], k_commands[i].name)) return k_commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "sciprune: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return CLI_USAGE;
+}

@@ -1,0 +1,98 @@
+/* util.c - CLI helpers: errors, usage, progress line, option parsing. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+void cli_error(const char *what, const sciprune_error *e)
+{
+    fprintf(stderr, "sciprune: %s", what);
+    if (e->source[0]) fprintf(stderr, ": %s", e->source);
+    if (e->line >= 0) fprintf(stderr, ":%lld", (long long)e->line);
+    if (e->offset >= 0) fprintf(stderr, " (byte %lld)", (long long)e->offset);
+    fprintf(stderr, ": %s [%s]\n", e->text, sciprune_status_name(e->code));
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "sciprune %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'sciprune %s --help'.\n", cmd);
+    va_end(ap);
+    return CLI_USAGE;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void cli_progress_start(cli_progress *p, const char *stage, uint64_t total_bytes)
+{
+    p->stage = stage;
+    p->t0 = p->last = now();
+    p->total_bytes = total_bytes;
+    p->tty = isatty(2) && !getenv("SCIPRUNE_NO_PROGRESS");
+}
+
+void cli_progress_update(cli_progress *p, uint64_t records, uint64_t bytes)
+{
+    if (!p->tty) return;
+    double t = now();
+    if (t - p->last < 0.25) return;
+    p->last = t;
+    double el = t - p->t0 > 1e-9 ? t - p->t0 : 1e-9;
+    double mbs = (double)bytes / el / 1e6;
+    fprintf(stderr, "\r\033[K[%s] %llu records  %.0f rec/s  %.1f MB/s", p->stage,
+            (unsigned long long)records, (double)records / el, mbs);
+    if (p->total_bytes && bytes > 0 && bytes <= p->total_bytes) {
+        double eta = el * (double)(p->total_bytes - bytes) / (double)bytes;
+        fprintf(stderr, "  %.0f%%  ETA %d:%02d", 100.0 * (double)bytes / (double)p->total_bytes,
+                (int)eta / 60, (int)eta % 60);
+    }
+    fflush(stderr);
+}
+
+void cli_progress_end(cli_progress *p)
+{
+    if (p->tty) fprintf(stderr, "\r\033[K");
+}
+
+int cli_parse_on_error(const char *s)
+{
+    if (!strcmp(s, "skip")) return 0;
+    if (!strcmp(s, "fail")) return 1;
+    return -1;
+}
+
+int cli_parse_size(const char *s, size_t *out)
+{
+    char *end = NULL;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s) return -1;
+    if (*end == 'K' || *end == 'k') { v <<= 10; end++; }
+    else if (*end == 'M' || *end == 'm') { v <<= 20; end++; }
+    else if (*end == 'G' || *end == 'g') { v <<= 30; end++; }
+    if (*end == 'i' || *end == 'B') end++;
+    if (*end) return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+uint64_t cli_total_size(char **paths, int n)
+{
+    uint64_t t = 0;
+    for (int i = 0; i < n; i++) {
+        struct stat st;
+        if (stat(paths[i], &st) == 0) t += (uint64_t)st.st_size;
+    }
+    return t;
+}

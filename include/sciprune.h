@@ -1,0 +1,246 @@
+/*
+ * sciprune.h - the public API of libsciprune.
+ *
+ * sciprune prunes low-quality files from code datasets with SCIP (synthetic-corruption-informed
+ * pruning, arXiv 2312.02418). The CLI and any binding include only this header.
+ *
+ * Conventions (see shared/STYLE.md):
+ *  - every function returns a sciprune_status and fills a caller-owned sciprune_error when one
+ *    is given (err may be NULL); filling it never allocates;
+ *  - `_free(NULL)` / `_close(NULL)` are no-ops;
+ *  - the library never prints and never exits; it logs through sciprune_set_logger();
+ *  - memory returned to the caller says who frees it; "borrowed" pointers stay valid until the
+ *    next call on the same object.
+ * Thread safety: distinct objects may be used from distinct threads at once; one object must not
+ * be used from two threads at once unless its section says so.
+ */
+#ifndef SCIPRUNE_H
+#define SCIPRUNE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ===================================================================== core */
+
+#define SCIPRUNE_VERSION_MAJOR 0
+#define SCIPRUNE_VERSION_MINOR 1
+#define SCIPRUNE_VERSION_PATCH 0
+
+typedef enum sciprune_status {
+    SCIPRUNE_OK = 0,
+    SCIPRUNE_ENOMEM,   /* an allocation failed */
+    SCIPRUNE_EIO,      /* a file could not be opened, read, written or renamed */
+    SCIPRUNE_EPARSE,   /* malformed input (JSON, stream, config) */
+    SCIPRUNE_EINVAL,   /* bad argument or option */
+    SCIPRUNE_EBACKEND, /* a third-party library or external process failed */
+    SCIPRUNE_ESTATE    /* wrong order of calls, or on-disk state that does not match */
+} sciprune_status;
+
+typedef struct sciprune_error { /* caller-owned; filling it never allocates */
+    sciprune_status code;
+    char source[256]; /* file, shard or backend; "" when none */
+    int64_t line;     /* 1-based line, -1 when unknown */
+    int64_t offset;   /* byte offset, -1 when unknown */
+    char text[256];
+} sciprune_error;
+
+/* "0.1.0"; static storage. */
+const char *sciprune_version(void);
+
+/* Name of a status ("ENOMEM", ...); static storage. */
+const char *sciprune_status_name(sciprune_status s);
+
+typedef enum sciprune_log_level {
+    SCIPRUNE_LOG_ERROR = 0,
+    SCIPRUNE_LOG_WARN,
+    SCIPRUNE_LOG_INFO,
+    SCIPRUNE_LOG_DEBUG
+} sciprune_log_level;
+
+/* Process-wide logger. The library calls it for warnings and information (never for errors it
+ * also returns). `msg` is borrowed for the duration of the call. The callback may be called
+ * from several threads at once. NULL silences the library (the default). */
+typedef void (*sciprune_log_fn)(void *user, sciprune_log_level level, const char *msg);
+void sciprune_set_logger(sciprune_log_fn fn, void *user);
+
+/* Free memory the library returned with "caller frees with sciprune_free()". */
+void sciprune_free(void *p);
+
+/* ==================================================================== shard
+ * Record I/O: JSONL and JSONL.zst shards. A shard is one input file; each line one JSON object.
+ * Every line read is returned, good or bad, so a caller can account for every line:
+ * accepted + rejected = lines in the file. */
+
+/* Why a line was rejected. SCIPRUNE_REJECT_NONE means the record is good. */
+typedef enum sciprune_reject {
+    SCIPRUNE_REJECT_NONE = 0,
+    SCIPRUNE_REJECT_BAD_JSON,        /* not a JSON object */
+    SCIPRUNE_REJECT_NO_TEXT,         /* the text field is missing */
+    SCIPRUNE_REJECT_TEXT_NOT_STRING, /* the text field is not a string */
+    SCIPRUNE_REJECT_BAD_UTF8,        /* the line is not valid UTF-8 */
+    SCIPRUNE_REJECT_NUL_IN_TEXT,     /* the text contains U+0000 */
+    SCIPRUNE_REJECT_TOO_LONG,        /* the line exceeds max_line_bytes */
+    SCIPRUNE_REJECT_NO_NEWLINE,      /* the last line has no final newline (truncated write?) */
+    SCIPRUNE_REJECT_EMPTY_LINE,      /* a blank line */
+    SCIPRUNE_REJECT_STREAM           /* compressed stream damaged: truncated, corrupt, not zstd;
+                                        the bytes decoded before the damage, if any */
+} sciprune_reject;
+
+/* Stable snake_case name of a reason ("bad_json", ...); static storage. */
+const char *sciprune_reject_name(sciprune_reject r);
+
+typedef struct sciprune_shard_options {
+    const char *text_field;   /* default "content" */
+    const char *id_field;     /* default "id"; absent in a record: "<shard name>:<line>" */
+    const char *lang_fields;  /* comma-separated, first present wins; default "lang,language" */
+    const char *path_fields;  /* comma-separated; default "path,max_stars_repo_path" */
+    const char *default_lang; /* used when nothing else tells; default "unknown" */
+    size_t max_line_bytes;    /* default 16 MiB */
+} sciprune_shard_options;
+
+/* Fill `o` with the defaults above. Strings are static; the struct borrows what you set. */
+void sciprune_shard_options_default(sciprune_shard_options *o);
+
+typedef struct sciprune_record {
+    int64_t line;          /* 1-based line number in the (decompressed) shard */
+    int64_t offset;        /* byte offset of the line in the decompressed stream; for
+                              SCIPRUNE_REJECT_STREAM the compressed offset of the damage */
+    const char *raw;       /* the line's bytes without the '\n'; borrowed */
+    size_t raw_len;
+    const char *text;      /* decoded text field (NUL-terminated, no inner NUL); borrowed;
+                              NULL when rejected */
+    size_t text_len;
+    const char *id;        /* record id; borrowed; NULL when rejected */
+    const char *lang;      /* canonical language name ("python", "cpp", ...) or default_lang */
+    const char *path;      /* path-like field, or NULL */
+    sciprune_reject reject;/* NONE for a good record */
+    char detail[160];      /* human-readable detail for a rejection ("" otherwise) */
+} sciprune_record;
+
+typedef struct sciprune_shard_reader sciprune_shard_reader;
+
+/* Open a shard for streaming. Format by content: a file that ends in ".zst" must be a zstd
+ * stream (one or more frames, any level); anything else is read as plain JSONL.
+ * Errors: EIO (cannot open), EINVAL (bad options), ENOMEM.
+ * `opt` may be NULL (defaults); its strings must outlive the reader. Free with _close(). */
+sciprune_status sciprune_shard_reader_open(sciprune_shard_reader **out, const char *path,
+                                           const sciprune_shard_options *opt,
+                                           sciprune_error *err);
+
+/* Read the next line. On success *rec points at a record borrowed until the next call, or is
+ * NULL at the end of the shard. Bad lines are returned with rec->reject set; stream damage
+ * ends the shard after one SCIPRUNE_REJECT_STREAM record. Errors: EIO (read failed), ENOMEM. */
+sciprune_status sciprune_shard_reader_next(sciprune_shard_reader *r,
+                                           const sciprune_record **rec, sciprune_error *err);
+
+/* Compressed bytes consumed so far (the file's bytes), for progress. */
+uint64_t sciprune_shard_reader_tell(const sciprune_shard_reader *r);
+
+void sciprune_shard_reader_close(sciprune_shard_reader *r);
+
+/* Shard writer: writes "<path>.tmp.<pid>" and renames it to `path` only in _close(), so a killed
+ * run never leaves a file that looks complete. ".zst" paths are zstd-compressed. */
+typedef struct sciprune_shard_writer sciprune_shard_writer;
+
+typedef struct sciprune_writer_options {
+    int zstd_level; /* default 3 */
+    int fsync;      /* fsync before rename; default 1 */
+} sciprune_writer_options;
+void sciprune_writer_options_default(sciprune_writer_options *o);
+
+/* Errors: EIO, ENOMEM. `opt` may be NULL. */
+sciprune_status sciprune_shard_writer_open(sciprune_shard_writer **out, const char *path,
+                                           const sciprune_writer_options *opt,
+                                           sciprune_error *err);
+/* Append one line; a '\n' is added. Errors: EIO, EBACKEND (zstd). */
+sciprune_status sciprune_shard_writer_write(sciprune_shard_writer *w, const void *line,
+                                            size_t len, sciprune_error *err);
+/* Flush, fsync, rename into place, free. On error the temp file is removed and `w` is freed. */
+sciprune_status sciprune_shard_writer_close(sciprune_shard_writer *w, sciprune_error *err);
+/* Drop everything written: remove the temp file, free `w`. NULL is a no-op. */
+void sciprune_shard_writer_abort(sciprune_shard_writer *w);
+
+/* Write a rejected record to `w` as one JSON line:
+ * {"shard":..., "line":N, "offset":B, "reason":"bad_json", "detail":..., "raw":"<line>"}
+ * "raw" holds the line's bytes exactly when they are valid UTF-8, else "raw_base64" does. */
+sciprune_status sciprune_reject_write(sciprune_shard_writer *w, const char *shard,
+                                      const sciprune_record *rec, sciprune_error *err);
+
+/* Content hash of a whole file: 32 lowercase hex digits (XXH3-128) + NUL into out[33]. */
+sciprune_status sciprune_file_hash(const char *path, char out[33], sciprune_error *err);
+
+/* Canonical language name for a path's extension ("x/y.py" -> "python"), or NULL. */
+const char *sciprune_lang_from_path(const char *path);
+/* Canonical language name for a user-given name ("Python", "C++", "js" ...), or NULL. */
+const char *sciprune_lang_canonical(const char *name);
+
+/* Shard file name without directories ("a/b/x.jsonl.zst" -> "x.jsonl.zst"); borrowed from
+ * `path`. */
+const char *sciprune_shard_name(const char *path);
+
+/* ------------------------------------------------------------------ ingest
+ * Turn source trees into Stack-like shards: {"id","content","lang","path","size"}. */
+typedef struct sciprune_ingest_options {
+    size_t docs_per_shard; /* default 10000 */
+    size_t max_file_bytes; /* default 1 MiB; larger files are skipped and counted */
+    int zstd_level;        /* default 3 */
+    int known_langs_only;  /* 1 (default): only files whose extension maps to a language */
+    const char *prefix;    /* shard name prefix, default "shard" -> shard-00000.jsonl.zst */
+} sciprune_ingest_options;
+void sciprune_ingest_options_default(sciprune_ingest_options *o);
+
+typedef struct sciprune_ingest_stats {
+    uint64_t files_seen, files_written, skipped_binary, skipped_large, skipped_unknown_lang,
+        skipped_unreadable, bytes_written, shards;
+} sciprune_ingest_stats;
+
+/* Walk `dirs` (sorted, deterministic, symlinks not followed) and write shards into out_dir.
+ * Ids are "<dir basename>/<relative path>". Errors: EIO, ENOMEM, EINVAL. */
+sciprune_status sciprune_ingest(const char *const *dirs, size_t ndirs, const char *out_dir,
+                                const sciprune_ingest_options *opt, sciprune_ingest_stats *stats,
+                                sciprune_error *err);
+
+/* ===================================================================== lang
+ * tree-sitter grammars: python, javascript, typescript, tsx, java, c, cpp, go, rust. */
+
+typedef struct sciprune_parser sciprune_parser; /* one per worker thread */
+
+/* Number of languages with a grammar, and the i-th canonical name (static storage). */
+size_t sciprune_lang_count(void);
+const char *sciprune_lang_name(size_t i);
+/* 1 when `lang` (canonical name) has a grammar. */
+int sciprune_lang_has_grammar(const char *lang);
+
+sciprune_status sciprune_parser_new(sciprune_parser **out, sciprune_error *err);
+void sciprune_parser_free(sciprune_parser *p);
+
+typedef struct sciprune_parse_stats {
+    uint32_t error_nodes;   /* ERROR nodes */
+    uint32_t missing_nodes; /* MISSING nodes */
+    uint64_t error_bytes;   /* bytes covered by ERROR nodes (outermost only) */
+} sciprune_parse_stats;
+
+/* Parse `src` as `lang` and count error markers. Errors: EINVAL (no grammar), EBACKEND. */
+sciprune_status sciprune_parse_check(sciprune_parser *p, const char *lang, const char *src,
+                                     size_t len, sciprune_parse_stats *st, sciprune_error *err);
+
+/* =================================================================== corrupt */
+/* (issue 3) */
+
+/* ===================================================================== embed */
+/* (issue 4) */
+
+/* ===================================================================== index */
+/* (issue 5) */
+
+/* ===================================================================== prune */
+/* (issue 5) */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SCIPRUNE_H */

@@ -1,0 +1,310 @@
+/*
+ * common.c - core of libsciprune: version, status names, errors, logging, file helpers.
+ */
+#include "sp_common.h"
+#include "sciprune_config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+const char *sciprune_version(void) { return SCIPRUNE_VERSION_STRING; }
+
+const char *sciprune_status_name(sciprune_status s)
+{
+    switch (s) {
+    case SCIPRUNE_OK: return "OK";
+    case SCIPRUNE_ENOMEM: return "ENOMEM";
+    case SCIPRUNE_EIO: return "EIO";
+    case SCIPRUNE_EPARSE: return "EPARSE";
+    case SCIPRUNE_EINVAL: return "EINVAL";
+    case SCIPRUNE_EBACKEND: return "EBACKEND";
+    case SCIPRUNE_ESTATE: return "ESTATE";
+    }
+    return "E?";
+}
+
+void sciprune_free(void *p) { free(p); }
+
+void sp_strlcpy(char *dst, const char *src, size_t cap)
+{
+    if (cap == 0) return;
+    size_t n = src ? strlen(src) : 0;
+    if (n >= cap) n = cap - 1;
+    if (n) memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+void sp_err_clear(sciprune_error *err)
+{
+    if (!err) return;
+    err->code = SCIPRUNE_OK;
+    err->source[0] = err->text[0] = '\0';
+    err->line = err->offset = -1;
+}
+
+static sciprune_status err_v(sciprune_error *err, sciprune_status code, const char *source,
+                             int64_t line, int64_t offset, const char *fmt, va_list ap)
+{
+    if (!err) return code;
+    err->code = code;
+    sp_strlcpy(err->source, source ? source : "", sizeof err->source);
+    err->line = line;
+    err->offset = offset;
+    vsnprintf(err->text, sizeof err->text, fmt, ap);
+    return code;
+}
+
+sciprune_status sp_err(sciprune_error *err, sciprune_status code, const char *source,
+                       int64_t line, int64_t offset, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    err_v(err, code, source, line, offset, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+sciprune_status sp_err_errno(sciprune_error *err, sciprune_status code, const char *source,
+                             int errno_value, const char *fmt, ...)
+{
+    if (!err) return code;
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return sp_err(err, code, source, -1, -1, "%s: %s", msg, strerror(errno_value));
+}
+
+static _Atomic(sciprune_log_fn) g_log_fn;
+static void *_Atomic g_log_user;
+
+void sciprune_set_logger(sciprune_log_fn fn, void *user)
+{
+    atomic_store(&g_log_user, user);
+    atomic_store(&g_log_fn, fn);
+}
+
+void sp_log(sciprune_log_level level, const char *fmt, ...)
+{
+    sciprune_log_fn fn = atomic_load(&g_log_fn);
+    if (!fn) return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fn(atomic_load(&g_log_user), level, msg);
+}
+
+bool sp_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+sciprune_status sp_mkdirs(const char *path, sciprune_error *err)
+{
+    size_t n = strlen(path);
+    char *p = malloc(n + 1);
+    if (!p) return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
+    memcpy(p, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (p[i] != '/' && p[i] != '\0') continue;
+        char c = p[i];
+        p[i] = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+            int e = errno;
+            sciprune_status s = sp_err_errno(err, SCIPRUNE_EIO, p, e, "cannot create folder");
+            free(p);
+            return s;
+        }
+        p[i] = c;
+    }
+    free(p);
+    return SCIPRUNE_OK;
+}
+
+char *sp_path_join(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *p = malloc(la + lb + 2);
+    if (!p) return NULL;
+    memcpy(p, a, la);
+    size_t o = la;
+    if (la && a[la - 1] != '/') p[o++] = '/';
+    memcpy(p + o, b, lb + 1);
+    return p;
+}
+
+sciprune_status sp_write_file_atomic(const char *path, const void *data, size_t len,
+                                     sciprune_error *err)
+{
+    size_t n = strlen(path) + 32;
+    char *tmp = malloc(n);
+    if (!tmp) return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
+    snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    sciprune_status st = SCIPRUNE_OK;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        st = sp_err_errno(err, SCIPRUNE_EIO, path, errno, "cannot create");
+        goto fail;
+    }
+    const char *q = data;
+    size_t left = len;
+    while (left) {
+        ssize_t w = write(fd, q, left);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            st = sp_err_errno(err, SCIPRUNE_EIO, path, errno, "write failed");
+            close(fd);
+            unlink(tmp);
+            goto fail;
+        }
+        q += w;
+        left -= (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        st = sp_err_errno(err, SCIPRUNE_EIO, path, errno, "fsync/close failed");
+        unlink(tmp);
+        goto fail;
+    }
+    if (rename(tmp, path) != 0) {
+        st = sp_err_errno(err, SCIPRUNE_EIO, path, errno, "rename failed");
+        unlink(tmp);
+        goto fail;
+    }
+fail:
+    free(tmp);
+    return st;
+}
+
+sciprune_status sp_read_file(const char *path, char **out, size_t *len, sciprune_error *err)
+{
+    *out = NULL;
+    if (len) *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return sp_err_errno(err, SCIPRUNE_EIO, path, errno, "cannot open");
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    if (!buf) {
+        close(fd);
+        return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
+    }
+    for (;;) {
+        if (n == cap) {
+            char *nb = realloc(buf, cap * 2 + 1);
+            if (!nb) {
+                free(buf);
+                close(fd);
+                return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            int e = errno;
+            free(buf);
+            close(fd);
+            return sp_err_errno(err, SCIPRUNE_EIO, path, e, "read failed");
+        }
+        if (r == 0) break;
+        n += (size_t)r;
+    }
+    close(fd);
+    buf[n] = '\0';
+    *out = buf;
+    if (len) *len = n;
+    return SCIPRUNE_OK;
+}
+
+double sp_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+uint64_t sp_peak_rss(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+    return (uint64_t)ru.ru_maxrss * 1024u;
+}
+
+uint64_t sp_hash64(const void *data, size_t len, uint64_t seed)
+{
+    return XXH3_64bits_withSeed(data, len, seed);
+}
+
+sciprune_status sciprune_file_hash(const char *path, char out[33], sciprune_error *err)
+{
+    out[0] = '\0';
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return sp_err_errno(err, SCIPRUNE_EIO, path, errno, "cannot open");
+    XXH3_state_t *s = XXH3_createState();
+    char *buf = malloc(1 << 20);
+    sciprune_status st = SCIPRUNE_OK;
+    if (!s || !buf) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
+        goto fail;
+    }
+    XXH3_128bits_reset(s);
+    for (;;) {
+        ssize_t r = read(fd, buf, 1 << 20);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            st = sp_err_errno(err, SCIPRUNE_EIO, path, errno, "read failed");
+            goto fail;
+        }
+        if (r == 0) break;
+        XXH3_128bits_update(s, buf, (size_t)r);
+    }
+    XXH128_hash_t h = XXH3_128bits_digest(s);
+    snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64,
+             (unsigned long long)h.low64);
+fail:
+    free(buf);
+    XXH3_freeState(s);
+    close(fd);
+    return st;
+}
+
+int sp_utf8_valid(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k;
+        unsigned min;
+        if ((c & 0xE0) == 0xC0) { k = 1; min = 0x80; c &= 0x1F; }
+        else if ((c & 0xF0) == 0xE0) { k = 2; min = 0x800; c &= 0x0F; }
+        else if ((c & 0xF8) == 0xF0) { k = 3; min = 0x10000; c &= 0x07; }
+        else return 0;
+        for (size_t j = 1; j <= k; j++) {
+            if (i + j >= n || (s[i + j] & 0xC0) != 0x80) return 0;
+            c = (c << 6) | (s[i + j] & 0x3F);
+        }
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+

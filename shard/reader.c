@@ -1,0 +1,471 @@
+/*
+ * reader.c - streaming JSONL / JSONL.zst shard reader.
+ *
+ * Format read:
+ *   shard      := line*            one JSON object per line, '\n'-terminated
+ *   .jsonl.zst := zstd frame+      any level, any number of frames (skippable frames allowed);
+ *                                  the decompressed bytes are the JSONL above
+ * Every line comes back to the caller, good or bad, so that accepted + rejected = lines.
+ * Stream damage (truncated stream, corrupt block, bad magic) ends the shard: what was decoded
+ * before the damage is returned line by line; the partial line at the damage (possibly empty)
+ * comes back once as SCIPRUNE_REJECT_STREAM with the compressed byte offset of the damage.
+ *
+ * Memory: one window of decompressed data that grows to hold the longest line, capped at
+ * max_line_bytes (+ one read); a longer line is skipped to its newline and returned as
+ * SCIPRUNE_REJECT_TOO_LONG with its first max_line_bytes bytes.
+ */
+#include "shard_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#define READ_CHUNK ((size_t)1 << 20)
+#define MAX_FIELDS 8
+
+struct sciprune_shard_reader {
+    int fd;
+    char *path;       /* owned */
+    const char *name; /* into path */
+    sciprune_shard_options opt;
+    char *fields;     /* owned copy of lang/path field lists, split on ',' */
+    const char *lang_fields[MAX_FIELDS];
+    size_t n_lang_fields;
+    const char *path_fields[MAX_FIELDS];
+    size_t n_path_fields;
+
+    int zst;
+    ZSTD_DCtx *dctx;    /* owned */
+    unsigned char *in;  /* compressed input buffer, owned */
+    ZSTD_inBuffer zin;
+    int in_eof;
+    size_t last_zret;   /* 0 when the last frame was complete */
+    int started;        /* any compressed byte seen */
+    uint64_t file_off;  /* file bytes read so far */
+
+    char *buf;          /* decompressed window, owned */
+    size_t cap, start, end, scan;
+    int eof;            /* no more data (clean end or damage) */
+    int damaged;
+    int64_t damage_off;
+    char damage_msg[120];
+    int done;
+
+    int skipping;       /* inside a line longer than max_line_bytes */
+    uint64_t skip_len;  /* bytes of that line seen so far */
+
+    int64_t line_no;
+    int64_t line_off;   /* decompressed offset of buf[start] */
+
+    json_t *root;
+    char idbuf[320];
+    char langbuf[64];
+    sciprune_record rec;
+};
+
+void sciprune_shard_options_default(sciprune_shard_options *o)
+{
+    o->text_field = "content";
+    o->id_field = "id";
+    o->lang_fields = "lang,language";
+    o->path_fields = "path,max_stars_repo_path";
+    o->default_lang = "unknown";
+    o->max_line_bytes = (size_t)16 << 20;
+}
+
+const char *sciprune_reject_name(sciprune_reject r)
+{
+    switch (r) {
+    case SCIPRUNE_REJECT_NONE: return "none";
+    case SCIPRUNE_REJECT_BAD_JSON: return "bad_json";
+    case SCIPRUNE_REJECT_NO_TEXT: return "no_text";
+    case SCIPRUNE_REJECT_TEXT_NOT_STRING: return "text_not_string";
+    case SCIPRUNE_REJECT_BAD_UTF8: return "bad_utf8";
+    case SCIPRUNE_REJECT_NUL_IN_TEXT: return "nul_in_text";
+    case SCIPRUNE_REJECT_TOO_LONG: return "too_long";
+    case SCIPRUNE_REJECT_NO_NEWLINE: return "no_newline";
+    case SCIPRUNE_REJECT_EMPTY_LINE: return "empty_line";
+    case SCIPRUNE_REJECT_STREAM: return "stream";
+    }
+    return "unknown";
+}
+
+static size_t split_fields(char *s, const char **out, size_t max)
+{
+    size_t n = 0;
+    while (s && *s && n < max) {
+        char *c = strchr(s, ',');
+        if (c) *c = '\0';
+        if (*s) out[n++] = s;
+        s = c ? c + 1 : NULL;
+    }
+    return n;
+}
+
+static int ends_with(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && memcmp(s + a - b, suf, b) == 0;
+}
+
+void sciprune_shard_reader_close(sciprune_shard_reader *r)
+{
+    if (!r) return;
+    if (r->fd >= 0) close(r->fd);
+    if (r->root) json_decref(r->root);
+    ZSTD_freeDCtx(r->dctx);
+    free(r->in);
+    free(r->buf);
+    free(r->fields);
+    free(r->path);
+    free(r);
+}
+
+sciprune_status sciprune_shard_reader_open(sciprune_shard_reader **out, const char *path,
+                                           const sciprune_shard_options *opt,
+                                           sciprune_error *err)
+{
+    *out = NULL;
+    sciprune_status st = SCIPRUNE_OK;
+    sciprune_shard_reader *r = calloc(1, sizeof *r);
+    if (!r) return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
+    r->fd = -1;
+    if (opt)
+        r->opt = *opt;
+    else
+        sciprune_shard_options_default(&r->opt);
+    if (!r->opt.text_field || !r->opt.text_field[0] || r->opt.max_line_bytes < 16) {
+        st = sp_err(err, SCIPRUNE_EINVAL, path, -1, -1,
+                    "bad shard options (text field empty or max line below 16 bytes)");
+        goto fail;
+    }
+    if (!r->opt.default_lang) r->opt.default_lang = "unknown";
+    r->path = strdup(path);
+    size_t fl = strlen(r->opt.lang_fields ? r->opt.lang_fields : "") +
+                strlen(r->opt.path_fields ? r->opt.path_fields : "") + 2;
+    r->fields = malloc(fl);
+    if (!r->path || !r->fields) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
+        goto fail;
+    }
+    r->name = sciprune_shard_name(r->path);
+    {
+        size_t la = strlen(r->opt.lang_fields ? r->opt.lang_fields : "");
+        memcpy(r->fields, r->opt.lang_fields ? r->opt.lang_fields : "", la + 1);
+        strcpy(r->fields + la + 1, r->opt.path_fields ? r->opt.path_fields : "");
+        r->n_lang_fields = split_fields(r->fields, r->lang_fields, MAX_FIELDS);
+        r->n_path_fields = split_fields(r->fields + la + 1, r->path_fields, MAX_FIELDS);
+    }
+    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (r->fd < 0) {
+        st = sp_err_errno(err, SCIPRUNE_EIO, path, errno, "cannot open shard");
+        goto fail;
+    }
+    r->zst = ends_with(path, ".zst");
+    if (r->zst) {
+        r->dctx = ZSTD_createDCtx();
+        r->in = malloc(ZSTD_DStreamInSize());
+        if (!r->dctx || !r->in) {
+            st = sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
+            goto fail;
+        }
+    }
+    r->cap = READ_CHUNK * 2;
+    r->buf = malloc(r->cap + 1);
+    if (!r->buf) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
+        goto fail;
+    }
+    *out = r;
+    return SCIPRUNE_OK;
+fail:
+    sciprune_shard_reader_close(r);
+    return st;
+}
+
+uint64_t sciprune_shard_reader_tell(const sciprune_shard_reader *r) { return r->file_off; }
+
+static void set_damage(sciprune_shard_reader *r, int64_t off, const char *msg)
+{
+    r->damaged = 1;
+    r->eof = 1;
+    r->damage_off = off;
+    snprintf(r->damage_msg, sizeof r->damage_msg, "%s", msg);
+}
+
+/* Read raw file bytes into dst. Returns bytes read, 0 at EOF, -1 on error (err set). */
+static ssize_t read_file(sciprune_shard_reader *r, void *dst, size_t cap, sciprune_error *err)
+{
+    for (;;) {
+        ssize_t n = read(r->fd, dst, cap);
+        if (n >= 0) {
+            r->file_off += (uint64_t)n;
+            return n;
+        }
+        if (errno == EINTR) continue;
+        sp_err_errno(err, SCIPRUNE_EIO, r->path, errno, "read failed");
+        return -1;
+    }
+}
+
+/* Append decompressed bytes at buf[end..cap). Sets eof / damaged at the end. */
+static sciprune_status fill(sciprune_shard_reader *r, sciprune_error *err)
+{
+    if (!r->zst) {
+        ssize_t n = read_file(r, r->buf + r->end, r->cap - r->end, err);
+        if (n < 0) return SCIPRUNE_EIO;
+        if (n == 0) r->eof = 1;
+        r->end += (size_t)n;
+        return SCIPRUNE_OK;
+    }
+    for (;;) {
+        if (r->zin.pos == r->zin.size && !r->in_eof) {
+            ssize_t n = read_file(r, r->in, ZSTD_DStreamInSize(), err);
+            if (n < 0) return SCIPRUNE_EIO;
+            if (n == 0) {
+                r->in_eof = 1;
+            } else {
+                if (!r->started) {
+                    r->started = 1;
+                    uint32_t magic = 0;
+                    if (n >= 4) memcpy(&magic, r->in, 4);
+                    if (n >= 4 && magic != ZSTD_MAGICNUMBER &&
+                        (magic & ZSTD_MAGIC_SKIPPABLE_MASK) != ZSTD_MAGIC_SKIPPABLE_START) {
+                        set_damage(r, 0, "not a zstd stream (bad magic number at byte 0)");
+                        return SCIPRUNE_OK;
+                    }
+                }
+                r->zin.src = r->in;
+                r->zin.size = (size_t)n;
+                r->zin.pos = 0;
+            }
+        }
+        if (r->zin.pos == r->zin.size && r->in_eof) {
+            if (r->last_zret != 0)
+                set_damage(r, (int64_t)r->file_off, "truncated zstd stream (frame incomplete at end of file)");
+            else
+                r->eof = 1;
+            return SCIPRUNE_OK;
+        }
+        ZSTD_outBuffer zout = {r->buf + r->end, r->cap - r->end, 0};
+        size_t ret = ZSTD_decompressStream(r->dctx, &zout, &r->zin);
+        if (ZSTD_isError(ret)) {
+            char msg[120];
+            snprintf(msg, sizeof msg, "corrupt zstd stream: %s", ZSTD_getErrorName(ret));
+            set_damage(r, (int64_t)(r->file_off - (r->zin.size - r->zin.pos)), msg);
+            return SCIPRUNE_OK;
+        }
+        r->last_zret = ret;
+        r->end += zout.pos;
+        if (zout.pos > 0) return SCIPRUNE_OK;
+    }
+}
+
+static int is_blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r') return 0;
+    return 1;
+}
+
+static void reject(sciprune_shard_reader *r, sciprune_reject why, const char *fmt, ...)
+    SP_PRINTF(3, 4);
+static void reject(sciprune_shard_reader *r, sciprune_reject why, const char *fmt, ...)
+{
+    r->rec.reject = why;
+    r->rec.text = NULL;
+    r->rec.text_len = 0;
+    r->rec.id = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->rec.detail, sizeof r->rec.detail, fmt, ap);
+    va_end(ap);
+}
+
+static const char *lower_copy(char *dst, size_t cap, const char *s)
+{
+    size_t i = 0;
+    for (; s[i] && i + 1 < cap; i++) dst[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
+    dst[i] = '\0';
+    return dst;
+}
+
+/* Fill r->rec for one complete line. */
+static void parse_line(sciprune_shard_reader *r, const char *raw, size_t len, int64_t off)
+{
+    sciprune_record *rec = &r->rec;
+    if (r->root) {
+        json_decref(r->root);
+        r->root = NULL;
+    }
+    memset(rec, 0, sizeof *rec);
+    rec->line = ++r->line_no;
+    rec->offset = off;
+    rec->raw = raw;
+    rec->raw_len = len;
+    rec->lang = r->opt.default_lang;
+    if (len == 0 || is_blank(raw, len)) {
+        reject(r, SCIPRUNE_REJECT_EMPTY_LINE, "blank line");
+        return;
+    }
+    json_error_t jerr;
+    r->root = json_loadb(raw, len, JSON_ALLOW_NUL, &jerr);
+    if (!r->root) {
+        if (json_error_code(&jerr) == json_error_invalid_utf8)
+            reject(r, SCIPRUNE_REJECT_BAD_UTF8, "invalid UTF-8 near byte %d of the line",
+                   jerr.position);
+        else
+            reject(r, SCIPRUNE_REJECT_BAD_JSON, "invalid JSON at byte %d of the line: %s",
+                   jerr.position, jerr.text);
+        return;
+    }
+    if (!json_is_object(r->root)) {
+        reject(r, SCIPRUNE_REJECT_BAD_JSON, "line is JSON but not an object");
+        return;
+    }
+    json_t *text = json_object_get(r->root, r->opt.text_field);
+    if (!text) {
+        reject(r, SCIPRUNE_REJECT_NO_TEXT, "text field \"%s\" missing", r->opt.text_field);
+        return;
+    }
+    if (!json_is_string(text)) {
+        reject(r, SCIPRUNE_REJECT_TEXT_NOT_STRING, "text field \"%s\" is not a string",
+               r->opt.text_field);
+        return;
+    }
+    const char *tv = json_string_value(text);
+    size_t tl = json_string_length(text);
+    const char *nul = memchr(tv, '\0', tl);
+    if (nul) {
+        reject(r, SCIPRUNE_REJECT_NUL_IN_TEXT, "text field contains U+0000 at character byte %zu",
+               (size_t)(nul - tv));
+        return;
+    }
+    rec->text = tv;
+    rec->text_len = tl;
+
+    json_t *id = r->opt.id_field ? json_object_get(r->root, r->opt.id_field) : NULL;
+    if (json_is_string(id) && json_string_length(id) > 0)
+        rec->id = json_string_value(id);
+    else if (json_is_integer(id)) {
+        snprintf(r->idbuf, sizeof r->idbuf, "%lld", (long long)json_integer_value(id));
+        rec->id = r->idbuf;
+    } else {
+        snprintf(r->idbuf, sizeof r->idbuf, "%s:%lld", r->name, (long long)rec->line);
+        rec->id = r->idbuf;
+    }
+    for (size_t i = 0; i < r->n_path_fields && !rec->path; i++) {
+        json_t *p = json_object_get(r->root, r->path_fields[i]);
+        if (json_is_string(p)) rec->path = json_string_value(p);
+    }
+    const char *lang = NULL;
+    for (size_t i = 0; i < r->n_lang_fields && !lang; i++) {
+        json_t *l = json_object_get(r->root, r->lang_fields[i]);
+        if (json_is_string(l) && json_string_length(l) > 0) {
+            lang = sciprune_lang_canonical(json_string_value(l));
+            if (!lang) lang = lower_copy(r->langbuf, sizeof r->langbuf, json_string_value(l));
+        }
+    }
+    if (!lang && rec->path) lang = sciprune_lang_from_path(rec->path);
+    rec->lang = lang ? lang : r->opt.default_lang;
+}
+
+sciprune_status sciprune_shard_reader_next(sciprune_shard_reader *r,
+                                           const sciprune_record **out, sciprune_error *err)
+{
+    *out = NULL;
+    for (;;) {
+        if (r->done) return SCIPRUNE_OK;
+        char *nl = r->scan < r->end ? memchr(r->buf + r->scan, '\n', r->end - r->scan) : NULL;
+        if (nl) {
+            size_t pos = (size_t)(nl - r->buf);
+            if (r->skipping) {
+                /* window holds [start, start+max) of the long line; data after it is new */
+                size_t keep_end = r->start + r->opt.max_line_bytes;
+                uint64_t total = r->skip_len + (pos - keep_end);
+                int64_t off = r->line_off;
+                parse_line(r, r->buf + r->start, r->opt.max_line_bytes, off);
+                reject(r, SCIPRUNE_REJECT_TOO_LONG,
+                       "line of %llu bytes exceeds the limit of %zu; first %zu bytes kept",
+                       (unsigned long long)total, r->opt.max_line_bytes, r->opt.max_line_bytes);
+                r->skipping = 0;
+                r->line_off += (int64_t)total + 1;
+                r->start = r->scan = pos + 1;
+                *out = &r->rec;
+                return SCIPRUNE_OK;
+            }
+            size_t len = pos - r->start;
+            int64_t off = r->line_off;
+            if (len > r->opt.max_line_bytes) {
+                parse_line(r, r->buf + r->start, r->opt.max_line_bytes, off);
+                reject(r, SCIPRUNE_REJECT_TOO_LONG,
+                       "line of %zu bytes exceeds the limit of %zu; first %zu bytes kept", len,
+                       r->opt.max_line_bytes, r->opt.max_line_bytes);
+            } else {
+                parse_line(r, r->buf + r->start, len, off);
+            }
+            r->line_off += (int64_t)len + 1;
+            r->start = r->scan = pos + 1;
+            *out = &r->rec;
+            return SCIPRUNE_OK;
+        }
+        r->scan = r->end;
+        if (r->eof) {
+            size_t len = r->end - r->start;
+            if (r->skipping) len = r->opt.max_line_bytes;
+            if (r->damaged) {
+                parse_line(r, r->buf + r->start, len, r->line_off);
+                reject(r, SCIPRUNE_REJECT_STREAM, "%s (compressed byte %lld)", r->damage_msg,
+                       (long long)r->damage_off);
+                r->rec.offset = r->damage_off;
+                r->done = 1;
+                *out = &r->rec;
+                return SCIPRUNE_OK;
+            }
+            r->done = 1;
+            if (len == 0) return SCIPRUNE_OK;
+            parse_line(r, r->buf + r->start, len, r->line_off);
+            if (r->skipping)
+                reject(r, SCIPRUNE_REJECT_TOO_LONG,
+                       "last line exceeds the limit of %zu bytes and has no final newline",
+                       r->opt.max_line_bytes);
+            else
+                reject(r, SCIPRUNE_REJECT_NO_NEWLINE,
+                       "last line has no final newline (truncated write?)");
+            *out = &r->rec;
+            return SCIPRUNE_OK;
+        }
+        /* need more data */
+        if (r->skipping) {
+            size_t keep_end = r->start + r->opt.max_line_bytes;
+            r->skip_len += r->end - keep_end;
+            r->end = r->scan = keep_end;
+        } else if (r->end - r->start > r->opt.max_line_bytes) {
+            r->skipping = 1;
+            size_t keep_end = r->start + r->opt.max_line_bytes;
+            r->skip_len = r->end - r->start;
+            r->end = r->scan = keep_end;
+        }
+        if (r->start > 0 && (r->end == r->cap || r->cap - r->end < READ_CHUNK / 2)) {
+            memmove(r->buf, r->buf + r->start, r->end - r->start);
+            r->end -= r->start;
+            r->scan -= r->start;
+            r->start = 0;
+        }
+        if (r->end == r->cap) {
+            size_t ncap = r->cap * 2;
+            char *nb = realloc(r->buf, ncap + 1);
+            if (!nb) return sp_err(err, SCIPRUNE_ENOMEM, r->path, r->line_no + 1, -1, "out of memory");
+            r->buf = nb;
+            r->cap = ncap;
+        }
+        sciprune_status st = fill(r, err);
+        if (st != SCIPRUNE_OK) return st;
+    }
+}

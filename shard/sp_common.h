@@ -1,0 +1,57 @@
+/*
+ * sp_common.h - helpers every module may use (shard/ is the base layer; see DESIGN.md):
+ * error filling, logging through the installed callback, small file-system helpers.
+ * Not part of the public API.
+ */
+#ifndef SCIPRUNE_SP_COMMON_H
+#define SCIPRUNE_SP_COMMON_H
+
+#include "sciprune.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define SP_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define SP_PRINTF(a, b)
+#endif
+
+/* Fill `err` (may be NULL) and return `code`. `source` may be NULL; line/offset -1 if unknown. */
+sciprune_status sp_err(sciprune_error *err, sciprune_status code, const char *source,
+                       int64_t line, int64_t offset, const char *fmt, ...) SP_PRINTF(6, 7);
+/* Same, appending ": strerror(errno_value)". */
+sciprune_status sp_err_errno(sciprune_error *err, sciprune_status code, const char *source,
+                             int errno_value, const char *fmt, ...) SP_PRINTF(5, 6);
+/* Reset `err` (may be NULL) to OK. */
+void sp_err_clear(sciprune_error *err);
+
+void sp_log(sciprune_log_level level, const char *fmt, ...) SP_PRINTF(2, 3);
+
+/* mkdir -p. Errors: EIO. */
+sciprune_status sp_mkdirs(const char *path, sciprune_error *err);
+/* Join a and b with '/' into a new string; NULL on ENOMEM. Caller frees with free(). */
+char *sp_path_join(const char *a, const char *b);
+/* Write `len` bytes to `path` atomically (temp + fsync + rename). Errors: EIO. */
+sciprune_status sp_write_file_atomic(const char *path, const void *data, size_t len,
+                                     sciprune_error *err);
+/* Read a whole file; *out is malloc'ed (NUL-terminated), caller frees with free(). */
+sciprune_status sp_read_file(const char *path, char **out, size_t *len, sciprune_error *err);
+/* 1 when path exists. */
+bool sp_exists(const char *path);
+/* Copy at most cap-1 bytes and NUL-terminate. */
+void sp_strlcpy(char *dst, const char *src, size_t cap);
+/* Monotonic seconds. */
+double sp_now(void);
+/* Peak resident set size of this process in bytes (0 if unknown). */
+uint64_t sp_peak_rss(void);
+
+/* 64-bit hash of bytes with a seed (XXH3). Stable across runs and machines. */
+uint64_t sp_hash64(const void *data, size_t len, uint64_t seed);
+
+/* 1 when s[0..n) is valid UTF-8 (no overlongs, no surrogates). */
+int sp_utf8_valid(const unsigned char *s, size_t n);
+
+#endif /* SCIPRUNE_SP_COMMON_H */
