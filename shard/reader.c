@@ -18,7 +18,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +62,11 @@ struct sciprune_shard_reader {
     int64_t line_no;
     int64_t line_off;   /* decompressed offset of buf[start] */
 
-    json_t *root;
+    const char *keys[2 + 2 * MAX_FIELDS]; /* text, id, lang fields..., path fields... */
+    size_t nkeys;
+    jl_field fl[2 + 2 * MAX_FIELDS];
+    char *dbuf;         /* decoded strings of the current line, owned */
+    size_t dcap;
     char idbuf[320];
     char langbuf[64];
     sciprune_record rec;
@@ -118,7 +121,7 @@ void sciprune_shard_reader_close(sciprune_shard_reader *r)
 {
     if (!r) return;
     if (r->fd >= 0) close(r->fd);
-    if (r->root) json_decref(r->root);
+    free(r->dbuf);
     ZSTD_freeDCtx(r->dctx);
     free(r->in);
     free(r->buf);
@@ -161,6 +164,12 @@ sciprune_status sciprune_shard_reader_open(sciprune_shard_reader **out, const ch
         strcpy(r->fields + la + 1, r->opt.path_fields ? r->opt.path_fields : "");
         r->n_lang_fields = split_fields(r->fields, r->lang_fields, MAX_FIELDS);
         r->n_path_fields = split_fields(r->fields + la + 1, r->path_fields, MAX_FIELDS);
+        r->keys[0] = r->opt.text_field;
+        r->keys[1] = r->opt.id_field;
+        for (size_t i = 0; i < r->n_lang_fields; i++) r->keys[2 + i] = r->lang_fields[i];
+        for (size_t i = 0; i < r->n_path_fields; i++)
+            r->keys[2 + r->n_lang_fields + i] = r->path_fields[i];
+        r->nkeys = 2 + r->n_lang_fields + r->n_path_fields;
     }
     r->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (r->fd < 0) {
@@ -300,10 +309,6 @@ static const char *lower_copy(char *dst, size_t cap, const char *s)
 static void parse_line(sciprune_shard_reader *r, const char *raw, size_t len, int64_t off)
 {
     sciprune_record *rec = &r->rec;
-    if (r->root) {
-        json_decref(r->root);
-        r->root = NULL;
-    }
     memset(rec, 0, sizeof *rec);
     rec->line = ++r->line_no;
     rec->offset = off;
@@ -314,62 +319,70 @@ static void parse_line(sciprune_shard_reader *r, const char *raw, size_t len, in
         reject(r, SCIPRUNE_REJECT_EMPTY_LINE, "blank line");
         return;
     }
-    json_error_t jerr;
-    r->root = json_loadb(raw, len, JSON_ALLOW_NUL, &jerr);
-    if (!r->root) {
-        if (json_error_code(&jerr) == json_error_invalid_utf8)
-            reject(r, SCIPRUNE_REJECT_BAD_UTF8, "invalid UTF-8 near byte %d of the line",
-                   jerr.position);
+    if (len + 64 > r->dcap) {
+        size_t nc = len + 64 > 2 * r->dcap ? len + 64 : 2 * r->dcap;
+        char *nb = realloc(r->dbuf, nc);
+        if (!nb) {
+            reject(r, SCIPRUNE_REJECT_TOO_LONG, "out of memory decoding a line of %zu bytes", len);
+            return;
+        }
+        r->dbuf = nb;
+        r->dcap = nc;
+    }
+    jl_field *fl = r->fl;
+    jl_result jr;
+    if (jl_parse(raw, len, r->keys, r->nkeys, fl, r->dbuf, r->dcap, &jr) != 0) {
+        if (jr.error == JL_BAD_UTF8)
+            reject(r, SCIPRUNE_REJECT_BAD_UTF8, "invalid UTF-8 at byte %zu of the line", jr.error_pos);
         else
-            reject(r, SCIPRUNE_REJECT_BAD_JSON, "invalid JSON at byte %d of the line: %s",
-                   jerr.position, jerr.text);
+            reject(r, SCIPRUNE_REJECT_BAD_JSON, "invalid JSON at byte %zu of the line: %s",
+                   jr.error_pos, jr.error_msg);
         return;
     }
-    if (!json_is_object(r->root)) {
-        reject(r, SCIPRUNE_REJECT_BAD_JSON, "line is JSON but not an object");
-        return;
-    }
-    json_t *text = json_object_get(r->root, r->opt.text_field);
-    if (!text) {
+    jl_field *text = &fl[0];
+    if (text->type == JL_ABSENT) {
         reject(r, SCIPRUNE_REJECT_NO_TEXT, "text field \"%s\" missing", r->opt.text_field);
         return;
     }
-    if (!json_is_string(text)) {
+    if (text->type != JL_STRING) {
         reject(r, SCIPRUNE_REJECT_TEXT_NOT_STRING, "text field \"%s\" is not a string",
                r->opt.text_field);
         return;
     }
-    const char *tv = json_string_value(text);
-    size_t tl = json_string_length(text);
-    const char *nul = memchr(tv, '\0', tl);
-    if (nul) {
-        reject(r, SCIPRUNE_REJECT_NUL_IN_TEXT, "text field contains U+0000 at character byte %zu",
-               (size_t)(nul - tv));
+    const char *tv = r->dbuf + text->str_off;
+    if (text->has_nul) {
+        const char *nul = memchr(tv, '\0', text->str_len);
+        reject(r, SCIPRUNE_REJECT_NUL_IN_TEXT, "text field contains U+0000 at byte %zu of the text",
+               (size_t)(nul ? nul - tv : 0));
         return;
     }
     rec->text = tv;
-    rec->text_len = tl;
+    rec->text_len = text->str_len;
 
-    json_t *id = r->opt.id_field ? json_object_get(r->root, r->opt.id_field) : NULL;
-    if (json_is_string(id) && json_string_length(id) > 0)
-        rec->id = json_string_value(id);
-    else if (json_is_integer(id)) {
-        snprintf(r->idbuf, sizeof r->idbuf, "%lld", (long long)json_integer_value(id));
+    jl_field *id = &fl[1];
+    if (id->type == JL_STRING && id->str_len > 0) {
+        rec->id = r->dbuf + id->str_off;
+    } else if (id->type == JL_NUMBER && id->raw_len < sizeof r->idbuf &&
+               !memchr(id->raw, '.', id->raw_len) && !memchr(id->raw, 'e', id->raw_len) &&
+               !memchr(id->raw, 'E', id->raw_len)) {
+        memcpy(r->idbuf, id->raw, id->raw_len);
+        r->idbuf[id->raw_len] = '\0';
         rec->id = r->idbuf;
     } else {
         snprintf(r->idbuf, sizeof r->idbuf, "%s:%lld", r->name, (long long)rec->line);
         rec->id = r->idbuf;
     }
     for (size_t i = 0; i < r->n_path_fields && !rec->path; i++) {
-        json_t *p = json_object_get(r->root, r->path_fields[i]);
-        if (json_is_string(p)) rec->path = json_string_value(p);
+        jl_field *p = &fl[2 + r->n_lang_fields + i];
+        if (p->type == JL_STRING) rec->path = r->dbuf + p->str_off;
     }
     const char *lang = NULL;
     for (size_t i = 0; i < r->n_lang_fields && !lang; i++) {
-        json_t *l = json_object_get(r->root, r->lang_fields[i]);
-        if (json_is_string(l) && json_string_length(l) > 0) {
-            lang = sciprune_lang_canonical(json_string_value(l));
-            if (!lang) lang = lower_copy(r->langbuf, sizeof r->langbuf, json_string_value(l));
+        jl_field *l = &fl[2 + i];
+        if (l->type == JL_STRING && l->str_len > 0) {
+            const char *lv = r->dbuf + l->str_off;
+            lang = sciprune_lang_canonical(lv);
+            if (!lang) lang = lower_copy(r->langbuf, sizeof r->langbuf, lv);
         }
     }
     if (!lang && rec->path) lang = sciprune_lang_from_path(rec->path);

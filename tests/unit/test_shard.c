@@ -531,6 +531,87 @@ static void test_lang_names(void **state)
     assert_string_equal(sciprune_shard_name("/a/b/s.jsonl.zst"), "s.jsonl.zst");
 }
 
+/* Differential check of the reader's JSON scanner against jansson on mutated lines: both must
+ * agree on accept / reject, and on the decoded text when accepted. */
+static uint64_t rng_next(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static void test_reader_json_agrees_with_jansson(void **state)
+{
+    (void)state;
+    static const char *seeds[] = {
+        "{\"content\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00 \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}",
+        "{\"id\":\"x\",\"content\":\"def f():\\n  return [1, {2: 3}]\",\"n\":[1,-2.5e+3,0.1,true,false,null,{},[]]}",
+        "{\"content\":\"\",\"a\":{\"b\":{\"c\":[[[]]]}}}",
+        " { \"content\" : \"spaces\" , \"x\" : -0 } ",
+    };
+    static const char alphabet[] = "{}[]\":,\\ u0aZ-+.eE\x7f\xc3\xa9\xff\x01\n\t";
+    uint64_t s = 0x9E3779B97F4A7C15ull;
+    const char *p = path_of("fuzz.jsonl");
+    FILE *f = fopen(p, "wb");
+    int n = 0;
+    char line[512];
+    for (int it = 0; it < 30000; it++) {
+        const char *base = seeds[it % 4];
+        size_t bl = strlen(base);
+        memcpy(line, base, bl);
+        int muts = it < 4 ? 0 : 1 + (int)(rng_next(&s) % 3);
+        for (int m = 0; m < muts; m++) {
+            size_t pos = rng_next(&s) % bl;
+            int op = (int)(rng_next(&s) % 3);
+            char ch = alphabet[rng_next(&s) % (sizeof alphabet - 1)];
+            if (op == 0) line[pos] = ch;                                      /* replace */
+            else if (op == 1 && bl > 2) { memmove(line + pos, line + pos + 1, bl - pos - 1); bl--; } /* delete */
+            else if (bl < sizeof line - 2) { memmove(line + pos + 1, line + pos, bl - pos); line[pos] = ch; bl++; }
+        }
+        if (memchr(line, '\n', bl)) continue; /* keep one record per line */
+        fwrite(line, 1, bl, f);
+        fputc('\n', f);
+        n++;
+    }
+    fclose(f);
+    sciprune_shard_reader *r;
+    sciprune_error e;
+    assert_int_equal(sciprune_shard_reader_open(&r, p, NULL, &e), SCIPRUNE_OK);
+    const sciprune_record *rec;
+    int seen = 0, agree_ok = 0, agree_bad = 0;
+    while (sciprune_shard_reader_next(r, &rec, &e) == SCIPRUNE_OK && rec) {
+        seen++;
+        json_error_t je;
+        json_t *j = json_loadb(rec->raw, rec->raw_len, JSON_ALLOW_NUL, &je);
+        if (!j && json_error_code(&je) == json_error_numeric_overflow) continue;
+        int j_ok = j && json_is_object(j) && json_is_string(json_object_get(j, "content"));
+        const char *jt = j_ok ? json_string_value(json_object_get(j, "content")) : NULL;
+        size_t jl = j_ok ? json_string_length(json_object_get(j, "content")) : 0;
+        if (j_ok && memchr(jt, '\0', jl)) j_ok = 0; /* we reject U+0000 in the text */
+        int blank = 1;
+        for (size_t i = 0; i < rec->raw_len; i++)
+            if (rec->raw[i] != ' ' && rec->raw[i] != '\t' && rec->raw[i] != '\r') blank = 0;
+        if (blank) j_ok = 0;
+        if (j_ok != (rec->reject == SCIPRUNE_REJECT_NONE))
+            fail_msg("line %lld: jansson %s, reader %s (%s): %.*s", (long long)rec->line,
+                     j_ok ? "accepts" : "rejects", sciprune_reject_name(rec->reject), rec->detail,
+                     (int)rec->raw_len, rec->raw);
+        if (j_ok) {
+            assert_int_equal(rec->text_len, jl);
+            assert_memory_equal(rec->text, jt, jl);
+            agree_ok++;
+        } else {
+            agree_bad++;
+        }
+        json_decref(j);
+    }
+    sciprune_shard_reader_close(r);
+    assert_int_equal(seen, n);
+    assert_true(agree_ok > 1000);
+    assert_true(agree_bad > 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -548,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_reject_write_keeps_raw_bytes),
         cmocka_unit_test(test_file_hash_is_stable_and_content_based),
         cmocka_unit_test(test_lang_names),
+        cmocka_unit_test(test_reader_json_agrees_with_jansson),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }
