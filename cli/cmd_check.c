@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,17 +93,10 @@ int cmd_check(int argc, char **argv)
     cli_progress_start(&prog, "check", cli_total_size(ins, nin));
     uint64_t tot_lines = 0, tot_ok = 0, tot_rej = 0, tot_bytes_done = 0, tot_text = 0;
     uint64_t tot_reason[NREASONS] = {0};
-    FILE *js = NULL;
     char jpath[4096], jtmp[4200];
     snprintf(jpath, sizeof jpath, "%s/check.json", out);
     snprintf(jtmp, sizeof jtmp, "%s.tmp.%ld", jpath, (long)getpid());
-    js = fopen(jtmp, "w");
-    if (!js) {
-        fprintf(stderr, "sciprune: cannot write %s: %s\n", jpath, strerror(errno));
-        free(ins);
-        return CLI_FAIL;
-    }
-    fprintf(js, "{\n  \"shards\": [");
+    json_t *jshards = json_array();
     for (int i = 0; i < nin && rc == CLI_OK; i++) {
         sciprune_error e;
         sciprune_shard_reader *r = NULL;
@@ -164,26 +158,24 @@ int cmd_check(int argc, char **argv)
         tot_lines += lines;
         tot_ok += ok;
         tot_rej += rej;
-        fprintf(js, "%s\n    {\"shard\": \"%s\", \"lines\": %llu, \"accepted\": %llu, \"rejected\": %llu, \"reasons\": {",
-                i ? "," : "", name, (unsigned long long)lines, (unsigned long long)ok, (unsigned long long)rej);
-        int first = 1;
+        json_t *jr = json_object();
         for (int k = 1; k < NREASONS; k++)
             if (reason[k]) {
-                fprintf(js, "%s\"%s\": %llu", first ? "" : ", ", sciprune_reject_name((sciprune_reject)k),
-                        (unsigned long long)reason[k]);
-                first = 0;
+                json_object_set_new(jr, sciprune_reject_name((sciprune_reject)k), json_integer((json_int_t)reason[k]));
                 tot_reason[k] += reason[k];
             }
-        fprintf(js, "}}");
+        json_array_append_new(jshards, json_pack("{s:s, s:I, s:I, s:I, s:o}", "shard", name, "lines",
+                                                 (json_int_t)lines, "accepted", (json_int_t)ok,
+                                                 "rejected", (json_int_t)rej, "reasons", jr));
         if (lines == 0 && rc == CLI_OK) fprintf(stderr, "sciprune: warning: %s is empty\n", ins[i]);
     }
     cli_progress_end(&prog);
-    fprintf(js, "\n  ],\n  \"lines\": %llu, \"accepted\": %llu, \"rejected\": %llu, \"text_bytes\": %llu\n}\n",
-            (unsigned long long)tot_lines, (unsigned long long)tot_ok, (unsigned long long)tot_rej,
-            (unsigned long long)tot_text);
-    if (fclose(js) != 0 || rc != CLI_OK) {
+    json_t *jall = json_pack("{s:o, s:I, s:I, s:I, s:I}", "shards", jshards, "lines", (json_int_t)tot_lines,
+                             "accepted", (json_int_t)tot_ok, "rejected", (json_int_t)tot_rej,
+                             "text_bytes", (json_int_t)tot_text);
+    if (rc == CLI_OK && (json_dump_file(jall, jtmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
+                         rename(jtmp, jpath) != 0)) {
         unlink(jtmp);
-    } else if (rename(jtmp, jpath) != 0) {
         fprintf(stderr, "sciprune: cannot write %s: %s\n", jpath, strerror(errno));
         rc = CLI_FAIL;
     }
@@ -195,6 +187,7 @@ int cmd_check(int argc, char **argv)
                 fprintf(stderr, " %s=%llu", sciprune_reject_name((sciprune_reject)k), (unsigned long long)tot_reason[k]);
         fprintf(stderr, "; summary in %s\n", jpath);
     }
+    json_decref(jall);
     free(ins);
     return rc;
 }

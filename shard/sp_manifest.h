@@ -1,0 +1,47 @@
+/*
+ * sp_manifest.h - workdir/manifest.json: what a run was made from and which stages are done.
+ * A stage is "current" when it finished with the same key; the key hashes everything the
+ * stage's output depends on (input hashes, its config, upstream keys), so a rerun skips
+ * finished work and a changed input or config is detected instead of mixing results.
+ */
+#ifndef SCIPRUNE_SP_MANIFEST_H
+#define SCIPRUNE_SP_MANIFEST_H
+
+#include "sp_common.h"
+
+typedef struct sp_manifest sp_manifest;
+
+/* Load workdir/manifest.json, or start an empty one when it does not exist. Errors: EPARSE
+ * (a manifest that is not ours, naming the file), EIO, ENOMEM. */
+sciprune_status sp_manifest_load(sp_manifest **out, const char *workdir, sciprune_error *err);
+void sp_manifest_free(sp_manifest *m);
+
+/* Record the input shards (in order) with size, mtime and content hash. A file whose path,
+ * size and mtime match the manifest keeps its stored hash (no re-read). *changed is set to 1
+ * when the manifest already held a different input list or different content. */
+sciprune_status sp_manifest_set_inputs(sp_manifest *m, const char *const *paths, size_t n,
+                                       int *changed, sciprune_error *err);
+/* Hash of all input hashes in order (32 hex digits), "" before set_inputs. Borrowed. */
+const char *sp_manifest_inputs_key(const sp_manifest *m);
+
+/* Stored config text for `name` (e.g. the job config), or NULL. Borrowed. */
+const char *sp_manifest_get_config(const sp_manifest *m);
+sciprune_status sp_manifest_set_config(sp_manifest *m, const char *config_json,
+                                       sciprune_error *err);
+
+/* 1 when `stage` finished with exactly `key`. */
+int sp_manifest_stage_current(const sp_manifest *m, const char *stage, const char *key);
+/* The key `stage` finished with, or NULL. Borrowed. */
+const char *sp_manifest_stage_key(const sp_manifest *m, const char *stage);
+/* Mark `stage` done with `key`, wall seconds and peak RSS, and save the manifest atomically. */
+sciprune_status sp_manifest_stage_done(sp_manifest *m, const char *stage, const char *key,
+                                       double seconds, uint64_t peak_rss, sciprune_error *err);
+/* Forget `stage` (its outputs are about to be rewritten) and save. */
+sciprune_status sp_manifest_stage_clear(sp_manifest *m, const char *stage, sciprune_error *err);
+/* Save atomically (temp + rename). */
+sciprune_status sp_manifest_save(sp_manifest *m, sciprune_error *err);
+
+/* 32-hex-digit key of a list of strings (NULL-terminated), for stage keys. */
+void sp_key_of(char out[33], const char *const *parts);
+
+#endif /* SCIPRUNE_SP_MANIFEST_H */
