@@ -1,6 +1,7 @@
 /* main.c - `sciprune <command> [options]`: dispatch, --help, --version. */
 #include "cli.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const cli_command k_commands[] = {
@@ -19,8 +20,17 @@ static void usage(FILE *f)
     fprintf(f, "\nexit codes: 0 ok, 1 failure, 2 usage error\n");
 }
 
+static void log_to_stderr(void *user, sciprune_log_level level, const char *msg)
+{
+    (void)user;
+    static const char *names[] = {"error", "warning", "info", "debug"};
+    if (level > SCIPRUNE_LOG_INFO && !getenv("SCIPRUNE_DEBUG")) return;
+    fprintf(stderr, "sciprune: %s: %s\n", names[level], msg);
+}
+
 int main(int argc, char **argv)
 {
+    sciprune_set_logger(log_to_stderr, NULL);
     if (argc < 2) {
         usage(stderr);
         return CLI_USAGE;
