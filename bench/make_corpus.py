@@ -14,9 +14,8 @@ a = ap.parse_args()
 src = os.path.join(a.out, "src")
 if not glob.glob(src + "/*.jsonl.zst"):
     dirs = [d for d in ["/usr/lib/python3.11", "/usr/lib/python3/dist-packages"] if os.path.isdir(d)]
-    nm = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "node_modules")
-    if os.path.isdir("/usr/share/nodejs"):
-        dirs.append("/usr/share/nodejs")
+    # npm packages' JavaScript: Debian's node packages, or npm's own tree
+    dirs += [d for d in ["/usr/share/nodejs", "/usr/lib/node_modules"] if os.path.isdir(d)]
     subprocess.run([a.sciprune, "ingest", *dirs, "--out", src, "--docs-per-shard", "100000"], check=True)
 lines = []
 for s in sorted(glob.glob(src + "/*.jsonl.zst")):

@@ -18,7 +18,8 @@ pkgs=(build-essential meson ninja-build pkg-config git ca-certificates dpkg-dev
       libtree-sitter-dev libfaiss-dev libopenblas0-openmp libopenblas-openmp-dev
       liblapack-dev libzstd-dev zstd libxxhash-dev libjansson-dev libcmocka-dev
       openmpi-bin libopenmpi-dev
-      python3 python3-numpy python3-faiss python3-matplotlib python3-zstandard)
+      python3 python3-numpy python3-faiss python3-matplotlib python3-zstandard python3-xxhash
+      debootstrap time)
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 
