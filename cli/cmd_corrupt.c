@@ -253,9 +253,13 @@ int cmd_corrupt(int argc, char **argv)
         } else {
             printf("%-11s %-19s %-7s %6s %6s %7s %7s %7s\n", "lang", "corruption", "kind",
                    "made", "tried", "unclean", "no_site", "invalid");
-            uint64_t made = 0, tried = 0;
+            uint64_t made = 0, tried = 0, empty = 0;
             for (size_t i = 0; i < st.ncells; i++) {
                 const sciprune_corrupt_cell *x = &st.cells[i];
+                if (x->candidates == 0) { /* no record of this language: keep the table short */
+                    empty++;
+                    continue;
+                }
                 printf("%-11s %-19s %-7s %6llu %6llu %7llu %7llu %7llu\n", x->lang, x->type,
                        sciprune_corrupt_kind_name(x->kind), (unsigned long long)x->made,
                        (unsigned long long)x->tried, (unsigned long long)x->unclean,
@@ -263,6 +267,9 @@ int cmd_corrupt(int argc, char **argv)
                 made += x->made;
                 tried += x->tried;
             }
+            if (empty)
+                fprintf(stderr, "corrupt: %llu language x type cells had no input records "
+                                "(listed in %s/corrupt.json)\n", (unsigned long long)empty, out);
             fprintf(stderr,
                     "corrupt: %llu variants made out of %llu tried; %llu records read "
                     "(%llu rejected, %llu in other languages), %llu rounds; output in %s\n",

@@ -23,7 +23,8 @@
  *                    indentation of the nearest enclosing construct that is indented less, e.g.
  *                    a statement of an `if` body to the column of its `if`
  *   @negate          wrap as <prefix>(<node>), prefix from (#set! negate.prefix "not "),
- *                    default "!"; a plain (dotted) name is not parenthesised
+ *                    default "!"; no parentheses around a plain (dotted) name or a node whose
+ *                    type is listed in (#set! negate.bare "call attribute ...")
  * Names starting with '_' are helper captures for predicates and select no edit.
  * Every edit is one splice (offset, removed bytes, inserted bytes); a swap is the splice of the
  * whole range from the first node's start to the second node's end.
@@ -418,7 +419,8 @@ int corrupt_edit_build(const lang_query *q, const corrupt_site *site, TSNode roo
         const char *pre = lang_query_property(q, site->pattern, "negate.prefix");
         if (!pre) pre = "!";
         size_t pl = strlen(pre);
-        int paren = !plain_name(t, n);
+        const char *bare = lang_query_property(q, site->pattern, "negate.bare");
+        int paren = !plain_name(t, n) && !(bare && list_has(bare, ts_node_type(site->a)));
         char *w = malloc(pl + n + 3);
         if (!w) return -1;
         size_t o = 0;
