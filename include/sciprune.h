@@ -271,7 +271,8 @@ size_t sciprune_corrupt_list(const sciprune_corruptor *c, const char *lang, cons
 typedef enum sciprune_corrupt_outcome {
     SCIPRUNE_CORRUPT_MADE = 0, /* a validated variant is in the result */
     SCIPRUNE_CORRUPT_UNCLEAN,  /* the input itself has ERROR/MISSING nodes: not used */
-    SCIPRUNE_CORRUPT_NO_SITE,  /* the query found no candidate in the input */
+    SCIPRUNE_CORRUPT_NO_SITE,  /* the query found no candidate in the input, or none where
+                                  the edit applies (e.g. no local name to rename) */
     SCIPRUNE_CORRUPT_INVALID   /* candidates existed, but no edit passed validation */
 } sciprune_corrupt_outcome;
 
@@ -319,7 +320,9 @@ sciprune_status sciprune_corrupt_apply(const sciprune_corruptor *c, sciprune_par
  *   corrupt-<lang>.jsonl.zst  one line per variant, ordered by type name then h:
  *     {"id":"corrupt:<type>:<orig id>","orig_id","corruption","kind":"syntax"|"content","lang",
  *      "content","edit":{"offset","removed","inserted"},"orig_shard","orig_line"}
- *   labels.jsonl  the same lines without "content" and "edit", all languages, same order
+ *   labels.jsonl  one line per variant, all languages (registry order), same order:
+ *     {"id","orig_id","corruption","kind","lang","shard":"corrupt-<lang>.jsonl.zst",
+ *      "line":<1-based line in it>,"orig_shard","orig_line"}
  *   corrupt.json  settings and the per language x type counts below
  * Byte-identical for the same inputs, settings and seed, whatever the thread count. */
 typedef struct sciprune_corrupt_options {
