@@ -276,6 +276,9 @@ int cmd_corrupt(int argc, char **argv)
                     (unsigned long long)made, (unsigned long long)tried,
                     (unsigned long long)st.records, (unsigned long long)st.rejected,
                     (unsigned long long)st.other_lang, (unsigned long long)st.rounds, out);
+            if (made == 0)
+                fprintf(stderr, "sciprune: warning: no variant was made (no records in a "
+                                "language with queries, or none parse cleanly)\n");
             sciprune_corrupt_stats_free(&st);
         }
     }

@@ -559,6 +559,9 @@ sciprune_status corrupt_apply_tree(const corrupt_op *op, sciprune_parser *parser
         res->outcome = SCIPRUNE_CORRUPT_MADE;
         break;
     }
+    /* sites whose edit did not apply (no fresh name, not an integer...) are no sites */
+    if (res->outcome == SCIPRUNE_CORRUPT_INVALID && res->attempts == 0)
+        res->outcome = SCIPRUNE_CORRUPT_NO_SITE;
 done:
     free(var);
     free(order);

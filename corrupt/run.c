@@ -15,8 +15,9 @@
  *             order counting outcomes and keeping variants until per_type are made. Results
  *             computed past that point are dropped, so counts do not depend on batch sizes
  *             being reached concurrently.
- *   3. write  corrupt-<lang>.jsonl.zst per language (cells in type order, variants in h
- *             order), labels.jsonl and corrupt.json (no timings: byte-identical reruns).
+ *   3. write  corrupt-<lang>.jsonl.zst per language that had candidate records (cells in type
+ *             order, variants in h order; a stale file of another language is removed),
+ *             labels.jsonl and corrupt.json (no timings: byte-identical reruns).
  * The edit site inside a record is drawn from XXH3(id, seed = XXH3(T, seed) ^ K), see
  * variant_seed().
  *
@@ -546,8 +547,11 @@ static sciprune_status write_outputs(run *r, const char *out_dir, int level, sci
             s = sp_err(err, SCIPRUNE_ENOMEM, out_dir, -1, -1, "out of memory");
             goto fail;
         }
-        if (r->cells_by_lang[li][0] == r->cells_by_lang[li][1]) {
-            unlink(path); /* a stale file from an earlier run with other languages */
+        uint64_t cands = 0;
+        for (size_t ci = r->cells_by_lang[li][0]; ci < r->cells_by_lang[li][1]; ci++)
+            cands += r->cells[ci].pub.candidates;
+        if (cands == 0) { /* no input in this language: no file (and none left from before) */
+            unlink(path);
             free(path);
             continue;
         }

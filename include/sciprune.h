@@ -317,7 +317,8 @@ sciprune_status sciprune_corrupt_apply(const sciprune_corruptor *c, sciprune_par
  * tried in ascending h (ties: shard, line) until per_type variants are made or max_tries
  * records were ranked. The edit site inside a record is drawn from hash(id, T, seed) too.
  * Output in out_dir:
- *   corrupt-<lang>.jsonl.zst  one line per variant, ordered by type name then h:
+ *   corrupt-<lang>.jsonl.zst  for each language with input records; one line per variant,
+ *                             ordered by type name then h:
  *     {"id":"corrupt:<type>:<orig id>","orig_id","corruption","kind":"syntax"|"content","lang",
  *      "content","edit":{"offset","removed","inserted"},"orig_shard","orig_line"}
  *   labels.jsonl  one line per variant, all languages (registry order), same order:
