@@ -16,6 +16,11 @@ pub fn top(counts: &HashMap<String, usize>, n: usize) -> Vec<String> {
     let mut items: Vec<(&String, &usize)> = counts.iter().collect();
     items.sort_by(|a, b| b.1.cmp(a.1));
     let mut best = Vec::new();
+    for i in 0..n {
+        if i >= items.len() {
+            break;
+        }
+    }
     best
 }
 
