@@ -7,6 +7,7 @@
 static const cli_command k_commands[] = {
     {"ingest", "turn source trees into Stack-like JSONL.zst shards", cmd_ingest},
     {"check", "read shards, account for every line, write rejected/ records", cmd_check},
+    {"corrupt", "make validated synthetic corruptions of clean records", cmd_corrupt},
 };
 #define NCMDS (sizeof k_commands / sizeof k_commands[0])
 

@@ -228,8 +228,160 @@ typedef struct sciprune_parse_stats {
 sciprune_status sciprune_parse_check(sciprune_parser *p, const char *lang, const char *src,
                                      size_t len, sciprune_parse_stats *st, sciprune_error *err);
 
-/* =================================================================== corrupt */
-/* (issue 3) */
+/* =================================================================== corrupt
+ * Synthetic corruptions (stage 1). Each corruption type is a tree-sitter query per language in
+ * <data dir>/queries/<lang>/<type>.scm: the query selects candidate nodes, and the capture name
+ * says which small edit to make at one candidate chosen at random (delete, replace, swap, rename,
+ * operator flip, off-by-one, re-indent, negate; see data/queries/README.md). Every variant is
+ * validated by parsing it again: a `syntax` corruption must add an ERROR or MISSING node, a
+ * `content` corruption must still parse cleanly and differ from its input. Inputs that do not
+ * parse cleanly are never corrupted. Same seed and input give byte-identical output. */
+
+typedef enum sciprune_corrupt_kind {
+    SCIPRUNE_CORRUPT_SYNTAX = 1,  /* the result must not parse */
+    SCIPRUNE_CORRUPT_CONTENT = 2  /* the result must parse cleanly and differ */
+} sciprune_corrupt_kind;
+
+/* "syntax" / "content"; static storage. */
+const char *sciprune_corrupt_kind_name(sciprune_corrupt_kind k);
+
+/* The data folder: $SCIPRUNE_DATA_DIR when set and not empty, else the source tree's data/
+ * folder recorded at build time. Static or environment storage; do not free. */
+const char *sciprune_data_dir(void);
+
+typedef struct sciprune_corruptor sciprune_corruptor;
+
+/* Load and compile every <queries_dir>/<lang>/<type>.scm for the languages with a grammar
+ * (tsx, which has no folder of its own, uses the typescript queries). `queries_dir` NULL means
+ * "<sciprune_data_dir()>/queries". Each file starts with comment lines "; kind: syntax|content"
+ * (required) and "; description: ..." (optional).
+ * Errors: EIO (folder or file unreadable, no query files at all), EPARSE (bad header, query or
+ * predicate; err->source is the file, err->line the line), ENOMEM.
+ * The corruptor is immutable once made: one may serve many threads at once. Free with _free(). */
+sciprune_status sciprune_corruptor_new(sciprune_corruptor **out, const char *queries_dir,
+                                       sciprune_error *err);
+void sciprune_corruptor_free(sciprune_corruptor *c);
+
+/* List the corruptions available for `lang` (a canonical name; NULL: the union over all
+ * languages), sorted by name. Writes up to `cap` names (borrowed, valid until _free) and kinds
+ * (either array may be NULL) and returns how many there are in all. */
+size_t sciprune_corrupt_list(const sciprune_corruptor *c, const char *lang, const char **names,
+                             sciprune_corrupt_kind *kinds, size_t cap);
+
+typedef enum sciprune_corrupt_outcome {
+    SCIPRUNE_CORRUPT_MADE = 0, /* a validated variant is in the result */
+    SCIPRUNE_CORRUPT_UNCLEAN,  /* the input itself has ERROR/MISSING nodes: not used */
+    SCIPRUNE_CORRUPT_NO_SITE,  /* the query found no candidate in the input, or none where
+                                  the edit applies (e.g. no local name to rename) */
+    SCIPRUNE_CORRUPT_INVALID   /* candidates existed, but no edit passed validation */
+} sciprune_corrupt_outcome;
+
+/* "made", "unclean", "no_site", "invalid"; static storage. */
+const char *sciprune_corrupt_outcome_name(sciprune_corrupt_outcome o);
+
+/* One corrupted variant. The variant is the input with one splice:
+ * text = src[0, offset) + inserted + src[offset + removed_len, len). */
+typedef struct sciprune_corrupt_result {
+    sciprune_corrupt_outcome outcome;
+    sciprune_corrupt_kind kind;
+    char *text;            /* text_len bytes + NUL; caller frees (sciprune_corrupt_result_clear) */
+    size_t text_len;
+    uint64_t offset;       /* byte offset of the edit in the input */
+    char *removed;         /* removed_len bytes + NUL; caller frees */
+    size_t removed_len;
+    char *inserted;        /* inserted_len bytes + NUL; caller frees */
+    size_t inserted_len;
+    uint32_t sites;        /* candidate edits the query found */
+    uint32_t attempts;     /* edits tried (each one re-parsed) */
+} sciprune_corrupt_result;
+
+/* Free the strings of `r` (sciprune_free) and zero it. NULL is a no-op. */
+void sciprune_corrupt_result_clear(sciprune_corrupt_result *r);
+
+/* Apply corruption `type` to src[0, len) in language `lang`, with `seed` choosing the site
+ * (same seed and input: same bytes). Candidates are tried in a seeded random order, at most 32,
+ * until one validates. On SCIPRUNE_OK, *res holds the outcome; only for
+ * SCIPRUNE_CORRUPT_MADE are text/removed/inserted set (clear *res in any case).
+ * `parser` is the caller's per-thread parser. Thread safety: distinct parsers, shared `c`.
+ * Errors: EINVAL (unknown language, or no such corruption for it), EBACKEND (tree-sitter),
+ * ENOMEM. */
+sciprune_status sciprune_corrupt_apply(const sciprune_corruptor *c, sciprune_parser *parser,
+                                       const char *lang, const char *type, uint64_t seed,
+                                       const char *src, size_t len, sciprune_corrupt_result *res,
+                                       sciprune_error *err);
+
+/* ---------------------------------------------------------------- corrupt stage
+ * Sample clean records from shards and write corrupted shards.
+ * Sampling (independent of shard order and thread count): for each language L and type T the
+ * candidates are the accepted records of language L, ranked by h = hash(id, T, seed); they are
+ * tried in ascending h (ties: shard, line) until per_type variants are made or max_tries
+ * records were ranked. The edit site inside a record is drawn from hash(id, T, seed) too.
+ * Output in out_dir:
+ *   corrupt-<lang>.jsonl.zst  for each language with input records; one line per variant,
+ *                             ordered by type name then h:
+ *     {"id":"corrupt:<type>:<orig id>","orig_id","corruption","kind":"syntax"|"content","lang",
+ *      "content","edit":{"offset","removed","inserted"},"orig_shard","orig_line"}
+ *   labels.jsonl  one line per variant, all languages (registry order), same order:
+ *     {"id","orig_id","corruption","kind","lang","shard":"corrupt-<lang>.jsonl.zst",
+ *      "line":<1-based line in it>,"orig_shard","orig_line"}
+ *   corrupt.json  settings and the per language x type counts below
+ * Byte-identical for the same inputs, settings and seed, whatever the thread count. */
+typedef struct sciprune_corrupt_options {
+    const char *queries_dir;  /* NULL: <sciprune_data_dir()>/queries */
+    const char *types;        /* comma-separated type names; NULL or "all": every type */
+    const char *langs;        /* comma-separated languages; NULL or "all": every language that
+                                 has queries */
+    uint64_t per_type;        /* target variants per language x type; default 100 */
+    uint64_t max_tries;       /* candidates ranked per language x type; 0 (default): 20 x
+                                 per_type */
+    uint64_t seed;            /* default 0 */
+    int threads;              /* worker threads; default 1; 0: online CPUs */
+    int zstd_level;           /* output level; default 3 */
+    const sciprune_shard_options *shard; /* how to read the inputs; NULL: defaults */
+} sciprune_corrupt_options;
+void sciprune_corrupt_options_default(sciprune_corrupt_options *o);
+
+typedef struct sciprune_corrupt_cell { /* one language x type */
+    const char *lang;          /* static storage */
+    const char *type;          /* owned by the stats */
+    sciprune_corrupt_kind kind;
+    uint64_t candidates;       /* records ranked (at most max_tries) */
+    uint64_t tried;            /* clean records the operator was applied to */
+    uint64_t made;             /* validated variants written (<= per_type) */
+    uint64_t unclean;          /* ranked records skipped because they do not parse cleanly */
+    uint64_t no_site;          /* tried, but the query found no candidate */
+    uint64_t invalid;          /* tried, but no edit validated */
+} sciprune_corrupt_cell;
+
+typedef struct sciprune_corrupt_stats {
+    sciprune_corrupt_cell *cells; /* ncells, sorted by (lang, type); owned, see _stats_free */
+    size_t ncells;
+    uint64_t records;          /* lines read from the inputs */
+    uint64_t rejected;         /* lines the reader rejected (bad JSON, ...) */
+    uint64_t other_lang;       /* accepted records in languages not selected */
+    uint64_t rounds;           /* sampling rounds (passes over the inputs) */
+} sciprune_corrupt_stats;
+
+/* Run the stage. Errors: EINVAL (bad options, unknown type or language, nothing to do), EIO,
+ * EPARSE (queries), EBACKEND, ENOMEM. On error no output file is half-written (each is written
+ * to a temp name and renamed), but files renamed before the error stay. `stats` may be NULL;
+ * free it with sciprune_corrupt_stats_free(). */
+sciprune_status sciprune_corrupt_run(const char *const *shards, size_t nshards,
+                                     const char *out_dir, const sciprune_corrupt_options *opt,
+                                     sciprune_corrupt_stats *stats, sciprune_error *err);
+void sciprune_corrupt_stats_free(sciprune_corrupt_stats *s);
+
+/* Re-check corrupted shards written by sciprune_corrupt_run(): for every line, undo the edit
+ * (content[offset, +inserted) must equal "inserted") and check the original parses cleanly,
+ * and that a syntax variant has an ERROR/MISSING node while a content variant has none and
+ * differs. `bad` counts lines that fail any check (and lines that are not corrupted records);
+ * `first_bad` describes the first. Errors: EIO, ENOMEM, EBACKEND. */
+typedef struct sciprune_corrupt_verify_stats {
+    uint64_t lines, syntax_ok, content_ok, bad;
+    char first_bad[256];
+} sciprune_corrupt_verify_stats;
+sciprune_status sciprune_corrupt_verify(const char *const *shards, size_t nshards,
+                                        sciprune_corrupt_verify_stats *st, sciprune_error *err);
 
 /* ===================================================================== embed */
 /* (issue 4) */

@@ -21,4 +21,38 @@ sciprune_status lang_parse(sciprune_parser *p, const char *lang, const char *src
  * an ERROR node has symbol (TSSymbol)-1). */
 void lang_count_errors(TSNode root, sciprune_parse_stats *st);
 
+
+/* ------------------------------------------------------------------ queries (query.c)
+ * A compiled tree-sitter query plus its text predicates, which libtree-sitter leaves to the
+ * client. Supported predicates (each applies to every node of the capture in the match):
+ *   #eq? / #not-eq?           @cap "text" | @cap @other
+ *   #match? / #not-match?     @cap "POSIX extended regex"
+ *   #any-of? / #not-any-of?   @cap "a" "b" ...
+ *   #type? / #not-type?       @cap type ...            node type is (not) one of these
+ *   #has-ancestor? / #not-has-ancestor?  @cap type ... some proper ancestor has one of these types
+ *   #next-on-same-line? / #not-next-on-same-line?  @cap  more code follows the node on its line
+ *   #set! [@cap] key [value]  a per-pattern property, read with lang_query_property()
+ * An unknown predicate is a compile error, so a typo in a .scm file does not silently match
+ * everything. A compiled lang_query is immutable: share it between threads, each with its own
+ * TSQueryCursor. */
+typedef struct lang_query lang_query;
+
+/* Compile `src` (len bytes) for `lang`. `source` names the text in errors (a file path).
+ * Errors: EINVAL (no grammar), EPARSE (bad query or predicate; err->line/offset set), ENOMEM. */
+sciprune_status lang_query_new(lang_query **out, const char *lang, const char *src, size_t len,
+                               const char *source, sciprune_error *err);
+void lang_query_free(lang_query *q);
+
+/* The compiled TSQuery; borrowed for the life of q. */
+const TSQuery *lang_query_ts(const lang_query *q);
+
+/* 1 when every text predicate of the match's pattern holds on src (the parsed text). */
+int lang_query_match_ok(const lang_query *q, const TSQueryMatch *m, const char *src, size_t len);
+
+/* Value of `#set! key value` in pattern `pattern` ("" for `#set! key`), or NULL. Borrowed. */
+const char *lang_query_property(const lang_query *q, uint32_t pattern, const char *key);
+
+/* 1 when some pattern of q sets `key`. */
+int lang_query_has_property(const lang_query *q, const char *key);
+
 #endif /* SCIPRUNE_LANG_INT_H */

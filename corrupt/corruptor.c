@@ -1,0 +1,602 @@
+/*
+ * corruptor.c - loading the corruption queries and applying one corruption to one text.
+ *
+ * Query files: <queries>/<lang>/<type>.scm, where <type> is [a-z0-9-]+. The file opens with
+ * comment lines
+ *     ; kind: syntax            (or content; required)
+ *     ; description: ...        (optional, for people)
+ * followed by tree-sitter query patterns whose capture names pick the edit (see edit.c).
+ *
+ * Applying: run the query over the clean parse tree, keep the matches whose text predicates
+ * hold, turn each edit capture into a candidate site, sort the sites by position and drop
+ * duplicates (two patterns may select the same node), then visit them in an order drawn from
+ * the seed (lazy Fisher-Yates) and return the first edit whose re-parse validates:
+ *   syntax:  the variant has at least one ERROR or MISSING node;
+ *   content: the variant has none, and differs from the input.
+ * At most CORRUPT_MAX_ATTEMPTS edits are re-parsed. Nothing here depends on thread timing, so
+ * the same (seed, input) always gives the same bytes.
+ */
+#include "corrupt_int.h"
+#include "sciprune_config.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const char *sciprune_corrupt_kind_name(sciprune_corrupt_kind k)
+{
+    switch (k) {
+    case SCIPRUNE_CORRUPT_SYNTAX: return "syntax";
+    case SCIPRUNE_CORRUPT_CONTENT: return "content";
+    }
+    return "?";
+}
+
+const char *sciprune_corrupt_outcome_name(sciprune_corrupt_outcome o)
+{
+    switch (o) {
+    case SCIPRUNE_CORRUPT_MADE: return "made";
+    case SCIPRUNE_CORRUPT_UNCLEAN: return "unclean";
+    case SCIPRUNE_CORRUPT_NO_SITE: return "no_site";
+    case SCIPRUNE_CORRUPT_INVALID: return "invalid";
+    }
+    return "?";
+}
+
+const char *sciprune_data_dir(void)
+{
+    const char *e = getenv("SCIPRUNE_DATA_DIR");
+    return e && *e ? e : SCIPRUNE_DATA_DIR;
+}
+
+void sciprune_corrupt_result_clear(sciprune_corrupt_result *r)
+{
+    if (!r) return;
+    free(r->text);
+    free(r->removed);
+    free(r->inserted);
+    memset(r, 0, sizeof *r);
+}
+
+void sciprune_corruptor_free(sciprune_corruptor *c)
+{
+    if (!c) return;
+    for (size_t i = 0; i < c->nops; i++) {
+        free(c->ops[i].type);
+        free(c->ops[i].path);
+        lang_query_free(c->ops[i].query);
+    }
+    free(c->ops);
+    for (size_t i = 0; i < c->ntypes; i++) free(c->types[i]);
+    free(c->types);
+    free(c->type_kinds);
+    free(c);
+}
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int valid_type_name(const char *s, size_t n)
+{
+    if (n == 0 || n > 64) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return 0;
+    return 1;
+}
+
+/* Sorted names of the *.scm files in dir. *out owned by the caller (free each, then array). */
+static sciprune_status list_scm(const char *dir, char ***out, size_t *n, sciprune_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d) return sp_err(err, SCIPRUNE_EIO, dir, -1, -1, "cannot open queries folder");
+    char **v = NULL;
+    size_t cnt = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+        if (l < 5 || strcmp(e->d_name + l - 4, ".scm") != 0) continue;
+        if (cnt == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **nv = realloc(v, cap * sizeof *nv);
+            if (!nv) goto oom;
+            v = nv;
+        }
+        if (!(v[cnt] = strdup(e->d_name))) goto oom;
+        cnt++;
+    }
+    closedir(d);
+    if (cnt) qsort(v, cnt, sizeof *v, cmp_str);
+    *out = v;
+    *n = cnt;
+    return SCIPRUNE_OK;
+oom:
+    closedir(d);
+    for (size_t i = 0; i < cnt; i++) free(v[i]);
+    free(v);
+    return sp_err(err, SCIPRUNE_ENOMEM, dir, -1, -1, "out of memory");
+}
+
+/* Read "; kind: ..." from the leading comment block. 0 when absent or unknown. */
+static sciprune_corrupt_kind header_kind(const char *s, int64_t *bad_line)
+{
+    int64_t line = 1;
+    *bad_line = -1;
+    const char *p = s;
+    while (*p) {
+        while (*p == ' ' || *p == '\t') p++;
+        if (*p != ';' && *p != '\n') break; /* the first pattern: the header is over */
+        const char *eol = strchr(p, '\n');
+        if (!eol) eol = p + strlen(p);
+        if (*p == ';') {
+            const char *q = p;
+            while (*q == ';' || *q == ' ' || *q == '\t') q++;
+            if (strncmp(q, "kind:", 5) == 0) {
+                q += 5;
+                while (*q == ' ' || *q == '\t') q++;
+                size_t l = (size_t)(eol - q);
+                while (l && (q[l - 1] == ' ' || q[l - 1] == '\r' || q[l - 1] == '\t')) l--;
+                if (l == 6 && strncmp(q, "syntax", 6) == 0) return SCIPRUNE_CORRUPT_SYNTAX;
+                if (l == 7 && strncmp(q, "content", 7) == 0) return SCIPRUNE_CORRUPT_CONTENT;
+                *bad_line = line;
+                return 0;
+            }
+        }
+        if (!*eol) break;
+        p = eol + 1;
+        line++;
+    }
+    return 0;
+}
+
+/* Check the capture names of a compiled query. */
+static sciprune_status check_captures(const lang_query *lq, const char *path, sciprune_error *err)
+{
+    const TSQuery *q = lang_query_ts(lq);
+    int has_edit = 0, swap_a = 0, swap_b = 0, replace = 0;
+    for (uint32_t i = 0; i < ts_query_capture_count(q); i++) {
+        uint32_t l;
+        const char *name = ts_query_capture_name_for_id(q, i, &l);
+        int e = corrupt_edit_for_capture(name);
+        if (e < 0)
+            return sp_err(err, SCIPRUNE_EPARSE, path, -1, -1,
+                          "unknown capture @%s (edits: delete, delete.spaced, delete.line, "
+                          "replace, misspell, rename, swap.a/swap.b, operator, increment, "
+                          "dedent, negate; helpers start with '_')", name);
+        if (e != EDIT_NONE) has_edit = 1;
+        if (e == EDIT_SWAP_A) swap_a = 1;
+        if (e == EDIT_SWAP_B) swap_b = 1;
+        if (e == EDIT_REPLACE) replace = 1;
+    }
+    if (!has_edit) return sp_err(err, SCIPRUNE_EPARSE, path, -1, -1, "the query captures no edit");
+    if (swap_a != swap_b)
+        return sp_err(err, SCIPRUNE_EPARSE, path, -1, -1, "@swap.a and @swap.b go together");
+    if (replace && !lang_query_has_property(lq, "replace"))
+        return sp_err(err, SCIPRUNE_EPARSE, path, -1, -1, "@replace needs (#set! replace \"text\")");
+    return SCIPRUNE_OK;
+}
+
+static sciprune_status load_file(sciprune_corruptor *c, const char *lang, const char *dir,
+                                 const char *file, int fallback, sciprune_error *err)
+{
+    char *path = sp_path_join(dir, file);
+    char *text = NULL;
+    size_t len = 0;
+    lang_query *q = NULL;
+    sciprune_status s;
+    if (!path) return sp_err(err, SCIPRUNE_ENOMEM, dir, -1, -1, "out of memory");
+    size_t tl = strlen(file) - 4;
+    if (!valid_type_name(file, tl)) {
+        s = sp_err(err, SCIPRUNE_EPARSE, path, -1, -1,
+                   "corruption names are lowercase letters, digits and '-'");
+        goto fail;
+    }
+    if ((s = sp_read_file(path, &text, &len, err)) != SCIPRUNE_OK) goto fail;
+    int64_t bad_line;
+    sciprune_corrupt_kind kind = header_kind(text, &bad_line);
+    if (!kind) {
+        s = sp_err(err, SCIPRUNE_EPARSE, path, bad_line, -1,
+                   "the file must start with a comment line '; kind: syntax' or '; kind: content'");
+        goto fail;
+    }
+    s = lang_query_new(&q, lang, text, len, path, err);
+    if (s == SCIPRUNE_OK) s = check_captures(q, path, err);
+    if (s != SCIPRUNE_OK) {
+        if (fallback && s == SCIPRUNE_EPARSE) { /* a borrowed query may not fit this grammar */
+            sp_log(SCIPRUNE_LOG_INFO, "%s: not used for %s: %s", path, lang, err ? err->text : "");
+            sp_err_clear(err);
+            s = SCIPRUNE_OK;
+        }
+        goto fail;
+    }
+    corrupt_op *nops = realloc(c->ops, (c->nops + 1) * sizeof *nops);
+    if (!nops) {
+        s = sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
+        goto fail;
+    }
+    c->ops = nops;
+    corrupt_op *op = &c->ops[c->nops];
+    op->lang = lang;
+    op->kind = kind;
+    op->query = q;
+    op->path = path;
+    op->type = strndup(file, tl);
+    c->nops++; /* owned by c from here: _free releases it */
+    free(text);
+    if (!op->type) return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
+    return SCIPRUNE_OK;
+fail:
+    lang_query_free(q);
+    free(text);
+    free(path);
+    return s;
+}
+
+/* Collect the distinct type names; the same name must have the same kind everywhere. */
+static sciprune_status build_types(sciprune_corruptor *c, sciprune_error *err)
+{
+    c->types = calloc(c->nops, sizeof *c->types);
+    c->type_kinds = calloc(c->nops, sizeof *c->type_kinds);
+    if (!c->types || !c->type_kinds) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+    for (size_t i = 0; i < c->nops; i++) {
+        size_t k = 0;
+        while (k < c->ntypes && strcmp(c->types[k], c->ops[i].type) != 0) k++;
+        if (k < c->ntypes) {
+            if (c->type_kinds[k] != c->ops[i].kind)
+                return sp_err(err, SCIPRUNE_EPARSE, c->ops[i].path, -1, -1,
+                              "'%s' is %s here but %s for another language", c->ops[i].type,
+                              sciprune_corrupt_kind_name(c->ops[i].kind),
+                              sciprune_corrupt_kind_name(c->type_kinds[k]));
+            continue;
+        }
+        if (!(c->types[k] = strdup(c->ops[i].type)))
+            return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+        c->type_kinds[k] = c->ops[i].kind;
+        c->ntypes++;
+    }
+    /* sort names and kinds together */
+    for (size_t i = 1; i < c->ntypes; i++)
+        for (size_t j = i; j > 0 && strcmp(c->types[j - 1], c->types[j]) > 0; j--) {
+            char *t = c->types[j];
+            c->types[j] = c->types[j - 1];
+            c->types[j - 1] = t;
+            sciprune_corrupt_kind kk = c->type_kinds[j];
+            c->type_kinds[j] = c->type_kinds[j - 1];
+            c->type_kinds[j - 1] = kk;
+        }
+    return SCIPRUNE_OK;
+}
+
+sciprune_status sciprune_corruptor_new(sciprune_corruptor **out, const char *queries_dir,
+                                       sciprune_error *err)
+{
+    *out = NULL;
+    sciprune_status s = SCIPRUNE_OK;
+    char *qdir = queries_dir ? strdup(queries_dir) : sp_path_join(sciprune_data_dir(), "queries");
+    sciprune_corruptor *c = calloc(1, sizeof *c);
+    if (!qdir || !c) {
+        s = sp_err(err, SCIPRUNE_ENOMEM, queries_dir, -1, -1, "out of memory");
+        goto fail;
+    }
+    if (!is_dir(qdir)) {
+        s = sp_err(err, SCIPRUNE_EIO, qdir, -1, -1,
+                   "queries folder not found (set SCIPRUNE_DATA_DIR to the data/ folder)");
+        goto fail;
+    }
+    /* languages in registry order; ops end up sorted by (lang, type) below */
+    for (size_t li = 0; li < sciprune_lang_count(); li++) {
+        const char *lang = sciprune_lang_name(li);
+        char *dir = sp_path_join(qdir, lang);
+        int fallback = 0;
+        if (!dir) {
+            s = sp_err(err, SCIPRUNE_ENOMEM, qdir, -1, -1, "out of memory");
+            goto fail;
+        }
+        if (!is_dir(dir) && strcmp(lang, "tsx") == 0) {
+            free(dir);
+            dir = sp_path_join(qdir, "typescript");
+            fallback = 1;
+            if (!dir) {
+                s = sp_err(err, SCIPRUNE_ENOMEM, qdir, -1, -1, "out of memory");
+                goto fail;
+            }
+        }
+        if (!is_dir(dir)) {
+            free(dir);
+            continue;
+        }
+        char **files = NULL;
+        size_t nfiles = 0;
+        s = list_scm(dir, &files, &nfiles, err);
+        for (size_t i = 0; s == SCIPRUNE_OK && i < nfiles; i++)
+            s = load_file(c, lang, dir, files[i], fallback, err);
+        for (size_t i = 0; i < nfiles; i++) free(files[i]);
+        free(files);
+        free(dir);
+        if (s != SCIPRUNE_OK) goto fail;
+    }
+    if (c->nops == 0) {
+        s = sp_err(err, SCIPRUNE_EIO, qdir, -1, -1, "no <lang>/<type>.scm query files found");
+        goto fail;
+    }
+    /* stable sort by (lang, type): files are already sorted within a language */
+    for (size_t i = 1; i < c->nops; i++)
+        for (size_t j = i; j > 0; j--) {
+            corrupt_op *x = &c->ops[j - 1], *y = &c->ops[j];
+            int d = strcmp(x->lang, y->lang);
+            if (d < 0 || (d == 0 && strcmp(x->type, y->type) <= 0)) break;
+            corrupt_op t = *x;
+            *x = *y;
+            *y = t;
+        }
+    if ((s = build_types(c, err)) != SCIPRUNE_OK) goto fail;
+    free(qdir);
+    *out = c;
+    return SCIPRUNE_OK;
+fail:
+    free(qdir);
+    sciprune_corruptor_free(c);
+    return s;
+}
+
+const corrupt_op *corrupt_find(const sciprune_corruptor *c, const char *lang, const char *type)
+{
+    if (!lang || !type) return NULL;
+    for (size_t i = 0; i < c->nops; i++)
+        if (strcmp(c->ops[i].lang, lang) == 0 && strcmp(c->ops[i].type, type) == 0)
+            return &c->ops[i];
+    return NULL;
+}
+
+int corrupt_has_lang(const sciprune_corruptor *c, const char *lang)
+{
+    for (size_t i = 0; i < c->nops; i++)
+        if (strcmp(c->ops[i].lang, lang) == 0) return 1;
+    return 0;
+}
+
+size_t sciprune_corrupt_list(const sciprune_corruptor *c, const char *lang, const char **names,
+                             sciprune_corrupt_kind *kinds, size_t cap)
+{
+    size_t n = 0;
+    if (!lang) {
+        for (size_t i = 0; i < c->ntypes; i++, n++)
+            if (n < cap) {
+                if (names) names[n] = c->types[i];
+                if (kinds) kinds[n] = c->type_kinds[i];
+            }
+        return n;
+    }
+    for (size_t i = 0; i < c->nops; i++) {
+        if (strcmp(c->ops[i].lang, lang) != 0) continue;
+        if (n < cap) {
+            if (names) names[n] = c->ops[i].type;
+            if (kinds) kinds[n] = c->ops[i].kind;
+        }
+        n++;
+    }
+    return n;
+}
+
+/* ---------------------------------------------------------------- apply */
+
+static int cmp_site(const void *pa, const void *pb)
+{
+    const corrupt_site *a = pa, *b = pb;
+#define CMP(x, y) if ((x) != (y)) return (x) < (y) ? -1 : 1
+    CMP(ts_node_start_byte(a->a), ts_node_start_byte(b->a));
+    CMP(ts_node_end_byte(a->a), ts_node_end_byte(b->a));
+    CMP(a->edit, b->edit);
+    int an = ts_node_is_null(a->b), bn = ts_node_is_null(b->b);
+    CMP(an, bn);
+    if (!an) {
+        CMP(ts_node_start_byte(a->b), ts_node_start_byte(b->b));
+        CMP(ts_node_end_byte(a->b), ts_node_end_byte(b->b));
+    }
+    CMP(a->pattern, b->pattern);
+#undef CMP
+    return 0;
+}
+
+static int same_site(const corrupt_site *a, const corrupt_site *b)
+{
+    if (a->edit != b->edit || ts_node_start_byte(a->a) != ts_node_start_byte(b->a) ||
+        ts_node_end_byte(a->a) != ts_node_end_byte(b->a))
+        return 0;
+    int an = ts_node_is_null(a->b), bn = ts_node_is_null(b->b);
+    if (an != bn) return 0;
+    return an || (ts_node_start_byte(a->b) == ts_node_start_byte(b->b) &&
+                  ts_node_end_byte(a->b) == ts_node_end_byte(b->b));
+}
+
+static int push_site(corrupt_site **v, size_t *n, size_t *cap, corrupt_site s)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        corrupt_site *nv = realloc(*v, nc * sizeof *nv);
+        if (!nv) return -1;
+        *v = nv;
+        *cap = nc;
+    }
+    (*v)[(*n)++] = s;
+    return 0;
+}
+
+/* Candidate sites of op in the tree, sorted and unique. */
+static sciprune_status find_sites(const corrupt_op *op, TSNode root, const char *src, size_t len,
+                                  corrupt_site **out, size_t *nout, sciprune_error *err)
+{
+    *out = NULL;
+    *nout = 0;
+    const TSQuery *q = lang_query_ts(op->query);
+    TSQueryCursor *cur = ts_query_cursor_new();
+    if (!cur) return sp_err(err, SCIPRUNE_ENOMEM, op->path, -1, -1, "out of memory");
+    ts_query_cursor_exec(cur, q, root);
+    corrupt_site *v = NULL;
+    size_t n = 0, cap = 0;
+    TSQueryMatch m;
+    while (ts_query_cursor_next_match(cur, &m)) {
+        if (!lang_query_match_ok(op->query, &m, src, len)) continue;
+        corrupt_site swap = {EDIT_SWAP_A, m.pattern_index, {{0}, 0, 0}, {{0}, 0, 0}};
+        int has_a = 0, has_b = 0;
+        for (uint16_t k = 0; k < m.capture_count; k++) {
+            uint32_t l;
+            const char *name = ts_query_capture_name_for_id(q, m.captures[k].index, &l);
+            int e = corrupt_edit_for_capture(name);
+            if (e == EDIT_SWAP_A) swap.a = m.captures[k].node, has_a = 1;
+            else if (e == EDIT_SWAP_B) swap.b = m.captures[k].node, has_b = 1;
+            else if (e > 0) {
+                corrupt_site s = {(corrupt_edit)e, m.pattern_index, m.captures[k].node, {{0}, 0, 0}};
+                if (push_site(&v, &n, &cap, s)) goto oom;
+            }
+        }
+        if (has_a && has_b && push_site(&v, &n, &cap, swap)) goto oom;
+    }
+    ts_query_cursor_delete(cur);
+    if (n > 1) {
+        qsort(v, n, sizeof *v, cmp_site);
+        size_t w = 1;
+        for (size_t i = 1; i < n; i++)
+            if (!same_site(&v[w - 1], &v[i])) v[w++] = v[i];
+        n = w;
+    }
+    *out = v;
+    *nout = n;
+    return SCIPRUNE_OK;
+oom:
+    ts_query_cursor_delete(cur);
+    free(v);
+    return sp_err(err, SCIPRUNE_ENOMEM, op->path, -1, -1, "out of memory");
+}
+
+static char *dup_bytes(const char *s, size_t n)
+{
+    char *p = malloc(n + 1);
+    if (!p) return NULL;
+    if (n) memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+sciprune_status corrupt_apply_tree(const corrupt_op *op, sciprune_parser *parser, uint64_t seed,
+                                   const char *src, size_t len, TSTree *tree,
+                                   sciprune_corrupt_result *res, sciprune_error *err)
+{
+    memset(res, 0, sizeof *res);
+    res->kind = op->kind;
+    TSNode root = ts_tree_root_node(tree);
+    corrupt_site *sites = NULL;
+    size_t nsites = 0;
+    size_t *order = NULL;
+    char *var = NULL;
+    sciprune_status s = find_sites(op, root, src, len, &sites, &nsites, err);
+    if (s) return s;
+    res->sites = nsites > UINT32_MAX ? UINT32_MAX : (uint32_t)nsites;
+    res->outcome = nsites ? SCIPRUNE_CORRUPT_INVALID : SCIPRUNE_CORRUPT_NO_SITE;
+    if (nsites == 0) goto done;
+    order = malloc(nsites * sizeof *order);
+    if (!order) goto oom;
+    for (size_t i = 0; i < nsites; i++) order[i] = i;
+    corrupt_rng rng = {seed};
+    for (size_t k = 0; k < nsites && res->attempts < CORRUPT_MAX_ATTEMPTS; k++) {
+        size_t j = k + (size_t)corrupt_rng_below(&rng, nsites - k);
+        size_t t = order[k];
+        order[k] = order[j];
+        order[j] = t;
+        corrupt_splice sp;
+        int r = corrupt_edit_build(op->query, &sites[order[k]], root, src, len, &rng, &sp);
+        if (r < 0) goto oom;
+        if (r == 0) continue;
+        res->attempts++;
+        size_t vlen = len - sp.removed + sp.ins_len;
+        var = malloc(vlen + 1);
+        if (!var) {
+            free(sp.ins);
+            goto oom;
+        }
+        memcpy(var, src, sp.offset);
+        memcpy(var + sp.offset, sp.ins, sp.ins_len);
+        memcpy(var + sp.offset + sp.ins_len, src + sp.offset + sp.removed,
+               len - sp.offset - sp.removed);
+        var[vlen] = '\0';
+        TSTree *vt = NULL;
+        if ((s = lang_parse(parser, op->lang, var, vlen, &vt, err)) != SCIPRUNE_OK) {
+            free(sp.ins);
+            goto done;
+        }
+        sciprune_parse_stats st;
+        lang_count_errors(ts_tree_root_node(vt), &st);
+        ts_tree_delete(vt);
+        int broken = st.error_nodes + st.missing_nodes > 0;
+        int differs = vlen != len || memcmp(var, src, len) != 0;
+        int ok = op->kind == SCIPRUNE_CORRUPT_SYNTAX ? broken : (!broken && differs);
+        if (!ok) {
+            free(sp.ins);
+            free(var);
+            var = NULL;
+            continue;
+        }
+        res->text = var;
+        res->text_len = vlen;
+        var = NULL;
+        res->offset = sp.offset;
+        res->inserted = sp.ins;
+        res->inserted_len = sp.ins_len;
+        res->removed = dup_bytes(src + sp.offset, sp.removed);
+        res->removed_len = sp.removed;
+        if (!res->removed) goto oom;
+        res->outcome = SCIPRUNE_CORRUPT_MADE;
+        break;
+    }
+    /* sites whose edit did not apply (no fresh name, not an integer...) are no sites */
+    if (res->outcome == SCIPRUNE_CORRUPT_INVALID && res->attempts == 0)
+        res->outcome = SCIPRUNE_CORRUPT_NO_SITE;
+done:
+    free(var);
+    free(order);
+    free(sites);
+    if (s != SCIPRUNE_OK) sciprune_corrupt_result_clear(res);
+    return s;
+oom:
+    s = sp_err(err, SCIPRUNE_ENOMEM, op->path, -1, -1, "out of memory");
+    goto done;
+}
+
+sciprune_status sciprune_corrupt_apply(const sciprune_corruptor *c, sciprune_parser *parser,
+                                       const char *lang, const char *type, uint64_t seed,
+                                       const char *src, size_t len, sciprune_corrupt_result *res,
+                                       sciprune_error *err)
+{
+    memset(res, 0, sizeof *res);
+    if (!c || !parser || !lang || !type || (!src && len))
+        return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "NULL argument");
+    if (!lang_grammar(lang))
+        return sp_err(err, SCIPRUNE_EINVAL, lang, -1, -1, "no grammar for language '%s'", lang);
+    const corrupt_op *op = corrupt_find(c, lang, type);
+    if (!op)
+        return sp_err(err, SCIPRUNE_EINVAL, lang, -1, -1, "no corruption '%s' for %s", type, lang);
+    TSTree *tree = NULL;
+    sciprune_status s = lang_parse(parser, lang, src ? src : "", len, &tree, err);
+    if (s) return s;
+    sciprune_parse_stats st;
+    lang_count_errors(ts_tree_root_node(tree), &st);
+    if (st.error_nodes + st.missing_nodes > 0) {
+        res->kind = op->kind;
+        res->outcome = SCIPRUNE_CORRUPT_UNCLEAN;
+    } else {
+        s = corrupt_apply_tree(op, parser, seed, src ? src : "", len, tree, res, err);
+    }
+    ts_tree_delete(tree);
+    return s;
+}

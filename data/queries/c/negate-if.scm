@@ -1,0 +1,4 @@
+; kind: content
+; description: negate the condition of an if
+(if_statement condition: (parenthesized_expression (_) @negate)
+ (#set! negate.bare "call_expression field_expression subscript_expression parenthesized_expression"))

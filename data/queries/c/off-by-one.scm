@@ -1,0 +1,5 @@
+; kind: content
+; description: add or subtract one from an integer literal in a comparison or an index
+(binary_expression left: (number_literal) @increment operator: ["<" ">" "<=" ">=" "==" "!="])
+(binary_expression operator: ["<" ">" "<=" ">=" "==" "!="] right: (number_literal) @increment)
+(subscript_expression index: (number_literal) @increment)

@@ -1,0 +1,3 @@
+; kind: syntax
+; description: drop one opening bracket ( [ {
+["(" "[" "{"] @delete

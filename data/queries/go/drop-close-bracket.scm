@@ -1,0 +1,3 @@
+; kind: syntax
+; description: drop one closing bracket ) ] }
+[")" "]" "}"] @delete

@@ -1,0 +1,3 @@
+; kind: syntax
+; description: drop an explicit ';' (for clauses, if/switch initialisers)
+";" @delete

@@ -1,0 +1,3 @@
+; kind: content
+; description: flip an operator: == !=, < >=, > <=, + -, && ||
+(binary_expression operator: ["==" "!=" "<" ">" "<=" ">=" "+" "-" "&&" "||"] @operator)
