@@ -157,7 +157,10 @@ static void describe_exit(exec_proc *p, double wait_s, char *buf, size_t cap)
         pid_t r = p->pid > 0 ? waitpid(p->pid, &status, WNOHANG) : -1;
         if (r == p->pid && p->pid > 0) {
             p->pid = 0;
-            if (WIFEXITED(status)) snprintf(buf, cap, "exited with status %d", WEXITSTATUS(status));
+            if (WIFEXITED(status) && WEXITSTATUS(status) > 128 && WEXITSTATUS(status) < 128 + 65)
+                snprintf(buf, cap, "exited with status %d (the shell's report of signal %d, %s)",
+                         WEXITSTATUS(status), WEXITSTATUS(status) - 128, strsignal(WEXITSTATUS(status) - 128));
+            else if (WIFEXITED(status)) snprintf(buf, cap, "exited with status %d", WEXITSTATUS(status));
             else if (WIFSIGNALED(status)) snprintf(buf, cap, "was killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
             else snprintf(buf, cap, "ended");
             drain_stderr(p);

@@ -530,6 +530,13 @@ static sciprune_status extract(sciprune_embedder *e, hash_worker *w, sciprune_pa
 {
     const hash_state *hs = e->hash;
     fmap_clear(&w->m);
+    size_t nb = 0;
+    while (nb < len && is_ws((unsigned char)text[nb])) nb++;
+    if (nb == len) { /* empty or blank: one fixed direction, whatever the language */
+        fmap_add(&w->m, hs->fam[F_EMPTY]);
+        *row = SCIPRUNE_ROW_EMPTY;
+        return w->m.oom ? sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory") : SCIPRUNE_OK;
+    }
     const hash_lang *hl = find_lang(hs, lang_grammar(lang));
     TSTree *tree = NULL;
     *row = SCIPRUNE_ROW_LEXICAL;
