@@ -114,6 +114,16 @@ for i, t in enumerate(texts):
     assert list(v[i]) == want, (i, v[i], want)
 print("exec: fake embedder rows received in input order, rejected rows zero")
 PYEOF
+# scripts/embed_hf.py: importable without torch; its protocol layer (model replaced by
+# --fake-dim) gives the same rows as the fake embedder
+$PY -c "
+import sys; sys.path.insert(0, sys.argv[1]); import embed_hf
+assert 'torch' not in sys.modules and embed_hf.model_id(sys.argv[1], 512).endswith(':mean:512')
+" "$SRC/scripts"
+"$S" embed --in "$T/shards/extra.jsonl" --workdir "$T/wh" --embedder "exec:$PY $SRC/scripts/embed_hf.py --fake-dim 6 /no/model" \
+  --exec-batch 2 2>/dev/null
+cmp "$T/wx/embed/extra.jsonl.npy" "$T/wh/embed/extra.jsonl.npy" || fail "embed_hf.py protocol rows differ"
+echo "embed_hf.py: importable without torch, protocol layer answers like the fake embedder"
 for mode in "crash 4 1" "hang 4 0" "rows 4 0" "dim 4 0"; do
   rm -rf "$T/wf"
   if "$S" embed --in "$T/shards/extra.jsonl" --workdir "$T/wf" --embedder "exec:$PY $FAKE $mode" \
