@@ -40,11 +40,13 @@ static int teardown_tmp(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* A path in the test folder. Borrowed from a ring of 64 buffers: enough for every test to keep
+ * the paths it made at its start. */
 static char *tpath(const char *name)
 {
-    static char buf[8][512];
+    static char buf[64][512];
     static int k;
-    char *b = buf[k++ & 7];
+    char *b = buf[k++ & 63];
     snprintf(b, 512, "%s/%s", g_tmp, name);
     return b;
 }
@@ -513,6 +515,45 @@ static void test_stage_resume_and_refuse(void **state)
     free(before);
 }
 
+
+/* An empty shard gives empty arrays numpy reads; a missing shard or an unusable workdir is a
+ * clean error that leaves no embedder.json behind. */
+static void test_stage_edge_cases(void **state)
+{
+    (void)state;
+    write_file(tpath("empty.jsonl"), "");
+    write_file(tpath("one.jsonl"), k_shard);
+    char p0[512], p1[512]; /* tpath() rotates its buffers: keep copies */
+    snprintf(p0, sizeof p0, "%s", tpath("empty.jsonl"));
+    snprintf(p1, sizeof p1, "%s", tpath("one.jsonl"));
+    const char *in[] = {p0, p1};
+    sciprune_embedder_settings s;
+    sciprune_embedder_settings_default(&s);
+    sciprune_error e;
+    sciprune_embed_stats st;
+    assert_int_equal(stage(tpath("we0"), in, 2, &s, 2, 0, &st, &e), SCIPRUNE_OK);
+    assert_int_equal(st.lines, 6);
+    char code[1200];
+    snprintf(code, sizeof code,
+             "import numpy as np\n"
+             "v = np.load('%s/we0/embed/empty.jsonl.npy'); s = np.load('%s/we0/embed/empty.jsonl.status.npy')\n"
+             "assert v.shape == (0, 256) and v.dtype == np.float32 and s.shape == (0,)\n",
+             g_tmp, g_tmp);
+    assert_int_equal(run_py(code), 0);
+    const char *missing[] = {tpath("one.jsonl"), tpath("no-such.jsonl")};
+    assert_int_equal(stage(tpath("we1"), missing, 2, &s, 1, 0, &st, &e), SCIPRUNE_EIO);
+    assert_non_null(strstr(e.source, "no-such.jsonl"));
+    assert_false(access(tpath("we1/embed/embedder.json"), F_OK) == 0);
+    write_file(tpath("notadir"), "x");
+    assert_int_equal(stage(tpath("notadir"), in, 2, &s, 1, 0, &st, &e), SCIPRUNE_EIO);
+    assert_int_equal(stage(tpath("we2"), in, 0, &s, 1, 0, &st, &e), SCIPRUNE_EINVAL);
+    /* a damaged embedder.json is not silently replaced */
+    write_file(tpath("we0/embed/embedder.json"), "{not json");
+    assert_int_equal(stage(tpath("we0"), in, 2, &s, 1, 0, &st, &e), SCIPRUNE_ESTATE);
+    assert_non_null(strstr(e.text, "--force"));
+    assert_int_equal(stage(tpath("we0"), in, 2, &s, 1, 1, &st, &e), SCIPRUNE_OK);
+}
+
 /* ------------------------------------------------------------------ npy import */
 
 static sciprune_status npy_stage(const char *wd, const char *const *in, size_t n, const char *dir,
@@ -778,6 +819,7 @@ int main(void)
         cmocka_unit_test(test_hash_quality_real_files),
         cmocka_unit_test(test_stage_numpy_roundtrip),
         cmocka_unit_test(test_stage_resume_and_refuse),
+        cmocka_unit_test(test_stage_edge_cases),
         cmocka_unit_test(test_npy_import),
         cmocka_unit_test(test_npy_mismatches),
         cmocka_unit_test(test_exec_ok),
