@@ -395,6 +395,11 @@ static sciprune_status exec_embed_batch(sciprune_embedder *e, void *w, embed_bat
     size_t *idx = malloc((b->n ? b->n : 1) * sizeof *idx);
     if (!idx) return sp_err(err, SCIPRUNE_ENOMEM, "exec embedder", -1, -1, "out of memory");
     for (size_t i = 0; i < b->n; i++) {
+        if (!b->items[i].rejected && b->items[i].len > UINT32_MAX) {
+            free(idx);
+            return sp_err(err, SCIPRUNE_EINVAL, "exec embedder", (int64_t)b->items[i].row + 1, -1,
+                          "a text of %zu bytes does not fit the protocol's u32 length", b->items[i].len);
+        }
         if (b->items[i].rejected) {
             memset(b->out + i * dim, 0, (size_t)dim * sizeof(float));
             b->status[i] = SCIPRUNE_ROW_REJECTED;

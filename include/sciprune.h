@@ -396,6 +396,8 @@ typedef struct sciprune_embed_stats {
  * the handshake); a rerun with the same settings skips shards whose vectors exist, and a run
  * with different settings is refused with ESTATE unless opt->force. A shard's vectors appear
  * only after the whole shard succeeded. Output bytes do not depend on opt->threads.
+ * Thread safety: runs its own worker threads; two calls must not share a workdir (no lock is
+ * taken). The npy and exec backends run on the calling thread.
  * `opt` and `stats` may be NULL. Errors: EINVAL (settings, duplicate shard names), EIO,
  * EPARSE (npy files: dtype, order, rows, dimension), EBACKEND (exec process: crash, hang,
  * wrong row count or dimension), ESTATE (workdir made with another spec), ENOMEM. */
