@@ -8,6 +8,7 @@ static const cli_command k_commands[] = {
     {"ingest", "turn source trees into Stack-like JSONL.zst shards", cmd_ingest},
     {"check", "read shards, account for every line, write rejected/ records", cmd_check},
     {"corrupt", "make validated synthetic corruptions of clean records", cmd_corrupt},
+    {"embed", "one vector per record: hash (tree-sitter), npy import or exec", cmd_embed},
 };
 #define NCMDS (sizeof k_commands / sizeof k_commands[0])
 

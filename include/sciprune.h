@@ -383,8 +383,180 @@ typedef struct sciprune_corrupt_verify_stats {
 sciprune_status sciprune_corrupt_verify(const char *const *shards, size_t nshards,
                                         sciprune_corrupt_verify_stats *st, sciprune_error *err);
 
-/* ===================================================================== embed */
-/* (issue 4) */
+/* ===================================================================== embed
+ * Stage 2: one vector per record. Three backends behind one interface:
+ *   hash  (default) tree-sitter-aware feature hashing, no model files, deterministic;
+ *   npy   import vectors computed elsewhere: DIR/<shard>.npy, one row per input line;
+ *   exec  stream texts to an external process (e.g. scripts/embed_hf.py) over the pipe
+ *         protocol of docs/embed-exec-protocol.md.
+ * Files in a workdir W (written to a temp name and renamed, vectors last):
+ *   W/embed/embedder.json        how the vectors were made (backend, dim, dtype, feature
+ *                                switches, seed, idf file + hash, exec model id); a bundle
+ *                                loads it with sciprune_embedder_load() to embed new files
+ *                                identically
+ *   W/embed/idf.npy              hash backend: float32 2^idf_bits idf weights per feature bucket
+ *   W/embed/<shard>.npy          float32 (or float16) N x dim, one row per input line, in input
+ *                                order; rows of rejected lines are zero; <shard> is the shard
+ *                                file name ("x.jsonl.zst" -> "x.jsonl.zst.npy")
+ *   W/embed/<shard>.status.npy   uint8 N: a sciprune_embed_row value per line
+ *   W/embed/shards.json          {"shards": [{"name":..., "path":...}, ...]} in input order
+ *   W/embed/summary.json         per-shard and total counts of every status value, timings */
+
+/* Per-row status (the values of <shard>.status.npy). */
+typedef enum sciprune_embed_row {
+    SCIPRUNE_ROW_OK = 0,          /* embedded normally */
+    SCIPRUNE_ROW_REJECTED = 1,    /* the reader rejected the line: zero row */
+    SCIPRUNE_ROW_LEXICAL = 2,     /* hash: no grammar for the language (or the parser gave up):
+                                     lexical tokenizer */
+    SCIPRUNE_ROW_PARSE_ERROR = 3, /* hash: parsed with ERROR/MISSING nodes; the structure
+                                     features were dropped when drop_structure_on_error */
+    SCIPRUNE_ROW_EMPTY = 4        /* hash: the text yielded no feature (empty or blank): the
+                                     row is the unit vector of a fixed "empty" feature */
+} sciprune_embed_row;
+
+typedef enum sciprune_embed_backend {
+    SCIPRUNE_EMBED_HASH = 0,
+    SCIPRUNE_EMBED_NPY,
+    SCIPRUNE_EMBED_EXEC
+} sciprune_embed_backend;
+
+typedef enum sciprune_vec_dtype {
+    SCIPRUNE_VEC_F32 = 0, /* '<f4' */
+    SCIPRUNE_VEC_F16      /* '<f2' (round to nearest even) */
+} sciprune_vec_dtype;
+
+/* Feature families of the hash backend (bit flags). */
+#define SCIPRUNE_FEAT_IDENT    0x01u /* identifier sub-tokens (snake_case/camelCase, lower-cased) */
+#define SCIPRUNE_FEAT_KEYWORD  0x02u /* keywords, operators, punctuation, other named leaves */
+#define SCIPRUNE_FEAT_LITERAL  0x04u /* literal classes: string, number, bool, null, comment... */
+#define SCIPRUNE_FEAT_AST_PAIR 0x08u /* named parent -> named child node types */
+#define SCIPRUNE_FEAT_AST_PATH 0x10u /* named ancestor paths of path_depth node types */
+#define SCIPRUNE_FEAT_ERROR    0x20u /* ERROR / MISSING markers (never up-weighted) */
+#define SCIPRUNE_FEAT_ALL      0x3fu
+
+typedef struct sciprune_embedder_settings {
+    sciprune_embed_backend backend; /* default HASH */
+    uint32_t dim;                /* hash: 64..4096, default 256. npy/exec: 0 (default) takes the
+                                    files' / process's dimension, else it must match */
+    sciprune_vec_dtype dtype;    /* stored vectors; default F32 */
+    /* hash backend */
+    uint32_t features;           /* SCIPRUNE_FEAT_* bits; default SCIPRUNE_FEAT_ALL */
+    int drop_structure_on_error; /* 1 (default): a file with ERROR/MISSING nodes gets no
+                                    AST pair/path features (see hash.c for why) */
+    uint32_t path_depth;         /* node types in an ancestor path, 2..8; default 3 */
+    uint64_t seed;               /* feature hashing and idf sample; default 0 */
+    int idf;                     /* 1 (default): fit idf on the corpus; 0: unit weights */
+    double idf_sample;           /* fraction of records (by hash of id) for idf; default 0.1 */
+    uint64_t idf_min_docs;       /* fewer sampled records than this: fit on all; default 1000 */
+    uint32_t idf_bits;           /* idf table of 2^idf_bits buckets, 10..24; default 20 */
+    /* npy backend */
+    const char *npy_dir;         /* folder of <shard>.npy files; borrowed */
+    /* exec backend */
+    const char *exec_command;    /* run with /bin/sh -c; borrowed */
+    uint32_t exec_batch;         /* texts per request; default 32 */
+    size_t exec_batch_bytes;     /* and at most this many text bytes (one text always goes);
+                                    default 4 MiB */
+    double exec_timeout_s;       /* no response byte for this long while a request is pending
+                                    = hang: the process is killed; default 300 */
+    double exec_start_timeout_s; /* handshake deadline (model loading); default 600 */
+} sciprune_embedder_settings;
+
+/* Fill `s` with the defaults above. */
+void sciprune_embedder_settings_default(sciprune_embedder_settings *s);
+
+/* Set backend and its argument from "hash", "npy:DIR" or "exec:COMMAND". DIR / COMMAND are
+ * borrowed from `spec`. Errors: EINVAL. */
+sciprune_status sciprune_embedder_settings_parse(sciprune_embedder_settings *s, const char *spec,
+                                                 sciprune_error *err);
+
+/* Parse a comma-separated feature list ("all", "none", or names from "identifiers,keywords,
+ * literals,ast_pairs,ast_paths,errors") into SCIPRUNE_FEAT_* bits. Errors: EINVAL. */
+sciprune_status sciprune_embed_features_parse(const char *list, uint32_t *bits,
+                                              sciprune_error *err);
+
+typedef struct sciprune_embedder sciprune_embedder;
+
+/* Make an embedder from settings (copied; strings too). hash: ready, with unit idf weights
+ * until an idf table is loaded (sciprune_embedder_load) or fitted (sciprune_embed_shards).
+ * exec: spawns the process and reads its handshake, so _dim() and _model() are known.
+ * npy: cannot embed texts; used by the stage. Free with sciprune_embedder_free().
+ * Errors: EINVAL (bad settings), EBACKEND (exec: spawn/handshake failed), ENOMEM. */
+sciprune_status sciprune_embedder_open(sciprune_embedder **out,
+                                       const sciprune_embedder_settings *s, sciprune_error *err);
+
+/* Load DIR/embedder.json (and DIR/idf.npy, checked against its recorded hash). exec: spawns
+ * the command and requires the handshake's model id and dimension to match the file.
+ * Errors: EIO, EPARSE (not an embedder.json, idf hash mismatch), ESTATE (exec model differs),
+ * EBACKEND, ENOMEM. */
+sciprune_status sciprune_embedder_load(sciprune_embedder **out, const char *dir,
+                                       sciprune_error *err);
+
+/* Write DIR/embedder.json (and DIR/idf.npy when the hash backend has a fitted table),
+ * atomically. Errors: EIO, ESTATE (exec/npy before the dimension is known), ENOMEM. */
+sciprune_status sciprune_embedder_save(const sciprune_embedder *e, const char *dir,
+                                       sciprune_error *err);
+
+/* exec: closes the process's stdin, waits for it (bounded) and kills what is left. NULL: no-op */
+void sciprune_embedder_free(sciprune_embedder *e);
+
+/* Vector dimension (0 for npy before any file was seen). */
+uint32_t sciprune_embedder_dim(const sciprune_embedder *e);
+/* "hash", "npy" or "exec"; static storage. */
+const char *sciprune_embedder_backend_name(const sciprune_embedder *e);
+/* exec: the model id from the handshake; "" otherwise. Borrowed, lives as long as `e`. */
+const char *sciprune_embedder_model(const sciprune_embedder *e);
+
+/* Embed one text into dst[0..dim) (float32; hash rows are L2-normalised). `p` is the calling
+ * thread's parser (NULL: a temporary one is made, slower). `row` (may be NULL) receives how the
+ * text was embedded. Thread safety: hash: any number of threads at once, each with its own
+ * parser; exec: one thread at a time (one process); npy: always EINVAL.
+ * Errors: EINVAL (dst_cap < dim, npy backend), EBACKEND (exec process failed: it is killed and
+ * later calls return ESTATE), ESTATE, ENOMEM. */
+sciprune_status sciprune_embedder_embed(sciprune_embedder *e, sciprune_parser *p,
+                                        const char *lang, const char *text, size_t len,
+                                        float *dst, size_t dst_cap, sciprune_embed_row *row,
+                                        sciprune_error *err);
+
+/* Progress callback of the stage, called on the calling thread. */
+typedef void (*sciprune_progress_fn)(void *user, uint64_t records, uint64_t bytes);
+
+typedef struct sciprune_embed_options {
+    sciprune_shard_options shard; /* how shards are read; default sciprune_shard_options_default */
+    int threads;                  /* hash workers; 0 = all online cores; default 0 */
+    int force;                    /* 1: discard an existing W/embed made with another spec and
+                                     recompute every shard; default 0 */
+    sciprune_progress_fn progress;/* may be NULL */
+    void *progress_user;
+} sciprune_embed_options;
+void sciprune_embed_options_default(sciprune_embed_options *o);
+
+typedef struct sciprune_embed_stats {
+    uint64_t shards;          /* input shards */
+    uint64_t shards_done;     /* embedded by this call */
+    uint64_t shards_skipped;  /* already complete with the same embedder */
+    uint64_t lines;           /* lines of all shards (skipped shards counted from status.npy) */
+    uint64_t rows[5];         /* per sciprune_embed_row value */
+    uint64_t text_bytes;      /* text embedded by this call */
+    uint64_t idf_docs;        /* documents the idf table was fitted on (hash) */
+    double idf_seconds, seconds;
+    uint32_t dim;
+    char model[256];          /* exec model id */
+} sciprune_embed_stats;
+
+/* Run the embed stage over `shards` (in this order) into W/embed/. Resumable: the first run
+ * writes embedder.json (hash: after fitting idf on a hash sample of the records; exec: after
+ * the handshake); a rerun with the same settings skips shards whose vectors exist, and a run
+ * with different settings is refused with ESTATE unless opt->force. A shard's vectors appear
+ * only after the whole shard succeeded. Output bytes do not depend on opt->threads.
+ * Thread safety: runs its own worker threads; two calls must not share a workdir (no lock is
+ * taken). The npy and exec backends run on the calling thread.
+ * `opt` and `stats` may be NULL. Errors: EINVAL (settings, duplicate shard names), EIO,
+ * EPARSE (npy files: dtype, order, rows, dimension), EBACKEND (exec process: crash, hang,
+ * wrong row count or dimension), ESTATE (workdir made with another spec), ENOMEM. */
+sciprune_status sciprune_embed_shards(const char *workdir, const char *const *shards, size_t n,
+                                      const sciprune_embedder_settings *s,
+                                      const sciprune_embed_options *opt,
+                                      sciprune_embed_stats *stats, sciprune_error *err);
 
 /* ===================================================================== index */
 /* (issue 5) */

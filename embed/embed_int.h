@@ -1,0 +1,121 @@
+/* embed_int.h - internals of embed/: the backend table, the embedder object and the pieces the
+ * stage driver (stage.c) shares with the backends (hash.c, npyimp.c, exec.c). */
+#ifndef SCIPRUNE_EMBED_INT_H
+#define SCIPRUNE_EMBED_INT_H
+
+#include "../lang/lang_int.h"
+#include "../shard/sp_common.h"
+
+#include <stdint.h>
+
+/* One text of a batch. The stage copies texts into the batch's arena; `row` is the 0-based line
+ * of the shard (npy import looks rows up by it). */
+typedef struct embed_item {
+    const char *lang;      /* canonical language name or the default; borrowed */
+    const char *text;      /* borrowed; NULL for rejected lines and for the npy backend */
+    size_t len;
+    uint64_t row;          /* 0-based line of the shard */
+    int rejected;          /* 1: the reader rejected the line: zero row, status REJECTED */
+} embed_item;
+
+/* What a backend fills for a batch: n rows of dim floats and n status bytes. */
+typedef struct embed_batch {
+    const embed_item *items; /* n, borrowed */
+    size_t n;
+    float *out;              /* n * dim, caller-owned */
+    uint8_t *status;         /* n, caller-owned (sciprune_embed_row values) */
+} embed_batch;
+
+typedef struct hash_state hash_state; /* hash.c: symbol tables, idf */
+typedef struct exec_proc exec_proc;   /* exec.c: the child process */
+typedef struct npy_state npy_state;   /* npyimp.c: the mapped file of the current shard */
+
+/* The backend table (one static instance per backend). Every function returns a status and
+ * fills `err`. A backend whose `parallel` is 1 may have embed_batch called from several threads
+ * at once, each with its own worker context from worker_new; the others run on the caller's
+ * thread with worker == NULL. */
+typedef struct embed_backend {
+    const char *name;
+    int parallel;
+    /* Make the embedder ready to embed (exec: spawn + handshake, sets e->dim). */
+    sciprune_status (*start)(sciprune_embedder *e, sciprune_error *err);
+    sciprune_status (*worker_new)(sciprune_embedder *e, void **w, sciprune_error *err);
+    void (*worker_free)(void *w);
+    /* Shard boundaries; `name` is the shard file name, `lines` the shard's line count. */
+    sciprune_status (*shard_begin)(sciprune_embedder *e, const char *name, sciprune_error *err);
+    sciprune_status (*embed_batch)(sciprune_embedder *e, void *w, embed_batch *b,
+                                   sciprune_error *err);
+    sciprune_status (*shard_end)(sciprune_embedder *e, uint64_t lines, sciprune_error *err);
+    void (*destroy)(sciprune_embedder *e);
+} embed_backend;
+
+extern const embed_backend embed_hash_backend;
+extern const embed_backend embed_npy_backend;
+extern const embed_backend embed_exec_backend;
+
+struct sciprune_embedder {
+    const embed_backend *be;
+    sciprune_embedder_settings s; /* strings below are owned copies */
+    char *npy_dir;                /* owned */
+    char *exec_command;           /* owned */
+    uint32_t dim;                 /* 0 until known (npy: first file; exec: handshake) */
+    char model[256];              /* exec: model id from the handshake; "" otherwise */
+    char expect_model[256];       /* exec: model id a loaded embedder.json requires, or "" */
+    int started;
+
+    hash_state *hash;             /* hash backend, owned */
+    exec_proc *proc;              /* exec backend, owned */
+    npy_state *npy;               /* npy backend, owned */
+
+    /* idf (hash backend): 2^idf_bits floats, owned; NULL = unit weights */
+    float *idf;
+    uint64_t idf_docs;            /* documents the table was fitted on */
+    double idf_sample_used;       /* the sample fraction actually used */
+};
+
+/* ---- hash.c */
+sciprune_status embed_hash_init(sciprune_embedder *e, sciprune_error *err);
+/* One text with the caller's parser (NULL: a temporary one); a temporary scratch per call. */
+sciprune_status embed_hash_embed_one(sciprune_embedder *e, sciprune_parser *p, const char *lang,
+                                     const char *text, size_t len, float *out, uint8_t *row,
+                                     sciprune_error *err);
+/* Fit pass: a counting context per worker. count_batch adds the document frequencies of the
+ * batch's non-rejected texts to the worker's table (2^idf_bits uint32). */
+sciprune_status embed_hash_count_batch(sciprune_embedder *e, void *w, const embed_batch *b,
+                                       sciprune_error *err);
+/* The worker's table and how many documents it counted; the table is zeroed by _reset. */
+const uint32_t *embed_hash_worker_df(void *w, uint64_t *docs);
+void embed_hash_worker_reset_df(void *w);
+/* Turn summed document frequencies into the idf table of e (ln((1+N)/(1+df)) + 1). */
+sciprune_status embed_hash_set_idf(sciprune_embedder *e, const uint64_t *df, uint64_t docs,
+                                   double sample_used, sciprune_error *err);
+
+/* ---- npyimp.c */
+/* Check the header of DIR/<shard>.npy (dtype, order, 2-D, dimension against e->dim, setting it
+ * when 0). Used up front for every shard, so a bad file fails the stage before any work. */
+sciprune_status embed_npy_check_file(sciprune_embedder *e, const char *shard_name,
+                                     sciprune_error *err);
+/* DIR/<name>.npy, or DIR/<name without .zst / .jsonl>.npy when only that exists. Caller frees. */
+char *embed_npy_source_path(const sciprune_embedder *e, const char *shard_name);
+
+/* ---- exec.c */
+/* Close stdin, wait for the child (bounded), kill what is left. */
+void embed_exec_stop(sciprune_embedder *e);
+
+/* ---- embedder.c */
+/* Validate and copy the settings; hash: build the symbol tables. Nothing is started. */
+sciprune_status embed_create(sciprune_embedder **out, const sciprune_embedder_settings *s,
+                             sciprune_error *err);
+/* Read DIR/embedder.json (+ idf.npy) without starting anything (exec: e->expect_model set). */
+sciprune_status embed_load_dir(sciprune_embedder **out, const char *dir, sciprune_error *err);
+/* 1 when embedders made with settings `want` would differ from `have`; *why says how. */
+int embed_settings_differ(const sciprune_embedder_settings *want, const sciprune_embedder *have,
+                          char *why, size_t cap);
+/* Feature switches <-> names (for embedder.json and the CLI). */
+const char *embed_feature_name(uint32_t bit);
+/* Status value names, for documentation in embedder.json. */
+const char *embed_row_name(int v);
+/* Call the backend's start once. */
+sciprune_status embed_ensure_started(sciprune_embedder *e, sciprune_error *err);
+
+#endif /* SCIPRUNE_EMBED_INT_H */

@@ -1,0 +1,682 @@
+/*
+ * hash.c - the default embedder: tree-sitter-aware feature hashing.
+ *
+ * One parse per file, one walk over the tree with a TSTreeCursor. Every feature is a 64-bit
+ * hash; a document becomes a bag of (feature, tf). The vector is
+ *
+ *     v[bucket(f)] += sign(f) * log(1 + tf(f)) * idf(f)       for every distinct feature f
+ *     v /= |v|
+ *
+ * with bucket(f) = high 32 bits of f scaled to [0, dim), sign(f) = bit 31 of f, and
+ * idf(f) = idf_table[f mod 2^idf_bits] (1 when no table is fitted). Features, by family
+ * (each family is hashed with its own seed derived from the settings' seed):
+ *   identifiers  leaf nodes whose type contains "identifier": the text split into sub-tokens
+ *                at '_' / non-alphanumerics, lower->Upper, UPPER->Upper+lower ("HTTPServer"
+ *                -> http, server) and letter<->digit, lower-cased, hashed from the source bytes
+ *   keywords     anonymous leaves (keywords, operators, punctuation) by node type; other named
+ *                leaves by type and text (when short: "int" vs "float" in primitive_type)
+ *   literals     the class of string / number / char / bool / null / regex / comment nodes,
+ *                never their text; the walk does not descend into them
+ *   ast_pairs    (nearest named ancestor type, named node type)
+ *   ast_paths    the types of path_depth consecutive named ancestors ending at a named node
+ *   errors       one feature per ERROR node and per MISSING node (by the missing type)
+ * Node-type hashes do not include the language, so the same construct in two grammars that
+ * share type names (if_statement, identifier) hashes the same.
+ *
+ * Why structure is dropped on a parse error (drop_structure_on_error, on by default): the
+ * prototype runs behind DESIGN.md showed that what separates syntactically broken files from
+ * clean ones is that they *lose* their structural features and land far from every centroid;
+ * a lexical-only embedding catches nothing. Dropping the AST pair/path block for a file with
+ * ERROR/MISSING nodes makes that loss total and uniform (a partly-recovered tree still shares
+ * most pairs with its original). The opposite idea, up-weighting ERROR features, backfired:
+ * broken files formed their own dense clusters and stopped looking anomalous. So error markers
+ * are ordinary features here (log tf, corpus idf) and are never boosted.
+ *
+ * Unknown languages (no grammar) and texts the parser gives up on go through a lexical
+ * tokenizer (words -> identifier sub-tokens, digits -> number class, quoted runs -> string
+ * class, operator runs -> keyword family) and are flagged SCIPRUNE_ROW_LEXICAL.
+ *
+ * Determinism: a row depends only on the text, the language and the spec: features are added
+ * in walk order and summed in insertion order in double precision; idf counts are integers
+ * summed across workers. Thread count cannot change a byte.
+ */
+#include "embed_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { K_OTHER = 0, K_IDENT, K_STRING, K_CHAR, K_NUMBER, K_BOOL, K_NULL, K_REGEX, K_COMMENT };
+static const char *const k_kind_names[] = {"other", "ident", "string", "char", "number",
+                                           "bool", "null", "regex", "comment"};
+
+enum { F_IDENT = 0, F_KW, F_LIT, F_PAIR, F_PATH, F_ERR, F_MISSING, F_EMPTY, F_LEXOP, NFAM };
+static const char *const k_fam_names[NFAM] = {"ident", "kw", "lit", "pair", "path",
+                                              "error", "missing", "empty", "lexop"};
+
+#define MAX_TOKEN 48     /* identifier sub-tokens longer than this are cut (deterministically) */
+#define MAX_LEAF_TEXT 32 /* named leaves up to this length are hashed with their text */
+#define MAX_LANGS 16
+
+typedef struct hash_lang {
+    const TSLanguage *g;
+    uint32_t nsym;
+    uint64_t *symh;  /* nsym: hash of (named, type name), owned */
+    uint8_t *kind;   /* nsym: K_*, owned */
+    uint8_t *named;  /* nsym, owned */
+} hash_lang;
+
+struct hash_state {
+    hash_lang langs[MAX_LANGS];
+    size_t nlangs;
+    uint64_t fam[NFAM];   /* family seeds */
+    uint64_t err_symh;    /* type hash of ERROR nodes */
+    uint64_t lit_feat[9]; /* literal class features */
+};
+
+/* ---------------------------------------------------------------- hashing helpers */
+
+static inline uint64_t fmix64(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53ULL;
+    k ^= k >> 33;
+    return k;
+}
+
+static inline uint64_t mix2(uint64_t a, uint64_t b)
+{
+    return fmix64(a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2)));
+}
+
+/* ------------------------------------------------------------ per-document feature map
+ * Open addressing over a dense entry array kept in insertion order (the sum order of the
+ * vector, hence determinism). Cleared in O(entries), not O(capacity), so one huge file does not
+ * slow every later one down. */
+
+typedef struct fent {
+    uint64_t key;
+    uint32_t cnt;
+} fent;
+
+typedef struct fmap {
+    uint32_t *slot; /* cap: entry index + 1, 0 = empty; owned */
+    uint32_t cap;   /* power of two */
+    fent *ent;      /* n, owned */
+    uint32_t n, ecap;
+    int oom;
+} fmap;
+
+static void fmap_free(fmap *m)
+{
+    free(m->slot);
+    free(m->ent);
+    memset(m, 0, sizeof *m);
+}
+
+static void fmap_clear(fmap *m)
+{
+    for (uint32_t e = 0; e < m->n; e++) {
+        uint32_t i = (uint32_t)m->ent[e].key & (m->cap - 1);
+        while (m->slot[i] != e + 1) i = (i + 1) & (m->cap - 1);
+        m->slot[i] = 0;
+    }
+    m->n = 0;
+    m->oom = 0;
+}
+
+static int fmap_grow(fmap *m)
+{
+    uint32_t ncap = m->cap ? m->cap * 2 : 1024;
+    uint32_t *ns = calloc(ncap, sizeof *ns);
+    if (!ns) return -1;
+    for (uint32_t e = 0; e < m->n; e++) {
+        uint32_t i = (uint32_t)m->ent[e].key & (ncap - 1);
+        while (ns[i]) i = (i + 1) & (ncap - 1);
+        ns[i] = e + 1;
+    }
+    free(m->slot);
+    m->slot = ns;
+    m->cap = ncap;
+    return 0;
+}
+
+static inline void fmap_add(fmap *m, uint64_t key)
+{
+    if ((uint64_t)(m->n + 1) * 2 > m->cap && fmap_grow(m)) {
+        m->oom = 1;
+        return;
+    }
+    uint32_t i = (uint32_t)key & (m->cap - 1);
+    for (;;) {
+        uint32_t s = m->slot[i];
+        if (!s) break;
+        if (m->ent[s - 1].key == key) {
+            m->ent[s - 1].cnt++;
+            return;
+        }
+        i = (i + 1) & (m->cap - 1);
+    }
+    if (m->n == m->ecap) {
+        uint32_t nc = m->ecap ? m->ecap * 2 : 512;
+        fent *ne = realloc(m->ent, (size_t)nc * sizeof *ne);
+        if (!ne) {
+            m->oom = 1;
+            return;
+        }
+        m->ent = ne;
+        m->ecap = nc;
+    }
+    m->ent[m->n].key = key;
+    m->ent[m->n].cnt = 1;
+    m->slot[i] = ++m->n;
+}
+
+/* ------------------------------------------------------------------- worker context */
+
+typedef struct hash_worker {
+    sciprune_parser *parser; /* owned when own_parser */
+    int own_parser;
+    fmap m;
+    double *acc;             /* dim, owned */
+    uint64_t *anc_h;         /* named-ancestor stack: type hash, owned */
+    uint32_t *anc_d;         /* and depth, owned */
+    size_t anc_cap;
+    uint32_t *df;            /* 2^idf_bits document frequencies (fit pass), owned, lazy */
+    uint64_t df_docs;
+} hash_worker;
+
+static void worker_free(void *p)
+{
+    hash_worker *w = p;
+    if (!w) return;
+    if (w->own_parser) sciprune_parser_free(w->parser);
+    fmap_free(&w->m);
+    free(w->acc);
+    free(w->anc_h);
+    free(w->anc_d);
+    free(w->df);
+    free(w);
+}
+
+static sciprune_status worker_make(sciprune_embedder *e, hash_worker **out, int with_parser,
+                                   sciprune_error *err)
+{
+    *out = NULL;
+    hash_worker *w = calloc(1, sizeof *w);
+    if (!w) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    w->acc = malloc((size_t)e->dim * sizeof *w->acc);
+    w->anc_cap = 64;
+    w->anc_h = malloc(w->anc_cap * sizeof *w->anc_h);
+    w->anc_d = malloc(w->anc_cap * sizeof *w->anc_d);
+    if (!w->acc || !w->anc_h || !w->anc_d || fmap_grow(&w->m)) {
+        worker_free(w);
+        return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    }
+    if (with_parser) {
+        sciprune_status st = sciprune_parser_new(&w->parser, err);
+        if (st) {
+            worker_free(w);
+            return st;
+        }
+        w->own_parser = 1;
+    }
+    *out = w;
+    return SCIPRUNE_OK;
+}
+
+static sciprune_status worker_new(sciprune_embedder *e, void **out, sciprune_error *err)
+{
+    hash_worker *w;
+    sciprune_status st = worker_make(e, &w, 1, err);
+    *out = w;
+    return st;
+}
+
+const uint32_t *embed_hash_worker_df(void *p, uint64_t *docs)
+{
+    hash_worker *w = p;
+    *docs = w->df_docs;
+    return w->df;
+}
+
+void embed_hash_worker_reset_df(void *p)
+{
+    hash_worker *w = p;
+    w->df_docs = 0;
+    free(w->df);
+    w->df = NULL;
+}
+
+/* ------------------------------------------------------------------ symbol tables */
+
+static int has(const char *s, const char *sub) { return strstr(s, sub) != NULL; }
+
+static int ends_with(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && memcmp(s + a - b, suf, b) == 0;
+}
+
+static int in_list(const char *s, const char *const *list)
+{
+    for (; *list; list++)
+        if (!strcmp(s, *list)) return 1;
+    return 0;
+}
+
+/* Kind of a named node type, from its name (the grammars share naming conventions). */
+static uint8_t classify(const char *name)
+{
+    static const char *const bools[] = {"true", "false", "boolean", "boolean_literal", NULL};
+    static const char *const nulls[] = {"none", "null", "nil", "null_literal", "nullptr",
+                                        "undefined", NULL};
+    static const char *const nums[] = {"integer", "float", "number", "number_literal", NULL};
+    if (has(name, "comment")) return K_COMMENT;
+    if (has(name, "identifier")) return K_IDENT; /* only leaves are treated as identifiers */
+    if (has(name, "regex")) return K_REGEX;
+    if (has(name, "char_literal") || has(name, "character_literal") || has(name, "rune_literal"))
+        return K_CHAR;
+    if (has(name, "string") || has(name, "text_block") || has(name, "heredoc")) return K_STRING;
+    if (in_list(name, bools)) return K_BOOL;
+    if (in_list(name, nulls)) return K_NULL;
+    if (in_list(name, nums)) return K_NUMBER;
+    if (ends_with(name, "_literal") &&
+        (has(name, "int") || has(name, "float") || has(name, "decimal") || has(name, "hex") ||
+         has(name, "octal") || has(name, "binary") || has(name, "imaginary") || has(name, "number")))
+        return K_NUMBER;
+    return K_OTHER;
+}
+
+static void hash_state_free(hash_state *hs)
+{
+    if (!hs) return;
+    for (size_t i = 0; i < hs->nlangs; i++) {
+        free(hs->langs[i].symh);
+        free(hs->langs[i].kind);
+        free(hs->langs[i].named);
+    }
+    free(hs);
+}
+
+/* Precompute, per grammar, the type-name hash and kind of every symbol id, so the walk never
+ * touches a string for a node type. */
+sciprune_status embed_hash_init(sciprune_embedder *e, sciprune_error *err)
+{
+    hash_state *hs = calloc(1, sizeof *hs);
+    if (!hs) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    for (int f = 0; f < NFAM; f++)
+        hs->fam[f] = sp_hash64(k_fam_names[f], strlen(k_fam_names[f]), e->s.seed);
+    hs->err_symh = sp_hash64("ERROR", 5, 1);
+    for (int k = 0; k < 9; k++)
+        hs->lit_feat[k] = mix2(hs->fam[F_LIT], sp_hash64(k_kind_names[k], strlen(k_kind_names[k]), 0));
+    size_t nl = sciprune_lang_count();
+    for (size_t i = 0; i < nl && hs->nlangs < MAX_LANGS; i++) {
+        const TSLanguage *g = lang_grammar(sciprune_lang_name(i));
+        if (!g) continue;
+        hash_lang *hl = &hs->langs[hs->nlangs++];
+        hl->g = g;
+        hl->nsym = ts_language_symbol_count(g);
+        hl->symh = malloc((size_t)hl->nsym * sizeof *hl->symh);
+        hl->kind = malloc(hl->nsym ? hl->nsym : 1);
+        hl->named = malloc(hl->nsym ? hl->nsym : 1);
+        if (!hl->symh || !hl->kind || !hl->named) {
+            hash_state_free(hs);
+            return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+        }
+        for (uint32_t s = 0; s < hl->nsym; s++) {
+            const char *name = ts_language_symbol_name(g, (TSSymbol)s);
+            if (!name) name = "";
+            int named = ts_language_symbol_type(g, (TSSymbol)s) == TSSymbolTypeRegular;
+            hl->named[s] = (uint8_t)named;
+            hl->symh[s] = sp_hash64(name, strlen(name), named ? 1 : 2);
+            hl->kind[s] = named ? classify(name) : K_OTHER;
+        }
+    }
+    e->hash = hs;
+    return SCIPRUNE_OK;
+}
+
+static const hash_lang *find_lang(const hash_state *hs, const TSLanguage *g)
+{
+    if (!g) return NULL;
+    for (size_t i = 0; i < hs->nlangs; i++)
+        if (hs->langs[i].g == g) return &hs->langs[i];
+    return NULL;
+}
+
+/* -------------------------------------------------------------------- extraction */
+
+enum { CL_SEP = 0, CL_LOWER, CL_UPPER, CL_DIGIT };
+
+static inline int char_class(unsigned char c)
+{
+    if (c >= 'a' && c <= 'z') return CL_LOWER;
+    if (c >= 'A' && c <= 'Z') return CL_UPPER;
+    if (c >= '0' && c <= '9') return CL_DIGIT;
+    if (c >= 0x80) return CL_LOWER; /* UTF-8 letters of other scripts: part of a token */
+    return CL_SEP;
+}
+
+/* Split an identifier into lower-cased sub-tokens and add one feature per sub-token. */
+static void add_ident(fmap *m, uint64_t fam, const unsigned char *s, size_t n)
+{
+    unsigned char buf[MAX_TOKEN];
+    size_t bl = 0;
+    int prev = CL_SEP;
+    for (size_t i = 0; i <= n; i++) {
+        int cls = i < n ? char_class(s[i]) : CL_SEP;
+        int boundary = cls == CL_SEP;
+        if (!boundary && prev != CL_SEP) {
+            if (cls == CL_UPPER && prev == CL_LOWER) boundary = 1;
+            else if (cls == CL_UPPER && prev == CL_UPPER && i + 1 < n &&
+                     char_class(s[i + 1]) == CL_LOWER && s[i + 1] < 0x80)
+                boundary = 1;
+            else if ((cls == CL_DIGIT) != (prev == CL_DIGIT)) boundary = 1;
+        }
+        if (boundary && bl) {
+            fmap_add(m, mix2(fam, sp_hash64(buf, bl, 0)));
+            bl = 0;
+        }
+        if (cls != CL_SEP && bl < MAX_TOKEN)
+            buf[bl++] = (unsigned char)(cls == CL_UPPER ? s[i] - 'A' + 'a' : s[i]);
+        prev = cls;
+    }
+}
+
+static int is_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+static int is_word(unsigned char c) { return char_class(c) != CL_SEP || c == '_' || c == '$'; }
+
+/* Fallback for texts without a tree: a small language-agnostic tokenizer. */
+static void lexical(const hash_state *hs, uint32_t feat, fmap *m, const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (is_ws(c)) {
+            i++;
+        } else if (c >= '0' && c <= '9') {
+            size_t j = i;
+            while (j < n && (is_word(s[j]) || s[j] == '.')) j++;
+            if (feat & SCIPRUNE_FEAT_LITERAL) fmap_add(m, hs->lit_feat[K_NUMBER]);
+            i = j;
+        } else if (is_word(c)) {
+            size_t j = i;
+            while (j < n && is_word(s[j])) j++;
+            if (feat & SCIPRUNE_FEAT_IDENT) add_ident(m, hs->fam[F_IDENT], s + i, j - i);
+            i = j;
+        } else if (c == '"' || c == '\'' || c == '`') {
+            size_t j = i + 1;
+            while (j < n && s[j] != c && s[j] != '\n') j += s[j] == '\\' ? 2 : 1;
+            if (j < n && s[j] == c) j++;
+            if (feat & SCIPRUNE_FEAT_LITERAL) fmap_add(m, hs->lit_feat[K_STRING]);
+            i = j > n ? n : j;
+        } else {
+            size_t j = i;
+            while (j < n && j - i < 3 && !is_ws(s[j]) && !is_word(s[j]) && s[j] != '"' &&
+                   s[j] != '\'' && s[j] != '`')
+                j++;
+            if (feat & SCIPRUNE_FEAT_KEYWORD) fmap_add(m, mix2(hs->fam[F_LEXOP], sp_hash64(s + i, j - i, 0)));
+            i = j;
+        }
+    }
+}
+
+static int anc_push(hash_worker *w, size_t *n, uint64_t h, uint32_t depth)
+{
+    if (*n == w->anc_cap) {
+        size_t nc = w->anc_cap * 2;
+        uint64_t *nh = realloc(w->anc_h, nc * sizeof *nh);
+        if (!nh) return -1;
+        w->anc_h = nh;
+        uint32_t *nd = realloc(w->anc_d, nc * sizeof *nd);
+        if (!nd) return -1;
+        w->anc_d = nd;
+        w->anc_cap = nc;
+    }
+    w->anc_h[*n] = h;
+    w->anc_d[*n] = depth;
+    (*n)++;
+    return 0;
+}
+
+/* Walk the tree and add its features to w->m. */
+static void walk(const hash_state *hs, const sciprune_embedder_settings *s, hash_worker *w,
+                 const hash_lang *hl, TSNode root, const unsigned char *text, int has_error)
+{
+    uint32_t feat = s->features;
+    int structure = !(has_error && s->drop_structure_on_error);
+    int want_pair = structure && (feat & SCIPRUNE_FEAT_AST_PAIR);
+    int want_path = structure && (feat & SCIPRUNE_FEAT_AST_PATH);
+    int want_err = (feat & SCIPRUNE_FEAT_ERROR) != 0;
+    uint32_t plen = s->path_depth;
+    fmap *m = &w->m;
+    TSTreeCursor c = ts_tree_cursor_new(root);
+    uint32_t depth = 0;
+    size_t nanc = 0;
+    for (;;) {
+        TSNode n = ts_tree_cursor_current_node(&c);
+        TSSymbol sym = ts_node_symbol(n);
+        uint64_t sh;
+        uint8_t kind = K_OTHER, named = 1;
+        int is_err = sym == (TSSymbol)-1;
+        if (is_err) {
+            sh = hs->err_symh;
+        } else if (sym < hl->nsym) {
+            sh = hl->symh[sym];
+            kind = hl->kind[sym];
+            named = hl->named[sym];
+        } else {
+            sh = fmix64((uint64_t)sym + 0x51ed270b27ULL);
+            named = ts_node_is_named(n);
+        }
+        while (nanc && w->anc_d[nanc - 1] >= depth) nanc--;
+        int descend = 1;
+        if (ts_node_is_missing(n)) {
+            /* a token the parser invented: not in the text, so only the marker */
+            if (want_err) fmap_add(m, mix2(hs->fam[F_MISSING], sh));
+            descend = 0;
+            goto next;
+        }
+        if (is_err && want_err) fmap_add(m, hs->fam[F_ERR]);
+        if (named) {
+            if (want_pair && nanc) fmap_add(m, mix2(mix2(hs->fam[F_PAIR], w->anc_h[nanc - 1]), sh));
+            if (want_path && nanc + 1 >= plen) {
+                uint64_t h = hs->fam[F_PATH];
+                for (size_t k = nanc + 1 - plen; k < nanc; k++) h = mix2(h, w->anc_h[k]);
+                fmap_add(m, mix2(h, sh));
+            }
+            if (anc_push(w, &nanc, sh, depth)) m->oom = 1;
+        }
+        uint32_t nchild = ts_node_child_count(n);
+        if (kind == K_IDENT && nchild == 0) {
+            if (feat & SCIPRUNE_FEAT_IDENT) {
+                uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
+                add_ident(m, hs->fam[F_IDENT], text + a, b - a);
+            }
+        } else if (kind >= K_STRING) {
+            if (feat & SCIPRUNE_FEAT_LITERAL) fmap_add(m, hs->lit_feat[kind]);
+            descend = 0; /* the class, never the text */
+        } else if (nchild == 0 && !is_err && (feat & SCIPRUNE_FEAT_KEYWORD)) {
+            uint64_t h = mix2(hs->fam[F_KW], sh);
+            if (named) {
+                uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
+                if (b - a <= MAX_LEAF_TEXT) h = mix2(h, sp_hash64(text + a, b - a, 0));
+            }
+            fmap_add(m, h);
+        }
+        if (descend && nchild && ts_tree_cursor_goto_first_child(&c)) {
+            depth++;
+            continue;
+        }
+    next:
+        for (;;) {
+            if (ts_tree_cursor_goto_next_sibling(&c)) break;
+            if (!ts_tree_cursor_goto_parent(&c)) {
+                ts_tree_cursor_delete(&c);
+                return;
+            }
+            depth--;
+        }
+    }
+}
+
+/* Fill w->m with the features of one text; *row gets OK / LEXICAL / PARSE_ERROR / EMPTY. */
+static sciprune_status extract(sciprune_embedder *e, hash_worker *w, sciprune_parser *p,
+                               const char *lang, const char *text, size_t len, uint8_t *row,
+                               sciprune_error *err)
+{
+    const hash_state *hs = e->hash;
+    fmap_clear(&w->m);
+    size_t nb = 0;
+    while (nb < len && is_ws((unsigned char)text[nb])) nb++;
+    if (nb == len) { /* empty or blank: one fixed direction, whatever the language */
+        fmap_add(&w->m, hs->fam[F_EMPTY]);
+        *row = SCIPRUNE_ROW_EMPTY;
+        return w->m.oom ? sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory") : SCIPRUNE_OK;
+    }
+    const hash_lang *hl = find_lang(hs, lang_grammar(lang));
+    TSTree *tree = NULL;
+    *row = SCIPRUNE_ROW_LEXICAL;
+    if (hl && len <= UINT32_MAX) {
+        sciprune_error perr;
+        if (lang_parse(p, lang, text, len, &tree, &perr) != SCIPRUNE_OK) tree = NULL;
+    }
+    if (tree) {
+        TSNode root = ts_tree_root_node(tree);
+        int has_error = ts_node_has_error(root);
+        walk(hs, &e->s, w, hl, root, (const unsigned char *)text, has_error);
+        ts_tree_delete(tree);
+        *row = has_error ? SCIPRUNE_ROW_PARSE_ERROR : SCIPRUNE_ROW_OK;
+    } else {
+        lexical(hs, e->s.features, &w->m, (const unsigned char *)text, len);
+    }
+    if (w->m.oom) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    if (w->m.n == 0) {
+        fmap_add(&w->m, hs->fam[F_EMPTY]);
+        *row = SCIPRUNE_ROW_EMPTY;
+    }
+    return SCIPRUNE_OK;
+}
+
+static void vectorize(const sciprune_embedder *e, hash_worker *w, float *out)
+{
+    uint32_t dim = e->dim;
+    double *acc = w->acc;
+    memset(acc, 0, (size_t)dim * sizeof *acc);
+    uint64_t mask = ((uint64_t)1 << e->s.idf_bits) - 1;
+    for (uint32_t i = 0; i < w->m.n; i++) {
+        uint64_t k = w->m.ent[i].key;
+        double wt = log1p((double)w->m.ent[i].cnt);
+        if (e->idf) wt *= (double)e->idf[k & mask];
+        uint32_t b = (uint32_t)(((k >> 32) * (uint64_t)dim) >> 32);
+        acc[b] += (k & ((uint64_t)1 << 31)) ? -wt : wt;
+    }
+    double nrm = 0;
+    for (uint32_t i = 0; i < dim; i++) nrm += acc[i] * acc[i];
+    if (nrm <= 0) { /* every feature cancelled out: use the fixed "empty" direction */
+        uint64_t k = e->hash->fam[F_EMPTY];
+        acc[(uint32_t)(((k >> 32) * (uint64_t)dim) >> 32)] = 1;
+        nrm = 1;
+    }
+    double inv = 1.0 / sqrt(nrm);
+    for (uint32_t i = 0; i < dim; i++) out[i] = (float)(acc[i] * inv);
+}
+
+/* ------------------------------------------------------------------- backend table */
+
+static sciprune_status hash_start(sciprune_embedder *e, sciprune_error *err)
+{
+    (void)e;
+    (void)err;
+    return SCIPRUNE_OK;
+}
+
+static sciprune_status hash_embed_batch(sciprune_embedder *e, void *wp, embed_batch *b,
+                                        sciprune_error *err)
+{
+    hash_worker *w = wp;
+    for (size_t i = 0; i < b->n; i++) {
+        const embed_item *it = &b->items[i];
+        float *out = b->out + i * e->dim;
+        if (it->rejected) {
+            memset(out, 0, (size_t)e->dim * sizeof *out);
+            b->status[i] = SCIPRUNE_ROW_REJECTED;
+            continue;
+        }
+        sciprune_status st = extract(e, w, w->parser, it->lang, it->text, it->len, &b->status[i], err);
+        if (st) return st;
+        vectorize(e, w, out);
+    }
+    return SCIPRUNE_OK;
+}
+
+sciprune_status embed_hash_embed_one(sciprune_embedder *e, sciprune_parser *p, const char *lang,
+                                     const char *text, size_t len, float *out, uint8_t *row,
+                                     sciprune_error *err)
+{
+    hash_worker *w;
+    sciprune_status st = worker_make(e, &w, p == NULL, err);
+    if (st) return st;
+    if (p) w->parser = p; /* borrowed */
+    st = extract(e, w, w->parser, lang, text, len, row, err);
+    if (st == SCIPRUNE_OK) vectorize(e, w, out);
+    worker_free(w);
+    return st;
+}
+
+sciprune_status embed_hash_count_batch(sciprune_embedder *e, void *wp, const embed_batch *b,
+                                       sciprune_error *err)
+{
+    hash_worker *w = wp;
+    uint64_t mask = ((uint64_t)1 << e->s.idf_bits) - 1;
+    if (!w->df) {
+        w->df = calloc((size_t)mask + 1, sizeof *w->df);
+        if (!w->df) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        const embed_item *it = &b->items[i];
+        if (it->rejected) continue;
+        uint8_t row;
+        sciprune_status st = extract(e, w, w->parser, it->lang, it->text, it->len, &row, err);
+        if (st) return st;
+        for (uint32_t k = 0; k < w->m.n; k++) w->df[w->m.ent[k].key & mask]++;
+        w->df_docs++;
+    }
+    return SCIPRUNE_OK;
+}
+
+sciprune_status embed_hash_set_idf(sciprune_embedder *e, const uint64_t *df, uint64_t docs,
+                                   double sample_used, sciprune_error *err)
+{
+    size_t nb = (size_t)1 << e->s.idf_bits;
+    float *t = malloc(nb * sizeof *t);
+    if (!t) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    for (size_t i = 0; i < nb; i++)
+        t[i] = (float)(log((1.0 + (double)docs) / (1.0 + (double)df[i])) + 1.0);
+    free(e->idf);
+    e->idf = t;
+    e->idf_docs = docs;
+    e->idf_sample_used = sample_used;
+    return SCIPRUNE_OK;
+}
+
+static void hash_destroy(sciprune_embedder *e)
+{
+    hash_state_free(e->hash);
+    e->hash = NULL;
+}
+
+const embed_backend embed_hash_backend = {
+    .name = "hash",
+    .parallel = 1,
+    .start = hash_start,
+    .worker_new = worker_new,
+    .worker_free = worker_free,
+    .shard_begin = NULL,
+    .embed_batch = hash_embed_batch,
+    .shard_end = NULL,
+    .destroy = hash_destroy,
+};

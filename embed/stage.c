@@ -1,0 +1,787 @@
+/*
+ * stage.c - the embed stage: every line of every shard becomes one row of W/embed/<shard>.npy.
+ *
+ * Files written in W/embed/ (each through a temp name and rename):
+ *   embedder.json, idf.npy   the spec (embedder.c); written once, before any shard
+ *   shards.json              {"shards": [{"name": "x.jsonl.zst", "path": "in/x.jsonl.zst"}, ...]}
+ *                            the input list of the latest run, in order (read by index/)
+ *   <shard>.status.npy       '|u1', shape (N,): one sciprune_embed_row value per line:
+ *                              0 ok, 1 rejected (zero row), 2 lexical fallback (no grammar),
+ *                              3 parse error (structure features dropped), 4 empty text
+ *   <shard>.npy              '<f4' or '<f2', shape (N, dim), row i = line i + 1; written
+ *                            after the status file: its presence marks the shard complete
+ *   summary.json             per-shard and total counts of every status value, timings
+ * <shard> is the input file name with its extensions ("x.jsonl.zst" -> "x.jsonl.zst.npy").
+ *
+ * Resumability: a rerun loads embedder.json; if the requested settings would make different
+ * vectors (embed_settings_differ) the run is refused with ESTATE unless `force`, which deletes
+ * every .npy of W/embed first. Otherwise shards whose vectors exist with the right shape and
+ * dtype are skipped, and the stored idf table is reused (it is part of the spec, so new shards
+ * are embedded exactly like the old ones). A failed shard leaves no vectors file behind.
+ *
+ * Pipeline (hash backend with threads > 1): the calling thread reads records into batches (a
+ * ring of 2*threads+2 slots), workers embed whole batches with their own parser and scratch,
+ * and the calling thread appends finished batches strictly in sequence. A row depends only on
+ * its record, so the output does not depend on the thread count. The idf fit pass uses the same
+ * pipeline: workers count document frequencies into private integer tables that are summed at
+ * the end (integer sums: order-free). Records are in the idf sample iff
+ * XXH3(id, seed) < sample * 2^64; when fewer than idf_min_docs are sampled, all are used.
+ * npy and exec run on the calling thread (exec overlaps with its process by pipelining).
+ */
+#include "embed_int.h"
+#include "../shard/sp_npy.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void sciprune_embed_options_default(sciprune_embed_options *o)
+{
+    memset(o, 0, sizeof *o);
+    sciprune_shard_options_default(&o->shard);
+    o->threads = 0;
+    o->force = 0;
+}
+
+enum { S_FREE = 0, S_READY, S_BUSY, S_DONE };
+enum { OP_EMBED = 0, OP_COUNT };
+
+typedef struct slot {
+    int state;
+    int op;
+    embed_item *items;  /* cap, owned */
+    size_t *toff;       /* cap: text offsets in the arena while filling, owned */
+    size_t *loff;       /* cap: language offsets, owned */
+    size_t n, cap;
+    char *arena;        /* texts and language names, owned */
+    size_t alen, acap;
+    float *out;         /* out_cap floats, owned */
+    size_t out_cap;
+    uint8_t *status;    /* cap, owned */
+    uint64_t text_bytes;
+    sciprune_status st;
+    sciprune_error err;
+} slot;
+
+
+typedef struct runner runner;
+
+typedef struct worker_arg {
+    runner *r;
+    int id;
+} worker_arg;
+
+struct runner {
+    sciprune_embedder *e;
+    int nworkers;          /* 0: everything on the calling thread */
+    pthread_t *tids;       /* nworkers, owned */
+    worker_arg *args;      /* nworkers, owned */
+    int nstarted;
+    void **wctx;           /* nworkers worker contexts, owned */
+    void *ictx;            /* the calling thread's context (inline mode), owned */
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    slot *slots;           /* nslots, owned */
+    size_t nslots;
+    uint64_t published, taken;
+    int quit, abort;
+    size_t max_items, max_bytes;
+    int need_text;
+};
+
+static void process(runner *R, slot *s, void *ctx)
+{
+    embed_batch b = {.items = s->items, .n = s->n, .out = s->out, .status = s->status};
+    sp_err_clear(&s->err);
+    if (s->op == OP_COUNT) s->st = embed_hash_count_batch(R->e, ctx, &b, &s->err);
+    else s->st = R->e->be->embed_batch(R->e, ctx, &b, &s->err);
+}
+
+static void *worker_main(void *arg)
+{
+    worker_arg *a = arg;
+    runner *R = a->r;
+    void *ctx = R->wctx[a->id];
+    pthread_mutex_lock(&R->mu);
+    for (;;) {
+        while (!R->quit && R->taken == R->published) pthread_cond_wait(&R->work, &R->mu);
+        if (R->taken == R->published) break; /* quit */
+        slot *s = &R->slots[R->taken % R->nslots];
+        R->taken++;
+        s->state = S_BUSY;
+        int ab = R->abort;
+        pthread_mutex_unlock(&R->mu);
+        if (ab) s->st = SCIPRUNE_ESTATE; /* skipped after an earlier failure, never written */
+        else process(R, s, ctx);
+        pthread_mutex_lock(&R->mu);
+        s->state = S_DONE;
+        pthread_cond_broadcast(&R->done);
+    }
+    pthread_mutex_unlock(&R->mu);
+    return NULL;
+}
+
+static void runner_free(runner *R)
+{
+    if (!R) return;
+    if (R->nstarted) {
+        pthread_mutex_lock(&R->mu);
+        R->quit = 1;
+        pthread_cond_broadcast(&R->work);
+        pthread_mutex_unlock(&R->mu);
+        for (int i = 0; i < R->nstarted; i++) pthread_join(R->tids[i], NULL);
+    }
+    const embed_backend *be = R->e->be;
+    for (int i = 0; R->wctx && i < R->nworkers; i++)
+        if (R->wctx[i] && be->worker_free) be->worker_free(R->wctx[i]);
+    if (R->ictx && be->worker_free) be->worker_free(R->ictx);
+    for (size_t i = 0; R->slots && i < R->nslots; i++) {
+        slot *s = &R->slots[i];
+        free(s->items);
+        free(s->toff);
+        free(s->loff);
+        free(s->arena);
+        free(s->out);
+        free(s->status);
+    }
+    free(R->slots);
+    free(R->wctx);
+    free(R->tids);
+    free(R->args);
+    pthread_mutex_destroy(&R->mu);
+    pthread_cond_destroy(&R->work);
+    pthread_cond_destroy(&R->done);
+    free(R);
+}
+
+static sciprune_status runner_new(runner **out, sciprune_embedder *e, int threads,
+                                  sciprune_error *err)
+{
+    *out = NULL;
+    runner *R = calloc(1, sizeof *R);
+    if (!R) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    R->e = e;
+    pthread_mutex_init(&R->mu, NULL);
+    pthread_cond_init(&R->work, NULL);
+    pthread_cond_init(&R->done, NULL);
+    const embed_backend *be = e->be;
+    R->nworkers = be->parallel && threads > 1 ? threads : 0;
+    R->nslots = R->nworkers ? (size_t)R->nworkers * 2 + 2 : 1;
+    R->need_text = be != &embed_npy_backend;
+    if (be == &embed_exec_backend) {
+        R->max_items = (size_t)e->s.exec_batch * 8;
+        R->max_bytes = e->s.exec_batch_bytes * 8;
+    } else if (be == &embed_npy_backend) {
+        R->max_items = 4096;
+        R->max_bytes = (size_t)-1;
+    } else {
+        R->max_items = 32; /* small batches keep every worker busy on small shards */
+        R->max_bytes = (size_t)512 << 10;
+    }
+    sciprune_status st = SCIPRUNE_OK;
+    R->slots = calloc(R->nslots, sizeof *R->slots);
+    if (!R->slots) goto oom;
+    if (R->nworkers) {
+        R->wctx = calloc((size_t)R->nworkers, sizeof *R->wctx);
+        R->tids = calloc((size_t)R->nworkers, sizeof *R->tids);
+        R->args = calloc((size_t)R->nworkers, sizeof *R->args);
+        if (!R->wctx || !R->tids || !R->args) goto oom;
+        for (int i = 0; i < R->nworkers; i++) {
+            st = be->worker_new(e, &R->wctx[i], err);
+            if (st) goto fail;
+        }
+        for (int i = 0; i < R->nworkers; i++) {
+            R->args[i].r = R;
+            R->args[i].id = i;
+            if (pthread_create(&R->tids[i], NULL, worker_main, &R->args[i]) != 0) {
+                st = sp_err(err, SCIPRUNE_EBACKEND, "embed", -1, -1, "cannot start worker thread");
+                goto fail;
+            }
+            R->nstarted++;
+        }
+    } else if (be->worker_new) {
+        st = be->worker_new(e, &R->ictx, err);
+        if (st) goto fail;
+    }
+    *out = R;
+    return SCIPRUNE_OK;
+oom:
+    st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+fail:
+    runner_free(R);
+    return st;
+}
+
+/* ----------------------------------------------------------------- filling a batch */
+
+typedef struct sample {
+    int all;
+    uint64_t thr;  /* in the sample iff hash < thr */
+    uint64_t seed;
+} sample;
+
+static int in_sample(const sample *sm, const char *id)
+{
+    if (sm->all) return 1;
+    return sp_hash64(id, strlen(id), sm->seed ^ 0x1df5a3b1c0ffee00ULL) < sm->thr;
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return 0;
+    size_t nc = *cap ? *cap : 64;
+    while (nc < need) nc *= 2;
+    void *q = realloc(*p, nc * elem);
+    if (!q) return -1;
+    *p = q;
+    *cap = nc;
+    return 0;
+}
+
+/* Read records into `s` up to the batch limits. Sets *eof at the end of the shard. */
+static sciprune_status fill(runner *R, slot *s, sciprune_shard_reader *rd, int op,
+                            const sample *sm, int *eof, uint64_t *lines, sciprune_error *err)
+{
+    s->n = 0;
+    s->alen = 0;
+    s->text_bytes = 0;
+    s->op = op;
+    uint32_t dim = R->e->dim;
+    while (s->n < R->max_items && s->text_bytes < R->max_bytes) {
+        const sciprune_record *rec;
+        sciprune_status st = sciprune_shard_reader_next(rd, &rec, err);
+        if (st) return st;
+        if (!rec) {
+            *eof = 1;
+            break;
+        }
+        uint64_t row = (*lines)++;
+        int rejected = rec->reject != SCIPRUNE_REJECT_NONE;
+        if (op == OP_COUNT && (rejected || !in_sample(sm, rec->id))) continue;
+        if (s->n == s->cap) {
+            size_t c1 = s->cap, c2 = s->cap, c3 = s->cap;
+            if (grow((void **)&s->items, &c1, s->n + 1, sizeof *s->items) ||
+                grow((void **)&s->toff, &c2, s->n + 1, sizeof *s->toff) ||
+                grow((void **)&s->loff, &c3, s->n + 1, sizeof *s->loff))
+                return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+            uint8_t *ns = realloc(s->status, c1);
+            if (!ns) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+            s->status = ns;
+            s->cap = c1;
+        }
+        embed_item *it = &s->items[s->n];
+        memset(it, 0, sizeof *it);
+        it->row = row;
+        it->rejected = rejected;
+        if (!rejected && R->need_text) {
+            size_t ll = strlen(rec->lang ? rec->lang : "unknown");
+            if (grow((void **)&s->arena, &s->acap, s->alen + rec->text_len + ll + 2, 1))
+                return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+            s->toff[s->n] = s->alen;
+            memcpy(s->arena + s->alen, rec->text, rec->text_len);
+            s->arena[s->alen + rec->text_len] = '\0';
+            s->alen += rec->text_len + 1;
+            s->loff[s->n] = s->alen;
+            memcpy(s->arena + s->alen, rec->lang ? rec->lang : "unknown", ll + 1);
+            s->alen += ll + 1;
+            it->len = rec->text_len;
+            s->text_bytes += rec->text_len;
+        }
+        s->n++;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        embed_item *it = &s->items[i];
+        if (!it->rejected && R->need_text) {
+            it->text = s->arena + s->toff[i];
+            it->lang = s->arena + s->loff[i];
+        }
+    }
+    if (op == OP_EMBED && grow((void **)&s->out, &s->out_cap, s->n * (size_t)dim, sizeof(float)))
+        return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    return SCIPRUNE_OK;
+}
+
+/* --------------------------------------------------------------- one shard, one pass */
+
+typedef struct sink {
+    sp_npy_writer *vec, *stat;
+    sciprune_vec_dtype dtype;
+    uint16_t *half;       /* conversion buffer, owned */
+    size_t half_cap;
+    uint64_t rows[5];
+    uint64_t text_bytes;
+} sink;
+
+static sciprune_status sink_write(sink *k, uint32_t dim, slot *s, sciprune_error *err)
+{
+    sciprune_status st;
+    size_t nv = s->n * (size_t)dim;
+    if (k->dtype == SCIPRUNE_VEC_F16) {
+        if (grow((void **)&k->half, &k->half_cap, nv, sizeof *k->half))
+            return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+        for (size_t i = 0; i < nv; i++) k->half[i] = sp_f32_to_f16(s->out[i]);
+        st = sp_npy_writer_append(k->vec, k->half, s->n, err);
+    } else {
+        st = sp_npy_writer_append(k->vec, s->out, s->n, err);
+    }
+    if (st) return st;
+    st = sp_npy_writer_append(k->stat, s->status, s->n, err);
+    if (st) return st;
+    for (size_t i = 0; i < s->n; i++) k->rows[s->status[i] < 5 ? s->status[i] : 0]++;
+    k->text_bytes += s->text_bytes;
+    return SCIPRUNE_OK;
+}
+
+typedef struct progress {
+    sciprune_progress_fn fn;
+    void *user;
+    uint64_t records, bytes_before;
+} progress;
+
+/* Stream one shard through the runner. op EMBED writes into `k`; op COUNT only counts. */
+static sciprune_status run_shard(runner *R, const char *path, const sciprune_shard_options *so,
+                                 int op, const sample *sm, sink *k, progress *pg,
+                                 uint64_t *lines_out, sciprune_error *err)
+{
+    sciprune_shard_reader *rd = NULL;
+    sciprune_status st = sciprune_shard_reader_open(&rd, path, so, err);
+    if (st) return st;
+    int eof = 0;
+    uint64_t lines = 0, wseq = R->published;
+    sciprune_error ferr;
+    sp_err_clear(&ferr);
+    sciprune_status fst = SCIPRUNE_OK; /* first failure, in sequence order */
+    pthread_mutex_lock(&R->mu);
+    R->abort = 0;
+    for (;;) {
+        /* 1. hand finished batches to the sink, strictly in order */
+        while (wseq < R->published && R->slots[wseq % R->nslots].state == S_DONE) {
+            slot *s = &R->slots[wseq % R->nslots];
+            pthread_mutex_unlock(&R->mu);
+            if (!fst && s->st) {
+                fst = s->st;
+                ferr = s->err;
+            } else if (!fst && op == OP_EMBED) {
+                fst = sink_write(k, R->e->dim, s, &ferr);
+            }
+            if (!fst && pg && pg->fn && op == OP_EMBED) {
+                pg->records += s->n;
+                pg->fn(pg->user, pg->records, pg->bytes_before + sciprune_shard_reader_tell(rd));
+            }
+            pthread_mutex_lock(&R->mu);
+            if (fst) R->abort = 1;
+            s->state = S_FREE;
+            wseq++;
+        }
+        if ((eof || fst) && wseq == R->published) break;
+        slot *s = &R->slots[R->published % R->nslots];
+        if (!eof && !fst && s->state == S_FREE) {
+            pthread_mutex_unlock(&R->mu);
+            sciprune_status rs = fill(R, s, rd, op, sm, &eof, &lines, &ferr);
+            pthread_mutex_lock(&R->mu);
+            if (rs) {
+                fst = rs;
+                R->abort = 1;
+                continue;
+            }
+            if (s->n == 0) continue;
+            if (R->nworkers) {
+                s->state = S_READY;
+                R->published++;
+                pthread_cond_signal(&R->work);
+            } else {
+                pthread_mutex_unlock(&R->mu);
+                process(R, s, R->ictx);
+                pthread_mutex_lock(&R->mu);
+                s->state = S_DONE;
+                R->published++;
+                R->taken++;
+            }
+            continue;
+        }
+        pthread_cond_wait(&R->done, &R->mu);
+    }
+    R->abort = 0;
+    pthread_mutex_unlock(&R->mu);
+    if (pg) pg->bytes_before += sciprune_shard_reader_tell(rd);
+    sciprune_shard_reader_close(rd);
+    if (fst) {
+        if (err) *err = ferr;
+        return fst;
+    }
+    *lines_out = lines;
+    return SCIPRUNE_OK;
+}
+
+/* ---------------------------------------------------------------------- the stage */
+
+static char *shard_file(const char *dir, const char *name, const char *suffix)
+{
+    size_t n = strlen(name) + strlen(suffix) + 1;
+    char *f = malloc(n);
+    if (!f) return NULL;
+    snprintf(f, n, "%s%s", name, suffix);
+    char *p = sp_path_join(dir, f);
+    free(f);
+    return p;
+}
+
+/* Remove every .npy (and the json files) of W/embed: the --force path. */
+static sciprune_status clear_dir(const char *dir, sciprune_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d) return errno == ENOENT ? SCIPRUNE_OK : sp_err_errno(err, SCIPRUNE_EIO, dir, errno, "cannot list");
+    struct dirent *de;
+    sciprune_status st = SCIPRUNE_OK;
+    while ((de = readdir(d)) != NULL) {
+        size_t l = strlen(de->d_name);
+        int ours = (l > 4 && !strcmp(de->d_name + l - 4, ".npy")) || !strcmp(de->d_name, "embedder.json") ||
+                   !strcmp(de->d_name, "summary.json") || !strcmp(de->d_name, "shards.json");
+        if (!ours) continue;
+        char *p = sp_path_join(dir, de->d_name);
+        if (!p) {
+            st = sp_err(err, SCIPRUNE_ENOMEM, dir, -1, -1, "out of memory");
+            break;
+        }
+        if (unlink(p) != 0 && errno != ENOENT) st = sp_err_errno(err, SCIPRUNE_EIO, p, errno, "cannot remove");
+        free(p);
+        if (st) break;
+    }
+    closedir(d);
+    return st;
+}
+
+static sciprune_status write_json(const char *path, json_t *j, sciprune_error *err)
+{
+    char *t = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (!t) return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
+    size_t n = strlen(t);
+    char *t2 = realloc(t, n + 2);
+    if (!t2) {
+        free(t);
+        return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
+    }
+    t2[n] = '\n';
+    t2[n + 1] = '\0';
+    sciprune_status st = sp_write_file_atomic(path, t2, n + 1, err);
+    free(t2);
+    return st;
+}
+
+/* 1 when both files of a shard exist with consistent shapes for `e`; fills row counts. */
+static int shard_complete(const sciprune_embedder *e, const char *vec, const char *stat,
+                          uint64_t rows[5], uint64_t *lines)
+{
+    if (!sp_exists(vec) || !sp_exists(stat)) return 0;
+    sp_npy v, s;
+    sciprune_error ig;
+    if (sp_npy_open(&v, vec, &ig)) return 0;
+    if (sp_npy_open(&s, stat, &ig)) {
+        sp_npy_close(&v);
+        return 0;
+    }
+    int ok = v.cols == e->dim && v.dtype == (e->s.dtype == SCIPRUNE_VEC_F16 ? SP_NPY_F16 : SP_NPY_F32) &&
+             s.dtype == SP_NPY_U8 && s.cols == 0 && s.rows == v.rows;
+    if (ok) {
+        const uint8_t *b = s.data;
+        for (uint64_t i = 0; i < s.rows; i++) rows[b[i] < 5 ? b[i] : 0]++;
+        *lines = s.rows;
+    }
+    sp_npy_close(&v);
+    sp_npy_close(&s);
+    return ok;
+}
+
+typedef struct shard_info {
+    const char *path;
+    const char *name;
+    char *vec, *stat;     /* owned */
+    int skipped;
+    uint64_t lines, rows[5], text_bytes;
+    double seconds;
+} shard_info;
+
+static json_t *counts_json(const uint64_t rows[5], uint64_t lines)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "lines", json_integer((json_int_t)lines));
+    for (int i = 0; i < 5; i++) json_object_set_new(o, embed_row_name(i), json_integer((json_int_t)rows[i]));
+    return o;
+}
+
+/* The idf fit pass over all input shards. */
+static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const sciprune_shard_options *so,
+                               sciprune_error *err)
+{
+    sciprune_embedder *e = R->e;
+    size_t nb = (size_t)1 << e->s.idf_bits;
+    uint64_t *df = calloc(nb, sizeof *df);
+    if (!df) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    sample sm = {.all = e->s.idf_sample >= 1.0, .seed = e->s.seed, .thr = 0};
+    if (!sm.all) sm.thr = (uint64_t)(e->s.idf_sample * 18446744073709551616.0);
+    sciprune_status st = SCIPRUNE_OK;
+    uint64_t docs = 0;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        for (size_t i = 0; i < n && !st; i++) {
+            uint64_t lines;
+            st = run_shard(R, sh[i].path, so, OP_COUNT, &sm, NULL, NULL, &lines, err);
+        }
+        if (st) break;
+        memset(df, 0, nb * sizeof *df);
+        docs = 0;
+        int nctx = R->nworkers ? R->nworkers : 1;
+        for (int w = 0; w < nctx; w++) {
+            void *ctx = R->nworkers ? R->wctx[w] : R->ictx;
+            uint64_t d;
+            const uint32_t *t = embed_hash_worker_df(ctx, &d);
+            docs += d;
+            if (t)
+                for (size_t b = 0; b < nb; b++) df[b] += t[b];
+            embed_hash_worker_reset_df(ctx);
+        }
+        if (sm.all || docs >= e->s.idf_min_docs) break;
+        sp_log(SCIPRUNE_LOG_INFO, "embed: idf sample holds %llu records (< %llu): fitting on all records",
+               (unsigned long long)docs, (unsigned long long)e->s.idf_min_docs);
+        sm.all = 1;
+    }
+    if (!st) st = embed_hash_set_idf(e, df, docs, sm.all ? 1.0 : e->s.idf_sample, err);
+    free(df);
+    return st;
+}
+
+sciprune_status sciprune_embed_shards(const char *workdir, const char *const *shards, size_t n,
+                                      const sciprune_embedder_settings *s,
+                                      const sciprune_embed_options *opt,
+                                      sciprune_embed_stats *stats, sciprune_error *err)
+{
+    double t0 = sp_now();
+    sciprune_embed_options dopt;
+    if (!opt) {
+        sciprune_embed_options_default(&dopt);
+        opt = &dopt;
+    }
+    sciprune_embed_stats local;
+    if (!stats) stats = &local;
+    memset(stats, 0, sizeof *stats);
+    if (n == 0) return sp_err(err, SCIPRUNE_EINVAL, "embed", -1, -1, "no input shards");
+    int threads = opt->threads;
+    if (threads <= 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = c > 0 ? (int)c : 1;
+    }
+    if (threads > 256) threads = 256;
+
+    sciprune_status st = SCIPRUNE_OK;
+    sciprune_embedder *e = NULL;
+    runner *R = NULL;
+    sink k;
+    memset(&k, 0, sizeof k);
+    json_t *js = NULL;
+    char *dir = sp_path_join(workdir, "embed");
+    char *jpath = dir ? sp_path_join(dir, "embedder.json") : NULL;
+    shard_info *sh = calloc(n, sizeof *sh);
+    if (!dir || !jpath || !sh) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        sh[i].path = shards[i];
+        sh[i].name = sciprune_shard_name(shards[i]);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(sh[i].name, sh[j].name)) {
+                st = sp_err(err, SCIPRUNE_EINVAL, shards[i], -1, -1,
+                            "two input shards share the name %s (%s); outputs are named by shard",
+                            sh[i].name, shards[j]);
+                goto done;
+            }
+        sh[i].vec = shard_file(dir, sh[i].name, ".npy");
+        sh[i].stat = shard_file(dir, sh[i].name, ".status.npy");
+        if (!sh[i].vec || !sh[i].stat) {
+            st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+            goto done;
+        }
+    }
+    st = sp_mkdirs(dir, err);
+    if (st) goto done;
+
+    /* the spec: reuse, refuse, or start afresh */
+    int have_spec = 0;
+    if (sp_exists(jpath) && !opt->force) {
+        sciprune_error lerr;
+        st = embed_load_dir(&e, dir, &lerr);
+        if (st) {
+            st = sp_err(err, SCIPRUNE_ESTATE, jpath, -1, -1,
+                        "cannot reuse this workdir's embedder (%.120s); use --force to recompute", lerr.text);
+            goto done;
+        }
+        char why[200];
+        if (embed_settings_differ(s, e, why, sizeof why)) {
+            st = sp_err(err, SCIPRUNE_ESTATE, jpath, -1, -1,
+                        "this workdir was embedded differently: %.150s; use --force to recompute or "
+                        "another workdir", why);
+            goto done;
+        }
+        /* runtime knobs come from this run */
+        e->s.exec_batch = s->exec_batch;
+        e->s.exec_batch_bytes = s->exec_batch_bytes;
+        e->s.exec_timeout_s = s->exec_timeout_s;
+        e->s.exec_start_timeout_s = s->exec_start_timeout_s;
+        have_spec = !(e->s.backend == SCIPRUNE_EMBED_HASH && e->s.idf && !e->idf);
+    } else {
+        st = clear_dir(dir, err); /* --force, or outputs of an unknown spec */
+        if (st) goto done;
+        st = embed_create(&e, s, err);
+        if (st) goto done;
+    }
+
+    /* shards.json: the input list of this run, in order */
+    js = json_object();
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(sh[i].name));
+        json_object_set_new(o, "path", json_string(sh[i].path));
+        json_array_append_new(arr, o);
+    }
+    json_object_set_new(js, "shards", arr);
+    char *sjp = sp_path_join(dir, "shards.json");
+    if (!sjp) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+        goto done;
+    }
+    st = write_json(sjp, js, err);
+    free(sjp);
+    json_decref(js);
+    js = NULL;
+    if (st) goto done;
+
+    size_t todo = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (have_spec && shard_complete(e, sh[i].vec, sh[i].stat, sh[i].rows, &sh[i].lines)) {
+            sh[i].skipped = 1;
+            stats->shards_skipped++;
+        } else {
+            memset(sh[i].rows, 0, sizeof sh[i].rows);
+            todo++;
+        }
+    }
+
+    if (todo) {
+        /* get the backend ready: npy checks every header, exec does its handshake */
+        if (e->be == &embed_npy_backend) {
+            for (size_t i = 0; i < n && !st; i++)
+                if (!sh[i].skipped) st = embed_npy_check_file(e, sh[i].name, err);
+            if (st) goto done;
+        }
+        st = embed_ensure_started(e, err);
+        if (st) goto done;
+        st = runner_new(&R, e, threads, err);
+        if (st) goto done;
+        if (!have_spec) {
+            if (e->s.backend == SCIPRUNE_EMBED_HASH && e->s.idf) {
+                double ti = sp_now();
+                st = fit_idf(R, sh, n, &opt->shard, err);
+                if (st) goto done;
+                stats->idf_seconds = sp_now() - ti;
+            }
+            st = sciprune_embedder_save(e, dir, err);
+            if (st) goto done;
+        }
+        progress pg = {.fn = opt->progress, .user = opt->progress_user};
+        for (size_t i = 0; i < n; i++) {
+            if (sh[i].skipped) continue;
+            double ts = sp_now();
+            memset(&k, 0, sizeof k);
+            k.dtype = e->s.dtype;
+            st = sp_npy_writer_open(&k.stat, sh[i].stat, SP_NPY_U8, 0, err);
+            if (!st)
+                st = sp_npy_writer_open(&k.vec, sh[i].vec, k.dtype == SCIPRUNE_VEC_F16 ? SP_NPY_F16 : SP_NPY_F32,
+                                        e->dim, err);
+            if (!st && e->be->shard_begin) st = e->be->shard_begin(e, sh[i].name, err);
+            uint64_t lines = 0;
+            if (!st) st = run_shard(R, sh[i].path, &opt->shard, OP_EMBED, NULL, &k, &pg, &lines, err);
+            if (!st && e->be->shard_end) st = e->be->shard_end(e, lines, err);
+            if (!st) {
+                st = sp_npy_writer_close(k.stat, err);
+                k.stat = NULL;
+            }
+            if (!st) {
+                st = sp_npy_writer_close(k.vec, err); /* last: marks the shard complete */
+                k.vec = NULL;
+            }
+            if (st) {
+                if (err && !err->source[0]) sp_strlcpy(err->source, sh[i].path, sizeof err->source);
+                goto done;
+            }
+            free(k.half);
+            k.half = NULL;
+            sh[i].lines = lines;
+            memcpy(sh[i].rows, k.rows, sizeof k.rows);
+            sh[i].text_bytes = k.text_bytes;
+            sh[i].seconds = sp_now() - ts;
+            stats->shards_done++;
+            stats->text_bytes += k.text_bytes;
+        }
+    }
+
+    /* summary.json */
+    js = json_object();
+    json_object_set_new(js, "backend", json_string(e->be->name));
+    json_object_set_new(js, "dim", json_integer(e->dim));
+    if (e->model[0]) json_object_set_new(js, "model", json_string(e->model));
+    json_t *sa = json_array();
+    uint64_t tot[5] = {0}, tlines = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = counts_json(sh[i].rows, sh[i].lines);
+        json_object_set_new(o, "name", json_string(sh[i].name));
+        json_object_set_new(o, "skipped", json_boolean(sh[i].skipped));
+        if (!sh[i].skipped) {
+            json_object_set_new(o, "text_bytes", json_integer((json_int_t)sh[i].text_bytes));
+            json_object_set_new(o, "seconds", json_real(sh[i].seconds));
+        }
+        json_array_append_new(sa, o);
+        for (int v = 0; v < 5; v++) tot[v] += sh[i].rows[v];
+        tlines += sh[i].lines;
+    }
+    json_object_set_new(js, "shards", sa);
+    json_object_set_new(js, "totals", counts_json(tot, tlines));
+    if (e->idf) json_object_set_new(js, "idf_docs", json_integer((json_int_t)e->idf_docs));
+    json_object_set_new(js, "idf_seconds", json_real(stats->idf_seconds));
+    json_object_set_new(js, "seconds", json_real(sp_now() - t0));
+    char *sp = sp_path_join(dir, "summary.json");
+    if (!sp) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+        goto done;
+    }
+    st = write_json(sp, js, err);
+    free(sp);
+    if (st) goto done;
+
+    stats->shards = n;
+    stats->lines = tlines;
+    memcpy(stats->rows, tot, sizeof tot);
+    stats->idf_docs = e->idf_docs;
+    stats->dim = e->dim;
+    sp_strlcpy(stats->model, e->model, sizeof stats->model);
+done:
+    sp_npy_writer_abort(k.vec);
+    sp_npy_writer_abort(k.stat);
+    free(k.half);
+    json_decref(js);
+    runner_free(R);
+    sciprune_embedder_free(e);
+    for (size_t i = 0; sh && i < n; i++) {
+        free(sh[i].vec);
+        free(sh[i].stat);
+    }
+    free(sh);
+    free(dir);
+    free(jpath);
+    stats->seconds = sp_now() - t0;
+    return st;
+}

@@ -1,0 +1,831 @@
+/* test_embed.c - embed/: the hash embedder's features and quality on real files, the stage's
+ * .npy files read back by numpy, resumability, npy import checks, exec protocol failures. */
+#include "sciprune.h"
+#include "../../shard/sp_npy.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <ctype.h>
+#include <glob.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PY "/usr/bin/python3"
+#define FAKE SCIPRUNE_TEST_DATA "/embed/fake_embedder.py"
+
+/* ------------------------------------------------------------------ helpers */
+
+static char g_tmp[256];
+
+static int setup_tmp(void **state)
+{
+    (void)state;
+    snprintf(g_tmp, sizeof g_tmp, "/tmp/sciprune-test-embed-XXXXXX");
+    return mkdtemp(g_tmp) ? 0 : -1;
+}
+
+static int teardown_tmp(void **state)
+{
+    (void)state;
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A path in the test folder. Borrowed from a ring of 64 buffers: enough for every test to keep
+ * the paths it made at its start. */
+static char *tpath(const char *name)
+{
+    static char buf[64][512];
+    static int k;
+    char *b = buf[k++ & 63];
+    snprintf(b, 512, "%s/%s", g_tmp, name);
+    return b;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    size_t r = fread(b, 1, (size_t)n, f);
+    b[r] = '\0';
+    fclose(f);
+    if (len) *len = r;
+    return b;
+}
+
+/* Run a Python snippet (written to a file: no quoting trouble); return its exit status. */
+static int run_py(const char *code)
+{
+    char *p = tpath("snippet.py");
+    write_file(p, code);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, PY " '%s'", p);
+    int r = system(cmd);
+    return WIFEXITED(r) ? WEXITSTATUS(r) : 99;
+}
+
+static double cosine(const float *a, const float *b, size_t d)
+{
+    double ab = 0, aa = 0, bb = 0;
+    for (size_t i = 0; i < d; i++) {
+        ab += (double)a[i] * b[i];
+        aa += (double)a[i] * a[i];
+        bb += (double)b[i] * b[i];
+    }
+    return ab / sqrt(aa * bb);
+}
+
+static double norm(const float *a, size_t d)
+{
+    double s = 0;
+    for (size_t i = 0; i < d; i++) s += (double)a[i] * a[i];
+    return sqrt(s);
+}
+
+typedef struct hemb {
+    sciprune_embedder *e;
+    sciprune_parser *p;
+    uint32_t dim;
+} hemb;
+
+static void hemb_open(hemb *h, uint32_t features, int drop)
+{
+    sciprune_embedder_settings s;
+    sciprune_embedder_settings_default(&s);
+    s.features = features;
+    s.drop_structure_on_error = drop;
+    sciprune_error e;
+    assert_int_equal(sciprune_embedder_open(&h->e, &s, &e), SCIPRUNE_OK);
+    assert_int_equal(sciprune_parser_new(&h->p, &e), SCIPRUNE_OK);
+    h->dim = sciprune_embedder_dim(h->e);
+    assert_int_equal(h->dim, 256);
+}
+
+static void hemb_close(hemb *h)
+{
+    sciprune_embedder_free(h->e);
+    sciprune_parser_free(h->p);
+}
+
+static sciprune_embed_row emb(hemb *h, const char *lang, const char *text, float *out)
+{
+    sciprune_error e;
+    sciprune_embed_row row = (sciprune_embed_row)-1;
+    assert_int_equal(sciprune_embedder_embed(h->e, h->p, lang, text, strlen(text), out, 4096, &row, &e), SCIPRUNE_OK);
+    return row;
+}
+
+/* ------------------------------------------------------------------ settings */
+
+static void test_settings_parse(void **state)
+{
+    (void)state;
+    sciprune_embedder_settings s;
+    sciprune_error e;
+    sciprune_embedder_settings_default(&s);
+    assert_int_equal(s.backend, SCIPRUNE_EMBED_HASH);
+    assert_int_equal(s.dim, 256);
+    assert_int_equal(s.features, SCIPRUNE_FEAT_ALL);
+    assert_int_equal(s.drop_structure_on_error, 1);
+    assert_int_equal(sciprune_embedder_settings_parse(&s, "npy:/x/y", &e), SCIPRUNE_OK);
+    assert_int_equal(s.backend, SCIPRUNE_EMBED_NPY);
+    assert_string_equal(s.npy_dir, "/x/y");
+    assert_int_equal(s.dim, 0);
+    assert_int_equal(sciprune_embedder_settings_parse(&s, "exec:python3 x.py --a", &e), SCIPRUNE_OK);
+    assert_int_equal(s.backend, SCIPRUNE_EMBED_EXEC);
+    assert_string_equal(s.exec_command, "python3 x.py --a");
+    assert_int_equal(sciprune_embedder_settings_parse(&s, "bogus", &e), SCIPRUNE_EINVAL);
+    assert_int_equal(sciprune_embedder_settings_parse(&s, "npy:", &e), SCIPRUNE_EINVAL);
+    uint32_t b;
+    assert_int_equal(sciprune_embed_features_parse("identifiers,ast_pairs", &b, &e), SCIPRUNE_OK);
+    assert_int_equal(b, SCIPRUNE_FEAT_IDENT | SCIPRUNE_FEAT_AST_PAIR);
+    assert_int_equal(sciprune_embed_features_parse("all", &b, &e), SCIPRUNE_OK);
+    assert_int_equal(b, SCIPRUNE_FEAT_ALL);
+    assert_int_equal(sciprune_embed_features_parse("idents", &b, &e), SCIPRUNE_EINVAL);
+    /* out-of-range settings are refused */
+    sciprune_embedder_settings_default(&s);
+    s.dim = 32;
+    sciprune_embedder *em = NULL;
+    assert_int_equal(sciprune_embedder_open(&em, &s, &e), SCIPRUNE_EINVAL);
+    assert_null(em);
+    s.dim = 256;
+    s.features = 0;
+    assert_int_equal(sciprune_embedder_open(&em, &s, &e), SCIPRUNE_EINVAL);
+    sciprune_embedder_free(NULL);
+}
+
+/* ------------------------------------------------------------------ hash features */
+
+static void test_hash_identifier_subtokens(void **state)
+{
+    (void)state;
+    hemb h;
+    hemb_open(&h, SCIPRUNE_FEAT_ALL, 1);
+    float a[256], b[256], c[256];
+    /* snake_case, camelCase, UPPER runs: the same sub-tokens, the same vector */
+    emb(&h, "python", "x = fooBarBaz\ny = HTTPServer(x)\n", a);
+    emb(&h, "python", "x = foo_bar_baz\ny = http_server(x)\n", b);
+    assert_memory_equal(a, b, sizeof a);
+    emb(&h, "python", "x = foo_bar_qux\ny = http_server(x)\n", c);
+    assert_true(memcmp(a, c, sizeof a) != 0);
+    /* but identifiers are sub-tokens, not whole names: a different split differs */
+    emb(&h, "python", "x = foobarbaz\ny = http_server(x)\n", c);
+    assert_true(memcmp(a, c, sizeof a) != 0);
+    hemb_close(&h);
+}
+
+static void test_hash_literal_classes(void **state)
+{
+    (void)state;
+    hemb h;
+    hemb_open(&h, SCIPRUNE_FEAT_ALL, 1);
+    float a[256], b[256];
+    emb(&h, "python", "x = 'hello world'\ny = 42  # a comment\n", a);
+    emb(&h, "python", "x = \"something else\"\ny = 7  # another comment\n", b);
+    assert_memory_equal(a, b, sizeof a); /* literal classes, never literal text */
+    emb(&h, "python", "x = 42\ny = 43  # a comment\n", b);
+    assert_true(memcmp(a, b, sizeof a) != 0);
+    emb(&h, "javascript", "const s = `tpl`; let n = 0x1f; let r = /ab+c/;\n", a);
+    emb(&h, "javascript", "const s = `other`; let n = 99; let r = /zz/;\n", b);
+    assert_memory_equal(a, b, sizeof a);
+    hemb_close(&h);
+}
+
+static void test_hash_rows_and_norm(void **state)
+{
+    (void)state;
+    hemb h;
+    hemb_open(&h, SCIPRUNE_FEAT_ALL, 1);
+    float a[256], b[256];
+    assert_int_equal(emb(&h, "python", "def f(x):\n    return x + 1\n", a), SCIPRUNE_ROW_OK);
+    assert_true(fabs(norm(a, 256) - 1) < 1e-5);
+    assert_int_equal(emb(&h, "python", "def f(x)\n    return x + 1\n", a), SCIPRUNE_ROW_PARSE_ERROR);
+    assert_true(fabs(norm(a, 256) - 1) < 1e-5);
+    assert_int_equal(emb(&h, "unknown", "proc foo {x} { puts $x }", a), SCIPRUNE_ROW_LEXICAL);
+    assert_true(fabs(norm(a, 256) - 1) < 1e-5);
+    assert_int_equal(emb(&h, "ruby", "def foo_bar; end", a), SCIPRUNE_ROW_LEXICAL);
+    assert_int_equal(emb(&h, "python", "", a), SCIPRUNE_ROW_EMPTY);
+    assert_true(fabs(norm(a, 256) - 1) < 1e-5);
+    assert_int_equal(emb(&h, "unknown", "   \n\t ", b), SCIPRUNE_ROW_EMPTY);
+    assert_memory_equal(a, b, sizeof a); /* one fixed direction for every empty text */
+    /* lexical and tree features share the identifier space */
+    float c[256];
+    emb(&h, "unknown", "parse_config load_file read_bytes", b);
+    emb(&h, "python", "parseConfig(loadFile, readBytes)\n", c);
+    assert_true(cosine(b, c, 256) > 0.2);
+    /* dst too small */
+    sciprune_error e;
+    assert_int_equal(sciprune_embedder_embed(h.e, h.p, "python", "x", 1, a, 10, NULL, &e), SCIPRUNE_EINVAL);
+    /* no parser: a temporary one gives the same vector */
+    assert_int_equal(sciprune_embedder_embed(h.e, NULL, "python", "def f(x):\n    return x + 1\n", 27, b, 256, NULL, &e), SCIPRUNE_OK);
+    emb(&h, "python", "def f(x):\n    return x + 1\n", c);
+    assert_memory_equal(b, c, sizeof b);
+    hemb_close(&h);
+}
+
+/* A file with a parse error loses its whole structure block (drop_structure_on_error): with
+ * only the structure families switched on, nothing is left of it. With the option off, it
+ * keeps most of its structure. */
+static void test_hash_drop_structure_on_error(void **state)
+{
+    (void)state;
+    const char *good = "def f(x):\n    if x > 1:\n        return g(x - 1)\n    return [x, x]\n";
+    const char *bad = "def f(x):\n    if x > 1\n        return g(x - 1)\n    return [x, x]\n";
+    float a[256], b[256];
+    hemb h;
+    hemb_open(&h, SCIPRUNE_FEAT_AST_PAIR | SCIPRUNE_FEAT_AST_PATH, 1);
+    assert_int_equal(emb(&h, "python", good, a), SCIPRUNE_ROW_OK);
+    assert_int_equal(emb(&h, "python", bad, b), SCIPRUNE_ROW_EMPTY);
+    hemb_close(&h);
+    hemb_open(&h, SCIPRUNE_FEAT_AST_PAIR | SCIPRUNE_FEAT_AST_PATH, 0);
+    assert_int_equal(emb(&h, "python", good, a), SCIPRUNE_ROW_OK);
+    assert_int_equal(emb(&h, "python", bad, b), SCIPRUNE_ROW_PARSE_ERROR);
+    print_message("structure only, kept on error: cos(good, bad) = %.3f\n", cosine(a, b, 256));
+    assert_true(cosine(a, b, 256) > 0.2); /* what recovery kept still overlaps */
+    hemb_close(&h);
+    /* all families: dropping moves the broken file farther than keeping does */
+    float c[256];
+    hemb_open(&h, SCIPRUNE_FEAT_ALL, 1);
+    emb(&h, "python", good, a);
+    emb(&h, "python", bad, b);
+    hemb_close(&h);
+    hemb_open(&h, SCIPRUNE_FEAT_ALL, 0);
+    emb(&h, "python", bad, c);
+    float a2[256];
+    emb(&h, "python", good, a2);
+    assert_memory_equal(a, a2, sizeof a); /* clean files do not depend on the option */
+    print_message("all families: cos(good, bad) dropped %.3f, kept %.3f\n", cosine(a, b, 256), cosine(a, c, 256));
+    assert_true(cosine(a, b, 256) < cosine(a, c, 256));
+    hemb_close(&h);
+}
+
+/* ------------------------------------------------------------ quality on real files */
+
+static char *find_file(const char *pattern)
+{
+    glob_t g;
+    char *r = NULL;
+    if (glob(pattern, 0, NULL, &g) == 0 && g.gl_pathc) r = read_all(g.gl_pathv[g.gl_pathc - 1], NULL);
+    globfree(&g);
+    return r;
+}
+
+/* Rename every whole-word occurrence of the first function defined with "def NAME(". */
+static char *rename_first_def(const char *t)
+{
+    const char *d = strstr(t, "def ");
+    assert_non_null(d);
+    d += 4;
+    size_t nl = strcspn(d, "(");
+    char name[128];
+    assert_true(nl > 0 && nl < sizeof name);
+    memcpy(name, d, nl);
+    name[nl] = '\0';
+    const char *repl = "zz_renamed_function";
+    size_t n = strlen(t), cap = n * 2 + 1024, o = 0;
+    char *out = malloc(cap);
+    for (size_t i = 0; i < n;) {
+        int wb = i == 0 || !(isalnum((unsigned char)t[i - 1]) || t[i - 1] == '_');
+        if (wb && !strncmp(t + i, name, nl) && !(isalnum((unsigned char)t[i + nl]) || t[i + nl] == '_')) {
+            memcpy(out + o, repl, strlen(repl));
+            o += strlen(repl);
+            i += nl;
+        } else {
+            out[o++] = t[i++];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static char *whitespace_variant(const char *t)
+{
+    size_t n = strlen(t), o = 0;
+    char *out = malloc(n * 4 + 8);
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] == '\n') {
+            memcpy(out + o, "   \n", 4); /* trailing spaces */
+            o += 4;
+        } else {
+            out[o++] = t[i];
+        }
+    }
+    memcpy(out + o, "\n\n\n", 4);
+    return out;
+}
+
+static char *syntax_variant(const char *t)
+{
+    char *out = strdup(t);
+    char *p = strstr(out, "):\n"); /* drop the colon of the first block header */
+    assert_non_null(p);
+    memmove(p + 1, p + 2, strlen(p + 2) + 1);
+    return out;
+}
+
+static void test_hash_quality_real_files(void **state)
+{
+    (void)state;
+    char *py1 = find_file("/usr/lib/python3*/_compression.py");
+    char *py2 = find_file("/usr/lib/python3*/bisect.py");
+    char *py3 = find_file("/usr/lib/python3*/_markupbase.py");
+    char *js = find_file(SCIPRUNE_TEST_DATA "/../node_modules/node-gyp-build/node-gyp-build.js");
+    if (!js) js = find_file(SCIPRUNE_TEST_DATA "/../node_modules/node-gyp-build/index.js");
+    if (!py1 || !py2 || !py3 || !js) {
+        free(py1), free(py2), free(py3), free(js);
+        skip();
+    }
+    hemb h;
+    hemb_open(&h, SCIPRUNE_FEAT_ALL, 1);
+    float o[256], rn[256], ws[256], sy[256], o2[256], o3[256], j[256];
+    char *v_rn = rename_first_def(py1), *v_ws = whitespace_variant(py1), *v_sy = syntax_variant(py1);
+    assert_int_equal(emb(&h, "python", py1, o), SCIPRUNE_ROW_OK);
+    assert_int_equal(emb(&h, "python", v_rn, rn), SCIPRUNE_ROW_OK);
+    assert_int_equal(emb(&h, "python", v_ws, ws), SCIPRUNE_ROW_OK);
+    assert_int_equal(emb(&h, "python", v_sy, sy), SCIPRUNE_ROW_PARSE_ERROR);
+    emb(&h, "python", py2, o2);
+    emb(&h, "python", py3, o3);
+    emb(&h, "javascript", js, j);
+    double c_rn = cosine(o, rn, 256), c_ws = cosine(o, ws, 256), c_sy = cosine(o, sy, 256);
+    double c_py2 = cosine(o, o2, 256), c_py3 = cosine(o, o3, 256), c_js = cosine(o, j, 256);
+    print_message("rename %.3f  whitespace %.3f  syntax %.3f  other py %.3f %.3f  js %.3f\n", c_rn,
+                  c_ws, c_sy, c_py2, c_py3, c_js);
+    assert_true(c_rn >= 0.9);
+    assert_true(c_ws > c_sy);        /* a syntax error moves farther than whitespace */
+    assert_true(c_sy < 0.85);
+    assert_true(c_py2 < c_rn - 0.15); /* unrelated purpose: clearly lower */
+    assert_true(c_py3 < c_rn - 0.15);
+    assert_true(c_js < 0.5);          /* another language: lower still */
+    assert_true(c_js < c_py2 || c_js < c_py3);
+    free(v_rn), free(v_ws), free(v_sy);
+    free(py1), free(py2), free(py3), free(js);
+    hemb_close(&h);
+}
+
+/* ------------------------------------------------------------------ the stage */
+
+/* 6 lines: ok python, bad JSON, unknown language, empty line, empty text, python with error */
+static const char *k_shard =
+    "{\"id\":\"a\",\"content\":\"def f(x):\\n    return x + 1\\n\",\"lang\":\"python\"}\n"
+    "not json\n"
+    "{\"id\":\"c\",\"content\":\"proc foo {x} { puts $x }\",\"lang\":\"tcl\"}\n"
+    "\n"
+    "{\"id\":\"e\",\"content\":\"\",\"lang\":\"python\"}\n"
+    "{\"id\":\"f\",\"content\":\"def g(:\\n  pass\\n\",\"path\":\"x/g.py\"}\n";
+
+static sciprune_status stage(const char *wd, const char *const *in, size_t n,
+                             const sciprune_embedder_settings *s, int threads, int force,
+                             sciprune_embed_stats *st, sciprune_error *e)
+{
+    sciprune_embed_options o;
+    sciprune_embed_options_default(&o);
+    o.threads = threads;
+    o.force = force;
+    return sciprune_embed_shards(wd, in, n, s, &o, st, e);
+}
+
+static void test_stage_numpy_roundtrip(void **state)
+{
+    (void)state;
+    write_file(tpath("s1.jsonl"), k_shard);
+    const char *in[] = {tpath("s1.jsonl")};
+    for (int half = 0; half < 2; half++) {
+        sciprune_embedder_settings s;
+        sciprune_embedder_settings_default(&s);
+        s.dim = 64;
+        s.dtype = half ? SCIPRUNE_VEC_F16 : SCIPRUNE_VEC_F32;
+        sciprune_error e;
+        sciprune_embed_stats st;
+        const char *wd = tpath(half ? "w16" : "w32");
+        assert_int_equal(stage(wd, in, 1, &s, 2, 0, &st, &e), SCIPRUNE_OK);
+        assert_int_equal(st.lines, 6);
+        assert_int_equal(st.rows[SCIPRUNE_ROW_OK], 1);
+        assert_int_equal(st.rows[SCIPRUNE_ROW_REJECTED], 2);
+        assert_int_equal(st.rows[SCIPRUNE_ROW_LEXICAL], 1);
+        assert_int_equal(st.rows[SCIPRUNE_ROW_EMPTY], 1);
+        assert_int_equal(st.rows[SCIPRUNE_ROW_PARSE_ERROR], 1);
+        assert_int_equal(st.idf_docs, 4);
+        /* the saved embedder reproduces the stage's rows through the one-text API */
+        char ed[600];
+        snprintf(ed, sizeof ed, "%s/embed", wd);
+        sciprune_embedder *em;
+        assert_int_equal(sciprune_embedder_load(&em, ed, &e), SCIPRUNE_OK);
+        assert_int_equal(sciprune_embedder_dim(em), 64);
+        const char *texts[6] = {"def f(x):\n    return x + 1\n", NULL, "proc foo {x} { puts $x }", NULL, "", "def g(:\n  pass\n"};
+        const char *langs[6] = {"python", NULL, "tcl", NULL, "python", "python"};
+        float exp[6][64];
+        memset(exp, 0, sizeof exp);
+        for (int i = 0; i < 6; i++)
+            if (texts[i]) assert_int_equal(sciprune_embedder_embed(em, NULL, langs[i], texts[i], strlen(texts[i]), exp[i], 64, NULL, &e), SCIPRUNE_OK);
+        sciprune_embedder_free(em);
+        FILE *f = fopen(tpath("expected.f32"), "wb");
+        fwrite(exp, sizeof exp, 1, f);
+        fclose(f);
+        char code[2000];
+        snprintf(code, sizeof code,
+                 "import numpy as np, json\n"
+                 "v = np.load('%s/embed/s1.jsonl.npy'); s = np.load('%s/embed/s1.jsonl.status.npy')\n"
+                 "exp = np.fromfile('%s', dtype='<f4').reshape(6, 64)\n"
+                 "assert v.dtype == np.%s and v.shape == (6, 64) and v.flags.c_contiguous, (v.dtype, v.shape)\n"
+                 "assert s.dtype == np.uint8 and list(s) == [0, 1, 2, 1, 4, 3], list(s)\n"
+                 "want = exp.astype(np.float16) if v.dtype == np.float16 else exp\n"
+                 "assert np.array_equal(v, want), abs(v.astype('f4') - exp).max()\n"
+                 "assert not v[1].any() and not v[3].any()\n"
+                 "n = np.linalg.norm(v.astype('f4')[[0, 2, 4, 5]], axis=1); assert abs(n - 1).max() < 2e-3, n\n"
+                 "idf = np.load('%s/embed/idf.npy'); assert idf.shape == (1 << 20,) and idf.dtype == np.float32\n"
+                 "j = json.load(open('%s/embed/embedder.json')); assert j['dim'] == 64 and j['hash']['idf']['docs'] == 4\n"
+                 "sh = json.load(open('%s/embed/shards.json')); assert sh['shards'][0]['name'] == 's1.jsonl'\n",
+                 wd, wd, tpath("expected.f32"), half ? "float16" : "float32", wd, wd, wd);
+        assert_int_equal(run_py(code), 0);
+    }
+}
+
+static void test_stage_resume_and_refuse(void **state)
+{
+    (void)state;
+    write_file(tpath("r1.jsonl"), k_shard);
+    write_file(tpath("r2.jsonl"), k_shard);
+    const char *in[] = {tpath("r1.jsonl"), tpath("r2.jsonl")};
+    const char *wd = tpath("wr");
+    sciprune_embedder_settings s;
+    sciprune_embedder_settings_default(&s);
+    sciprune_error e;
+    sciprune_embed_stats st;
+    assert_int_equal(stage(wd, in, 1, &s, 1, 0, &st, &e), SCIPRUNE_OK);
+    assert_int_equal(st.shards_done, 1);
+    size_t l1;
+    char *before = read_all(tpath("wr/embed/r1.jsonl.npy"), &l1);
+    /* a second shard later: the first is skipped, the stored idf is reused */
+    assert_int_equal(stage(wd, in, 2, &s, 1, 0, &st, &e), SCIPRUNE_OK);
+    assert_int_equal(st.shards_done, 1);
+    assert_int_equal(st.shards_skipped, 1);
+    assert_int_equal(st.lines, 12);
+    size_t l2;
+    char *r2 = read_all(tpath("wr/embed/r2.jsonl.npy"), &l2);
+    assert_int_equal(l1, l2);
+    assert_memory_equal(before, r2, l1); /* same content, same idf: same bytes */
+    free(r2);
+    /* a removed vectors file is recomputed */
+    unlink(tpath("wr/embed/r2.jsonl.npy"));
+    assert_int_equal(stage(wd, in, 2, &s, 1, 0, &st, &e), SCIPRUNE_OK);
+    assert_int_equal(st.shards_done, 1);
+    /* another spec is refused, naming the difference */
+    s.dim = 128;
+    assert_int_equal(stage(wd, in, 2, &s, 1, 0, &st, &e), SCIPRUNE_ESTATE);
+    assert_non_null(strstr(e.text, "dimension 256"));
+    assert_non_null(strstr(e.text, "128"));
+    s.dim = 256;
+    s.drop_structure_on_error = 0;
+    assert_int_equal(stage(wd, in, 2, &s, 1, 0, &st, &e), SCIPRUNE_ESTATE);
+    assert_non_null(strstr(e.text, "drop_structure_on_error"));
+    /* --force recomputes everything */
+    s.dim = 128;
+    assert_int_equal(stage(wd, in, 2, &s, 1, 1, &st, &e), SCIPRUNE_OK);
+    assert_int_equal(st.shards_done, 2);
+    sp_npy a;
+    assert_int_equal(sp_npy_open(&a, tpath("wr/embed/r1.jsonl.npy"), &e), SCIPRUNE_OK);
+    assert_int_equal(a.cols, 128);
+    sp_npy_close(&a);
+    /* two shards with one name are refused */
+    mkdir(tpath("sub"), 0777);
+    write_file(tpath("sub/r1.jsonl"), k_shard);
+    const char *dup[] = {tpath("r1.jsonl"), tpath("sub/r1.jsonl")};
+    assert_int_equal(stage(tpath("wd2"), dup, 2, &s, 1, 0, &st, &e), SCIPRUNE_EINVAL);
+    free(before);
+}
+
+
+/* An empty shard gives empty arrays numpy reads; a missing shard or an unusable workdir is a
+ * clean error that leaves no embedder.json behind. */
+static void test_stage_edge_cases(void **state)
+{
+    (void)state;
+    write_file(tpath("empty.jsonl"), "");
+    write_file(tpath("one.jsonl"), k_shard);
+    char p0[512], p1[512]; /* tpath() rotates its buffers: keep copies */
+    snprintf(p0, sizeof p0, "%s", tpath("empty.jsonl"));
+    snprintf(p1, sizeof p1, "%s", tpath("one.jsonl"));
+    const char *in[] = {p0, p1};
+    sciprune_embedder_settings s;
+    sciprune_embedder_settings_default(&s);
+    sciprune_error e;
+    sciprune_embed_stats st;
+    assert_int_equal(stage(tpath("we0"), in, 2, &s, 2, 0, &st, &e), SCIPRUNE_OK);
+    assert_int_equal(st.lines, 6);
+    char code[1200];
+    snprintf(code, sizeof code,
+             "import numpy as np\n"
+             "v = np.load('%s/we0/embed/empty.jsonl.npy'); s = np.load('%s/we0/embed/empty.jsonl.status.npy')\n"
+             "assert v.shape == (0, 256) and v.dtype == np.float32 and s.shape == (0,)\n",
+             g_tmp, g_tmp);
+    assert_int_equal(run_py(code), 0);
+    const char *missing[] = {tpath("one.jsonl"), tpath("no-such.jsonl")};
+    assert_int_equal(stage(tpath("we1"), missing, 2, &s, 1, 0, &st, &e), SCIPRUNE_EIO);
+    assert_non_null(strstr(e.source, "no-such.jsonl"));
+    assert_false(access(tpath("we1/embed/embedder.json"), F_OK) == 0);
+    write_file(tpath("notadir"), "x");
+    assert_int_equal(stage(tpath("notadir"), in, 2, &s, 1, 0, &st, &e), SCIPRUNE_EIO);
+    assert_int_equal(stage(tpath("we2"), in, 0, &s, 1, 0, &st, &e), SCIPRUNE_EINVAL);
+    /* a damaged embedder.json is not silently replaced */
+    write_file(tpath("we0/embed/embedder.json"), "{not json");
+    assert_int_equal(stage(tpath("we0"), in, 2, &s, 1, 0, &st, &e), SCIPRUNE_ESTATE);
+    assert_non_null(strstr(e.text, "--force"));
+    assert_int_equal(stage(tpath("we0"), in, 2, &s, 1, 1, &st, &e), SCIPRUNE_OK);
+}
+
+/* ------------------------------------------------------------------ npy import */
+
+static sciprune_status npy_stage(const char *wd, const char *const *in, size_t n, const char *dir,
+                                 uint32_t dim, sciprune_embed_stats *st, sciprune_error *e)
+{
+    sciprune_embedder_settings s;
+    sciprune_embedder_settings_default(&s);
+    char spec[600];
+    snprintf(spec, sizeof spec, "npy:%s", dir);
+    assert_int_equal(sciprune_embedder_settings_parse(&s, spec, e), SCIPRUNE_OK);
+    if (dim) s.dim = dim;
+    return stage(wd, in, n, &s, 1, 0, st, e);
+}
+
+static void test_npy_import(void **state)
+{
+    (void)state;
+    mkdir(tpath("vec"), 0777);
+    write_file(tpath("n1.jsonl"), k_shard);
+    write_file(tpath("n2.jsonl.zst.src"), ""); /* unused: names only */
+    char code[1200];
+    snprintf(code, sizeof code,
+             "import numpy as np\n"
+             "np.save('%s/vec/n1.jsonl.npy', np.arange(48, dtype=np.float32).reshape(6, 8) - 3.5)\n"
+             "np.save('%s/vec/n2.npy', (np.arange(48).reshape(6, 8) / 7).astype(np.float16))\n",
+             g_tmp, g_tmp);
+    assert_int_equal(run_py(code), 0);
+    write_file(tpath("n2.jsonl"), k_shard);
+    const char *in[] = {tpath("n1.jsonl"), tpath("n2.jsonl")};
+    sciprune_error e;
+    sciprune_embed_stats st;
+    assert_int_equal(npy_stage(tpath("wn"), in, 2, tpath("vec"), 0, &st, &e), SCIPRUNE_OK);
+    assert_int_equal(st.dim, 8);
+    assert_int_equal(st.rows[SCIPRUNE_ROW_REJECTED], 4);
+    assert_int_equal(st.rows[SCIPRUNE_ROW_OK], 8);
+    snprintf(code, sizeof code,
+             "import numpy as np\n"
+             "a = np.load('%s/wn/embed/n1.jsonl.npy'); b = np.load('%s/wn/embed/n2.jsonl.npy')\n"
+             "ea = np.arange(48, dtype=np.float32).reshape(6, 8) - 3.5\n"
+             "eb = (np.arange(48).reshape(6, 8) / 7).astype(np.float16).astype(np.float32)\n"
+             "for e in (ea, eb): e[[1, 3]] = 0\n"
+             "assert a.dtype == np.float32 and np.array_equal(a, ea)\n"
+             "assert np.array_equal(b, eb)\n"
+             "assert list(np.load('%s/wn/embed/n1.jsonl.status.npy')) == [0, 1, 0, 1, 0, 0]\n",
+             g_tmp, g_tmp, g_tmp);
+    assert_int_equal(run_py(code), 0);
+}
+
+/* Each bad file: EPARSE naming the file and both numbers; the shard gets no vectors. */
+static void test_npy_mismatches(void **state)
+{
+    (void)state;
+    mkdir(tpath("bad"), 0777);
+    char code[1200];
+    snprintf(code, sizeof code,
+             "import numpy as np\n"
+             "d = '%s/bad/'\n"
+             "np.save(d + 'ok.jsonl.npy', np.zeros((6, 8), np.float32))\n"
+             "np.save(d + 'f64.jsonl.npy', np.zeros((6, 8)))\n"
+             "np.save(d + 'i32.jsonl.npy', np.zeros((6, 8), np.int32))\n"
+             "np.save(d + 'fort.jsonl.npy', np.asfortranarray(np.zeros((6, 8), np.float32)))\n"
+             "np.save(d + 'rows.jsonl.npy', np.zeros((7, 8), np.float32))\n"
+             "np.save(d + 'short.jsonl.npy', np.zeros((5, 8), np.float16))\n"
+             "np.save(d + 'dim.jsonl.npy', np.zeros((6, 12), np.float32))\n"
+             "np.save(d + 'flat.jsonl.npy', np.zeros(6, np.float32))\n"
+             "z = np.zeros((6, 8), np.float32); z[2, 5] = np.nan; np.save(d + 'nan.jsonl.npy', z)\n",
+             g_tmp);
+    assert_int_equal(run_py(code), 0);
+    static const struct { const char *name; const char *want[3]; } cases[] = {
+        {"f64", {"f64.jsonl.npy", "<f8", "float32"}},
+        {"i32", {"i32.jsonl.npy", "<i4", "float16"}},
+        {"fort", {"fort.jsonl.npy", "Fortran", NULL}},
+        {"rows", {"rows.jsonl.npy", "7 rows", "6 lines"}},
+        {"short", {"short.jsonl.npy", "5 rows", "6 lines"}},
+        {"dim", {"dim.jsonl.npy", "dimension 12", "8 in"}},
+        {"flat", {"flat.jsonl.npy", "1-D", NULL}},
+        {"nan", {"nan.jsonl.npy", "non-finite", "line 3"}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char shard[600], wd[600], out[700];
+        snprintf(shard, sizeof shard, "%s/%s.jsonl", g_tmp, cases[i].name);
+        write_file(shard, k_shard);
+        write_file(tpath("ok.jsonl"), k_shard);
+        snprintf(wd, sizeof wd, "%s/wbad-%s", g_tmp, cases[i].name);
+        const char *in[] = {tpath("ok.jsonl"), shard}; /* the dimension is set by ok.jsonl.npy */
+        sciprune_error e;
+        sciprune_embed_stats st;
+        sciprune_status r = npy_stage(wd, in, 2, tpath("bad"), 0, &st, &e);
+        print_message("%s: [%s] %s: %s\n", cases[i].name, sciprune_status_name(r), e.source, e.text);
+        assert_int_equal(r, SCIPRUNE_EPARSE);
+        char full[800];
+        snprintf(full, sizeof full, "%s: %s", e.source, e.text);
+        for (int k = 0; k < 3; k++)
+            if (cases[i].want[k]) assert_non_null(strstr(full, cases[i].want[k]));
+        snprintf(out, sizeof out, "%s/embed/%s.jsonl.npy", wd, cases[i].name);
+        assert_false(access(out, F_OK) == 0);
+    }
+    /* a requested dimension that the files do not have */
+    const char *in[] = {tpath("ok.jsonl")};
+    sciprune_error e;
+    sciprune_embed_stats st;
+    assert_int_equal(npy_stage(tpath("wbad-req"), in, 1, tpath("bad"), 16, &st, &e), SCIPRUNE_EPARSE);
+    assert_non_null(strstr(e.text, "dimension 8"));
+    assert_non_null(strstr(e.text, "16"));
+    /* a missing file */
+    write_file(tpath("none.jsonl"), k_shard);
+    const char *in2[] = {tpath("none.jsonl")};
+    assert_int_equal(npy_stage(tpath("wbad-none"), in2, 1, tpath("bad"), 0, &st, &e), SCIPRUNE_EIO);
+    assert_non_null(strstr(e.text, "none.jsonl"));
+}
+
+/* ------------------------------------------------------------------ exec */
+
+static sciprune_status exec_stage(const char *wd, const char *const *in, size_t n, const char *args,
+                                  double timeout, sciprune_embed_stats *st, sciprune_error *e)
+{
+    sciprune_embedder_settings s;
+    sciprune_embedder_settings_default(&s);
+    char spec[800];
+    snprintf(spec, sizeof spec, "exec:" PY " " FAKE " %s", args);
+    assert_int_equal(sciprune_embedder_settings_parse(&s, spec, e), SCIPRUNE_OK);
+    s.exec_batch = 2;
+    s.exec_timeout_s = timeout;
+    s.exec_start_timeout_s = 10;
+    return stage(wd, in, n, &s, 1, 0, st, e);
+}
+
+static void test_exec_ok(void **state)
+{
+    (void)state;
+    write_file(tpath("x1.jsonl"), k_shard);
+    const char *in[] = {tpath("x1.jsonl")};
+    sciprune_error e;
+    sciprune_embed_stats st;
+    assert_int_equal(exec_stage(tpath("wx"), in, 1, "ok 5", 20, &st, &e), SCIPRUNE_OK);
+    assert_int_equal(st.dim, 5);
+    assert_string_equal(st.model, "fake-5");
+    assert_int_equal(st.rows[SCIPRUNE_ROW_OK], 4);
+    assert_int_equal(st.rows[SCIPRUNE_ROW_REJECTED], 2);
+    char code[1200];
+    snprintf(code, sizeof code,
+             "import numpy as np, json\n"
+             "v = np.load('%s/wx/embed/x1.jsonl.npy')\n"
+             "texts = [b'def f(x):\\n    return x + 1\\n', None, b'proc foo {x} { puts $x }', None, b'', b'def g(:\\n  pass\\n']\n"
+             "for i, t in enumerate(texts):\n"
+             "    want = [0.0] * 5 if t is None else [len(t)] + [t.count(bytes([97 + k])) for k in range(4)]\n"
+             "    assert list(v[i]) == want, (i, list(v[i]), want)\n"
+             "j = json.load(open('%s/wx/embed/embedder.json'))\n"
+             "assert j['exec']['model'] == 'fake-5' and j['dim'] == 5 and j['backend'] == 'exec'\n",
+             g_tmp, g_tmp);
+    assert_int_equal(run_py(code), 0);
+    /* the same texts one at a time through the online API */
+    sciprune_embedder_settings s;
+    sciprune_embedder_settings_default(&s);
+    assert_int_equal(sciprune_embedder_settings_parse(&s, "exec:" PY " " FAKE " ok 5", &e), SCIPRUNE_OK);
+    sciprune_embedder *em;
+    assert_int_equal(sciprune_embedder_open(&em, &s, &e), SCIPRUNE_OK);
+    assert_int_equal(sciprune_embedder_dim(em), 5);
+    assert_string_equal(sciprune_embedder_model(em), "fake-5");
+    float v[5];
+    for (int rep = 0; rep < 3; rep++) {
+        assert_int_equal(sciprune_embedder_embed(em, NULL, "python", "abba", 4, v, 5, NULL, &e), SCIPRUNE_OK);
+        assert_true(v[0] == 4 && v[1] == 2 && v[2] == 2 && v[3] == 0);
+    }
+    sciprune_embedder_free(em);
+}
+
+/* Every failure: EBACKEND with a telling message, and the shard is never marked complete. */
+static void test_exec_failures(void **state)
+{
+    (void)state;
+    write_file(tpath("xf.jsonl"), k_shard);
+    static const struct { const char *args; const char *want; } cases[] = {
+        {"crash 4 0", "exited with status 3"},
+        {"crash 4 1", "during request 2"},
+        {"segv 4 0", "signal 11"},
+        {"hang 4 1", "timeout"},
+        {"rows 4 0", "1 rows for a request of 2 texts"},
+        {"dim 4 0", "dimension 5, the handshake said 4"},
+        {"junk 4 0", "SPEV"},
+        {"nan 4 0", "non-finite"},
+        {"nohandshake", "before its handshake"},
+        {"badhandshake", "not a JSON object"},
+        {"closein 4", "exited with status 0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char wd[600];
+        snprintf(wd, sizeof wd, "%s/wxf%zu", g_tmp, i);
+        const char *in[] = {tpath("xf.jsonl")};
+        sciprune_error e;
+        sciprune_embed_stats st;
+        sciprune_status r = exec_stage(wd, in, 1, cases[i].args, 1.0, &st, &e);
+        print_message("%-14s [%s] %s\n", cases[i].args, sciprune_status_name(r), e.text);
+        assert_int_equal(r, SCIPRUNE_EBACKEND);
+        assert_non_null(strstr(e.text, cases[i].want));
+        char out[700];
+        snprintf(out, sizeof out, "%s/embed/xf.jsonl.npy", wd);
+        assert_false(access(out, F_OK) == 0);
+    }
+    /* the crash left the last stderr line in the message */
+    sciprune_error e;
+    sciprune_embed_stats st;
+    const char *in[] = {tpath("xf.jsonl")};
+    assert_int_equal(exec_stage(tpath("wxf-msg"), in, 1, "crash 4 0", 5, &st, &e), SCIPRUNE_EBACKEND);
+    assert_non_null(strstr(e.text, "fake: boom"));
+}
+
+/* A child that stops reading while we write a large request: EPIPE, not a SIGPIPE death of
+ * this (test) process, whose SIGPIPE disposition is the default. */
+static void test_exec_sigpipe(void **state)
+{
+    (void)state;
+    size_t n = 600000;
+    char *big = malloc(n + 200);
+    strcpy(big, "{\"id\":\"big\",\"lang\":\"python\",\"content\":\"");
+    size_t o = strlen(big);
+    memset(big + o, 'a', n);
+    strcpy(big + o + n, "\"}\n");
+    write_file(tpath("big.jsonl"), big);
+    free(big);
+    const char *in[] = {tpath("big.jsonl")};
+    sciprune_error e;
+    sciprune_embed_stats st;
+    assert_int_equal(exec_stage(tpath("wpipe"), in, 1, "closein 4", 5, &st, &e), SCIPRUNE_EBACKEND);
+    assert_false(access(tpath("wpipe/embed/big.jsonl.npy"), F_OK) == 0);
+}
+
+/* A failure in the second shard leaves the first complete; a rerun with the same command
+ * (now behaving) resumes with the second. */
+static void test_exec_resume_after_failure(void **state)
+{
+    (void)state;
+    write_file(tpath("e1.jsonl"), k_shard);
+    write_file(tpath("e2.jsonl"), k_shard);
+    write_file(tpath("mode"), "crash 4 2\n"); /* two requests answered: shard 1 (4 texts) */
+    const char *in[] = {tpath("e1.jsonl"), tpath("e2.jsonl")};
+    char args[600];
+    snprintf(args, sizeof args, "file:%s", tpath("mode"));
+    sciprune_error e;
+    sciprune_embed_stats st;
+    assert_int_equal(exec_stage(tpath("we"), in, 2, args, 5, &st, &e), SCIPRUNE_EBACKEND);
+    assert_true(access(tpath("we/embed/e1.jsonl.npy"), F_OK) == 0);
+    assert_false(access(tpath("we/embed/e2.jsonl.npy"), F_OK) == 0);
+    write_file(tpath("mode"), "ok 4\n");
+    assert_int_equal(exec_stage(tpath("we"), in, 2, args, 5, &st, &e), SCIPRUNE_OK);
+    assert_int_equal(st.shards_skipped, 1);
+    assert_int_equal(st.shards_done, 1);
+    /* a process announcing another model under the same command is refused */
+    write_file(tpath("mode"), "ok 6\n");
+    unlink(tpath("we/embed/e2.jsonl.npy"));
+    assert_int_equal(exec_stage(tpath("we"), in, 2, args, 5, &st, &e), SCIPRUNE_EBACKEND);
+    assert_non_null(strstr(e.text, "dimension 6, want 4"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_settings_parse),
+        cmocka_unit_test(test_hash_identifier_subtokens),
+        cmocka_unit_test(test_hash_literal_classes),
+        cmocka_unit_test(test_hash_rows_and_norm),
+        cmocka_unit_test(test_hash_drop_structure_on_error),
+        cmocka_unit_test(test_hash_quality_real_files),
+        cmocka_unit_test(test_stage_numpy_roundtrip),
+        cmocka_unit_test(test_stage_resume_and_refuse),
+        cmocka_unit_test(test_stage_edge_cases),
+        cmocka_unit_test(test_npy_import),
+        cmocka_unit_test(test_npy_mismatches),
+        cmocka_unit_test(test_exec_ok),
+        cmocka_unit_test(test_exec_failures),
+        cmocka_unit_test(test_exec_sigpipe),
+        cmocka_unit_test(test_exec_resume_after_failure),
+    };
+    return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
+}
