@@ -6,6 +6,9 @@
 static const cli_command k_commands[] = {
     {"ingest", "turn source trees into Stack-like JSONL.zst shards", cmd_ingest},
     {"check", "read shards, account for every line, write rejected/ records", cmd_check},
+    {"index", "k-means over the embeddings, assign every record to a cluster", cmd_index},
+    {"score", "rank records by size/distance/combined/random/length, plan the variants", cmd_score},
+    {"prune", "write each variant's kept (and removed) shards, and the report", cmd_prune},
 };
 #define NCMDS (sizeof k_commands / sizeof k_commands[0])
 
