@@ -242,6 +242,10 @@ sciprune_status sciprune_index_assign_shards(const char *workdir,
         return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "bad settings (batch_rows, threads)");
     sciprune_index *ix = NULL;
     sciprune_status st = sciprune_index_open(&ix, workdir, err);
+    if (st == SCIPRUNE_EIO) {
+        st = SCIPRUNE_ESTATE; /* no trained index: the stages ran out of order */
+        if (err) err->code = st;
+    }
     if (st) return st;
     size_t n = shards->n, k = (size_t)ix->k;
     assign_job job;
