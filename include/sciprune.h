@@ -318,8 +318,9 @@ typedef struct sciprune_index_info {
  * lowered to max(1, accepted / min_points_per_centroid), with a warning logged and put in
  * info->warning. `info` may be NULL. Not thread-safe with other FAISS users of the calling
  * thread's OpenMP settings (it sets and restores them).
- * Errors: EIO (missing or unwritable files), EPARSE (bad .npy, shapes disagree), EINVAL (bad
- * settings, no accepted record), EBACKEND (FAISS), ENOMEM. */
+ * Errors: EIO (missing or unwritable files), EPARSE (bad .npy, shapes disagree, NaN or
+ * infinite values: source and line name the record), EINVAL (bad settings, no accepted
+ * record), EBACKEND (FAISS), ENOMEM. */
 sciprune_status sciprune_index_train(const char *workdir, const sciprune_shard_set *shards,
                                      const sciprune_index_settings *s, sciprune_index_info *info,
                                      sciprune_error *err);
@@ -327,8 +328,8 @@ sciprune_status sciprune_index_train(const char *workdir, const sciprune_shard_s
 /* Assign every row of every shard to its nearest centroid (threads over shards, single-threaded
  * FAISS inside each worker so results do not depend on the thread count) and write
  * W/assign/<shard>.{cluster,dist}.npy and W/index/clusters.json. Needs sciprune_index_train()
- * first. `info` may be NULL. Errors: EIO, EPARSE, ESTATE (no index, dimension mismatch),
- * EBACKEND, ENOMEM. */
+ * first. `info` may be NULL. Errors: EIO, EPARSE (as for training), ESTATE (no index,
+ * dimension mismatch), EBACKEND, ENOMEM. */
 sciprune_status sciprune_index_assign_shards(const char *workdir,
                                              const sciprune_shard_set *shards,
                                              const sciprune_index_settings *s,
@@ -348,7 +349,7 @@ sciprune_space sciprune_index_space(const sciprune_index *ix);
 /* Nearest centroid of each of the n row-major vectors (n x dim floats; normalised internally
  * for cosine; not modified): cluster[i] and dist[i] as in assign/. Uses the calling thread's
  * OpenMP thread count. May be called from several threads at once on one index.
- * Errors: EBACKEND, ENOMEM. */
+ * Errors: EINVAL (a vector with NaN or infinite values), EBACKEND, ENOMEM. */
 sciprune_status sciprune_index_assign(const sciprune_index *ix, const float *vecs, size_t n,
                                       int32_t *cluster, float *dist, sciprune_error *err);
 

@@ -88,6 +88,9 @@ static sciprune_status search(const sciprune_index *ix, const float *x, size_t n
     if (faiss_Index_search(ix->fx, (idx_t)n, x, 1, D, I))
         return index_faiss_err(err, NULL, "search failed");
     for (size_t i = 0; i < n; i++) {
+        if (I[i] < 0 || I[i] >= ix->k) /* only NaN/Inf input gets no neighbour */
+            return sp_err(err, SCIPRUNE_EINVAL, NULL, (int64_t)i + 1, -1,
+                          "vector %zu has no nearest centroid (NaN or infinite values?)", i);
         cluster[i] = (int32_t)I[i];
         if (ix->space == SCIPRUNE_SPACE_COSINE) dist[i] = 1.0f - D[i];
         else dist[i] = D[i] > 0 ? sqrtf(D[i]) : 0.0f;
@@ -182,6 +185,11 @@ static sciprune_status assign_one(assign_job *job, size_t si, sciprune_error *er
             }
             float *v = x + m * d;
             index_embed_row(&e, r, v);
+            if (!index_finite(v, d)) {
+                st = sp_err(err, SCIPRUNE_EPARSE, name, (int64_t)r + 1, -1,
+                            "embedding has NaN or infinite values");
+                goto done;
+            }
             if (ix->space == SCIPRUNE_SPACE_COSINE) index_normalize(v, d);
             rowidx[m++] = r;
         }

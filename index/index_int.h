@@ -23,6 +23,9 @@ int index_embed_row_ok(const index_embed *e, uint64_t row);
 /* Copy row `row` into out[d] as float32. */
 void index_embed_row(const index_embed *e, uint64_t row, float *out);
 
+/* 1 when every v[i] is finite. */
+int index_finite(const float *v, size_t d);
+
 /* Scale v[d] to unit length; a zero vector stays zero. */
 void index_normalize(float *v, size_t d);
 

@@ -222,6 +222,13 @@ sciprune_status sciprune_space_parse(const char *name, sciprune_space *out, scip
     return SCIPRUNE_OK;
 }
 
+int index_finite(const float *v, size_t d)
+{
+    for (size_t i = 0; i < d; i++)
+        if (!isfinite(v[i])) return 0;
+    return 1;
+}
+
 void index_normalize(float *v, size_t d)
 {
     double s = 0;

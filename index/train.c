@@ -283,6 +283,11 @@ sciprune_status sciprune_index_train(const char *workdir, const sciprune_shard_s
     for (size_t i = 0; i < n; i++) {
         float *v = x + i * (size_t)d;
         index_embed_row(&e[ents[i].shard], ents[i].row, v);
+        if (!index_finite(v, (size_t)d)) {
+            st = sp_err(err, SCIPRUNE_EPARSE, shards->names[ents[i].shard], (int64_t)ents[i].row + 1,
+                        -1, "embedding has NaN or infinite values");
+            goto fail;
+        }
         if (s->space == SCIPRUNE_SPACE_COSINE) index_normalize(v, (size_t)d);
     }
     free(ents);

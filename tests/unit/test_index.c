@@ -387,6 +387,19 @@ static void test_train_errors(void **state)
     snprintf(p, sizeof p, "%s/embed/c.jsonl.status.npy", w);
     assert_int_equal(sp_npy_write(p, SP_NPY_U8, 5, 0, all1, NULL), SCIPRUNE_OK);
     assert_int_equal(sciprune_index_train(w, one, &s, NULL, &e), SCIPRUNE_EINVAL);
+    /* NaN in an accepted row: training and assignment name the record */
+    sciprune_shard_set *nanset = names2("n.jsonl", NULL);
+    float nv[40 * 2];
+    for (int i = 0; i < 80; i++) nv[i] = (float)(i % 7);
+    nv[2 * 17 + 1] = NAN;
+    snprintf(p, sizeof p, "%s/embed/n.jsonl.npy", w);
+    assert_int_equal(sp_npy_write(p, SP_NPY_F32, 40, 2, nv, NULL), SCIPRUNE_OK);
+    s.k = 1;
+    assert_int_equal(sciprune_index_train(w, nanset, &s, NULL, &e), SCIPRUNE_EPARSE);
+    assert_int_equal(e.line, 18);
+    assert_string_equal(e.source, "n.jsonl");
+    sciprune_index_settings_default(&s);
+    sciprune_shard_set_free(nanset);
     /* bad settings */
     s.k = 0;
     assert_int_equal(sciprune_index_train(w, one, &s, NULL, &e), SCIPRUNE_EINVAL);
