@@ -273,7 +273,7 @@ sciprune_status sciprune_shard_set_from_paths(sciprune_shard_set **out, const ch
 /* From W/embed/shards.json when it exists, else every W/embed/<name>.npy whose name ends in
  * ".jsonl.npy" or ".jsonl.zst.npy", sorted by name (without paths). shards.json may be a JSON
  * array, or an object with a "shards" array; its entries are strings (a path or a name) or
- * objects with "path" and/or "name". Errors: EIO, EPARSE, EINVAL (none found), ENOMEM. */
+ * objects with "path" (or "file") and/or "name" (or "shard"). Errors: EIO, EPARSE, EINVAL (none found), ENOMEM. */
 sciprune_status sciprune_shard_set_load(sciprune_shard_set **out, const char *workdir,
                                         sciprune_error *err);
 void sciprune_shard_set_free(sciprune_shard_set *s);
@@ -433,7 +433,8 @@ typedef struct sciprune_score_info {
  * write W/score/<shard>.prune.npy and W/score/plan.json. Variants are every metric x ratio, and
  * x alpha for combined ones, named "<metric>-p<ratio>[-a<alpha>]" ("combined-p0.20-a0.80").
  * The input shards are read (threads over shards) only for `length`, or for `random` when their
- * paths are known, or with read_shards. Memory: about 40 bytes per record.
+ * paths are known, or with read_shards. Memory: up to about 70 bytes per record with every
+ * metric (cluster, distance, one 4-byte order per metric, a 16-byte sort buffer, the masks).
  * Errors: EIO, EPARSE, ESTATE (missing or inconsistent assign/ files, shards that do not match
  * them), EINVAL (length without shard paths, more than 4G records), ENOMEM. */
 sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_set *shards,

@@ -3,9 +3,11 @@
  *
  * W/embed/shards.json, when present, fixes the list and the order. Accepted forms:
  *   ["a.jsonl", "data/b.jsonl.zst"]                        names or paths
- *   {"shards": ["a.jsonl", {"path": "data/b.jsonl.zst"}]}  objects with "path" and/or "name"
- * A string with a '/' or one that exists as a file is taken as a path; the name is always the
- * file name (sciprune_shard_name). Without shards.json: W/embed/<name>.npy for every name that
+ *   {"shards": ["a.jsonl", {"path": "data/b.jsonl.zst"}]}  objects with "path" (or "file")
+ *                                                          and/or "name" (or "shard")
+ * A string with a '/' or one that exists as a file is taken as a path (relative paths are
+ * relative to the current folder); a shard's name is its "name" when given, else the file name
+ * of its path (sciprune_shard_name). Without shards.json: W/embed/<name>.npy for every name that
  * ends in ".jsonl" or ".jsonl.zst", sorted by name (strcmp), paths unknown.
  */
 #include "index_int.h"
@@ -120,7 +122,9 @@ static sciprune_status load_json(sciprune_shard_set **out, const char *jpath, sc
             else name = t;
         } else if (json_is_object(v)) {
             path = json_string_value(json_object_get(v, "path"));
+            if (!path) path = json_string_value(json_object_get(v, "file"));
             name = json_string_value(json_object_get(v, "name"));
+            if (!name) name = json_string_value(json_object_get(v, "shard"));
         }
         if (!name && path) name = sciprune_shard_name(path);
         if (!name) {

@@ -488,6 +488,34 @@ static void test_prune_write_mismatch(void **state)
     sciprune_shard_set_free(sh);
 }
 
+/* An output that cannot be created: EIO naming it, and no temp file left behind. */
+static void test_prune_write_unwritable(void **state)
+{
+    (void)state;
+    make_example();
+    sciprune_shard_set *sh = example_set(1);
+    sciprune_score_settings s;
+    sciprune_score_settings_default(&s);
+    sciprune_error e;
+    assert_int_equal(sciprune_score_sweep(g_w, sh, &s, NULL, &e), SCIPRUNE_OK);
+    char p[700], cmd[1600];
+    snprintf(p, sizeof p, "%s/out/combined-p0.20-a0.80/kept", g_w);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/out/combined-p0.20-a0.80' && touch '%s'", g_w, p);
+    assert_int_equal(system(cmd), 0);
+    sciprune_prune_settings ps;
+    sciprune_prune_settings_default(&ps);
+    assert_int_equal(sciprune_prune_write(g_w, sh, &ps, NULL, &e), SCIPRUNE_EIO);
+    assert_non_null(strstr(e.source, "kept"));
+    /* a folder where a shard file should go: the writer fails, temp files are removed */
+    snprintf(cmd, sizeof cmd, "rm -f '%s' && mkdir -p '%s/s0.jsonl/x'", p, p);
+    assert_int_equal(system(cmd), 0);
+    ps.threads = 1;
+    assert_int_equal(sciprune_prune_write(g_w, sh, &ps, NULL, &e), SCIPRUNE_EIO);
+    snprintf(cmd, sizeof cmd, "test -z \"$(find '%s/out' -name '*.tmp.*')\"", g_w);
+    assert_int_equal(system(cmd), 0);
+    sciprune_shard_set_free(sh);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -495,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_score_hand_example),
         cmocka_unit_test(test_prune_write_accounting),
         cmocka_unit_test(test_prune_write_mismatch),
+        cmocka_unit_test(test_prune_write_unwritable),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
