@@ -217,7 +217,7 @@ sciprune_status sciprune_report_write(const char *workdir, sciprune_error *err)
     if (json_array_size(cl)) {
         size_t shown = json_array_size(cl) < 200 ? json_array_size(cl) : 200;
         mb_printf(&md, "## Clusters\n\nDistance to the centroid: min / median / p90 / max. Pruned: "
-                       "records of the cluster each variant prunes.\n\n| cluster | size | distance | pruned |\n"
+                       "records of the cluster pruned by each variant, in the order of the Variants table.\n\n| cluster | size | distance | pruned |\n"
                        "|---:|---:|---|---|\n");
         for (size_t c = 0; c < shown; c++) {
             json_t *o = json_array_get(cl, c), *d = json_object_get(o, "dist"), *p = json_object_get(o, "pruned");
