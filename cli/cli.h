@@ -44,4 +44,15 @@ int cmd_check(int argc, char **argv);
 int cmd_corrupt(int argc, char **argv);
 int cmd_embed(int argc, char **argv);
 
+/* Pipeline stages (stage_util.c holds their shared helpers). */
+int cmd_index(int argc, char **argv);
+int cmd_score(int argc, char **argv);
+int cmd_prune(int argc, char **argv);
+/* Print library warnings (and info with verbose) on stderr. */
+void cli_logger_install(int verbose);
+/* Shards from --in paths when nin > 0, else from W/embed; prints the error. CLI_OK or CLI_FAIL. */
+int cli_shard_set(sciprune_shard_set **out, const char *workdir, char **ins, int nin);
+/* Parse an integer in [lo, hi]. Returns 0 on success. */
+int cli_parse_int(const char *s, long lo, long hi, long *out);
+
 #endif /* SCIPRUNE_CLI_H */

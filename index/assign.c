@@ -1,0 +1,344 @@
+/*
+ * assign.c - nearest centroid for every record (stage 3, second half), and the loaded index
+ * for online use.
+ *
+ * Files written per shard (one entry per input line, in input order; numpy.load reads them):
+ *   assign/<shard>.cluster.npy  '<i4', shape (N,): nearest centroid, -1 for a rejected line
+ *   assign/<shard>.dist.npy     '<f4', shape (N,): cosine: 1 - <x/|x|, c>; l2: |x - c|
+ *                               (Euclidean, not squared); 0 for a rejected line
+ * and index/clusters.json: {"k", "d", "metric", "n_records", "n_accepted", "n_rejected",
+ * "sizes": [k counts], "shards": [{"name", "rows", "accepted"}], "seconds", "peak_rss"}.
+ *
+ * Determinism: workers take whole shards; each runs FAISS with one OpenMP thread (and so
+ * single-threaded OpenBLAS), in batches of batch_rows rows counted from the shard's first row.
+ * A record's batch, and so the arithmetic that produces its distance, does not depend on the
+ * thread count: the files are byte-identical for any --threads.
+ */
+#include "index_int.h"
+
+#include <c_api/IndexFlat_c.h>
+#include <c_api/index_io_c.h>
+
+#include <math.h>
+#include <omp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sciprune_index {
+    FaissIndex *fx;       /* owned */
+    int k, d;
+    sciprune_space space;
+};
+
+void sciprune_index_free(sciprune_index *ix)
+{
+    if (!ix) return;
+    if (ix->fx) faiss_Index_free(ix->fx);
+    free(ix);
+}
+
+sciprune_status sciprune_index_open(sciprune_index **out, const char *workdir,
+                                    sciprune_error *err)
+{
+    *out = NULL;
+    char *path = index_path(workdir, "index", "kmeans.faiss", "");
+    if (!path) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+    sciprune_status st = SCIPRUNE_OK;
+    sciprune_index *ix = calloc(1, sizeof *ix);
+    if (!ix) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+        goto fail;
+    }
+    if (!sp_exists(path)) {
+        st = sp_err(err, SCIPRUNE_EIO, path, -1, -1, "no trained index (run the index stage)");
+        goto fail;
+    }
+    if (faiss_read_index_fname(path, 0, &ix->fx)) {
+        st = index_faiss_err(err, path, "cannot read index");
+        goto fail;
+    }
+    ix->k = (int)faiss_Index_ntotal(ix->fx);
+    ix->d = faiss_Index_d(ix->fx);
+    ix->space = faiss_Index_metric_type(ix->fx) == METRIC_INNER_PRODUCT ? SCIPRUNE_SPACE_COSINE
+                                                                        : SCIPRUNE_SPACE_L2;
+    if (ix->k < 1 || ix->d < 1) {
+        st = sp_err(err, SCIPRUNE_ESTATE, path, -1, -1, "index holds no centroids");
+        goto fail;
+    }
+    free(path);
+    *out = ix;
+    return SCIPRUNE_OK;
+fail:
+    free(path);
+    sciprune_index_free(ix);
+    return st;
+}
+
+int sciprune_index_k(const sciprune_index *ix) { return ix->k; }
+int sciprune_index_dim(const sciprune_index *ix) { return ix->d; }
+sciprune_space sciprune_index_space(const sciprune_index *ix) { return ix->space; }
+
+/* Search n prepared (normalised for cosine) vectors; D and I hold n entries. */
+static sciprune_status search(const sciprune_index *ix, const float *x, size_t n, float *D,
+                              idx_t *I, int32_t *cluster, float *dist, sciprune_error *err)
+{
+    if (n == 0) return SCIPRUNE_OK;
+    if (faiss_Index_search(ix->fx, (idx_t)n, x, 1, D, I))
+        return index_faiss_err(err, NULL, "search failed");
+    for (size_t i = 0; i < n; i++) {
+        if (I[i] < 0 || I[i] >= ix->k) /* only NaN/Inf input gets no neighbour */
+            return sp_err(err, SCIPRUNE_EINVAL, NULL, (int64_t)i + 1, -1,
+                          "vector %zu has no nearest centroid (NaN or infinite values?)", i);
+        cluster[i] = (int32_t)I[i];
+        if (ix->space == SCIPRUNE_SPACE_COSINE) dist[i] = 1.0f - D[i];
+        else dist[i] = D[i] > 0 ? sqrtf(D[i]) : 0.0f;
+    }
+    return SCIPRUNE_OK;
+}
+
+#define ONLINE_BATCH 4096
+
+sciprune_status sciprune_index_assign(const sciprune_index *ix, const float *vecs, size_t n,
+                                      int32_t *cluster, float *dist, sciprune_error *err)
+{
+    size_t d = (size_t)ix->d, b = n < ONLINE_BATCH ? n : ONLINE_BATCH;
+    float *x = malloc((b ? b : 1) * d * sizeof *x), *D = malloc((b ? b : 1) * sizeof *D);
+    idx_t *I = malloc((b ? b : 1) * sizeof *I);
+    sciprune_status st = SCIPRUNE_OK;
+    if (!x || !D || !I) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n && !st; i += b) {
+        size_t m = n - i < b ? n - i : b;
+        memcpy(x, vecs + i * d, m * d * sizeof *x);
+        if (ix->space == SCIPRUNE_SPACE_COSINE)
+            for (size_t j = 0; j < m; j++) index_normalize(x + j * d, d);
+        st = search(ix, x, m, D, I, cluster + i, dist + i, err);
+    }
+done:
+    free(x);
+    free(D);
+    free(I);
+    return st;
+}
+
+/* ------------------------------------------------------------------ shards */
+
+typedef struct assign_job {
+    const char *workdir;
+    const sciprune_shard_set *shards;
+    const sciprune_index *ix;
+    size_t batch;
+    atomic_size_t next;
+    atomic_int failed;
+    uint64_t *counts;          /* n x k cluster counts, owned by the caller */
+    uint64_t *rows, *accepted; /* n each */
+    sciprune_status *status;   /* n */
+    sciprune_error *errs;      /* n */
+} assign_job;
+
+static sciprune_status assign_one(assign_job *job, size_t si, sciprune_error *err)
+{
+    const sciprune_index *ix = job->ix;
+    const char *name = job->shards->names[si];
+    size_t d = (size_t)ix->d, B = job->batch;
+    index_embed e;
+    int32_t *cluster = NULL;
+    float *dist = NULL, *x = NULL, *D = NULL, *bd = NULL;
+    idx_t *I = NULL;
+    uint64_t *rowidx = NULL;
+    int32_t *bc = NULL;
+    char *cpath = NULL, *dpath = NULL;
+    sciprune_status st = index_embed_open(&e, job->workdir, name, err);
+    if (st) return st;
+    if ((size_t)e.d != d) {
+        st = sp_err(err, SCIPRUNE_ESTATE, name, -1, -1,
+                    "embedding dimension %d differs from the index's %zu", e.d, d);
+        goto done;
+    }
+    size_t rows = (size_t)e.rows;
+    cluster = malloc((rows ? rows : 1) * sizeof *cluster);
+    dist = malloc((rows ? rows : 1) * sizeof *dist);
+    x = malloc(B * d * sizeof *x);
+    D = malloc(B * sizeof *D);
+    I = malloc(B * sizeof *I);
+    bd = malloc(B * sizeof *bd);
+    bc = malloc(B * sizeof *bc);
+    rowidx = malloc(B * sizeof *rowidx);
+    cpath = index_path(job->workdir, "assign", name, ".cluster.npy");
+    dpath = index_path(job->workdir, "assign", name, ".dist.npy");
+    if (!cluster || !dist || !x || !D || !I || !bd || !bc || !rowidx || !cpath || !dpath) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, name, -1, -1, "out of memory");
+        goto done;
+    }
+    uint64_t *counts = job->counts + si * (size_t)ix->k, acc = 0;
+    for (size_t b0 = 0; b0 < rows; b0 += B) {
+        size_t b1 = rows - b0 < B ? rows : b0 + B, m = 0;
+        for (size_t r = b0; r < b1; r++) {
+            if (!index_embed_row_ok(&e, r)) {
+                cluster[r] = -1;
+                dist[r] = 0.0f;
+                continue;
+            }
+            float *v = x + m * d;
+            index_embed_row(&e, r, v);
+            if (!index_finite(v, d)) {
+                st = sp_err(err, SCIPRUNE_EPARSE, name, (int64_t)r + 1, -1,
+                            "embedding has NaN or infinite values");
+                goto done;
+            }
+            if (ix->space == SCIPRUNE_SPACE_COSINE) index_normalize(v, d);
+            rowidx[m++] = r;
+        }
+        st = search(ix, x, m, D, I, bc, bd, err);
+        if (st) {
+            sp_strlcpy(err->source, name, sizeof err->source);
+            goto done;
+        }
+        for (size_t j = 0; j < m; j++) {
+            cluster[rowidx[j]] = bc[j];
+            dist[rowidx[j]] = bd[j];
+            counts[bc[j]]++;
+        }
+        acc += m;
+    }
+    if ((st = sp_npy_write(cpath, SP_NPY_I32, rows, 0, cluster, err))) goto done;
+    if ((st = sp_npy_write(dpath, SP_NPY_F32, rows, 0, dist, err))) goto done;
+    job->rows[si] = rows;
+    job->accepted[si] = acc;
+done:
+    index_embed_close(&e);
+    free(cluster);
+    free(dist);
+    free(x);
+    free(D);
+    free(I);
+    free(bd);
+    free(bc);
+    free(rowidx);
+    free(cpath);
+    free(dpath);
+    return st;
+}
+
+static void *assign_worker(void *arg)
+{
+    assign_job *job = arg;
+    omp_set_num_threads(1); /* this thread's ICV only: FAISS and OpenBLAS run single-threaded */
+    for (;;) {
+        if (atomic_load(&job->failed)) break;
+        size_t i = atomic_fetch_add(&job->next, 1);
+        if (i >= job->shards->n) break;
+        sp_err_clear(&job->errs[i]);
+        job->status[i] = assign_one(job, i, &job->errs[i]);
+        if (job->status[i]) atomic_store(&job->failed, 1);
+    }
+    return NULL;
+}
+
+sciprune_status sciprune_index_assign_shards(const char *workdir,
+                                             const sciprune_shard_set *shards,
+                                             const sciprune_index_settings *s,
+                                             sciprune_index_info *info, sciprune_error *err)
+{
+    double t0 = sp_now();
+    if (!shards || shards->n == 0) return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "no shards");
+    if (s->batch_rows < 1 || s->threads < 0)
+        return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "bad settings (batch_rows, threads)");
+    sciprune_index *ix = NULL;
+    sciprune_status st = sciprune_index_open(&ix, workdir, err);
+    if (st == SCIPRUNE_EIO) {
+        st = SCIPRUNE_ESTATE; /* no trained index: the stages ran out of order */
+        if (err) err->code = st;
+    }
+    if (st) return st;
+    size_t n = shards->n, k = (size_t)ix->k;
+    assign_job job;
+    memset(&job, 0, sizeof job);
+    job.workdir = workdir;
+    job.shards = shards;
+    job.ix = ix;
+    job.batch = s->batch_rows;
+    atomic_init(&job.next, 0);
+    atomic_init(&job.failed, 0);
+    job.counts = calloc(n * k, sizeof *job.counts);
+    job.rows = calloc(n, sizeof *job.rows);
+    job.accepted = calloc(n, sizeof *job.accepted);
+    job.status = calloc(n, sizeof *job.status);
+    job.errs = calloc(n, sizeof *job.errs);
+    char *dir = sp_path_join(workdir, "assign");
+    char *jpath = index_path(workdir, "index", "clusters.json", "");
+    pthread_t *th = NULL;
+    json_t *j = NULL;
+    int nth = index_threads(s->threads, n), started = 0;
+    th = calloc((size_t)nth, sizeof *th);
+    if (!job.counts || !job.rows || !job.accepted || !job.status || !job.errs || !dir || !jpath ||
+        !th) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+        goto done;
+    }
+    if ((st = sp_mkdirs(dir, err))) goto done;
+    for (; started < nth; started++)
+        if (pthread_create(&th[started], NULL, assign_worker, &job) != 0) break;
+    if (started == 0) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "cannot start a thread");
+        goto done;
+    }
+    for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
+    for (size_t i = 0; i < n; i++)
+        if (job.status[i]) {
+            st = job.status[i];
+            if (err) *err = job.errs[i];
+            goto done;
+        }
+
+    uint64_t nrec = 0, nacc = 0;
+    json_t *sizes = json_array(), *sh = json_array();
+    for (size_t c = 0; c < k; c++) {
+        uint64_t t = 0;
+        for (size_t i = 0; i < n; i++) t += job.counts[i * k + c];
+        json_array_append_new(sizes, json_integer((json_int_t)t));
+    }
+    for (size_t i = 0; i < n; i++) {
+        nrec += job.rows[i];
+        nacc += job.accepted[i];
+        json_array_append_new(sh, json_pack("{s:s, s:I, s:I}", "name", shards->names[i], "rows",
+                                            (json_int_t)job.rows[i], "accepted",
+                                            (json_int_t)job.accepted[i]));
+    }
+    double secs = sp_now() - t0;
+    j = json_pack("{s:i, s:i, s:s, s:I, s:I, s:I, s:o, s:o, s:f, s:I, s:i}", "k", (int)k, "d",
+                  ix->d, "metric", sciprune_space_name(ix->space), "n_records", (json_int_t)nrec,
+                  "n_accepted", (json_int_t)nacc, "n_rejected", (json_int_t)(nrec - nacc),
+                  "sizes", sizes, "shards", sh, "seconds", secs, "peak_rss",
+                  (json_int_t)sp_peak_rss(), "threads", nth);
+    if (!j) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, jpath, -1, -1, "cannot build JSON");
+        goto done;
+    }
+    if ((st = index_json_write(jpath, j, err))) goto done;
+    if (info) {
+        memset(info, 0, sizeof *info);
+        info->k_requested = s->k;
+        info->k = (int)k;
+        info->d = ix->d;
+        info->n_records = nrec;
+        info->n_accepted = nacc;
+        info->seconds = secs;
+    }
+done:
+    json_decref(j);
+    free(th);
+    free(job.counts);
+    free(job.rows);
+    free(job.accepted);
+    free(job.status);
+    free(job.errs);
+    free(dir);
+    free(jpath);
+    sciprune_index_free(ix);
+    return st;
+}

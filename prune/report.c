@@ -1,0 +1,257 @@
+/*
+ * report.c - report.json and report.md: one place for what every stage did.
+ *
+ * report.json:
+ *   {"version", "corpus": {"records", "accepted", "rejected", "k", "k_requested", "d",
+ *    "metric", "warnings"},
+ *    "variants": [{"name", "metric", "ratio", "alpha", "threshold", "n_pruned" (plan),
+ *                  "kept", "pruned", "rejected", "kept_bytes", "pruned_bytes",
+ *                  "rejected_bytes" (written shards; absent before the prune stage)}],
+ *    "languages": [...] (out/prune.json), "clusters": [...] (score/plan.json),
+ *    "stages": {"index_train"|"index_assign"|"score"|"prune": {"seconds", "peak_rss"}}}
+ * Sections whose stage file is missing are left out. report.md renders the same tables.
+ */
+#include "prune_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct mbuf {
+    char *p;
+    size_t n, cap;
+    int oom;
+} mbuf;
+
+static void mb_printf(mbuf *b, const char *fmt, ...) SP_PRINTF(2, 3);
+static void mb_printf(mbuf *b, const char *fmt, ...)
+{
+    if (b->oom) return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int w = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? b->cap - b->n : 0, fmt, ap);
+        va_end(ap);
+        if (w < 0) {
+            b->oom = 1;
+            return;
+        }
+        if (b->p && b->n + (size_t)w < b->cap) {
+            b->n += (size_t)w;
+            return;
+        }
+        size_t nc = b->cap ? b->cap * 2 : 4096;
+        while (nc < b->n + (size_t)w + 1) nc *= 2;
+        char *np = realloc(b->p, nc);
+        if (!np) {
+            b->oom = 1;
+            return;
+        }
+        b->p = np;
+        b->cap = nc;
+    }
+}
+
+static const char *str_or(const json_t *v, const char *d)
+{
+    const char *s = json_string_value(v);
+    return s ? s : d;
+}
+
+static json_int_t ji(const json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
+static double jr(const json_t *o, const char *k) { return json_number_value(json_object_get(o, k)); }
+
+static json_t *stage(const json_t *src)
+{
+    if (!src) return NULL;
+    return json_pack("{s:O?, s:O?}", "seconds", json_object_get(src, "seconds"), "peak_rss",
+                     json_object_get(src, "peak_rss"));
+}
+
+static double pct(json_int_t a, json_int_t b) { return b ? 100.0 * (double)a / (double)b : 0.0; }
+
+static void md_threshold(mbuf *b, const json_t *th)
+{
+    const char *key;
+    json_t *v;
+    int first = 1;
+    json_object_foreach((json_t *)th, key, v) {
+        if (json_is_object(v)) continue;
+        mb_printf(b, "%s%s=", first ? "" : ", ", key);
+        if (json_is_integer(v)) mb_printf(b, "%lld", (long long)json_integer_value(v));
+        else if (json_is_real(v)) mb_printf(b, "%.4g", json_real_value(v));
+        else if (json_is_string(v)) mb_printf(b, "%s", json_string_value(v));
+        first = 0;
+    }
+}
+
+sciprune_status sciprune_report_write(const char *workdir, sciprune_error *err)
+{
+    json_t *train = NULL, *clus = NULL, *plan = NULL, *pr = NULL, *rep = NULL;
+    mbuf md = {0};
+    const char *names[4] = {"index/train.json", "index/clusters.json", "score/plan.json",
+                            "out/prune.json"};
+    json_t **dst[4] = {&train, &clus, &plan, &pr};
+    sciprune_status st = SCIPRUNE_OK;
+    char *jp = prune_path(workdir, "", "report.json", ""), *mp = prune_path(workdir, "", "report.md", "");
+    if (!jp || !mp) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < 4; i++) {
+        char *p = prune_path(workdir, "", names[i], "");
+        if (!p) {
+            st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+            goto done;
+        }
+        st = prune_json_load(p, 1, dst[i], err);
+        free(p);
+        if (st) goto done;
+    }
+    rep = json_pack("{s:s}", "version", sciprune_version());
+    json_t *corpus = json_object();
+    json_object_set_new(rep, "corpus", corpus);
+    const json_t *base = plan ? plan : clus;
+    if (base) {
+        json_object_set(corpus, "records", json_object_get(base, "n_records"));
+        json_object_set(corpus, "accepted", json_object_get(base, "n_accepted"));
+        json_object_set(corpus, "rejected", json_object_get(base, "n_rejected"));
+        json_object_set(corpus, "k", json_object_get(base, "k"));
+    }
+    if (clus) {
+        json_object_set(corpus, "d", json_object_get(clus, "d"));
+        json_object_set(corpus, "metric", json_object_get(clus, "metric"));
+    }
+    if (train) {
+        json_object_set(corpus, "k_requested", json_object_get(train, "k_requested"));
+        json_object_set(corpus, "n_sample", json_object_get(train, "n_sample"));
+        json_object_set(corpus, "seed", json_object_get(train, "seed"));
+        json_object_set(corpus, "warnings", json_object_get(train, "warnings"));
+    }
+    json_t *vars = json_array();
+    json_object_set_new(rep, "variants", vars);
+    json_t *pv = plan ? json_object_get(plan, "variants") : NULL;
+    json_t *wv = pr ? json_object_get(pr, "variants") : NULL;
+    for (size_t v = 0; v < json_array_size(pv); v++) {
+        json_t *o = json_deep_copy(json_array_get(pv, v));
+        json_object_del(o, "bit");
+        json_object_del(o, "n_kept");
+        const char *nm = json_string_value(json_object_get(o, "name"));
+        for (size_t w = 0; nm && w < json_array_size(wv); w++) {
+            json_t *x = json_array_get(wv, w);
+            if (strcmp(nm, str_or(json_object_get(x, "name"), ""))) continue;
+            const char *f[] = {"kept", "pruned", "rejected", "kept_bytes", "pruned_bytes",
+                               "rejected_bytes"};
+            for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+                json_object_set(o, f[i], json_object_get(x, f[i]));
+        }
+        json_array_append_new(vars, o);
+    }
+    if (pr) json_object_set(rep, "languages", json_object_get(pr, "languages"));
+    if (plan) json_object_set(rep, "clusters", json_object_get(plan, "clusters"));
+    json_t *stg = json_object();
+    json_object_set_new(rep, "stages", stg);
+    json_t *sv;
+    if ((sv = stage(train))) json_object_set_new(stg, "index_train", sv);
+    if ((sv = stage(clus))) json_object_set_new(stg, "index_assign", sv);
+    if ((sv = stage(plan))) json_object_set_new(stg, "score", sv);
+    if ((sv = stage(pr))) json_object_set_new(stg, "prune", sv);
+    if ((st = prune_json_write(jp, rep, err))) goto done;
+
+    /* ---- markdown */
+    mb_printf(&md, "# sciprune report\n\n");
+    if (base) {
+        mb_printf(&md, "%lld records: %lld accepted, %lld rejected. ", (long long)ji(base, "n_records"),
+                  (long long)ji(base, "n_accepted"), (long long)ji(base, "n_rejected"));
+    }
+    if (clus)
+        mb_printf(&md, "k = %lld clusters (%s, d = %lld)", (long long)ji(clus, "k"),
+                  str_or(json_object_get(clus, "metric"), "?"), (long long)ji(clus, "d"));
+    if (train)
+        mb_printf(&md, ", trained on %lld sampled records (seed %lld)", (long long)ji(train, "n_sample"),
+                  (long long)ji(train, "seed"));
+    mb_printf(&md, ".\n\n");
+    json_t *warns = train ? json_object_get(train, "warnings") : NULL;
+    for (size_t i = 0; i < json_array_size(warns); i++)
+        mb_printf(&md, "> **Warning:** %s\n\n", json_string_value(json_array_get(warns, i)));
+    if (json_array_size(vars)) {
+        mb_printf(&md, "## Variants\n\n| variant | pruned (plan) | kept | pruned | rejected | kept MB | "
+                       "pruned MB | threshold |\n|---|---:|---:|---:|---:|---:|---:|---|\n");
+        for (size_t v = 0; v < json_array_size(vars); v++) {
+            json_t *o = json_array_get(vars, v);
+            json_int_t acc = base ? ji(base, "n_accepted") : 0;
+            mb_printf(&md, "| %s | %lld (%.1f%%) | ", json_string_value(json_object_get(o, "name")),
+                      (long long)ji(o, "n_pruned"), pct(ji(o, "n_pruned"), acc));
+            if (json_object_get(o, "kept"))
+                mb_printf(&md, "%lld | %lld | %lld | %.2f | %.2f | ", (long long)ji(o, "kept"),
+                          (long long)ji(o, "pruned"), (long long)ji(o, "rejected"),
+                          jr(o, "kept_bytes") / 1e6, jr(o, "pruned_bytes") / 1e6);
+            else
+                mb_printf(&md, "- | - | - | - | - | ");
+            md_threshold(&md, json_object_get(o, "threshold"));
+            mb_printf(&md, " |\n");
+        }
+        mb_printf(&md, "\n");
+    }
+    json_t *langs = pr ? json_object_get(pr, "languages") : NULL;
+    if (json_array_size(langs) && json_array_size(wv)) {
+        mb_printf(&md, "## Pruned share per language\n\n| language | records | MB |");
+        for (size_t v = 0; v < json_array_size(wv); v++)
+            mb_printf(&md, " %s |", json_string_value(json_object_get(json_array_get(wv, v), "name")));
+        mb_printf(&md, "\n|---|---:|---:|");
+        for (size_t v = 0; v < json_array_size(wv); v++) mb_printf(&md, "---:|");
+        mb_printf(&md, "\n");
+        for (size_t l = 0; l < json_array_size(langs); l++) {
+            json_t *o = json_array_get(langs, l);
+            json_t *p = json_object_get(o, "pruned");
+            mb_printf(&md, "| %s | %lld | %.2f |", json_string_value(json_object_get(o, "lang")),
+                      (long long)ji(o, "records"), jr(o, "bytes") / 1e6);
+            for (size_t v = 0; v < json_array_size(p); v++)
+                mb_printf(&md, " %.1f%% |", pct(json_integer_value(json_array_get(p, v)), ji(o, "records")));
+            mb_printf(&md, "\n");
+        }
+        mb_printf(&md, "\n");
+    }
+    json_t *cl = plan ? json_object_get(plan, "clusters") : NULL;
+    if (json_array_size(cl)) {
+        size_t shown = json_array_size(cl) < 200 ? json_array_size(cl) : 200;
+        mb_printf(&md, "## Clusters\n\nDistance to the centroid: min / median / p90 / max. Pruned: "
+                       "records of the cluster pruned by each variant, in the order of the Variants table.\n\n| cluster | size | distance | pruned |\n"
+                       "|---:|---:|---|---|\n");
+        for (size_t c = 0; c < shown; c++) {
+            json_t *o = json_array_get(cl, c), *d = json_object_get(o, "dist"), *p = json_object_get(o, "pruned");
+            mb_printf(&md, "| %lld | %lld | ", (long long)ji(o, "id"), (long long)ji(o, "size"));
+            if (json_is_object(d))
+                mb_printf(&md, "%.4f / %.4f / %.4f / %.4f", jr(d, "min"), jr(d, "p50"), jr(d, "p90"), jr(d, "max"));
+            mb_printf(&md, " |");
+            for (size_t v = 0; v < json_array_size(p); v++)
+                mb_printf(&md, " %lld", (long long)json_integer_value(json_array_get(p, v)));
+            mb_printf(&md, " |\n");
+        }
+        if (shown < json_array_size(cl))
+            mb_printf(&md, "\n(%zu more clusters in report.json)\n", json_array_size(cl) - shown);
+        mb_printf(&md, "\n");
+    }
+    if (json_object_size(stg)) {
+        mb_printf(&md, "## Stages\n\n| stage | wall s | peak RSS MB |\n|---|---:|---:|\n");
+        const char *key;
+        json_object_foreach(stg, key, sv)
+            mb_printf(&md, "| %s | %.2f | %.1f |\n", key, jr(sv, "seconds"), jr(sv, "peak_rss") / 1048576.0);
+    }
+    if (md.oom) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, mp, -1, -1, "out of memory");
+        goto done;
+    }
+    st = sp_write_file_atomic(mp, md.p, md.n, err);
+done:
+    free(md.p);
+    free(jp);
+    free(mp);
+    json_decref(rep);
+    json_decref(train);
+    json_decref(clus);
+    json_decref(plan);
+    json_decref(pr);
+    return st;
+}

@@ -1,0 +1,816 @@
+/*
+ * score.c - rank every record by each metric and plan what each variant prunes (stage 5).
+ *
+ * Records get a global index g in (shard order, line order): shard i's rows start at
+ * off[i]. Each metric is a total order over the accepted records, built by sorting
+ * (key, g) pairs: ties in the key fall back to g, i.e. (shard index, line). Keys (ascending
+ * = pruned first):
+ *   size         (rank of the record's cluster by (size, id), 32 bits) << 32 | ~dist
+ *   distance     ~dist, where dist is mapped to an order-preserving uint32
+ *   distance-pc  floor(pos * 2^64 / size): pos = 0-based rank of the record inside its
+ *                cluster by (~dist, g); distinct fractions pos/size stay distinct and ordered
+ *                since sizes are below 2^32
+ *   random       XXH3(id, seed ^ PRUNE_RANDOM_SEED_XOR)
+ *   length       ~text length
+ * A variant with ratio p prunes n = floor(p * accepted + 0.5) records: the first n of its
+ * order; combined takes n_s = floor(alpha * n + 0.5) of the size order, then the first
+ * n - n_s records of the distance (or distance-pc) order not taken yet. Every threshold is
+ * exact: the whole corpus is ranked in memory (about 40 bytes per record at most).
+ *
+ * Files written:
+ *   score/<shard>.prune.npy  '|u1', shape (N, B), B = ceil(V / 8): bit (v % 8) of byte v / 8
+ *                            (little bit order) is 1 when variant v prunes the line; rows of
+ *                            rejected lines are 0. numpy: np.unpackbits(a, axis=1,
+ *                            bitorder='little')[:, :V]
+ *   score/plan.json          {"variants": [{"name", "metric", "ratio", "alpha", "bit",
+ *                            "n_pruned", "n_kept", "threshold": {...}}], "clusters": [{"id",
+ *                            "size", "dist": {min, p10, p25, p50, p75, p90, max, mean},
+ *                            "pruned": [V counts]}], "shards": [{"name", "rows", "accepted"}],
+ *                            "k", "n_records", "n_accepted", "n_rejected", "seed",
+ *                            "random_key", "mask_bytes", "seconds", "peak_rss"}
+ */
+#include "prune_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const k_metric_names[SCIPRUNE_METRIC_COUNT] = {
+    [SCIPRUNE_METRIC_SIZE] = "size",
+    [SCIPRUNE_METRIC_DISTANCE] = "distance",
+    [SCIPRUNE_METRIC_DISTANCE_PC] = "distance-pc",
+    [SCIPRUNE_METRIC_COMBINED] = "combined",
+    [SCIPRUNE_METRIC_COMBINED_PC] = "combined-pc",
+    [SCIPRUNE_METRIC_RANDOM] = "random",
+    [SCIPRUNE_METRIC_LENGTH] = "length",
+};
+
+const char *sciprune_score_metric_name(sciprune_score_metric m)
+{
+    return (unsigned)m < SCIPRUNE_METRIC_COUNT ? k_metric_names[m] : "?";
+}
+
+sciprune_status sciprune_score_metric_parse(const char *name, sciprune_score_metric *out,
+                                            sciprune_error *err)
+{
+    for (int i = 0; i < SCIPRUNE_METRIC_COUNT; i++)
+        if (!strcmp(name, k_metric_names[i])) {
+            *out = (sciprune_score_metric)i;
+            return SCIPRUNE_OK;
+        }
+    return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1,
+                  "unknown metric '%s' (want size, distance, distance-pc, combined, "
+                  "combined-pc, random or length)", name);
+}
+
+void sciprune_score_settings_default(sciprune_score_settings *s)
+{
+    memset(s, 0, sizeof *s);
+    s->metrics[0] = SCIPRUNE_METRIC_COMBINED;
+    s->n_metrics = 1;
+    s->ratios[0] = 0.2;
+    s->n_ratios = 1;
+    s->alphas[0] = 0.8;
+    s->n_alphas = 1;
+    s->seed = 1234;
+    s->threads = 0;
+    s->read_shards = 0;
+    sciprune_shard_options_default(&s->shard);
+}
+
+/* Split a comma list into trimmed items; calls fn for each. */
+static sciprune_status each_item(const char *list, const char *what,
+                                 sciprune_status (*fn)(const char *, void *, sciprune_error *),
+                                 void *ctx, sciprune_error *err)
+{
+    char buf[1024];
+    if (strlen(list) >= sizeof buf)
+        return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "%s list too long", what);
+    strcpy(buf, list);
+    char *save = NULL;
+    int any = 0;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        while (*t == ' ') t++;
+        size_t l = strlen(t);
+        while (l && t[l - 1] == ' ') t[--l] = '\0';
+        if (!l) continue;
+        sciprune_status st = fn(t, ctx, err);
+        if (st) return st;
+        any = 1;
+    }
+    if (!any) return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "empty %s list", what);
+    return SCIPRUNE_OK;
+}
+
+typedef struct num_list {
+    double *v;
+    size_t n;
+    const char *what;
+} num_list;
+
+static sciprune_status add_num(const char *t, void *ctx, sciprune_error *err)
+{
+    num_list *l = ctx;
+    char *end;
+    double x = strtod(t, &end);
+    if (end == t || *end || !(x >= 0.0 && x <= 1.0))
+        return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "bad %s '%s' (want a number in [0, 1])",
+                      l->what, t);
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i] == x) return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "%s %s given twice", l->what, t);
+    if (l->n == SCIPRUNE_SWEEP_MAX)
+        return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "at most %d %ss", SCIPRUNE_SWEEP_MAX, l->what);
+    l->v[l->n++] = x;
+    return SCIPRUNE_OK;
+}
+
+typedef struct metric_list {
+    sciprune_score_metric v[SCIPRUNE_SWEEP_MAX];
+    size_t n;
+} metric_list;
+
+static sciprune_status add_metric(const char *t, void *ctx, sciprune_error *err)
+{
+    metric_list *l = ctx;
+    sciprune_score_metric m;
+    sciprune_status st = sciprune_score_metric_parse(t, &m, err);
+    if (st) return st;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i] == m) return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "metric %s given twice", t);
+    if (l->n == SCIPRUNE_SWEEP_MAX)
+        return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "at most %d metrics", SCIPRUNE_SWEEP_MAX);
+    l->v[l->n++] = m;
+    return SCIPRUNE_OK;
+}
+
+sciprune_status sciprune_score_settings_parse(sciprune_score_settings *s, const char *metrics,
+                                              const char *ratios, const char *alphas,
+                                              sciprune_error *err)
+{
+    sciprune_status st;
+    if (metrics) {
+        metric_list l = {.n = 0};
+        if ((st = each_item(metrics, "metric", add_metric, &l, err))) return st;
+        memcpy(s->metrics, l.v, sizeof l.v);
+        s->n_metrics = l.n;
+    }
+    if (ratios) {
+        double v[SCIPRUNE_SWEEP_MAX];
+        num_list l = {v, 0, "ratio"};
+        if ((st = each_item(ratios, "ratio", add_num, &l, err))) return st;
+        memcpy(s->ratios, v, l.n * sizeof *v);
+        s->n_ratios = l.n;
+    }
+    if (alphas) {
+        double v[SCIPRUNE_SWEEP_MAX];
+        num_list l = {v, 0, "alpha"};
+        if ((st = each_item(alphas, "alpha", add_num, &l, err))) return st;
+        memcpy(s->alphas, v, l.n * sizeof *v);
+        s->n_alphas = l.n;
+    }
+    return SCIPRUNE_OK;
+}
+
+/* ---------------------------------------------------------------- ranking */
+
+typedef struct kg {
+    uint64_t key;
+    uint32_t g;
+    uint32_t pad;
+} kg;
+
+static int cmp_kg(const void *pa, const void *pb)
+{
+    const kg *a = pa, *b = pb;
+    if (a->key != b->key) return a->key < b->key ? -1 : 1;
+    return (a->g > b->g) - (a->g < b->g);
+}
+
+/* Order-preserving map of a float to uint32 (ascending); -0 and +0 map alike. */
+static uint32_t ford(float f)
+{
+    if (f == 0.0f) f = 0.0f;
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+
+enum { ORD_SIZE, ORD_DIST, ORD_CLUSTER, ORD_PC, ORD_RANDOM, ORD_LENGTH, ORD_COUNT };
+
+typedef struct scorer {
+    const char *workdir;
+    const sciprune_shard_set *shards;
+    const sciprune_score_settings *set;
+    size_t k;
+    uint64_t ntot, nacc;
+    uint64_t *off;        /* shard i's rows start at off[i]; n + 1 entries */
+    uint64_t *acc_shard;  /* accepted per shard */
+    int32_t *cl;          /* ntot */
+    float *ds;            /* ntot */
+    uint32_t *len;        /* ntot or NULL */
+    uint64_t *idh;        /* ntot or NULL */
+    int ids_from_shards;
+    uint64_t *size;       /* k: accepted records per cluster */
+    uint32_t *crank;      /* k: rank of a cluster by (size, id) */
+    uint32_t *pos;        /* ntot: rank inside the cluster by (~dist, g) (after ORD_CLUSTER) */
+    uint32_t *ord[ORD_COUNT]; /* nacc each, computed on demand */
+} scorer;
+
+static uint32_t shard_of(const scorer *sc, uint64_t g)
+{
+    size_t lo = 0, hi = sc->shards->n; /* off[lo] <= g < off[hi] */
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (sc->off[mid] <= g) lo = mid;
+        else hi = mid;
+    }
+    return (uint32_t)lo;
+}
+
+static uint64_t addr_hash(const scorer *sc, uint64_t g)
+{
+    uint32_t i = shard_of(sc, g);
+    char key[4200];
+    int l = snprintf(key, sizeof key, "%s:%llu", sc->shards->names[i],
+                     (unsigned long long)(g - sc->off[i] + 1));
+    return sp_hash64(key, (size_t)l, sc->set->seed ^ PRUNE_RANDOM_SEED_XOR);
+}
+
+static uint64_t make_key(const scorer *sc, int which, uint64_t g)
+{
+    uint32_t dneg = ~ford(sc->ds[g]);
+    switch (which) {
+    case ORD_SIZE: return (uint64_t)sc->crank[sc->cl[g]] << 32 | dneg;
+    case ORD_DIST: return dneg;
+    case ORD_CLUSTER: return (uint64_t)(uint32_t)sc->cl[g] << 32 | dneg;
+    case ORD_PC: {
+        unsigned __int128 q = ((unsigned __int128)sc->pos[g] << 64) / sc->size[sc->cl[g]];
+        return (uint64_t)q;
+    }
+    case ORD_RANDOM: return sc->idh ? sc->idh[g] : addr_hash(sc, g);
+    case ORD_LENGTH: return ~(uint64_t)sc->len[g];
+    }
+    return 0;
+}
+
+static sciprune_status build_order(scorer *sc, int which, sciprune_error *err)
+{
+    if (sc->ord[which]) return SCIPRUNE_OK;
+    if (which == ORD_PC) {
+        sciprune_status st = build_order(sc, ORD_CLUSTER, err);
+        if (st) return st;
+    }
+    kg *a = malloc((sc->nacc ? sc->nacc : 1) * sizeof *a);
+    uint32_t *o = malloc((sc->nacc ? sc->nacc : 1) * sizeof *o);
+    if (!a || !o) {
+        free(a);
+        free(o);
+        return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory ranking %llu records",
+                      (unsigned long long)sc->nacc);
+    }
+    size_t m = 0;
+    for (uint64_t g = 0; g < sc->ntot; g++)
+        if (sc->cl[g] >= 0) a[m++] = (kg){make_key(sc, which, g), (uint32_t)g, 0};
+    qsort(a, m, sizeof *a, cmp_kg);
+    for (size_t i = 0; i < m; i++) o[i] = a[i].g;
+    free(a);
+    sc->ord[which] = o;
+    if (which == ORD_CLUSTER) { /* positions inside each cluster, farthest = 0 */
+        int32_t prev = -1;
+        uint32_t p = 0;
+        for (size_t i = 0; i < m; i++) {
+            int32_t c = sc->cl[o[i]];
+            p = c == prev ? p + 1 : 0;
+            prev = c;
+            sc->pos[o[i]] = p;
+        }
+    }
+    return SCIPRUNE_OK;
+}
+
+/* ---------------------------------------------------------------- variants */
+
+typedef struct variant {
+    char name[128];
+    sciprune_score_metric metric;
+    double ratio, alpha; /* alpha < 0 when not combined */
+} variant;
+
+/* Shortest "%.Nf" (N >= 2) that reads back as x. */
+static void fmt_num(char *out, size_t cap, double x)
+{
+    for (int p = 2; p <= 9; p++) {
+        snprintf(out, cap, "%.*f", p, x);
+        if (strtod(out, NULL) == x) return;
+    }
+    snprintf(out, cap, "%.17g", x);
+}
+
+static int bit_get(const uint8_t *mask, size_t nb, uint64_t g, size_t v)
+{
+    return (mask[g * nb + v / 8] >> (v % 8)) & 1;
+}
+
+static void bit_set(uint8_t *mask, size_t nb, uint64_t g, size_t v)
+{
+    mask[g * nb + v / 8] |= (uint8_t)(1u << (v % 8));
+}
+
+static json_t *record_ref(const scorer *sc, uint64_t g)
+{
+    uint32_t i = shard_of(sc, g);
+    return json_pack("{s:s, s:I}", "shard", sc->shards->names[i], "line",
+                     (json_int_t)(g - sc->off[i] + 1));
+}
+
+/* Prune the first n records of size order; describe the size threshold into th. */
+static void take_size(scorer *sc, uint8_t *mask, size_t nb, size_t v, uint64_t n, json_t *th,
+                      uint64_t *tmp_count /* k, zeroed, left zeroed */)
+{
+    const uint32_t *o = sc->ord[ORD_SIZE];
+    for (uint64_t i = 0; i < n; i++) {
+        bit_set(mask, nb, o[i], v);
+        tmp_count[sc->cl[o[i]]]++;
+    }
+    uint64_t whole = 0, maxwhole = 0;
+    int64_t partial = -1;
+    uint64_t partial_n = 0;
+    for (uint64_t i = 0; i < n; i++) { /* visit each touched cluster once, in size order */
+        int32_t c = sc->cl[o[i]];
+        if (i && sc->cl[o[i - 1]] == c) continue;
+        if (tmp_count[c] == sc->size[c]) {
+            whole++;
+            if (sc->size[c] > maxwhole) maxwhole = sc->size[c];
+        } else {
+            partial = c;
+            partial_n = tmp_count[c];
+        }
+    }
+    for (uint64_t i = 0; i < n; i++) tmp_count[sc->cl[o[i]]] = 0;
+    json_object_set_new(th, "clusters_whole", json_integer((json_int_t)whole));
+    json_object_set_new(th, "cluster_size_max_whole", json_integer((json_int_t)maxwhole));
+    json_object_set_new(th, "partial_cluster", json_integer(partial));
+    json_object_set_new(th, "partial_pruned", json_integer((json_int_t)partial_n));
+    if (partial >= 0) json_object_set_new(th, "partial_distance_min", json_real(sc->ds[o[n - 1]]));
+    if (n) json_object_set_new(th, "size_last", record_ref(sc, o[n - 1]));
+}
+
+/* Take the first n records of order `o` whose bit v is not set yet; returns the last taken
+ * (UINT64_MAX when none). */
+static uint64_t take_rest(const scorer *sc, const uint32_t *o, uint8_t *mask, size_t nb,
+                          size_t v, uint64_t n)
+{
+    uint64_t last = UINT64_MAX;
+    for (uint64_t i = 0; i < sc->nacc && n; i++) {
+        if (bit_get(mask, nb, o[i], v)) continue;
+        bit_set(mask, nb, o[i], v);
+        last = o[i];
+        n--;
+    }
+    return last;
+}
+
+static void describe_dist(const scorer *sc, int pc, uint64_t last, json_t *th)
+{
+    if (last == UINT64_MAX) return;
+    if (pc)
+        json_object_set_new(th, "percentile_max",
+                            json_real((double)sc->pos[last] / (double)sc->size[sc->cl[last]]));
+    else
+        json_object_set_new(th, "distance_min", json_real(sc->ds[last]));
+    json_object_set_new(th, "distance_last", record_ref(sc, last));
+}
+
+static sciprune_status run_variant(scorer *sc, const variant *va, size_t v, uint8_t *mask,
+                                   size_t nb, uint64_t *tmp, json_t *th, uint64_t *npruned,
+                                   sciprune_error *err)
+{
+    uint64_t n = (uint64_t)floor(va->ratio * (double)sc->nacc + 0.5);
+    if (n > sc->nacc) n = sc->nacc;
+    *npruned = n;
+    sciprune_status st = SCIPRUNE_OK;
+    const uint32_t *o;
+    switch (va->metric) {
+    case SCIPRUNE_METRIC_SIZE:
+        if ((st = build_order(sc, ORD_SIZE, err))) return st;
+        take_size(sc, mask, nb, v, n, th, tmp);
+        break;
+    case SCIPRUNE_METRIC_DISTANCE:
+    case SCIPRUNE_METRIC_DISTANCE_PC: {
+        int pc = va->metric == SCIPRUNE_METRIC_DISTANCE_PC;
+        if ((st = build_order(sc, pc ? ORD_PC : ORD_DIST, err))) return st;
+        o = sc->ord[pc ? ORD_PC : ORD_DIST];
+        for (uint64_t i = 0; i < n; i++) bit_set(mask, nb, o[i], v);
+        describe_dist(sc, pc, n ? o[n - 1] : UINT64_MAX, th);
+        break;
+    }
+    case SCIPRUNE_METRIC_COMBINED:
+    case SCIPRUNE_METRIC_COMBINED_PC: {
+        int pc = va->metric == SCIPRUNE_METRIC_COMBINED_PC;
+        if ((st = build_order(sc, ORD_SIZE, err))) return st;
+        if ((st = build_order(sc, pc ? ORD_PC : ORD_DIST, err))) return st;
+        uint64_t ns = (uint64_t)floor(va->alpha * (double)n + 0.5);
+        if (ns > n) ns = n;
+        json_object_set_new(th, "n_by_size", json_integer((json_int_t)ns));
+        json_object_set_new(th, "n_by_distance", json_integer((json_int_t)(n - ns)));
+        take_size(sc, mask, nb, v, ns, th, tmp);
+        uint64_t last = take_rest(sc, sc->ord[pc ? ORD_PC : ORD_DIST], mask, nb, v, n - ns);
+        describe_dist(sc, pc, last, th);
+        break;
+    }
+    case SCIPRUNE_METRIC_RANDOM:
+        if ((st = build_order(sc, ORD_RANDOM, err))) return st;
+        o = sc->ord[ORD_RANDOM];
+        for (uint64_t i = 0; i < n; i++) bit_set(mask, nb, o[i], v);
+        if (n) {
+            char hex[20];
+            snprintf(hex, sizeof hex, "%016llx", (unsigned long long)make_key(sc, ORD_RANDOM, o[n - 1]));
+            json_object_set_new(th, "hash_max", json_string(hex));
+            json_object_set_new(th, "last", record_ref(sc, o[n - 1]));
+        }
+        break;
+    case SCIPRUNE_METRIC_LENGTH:
+        if ((st = build_order(sc, ORD_LENGTH, err))) return st;
+        o = sc->ord[ORD_LENGTH];
+        for (uint64_t i = 0; i < n; i++) bit_set(mask, nb, o[i], v);
+        if (n) {
+            json_object_set_new(th, "length_min", json_integer((json_int_t)sc->len[o[n - 1]]));
+            json_object_set_new(th, "last", record_ref(sc, o[n - 1]));
+        }
+        break;
+    }
+    return SCIPRUNE_OK;
+}
+
+/* ---------------------------------------------------------------- inputs */
+
+static sciprune_status load_assign(scorer *sc, sciprune_error *err)
+{
+    const sciprune_shard_set *sh = sc->shards;
+    sp_npy *ca = calloc(sh->n, sizeof *ca), *da = calloc(sh->n, sizeof *da);
+    sciprune_status st = SCIPRUNE_OK;
+    size_t opened = 0;
+    if (!ca || !da) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+        goto done;
+    }
+    sc->ntot = 0;
+    for (size_t i = 0; i < sh->n; i++, opened++) {
+        char *cp = prune_path(sc->workdir, "assign", sh->names[i], ".cluster.npy");
+        char *dp = prune_path(sc->workdir, "assign", sh->names[i], ".dist.npy");
+        if (!cp || !dp) {
+            free(cp);
+            free(dp);
+            st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+            goto done;
+        }
+        st = sp_npy_open(&ca[i], cp, err);
+        if (!st) {
+            st = sp_npy_open(&da[i], dp, err);
+            if (!st && (ca[i].dtype != SP_NPY_I32 || ca[i].cols || da[i].dtype != SP_NPY_F32 ||
+                        da[i].cols || ca[i].rows != da[i].rows))
+                st = sp_err(err, SCIPRUNE_ESTATE, cp, -1, -1,
+                            "assign files must be int32 and float32 vectors of one length");
+        }
+        if (st == SCIPRUNE_EIO) {
+            st = SCIPRUNE_ESTATE;
+            if (err) err->code = st;
+        }
+        free(cp);
+        free(dp);
+        if (st) {
+            opened++;
+            goto done;
+        }
+        sc->off[i] = sc->ntot;
+        sc->ntot += ca[i].rows;
+    }
+    sc->off[sh->n] = sc->ntot;
+    if (sc->ntot >= UINT32_MAX) {
+        st = sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "more than 4G records in one scoring pass");
+        goto done;
+    }
+    sc->cl = malloc((sc->ntot ? sc->ntot : 1) * sizeof *sc->cl);
+    sc->ds = malloc((sc->ntot ? sc->ntot : 1) * sizeof *sc->ds);
+    sc->pos = calloc(sc->ntot ? sc->ntot : 1, sizeof *sc->pos);
+    if (!sc->cl || !sc->ds || !sc->pos) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory for %llu records",
+                    (unsigned long long)sc->ntot);
+        goto done;
+    }
+    for (size_t i = 0; i < sh->n; i++) {
+        memcpy(sc->cl + sc->off[i], ca[i].data, ca[i].rows * 4);
+        memcpy(sc->ds + sc->off[i], da[i].data, da[i].rows * 4);
+        for (uint64_t g = sc->off[i]; g < sc->off[i + 1]; g++) {
+            int32_t c = sc->cl[g];
+            if (c < -1 || c >= (int64_t)sc->k) {
+                st = sp_err(err, SCIPRUNE_ESTATE, sh->names[i], (int64_t)(g - sc->off[i] + 1), -1,
+                            "cluster %d out of range (k = %zu)", c, sc->k);
+                goto done;
+            }
+            if (c >= 0) {
+                sc->size[c]++;
+                sc->acc_shard[i]++;
+                sc->nacc++;
+            }
+        }
+    }
+done:
+    for (size_t i = 0; i < opened && ca && da; i++) {
+        sp_npy_close(&ca[i]);
+        sp_npy_close(&da[i]);
+    }
+    free(ca);
+    free(da);
+    return st;
+}
+
+/* Reading the input shards for text lengths and ids. */
+static sciprune_status read_shard(void *ctx, size_t i, sciprune_error *err)
+{
+    scorer *sc = ctx;
+    const char *path = sc->shards->paths[i], *name = sc->shards->names[i];
+    sciprune_shard_reader *r;
+    sciprune_status st = sciprune_shard_reader_open(&r, path, &sc->set->shard, err);
+    if (st) return st;
+    uint64_t rows = sc->off[i + 1] - sc->off[i], line = 0;
+    const sciprune_record *rec;
+    for (;;) {
+        if ((st = sciprune_shard_reader_next(r, &rec, err))) break;
+        if (!rec) break;
+        if (line >= rows) {
+            st = sp_err(err, SCIPRUNE_ESTATE, path, rec->line, -1,
+                        "shard has more lines than assign/%s (%llu): changed since embedding?",
+                        name, (unsigned long long)rows);
+            break;
+        }
+        uint64_t g = sc->off[i] + line++;
+        int rej = rec->reject != SCIPRUNE_REJECT_NONE;
+        if (rej != (sc->cl[g] < 0)) {
+            st = sp_err(err, SCIPRUNE_ESTATE, path, rec->line, -1,
+                        "line is %s here but %s in assign/: shard changed, or other shard options",
+                        rej ? "rejected" : "accepted", rej ? "accepted" : "rejected");
+            break;
+        }
+        if (rej) continue;
+        if (sc->len) sc->len[g] = rec->text_len > UINT32_MAX ? UINT32_MAX : (uint32_t)rec->text_len;
+        if (sc->idh)
+            sc->idh[g] = sp_hash64(rec->id, strlen(rec->id), sc->set->seed ^ PRUNE_RANDOM_SEED_XOR);
+    }
+    if (!st && line != rows)
+        st = sp_err(err, SCIPRUNE_ESTATE, path, -1, -1,
+                    "shard has %llu lines, assign/ has %llu: changed since embedding?",
+                    (unsigned long long)line, (unsigned long long)rows);
+    sciprune_shard_reader_close(r);
+    return st;
+}
+
+/* numpy's default ('linear') quantile of ascending values v(i), i in [0, n). */
+static double quantile(const scorer *sc, const uint32_t *desc, uint64_t n, double q)
+{
+    double h = q * (double)(n - 1);
+    uint64_t lo = (uint64_t)floor(h), hi = lo + 1 < n ? lo + 1 : lo;
+    double a = sc->ds[desc[n - 1 - lo]], b = sc->ds[desc[n - 1 - hi]];
+    return a + (h - (double)lo) * (b - a);
+}
+
+sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_set *shards,
+                                     const sciprune_score_settings *s, sciprune_score_info *info,
+                                     sciprune_error *err)
+{
+    double t0 = sp_now();
+    if (!shards || shards->n == 0) return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "no shards");
+    if (s->n_metrics == 0 || s->n_ratios == 0 || s->n_metrics > SCIPRUNE_SWEEP_MAX ||
+        s->n_ratios > SCIPRUNE_SWEEP_MAX || s->n_alphas > SCIPRUNE_SWEEP_MAX)
+        return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "need 1..%d metrics and ratios",
+                      SCIPRUNE_SWEEP_MAX);
+    int need_len = 0, need_rand = 0, combined = 0;
+    for (size_t i = 0; i < s->n_metrics; i++) {
+        if ((unsigned)s->metrics[i] >= SCIPRUNE_METRIC_COUNT)
+            return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "unknown metric %d", (int)s->metrics[i]);
+        need_len |= s->metrics[i] == SCIPRUNE_METRIC_LENGTH;
+        need_rand |= s->metrics[i] == SCIPRUNE_METRIC_RANDOM;
+        combined |= s->metrics[i] == SCIPRUNE_METRIC_COMBINED ||
+                    s->metrics[i] == SCIPRUNE_METRIC_COMBINED_PC;
+    }
+    if (combined && s->n_alphas == 0)
+        return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "combined needs at least one alpha");
+    for (size_t i = 0; i < s->n_ratios; i++)
+        if (!(s->ratios[i] >= 0 && s->ratios[i] <= 1))
+            return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "ratio %g not in [0, 1]", s->ratios[i]);
+    for (size_t i = 0; i < s->n_alphas; i++)
+        if (!(s->alphas[i] >= 0 && s->alphas[i] <= 1))
+            return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "alpha %g not in [0, 1]", s->alphas[i]);
+    int have_paths = 1;
+    for (size_t i = 0; i < shards->n; i++) have_paths &= shards->paths[i] != NULL;
+    if (need_len && !have_paths)
+        return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1,
+                      "the length metric reads the input shards: give their paths");
+    int read = need_len || (need_rand && have_paths) || s->read_shards;
+    if (read && !have_paths)
+        return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "reading the shards needs their paths");
+
+    scorer sc;
+    memset(&sc, 0, sizeof sc);
+    sc.workdir = workdir;
+    sc.shards = shards;
+    sc.set = s;
+    variant *va = NULL;
+    uint8_t *mask = NULL;
+    uint64_t *tmp = NULL, *cpruned = NULL, *npr = NULL;
+    json_t *clj = NULL, *plan = NULL, *jv = NULL;
+    char *cpath = prune_path(workdir, "index", "clusters.json", "");
+    char *sdir = prune_path(workdir, "score", "", "");
+    char *ppath = prune_path(workdir, "score", "plan.json", "");
+    sciprune_status st = SCIPRUNE_OK;
+    if (!cpath || !sdir || !ppath) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+        goto done;
+    }
+    if ((st = prune_json_load(cpath, 0, &clj, err))) {
+        if (st == SCIPRUNE_EIO) {
+            st = SCIPRUNE_ESTATE;
+            if (err) err->code = st;
+        }
+        goto done;
+    }
+    json_int_t kk = json_integer_value(json_object_get(clj, "k"));
+    if (kk < 1 || kk > (1 << 24)) {
+        st = sp_err(err, SCIPRUNE_EPARSE, cpath, -1, -1, "no valid \"k\"");
+        goto done;
+    }
+    sc.k = (size_t)kk;
+    sc.off = calloc(shards->n + 1, sizeof *sc.off);
+    sc.acc_shard = calloc(shards->n, sizeof *sc.acc_shard);
+    sc.size = calloc(sc.k, sizeof *sc.size);
+    sc.crank = calloc(sc.k, sizeof *sc.crank);
+    tmp = calloc(sc.k, sizeof *tmp);
+    if (!sc.off || !sc.acc_shard || !sc.size || !sc.crank || !tmp) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+        goto done;
+    }
+    if ((st = load_assign(&sc, err))) goto done;
+    { /* cluster ranks by (size, id) */
+        kg *a = malloc(sc.k * sizeof *a);
+        if (!a) {
+            st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+            goto done;
+        }
+        for (size_t c = 0; c < sc.k; c++) a[c] = (kg){sc.size[c], (uint32_t)c, 0};
+        qsort(a, sc.k, sizeof *a, cmp_kg);
+        for (size_t r = 0; r < sc.k; r++) sc.crank[a[r].g] = (uint32_t)r;
+        free(a);
+    }
+    if (read) {
+        if (need_len) sc.len = calloc(sc.ntot ? sc.ntot : 1, sizeof *sc.len);
+        if (need_rand) sc.idh = calloc(sc.ntot ? sc.ntot : 1, sizeof *sc.idh);
+        if ((need_len && !sc.len) || (need_rand && !sc.idh)) {
+            st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+            goto done;
+        }
+        if ((st = prune_parallel(shards->n, s->threads, read_shard, &sc, err))) goto done;
+        sc.ids_from_shards = need_rand;
+    }
+
+    /* the variants, in metric x ratio x alpha order */
+    size_t nv = 0, cap = s->n_metrics * s->n_ratios * (s->n_alphas ? s->n_alphas : 1);
+    va = calloc(cap, sizeof *va);
+    if (!va) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+        goto done;
+    }
+    for (size_t m = 0; m < s->n_metrics; m++)
+        for (size_t r = 0; r < s->n_ratios; r++) {
+            sciprune_score_metric me = s->metrics[m];
+            int comb = me == SCIPRUNE_METRIC_COMBINED || me == SCIPRUNE_METRIC_COMBINED_PC;
+            for (size_t a = 0; a < (comb ? s->n_alphas : 1); a++) {
+                variant *v = &va[nv++];
+                char rs[32], as[32];
+                fmt_num(rs, sizeof rs, s->ratios[r]);
+                v->metric = me;
+                v->ratio = s->ratios[r];
+                v->alpha = comb ? s->alphas[a] : -1;
+                if (comb) {
+                    fmt_num(as, sizeof as, s->alphas[a]);
+                    snprintf(v->name, sizeof v->name, "%s-p%s-a%s", k_metric_names[me], rs, as);
+                } else {
+                    snprintf(v->name, sizeof v->name, "%s-p%s", k_metric_names[me], rs);
+                }
+            }
+        }
+    size_t nb = (nv + 7) / 8;
+    mask = calloc(sc.ntot ? sc.ntot * nb : 1, 1);
+    cpruned = calloc(nv * sc.k, sizeof *cpruned);
+    npr = calloc(nv, sizeof *npr);
+    jv = json_array();
+    if (!mask || !cpruned || !npr || !jv) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory for the masks");
+        goto done;
+    }
+    for (size_t v = 0; v < nv; v++) {
+        json_t *th = json_object();
+        if ((st = run_variant(&sc, &va[v], v, mask, nb, tmp, th, &npr[v], err))) {
+            json_decref(th);
+            goto done;
+        }
+        json_t *o = json_pack("{s:s, s:s, s:f, s:i, s:I, s:I, s:o}", "name", va[v].name, "metric",
+                              k_metric_names[va[v].metric], "ratio", va[v].ratio, "bit", (int)v,
+                              "n_pruned", (json_int_t)npr[v], "n_kept",
+                              (json_int_t)(sc.nacc - npr[v]), "threshold", th);
+        if (va[v].alpha >= 0) json_object_set_new(o, "alpha", json_real(va[v].alpha));
+        json_array_append_new(jv, o);
+    }
+    if ((st = build_order(&sc, ORD_CLUSTER, err))) goto done;
+    for (uint64_t g = 0; g < sc.ntot; g++) {
+        if (sc.cl[g] < 0) continue;
+        for (size_t v = 0; v < nv; v++)
+            if (bit_get(mask, nb, g, v)) cpruned[v * sc.k + (size_t)sc.cl[g]]++;
+    }
+    json_t *jc = json_array();
+    const uint32_t *co = sc.ord[ORD_CLUSTER];
+    uint64_t at = 0;
+    for (size_t c = 0; c < sc.k; c++) {
+        uint64_t n = sc.size[c];
+        json_t *pr = json_array();
+        for (size_t v = 0; v < nv; v++) json_array_append_new(pr, json_integer((json_int_t)cpruned[v * sc.k + c]));
+        json_t *d = json_null();
+        if (n) {
+            const uint32_t *desc = co + at;
+            double sum = 0;
+            for (uint64_t i = 0; i < n; i++) sum += sc.ds[desc[i]];
+            d = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "min", (double)sc.ds[desc[n - 1]],
+                          "p10", quantile(&sc, desc, n, 0.10), "p25", quantile(&sc, desc, n, 0.25),
+                          "p50", quantile(&sc, desc, n, 0.50), "p75", quantile(&sc, desc, n, 0.75),
+                          "p90", quantile(&sc, desc, n, 0.90), "max", (double)sc.ds[desc[0]],
+                          "mean", sum / (double)n);
+        }
+        at += n;
+        json_array_append_new(jc, json_pack("{s:i, s:I, s:o, s:o}", "id", (int)c, "size",
+                                            (json_int_t)n, "dist", d, "pruned", pr));
+    }
+    if ((st = sp_mkdirs(sdir, err))) {
+        json_decref(jc);
+        goto done;
+    }
+    json_t *jsh = json_array();
+    for (size_t i = 0; i < shards->n; i++) {
+        uint64_t rows = sc.off[i + 1] - sc.off[i];
+        json_array_append_new(jsh, json_pack("{s:s, s:I, s:I}", "name", shards->names[i], "rows",
+                                             (json_int_t)rows, "accepted", (json_int_t)sc.acc_shard[i]));
+        char *mp = prune_path(workdir, "score", shards->names[i], ".prune.npy");
+        if (!mp) {
+            st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+        } else {
+            st = sp_npy_write(mp, SP_NPY_U8, rows, nb, mask + sc.off[i] * nb, err);
+            free(mp);
+        }
+        if (st) {
+            json_decref(jc);
+            json_decref(jsh);
+            goto done;
+        }
+    }
+    double secs = sp_now() - t0;
+    plan = json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:i, s:i, s:o, s:o, s:o, s:f, s:I}", "k",
+                     (json_int_t)sc.k, "n_records", (json_int_t)sc.ntot, "n_accepted",
+                     (json_int_t)sc.nacc, "n_rejected", (json_int_t)(sc.ntot - sc.nacc), "seed",
+                     (json_int_t)s->seed, "random_key", sc.ids_from_shards ? "id" : "address",
+                     "n_variants", (int)nv, "mask_bytes", (int)nb, "variants", jv, "clusters", jc,
+                     "shards", jsh, "seconds", secs, "peak_rss", (json_int_t)sp_peak_rss());
+    jv = NULL;
+    if (!plan) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, ppath, -1, -1, "cannot build JSON");
+        goto done;
+    }
+    if ((st = prune_json_write(ppath, plan, err))) goto done;
+    if (info) {
+        info->n_variants = nv;
+        info->n_records = sc.ntot;
+        info->n_accepted = sc.nacc;
+        info->seconds = secs;
+    }
+done:
+    json_decref(plan);
+    json_decref(jv);
+    json_decref(clj);
+    free(cpath);
+    free(sdir);
+    free(ppath);
+    free(va);
+    free(mask);
+    free(tmp);
+    free(cpruned);
+    free(npr);
+    free(sc.off);
+    free(sc.acc_shard);
+    free(sc.cl);
+    free(sc.ds);
+    free(sc.len);
+    free(sc.idh);
+    free(sc.size);
+    free(sc.crank);
+    free(sc.pos);
+    for (int i = 0; i < ORD_COUNT; i++) free(sc.ord[i]);
+    return st;
+}

@@ -1,0 +1,459 @@
+/*
+ * write.c - stream every input shard once and write each variant's pruned shards (stage 6).
+ *
+ * Per input shard <s> (name = file name), for every variant v of score/plan.json:
+ *   out/<v>/kept/<s>      the accepted lines v keeps, byte-identical, in input order
+ *   out/<v>/removed/<s>   with write_removed: the accepted lines v prunes
+ * and once per shard out/rejected/<s>.jsonl (sciprune_reject_write lines) when the shard has
+ * rejected lines (a stale one is removed otherwise). Output format follows the name: ".zst"
+ * names are zstd-compressed. So for every shard and variant: kept + removed + rejected = lines,
+ * and kept and removed interleaved back in line order are the accepted lines.
+ *
+ * Each line is checked against assign/<s>.cluster.npy (-1 exactly for rejected lines) and the
+ * line count against the arrays: a shard changed since embedding, or read with other shard
+ * options, is an ESTATE error, not silently misaligned output.
+ *
+ * out/prune.json: {"variants": [{"name", "kept", "pruned", "rejected", "kept_bytes",
+ * "pruned_bytes", "rejected_bytes"}], "languages": [{"lang", "records", "bytes", "kept": [V],
+ * "pruned": [V], "kept_bytes": [V], "pruned_bytes": [V]}], "shards": [{"name", "lines",
+ * "accepted", "rejected", "kept": [V]}], "lines", "accepted", "rejected", "write_removed",
+ * "seconds", "peak_rss", "threads"}. Bytes are uncompressed line bytes including the '\n'.
+ * Workers take whole shards; per-shard results are merged in shard order, so every output file
+ * except the timing fields is the same for any thread count.
+ */
+#include "prune_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void sciprune_prune_settings_default(sciprune_prune_settings *s)
+{
+    memset(s, 0, sizeof *s);
+    s->write_removed = 0;
+    s->threads = 0;
+    sciprune_shard_options_default(&s->shard);
+    sciprune_writer_options_default(&s->writer);
+}
+
+typedef struct vcount {
+    uint64_t kept, pruned, kept_bytes, pruned_bytes;
+} vcount;
+
+typedef struct lang_stat {
+    char *lang;    /* owned */
+    uint64_t records, bytes;
+    vcount *v;     /* V, owned */
+} lang_stat;
+
+typedef struct shard_stat {
+    uint64_t lines, accepted, rejected, rejected_bytes;
+    vcount *v;     /* V, owned */
+    lang_stat *langs;
+    size_t nlangs, caplangs;
+} shard_stat;
+
+typedef struct pruner {
+    const char *workdir;
+    const sciprune_shard_set *shards;
+    const sciprune_prune_settings *set;
+    size_t nv, nb;
+    char **vnames;      /* nv, borrowed from the plan */
+    shard_stat *stats;  /* per shard */
+} pruner;
+
+static lang_stat *lang_get(shard_stat *ss, const char *lang, size_t nv)
+{
+    for (size_t i = 0; i < ss->nlangs; i++)
+        if (!strcmp(ss->langs[i].lang, lang)) return &ss->langs[i];
+    if (ss->nlangs == ss->caplangs) {
+        size_t nc = ss->caplangs ? ss->caplangs * 2 : 8;
+        lang_stat *nl = realloc(ss->langs, nc * sizeof *nl);
+        if (!nl) return NULL;
+        ss->langs = nl;
+        ss->caplangs = nc;
+    }
+    lang_stat *l = &ss->langs[ss->nlangs];
+    memset(l, 0, sizeof *l);
+    l->lang = strdup(lang);
+    l->v = calloc(nv ? nv : 1, sizeof *l->v);
+    if (!l->lang || !l->v) {
+        free(l->lang);
+        free(l->v);
+        return NULL;
+    }
+    ss->nlangs++;
+    return l;
+}
+
+static void shard_stat_free(shard_stat *ss)
+{
+    for (size_t i = 0; i < ss->nlangs; i++) {
+        free(ss->langs[i].lang);
+        free(ss->langs[i].v);
+    }
+    free(ss->langs);
+    free(ss->v);
+}
+
+static sciprune_status prune_shard(void *ctx, size_t si, sciprune_error *err)
+{
+    pruner *p = ctx;
+    const char *name = p->shards->names[si], *path = p->shards->paths[si];
+    const size_t nv = p->nv, nb = p->nb;
+    shard_stat *ss = &p->stats[si];
+    sp_npy ca, ma;
+    memset(&ca, 0, sizeof ca);
+    memset(&ma, 0, sizeof ma);
+    sciprune_shard_reader *r = NULL;
+    sciprune_shard_writer **kw = calloc(nv ? nv : 1, sizeof *kw);
+    sciprune_shard_writer **rw = calloc(nv ? nv : 1, sizeof *rw);
+    sciprune_shard_writer *jw = NULL;
+    char *cpath = prune_path(p->workdir, "assign", name, ".cluster.npy");
+    char *mpath = prune_path(p->workdir, "score", name, ".prune.npy");
+    char *jpath = prune_path(p->workdir, "out/rejected", name, ".jsonl");
+    char *opath = NULL;
+    sciprune_status st = SCIPRUNE_OK;
+    ss->v = calloc(nv ? nv : 1, sizeof *ss->v);
+    if (!kw || !rw || !cpath || !mpath || !jpath || !ss->v) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, name, -1, -1, "out of memory");
+        goto done;
+    }
+    if ((st = sp_npy_open(&ca, cpath, err)) || (st = sp_npy_open(&ma, mpath, err))) {
+        if (st == SCIPRUNE_EIO) err->code = st = SCIPRUNE_ESTATE;
+        goto done;
+    }
+    if (ca.dtype != SP_NPY_I32 || ca.cols || ma.dtype != SP_NPY_U8 || ma.cols != nb ||
+        ma.rows != ca.rows) {
+        st = sp_err(err, SCIPRUNE_ESTATE, mpath, -1, -1,
+                    "score mask does not match plan.json (%zu bytes per row) or assign/", nb);
+        goto done;
+    }
+    const int32_t *cl = ca.data;
+    const uint8_t *mask = ma.data;
+    if ((st = sciprune_shard_reader_open(&r, path, &p->set->shard, err))) goto done;
+    for (size_t v = 0; v < nv; v++) {
+        for (int rem = 0; rem < 1 + (p->set->write_removed != 0); rem++) {
+            size_t l = strlen(p->workdir) + strlen(p->vnames[v]) + strlen(name) + 32;
+            opath = malloc(l);
+            if (!opath) {
+                st = sp_err(err, SCIPRUNE_ENOMEM, name, -1, -1, "out of memory");
+                goto done;
+            }
+            snprintf(opath, l, "%s/out/%s/%s/%s", p->workdir, p->vnames[v],
+                     rem ? "removed" : "kept", name);
+            st = sciprune_shard_writer_open(rem ? &rw[v] : &kw[v], opath, &p->set->writer, err);
+            free(opath);
+            opath = NULL;
+            if (st) goto done;
+        }
+    }
+    const sciprune_record *rec;
+    uint64_t i = 0;
+    for (;;) {
+        if ((st = sciprune_shard_reader_next(r, &rec, err))) goto done;
+        if (!rec) break;
+        if (i >= ca.rows) {
+            st = sp_err(err, SCIPRUNE_ESTATE, path, rec->line, -1,
+                        "shard has more lines than assign/ (%llu): changed since embedding?",
+                        (unsigned long long)ca.rows);
+            goto done;
+        }
+        uint64_t bytes = rec->raw_len + 1;
+        int rej = rec->reject != SCIPRUNE_REJECT_NONE;
+        if (rej != (cl[i] < 0)) {
+            st = sp_err(err, SCIPRUNE_ESTATE, path, rec->line, -1,
+                        "line is %s here but %s in assign/: shard changed, or other shard options",
+                        rej ? "rejected" : "accepted", rej ? "accepted" : "rejected");
+            goto done;
+        }
+        ss->lines++;
+        if (rej) {
+            ss->rejected++;
+            ss->rejected_bytes += bytes;
+            if (!jw && (st = sciprune_shard_writer_open(&jw, jpath, &p->set->writer, err)))
+                goto done;
+            if ((st = sciprune_reject_write(jw, name, rec, err))) goto done;
+            i++;
+            continue;
+        }
+        ss->accepted++;
+        lang_stat *ls = lang_get(ss, rec->lang ? rec->lang : "unknown", nv);
+        if (!ls) {
+            st = sp_err(err, SCIPRUNE_ENOMEM, name, -1, -1, "out of memory");
+            goto done;
+        }
+        ls->records++;
+        ls->bytes += bytes;
+        const uint8_t *row = mask + i * nb;
+        for (size_t v = 0; v < nv; v++) {
+            int pruned = (row[v / 8] >> (v % 8)) & 1;
+            if (pruned) {
+                ss->v[v].pruned++;
+                ss->v[v].pruned_bytes += bytes;
+                ls->v[v].pruned++;
+                ls->v[v].pruned_bytes += bytes;
+                if (rw[v] && (st = sciprune_shard_writer_write(rw[v], rec->raw, rec->raw_len, err)))
+                    goto done;
+            } else {
+                ss->v[v].kept++;
+                ss->v[v].kept_bytes += bytes;
+                ls->v[v].kept++;
+                ls->v[v].kept_bytes += bytes;
+                if ((st = sciprune_shard_writer_write(kw[v], rec->raw, rec->raw_len, err)))
+                    goto done;
+            }
+        }
+        i++;
+    }
+    if (i != ca.rows) {
+        st = sp_err(err, SCIPRUNE_ESTATE, path, -1, -1,
+                    "shard has %llu lines, assign/ has %llu: changed since embedding?",
+                    (unsigned long long)i, (unsigned long long)ca.rows);
+        goto done;
+    }
+    for (size_t v = 0; v < nv; v++) {
+        sciprune_shard_writer *w = kw[v];
+        kw[v] = NULL;
+        if ((st = sciprune_shard_writer_close(w, err))) goto done;
+        if (rw[v]) {
+            w = rw[v];
+            rw[v] = NULL;
+            if ((st = sciprune_shard_writer_close(w, err))) goto done;
+        }
+    }
+    if (jw) {
+        sciprune_shard_writer *w = jw;
+        jw = NULL;
+        if ((st = sciprune_shard_writer_close(w, err))) goto done;
+    } else {
+        unlink(jpath); /* a stale file from an earlier run */
+    }
+done:
+    for (size_t v = 0; v < nv && kw && rw; v++) {
+        sciprune_shard_writer_abort(kw[v]);
+        sciprune_shard_writer_abort(rw[v]);
+    }
+    sciprune_shard_writer_abort(jw);
+    sciprune_shard_reader_close(r);
+    sp_npy_close(&ca);
+    sp_npy_close(&ma);
+    free(kw);
+    free(rw);
+    free(cpath);
+    free(mpath);
+    free(jpath);
+    return st;
+}
+
+static int valid_variant_name(const char *s)
+{
+    if (!*s || *s == '.') return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '.' ||
+              *s == '_'))
+            return 0;
+    return 1;
+}
+
+static int cmp_lang(const void *a, const void *b)
+{
+    return strcmp(((const lang_stat *)a)->lang, ((const lang_stat *)b)->lang);
+}
+
+static json_t *int_array(const vcount *v, size_t nv, size_t field)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < nv; i++) {
+        const uint64_t *f = (const uint64_t *)&v[i];
+        json_array_append_new(a, json_integer((json_int_t)f[field]));
+    }
+    return a;
+}
+
+sciprune_status sciprune_prune_write(const char *workdir, const sciprune_shard_set *shards,
+                                     const sciprune_prune_settings *s, sciprune_prune_info *info,
+                                     sciprune_error *err)
+{
+    double t0 = sp_now();
+    if (!shards || shards->n == 0) return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "no shards");
+    for (size_t i = 0; i < shards->n; i++)
+        if (!shards->paths[i])
+            return sp_err(err, SCIPRUNE_EINVAL, shards->names[i], -1, -1,
+                          "the input path of this shard is unknown");
+    pruner p;
+    memset(&p, 0, sizeof p);
+    p.workdir = workdir;
+    p.shards = shards;
+    p.set = s;
+    json_t *plan = NULL, *out = NULL;
+    lang_stat *all = NULL;
+    size_t nall = 0;
+    char *ppath = prune_path(workdir, "score", "plan.json", "");
+    char *opath = prune_path(workdir, "out", "prune.json", "");
+    char *dir = NULL;
+    sciprune_status st = SCIPRUNE_OK;
+    if (!ppath || !opath) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+        goto done;
+    }
+    if ((st = prune_json_load(ppath, 0, &plan, err))) {
+        if (st == SCIPRUNE_EIO && err) err->code = st = SCIPRUNE_ESTATE;
+        else if (st == SCIPRUNE_EIO) st = SCIPRUNE_ESTATE;
+        goto done;
+    }
+    json_t *vars = json_object_get(plan, "variants");
+    p.nv = json_array_size(vars);
+    p.nb = (size_t)json_integer_value(json_object_get(plan, "mask_bytes"));
+    if (!json_is_array(vars) || p.nb != (p.nv + 7) / 8) {
+        st = sp_err(err, SCIPRUNE_EPARSE, ppath, -1, -1, "no valid \"variants\" / \"mask_bytes\"");
+        goto done;
+    }
+    p.vnames = calloc(p.nv ? p.nv : 1, sizeof *p.vnames);
+    p.stats = calloc(shards->n, sizeof *p.stats);
+    if (!p.vnames || !p.stats) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+        goto done;
+    }
+    for (size_t v = 0; v < p.nv; v++) {
+        json_t *o = json_array_get(vars, v);
+        const char *nm = json_string_value(json_object_get(o, "name"));
+        if (!nm || !valid_variant_name(nm) || !strcmp(nm, "rejected") ||
+            json_integer_value(json_object_get(o, "bit")) != (json_int_t)v) {
+            st = sp_err(err, SCIPRUNE_EPARSE, ppath, -1, -1, "variant %zu: bad name or bit", v);
+            goto done;
+        }
+        p.vnames[v] = (char *)nm;
+    }
+    /* folders first, so that workers only create files */
+    for (size_t v = 0; v <= p.nv; v++) {
+        for (int rem = 0; rem < 2; rem++) {
+            if (v == p.nv && rem) break;
+            if (v < p.nv && rem && !s->write_removed) break;
+            size_t l = strlen(workdir) + (v < p.nv ? strlen(p.vnames[v]) : 0) + 32;
+            dir = malloc(l);
+            if (!dir) {
+                st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+                goto done;
+            }
+            if (v == p.nv) snprintf(dir, l, "%s/out/rejected", workdir);
+            else snprintf(dir, l, "%s/out/%s/%s", workdir, p.vnames[v], rem ? "removed" : "kept");
+            st = sp_mkdirs(dir, err);
+            free(dir);
+            dir = NULL;
+            if (st) goto done;
+        }
+    }
+    int nth = prune_threads(s->threads, shards->n);
+    if ((st = prune_parallel(shards->n, nth, prune_shard, &p, err))) goto done;
+
+    /* merge in shard order */
+    vcount *tv = calloc(p.nv ? p.nv : 1, sizeof *tv);
+    if (!tv) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+        goto done;
+    }
+    uint64_t lines = 0, acc = 0, rej = 0, rej_bytes = 0;
+    json_t *jsh = json_array();
+    for (size_t i = 0; i < shards->n; i++) {
+        shard_stat *ss = &p.stats[i];
+        lines += ss->lines;
+        acc += ss->accepted;
+        rej += ss->rejected;
+        rej_bytes += ss->rejected_bytes;
+        for (size_t v = 0; v < p.nv; v++) {
+            tv[v].kept += ss->v[v].kept;
+            tv[v].pruned += ss->v[v].pruned;
+            tv[v].kept_bytes += ss->v[v].kept_bytes;
+            tv[v].pruned_bytes += ss->v[v].pruned_bytes;
+        }
+        json_array_append_new(jsh, json_pack("{s:s, s:I, s:I, s:I, s:o}", "name", shards->names[i],
+                                             "lines", (json_int_t)ss->lines, "accepted",
+                                             (json_int_t)ss->accepted, "rejected",
+                                             (json_int_t)ss->rejected, "kept",
+                                             int_array(ss->v, p.nv, 0)));
+        for (size_t l = 0; l < ss->nlangs; l++) {
+            lang_stat *src = &ss->langs[l], *dst = NULL;
+            for (size_t a = 0; a < nall; a++)
+                if (!strcmp(all[a].lang, src->lang)) dst = &all[a];
+            if (!dst) {
+                lang_stat *na = realloc(all, (nall + 1) * sizeof *na);
+                if (!na) {
+                    free(tv);
+                    json_decref(jsh);
+                    st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+                    goto done;
+                }
+                all = na;
+                dst = &all[nall++];
+                memset(dst, 0, sizeof *dst);
+                dst->lang = src->lang; /* borrowed from the shard stats */
+                dst->v = calloc(p.nv ? p.nv : 1, sizeof *dst->v);
+                if (!dst->v) {
+                    nall--;
+                    free(tv);
+                    json_decref(jsh);
+                    st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+                    goto done;
+                }
+            }
+            dst->records += src->records;
+            dst->bytes += src->bytes;
+            for (size_t v = 0; v < p.nv; v++) {
+                dst->v[v].kept += src->v[v].kept;
+                dst->v[v].pruned += src->v[v].pruned;
+                dst->v[v].kept_bytes += src->v[v].kept_bytes;
+                dst->v[v].pruned_bytes += src->v[v].pruned_bytes;
+            }
+        }
+    }
+    qsort(all, nall, sizeof *all, cmp_lang);
+    json_t *jv = json_array(), *jl = json_array();
+    for (size_t v = 0; v < p.nv; v++)
+        json_array_append_new(jv, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "name",
+                                            p.vnames[v], "kept", (json_int_t)tv[v].kept, "pruned",
+                                            (json_int_t)tv[v].pruned, "rejected", (json_int_t)rej,
+                                            "kept_bytes", (json_int_t)tv[v].kept_bytes,
+                                            "pruned_bytes", (json_int_t)tv[v].pruned_bytes,
+                                            "rejected_bytes", (json_int_t)rej_bytes));
+    for (size_t a = 0; a < nall; a++)
+        json_array_append_new(jl, json_pack("{s:s, s:I, s:I, s:o, s:o, s:o, s:o}", "lang",
+                                            all[a].lang, "records", (json_int_t)all[a].records,
+                                            "bytes", (json_int_t)all[a].bytes, "kept",
+                                            int_array(all[a].v, p.nv, 0), "pruned",
+                                            int_array(all[a].v, p.nv, 1), "kept_bytes",
+                                            int_array(all[a].v, p.nv, 2), "pruned_bytes",
+                                            int_array(all[a].v, p.nv, 3)));
+    free(tv);
+    double secs = sp_now() - t0;
+    out = json_pack("{s:o, s:o, s:o, s:I, s:I, s:I, s:b, s:f, s:I, s:i}", "variants", jv,
+                    "languages", jl, "shards", jsh, "lines", (json_int_t)lines, "accepted",
+                    (json_int_t)acc, "rejected", (json_int_t)rej, "write_removed",
+                    s->write_removed != 0, "seconds", secs, "peak_rss", (json_int_t)sp_peak_rss(),
+                    "threads", nth);
+    if (!out) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, opath, -1, -1, "cannot build JSON");
+        goto done;
+    }
+    if ((st = prune_json_write(opath, out, err))) goto done;
+    if (info) {
+        info->n_variants = p.nv;
+        info->n_lines = lines;
+        info->n_accepted = acc;
+        info->n_rejected = rej;
+        info->seconds = secs;
+    }
+done:
+    for (size_t a = 0; a < nall; a++) free(all[a].v);
+    free(all);
+    if (p.stats)
+        for (size_t i = 0; i < shards->n; i++) shard_stat_free(&p.stats[i]);
+    free(p.stats);
+    free(p.vnames);
+    json_decref(out);
+    json_decref(plan);
+    free(ppath);
+    free(opath);
+    return st;
+}
