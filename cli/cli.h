@@ -41,6 +41,8 @@ uint64_t cli_total_size(char **paths, int n);
 
 int cmd_ingest(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
 int cmd_corrupt(int argc, char **argv);
 int cmd_embed(int argc, char **argv);
 

@@ -11,6 +11,8 @@ static const cli_command k_commands[] = {
     {"embed", "one vector per record: hash (tree-sitter), npy import or exec", cmd_embed},
     {"index", "k-means over the embeddings, assign every record to a cluster", cmd_index},
     {"score", "rank records by size/distance/combined/random/length, plan the variants", cmd_score},
+    {"run", "every stage from one JSON config, resumable", cmd_run},
+    {"inspect", "stage states and report summary of a workdir", cmd_inspect},
     {"prune", "write each variant's kept (and removed) shards, and the report", cmd_prune},
 };
 #define NCMDS (sizeof k_commands / sizeof k_commands[0])

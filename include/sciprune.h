@@ -793,6 +793,29 @@ sciprune_status sciprune_prune_write(const char *workdir, const sciprune_shard_s
  * exist) into W/report.json and W/report.md. Errors: EIO, EPARSE, ENOMEM. */
 sciprune_status sciprune_report_write(const char *workdir, sciprune_error *err);
 
+/* ======================================================================= run
+ * Every stage from one JSON job config (format: prune/run.c header, example
+ * data/configs/default.json), resumable through workdir/manifest.json. */
+typedef struct sciprune_run_options {
+    const char *workdir;   /* overrides the config's "workdir"; NULL: the config's */
+    int threads;           /* overrides the config's "threads"; -1 (default): the config's */
+    int force;             /* 1: accept changed inputs/config under an existing workdir and
+                              recompute the stages whose keys changed; default 0 */
+    sciprune_progress_fn progress; /* embed progress; may be NULL */
+    void (*on_stage)(void *user, const char *stage, const char *state); /* may be NULL */
+    void *user;            /* passed to progress and on_stage */
+    char *workdir_out;     /* if set, receives the resolved workdir */
+    size_t workdir_out_cap;
+} sciprune_run_options;
+void sciprune_run_options_default(sciprune_run_options *o);
+
+/* Run embed -> index -> score -> prune (+ report) for the job in `config_path`, skipping every
+ * stage whose outputs are current. Errors: EPARSE/EINVAL (config, naming the key), ESTATE
+ * (the workdir was made from other inputs or another config and force is 0), and every error
+ * of the stages. */
+sciprune_status sciprune_run(const char *config_path, const sciprune_run_options *o,
+                             sciprune_error *err);
+
 #ifdef __cplusplus
 }
 #endif
