@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The demo: set up what is missing, build, turn this machine's Python standard library and
-# installed Python packages into shards, and run the pipeline on them.
-#   scripts/demo.sh [WORKDIR]      (default: demo-work/)
+# installed Python packages into shards, and run the SCIP job of data/configs/default.json on
+# them (embed -> index -> score -> prune + report). Outputs in demo-work/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-W=${1:-demo-work}
+W=demo-work
 bash scripts/setup.sh
 [ -f build/build.ninja ] || meson setup build --buildtype=debugoptimized >/dev/null
 ninja -C build >/dev/null
@@ -19,7 +19,11 @@ echo "== ingest: ${srcs[*]}"
 $S ingest "${srcs[@]}" --out "$W/shards" --docs-per-shard 2000
 echo "== check: account for every record"
 $S check --in "$W"/shards/*.jsonl.zst --out "$W/check"
+echo "== run: data/configs/default.json"
+# a re-ingest rewrites the shards (new mtimes, same bytes): the manifest compares content hashes
+$S run --config data/configs/default.json
 echo
 echo "shards:   $W/shards/"
-echo "summary:  $W/check/check.json"
-echo "rejected: $W/check/rejected/ (empty when every record is valid)"
+echo "accounts: $W/check/check.json (rejected lines in $W/check/rejected/)"
+echo "report:   $W/run/report.md"
+echo "pruned:   $W/run/out/<variant>/kept/"
