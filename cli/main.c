@@ -11,6 +11,7 @@ static const cli_command k_commands[] = {
     {"embed", "one vector per record: hash (tree-sitter), npy import or exec", cmd_embed},
     {"index", "k-means over the embeddings, assign every record to a cluster", cmd_index},
     {"score", "rank records by size/distance/combined/random/length, plan the variants", cmd_score},
+    {"gates", "per-record quality gates: parse errors, undefined names", cmd_gates},
     {"prune", "write each variant's kept (and removed) shards, and the report", cmd_prune},
 };
 #define NCMDS (sizeof k_commands / sizeof k_commands[0])

@@ -793,6 +793,72 @@ sciprune_status sciprune_prune_write(const char *workdir, const sciprune_shard_s
  * exist) into W/report.json and W/report.md. Errors: EIO, EPARSE, ENOMEM. */
 sciprune_status sciprune_report_write(const char *workdir, sciprune_error *err);
 
+/* ===================================================================== gates
+ * Corruption-validated quality gates: cheap per-file checks that catch what one-vector-per-file
+ * embeddings miss. Each gate gives a per-record score; a pruning plan drops every record over a
+ * gate's threshold first, then fills the budget with an embedding metric ("gate+distance").
+ *   parse_error     ERROR and MISSING nodes of the tree-sitter parse, and the share of the
+ *                   file's bytes under (outermost) ERROR nodes. Every language with a grammar.
+ *   undefined_name  file-scope name resolution: names read somewhere but bound nowhere in the
+ *                   file (assignment, parameter, def/class/function, import, loop/with/except/
+ *                   comprehension targets, global/nonlocal, destructuring, ...) and not a
+ *                   builtin or environment global. Scopes are flattened: a name bound anywhere
+ *                   counts as bound everywhere, so the check errs toward "defined" (it misses a
+ *                   class-scope name read from a method) and never flags hoisting or closures.
+ *                   Python, JavaScript, TypeScript, TSX. A file the analysis cannot judge
+ *                   soundly abstains (score 0, abstained = 1): parse errors, star imports,
+ *                   exec/eval/globals(), writes to builtins, gettext.install() (Python);
+ *                   with, eval, importScripts (JavaScript/TypeScript); other languages. */
+typedef struct sciprune_gate_scores {
+    uint32_t parse_errors;       /* ERROR + MISSING nodes */
+    uint32_t error_nodes;        /* ERROR nodes */
+    uint32_t missing_nodes;      /* MISSING nodes */
+    double parse_error_share;    /* bytes under outermost ERROR nodes / file bytes; 0 if empty */
+    uint32_t undefined_names;    /* distinct undefined names; 0 when abstained */
+    int undefined_abstained;     /* 1 when the undefined_name gate abstained for this file */
+    const char *abstain_reason;  /* "" or why ("parse_error", "star_import", "eval", ...);
+                                    static storage */
+    char names[256];             /* for debugging: the undefined names, sorted, comma-separated,
+                                    truncated with "..." */
+} sciprune_gate_scores;
+
+/* Parse `text` (len bytes) once as `lang` (a canonical name) and compute every gate.
+ * A language without a grammar is not an error: all scores are 0 and undefined_name abstains
+ * with reason "unsupported". `parser` is the caller's per-thread parser.
+ * Errors: EBACKEND (tree-sitter), EINVAL (text over 4 GiB), ENOMEM. */
+sciprune_status sciprune_gate_score(sciprune_parser *parser, const char *lang, const char *text,
+                                    size_t len, sciprune_gate_scores *out, sciprune_error *err);
+
+/* ---------------------------------------------------------------- gates stage
+ * Read each shard once (threads over shards, one parse per record) and write, in W/gates/:
+ *   <shard>.parse_error.npy     float32 N: ERROR + MISSING nodes per line (0 for rejected
+ *                               lines and languages without a grammar)
+ *   <shard>.undefined_name.npy  float32 N: distinct undefined names per line (0 when rejected
+ *                               or abstained)
+ *   summary.json                per language: files, flagged by each gate (count and share),
+ *                               undefined_name abstentions by reason, mean error share, time
+ * Output is byte-identical whatever the thread count (summary.json's "seconds" aside). */
+typedef struct sciprune_gates_settings {
+    int threads;                  /* workers over shards; 0 = all cores */
+    sciprune_shard_options shard; /* must match the embed stage */
+} sciprune_gates_settings;
+void sciprune_gates_settings_default(sciprune_gates_settings *s);
+
+typedef struct sciprune_gates_info {
+    uint64_t n_records, n_accepted;
+    uint64_t n_parse_error;    /* accepted records with parse_error > 0 */
+    uint64_t n_undefined;      /* accepted records with undefined_name > 0 */
+    uint64_t n_abstained;      /* accepted records where undefined_name abstained */
+    uint64_t bytes;            /* text bytes scored */
+    double seconds;
+} sciprune_gates_info;
+
+/* Run the gates over `paths` (n shards, unique names) into W/gates/. `info` may be NULL.
+ * Errors: EIO, EINVAL (no shards, duplicate shard names), EBACKEND, ENOMEM. */
+sciprune_status sciprune_gates_run(const char *workdir, const char *const *paths, size_t n,
+                                   const sciprune_gates_settings *s, sciprune_gates_info *info,
+                                   sciprune_error *err);
+
 #ifdef __cplusplus
 }
 #endif
