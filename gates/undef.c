@@ -8,7 +8,8 @@
  * decorators, default arguments and conditional or try/except imports come out right without
  * modelling execution order, and errs toward "defined" where scopes matter (a class-body name
  * read from a method). The synthetic undefined-name corruption renames one use to a fresh name,
- * which this catches by construction.
+ * which this catches by construction. Strings in `__all__` are not checked: in a package's
+ * __init__.py they name submodules, which are bound by the import system, not the file.
  *
  * Anything that can bind names invisibly makes the file abstain instead of guess: parse errors,
  * star imports, exec/eval/execfile/globals(), assignment into builtins, gettext.install()
@@ -42,7 +43,7 @@ enum {
     K_SHORTHAND_PATTERN, K_PAIR_PATTERN, K_OBJ_ASSIGN_PATTERN, K_ASSIGN_PATTERN, K_REST_PATTERN,
     K_JS_PATTERN, K_UNARY, K_WITH, K_CALL_JS, K_JSX_ELEMENT, K_REQ_PARAM, K_ENUM_DECL,
     K_MODULE_DECL, K_FUNC_SIGNATURE, K_TYPE_ANNOTATION, K_IMPORT_ALIAS, K_SKIP_SUBTREE,
-    K_NEW_EXPR,
+    K_NEW_EXPR, K_TYPE_IDENT, K_TYPE_DECL,
     K_COUNT
 };
 
@@ -113,7 +114,8 @@ static const kind_name k_js_kinds[] = {
     {"module", K_MODULE_DECL}, {"function_signature", K_FUNC_SIGNATURE},
     {"type_annotation", K_TYPE_ANNOTATION}, {"import_alias", K_IMPORT_ALIAS},
     {"type_arguments", K_SKIP_SUBTREE}, {"type_parameters", K_SKIP_SUBTREE},
-    {"interface_declaration", K_SKIP_SUBTREE}, {"type_alias_declaration", K_SKIP_SUBTREE},
+    {"interface_declaration", K_TYPE_DECL}, {"type_alias_declaration", K_TYPE_DECL},
+    {"type_identifier", K_TYPE_IDENT},
     {"predicate_type", K_SKIP_SUBTREE}, {"asserts_annotation", K_SKIP_SUBTREE},
     {"omitting_type_annotation", K_SKIP_SUBTREE}, {"opting_type_annotation", K_SKIP_SUBTREE},
 };
@@ -183,6 +185,8 @@ static const char *const k_py_builtins[] = {
     /* Python 2, read under version checks */
     "basestring", "buffer", "cmp", "execfile", "file", "long", "raw_input", "reduce", "reload",
     "unichr", "unicode", "xrange", "apply", "intern", "coerce", "StandardError",
+    /* type checkers (stubs, typing tests) and IPython */
+    "reveal_type", "reveal_locals", "ellipsis", "get_ipython", "__IPYTHON__",
 };
 
 /* ECMAScript globals, Node.js globals, and common browser / worker globals. */
@@ -216,6 +220,9 @@ static const char *const k_js_builtins[] = {
     "DOMParser", "FileReader", "Worker", "postMessage", "onmessage", "close", "name",
     "indexedDB", "caches", "origin", "devicePixelRatio", "innerWidth", "innerHeight",
     "scrollX", "scrollY", "define", "Deno", "Bun",
+    /* test runners (mocha, jasmine, jest, vitest) */
+    "describe", "it", "before", "after", "beforeEach", "afterEach", "beforeAll", "afterAll",
+    "test", "expect", "jest", "xit", "xdescribe", "fit", "fdescribe",
     /* TypeScript value-space names that appear without import */
     "Reflect",
 };
@@ -353,8 +360,6 @@ typedef struct walker {
     const char *src;
     size_t len;
     name_set reads, binds;
-    name_set all_names;     /* python __all__ entries (read) */
-    int has_module_getattr; /* python: def __getattr__ at module level */
     const char *abstain;    /* static reason or NULL */
     int oom;
     TSTreeCursor cur;
@@ -419,22 +424,6 @@ static void walk_children(walker *w, int kind, int mode, int depth)
 static void bind_dotted_first(walker *w, TSNode dotted)
 {
     if (ts_node_named_child_count(dotted) > 0) add_name(w, &w->binds, ts_node_named_child(dotted, 0));
-}
-
-static void py_collect_all(walker *w, TSNode right)
-{
-    int k = kind_of(w, right);
-    if (k != K_LIST && k != K_PATTERN_CONTAINER) return;
-    uint32_t n = ts_node_named_child_count(right);
-    for (uint32_t i = 0; i < n; i++) {
-        TSNode s = ts_node_named_child(right, i);
-        if (kind_of(w, s) != K_STRING) continue;
-        uint32_t m = ts_node_named_child_count(s);
-        for (uint32_t j = 0; j < m; j++) {
-            TSNode sc = ts_node_named_child(s, j);
-            if (kind_of(w, sc) == K_STRING_CONTENT) add_name(w, &w->all_names, sc);
-        }
-    }
 }
 
 static int py_is_builtins_obj(const walker *w, TSNode obj)
@@ -530,6 +519,12 @@ static int pick_js(walker *w, int pk, int pm, int f, int ck, TSNode c)
 {
     (void)c;
     if (ck == K_TYPE_ANNOTATION || ck == K_SKIP_SUBTREE) return M_SKIP;
+    if (ck == K_TYPE_DECL) {
+        /* interface / type alias: only its name matters (export { T } reads it) */
+        TSNode nm = ts_node_child_by_field_name(c, "name", 4);
+        if (!ts_node_is_null(nm)) add_name(w, &w->binds, nm);
+        return M_SKIP;
+    }
     switch (pk) {
     case K_VAR_DECLARATOR:
         return f == F_NAME ? M_BIND : M_READ;
@@ -681,10 +676,6 @@ static void walk(walker *w, int mode, int depth)
         case K_ASSIGN:
         case K_AUGASSIGN: {
             TSNode l = ts_node_child_by_field_name(n, "left", 4);
-            if (!ts_node_is_null(l) && kind_of(w, l) == K_IDENT && text_is(w, l, "__all__")) {
-                TSNode r = ts_node_child_by_field_name(n, "right", 5);
-                if (!ts_node_is_null(r)) py_collect_all(w, r);
-            }
             if (!ts_node_is_null(l) && (kind_of(w, l) == K_ATTRIBUTE || kind_of(w, l) == K_SUBSCRIPT)) {
                 TSNode obj = ts_node_child_by_field_name(l, kind_of(w, l) == K_ATTRIBUTE ? "object" : "value",
                                                          kind_of(w, l) == K_ATTRIBUTE ? 6 : 5);
@@ -693,15 +684,6 @@ static void walk(walker *w, int mode, int depth)
                     return;
                 }
             }
-            break;
-        }
-        case K_FUNC_DEF: {
-            TSNode nm = ts_node_child_by_field_name(n, "name", 4);
-            TSNode p = ts_node_parent(n);
-            if (!ts_node_is_null(p) && kind_of(w, p) == K_DECORATED) p = ts_node_parent(p);
-            if (!ts_node_is_null(nm) && text_is(w, nm, "__getattr__") && !ts_node_is_null(p) &&
-                ts_node_is_null(ts_node_parent(p)))
-                w->has_module_getattr = 1;
             break;
         }
         case K_ATTRIBUTE:
@@ -741,6 +723,10 @@ static void walk(walker *w, int mode, int depth)
         case K_SHORTHAND_PROP:
             if (mode == M_READ) add_name(w, &w->reads, n);
             else if (mode == M_BIND) add_name(w, &w->binds, n);
+            return;
+        case K_TYPE_IDENT:
+            /* TypeScript class names are type_identifiers; types are never reads */
+            if (mode == M_BIND) add_name(w, &w->binds, n);
             return;
         case K_SHORTHAND_PATTERN:
             add_name(w, &w->binds, n);
@@ -824,26 +810,21 @@ sciprune_status gates_undefined(const char *lang, TSNode root, const char *src, 
         out->abstain_reason = w.abstain;
         goto done;
     }
-    und = malloc((w.reads.n + w.all_names.n + 1) * sizeof *und);
+    und = malloc((w.reads.n + 1) * sizeof *und);
     if (!und) {
         st = sp_err(err, SCIPRUNE_ENOMEM, "gates", -1, -1, "out of memory");
         goto done;
     }
     const char **bl = w.py ? g_py_builtins : g_js_builtins;
     size_t nb = w.py ? g_py_nb : g_js_nb;
-    for (int pass = 0; pass < 2; pass++) {
-        const name_set *rs = pass ? &w.all_names : &w.reads;
-        if (pass && w.has_module_getattr) break;
-        for (size_t i = 0; i < rs->cap; i++) {
-            const struct slot *sl = &rs->slots[i];
-            if (!sl->used) continue;
-            if (set_find(&w.binds, sl->s, sl->len)) continue;
-            if (in_sorted(bl, nb, sl->s, sl->len)) continue;
-            if (pass && set_find(&w.reads, sl->s, sl->len)) continue; /* counted already */
-            und[nund].s = sl->s;
-            und[nund].len = sl->len;
-            nund++;
-        }
+    for (size_t i = 0; i < w.reads.cap; i++) {
+        const struct slot *sl = &w.reads.slots[i];
+        if (!sl->used) continue;
+        if (set_find(&w.binds, sl->s, sl->len)) continue;
+        if (in_sorted(bl, nb, sl->s, sl->len)) continue;
+        und[nund].s = sl->s;
+        und[nund].len = sl->len;
+        nund++;
     }
     qsort(und, nund, sizeof *und, cmp_ref);
     out->undefined_names = (uint32_t)nund;
@@ -864,6 +845,5 @@ done:
     free(und);
     set_free(&w.reads);
     set_free(&w.binds);
-    set_free(&w.all_names);
     return st;
 }
