@@ -704,7 +704,12 @@ sciprune_status sciprune_index_assign(const sciprune_index *ix, const float *vec
  *   combined-pc  the same with distance-pc for the second part
  *   random       XXH3(record id, seed) ascending (id from the shards when they are read,
  *                else "<shard name>:<line>")
- *   length       text length in bytes, longest first (reads the input shards) */
+ *   length       text length in bytes, longest first (reads the input shards)
+ *   gate+distance  every accepted record a quality gate flags (W/gates/<shard>.parse_error.npy
+ *                or .undefined_name.npy > 0, from sciprune_gates_run) first, then the rest
+ *                of the n by distance; when the gates alone flag more than n records, all of
+ *                them are pruned (n_pruned > round(p * accepted), "gates_exceed_budget" in the
+ *                plan) */
 typedef enum sciprune_score_metric {
     SCIPRUNE_METRIC_SIZE = 0,
     SCIPRUNE_METRIC_DISTANCE,
@@ -712,9 +717,10 @@ typedef enum sciprune_score_metric {
     SCIPRUNE_METRIC_COMBINED,
     SCIPRUNE_METRIC_COMBINED_PC,
     SCIPRUNE_METRIC_RANDOM,
-    SCIPRUNE_METRIC_LENGTH
+    SCIPRUNE_METRIC_LENGTH,
+    SCIPRUNE_METRIC_GATE_DISTANCE
 } sciprune_score_metric;
-#define SCIPRUNE_METRIC_COUNT 7
+#define SCIPRUNE_METRIC_COUNT 8
 
 /* "size", "distance", "distance-pc", ...; static storage. */
 const char *sciprune_score_metric_name(sciprune_score_metric m);
@@ -760,7 +766,7 @@ typedef struct sciprune_score_info {
  * paths are known, or with read_shards. Memory: up to about 70 bytes per record with every
  * metric (cluster, distance, one 4-byte order per metric, a 16-byte sort buffer, the masks).
  * Errors: EIO, EPARSE, ESTATE (missing or inconsistent assign/ files, shards that do not match
- * them), EINVAL (length without shard paths, more than 4G records), ENOMEM. */
+ * them, gate+distance without W/gates files of the same lengths), EINVAL (length without shard paths, more than 4G records), ENOMEM. */
 sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_set *shards,
                                      const sciprune_score_settings *s, sciprune_score_info *info,
                                      sciprune_error *err);
