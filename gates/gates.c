@@ -14,9 +14,8 @@
  *                                                     "abstain_reasons": {reason: n}}}},
  *                                "total": {same counts}, "threads", "seconds"}
  *   "share" is flagged / files; for undefined_name also flagged / judged is given as
- *   "share_of_judged". Shards are processed by a pool of workers (one parser each) and their
- *   statistics merged in shard order, so every file but the "seconds" field is identical
- *   whatever the thread count.
+ *   "share_of_judged". Every file but the "seconds" field is identical whatever the thread
+ *   count (see the stage section below).
  */
 #include "gates_int.h"
 #include "../shard/sp_npy.h"
@@ -109,23 +108,36 @@ static lang_stats *stats_get(stats_list *l, const char *name)
     return s;
 }
 
-/* ------------------------------------------------------------------ stage */
-typedef struct shard_job {
-    const char *path;
-    const char *name;
-    uint64_t rows, accepted;
-    stats_list stats;
+/* ------------------------------------------------------------------ stage
+ * Shards are read one after the other on the calling thread, in chunks of records; the
+ * records of a chunk are scored by a pool of workers (one parser each) taking items from an
+ * atomic counter, and the results folded into the statistics in line order. So the work is
+ * spread over every core even for one shard, and the output does not depend on the thread
+ * count. */
+#define CHUNK_RECORDS 2048
+#define CHUNK_BYTES (32u << 20)
+
+typedef struct item {
+    size_t text_off, text_len;      /* in chunk.text */
+    char lang[32];
+    sciprune_gate_scores g;         /* result */
     sciprune_status st;
     sciprune_error err;
-} shard_job;
+} item;
 
-typedef struct stage {
-    const char *gdir;
-    const sciprune_gates_settings *s;
-    shard_job *jobs;
-    size_t n;
+typedef struct chunk {
+    item *it;                       /* n, owned */
+    size_t n, cap;
+    char *text;                     /* texts back to back, owned */
+    size_t tlen, tcap;
     atomic_size_t next;
-} stage;
+} chunk;
+
+typedef struct pool {
+    sciprune_parser **parsers;      /* nt, owned */
+    int nt;
+    chunk *c;
+} pool;
 
 typedef struct fvec {
     float *v;
@@ -145,91 +157,177 @@ static int fvec_push(fvec *a, float x)
     return 1;
 }
 
-static sciprune_status run_shard(stage *S, shard_job *j, sciprune_parser *parser)
+typedef struct worker_arg {
+    pool *P;
+    int id;
+} worker_arg;
+
+static void *score_worker(void *arg)
 {
-    sciprune_error *err = &j->err;
+    worker_arg *wa = arg;
+    chunk *c = wa->P->c;
+    sciprune_parser *parser = wa->P->parsers[wa->id];
+    for (;;) {
+        size_t i = atomic_fetch_add(&c->next, 1);
+        if (i >= c->n) break;
+        item *it = &c->it[i];
+        it->st = sciprune_gate_score(parser, it->lang, c->text + it->text_off, it->text_len,
+                                     &it->g, &it->err);
+    }
+    return NULL;
+}
+
+/* Score every item of P->c on P->nt threads (the caller's thread is one of them). */
+static sciprune_status score_chunk(pool *P, sciprune_error *err)
+{
+    pthread_t tids[256];
+    worker_arg args[256];
+    int started = 0;
+    atomic_store(&P->c->next, 0);
+    for (int t = 1; t < P->nt && t < 256; t++) {
+        args[t] = (worker_arg){P, t};
+        if (pthread_create(&tids[t], NULL, score_worker, &args[t])) break;
+        started = t;
+    }
+    args[0] = (worker_arg){P, 0};
+    score_worker(&args[0]);
+    for (int t = 1; t <= started; t++) pthread_join(tids[t], NULL);
+    for (size_t i = 0; i < P->c->n; i++)
+        if (P->c->it[i].st) {
+            if (err) *err = P->c->it[i].err;
+            return P->c->it[i].st;
+        }
+    return SCIPRUNE_OK;
+}
+
+static int chunk_add(chunk *c, const sciprune_record *rec)
+{
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 256;
+        item *ni = realloc(c->it, nc * sizeof *ni);
+        if (!ni) return 0;
+        c->it = ni;
+        c->cap = nc;
+    }
+    if (c->tlen + rec->text_len + 1 > c->tcap) {
+        size_t nc = c->tcap ? c->tcap : 1 << 20;
+        while (nc < c->tlen + rec->text_len + 1) nc *= 2;
+        char *nt = realloc(c->text, nc);
+        if (!nt) return 0;
+        c->text = nt;
+        c->tcap = nc;
+    }
+    item *it = &c->it[c->n++];
+    it->text_off = c->tlen;
+    it->text_len = rec->text_len;
+    memcpy(c->text + c->tlen, rec->text, rec->text_len);
+    c->text[c->tlen + rec->text_len] = '\0';
+    c->tlen += rec->text_len + 1;
+    sp_strlcpy(it->lang, rec->lang ? rec->lang : "unknown", sizeof it->lang);
+    it->st = SCIPRUNE_OK;
+    return 1;
+}
+
+typedef struct shard_out {
+    const char *name;
+    uint64_t rows, accepted;
+} shard_out;
+
+/* Fold a scored chunk into the per-line arrays and the statistics, in line order. `rej`
+ * marks, per line of the chunk span, a rejected line (0 in both arrays). */
+static int fold_chunk(const chunk *c, const uint8_t *rej, size_t nlines, fvec *pe, fvec *un,
+                      stats_list *sl)
+{
+    size_t k = 0;
+    for (size_t l = 0; l < nlines; l++) {
+        if (rej[l]) {
+            if (!fvec_push(pe, 0.0f) || !fvec_push(un, 0.0f)) return 0;
+            continue;
+        }
+        const item *it = &c->it[k++];
+        const sciprune_gate_scores *g = &it->g;
+        if (!fvec_push(pe, (float)g->parse_errors) || !fvec_push(un, (float)g->undefined_names))
+            return 0;
+        lang_stats *ls = stats_get(sl, it->lang);
+        if (!ls) return 0;
+        ls->files++;
+        ls->bytes += it->text_len;
+        ls->pe_flagged += g->parse_errors > 0;
+        ls->pe_share_sum += g->parse_error_share;
+        ls->un_flagged += g->undefined_names > 0;
+        if (g->undefined_abstained) {
+            ls->un_abstained++;
+            ls->reasons[reason_index(g->abstain_reason)]++;
+        }
+    }
+    return 1;
+}
+
+static sciprune_status run_shard(const char *gdir, const sciprune_gates_settings *s, pool *P,
+                                 const char *path, shard_out *so, stats_list *sl,
+                                 sciprune_error *err)
+{
     sciprune_shard_reader *r = NULL;
     fvec pe = {0}, un = {0};
     char *p1 = NULL, *p2 = NULL;
-    sciprune_status st = sciprune_shard_reader_open(&r, j->path, &S->s->shard, err);
+    uint8_t *rej = NULL;
+    size_t nlines = 0, rcap = 0;
+    chunk *c = P->c;
+    c->n = 0;
+    c->tlen = 0;
+    sciprune_status st = sciprune_shard_reader_open(&r, path, &s->shard, err);
     if (st) goto fail;
-    for (;;) {
-        const sciprune_record *rec;
+    for (int eof = 0; !eof;) {
+        const sciprune_record *rec = NULL;
         if ((st = sciprune_shard_reader_next(r, &rec, err))) goto fail;
-        if (!rec) break;
-        j->rows++;
-        float a = 0.0f, b = 0.0f;
-        if (rec->reject == SCIPRUNE_REJECT_NONE) {
-            j->accepted++;
-            sciprune_gate_scores g;
-            if ((st = sciprune_gate_score(parser, rec->lang, rec->text, rec->text_len, &g, err))) {
-                sp_strlcpy(err->source, j->name, sizeof err->source);
-                err->line = rec->line;
-                goto fail;
+        eof = rec == NULL;
+        if (rec) {
+            so->rows++;
+            if (nlines == rcap) {
+                size_t nc = rcap ? rcap * 2 : 4096;
+                uint8_t *nr = realloc(rej, nc);
+                if (!nr) goto oom;
+                rej = nr;
+                rcap = nc;
             }
-            a = (float)g.parse_errors;
-            b = (float)g.undefined_names;
-            lang_stats *ls = stats_get(&j->stats, rec->lang ? rec->lang : "unknown");
-            if (!ls) {
-                st = sp_err(err, SCIPRUNE_ENOMEM, j->name, -1, -1, "out of memory");
-                goto fail;
-            }
-            ls->files++;
-            ls->bytes += rec->text_len;
-            ls->pe_flagged += g.parse_errors > 0;
-            ls->pe_share_sum += g.parse_error_share;
-            ls->un_flagged += g.undefined_names > 0;
-            if (g.undefined_abstained) {
-                ls->un_abstained++;
-                ls->reasons[reason_index(g.abstain_reason)]++;
+            rej[nlines++] = rec->reject != SCIPRUNE_REJECT_NONE;
+            if (rec->reject == SCIPRUNE_REJECT_NONE) {
+                so->accepted++;
+                if (!chunk_add(c, rec)) goto oom;
             }
         }
-        if (!fvec_push(&pe, a) || !fvec_push(&un, b)) {
-            st = sp_err(err, SCIPRUNE_ENOMEM, j->name, -1, -1, "out of memory");
-            goto fail;
+        if (eof || c->n >= CHUNK_RECORDS || c->tlen >= CHUNK_BYTES) {
+            if ((st = score_chunk(P, err))) {
+                if (err) sp_strlcpy(err->source, so->name, sizeof err->source);
+                goto fail;
+            }
+            if (!fold_chunk(c, rej, nlines, &pe, &un, sl)) goto oom;
+            c->n = 0;
+            c->tlen = 0;
+            nlines = 0;
         }
     }
     sciprune_shard_reader_close(r);
     r = NULL;
-    size_t nl = strlen(S->gdir) + strlen(j->name) + 32;
+    size_t nl = strlen(gdir) + strlen(so->name) + 32;
     p1 = malloc(nl);
     p2 = malloc(nl);
-    if (!p1 || !p2) {
-        st = sp_err(err, SCIPRUNE_ENOMEM, j->name, -1, -1, "out of memory");
-        goto fail;
-    }
-    snprintf(p1, nl, "%s/%s.parse_error.npy", S->gdir, j->name);
-    snprintf(p2, nl, "%s/%s.undefined_name.npy", S->gdir, j->name);
+    if (!p1 || !p2) goto oom;
+    snprintf(p1, nl, "%s/%s.parse_error.npy", gdir, so->name);
+    snprintf(p2, nl, "%s/%s.undefined_name.npy", gdir, so->name);
     if ((st = sp_npy_write(p1, SP_NPY_F32, pe.n, 0, pe.v, err))) goto fail;
     if ((st = sp_npy_write(p2, SP_NPY_F32, un.n, 0, un.v, err))) goto fail;
+    goto fail; /* success: shared cleanup */
+oom:
+    st = sp_err(err, SCIPRUNE_ENOMEM, so->name, -1, -1, "out of memory");
 fail:
     sciprune_shard_reader_close(r);
     free(pe.v);
     free(un.v);
     free(p1);
     free(p2);
+    free(rej);
     return st;
-}
-
-static void *worker(void *arg)
-{
-    stage *S = arg;
-    sciprune_parser *parser = NULL;
-    sciprune_error perr;
-    sciprune_status pst = sciprune_parser_new(&parser, &perr);
-    for (;;) {
-        size_t i = atomic_fetch_add(&S->next, 1);
-        if (i >= S->n) break;
-        shard_job *j = &S->jobs[i];
-        if (pst) {
-            j->st = pst;
-            j->err = perr;
-            continue;
-        }
-        j->st = run_shard(S, j, parser);
-    }
-    sciprune_parser_free(parser);
-    return NULL;
 }
 
 static json_t *stats_json(const lang_stats *l)
@@ -274,66 +372,39 @@ sciprune_status sciprune_gates_run(const char *workdir, const char *const *paths
                               "two input shards are named %s", sciprune_shard_name(paths[i]));
     sciprune_status st = SCIPRUNE_OK;
     char *gdir = sp_path_join(workdir, "gates");
-    shard_job *jobs = calloc(n, sizeof *jobs);
-    pthread_t *tids = NULL;
+    shard_out *outs = calloc(n, sizeof *outs);
     stats_list tot = {0};
     json_t *root = NULL;
     char *js = NULL, *spath = NULL;
-    int nt = 0;
-    if (!gdir || !jobs) {
-        st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
-        goto fail;
-    }
-    if ((st = sp_mkdirs(gdir, err))) goto fail;
-    for (size_t i = 0; i < n; i++) {
-        jobs[i].path = paths[i];
-        jobs[i].name = sciprune_shard_name(paths[i]);
-    }
-    stage S = {.gdir = gdir, .s = s, .jobs = jobs, .n = n};
-    atomic_init(&S.next, 0);
+    chunk ch;
+    memset(&ch, 0, sizeof ch);
+    pool P = {.c = &ch};
     int threads = s->threads > 0 ? s->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1) threads = 1;
-    if ((size_t)threads > n) threads = (int)n;
-    tids = calloc((size_t)threads, sizeof *tids);
-    if (!tids) {
+    if (threads > 256) threads = 256;
+    P.parsers = calloc((size_t)threads, sizeof *P.parsers);
+    if (!gdir || !outs || !P.parsers) {
         st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
         goto fail;
     }
-    for (; nt < threads; nt++)
-        if (pthread_create(&tids[nt], NULL, worker, &S)) break;
-    if (nt == 0) worker(&S);
-    for (int i = 0; i < nt; i++) pthread_join(tids[i], NULL);
+    for (; P.nt < threads; P.nt++)
+        if ((st = sciprune_parser_new(&P.parsers[P.nt], err))) goto fail;
+    if ((st = sp_mkdirs(gdir, err))) goto fail;
+    for (size_t i = 0; i < n; i++) {
+        outs[i].name = sciprune_shard_name(paths[i]);
+        if ((st = run_shard(gdir, s, &P, paths[i], &outs[i], &tot, err))) goto fail;
+    }
 
     json_t *shards = json_array();
     root = json_object();
     json_object_set_new(root, "shards", shards);
     for (size_t i = 0; i < n; i++) {
-        if (jobs[i].st) {
-            st = jobs[i].st;
-            if (err) *err = jobs[i].err;
-            goto fail;
-        }
-        json_array_append_new(shards, json_pack("{s:s, s:I, s:I}", "name", jobs[i].name, "rows",
-                                                (json_int_t)jobs[i].rows, "accepted",
-                                                (json_int_t)jobs[i].accepted));
+        json_array_append_new(shards, json_pack("{s:s, s:I, s:I}", "name", outs[i].name, "rows",
+                                                (json_int_t)outs[i].rows, "accepted",
+                                                (json_int_t)outs[i].accepted));
         if (info) {
-            info->n_records += jobs[i].rows;
-            info->n_accepted += jobs[i].accepted;
-        }
-        for (size_t k = 0; k < jobs[i].stats.n; k++) {
-            const lang_stats *a = &jobs[i].stats.v[k];
-            lang_stats *b = stats_get(&tot, a->name);
-            if (!b) {
-                st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
-                goto fail;
-            }
-            b->files += a->files;
-            b->bytes += a->bytes;
-            b->pe_flagged += a->pe_flagged;
-            b->un_flagged += a->un_flagged;
-            b->un_abstained += a->un_abstained;
-            b->pe_share_sum += a->pe_share_sum;
-            for (int r = 0; r < MAX_REASONS; r++) b->reasons[r] += a->reasons[r];
+            info->n_records += outs[i].rows;
+            info->n_accepted += outs[i].accepted;
         }
     }
     qsort(tot.v, tot.n, sizeof *tot.v, cmp_stats);
@@ -373,10 +444,11 @@ sciprune_status sciprune_gates_run(const char *workdir, const char *const *paths
         info->seconds = secs;
     }
 fail:
-    if (jobs)
-        for (size_t i = 0; i < n; i++) free(jobs[i].stats.v);
-    free(jobs);
-    free(tids);
+    for (int t = 0; t < P.nt; t++) sciprune_parser_free(P.parsers[t]);
+    free(P.parsers);
+    free(ch.it);
+    free(ch.text);
+    free(outs);
     free(tot.v);
     free(gdir);
     free(js);
