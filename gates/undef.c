@@ -515,6 +515,25 @@ static int js_is_ident_text(const walker *w, TSNode n, const char *s)
     return !ts_node_is_null(n) && kind_of(w, n) == K_IDENT && text_is(w, n, s);
 }
 
+/* `typeof x` compared with "undefined" (or used as a condition on its own): a guard */
+static int js_typeof_guard(const walker *w, TSNode u)
+{
+    TSNode b = ts_node_parent(u);
+    if (ts_node_is_null(b)) return 0;
+    const char *bt = ts_node_type(b);
+    if (strcmp(bt, "binary_expression")) return 0;
+    uint32_t n = ts_node_named_child_count(b);
+    for (uint32_t i = 0; i < n; i++) {
+        TSNode o = ts_node_named_child(b, i);
+        if (!strcmp(ts_node_type(o), "string")) {
+            size_t l;
+            const char *t = node_text(w, o, &l);
+            if (l == 11 && !memcmp(t + 1, "undefined", 9)) return 1;
+        }
+    }
+    return 0;
+}
+
 static int pick_js(walker *w, int pk, int pm, int f, int ck, TSNode c)
 {
     (void)c;
@@ -576,10 +595,13 @@ static int pick_js(walker *w, int pk, int pm, int f, int ck, TSNode c)
     case K_ASSIGN_PATTERN:
         return f == F_LEFT ? M_BIND : M_READ;
     case K_UNARY:
-        /* typeof x is safe on an undeclared x */
+        /* `typeof x` is safe on an undeclared x: feature tests (typeof x === "undefined",
+         * typeof x !== "function", ...) are not reads; a bare `typeof x` elsewhere is */
         if (f == F_ARGUMENT && ck == K_IDENT) {
-            TSNode op = ts_node_child_by_field_name(ts_node_parent(c), "operator", 8);
-            if (!ts_node_is_null(op) && text_is(w, op, "typeof")) return M_SKIP;
+            TSNode u = ts_node_parent(c);
+            TSNode op = ts_node_child_by_field_name(u, "operator", 8);
+            if (!ts_node_is_null(op) && text_is(w, op, "typeof") && js_typeof_guard(w, u))
+                return M_SKIP;
         }
         return M_READ;
     case K_JSX_ELEMENT:
