@@ -674,7 +674,7 @@ static void walk(walker *w, int mode, int depth)
     if (w->py) {
         switch (k) {
         case K_EXEC_STMT:
-            w->abstain = "exec";
+            w->abstain = "exec_eval";
             return;
         case K_CALL: {
             TSNode fn = ts_node_child_by_field_name(n, "function", 8);

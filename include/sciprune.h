@@ -812,9 +812,16 @@ sciprune_status sciprune_report_write(const char *workdir, sciprune_error *err);
  *                   counts as bound everywhere, so the check errs toward "defined" (it misses a
  *                   class-scope name read from a method) and never flags hoisting or closures.
  *                   Python, JavaScript, TypeScript, TSX. A file the analysis cannot judge
- *                   soundly abstains (score 0, abstained = 1): parse errors, star imports,
- *                   exec/eval/globals(), writes to builtins, gettext.install() (Python);
- *                   with, eval, importScripts (JavaScript/TypeScript); other languages. */
+ *                   soundly abstains (score 0, abstained = 1), with one of these reasons:
+ *                   "parse_error" (ERROR/MISSING nodes), "star_import", "exec_eval" (exec,
+ *                   eval, execfile, Python 2 exec), "globals" (any globals() call),
+ *                   "builtins_write" (assignment into builtins), "gettext_install" (Python);
+ *                   "with", "eval", "import_scripts" (JavaScript/TypeScript); "too_deep"
+ *                   (nesting over 3000); "unsupported" (other languages). Builtins: Python 3
+ *                   builtins and module dunders plus Python 2 names read under version checks;
+ *                   ECMAScript, Node.js, common browser/worker and test-runner globals, and
+ *                   names declared in ESLint/JSHint "global" comments. A `typeof x` compared
+ *                   with "undefined" is a guard, not a read. */
 typedef struct sciprune_gate_scores {
     uint32_t parse_errors;       /* ERROR + MISSING nodes */
     uint32_t error_nodes;        /* ERROR nodes */
@@ -822,8 +829,7 @@ typedef struct sciprune_gate_scores {
     double parse_error_share;    /* bytes under outermost ERROR nodes / file bytes; 0 if empty */
     uint32_t undefined_names;    /* distinct undefined names; 0 when abstained */
     int undefined_abstained;     /* 1 when the undefined_name gate abstained for this file */
-    const char *abstain_reason;  /* "" or why ("parse_error", "star_import", "eval", ...);
-                                    static storage */
+    const char *abstain_reason;  /* "" or why (see above); static storage */
     char names[256];             /* for debugging: the undefined names, sorted, comma-separated,
                                     truncated with "..." */
 } sciprune_gate_scores;
