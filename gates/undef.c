@@ -118,6 +118,7 @@ static const kind_name k_js_kinds[] = {
     {"type_identifier", K_TYPE_IDENT},
     {"predicate_type", K_SKIP_SUBTREE}, {"asserts_annotation", K_SKIP_SUBTREE},
     {"omitting_type_annotation", K_SKIP_SUBTREE}, {"opting_type_annotation", K_SKIP_SUBTREE},
+    {"jsx_namespace_name", K_SKIP_SUBTREE},
 };
 
 static const char *const k_fields[F_COUNT] = {
