@@ -70,20 +70,16 @@ typedef struct lang_stats {
     uint64_t reasons[MAX_REASONS];
 } lang_stats;
 
-static const char *g_reason_names[MAX_REASONS];
-static pthread_mutex_t g_reason_mu = PTHREAD_MUTEX_INITIALIZER;
+/* Every abstain reason undef.c and sciprune_gate_score() give; the last slot takes any other. */
+static const char *const g_reason_names[MAX_REASONS] = {
+    "parse_error", "star_import", "exec_eval", "globals", "builtins_write", "gettext_install",
+    "with", "eval", "import_scripts", "too_deep", "unsupported", "other"};
 
-/* index of a (static) reason string, by content */
 static int reason_index(const char *r)
 {
-    pthread_mutex_lock(&g_reason_mu);
-    int i;
-    for (i = 0; i < MAX_REASONS && g_reason_names[i]; i++)
-        if (!strcmp(g_reason_names[i], r)) break;
-    if (i == MAX_REASONS) i = MAX_REASONS - 1; /* more reasons than slots: fold into the last */
-    else if (!g_reason_names[i]) g_reason_names[i] = r;
-    pthread_mutex_unlock(&g_reason_mu);
-    return i;
+    for (int i = 0; i < MAX_REASONS - 1; i++)
+        if (!strcmp(g_reason_names[i], r)) return i;
+    return MAX_REASONS - 1;
 }
 
 typedef struct stats_list {
@@ -334,7 +330,7 @@ static json_t *stats_json(const lang_stats *l)
 {
     json_t *reasons = json_object();
     for (int i = 0; i < MAX_REASONS; i++)
-        if (l->reasons[i] && g_reason_names[i])
+        if (l->reasons[i])
             json_object_set_new(reasons, g_reason_names[i], json_integer((json_int_t)l->reasons[i]));
     double f = l->files ? (double)l->files : 1.0;
     uint64_t judged = l->files - l->un_abstained;
