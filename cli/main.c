@@ -13,6 +13,7 @@ static const cli_command k_commands[] = {
     {"score", "rank records by size/distance/combined/random/length, plan the variants", cmd_score},
     {"run", "every stage from one JSON config, resumable", cmd_run},
     {"inspect", "stage states and report summary of a workdir", cmd_inspect},
+    {"gates", "per-record quality gates: parse errors, undefined names", cmd_gates},
     {"prune", "write each variant's kept (and removed) shards, and the report", cmd_prune},
 };
 #define NCMDS (sizeof k_commands / sizeof k_commands[0])

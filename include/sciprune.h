@@ -704,7 +704,12 @@ sciprune_status sciprune_index_assign(const sciprune_index *ix, const float *vec
  *   combined-pc  the same with distance-pc for the second part
  *   random       XXH3(record id, seed) ascending (id from the shards when they are read,
  *                else "<shard name>:<line>")
- *   length       text length in bytes, longest first (reads the input shards) */
+ *   length       text length in bytes, longest first (reads the input shards)
+ *   gate+distance  every accepted record a quality gate flags (W/gates/<shard>.parse_error.npy
+ *                or .undefined_name.npy > 0, from sciprune_gates_run) first, then the rest
+ *                of the n by distance; when the gates alone flag more than n records, all of
+ *                them are pruned (n_pruned > round(p * accepted), "gates_exceed_budget" in the
+ *                plan) */
 typedef enum sciprune_score_metric {
     SCIPRUNE_METRIC_SIZE = 0,
     SCIPRUNE_METRIC_DISTANCE,
@@ -712,9 +717,10 @@ typedef enum sciprune_score_metric {
     SCIPRUNE_METRIC_COMBINED,
     SCIPRUNE_METRIC_COMBINED_PC,
     SCIPRUNE_METRIC_RANDOM,
-    SCIPRUNE_METRIC_LENGTH
+    SCIPRUNE_METRIC_LENGTH,
+    SCIPRUNE_METRIC_GATE_DISTANCE
 } sciprune_score_metric;
-#define SCIPRUNE_METRIC_COUNT 7
+#define SCIPRUNE_METRIC_COUNT 8
 
 /* "size", "distance", "distance-pc", ...; static storage. */
 const char *sciprune_score_metric_name(sciprune_score_metric m);
@@ -760,7 +766,7 @@ typedef struct sciprune_score_info {
  * paths are known, or with read_shards. Memory: up to about 70 bytes per record with every
  * metric (cluster, distance, one 4-byte order per metric, a 16-byte sort buffer, the masks).
  * Errors: EIO, EPARSE, ESTATE (missing or inconsistent assign/ files, shards that do not match
- * them), EINVAL (length without shard paths, more than 4G records), ENOMEM. */
+ * them, gate+distance without W/gates files of the same lengths), EINVAL (length without shard paths, more than 4G records), ENOMEM. */
 sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_set *shards,
                                      const sciprune_score_settings *s, sciprune_score_info *info,
                                      sciprune_error *err);
@@ -815,6 +821,77 @@ void sciprune_run_options_default(sciprune_run_options *o);
  * of the stages. */
 sciprune_status sciprune_run(const char *config_path, const sciprune_run_options *o,
                              sciprune_error *err);
+/* ===================================================================== gates
+ * Corruption-validated quality gates: cheap per-file checks that catch what one-vector-per-file
+ * embeddings miss. Each gate gives a per-record score; a pruning plan drops every record over a
+ * gate's threshold first, then fills the budget with an embedding metric ("gate+distance").
+ *   parse_error     ERROR and MISSING nodes of the tree-sitter parse, and the share of the
+ *                   file's bytes under (outermost) ERROR nodes. Every language with a grammar.
+ *   undefined_name  file-scope name resolution: names read somewhere but bound nowhere in the
+ *                   file (assignment, parameter, def/class/function, import, loop/with/except/
+ *                   comprehension targets, global/nonlocal, destructuring, ...) and not a
+ *                   builtin or environment global. Scopes are flattened: a name bound anywhere
+ *                   counts as bound everywhere, so the check errs toward "defined" (it misses a
+ *                   class-scope name read from a method) and never flags hoisting or closures.
+ *                   Python, JavaScript, TypeScript, TSX. A file the analysis cannot judge
+ *                   soundly abstains (score 0, abstained = 1), with one of these reasons:
+ *                   "parse_error" (ERROR/MISSING nodes), "star_import", "exec_eval" (exec,
+ *                   eval, execfile, Python 2 exec), "globals" (any globals() call),
+ *                   "builtins_write" (assignment into builtins), "gettext_install" (Python);
+ *                   "with", "eval", "import_scripts" (JavaScript/TypeScript); "too_deep"
+ *                   (nesting over 3000); "unsupported" (other languages). Builtins: Python 3
+ *                   builtins and module dunders plus Python 2 names read under version checks;
+ *                   ECMAScript, Node.js, common browser/worker and test-runner globals, and
+ *                   names declared in ESLint/JSHint "global" comments. A `typeof x` compared
+ *                   with "undefined" is a guard, not a read. */
+typedef struct sciprune_gate_scores {
+    uint32_t parse_errors;       /* ERROR + MISSING nodes */
+    uint32_t error_nodes;        /* ERROR nodes */
+    uint32_t missing_nodes;      /* MISSING nodes */
+    double parse_error_share;    /* bytes under outermost ERROR nodes / file bytes; 0 if empty */
+    uint32_t undefined_names;    /* distinct undefined names; 0 when abstained */
+    int undefined_abstained;     /* 1 when the undefined_name gate abstained for this file */
+    const char *abstain_reason;  /* "" or why (see above); static storage */
+    char names[256];             /* for debugging: the undefined names, sorted, comma-separated,
+                                    truncated with "..." */
+} sciprune_gate_scores;
+
+/* Parse `text` (len bytes) once as `lang` (a canonical name) and compute every gate.
+ * A language without a grammar is not an error: all scores are 0 and undefined_name abstains
+ * with reason "unsupported". `parser` is the caller's per-thread parser.
+ * Errors: EBACKEND (tree-sitter), EINVAL (text over 4 GiB), ENOMEM. */
+sciprune_status sciprune_gate_score(sciprune_parser *parser, const char *lang, const char *text,
+                                    size_t len, sciprune_gate_scores *out, sciprune_error *err);
+
+/* ---------------------------------------------------------------- gates stage
+ * Read each shard once (threads over shards, one parse per record) and write, in W/gates/:
+ *   <shard>.parse_error.npy     float32 N: ERROR + MISSING nodes per line (0 for rejected
+ *                               lines and languages without a grammar)
+ *   <shard>.undefined_name.npy  float32 N: distinct undefined names per line (0 when rejected
+ *                               or abstained)
+ *   summary.json                per language: files, flagged by each gate (count and share),
+ *                               undefined_name abstentions by reason, mean error share, time
+ * Output is byte-identical whatever the thread count (summary.json's "seconds" aside). */
+typedef struct sciprune_gates_settings {
+    int threads;                  /* workers over shards; 0 = all cores */
+    sciprune_shard_options shard; /* must match the embed stage */
+} sciprune_gates_settings;
+void sciprune_gates_settings_default(sciprune_gates_settings *s);
+
+typedef struct sciprune_gates_info {
+    uint64_t n_records, n_accepted;
+    uint64_t n_parse_error;    /* accepted records with parse_error > 0 */
+    uint64_t n_undefined;      /* accepted records with undefined_name > 0 */
+    uint64_t n_abstained;      /* accepted records where undefined_name abstained */
+    uint64_t bytes;            /* text bytes scored */
+    double seconds;
+} sciprune_gates_info;
+
+/* Run the gates over `paths` (n shards, unique names) into W/gates/. `info` may be NULL.
+ * Errors: EIO, EINVAL (no shards, duplicate shard names), EBACKEND, ENOMEM. */
+sciprune_status sciprune_gates_run(const char *workdir, const char *const *paths, size_t n,
+                                   const sciprune_gates_settings *s, sciprune_gates_info *info,
+                                   sciprune_error *err);
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,9 @@
  *                since sizes are below 2^32
  *   random       XXH3(id, seed ^ PRUNE_RANDOM_SEED_XOR)
  *   length       ~text length
+ *   gate+distance  no order of its own: every record with W/gates/<shard>.parse_error.npy or
+ *                .undefined_name.npy > 0 first (all of them, even past n), then the distance
+ *                order fills up to n
  * A variant with ratio p prunes n = floor(p * accepted + 0.5) records: the first n of its
  * order; combined takes n_s = floor(alpha * n + 0.5) of the size order, then the first
  * n - n_s records of the distance (or distance-pc) order not taken yet. Every threshold is
@@ -44,6 +47,7 @@ static const char *const k_metric_names[SCIPRUNE_METRIC_COUNT] = {
     [SCIPRUNE_METRIC_COMBINED_PC] = "combined-pc",
     [SCIPRUNE_METRIC_RANDOM] = "random",
     [SCIPRUNE_METRIC_LENGTH] = "length",
+    [SCIPRUNE_METRIC_GATE_DISTANCE] = "gate+distance",
 };
 
 const char *sciprune_score_metric_name(sciprune_score_metric m)
@@ -61,7 +65,7 @@ sciprune_status sciprune_score_metric_parse(const char *name, sciprune_score_met
         }
     return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1,
                   "unknown metric '%s' (want size, distance, distance-pc, combined, "
-                  "combined-pc, random or length)", name);
+                  "combined-pc, random, length or gate+distance)", name);
 }
 
 void sciprune_score_settings_default(sciprune_score_settings *s)
@@ -215,6 +219,7 @@ typedef struct scorer {
     uint32_t *crank;      /* k: rank of a cluster by (size, id) */
     uint32_t *pos;        /* ntot: rank inside the cluster by (~dist, g) (after ORD_CLUSTER) */
     uint32_t *ord[ORD_COUNT]; /* nacc each, computed on demand */
+    uint8_t *gated;       /* ntot or NULL: bit 0 parse_error > 0, bit 1 undefined_name > 0 */
 } scorer;
 
 static uint32_t shard_of(const scorer *sc, uint64_t g)
@@ -382,6 +387,39 @@ static void describe_dist(const scorer *sc, int pc, uint64_t last, json_t *th)
     json_object_set_new(th, "distance_last", record_ref(sc, last));
 }
 
+/* Load W/gates/<shard>.{parse_error,undefined_name}.npy into sc->gated (once). */
+static sciprune_status load_gates(scorer *sc, sciprune_error *err)
+{
+    if (sc->gated) return SCIPRUNE_OK;
+    sc->gated = calloc(sc->ntot ? sc->ntot : 1, 1);
+    if (!sc->gated) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+    static const char *const suf[2] = {".parse_error.npy", ".undefined_name.npy"};
+    for (size_t i = 0; i < sc->shards->n; i++)
+        for (int k = 0; k < 2; k++) {
+            char *p = prune_path(sc->workdir, "gates", sc->shards->names[i], suf[k]);
+            if (!p) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+            sp_npy a;
+            sciprune_status st = sp_npy_open(&a, p, err);
+            if (st == SCIPRUNE_EIO)
+                st = sp_err(err, SCIPRUNE_ESTATE, p, -1, -1, "missing: run `sciprune gates` first");
+            uint64_t rows = sc->off[i + 1] - sc->off[i];
+            if (!st && (a.dtype != SP_NPY_F32 || a.cols || a.rows != rows)) {
+                sp_npy_close(&a);
+                st = sp_err(err, SCIPRUNE_ESTATE, p, -1, -1,
+                            "want a float32 vector of %llu rows like assign/",
+                            (unsigned long long)rows);
+            }
+            free(p);
+            if (st) return st;
+            const float *v = a.data;
+            for (uint64_t r = 0; r < rows; r++)
+                if (v[r] > 0.0f && sc->cl[sc->off[i] + r] >= 0)
+                    sc->gated[sc->off[i] + r] |= (uint8_t)(1u << k);
+            sp_npy_close(&a);
+        }
+    return SCIPRUNE_OK;
+}
+
 static sciprune_status run_variant(scorer *sc, const variant *va, size_t v, uint8_t *mask,
                                    size_t nb, uint64_t *tmp, json_t *th, uint64_t *npruned,
                                    sciprune_error *err)
@@ -417,6 +455,26 @@ static sciprune_status run_variant(scorer *sc, const variant *va, size_t v, uint
         take_size(sc, mask, nb, v, ns, th, tmp);
         uint64_t last = take_rest(sc, sc->ord[pc ? ORD_PC : ORD_DIST], mask, nb, v, n - ns);
         describe_dist(sc, pc, last, th);
+        break;
+    }
+    case SCIPRUNE_METRIC_GATE_DISTANCE: {
+        if ((st = load_gates(sc, err))) return st;
+        if ((st = build_order(sc, ORD_DIST, err))) return st;
+        uint64_t ng = 0, npe = 0, nun = 0;
+        for (uint64_t g = 0; g < sc->ntot; g++)
+            if (sc->gated[g]) {
+                bit_set(mask, nb, g, v);
+                ng++;
+                npe += sc->gated[g] & 1;
+                nun += (sc->gated[g] >> 1) & 1;
+            }
+        json_object_set_new(th, "n_gated", json_integer((json_int_t)ng));
+        json_object_set_new(th, "n_gate_parse_error", json_integer((json_int_t)npe));
+        json_object_set_new(th, "n_gate_undefined_name", json_integer((json_int_t)nun));
+        json_object_set_new(th, "gates_exceed_budget", json_boolean(ng > n));
+        json_object_set_new(th, "n_by_distance", json_integer((json_int_t)(ng < n ? n - ng : 0)));
+        if (ng < n) describe_dist(sc, 0, take_rest(sc, sc->ord[ORD_DIST], mask, nb, v, n - ng), th);
+        else *npruned = ng;
         break;
     }
     case SCIPRUNE_METRIC_RANDOM:
@@ -811,6 +869,7 @@ done:
     free(sc.size);
     free(sc.crank);
     free(sc.pos);
+    free(sc.gated);
     for (int i = 0; i < ORD_COUNT; i++) free(sc.ord[i]);
     return st;
 }

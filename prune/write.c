@@ -252,7 +252,7 @@ static int valid_variant_name(const char *s)
     if (!*s || *s == '.') return 0;
     for (; *s; s++)
         if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '.' ||
-              *s == '_'))
+              *s == '_' || *s == '+')) /* '+': gate+distance-p0.20 */
             return 0;
     return 1;
 }

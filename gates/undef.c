@@ -1,0 +1,872 @@
+/*
+ * undef.c - the undefined_name gate: file-scope name resolution on a tree-sitter tree.
+ *
+ * Algorithm: one depth-first walk classifies every name node as a READ, a BIND or neither,
+ * from the node kinds on the way down (a mode passed to the children: read, bind-pattern,
+ * parameters, match-case pattern, skip). Scopes are flattened on purpose: the answer is
+ * "read somewhere, bound nowhere in the file, not a builtin". That makes hoisting, closures,
+ * decorators, default arguments and conditional or try/except imports come out right without
+ * modelling execution order, and errs toward "defined" where scopes matter (a class-body name
+ * read from a method). The synthetic undefined-name corruption renames one use to a fresh name,
+ * which this catches by construction. Strings in `__all__` are not checked: in a package's
+ * __init__.py they name submodules, which are bound by the import system, not the file.
+ *
+ * Anything that can bind names invisibly makes the file abstain instead of guess: parse errors,
+ * star imports, exec/eval/execfile/globals(), assignment into builtins, gettext.install()
+ * (Python); with, eval, importScripts (JavaScript/TypeScript).
+ *
+ * Node kinds and field names are mapped once per grammar into small tables (pthread_once), so
+ * the walk compares integers, not strings.
+ */
+#include "gates_int.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ kinds */
+enum {
+    K_NONE = 0,
+    K_IDENT,          /* identifier */
+    K_COMMENT,
+    /* python */
+    K_ASSIGN, K_AUGASSIGN, K_FOR, K_FOR_IN_CLAUSE, K_AS_PATTERN, K_EXCEPT, K_NAMED_EXPR,
+    K_FUNC_DEF, K_LAMBDA, K_PARAMS, K_DEFAULT_PARAM, K_TYPED_PARAM, K_TYPED_DEFAULT_PARAM,
+    K_SPLAT_PATTERN, K_CLASS_DEF, K_IMPORT, K_IMPORT_FROM, K_FUTURE_IMPORT, K_DOTTED_NAME,
+    K_ALIASED_IMPORT, K_WILDCARD_IMPORT, K_ATTRIBUTE, K_KEYWORD_ARG, K_GLOBAL, K_CASE_CLAUSE,
+    K_CASE_PATTERN, K_TYPE_PARAM, K_EXEC_STMT, K_CALL, K_PATTERN_CONTAINER, K_LIST, K_STRING,
+    K_STRING_CONTENT, K_SUBSCRIPT, K_DECORATED, K_TYPE_ALIAS,
+    /* javascript / typescript */
+    K_VAR_DECLARATOR, K_FUNC_DECL, K_FUNC_EXPR, K_CLASS_DECL, K_FORMAL_PARAMS, K_ARROW,
+    K_CATCH, K_FOR_IN_JS, K_ASSIGN_JS, K_AUGASSIGN_JS, K_IMPORT_JS, K_IMPORT_CLAUSE,
+    K_NAMESPACE_IMPORT, K_IMPORT_SPEC, K_EXPORT_JS, K_EXPORT_SPEC, K_MEMBER, K_SHORTHAND_PROP,
+    K_SHORTHAND_PATTERN, K_PAIR_PATTERN, K_OBJ_ASSIGN_PATTERN, K_ASSIGN_PATTERN, K_REST_PATTERN,
+    K_JS_PATTERN, K_UNARY, K_WITH, K_CALL_JS, K_JSX_ELEMENT, K_REQ_PARAM, K_ENUM_DECL,
+    K_MODULE_DECL, K_FUNC_SIGNATURE, K_TYPE_ANNOTATION, K_IMPORT_ALIAS, K_SKIP_SUBTREE,
+    K_NEW_EXPR, K_TYPE_IDENT, K_TYPE_DECL,
+    K_COUNT
+};
+
+enum {
+    F_NONE = 0, F_LEFT, F_RIGHT, F_NAME, F_ALIAS, F_VALUE, F_PARAMETERS, F_PARAMETER, F_TYPE,
+    F_BODY, F_OBJECT, F_ATTRIBUTE, F_FUNCTION, F_MODULE_NAME, F_GUARD, F_PROPERTY, F_KEY,
+    F_SOURCE, F_ARGUMENT, F_OPERATOR, F_RETURN_TYPE, F_CONSEQUENCE, F_ARGUMENTS,
+    F_TYPE_PARAMETERS, F_PATTERN, F_DECLARATION, F_CONSTRUCTOR,
+    F_COUNT
+};
+
+typedef struct kind_name {
+    const char *name;
+    int kind;
+} kind_name;
+
+static const kind_name k_py_kinds[] = {
+    {"identifier", K_IDENT}, {"comment", K_COMMENT},
+    {"assignment", K_ASSIGN}, {"augmented_assignment", K_AUGASSIGN},
+    {"for_statement", K_FOR}, {"for_in_clause", K_FOR_IN_CLAUSE}, {"as_pattern", K_AS_PATTERN},
+    {"except_clause", K_EXCEPT}, {"named_expression", K_NAMED_EXPR},
+    {"function_definition", K_FUNC_DEF}, {"lambda", K_LAMBDA}, {"parameters", K_PARAMS},
+    {"lambda_parameters", K_PARAMS}, {"default_parameter", K_DEFAULT_PARAM},
+    {"typed_parameter", K_TYPED_PARAM}, {"typed_default_parameter", K_TYPED_DEFAULT_PARAM},
+    {"list_splat_pattern", K_SPLAT_PATTERN}, {"dictionary_splat_pattern", K_SPLAT_PATTERN},
+    {"class_definition", K_CLASS_DEF}, {"import_statement", K_IMPORT},
+    {"import_from_statement", K_IMPORT_FROM}, {"future_import_statement", K_FUTURE_IMPORT},
+    {"dotted_name", K_DOTTED_NAME}, {"aliased_import", K_ALIASED_IMPORT},
+    {"wildcard_import", K_WILDCARD_IMPORT}, {"attribute", K_ATTRIBUTE},
+    {"keyword_argument", K_KEYWORD_ARG}, {"global_statement", K_GLOBAL},
+    {"nonlocal_statement", K_GLOBAL}, {"case_clause", K_CASE_CLAUSE},
+    {"case_pattern", K_CASE_PATTERN}, {"type_parameter", K_TYPE_PARAM},
+    {"exec_statement", K_EXEC_STMT}, {"call", K_CALL},
+    {"pattern_list", K_PATTERN_CONTAINER}, {"tuple_pattern", K_PATTERN_CONTAINER},
+    {"list_pattern", K_PATTERN_CONTAINER}, {"parenthesized_expression", K_PATTERN_CONTAINER},
+    {"tuple", K_PATTERN_CONTAINER}, {"expression_list", K_PATTERN_CONTAINER},
+    {"as_pattern_target", K_PATTERN_CONTAINER}, {"list_splat", K_PATTERN_CONTAINER},
+    {"list", K_LIST}, {"string", K_STRING}, {"string_content", K_STRING_CONTENT},
+    {"subscript", K_SUBSCRIPT}, {"decorated_definition", K_DECORATED},
+    {"type_alias_statement", K_TYPE_ALIAS},
+};
+
+static const kind_name k_js_kinds[] = {
+    {"identifier", K_IDENT}, {"comment", K_COMMENT},
+    {"variable_declarator", K_VAR_DECLARATOR}, {"function_declaration", K_FUNC_DECL},
+    {"generator_function_declaration", K_FUNC_DECL}, {"function_expression", K_FUNC_EXPR},
+    {"function", K_FUNC_EXPR}, {"generator_function", K_FUNC_EXPR},
+    {"class_declaration", K_CLASS_DECL}, {"abstract_class_declaration", K_CLASS_DECL},
+    {"class", K_CLASS_DECL}, {"formal_parameters", K_FORMAL_PARAMS},
+    {"arrow_function", K_ARROW}, {"catch_clause", K_CATCH}, {"for_in_statement", K_FOR_IN_JS},
+    {"assignment_expression", K_ASSIGN_JS},
+    {"augmented_assignment_expression", K_AUGASSIGN_JS}, {"import_statement", K_IMPORT_JS},
+    {"import_clause", K_IMPORT_CLAUSE}, {"import_require_clause", K_IMPORT_CLAUSE}, {"namespace_import", K_NAMESPACE_IMPORT},
+    {"import_specifier", K_IMPORT_SPEC}, {"export_statement", K_EXPORT_JS},
+    {"export_specifier", K_EXPORT_SPEC}, {"member_expression", K_MEMBER},
+    {"shorthand_property_identifier", K_SHORTHAND_PROP},
+    {"shorthand_property_identifier_pattern", K_SHORTHAND_PATTERN},
+    {"pair_pattern", K_PAIR_PATTERN}, {"object_assignment_pattern", K_OBJ_ASSIGN_PATTERN},
+    {"assignment_pattern", K_ASSIGN_PATTERN}, {"rest_pattern", K_REST_PATTERN},
+    {"object_pattern", K_JS_PATTERN}, {"array_pattern", K_JS_PATTERN},
+    {"parenthesized_expression", K_JS_PATTERN}, {"unary_expression", K_UNARY},
+    {"with_statement", K_WITH}, {"call_expression", K_CALL_JS},
+    {"new_expression", K_NEW_EXPR},
+    {"jsx_opening_element", K_JSX_ELEMENT}, {"jsx_self_closing_element", K_JSX_ELEMENT},
+    {"jsx_closing_element", K_JSX_ELEMENT},
+    {"required_parameter", K_REQ_PARAM}, {"optional_parameter", K_REQ_PARAM},
+    {"enum_declaration", K_ENUM_DECL}, {"internal_module", K_MODULE_DECL},
+    {"module", K_MODULE_DECL}, {"function_signature", K_FUNC_SIGNATURE},
+    {"type_annotation", K_TYPE_ANNOTATION}, {"import_alias", K_IMPORT_ALIAS},
+    {"type_arguments", K_SKIP_SUBTREE}, {"type_parameters", K_SKIP_SUBTREE},
+    {"interface_declaration", K_TYPE_DECL}, {"type_alias_declaration", K_TYPE_DECL},
+    {"type_identifier", K_TYPE_IDENT},
+    {"predicate_type", K_SKIP_SUBTREE}, {"asserts_annotation", K_SKIP_SUBTREE},
+    {"omitting_type_annotation", K_SKIP_SUBTREE}, {"opting_type_annotation", K_SKIP_SUBTREE},
+    {"jsx_namespace_name", K_SKIP_SUBTREE},
+};
+
+static const char *const k_fields[F_COUNT] = {
+    [F_LEFT] = "left", [F_RIGHT] = "right", [F_NAME] = "name", [F_ALIAS] = "alias",
+    [F_VALUE] = "value", [F_PARAMETERS] = "parameters", [F_PARAMETER] = "parameter",
+    [F_TYPE] = "type", [F_BODY] = "body", [F_OBJECT] = "object", [F_ATTRIBUTE] = "attribute",
+    [F_FUNCTION] = "function", [F_MODULE_NAME] = "module_name", [F_GUARD] = "guard",
+    [F_PROPERTY] = "property", [F_KEY] = "key", [F_SOURCE] = "source",
+    [F_ARGUMENT] = "argument", [F_OPERATOR] = "operator", [F_RETURN_TYPE] = "return_type",
+    [F_CONSEQUENCE] = "consequence", [F_ARGUMENTS] = "arguments",
+    [F_TYPE_PARAMETERS] = "type_parameters", [F_PATTERN] = "pattern",
+    [F_DECLARATION] = "declaration", [F_CONSTRUCTOR] = "constructor",
+};
+
+typedef struct grammar_tables {
+    uint8_t *kind;     /* symbol -> K_*, owned (process lifetime) */
+    uint32_t nsym;
+    uint8_t *field;    /* field id -> F_*, owned */
+    uint32_t nfield;
+} grammar_tables;
+
+enum { G_PY = 0, G_JS, G_TS, G_TSX, G_N };
+static grammar_tables g_tables[G_N];
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static int g_init_ok;
+
+/* sorted builtins, per family */
+static const char **g_py_builtins, **g_js_builtins;
+static size_t g_py_nb, g_js_nb;
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Python 3.12 builtins, module dunders, and Python 2 names that version-guarded code reads. */
+static const char *const k_py_builtins[] = {
+    "ArithmeticError", "AssertionError", "AttributeError", "BaseException",
+    "BaseExceptionGroup", "BlockingIOError", "BrokenPipeError", "BufferError", "BytesWarning",
+    "ChildProcessError", "ConnectionAbortedError", "ConnectionError", "ConnectionRefusedError",
+    "ConnectionResetError", "DeprecationWarning", "EOFError", "Ellipsis", "EncodingWarning",
+    "EnvironmentError", "Exception", "ExceptionGroup", "False", "FileExistsError",
+    "FileNotFoundError", "FloatingPointError", "FutureWarning", "GeneratorExit", "IOError",
+    "ImportError", "ImportWarning", "IndentationError", "IndexError", "InterruptedError",
+    "IsADirectoryError", "KeyError", "KeyboardInterrupt", "LookupError", "MemoryError",
+    "ModuleNotFoundError", "NameError", "None", "NotADirectoryError", "NotImplemented",
+    "NotImplementedError", "OSError", "OverflowError", "PendingDeprecationWarning",
+    "PermissionError", "ProcessLookupError", "RecursionError", "ReferenceError",
+    "ResourceWarning", "RuntimeError", "RuntimeWarning", "StopAsyncIteration", "StopIteration",
+    "SyntaxError", "SyntaxWarning", "SystemError", "SystemExit", "TabError", "TimeoutError",
+    "True", "TypeError", "UnboundLocalError", "UnicodeDecodeError", "UnicodeEncodeError",
+    "UnicodeError", "UnicodeTranslateError", "UnicodeWarning", "UserWarning", "ValueError",
+    "Warning", "WindowsError", "ZeroDivisionError", "__build_class__", "__builtins__",
+    "__debug__", "__doc__", "__file__", "__import__", "__loader__", "__name__", "__package__",
+    "__spec__", "__path__", "__annotations__", "__dict__", "__class__", "__qualname__",
+    "__module__", "__cached__", "__all__", "__version__", "abs", "aiter", "all", "anext", "any",
+    "ascii", "bin", "bool", "breakpoint", "bytearray", "bytes", "callable", "chr",
+    "classmethod", "compile", "complex", "copyright", "credits", "delattr", "dict", "dir",
+    "divmod", "enumerate", "eval", "exec", "exit", "filter", "float", "format", "frozenset",
+    "getattr", "globals", "hasattr", "hash", "help", "hex", "id", "input", "int", "isinstance",
+    "issubclass", "iter", "len", "license", "list", "locals", "map", "max", "memoryview", "min",
+    "next", "object", "oct", "open", "ord", "pow", "print", "property", "quit", "range", "repr",
+    "reversed", "round", "set", "setattr", "slice", "sorted", "staticmethod", "str", "sum",
+    "super", "tuple", "type", "vars", "zip",
+    /* Python 2, read under version checks */
+    "basestring", "buffer", "cmp", "execfile", "file", "long", "raw_input", "reduce", "reload",
+    "unichr", "unicode", "xrange", "apply", "intern", "coerce", "StandardError",
+    /* type checkers (stubs, typing tests) and IPython */
+    "reveal_type", "reveal_locals", "ellipsis", "get_ipython", "__IPYTHON__",
+};
+
+/* ECMAScript globals, Node.js globals, and common browser / worker globals. */
+static const char *const k_js_builtins[] = {
+    "AggregateError", "Array", "ArrayBuffer", "Atomics", "BigInt", "BigInt64Array",
+    "BigUint64Array", "Boolean", "DataView", "Date", "Error", "EvalError", "FinalizationRegistry",
+    "Float32Array", "Float64Array", "Function", "Infinity", "Int16Array", "Int32Array",
+    "Int8Array", "Intl", "JSON", "Map", "Math", "NaN", "Number", "Object", "Promise", "Proxy",
+    "RangeError", "ReferenceError", "Reflect", "RegExp", "Set", "SharedArrayBuffer", "String",
+    "Symbol", "SyntaxError", "TypeError", "URIError", "Uint16Array", "Uint32Array",
+    "Uint8Array", "Uint8ClampedArray", "WeakMap", "WeakRef", "WeakSet", "WebAssembly",
+    "arguments", "decodeURI", "decodeURIComponent", "encodeURI", "encodeURIComponent",
+    "escape", "eval", "globalThis", "isFinite", "isNaN", "parseFloat", "parseInt", "undefined",
+    "unescape", "Iterator",
+    /* Node.js */
+    "Buffer", "__dirname", "__filename", "clearImmediate", "clearInterval", "clearTimeout",
+    "console", "exports", "global", "module", "process", "queueMicrotask", "require",
+    "setImmediate", "setInterval", "setTimeout", "structuredClone", "URL", "URLSearchParams",
+    "TextDecoder", "TextEncoder", "AbortController", "AbortSignal", "EventTarget", "Event",
+    "MessageChannel", "MessagePort", "MessageEvent", "BroadcastChannel", "Blob", "File",
+    "FormData", "Headers", "Request", "Response", "fetch", "performance", "crypto", "atob",
+    "btoa", "WebSocket", "ReadableStream", "WritableStream", "TransformStream",
+    "DOMException", "Intl",
+    /* browser and workers */
+    "window", "document", "navigator", "location", "history", "screen", "self", "top",
+    "parent", "frames", "localStorage", "sessionStorage", "alert", "confirm", "prompt",
+    "XMLHttpRequest", "Image", "Audio", "Option", "Node", "Element", "HTMLElement",
+    "CustomEvent", "KeyboardEvent", "MouseEvent", "MutationObserver", "ResizeObserver",
+    "IntersectionObserver", "requestAnimationFrame", "cancelAnimationFrame",
+    "requestIdleCallback", "cancelIdleCallback", "getComputedStyle", "matchMedia",
+    "DOMParser", "FileReader", "Worker", "postMessage", "onmessage", "close", "name",
+    "indexedDB", "caches", "origin", "devicePixelRatio", "innerWidth", "innerHeight",
+    "scrollX", "scrollY", "define", "Deno", "Bun",
+    /* test runners (mocha, jasmine, jest, vitest) */
+    "describe", "it", "before", "after", "beforeEach", "afterEach", "beforeAll", "afterAll",
+    "test", "expect", "jest", "xit", "xdescribe", "fit", "fdescribe",
+    /* TypeScript value-space names that appear without import */
+    "Reflect",
+};
+
+static int has_kind(const kind_name *t, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(t[i].name, name)) return t[i].kind;
+    return K_NONE;
+}
+
+static int build_tables(grammar_tables *gt, const TSLanguage *g, const kind_name *t, size_t n)
+{
+    gt->nsym = ts_language_symbol_count(g);
+    gt->kind = calloc(gt->nsym ? gt->nsym : 1, 1);
+    gt->nfield = ts_language_field_count(g) + 1;
+    gt->field = calloc(gt->nfield, 1);
+    if (!gt->kind || !gt->field) return 0;
+    for (uint32_t i = 0; i < gt->nsym; i++) {
+        TSSymbolType ty = ts_language_symbol_type(g, (TSSymbol)i);
+        if (ty != TSSymbolTypeRegular) continue;
+        gt->kind[i] = (uint8_t)has_kind(t, n, ts_language_symbol_name(g, (TSSymbol)i));
+    }
+    for (uint32_t f = 1; f < gt->nfield; f++) {
+        const char *nm = ts_language_field_name_for_id(g, (TSFieldId)f);
+        if (!nm) continue;
+        for (int j = 1; j < F_COUNT; j++)
+            if (k_fields[j] && !strcmp(k_fields[j], nm)) gt->field[f] = (uint8_t)j;
+    }
+    return 1;
+}
+
+static const char **sorted_copy(const char *const *src, size_t n, size_t *nout)
+{
+    const char **a = malloc(n * sizeof *a);
+    if (!a) return NULL;
+    memcpy(a, src, n * sizeof *a);
+    qsort(a, n, sizeof *a, cmp_str);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!m || strcmp(a[m - 1], a[i])) a[m++] = a[i];
+    *nout = m;
+    return a;
+}
+
+static void init_once(void)
+{
+    g_init_ok =
+        build_tables(&g_tables[G_PY], lang_grammar("python"), k_py_kinds,
+                     sizeof k_py_kinds / sizeof *k_py_kinds) &&
+        build_tables(&g_tables[G_JS], lang_grammar("javascript"), k_js_kinds,
+                     sizeof k_js_kinds / sizeof *k_js_kinds) &&
+        build_tables(&g_tables[G_TS], lang_grammar("typescript"), k_js_kinds,
+                     sizeof k_js_kinds / sizeof *k_js_kinds) &&
+        build_tables(&g_tables[G_TSX], lang_grammar("tsx"), k_js_kinds,
+                     sizeof k_js_kinds / sizeof *k_js_kinds);
+    g_py_builtins = sorted_copy(k_py_builtins, sizeof k_py_builtins / sizeof *k_py_builtins,
+                                &g_py_nb);
+    g_js_builtins = sorted_copy(k_js_builtins, sizeof k_js_builtins / sizeof *k_js_builtins,
+                                &g_js_nb);
+    if (!g_py_builtins || !g_js_builtins) g_init_ok = 0;
+}
+
+static int in_sorted(const char **a, size_t n, const char *s, size_t len)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strncmp(a[mid], s, len);
+        if (c == 0 && a[mid][len] != '\0') c = 1;
+        if (c == 0) return 1;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ name sets */
+typedef struct name_set {
+    struct slot {
+        const char *s; /* borrowed from the source text */
+        uint32_t len;
+        uint32_t used;
+    } *slots;          /* cap, owned */
+    size_t cap, n;
+} name_set;
+
+static uint64_t hash_name(const char *s, size_t len) { return sp_hash64(s, len, 0x5eed); }
+
+static int set_find(const name_set *st, const char *s, size_t len)
+{
+    if (!st->cap) return 0;
+    size_t i = hash_name(s, len) & (st->cap - 1);
+    while (st->slots[i].used) {
+        if (st->slots[i].len == len && !memcmp(st->slots[i].s, s, len)) return 1;
+        i = (i + 1) & (st->cap - 1);
+    }
+    return 0;
+}
+
+static int set_add(name_set *st, const char *s, size_t len)
+{
+    if ((st->n + 1) * 2 > st->cap) {
+        size_t nc = st->cap ? st->cap * 2 : 64;
+        struct slot *ns = calloc(nc, sizeof *ns);
+        if (!ns) return 0;
+        for (size_t i = 0; i < st->cap; i++)
+            if (st->slots[i].used) {
+                size_t j = hash_name(st->slots[i].s, st->slots[i].len) & (nc - 1);
+                while (ns[j].used) j = (j + 1) & (nc - 1);
+                ns[j] = st->slots[i];
+            }
+        free(st->slots);
+        st->slots = ns;
+        st->cap = nc;
+    }
+    size_t i = hash_name(s, len) & (st->cap - 1);
+    while (st->slots[i].used) {
+        if (st->slots[i].len == len && !memcmp(st->slots[i].s, s, len)) return 1;
+        i = (i + 1) & (st->cap - 1);
+    }
+    st->slots[i].s = s;
+    st->slots[i].len = (uint32_t)len;
+    st->slots[i].used = 1;
+    st->n++;
+    return 1;
+}
+
+/* ------------------------------------------------------------------ the walk */
+enum { M_READ = 0, M_BIND, M_PARAMS, M_CASE, M_SKIP };
+
+typedef struct walker {
+    const grammar_tables *gt;
+    int py;                 /* 1 python, 0 js/ts */
+    const char *src;
+    size_t len;
+    name_set reads, binds;
+    const char *abstain;    /* static reason or NULL */
+    int oom;
+    TSTreeCursor cur;
+} walker;
+
+#define MAX_DEPTH 3000
+
+static int kind_of(const walker *w, TSNode n)
+{
+    TSSymbol s = ts_node_symbol(n);
+    return s < w->gt->nsym ? w->gt->kind[s] : K_NONE;
+}
+
+static const char *node_text(const walker *w, TSNode n, size_t *len)
+{
+    uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
+    if (b > w->len) b = (uint32_t)w->len;
+    if (a > b) a = b;
+    *len = b - a;
+    return w->src + a;
+}
+
+static int text_is(const walker *w, TSNode n, const char *s)
+{
+    size_t l;
+    const char *t = node_text(w, n, &l);
+    return l == strlen(s) && !memcmp(t, s, l);
+}
+
+static void add_name(walker *w, name_set *st, TSNode n)
+{
+    size_t l;
+    const char *t = node_text(w, n, &l);
+    if (!l) return;
+    if (!set_add(st, t, l)) w->oom = 1;
+}
+
+static void walk(walker *w, int mode, int depth);
+
+/* walk all children of the cursor's current node, the mode of each chosen by pick() */
+typedef int (*pick_fn)(walker *w, int parent_kind, int parent_mode, int field, int child_kind,
+                       TSNode child);
+
+static int pick_py(walker *w, int pk, int pm, int f, int ck, TSNode child);
+static int pick_js(walker *w, int pk, int pm, int f, int ck, TSNode child);
+
+static void walk_children(walker *w, int kind, int mode, int depth)
+{
+    if (!ts_tree_cursor_goto_first_child(&w->cur)) return;
+    do {
+        TSNode c = ts_tree_cursor_current_node(&w->cur);
+        TSFieldId fid = ts_tree_cursor_current_field_id(&w->cur);
+        int f = fid < w->gt->nfield ? w->gt->field[fid] : F_NONE;
+        int ck = kind_of(w, c);
+        int cm = w->py ? pick_py(w, kind, mode, f, ck, c) : pick_js(w, kind, mode, f, ck, c);
+        if (cm != M_SKIP) walk(w, cm, depth + 1);
+    } while (!w->abstain && !w->oom && ts_tree_cursor_goto_next_sibling(&w->cur));
+    ts_tree_cursor_goto_parent(&w->cur);
+}
+
+/* Python `import a.b.c` binds a; `from m import a` binds a */
+static void bind_dotted_first(walker *w, TSNode dotted)
+{
+    if (ts_node_named_child_count(dotted) > 0) add_name(w, &w->binds, ts_node_named_child(dotted, 0));
+}
+
+static int py_is_builtins_obj(const walker *w, TSNode obj)
+{
+    if (kind_of(w, obj) == K_SUBSCRIPT) obj = ts_node_child_by_field_name(obj, "value", 5);
+    if (ts_node_is_null(obj) || kind_of(w, obj) != K_IDENT) return 0;
+    return text_is(w, obj, "builtins") || text_is(w, obj, "__builtin__") ||
+           text_is(w, obj, "__builtins__");
+}
+
+static int pick_py(walker *w, int pk, int pm, int f, int ck, TSNode c)
+{
+    (void)c;
+    switch (pk) {
+    case K_ASSIGN:
+        if (f == F_LEFT) return M_BIND;
+        return M_READ;
+    case K_AUGASSIGN:
+        return M_READ;
+    case K_FOR:
+    case K_FOR_IN_CLAUSE:
+        return f == F_LEFT ? M_BIND : M_READ;
+    case K_AS_PATTERN:
+    case K_EXCEPT:
+        return f == F_ALIAS ? M_BIND : pm == M_CASE ? M_CASE : M_READ;
+    case K_NAMED_EXPR:
+        return f == F_NAME ? M_BIND : M_READ;
+    case K_FUNC_DEF:
+        if (f == F_NAME) return M_BIND;
+        if (f == F_PARAMETERS) return M_PARAMS;
+        if (f == F_TYPE_PARAMETERS) return M_BIND;
+        return M_READ;
+    case K_LAMBDA:
+        return f == F_PARAMETERS ? M_PARAMS : M_READ;
+    case K_CLASS_DEF:
+        if (f == F_NAME || f == F_TYPE_PARAMETERS) return M_BIND;
+        return M_READ;
+    case K_PARAMS:
+        /* identifiers, splats and tuple patterns bind; default/typed parameters sort their
+         * own children out */
+        if (ck == K_DEFAULT_PARAM || ck == K_TYPED_PARAM || ck == K_TYPED_DEFAULT_PARAM)
+            return M_READ;
+        return M_BIND;
+    case K_DEFAULT_PARAM:
+    case K_TYPED_DEFAULT_PARAM:
+        return f == F_NAME ? M_BIND : M_READ;
+    case K_TYPED_PARAM:
+        return f == F_TYPE ? M_READ : M_BIND;
+    case K_IMPORT:
+    case K_IMPORT_FROM:
+        if (f == F_MODULE_NAME) return M_SKIP;
+        if (ck == K_DOTTED_NAME) {
+            bind_dotted_first(w, c);
+            return M_SKIP;
+        }
+        if (ck == K_WILDCARD_IMPORT) {
+            w->abstain = "star_import";
+            return M_SKIP;
+        }
+        return ck == K_ALIASED_IMPORT ? M_READ : M_SKIP;
+    case K_ALIASED_IMPORT:
+        return f == F_ALIAS ? M_BIND : M_SKIP;
+    case K_FUTURE_IMPORT:
+        return M_SKIP;
+    case K_ATTRIBUTE:
+        return f == F_ATTRIBUTE ? M_SKIP : M_READ;
+    case K_KEYWORD_ARG:
+        return f == F_NAME ? M_SKIP : M_READ;
+    case K_GLOBAL:
+        return M_BIND;
+    case K_CASE_CLAUSE:
+        if (f == F_GUARD || f == F_CONSEQUENCE) return M_READ;
+        return ck == K_CASE_PATTERN ? M_CASE : M_READ;
+    case K_TYPE_PARAM:
+        return M_BIND;
+    case K_TYPE_ALIAS:
+        return f == F_LEFT ? M_BIND : M_READ;
+    }
+    if (pm == M_CASE) return M_CASE;
+    if (pm == M_BIND) {
+        /* a.x = / a[i] = read a; containers pass the pattern down */
+        return M_BIND;
+    }
+    return M_READ;
+}
+
+static int js_is_ident_text(const walker *w, TSNode n, const char *s)
+{
+    return !ts_node_is_null(n) && kind_of(w, n) == K_IDENT && text_is(w, n, s);
+}
+
+/* `typeof x` compared with "undefined" (or used as a condition on its own): a guard */
+static int js_typeof_guard(const walker *w, TSNode u)
+{
+    TSNode b = ts_node_parent(u);
+    if (ts_node_is_null(b)) return 0;
+    const char *bt = ts_node_type(b);
+    if (strcmp(bt, "binary_expression")) return 0;
+    uint32_t n = ts_node_named_child_count(b);
+    for (uint32_t i = 0; i < n; i++) {
+        TSNode o = ts_node_named_child(b, i);
+        if (!strcmp(ts_node_type(o), "string")) {
+            size_t l;
+            const char *t = node_text(w, o, &l);
+            if (l == 11 && !memcmp(t + 1, "undefined", 9)) return 1;
+        }
+    }
+    return 0;
+}
+
+static int pick_js(walker *w, int pk, int pm, int f, int ck, TSNode c)
+{
+    (void)c;
+    if (ck == K_TYPE_ANNOTATION || ck == K_SKIP_SUBTREE) return M_SKIP;
+    if (ck == K_TYPE_DECL) {
+        /* interface / type alias: only its name matters (export { T } reads it) */
+        TSNode nm = ts_node_child_by_field_name(c, "name", 4);
+        if (!ts_node_is_null(nm)) add_name(w, &w->binds, nm);
+        return M_SKIP;
+    }
+    switch (pk) {
+    case K_VAR_DECLARATOR:
+        return f == F_NAME ? M_BIND : M_READ;
+    case K_FUNC_DECL:
+    case K_FUNC_EXPR:
+    case K_CLASS_DECL:
+    case K_FUNC_SIGNATURE:
+        if (f == F_NAME) return M_BIND;
+        if (f == F_PARAMETERS) return M_PARAMS;
+        if (f == F_RETURN_TYPE) return M_SKIP;
+        return M_READ;
+    case K_ARROW:
+        if (f == F_PARAMETER) return M_BIND;
+        if (f == F_PARAMETERS) return M_PARAMS;
+        if (f == F_RETURN_TYPE) return M_SKIP;
+        return M_READ;
+    case K_FORMAL_PARAMS:
+        if (ck == K_REQ_PARAM) return M_READ;
+        return M_BIND;
+    case K_REQ_PARAM:
+        if (f == F_PATTERN || f == F_NAME) return M_BIND;
+        if (f == F_VALUE) return M_READ;
+        return M_SKIP; /* accessibility modifiers, types */
+    case K_CATCH:
+        return f == F_PARAMETER ? M_BIND : M_READ;
+    case K_FOR_IN_JS:
+        return f == F_LEFT ? M_BIND : M_READ;
+    case K_ASSIGN_JS:
+        /* sloppy-mode assignment to an undeclared name creates a global: count it as a bind */
+        return f == F_LEFT ? M_BIND : M_READ;
+    case K_AUGASSIGN_JS:
+        return M_READ;
+    case K_IMPORT_JS:
+        return f == F_SOURCE ? M_SKIP : ck == K_IMPORT_CLAUSE ? M_BIND : M_SKIP;
+    case K_IMPORT_CLAUSE:
+    case K_NAMESPACE_IMPORT:
+        return M_BIND;
+    case K_EXPORT_JS:
+        if (f == F_SOURCE) return M_SKIP;
+        return M_READ;
+    case K_EXPORT_SPEC:
+        return f == F_NAME ? M_READ : M_SKIP;
+    case K_MEMBER:
+        return f == F_PROPERTY ? M_SKIP : M_READ;
+    case K_PAIR_PATTERN:
+        if (f == F_KEY) return M_READ; /* property_identifier: ignored; computed keys: reads */
+        return M_BIND;
+    case K_OBJ_ASSIGN_PATTERN:
+    case K_ASSIGN_PATTERN:
+        return f == F_LEFT ? M_BIND : M_READ;
+    case K_UNARY:
+        /* `typeof x` is safe on an undeclared x: feature tests (typeof x === "undefined",
+         * typeof x !== "function", ...) are not reads; a bare `typeof x` elsewhere is */
+        if (f == F_ARGUMENT && ck == K_IDENT) {
+            TSNode u = ts_node_parent(c);
+            TSNode op = ts_node_child_by_field_name(u, "operator", 8);
+            if (!ts_node_is_null(op) && text_is(w, op, "typeof") && js_typeof_guard(w, u))
+                return M_SKIP;
+        }
+        return M_READ;
+    case K_JSX_ELEMENT:
+        if (f == F_NAME && ck == K_IDENT) {
+            size_t l;
+            const char *t = node_text(w, c, &l);
+            if (l && !(t[0] >= 'A' && t[0] <= 'Z')) return M_SKIP; /* intrinsic <div> */
+        }
+        return M_READ;
+    case K_ENUM_DECL:
+    case K_MODULE_DECL:
+        return f == F_NAME ? M_BIND : M_READ;
+    case K_IMPORT_ALIAS:
+        return ck == K_IDENT && ts_node_prev_named_sibling(c).id == NULL ? M_BIND : M_SKIP;
+    }
+    if (pm == M_BIND) {
+        if (pk == K_MEMBER || pk == K_NONE) return M_READ;
+        return M_BIND;
+    }
+    return M_READ;
+}
+
+/* /\* global a, b:writable *\/ and /\*globals a *\/ comments (ESLint, JSHint) bind names */
+static void js_global_comment(walker *w, TSNode n)
+{
+    size_t l;
+    const char *t = node_text(w, n, &l);
+    if (l < 4 || t[0] != '/' || t[1] != '*') return;
+    size_t i = 2;
+    while (i < l && (t[i] == ' ' || t[i] == '\t')) i++;
+    size_t kw;
+    if (l - i >= 7 && !memcmp(t + i, "globals", 7)) kw = 7;
+    else if (l - i >= 6 && !memcmp(t + i, "global", 6)) kw = 6;
+    else return;
+    i += kw;
+    if (i >= l || !(t[i] == ' ' || t[i] == '\t' || t[i] == '\n')) return;
+    size_t end = l - 2;
+    while (i < end) {
+        while (i < end && !((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') ||
+                            t[i] == '_' || t[i] == '$'))
+            i++;
+        size_t s = i;
+        while (i < end && ((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') ||
+                           (t[i] >= '0' && t[i] <= '9') || t[i] == '_' || t[i] == '$'))
+            i++;
+        if (i > s && !set_add(&w->binds, t + s, i - s)) w->oom = 1;
+        /* skip ":writable" values */
+        if (i < end && t[i] == ':')
+            while (i < end && t[i] != ',') i++;
+    }
+}
+
+static void walk(walker *w, int mode, int depth)
+{
+    if (depth > MAX_DEPTH) {
+        w->abstain = "too_deep";
+        return;
+    }
+    TSNode n = ts_tree_cursor_current_node(&w->cur);
+    int k = kind_of(w, n);
+    if (k == K_IDENT) {
+        if (mode == M_BIND || mode == M_PARAMS || mode == M_CASE) add_name(w, &w->binds, n);
+        else if (mode == M_READ) add_name(w, &w->reads, n);
+        return;
+    }
+    if (k == K_COMMENT) {
+        if (!w->py) js_global_comment(w, n);
+        return;
+    }
+    if (w->py) {
+        switch (k) {
+        case K_EXEC_STMT:
+            w->abstain = "exec_eval";
+            return;
+        case K_CALL: {
+            TSNode fn = ts_node_child_by_field_name(n, "function", 8);
+            if (!ts_node_is_null(fn) && kind_of(w, fn) == K_IDENT &&
+                (text_is(w, fn, "exec") || text_is(w, fn, "eval") ||
+                 text_is(w, fn, "execfile") || text_is(w, fn, "globals"))) {
+                w->abstain = text_is(w, fn, "globals") ? "globals" : "exec_eval";
+                return;
+            }
+            if (!ts_node_is_null(fn) && kind_of(w, fn) == K_ATTRIBUTE) {
+                TSNode obj = ts_node_child_by_field_name(fn, "object", 6);
+                TSNode at = ts_node_child_by_field_name(fn, "attribute", 9);
+                if (!ts_node_is_null(obj) && !ts_node_is_null(at) && text_is(w, at, "install") &&
+                    text_is(w, obj, "gettext")) {
+                    w->abstain = "gettext_install";
+                    return;
+                }
+            }
+            break;
+        }
+        case K_ASSIGN:
+        case K_AUGASSIGN: {
+            TSNode l = ts_node_child_by_field_name(n, "left", 4);
+            if (!ts_node_is_null(l) && (kind_of(w, l) == K_ATTRIBUTE || kind_of(w, l) == K_SUBSCRIPT)) {
+                TSNode obj = ts_node_child_by_field_name(l, kind_of(w, l) == K_ATTRIBUTE ? "object" : "value",
+                                                         kind_of(w, l) == K_ATTRIBUTE ? 6 : 5);
+                if (!ts_node_is_null(obj) && py_is_builtins_obj(w, obj)) {
+                    w->abstain = "builtins_write";
+                    return;
+                }
+            }
+            break;
+        }
+        case K_ATTRIBUTE:
+        case K_SUBSCRIPT:
+            if (mode == M_BIND) mode = M_READ; /* a.x = 1 reads a */
+            break;
+        }
+    } else {
+        switch (k) {
+        case K_WITH:
+            w->abstain = "with";
+            return;
+        case K_CALL_JS: {
+            TSNode fn = ts_node_child_by_field_name(n, "function", 8);
+            if (js_is_ident_text(w, fn, "eval")) {
+                w->abstain = "eval";
+                return;
+            }
+            if (js_is_ident_text(w, fn, "importScripts")) {
+                w->abstain = "import_scripts";
+                return;
+            }
+            break;
+        }
+        case K_IMPORT_SPEC: {
+            /* `{a as b}` binds b, `{a}` binds a; handled here as the alias is optional */
+            TSNode alias = ts_node_child_by_field_name(n, "alias", 5);
+            TSNode name = ts_node_child_by_field_name(n, "name", 4);
+            TSNode b = ts_node_is_null(alias) ? name : alias;
+            if (!ts_node_is_null(b)) add_name(w, &w->binds, b);
+            return;
+        }
+        case K_EXPORT_JS:
+            /* export {a} from "m" re-exports: nothing read or bound here */
+            if (!ts_node_is_null(ts_node_child_by_field_name(n, "source", 6))) return;
+            break;
+        case K_SHORTHAND_PROP:
+            if (mode == M_READ) add_name(w, &w->reads, n);
+            else if (mode == M_BIND) add_name(w, &w->binds, n);
+            return;
+        case K_TYPE_IDENT:
+            /* TypeScript class names are type_identifiers; types are never reads */
+            if (mode == M_BIND) add_name(w, &w->binds, n);
+            return;
+        case K_SHORTHAND_PATTERN:
+            add_name(w, &w->binds, n);
+            return;
+        case K_MEMBER:
+            if (mode == M_BIND) mode = M_READ;
+            break;
+        }
+    }
+    walk_children(w, k, mode, depth);
+}
+
+static int gram_index(const char *lang)
+{
+    if (!strcmp(lang, "python")) return G_PY;
+    if (!strcmp(lang, "javascript")) return G_JS;
+    if (!strcmp(lang, "typescript")) return G_TS;
+    if (!strcmp(lang, "tsx")) return G_TSX;
+    return -1;
+}
+
+typedef struct name_ref {
+    const char *s;
+    uint32_t len;
+} name_ref;
+
+static int cmp_ref(const void *a, const void *b)
+{
+    const name_ref *x = a, *y = b;
+    uint32_t m = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->s, y->s, m);
+    if (c) return c;
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static void set_free(name_set *s)
+{
+    free(s->slots);
+    memset(s, 0, sizeof *s);
+}
+
+sciprune_status gates_undefined(const char *lang, TSNode root, const char *src, size_t len,
+                                sciprune_gate_scores *out, sciprune_error *err)
+{
+    out->undefined_names = 0;
+    out->undefined_abstained = 0;
+    out->abstain_reason = "";
+    out->names[0] = '\0';
+    int gi = lang ? gram_index(lang) : -1;
+    if (gi < 0) {
+        out->undefined_abstained = 1;
+        out->abstain_reason = "unsupported";
+        return SCIPRUNE_OK;
+    }
+    pthread_once(&g_once, init_once);
+    if (!g_init_ok) return sp_err(err, SCIPRUNE_ENOMEM, "gates", -1, -1, "out of memory");
+    if (ts_node_has_error(root)) {
+        out->undefined_abstained = 1;
+        out->abstain_reason = "parse_error";
+        return SCIPRUNE_OK;
+    }
+    walker w;
+    memset(&w, 0, sizeof w);
+    w.gt = &g_tables[gi];
+    w.py = gi == G_PY;
+    w.src = src;
+    w.len = len;
+    w.cur = ts_tree_cursor_new(root);
+    walk(&w, M_READ, 0);
+    ts_tree_cursor_delete(&w.cur);
+
+    sciprune_status st = SCIPRUNE_OK;
+    name_ref *und = NULL;
+    size_t nund = 0;
+    if (w.oom) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, "gates", -1, -1, "out of memory");
+        goto done;
+    }
+    if (w.abstain) {
+        out->undefined_abstained = 1;
+        out->abstain_reason = w.abstain;
+        goto done;
+    }
+    und = malloc((w.reads.n + 1) * sizeof *und);
+    if (!und) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, "gates", -1, -1, "out of memory");
+        goto done;
+    }
+    const char **bl = w.py ? g_py_builtins : g_js_builtins;
+    size_t nb = w.py ? g_py_nb : g_js_nb;
+    for (size_t i = 0; i < w.reads.cap; i++) {
+        const struct slot *sl = &w.reads.slots[i];
+        if (!sl->used) continue;
+        if (set_find(&w.binds, sl->s, sl->len)) continue;
+        if (in_sorted(bl, nb, sl->s, sl->len)) continue;
+        und[nund].s = sl->s;
+        und[nund].len = sl->len;
+        nund++;
+    }
+    qsort(und, nund, sizeof *und, cmp_ref);
+    out->undefined_names = (uint32_t)nund;
+    size_t pos = 0, cap = sizeof out->names;
+    for (size_t i = 0; i < nund; i++) {
+        size_t need = und[i].len + (i ? 1 : 0);
+        if (pos + need + 4 >= cap) {
+            memcpy(out->names + pos, i ? ",..." : "...", i ? 4 : 3);
+            pos += i ? 4 : 3;
+            break;
+        }
+        if (i) out->names[pos++] = ',';
+        memcpy(out->names + pos, und[i].s, und[i].len);
+        pos += und[i].len;
+    }
+    out->names[pos] = '\0';
+done:
+    free(und);
+    set_free(&w.reads);
+    set_free(&w.binds);
+    return st;
+}

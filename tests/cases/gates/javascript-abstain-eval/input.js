@@ -1,0 +1,2 @@
+eval("var created = 1");
+console.log(created);

@@ -1,0 +1,2 @@
+var scope = { x: 1 };
+with (scope) { console.log(x); }

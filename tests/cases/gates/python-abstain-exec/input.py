@@ -1,0 +1,2 @@
+exec("made_here = 1")
+print(made_here)

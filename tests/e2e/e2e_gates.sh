@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# e2e_gates.sh - the gates stage and the gate+distance plan through the real binary, on real
+# Python files (this machine's standard library) plus hand-made broken and undefined-name
+# files: per-line arrays, summary accounting, byte-identical output for 1 and 3 threads,
+# gate+distance pruning every gated record first (and all of them when over budget), prune's
+# line accounting, and a clear failure when the gates stage has not run.
+set -euo pipefail
+BIN=${SCIPRUNE_BIN:?}
+PY=/usr/bin/python3
+export OMP_WAIT_POLICY=PASSIVE
+T=$(mktemp -d /tmp/sciprune-e2e-gates-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+STD=$($PY -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
+mkdir -p "$T/src/std" "$T/src/bad"
+ls "$STD"/*.py | sort | sed -n 1,60p | xargs -I{} cp {} "$T/src/std/"
+printf 'def f(x:\n    return x +\n' > "$T/src/bad/broken.py"
+printf 'def g(a):\n    return a + never_bound\n' > "$T/src/bad/undef.py"
+printf 'function h(a) { return a + alsoNeverBound; }\n' > "$T/src/bad/undef.js"
+printf 'function k(a) { return (a + ; }\n' > "$T/src/bad/broken.js"
+printf 'from os import *\nprint(path)\n' > "$T/src/bad/star.py"
+"$BIN" ingest "$T/src/std" "$T/src/bad" --out "$T/shards" --docs-per-shard 16 2>/dev/null || fail ingest
+SH=$(ls "$T"/shards/*.jsonl.zst | sort)
+[ "$(echo "$SH" | wc -l)" -ge 4 ] || fail "expected several shards"
+
+for t in 1 3; do
+  "$BIN" gates --workdir "$T/w$t" --in $SH --threads $t 2>/dev/null || fail "gates threads=$t"
+done
+for f in $(cd "$T/w1/gates" && ls *.npy); do
+  cmp -s "$T/w1/gates/$f" "$T/w3/gates/$f" || fail "threads=3: $f differs"
+done
+
+$PY - "$T/w1" $SH <<'PY' || fail "gates outputs"
+import json, os, subprocess, sys
+import numpy as np
+w, shards = sys.argv[1], sys.argv[2:]
+s1 = json.load(open(f'{w}/gates/summary.json'))
+s3 = json.load(open(f'{w[:-1]}3/gates/summary.json'))
+del s1['seconds'], s3['seconds']
+assert s1 == s3, 'summary.json depends on the thread count'
+flag = {}
+nlines = 0
+for sh in shards:
+    name = os.path.basename(sh)
+    pe = np.load(f'{w}/gates/{name}.parse_error.npy')
+    un = np.load(f'{w}/gates/{name}.undefined_name.npy')
+    lines = subprocess.run(['zstdcat', sh], capture_output=True, check=True).stdout.split(b'\n')[:-1]
+    assert pe.dtype == np.float32 and un.dtype == np.float32
+    assert pe.shape == un.shape == (len(lines),), (name, pe.shape, len(lines))
+    nlines += len(lines)
+    for i, l in enumerate(lines):
+        flag[json.loads(l)['id']] = (float(pe[i]), float(un[i]))
+assert flag['bad/broken.py'][0] > 0 and flag['bad/broken.js'][0] > 0, flag
+assert flag['bad/undef.py'] == (0.0, 1.0) and flag['bad/undef.js'] == (0.0, 1.0)
+assert flag['bad/star.py'] == (0.0, 0.0)
+t = s1['total']
+assert t['files'] == nlines == len(flag)
+py = s1['languages']['python']
+assert py['undefined_name']['abstain_reasons'].get('star_import', 0) >= 1
+assert py['undefined_name']['abstain_reasons'].get('parse_error', 0) >= 1
+assert py['parse_error']['flagged'] >= 1 and py['undefined_name']['flagged'] >= 1
+std_flagged = sum(1 for k, v in flag.items() if k.startswith('std/') and (v[0] > 0 or v[1] > 0))
+assert std_flagged <= 3, f'{std_flagged} standard-library files flagged'
+PY
+
+# gate+distance: gated records first, then distance; over budget: every gated record.
+W=$T/w1
+"$BIN" embed --workdir "$W" --in $SH --dim 64 2>/dev/null || fail embed
+"$BIN" index --workdir "$W" --in $SH --k 3 2>/dev/null || fail index
+"$BIN" score --workdir "$W" --in $SH --metrics distance,gate+distance --ratios 0.01,0.2 2>/dev/null || fail score
+$PY - "$W" $SH <<'PY' || fail "gate+distance plan"
+import json, os, sys
+import numpy as np
+w, shards = sys.argv[1], sys.argv[2:]
+plan = json.load(open(f'{w}/score/plan.json'))
+V = plan['n_variants']
+byname = {v['name']: v for v in plan['variants']}
+acc = plan['n_accepted']
+gated, mask, dist = [], [], []
+for sh in shards:
+    name = os.path.basename(sh)
+    g = (np.load(f'{w}/gates/{name}.parse_error.npy') > 0) | (np.load(f'{w}/gates/{name}.undefined_name.npy') > 0)
+    gated.append(g)
+    mask.append(np.unpackbits(np.load(f'{w}/score/{name}.prune.npy'), axis=1, bitorder='little')[:, :V])
+    dist.append(np.load(f'{w}/assign/{name}.dist.npy'))
+gated, mask, dist = np.concatenate(gated), np.concatenate(mask), np.concatenate(dist)
+ng = int(gated.sum())
+assert ng >= 4, ng
+for p in ('0.01', '0.20'):
+    v = byname[f'gate+distance-p{p}']
+    col = mask[:, v['bit']].astype(bool)
+    n = int(np.floor(float(p) * acc + 0.5))
+    th = v['threshold']
+    assert th['n_gated'] == ng and col[gated].all(), 'a gated record was kept'
+    assert v['n_pruned'] == max(n, ng) == int(col.sum()), (v, n, ng)
+    assert th['gates_exceed_budget'] == (ng > n)
+    if ng < n:  # the fill is the farthest of the rest
+        rest = ~gated
+        assert dist[col & rest].min() >= dist[rest & ~col].max()
+assert byname['gate+distance-p0.01']['threshold']['gates_exceed_budget']
+PY
+"$BIN" prune --workdir "$W" --in $SH --write-removed 2>/dev/null || fail prune
+$PY - "$W" $SH <<'PY' || fail "prune accounting"
+import os, subprocess, sys
+w, shards = sys.argv[1], sys.argv[2:]
+for sh in shards:
+    name = os.path.basename(sh)
+    n = len(subprocess.run(['zstdcat', sh], capture_output=True).stdout.split(b'\n')) - 1
+    d = f'{w}/out/gate+distance-p0.20'
+    k = len(subprocess.run(['zstdcat', f'{d}/kept/{name}'], capture_output=True).stdout.split(b'\n')) - 1
+    r = len(subprocess.run(['zstdcat', f'{d}/removed/{name}'], capture_output=True).stdout.split(b'\n')) - 1
+    assert k + r == n, (name, k, r, n)
+PY
+
+# gate+distance without the gates stage: a clear failure
+W2=$T/nogates; mkdir -p "$W2"; cp -r "$W/embed" "$W/index" "$W/assign" "$W2/"
+if "$BIN" score --workdir "$W2" --in $SH --metrics gate+distance 2>"$T/err"; then fail "score without gates/ succeeded"; fi
+grep -q "sciprune gates" "$T/err" || { cat "$T/err"; fail "no hint to run the gates stage"; }
+
+# --file explains one file
+"$BIN" gates --file "$T/src/bad/undef.py" | grep -q '"names": "never_bound"' || fail "--file"
+echo "e2e_gates: ok"

@@ -1,0 +1,314 @@
+/* test_gates.c - quality gates: golden cases for parse_error / undefined_name, the public
+ * scoring call, and the gates stage (files, accounting, thread-count independence). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sciprune.h"
+
+#define CASES SCIPRUNE_TEST_DATA "/cases/gates"
+
+static sciprune_parser *g_p;
+
+static int setup(void **state)
+{
+    (void)state;
+    sciprune_error e;
+    return sciprune_parser_new(&g_p, &e) == SCIPRUNE_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sciprune_parser_free(g_p);
+    return 0;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    if (b) {
+        b[n] = '\0';
+        if (len) *len = (size_t)n;
+    }
+    return b;
+}
+
+/* The file in dir named input.<ext>. */
+static int find_input(const char *dir, char *out, size_t cap)
+{
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    struct dirent *e;
+    int found = -1;
+    while ((e = readdir(d)) != NULL)
+        if (!strncmp(e->d_name, "input.", 6)) {
+            int k = snprintf(out, cap, "%s/%s", dir, e->d_name);
+            found = k > 0 && (size_t)k < cap ? 0 : -1;
+            break;
+        }
+    closedir(d);
+    return found;
+}
+
+/* ------------------------------------------------------------------ golden cases
+ * tests/cases/gates/<lang>-<name>/{input.<ext>, expected}; the language is the folder name up
+ * to the first '-'; `expected` holds key=value lines, each checked when present:
+ * parse_errors, parse_errors_min, error_share (0 or >0), undefined_names, abstained, reason,
+ * names. */
+static int check_case(const char *name, const char *lang, const sciprune_gate_scores *g,
+                      char *want)
+{
+    int bad = 0;
+    for (char *line = strtok(want, "\n"); line; line = strtok(NULL, "\n")) {
+        char *eq = strchr(line, '=');
+        if (!eq) continue;
+        *eq = '\0';
+        const char *k = line, *v = eq + 1;
+        long iv = strtol(v, NULL, 10);
+        int ok = 1;
+        char got[300];
+        got[0] = '\0';
+        if (!strcmp(k, "parse_errors")) ok = (long)g->parse_errors == iv, snprintf(got, sizeof got, "%u", g->parse_errors);
+        else if (!strcmp(k, "parse_errors_min")) ok = (long)g->parse_errors >= iv, snprintf(got, sizeof got, "%u", g->parse_errors);
+        else if (!strcmp(k, "error_share")) ok = iv ? g->parse_error_share > 0 : g->parse_error_share == 0, snprintf(got, sizeof got, "%g", g->parse_error_share);
+        else if (!strcmp(k, "undefined_names")) ok = (long)g->undefined_names == iv, snprintf(got, sizeof got, "%u", g->undefined_names);
+        else if (!strcmp(k, "abstained")) ok = g->undefined_abstained == iv, snprintf(got, sizeof got, "%d", g->undefined_abstained);
+        else if (!strcmp(k, "reason")) ok = !strcmp(g->abstain_reason, v), snprintf(got, sizeof got, "%s", g->abstain_reason);
+        else if (!strcmp(k, "names")) ok = !strcmp(g->names, v), snprintf(got, sizeof got, "%s", g->names);
+        else ok = 0, snprintf(got, sizeof got, "unknown key");
+        if (!ok) {
+            fprintf(stderr, "golden case %s (%s): %s: want '%s', got '%s'\n", name, lang, k, v, got);
+            bad = 1;
+        }
+    }
+    return bad;
+}
+
+static void test_golden_cases_replay(void **state)
+{
+    (void)state;
+    DIR *d = opendir(CASES);
+    assert_non_null(d);
+    struct dirent *e;
+    int n = 0, failed = 0, py = 0, js = 0, abst = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        char dir[4096], in[4200], exp[4200], lang[64];
+        snprintf(dir, sizeof dir, "%s/%s", CASES, e->d_name);
+        struct stat st;
+        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+        const char *dash = strchr(e->d_name, '-');
+        assert_non_null(dash);
+        snprintf(lang, sizeof lang, "%.*s", (int)(dash - e->d_name), e->d_name);
+        assert_int_equal(find_input(dir, in, sizeof in), 0);
+        snprintf(exp, sizeof exp, "%s/expected", dir);
+        size_t il;
+        char *src = slurp(in, &il), *want = slurp(exp, NULL);
+        assert_non_null(src);
+        assert_non_null(want);
+        sciprune_gate_scores g;
+        sciprune_error err;
+        assert_int_equal(sciprune_gate_score(g_p, lang, src, il, &g, &err), SCIPRUNE_OK);
+        failed += check_case(e->d_name, lang, &g, want);
+        py += !strcmp(lang, "python");
+        js += !strcmp(lang, "javascript") || !strcmp(lang, "typescript");
+        abst += strstr(e->d_name, "abstain") != NULL;
+        free(src);
+        free(want);
+        n++;
+    }
+    closedir(d);
+    assert_int_equal(failed, 0);
+    assert_true(py >= 10 && js >= 5 && abst >= 5);
+}
+
+/* ------------------------------------------------------------------ the scoring call */
+static void test_gate_score_unsupported_language_abstains(void **state)
+{
+    (void)state;
+    sciprune_gate_scores g;
+    sciprune_error e;
+    assert_int_equal(sciprune_gate_score(g_p, "cobol", "x", 1, &g, &e), SCIPRUNE_OK);
+    assert_int_equal(g.parse_errors, 0);
+    assert_int_equal(g.undefined_abstained, 1);
+    assert_string_equal(g.abstain_reason, "unsupported");
+    const char go[] = "package main\nfunc main() { x := y }\n";
+    assert_int_equal(sciprune_gate_score(g_p, "go", go, sizeof go - 1, &g, &e), SCIPRUNE_OK);
+    assert_int_equal(g.parse_errors, 0);
+    assert_int_equal(g.undefined_abstained, 1);
+}
+
+static void test_gate_score_error_share(void **state)
+{
+    (void)state;
+    sciprune_gate_scores g;
+    sciprune_error e;
+    const char src[] = "x = 1\n)))) ((( $$$ \ny = 2\n";
+    assert_int_equal(sciprune_gate_score(g_p, "python", src, sizeof src - 1, &g, &e), SCIPRUNE_OK);
+    assert_true(g.error_nodes >= 1);
+    assert_true(g.parse_error_share > 0.0 && g.parse_error_share <= 1.0);
+    assert_int_equal(g.parse_errors, g.error_nodes + g.missing_nodes);
+    assert_int_equal(sciprune_gate_score(g_p, "python", "", 0, &g, &e), SCIPRUNE_OK);
+    assert_int_equal(g.parse_errors, 0);
+    assert_true(g.parse_error_share == 0.0);
+}
+
+static void test_gate_score_names_truncated_and_sorted(void **state)
+{
+    (void)state;
+    /* 200 distinct undefined names: counted in full, listed truncated with "..." */
+    size_t cap = 200 * 32, len = 0;
+    char *src = malloc(cap);
+    assert_non_null(src);
+    for (int i = 199; i >= 0; i--) len += (size_t)snprintf(src + len, cap - len, "print(undefined_name_%03d)\n", i);
+    sciprune_gate_scores g;
+    sciprune_error e;
+    assert_int_equal(sciprune_gate_score(g_p, "python", src, len, &g, &e), SCIPRUNE_OK);
+    assert_int_equal(g.undefined_names, 200);
+    assert_true(strlen(g.names) < sizeof g.names);
+    assert_true(!strncmp(g.names, "undefined_name_000,undefined_name_001,", 38));
+    assert_non_null(strstr(g.names, "..."));
+    free(src);
+}
+
+/* ------------------------------------------------------------------ the stage */
+static void write_shard(const char *path, int n)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int i = 0; i < n; i++) {
+        switch (i % 5) {
+        case 0: fprintf(f, "{\"id\":\"r%d\",\"lang\":\"python\",\"content\":\"def f(a):\\n    return a + %d\\n\"}\n", i, i); break;
+        case 1: fprintf(f, "{\"id\":\"r%d\",\"lang\":\"python\",\"content\":\"def f(a:\\n    return b%d\\n\"}\n", i, i); break;
+        case 2: fprintf(f, "{\"id\":\"r%d\",\"lang\":\"python\",\"content\":\"def f(a):\\n    return a + missing%d\\n\"}\n", i, i); break;
+        case 3: fprintf(f, "{\"id\":\"r%d\",\"lang\":\"javascript\",\"content\":\"function f(a) { return a + q%d; }\\n\"}\n", i, i); break;
+        default: fprintf(f, "not json %d\n", i); break;
+        }
+    }
+    assert_int_equal(fclose(f), 0);
+}
+
+static void read_npy_f32(const char *path, float *out, size_t n)
+{
+    size_t len;
+    char *b = slurp(path, &len);
+    assert_non_null(b);
+    assert_true(len >= 10 + n * 4);
+    uint16_t hl = (uint16_t)((unsigned char)b[8] | (unsigned char)b[9] << 8);
+    assert_int_equal(len, 10u + hl + n * 4);
+    memcpy(out, b + 10 + hl, n * 4);
+    free(b);
+}
+
+static void test_gates_run_files_counts_and_threads(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sciprune-test-gates-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char in[4][4200], w1[4200], w4[4200];
+    const char *ins[4];
+    for (int i = 0; i < 4; i++) {
+        snprintf(in[i], sizeof in[i], "%s/s%d.jsonl", dir, i);
+        write_shard(in[i], 20 + 5 * i);
+        ins[i] = in[i];
+    }
+    snprintf(w1, sizeof w1, "%s/w1", dir);
+    snprintf(w4, sizeof w4, "%s/w4", dir);
+    sciprune_gates_settings s;
+    sciprune_gates_settings_default(&s);
+    sciprune_gates_info info;
+    sciprune_error e;
+    s.threads = 1;
+    assert_int_equal(sciprune_gates_run(w1, ins, 4, &s, &info, &e), SCIPRUNE_OK);
+    assert_int_equal(info.n_records, 20 + 25 + 30 + 35);
+    assert_int_equal(info.n_accepted, 16 + 20 + 24 + 28);
+    assert_int_equal(info.n_parse_error, 4 + 5 + 6 + 7);
+    assert_int_equal(info.n_undefined, 2 * (4 + 5 + 6 + 7));
+    assert_int_equal(info.n_abstained, 4 + 5 + 6 + 7);
+    s.threads = 4;
+    assert_int_equal(sciprune_gates_run(w4, ins, 4, &s, NULL, &e), SCIPRUNE_OK);
+    for (int i = 0; i < 4; i++) {
+        char p1[4400], p4[4400];
+        for (int k = 0; k < 2; k++) {
+            const char *suf = k ? "undefined_name" : "parse_error";
+            snprintf(p1, sizeof p1, "%s/gates/s%d.jsonl.%s.npy", w1, i, suf);
+            snprintf(p4, sizeof p4, "%s/gates/s%d.jsonl.%s.npy", w4, i, suf);
+            size_t l1, l4;
+            char *a = slurp(p1, &l1), *b = slurp(p4, &l4);
+            assert_non_null(a);
+            assert_non_null(b);
+            assert_int_equal(l1, l4);
+            assert_memory_equal(a, b, l1);
+            free(a);
+            free(b);
+        }
+    }
+    /* per line: clean 0, parse error > 0, undefined 1, js undefined 1, rejected 0 */
+    float pe[20], un[20];
+    char p[4400];
+    snprintf(p, sizeof p, "%s/gates/s0.jsonl.parse_error.npy", w1);
+    read_npy_f32(p, pe, 20);
+    snprintf(p, sizeof p, "%s/gates/s0.jsonl.undefined_name.npy", w1);
+    read_npy_f32(p, un, 20);
+    for (int i = 0; i < 20; i++) {
+        assert_true(pe[i] == (i % 5 == 1 ? pe[1] : 0.0f));
+        assert_true(un[i] == (i % 5 == 2 || i % 5 == 3 ? 1.0f : 0.0f));
+    }
+    assert_true(pe[1] > 0.0f);
+    /* summary.json: per language, same apart from seconds */
+    snprintf(p, sizeof p, "%s/gates/summary.json", w1);
+    json_error_t je;
+    json_t *j1 = json_load_file(p, 0, &je);
+    snprintf(p, sizeof p, "%s/gates/summary.json", w4);
+    json_t *j4 = json_load_file(p, 0, &je);
+    assert_non_null(j1);
+    assert_non_null(j4);
+    json_object_del(j1, "seconds");
+    json_object_del(j4, "seconds");
+    assert_true(json_equal(j1, j4));
+    json_t *py = json_object_get(json_object_get(j1, "languages"), "python");
+    assert_int_equal(json_integer_value(json_object_get(py, "files")), 3 * 22);
+    json_t *un_py = json_object_get(py, "undefined_name");
+    assert_int_equal(json_integer_value(json_object_get(un_py, "abstained")), 22);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(un_py, "abstain_reasons"), "parse_error")), 22);
+    json_decref(j1);
+    json_decref(j4);
+    /* two shards with one name are refused */
+    const char *dup[2] = {in[0], in[0]};
+    assert_int_equal(sciprune_gates_run(w1, dup, 2, &s, NULL, &e), SCIPRUNE_EINVAL);
+    char cmd[4300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_golden_cases_replay),
+        cmocka_unit_test(test_gate_score_unsupported_language_abstains),
+        cmocka_unit_test(test_gate_score_error_share),
+        cmocka_unit_test(test_gate_score_names_truncated_and_sorted),
+        cmocka_unit_test(test_gates_run_files_counts_and_threads),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
