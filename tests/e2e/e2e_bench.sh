@@ -50,4 +50,11 @@ $PY "$SRC/bench/reference/compare.py" "$W" "$T/ref" || fail "reference selection
 # 1 thread in the reference: same selection
 $PY "$SRC/bench/reference/scip_ref.py" "$W" "$T/ref1" --k 4 --threads 1 || fail "reference pipeline, 1 thread"
 $PY "$SRC/bench/reference/compare.py" "$W" "$T/ref1" || fail "reference (1 thread) differs"
+# FAISS k-means alone, on the sample the reference dumps, finds sciprune's centroids bit for bit
+KM=${SCIPRUNE_BUILD_ROOT:-$(dirname "$(dirname "$BIN")")}/bench/bench_kmeans
+if [ -x "$KM" ]; then
+  $PY "$SRC/bench/reference/scip_ref.py" "$W" "$T/ref" --k 4 --dump-sample "$T/sample.npy" || fail "dump sample"
+  "$KM" "$T/sample.npy" 4 20 1234 1 "$W/index/centroids.npy" > "$T/km.json" || fail bench_kmeans
+  grep -q '"same_centroids": true' "$T/km.json" || fail "bench_kmeans centroids differ: $(cat "$T/km.json")"
+fi
 echo "e2e_bench: ok"
