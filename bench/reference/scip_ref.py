@@ -93,14 +93,21 @@ T["kmeans"] = time.time() - t1
 t1 = time.time()
 ix = faiss.IndexFlatIP(d)
 ix.add(km.centroids)
+# search with one OpenMP thread, as sciprune's assign workers do: a 2-thread BLAS can round a
+# distance 1 ulp differently, and an exact tie then breaks differently (seen on medium)
+faiss.omp_set_num_threads(1)
 cl = np.full(N, -1, dtype=np.int64)
 dist = np.zeros(N, dtype=np.float32)
-B = 8192
-for i in range(0, nacc, B):
-    g = A[i:i + B]
-    D, I = ix.search(np.ascontiguousarray(X[g]), 1)
-    cl[g] = I[:, 0]
-    dist[g] = np.float32(1) - D[:, 0]
+B = 8192  # batches of 8192 rows counted from each shard's first row, as sciprune's assign does:
+off = 0   # BLAS blocking then gives bit-identical distances, so exact ties break the same way
+for si in range(len(names)):
+    for i in range(0, rows[si], B):
+        g = off + i + np.nonzero(ok[off + i:off + min(i + B, rows[si])])[0]
+        if len(g):
+            D, I = ix.search(np.ascontiguousarray(X[g]), 1)
+            cl[g] = I[:, 0]
+            dist[g] = np.float32(1) - D[:, 0]
+    off += rows[si]
 T["search"] = time.time() - t1
 
 # ---- scores: SCIP combined (size then distance)
