@@ -544,6 +544,7 @@ static json_t *group_json(const an_run *r, const group *g)
     const sciprune_analyze_settings *s = r->set;
     size_t na = s->n_alphas;
     json_t *o = json_object(), *rec = json_object(), *au = json_object(), *mv = json_object();
+    json_t *orec = json_object();
     json_object_set_new(o, "type", json_string(r->types.s[g->type]));
     json_object_set_new(o, "kind", json_string(sciprune_corrupt_kind_name(
                                        (sciprune_corrupt_kind)r->type_kind[g->type])));
@@ -553,11 +554,16 @@ static json_t *group_json(const an_run *r, const group *g)
     for (size_t m = 0; m < AN_N_METRICS(na); m++) {
         char name[48];
         metric_name(name, sizeof name, m, s->alphas, na);
-        json_t *a = json_array();
-        for (size_t i = 0; i < r->nr; i++) json_array_append_new(a, jnum(g->res.recall[m * r->nr + i]));
+        json_t *a = json_array(), *b = json_array();
+        for (size_t i = 0; i < r->nr; i++) {
+            json_array_append_new(a, jnum(g->res.recall[m * r->nr + i]));
+            json_array_append_new(b, jnum(g->res.orig_recall[m * r->nr + i]));
+        }
         json_object_set_new(rec, name, a);
+        json_object_set_new(orec, name, b);
     }
     json_object_set_new(o, "recall", rec);
+    json_object_set_new(o, "orig_recall", orec);
     for (int k = 0; k < AN_ORD_COUNT; k++) json_object_set_new(au, auroc_names[k], jnum(g->res.auroc[k]));
     json_object_set_new(o, "auroc", au);
     json_object_set_new(mv, "share_smaller_cluster", jnum(g->res.share_smaller));
@@ -632,8 +638,8 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
     json_t *root = NULL;
     sbuf md = {0};
     sbuf jl = {0};
-    double *mean = calloc(nm, sizeof *mean);
-    if (!dir || !mean) { st = nomem(err); goto done; }
+    double *mean = calloc(nm, sizeof *mean), *omean = calloc(nm, sizeof *omean);
+    if (!dir || !mean || !omean) { st = nomem(err); goto done; }
     if ((st = sp_mkdirs(dir, err))) goto done;
     /* raw arrays */
     size_t nc = r->c.nc, nv = r->c.nv;
@@ -670,15 +676,27 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
         if (gs[gi].lang != SIZE_MAX) continue;
         double w = weight_of(r, r->types.s[gs[gi].type], r->type_kind[gs[gi].type]);
         wsum += w;
-        for (size_t m = 0; m < nm; m++) mean[m] += w * gs[gi].res.recall[m * nr + ip];
+        for (size_t m = 0; m < nm; m++) {
+            mean[m] += w * gs[gi].res.recall[m * nr + ip];
+            double orc = gs[gi].res.orig_recall[m * nr + ip];
+            omean[m] += w * (isnan(orc) ? 0.0 : orc);
+        }
     }
     size_t best = 0;
     for (size_t m = 0; m < nm; m++) {
         mean[m] = wsum > 0 ? mean[m] / wsum : NAN;
+        omean[m] = wsum > 0 ? omean[m] / wsum : NAN;
         if (!isnan(mean[m]) && (isnan(mean[best]) || mean[m] > mean[best])) best = m;
     }
     char bname[48];
     metric_name(bname, sizeof bname, best, s->alphas, na);
+    /* the same pick on lift (recall minus the originals' recall): what the corruption itself
+     * makes catchable, without files that are pruned wherever they sit */
+    size_t lbest = 0;
+    for (size_t m = 0; m < nm; m++)
+        if (mean[m] - omean[m] > mean[lbest] - omean[lbest]) lbest = m;
+    char lname[48];
+    metric_name(lname, sizeof lname, lbest, s->alphas, na);
     double balpha = best == 0 ? 1.0 : best == 1 ? 0.0 : best < 2 + na ? s->alphas[best - 2] : -1.0;
 
     root = json_object();
@@ -733,6 +751,13 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
         json_object_set_new(cand, name, jnum(mean[m]));
     }
     json_object_set_new(rc, "candidates", cand);
+    json_t *ocand = json_object();
+    for (size_t m = 0; m < nm; m++) {
+        char name[48];
+        metric_name(name, sizeof name, m, s->alphas, na);
+        json_object_set_new(ocand, name, jnum(omean[m]));
+    }
+    json_object_set_new(rc, "candidates_orig_recall", ocand);
     for (size_t gi = 0; gi < ng; gi++) {
         if (gs[gi].lang != SIZE_MAX) continue;
         const char *tn = r->types.s[gs[gi].type];
@@ -742,6 +767,12 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
     json_object_set_new(rc, "per_type_recall", pt);
     json_object_set_new(rc, "weights", wt);
     json_object_set_new(root, "recommendation", rc);
+    json_t *lr = json_object();
+    json_object_set_new(lr, "name", json_string(lname));
+    json_object_set_new(lr, "mean_recall", jnum(mean[lbest]));
+    json_object_set_new(lr, "mean_orig_recall", jnum(omean[lbest]));
+    json_object_set_new(lr, "mean_lift", jnum(mean[lbest] - omean[lbest]));
+    json_object_set_new(root, "recommendation_by_lift", lr);
     json_object_set_new(root, "seconds", json_real(seconds));
     char *txt = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     if (!txt) { st = nomem(err); goto done; }
@@ -754,10 +785,15 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
     sb(&md, "%zu clean records in %d clusters (embedder %s), %zu corrupted variants of %zu types "
             "(%zu with their original in the workdir).\n\n",
        nc, r->c.k, sciprune_embedder_backend_name(r->emb), nv, r->types.n, norig);
-    sb(&md, "**Recommendation** at p = %.2f: `%s` (alpha %s) with weighted mean recall %.1f %% "
-            "over the types; random pruning: %.1f %%.\n\n",
-       s->ratio, bname, balpha >= 0 ? (balpha == 1 ? "1" : balpha == 0 ? "0" : "see name") : "n/a",
-       100 * mean[best], 100 * mean[2 + na]);
+    char astr[32];
+    if (balpha >= 0) snprintf(astr, sizeof astr, "alpha %.2f", balpha);
+    else snprintf(astr, sizeof astr, "a baseline");
+    sb(&md, "**Recommendation** at p = %.2f: `%s` (%s) with weighted mean recall %.1f %% over the "
+            "types (their originals: %.1f %%); random pruning: %.1f %%.\n\n",
+       s->ratio, bname, astr, 100 * mean[best], 100 * omean[best], 100 * mean[2 + na]);
+    sb(&md, "By lift (variants' recall minus their originals'): `%s`, %.1f %% vs %.1f %% "
+            "(+%.1f points).\n\n", lname, 100 * mean[lbest], 100 * omean[lbest],
+       100 * (mean[lbest] - omean[lbest]));
     sb(&md, "Recall = share of a type's variants pruned when they are mixed into the clean corpus "
             "(clean + that type's variants, clean cluster sizes, exact global ranking, ties by "
             "position).\n\n");
@@ -781,6 +817,28 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
         }
     sb(&md, "| **weighted mean** | | | |");
     for (size_t m = 0; m < nm; m++) sb_pct(&md, mean[m]);
+    sb(&md, "\n| *originals pruned (weighted mean)* | | | |");
+    for (size_t m = 0; m < nm; m++) sb_pct(&md, omean[m]);
+    sb(&md, "\n\nThe last row is the share of the variants' *originals* (clean) that the same "
+            "selection prunes: recall above it is signal from the corruption; recall equal to it "
+            "comes from where those files sit (e.g. a minority language in small clusters).\n");
+    sb(&md, "\n## Recall of the variants minus recall of their originals at p = %.2f (points)\n\n"
+            "| type | n |", s->ratio);
+    for (size_t m = 0; m < nm; m++) {
+        char name[48];
+        metric_name(name, sizeof name, m, s->alphas, na);
+        sb(&md, " %s |", name);
+    }
+    sb(&md, "\n|---|---:|");
+    for (size_t m = 0; m < nm; m++) sb(&md, "---:|");
+    sb(&md, "\n");
+    for (size_t gi = 0; gi < ng; gi++) {
+        if (gs[gi].lang != SIZE_MAX) continue;
+        sb(&md, "| %s | %zu |", r->types.s[gs[gi].type], gs[gi].nj);
+        for (size_t m = 0; m < nm; m++)
+            sb(&md, " %+.1f |", 100 * (gs[gi].res.recall[m * nr + ip] - gs[gi].res.orig_recall[m * nr + ip]));
+        sb(&md, "\n");
+    }
     sb(&md, "\n\n## AUROC (corrupted vs clean)\n\n| type | lang | size | distance | random | length |\n"
             "|---|---|---:|---:|---:|---:|\n");
     for (size_t gi = 0; gi < ng; gi++) {
@@ -840,6 +898,7 @@ done:
     free(md.s);
     free(jl.s);
     free(mean);
+    free(omean);
     free(dir);
     return st;
 }
@@ -907,12 +966,13 @@ sciprune_status sciprune_analyze(const char *workdir, const char *const *corrupt
             g->lang = l;
             g->J = malloc((r.c.nv ? r.c.nv : 1) * sizeof *g->J);
             g->res.recall = calloc(nm * r.nr, sizeof(double));
+            g->res.orig_recall = calloc(nm * r.nr, sizeof(double));
             ng++;
-            if (!g->J || !g->res.recall) { st = nomem(err); break; }
+            if (!g->J || !g->res.recall || !g->res.orig_recall) { st = nomem(err); break; }
             for (size_t j = 0; j < r.c.nv; j++)
                 if (r.vm[j].type == t && (l == SIZE_MAX || r.vm[j].lang == l)) g->J[g->nj++] = (uint32_t)j;
             if (!g->nj) { /* no variant of this type in this language */
-                free(g->J); free(g->res.recall); ng--;
+                free(g->J); free(g->res.recall); free(g->res.orig_recall); ng--;
                 memset(g, 0, sizeof *g);
                 continue;
             }
@@ -927,6 +987,7 @@ done:
     for (size_t i = 0; i < ng; i++) {
         free(gs[i].J);
         free(gs[i].res.recall);
+        free(gs[i].res.orig_recall);
     }
     free(gs);
     for (size_t j = 0; j < r.c.nv; j++) {

@@ -45,6 +45,8 @@ void an_corpus_clear(an_corpus *c);
 
 typedef struct an_group_result {
     double *recall;    /* AN_N_METRICS(na) x nr, row-major; owned by the caller */
+    double *orig_recall; /* same shape: share of the variants whose ORIGINAL (a clean record)
+                            the same selection prunes; NaN without originals; caller-owned */
     double auroc[AN_ORD_COUNT];
     size_t n_orig;
     double share_smaller, share_same, med_dsize_pct, med_ddist_pct, med_dist, med_orig_dist;

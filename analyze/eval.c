@@ -193,6 +193,8 @@ sciprune_status an_group_eval(const an_corpus *c, const uint32_t *J, size_t nj,
     an_kg *vk = malloc((nj ? nj : 1) * sizeof *vk);
     uint32_t *u[AN_ORD_COUNT] = {0};
     size_t *vpos[AN_ORD_COUNT] = {0};
+    uint32_t *cpos[AN_ORD_COUNT] = {0}; /* position in the union's order of each clean g */
+    size_t norig = 0;
     unsigned char *mark = malloc(nu ? nu : 1);
     double *tmp = malloc((2 * nj + 1) * sizeof *tmp);
     sciprune_status st = SCIPRUNE_OK;
@@ -200,7 +202,8 @@ sciprune_status an_group_eval(const an_corpus *c, const uint32_t *J, size_t nj,
     for (int o = 0; o < AN_ORD_COUNT; o++) {
         u[o] = malloc((nu ? nu : 1) * sizeof **u);
         vpos[o] = malloc((nj ? nj : 1) * sizeof **vpos);
-        if (!u[o] || !vpos[o]) goto nomem;
+        cpos[o] = malloc((nc ? nc : 1) * sizeof **cpos);
+        if (!u[o] || !vpos[o] || !cpos[o]) goto nomem;
         for (size_t i = 0; i < nj; i++) {
             uint32_t j = J[i];
             vk[i] = (an_kg){an_key(c, o, c->vcl[j], c->vds[j], c->vlen[j], c->vrnd[j]),
@@ -211,6 +214,7 @@ sciprune_status an_group_eval(const an_corpus *c, const uint32_t *J, size_t nj,
         const an_kg *co = c->cord[o];
         while (a < nc || b < nj) {
             if (b == nj || (a < nc && cmp_kg(&co[a], &vk[b]) < 0)) {
+                cpos[o][co[a].g] = (uint32_t)w;
                 u[o][w++] = co[a++].g;
             } else {
                 vpos[o][b] = w;
@@ -218,8 +222,21 @@ sciprune_status an_group_eval(const an_corpus *c, const uint32_t *J, size_t nj,
             }
         }
     }
+    for (size_t i = 0; i < nj; i++) norig += c->vorig[J[i]] >= 0;
+    static const int simple_ord[4] = {AN_ORD_SIZE, AN_ORD_DIST, AN_ORD_RANDOM, AN_ORD_LENGTH};
     for (size_t r = 0; r < nr; r++) {
         size_t n = budget(ratios[r], nu);
+        if (res->orig_recall) {
+            const size_t row[4] = {0, 1, 2 + na, 3 + na};
+            for (int q = 0; q < 4; q++) {
+                size_t hit = 0;
+                for (size_t i = 0; i < nj; i++) {
+                    int64_t og = c->vorig[J[i]];
+                    if (og >= 0) hit += cpos[simple_ord[q]][og] < n;
+                }
+                res->orig_recall[row[q] * nr + r] = norig ? (double)hit / (double)norig : NAN;
+            }
+        }
         double denom = nj ? (double)nj : NAN;
         res->recall[0 * nr + r] = (double)count_lt(vpos[AN_ORD_SIZE], nj, n) / denom;
         res->recall[1 * nr + r] = (double)count_lt(vpos[AN_ORD_DIST], nj, n) / denom;
@@ -240,6 +257,14 @@ sciprune_status an_group_eval(const an_corpus *c, const uint32_t *J, size_t nj,
                 hit += g >= nc;
             }
             res->recall[(2 + ai) * nr + r] = (double)hit / denom;
+            if (res->orig_recall) {
+                size_t oh = 0;
+                for (size_t i = 0; i < nj; i++) {
+                    int64_t og = c->vorig[J[i]];
+                    if (og >= 0) oh += mark[og];
+                }
+                res->orig_recall[(2 + ai) * nr + r] = norig ? (double)oh / (double)norig : NAN;
+            }
         }
     }
     /* AUROC: sum over variants of (#clean below + #clean equal / 2) / (nj * nc). */
@@ -293,6 +318,7 @@ done:
     for (int o = 0; o < AN_ORD_COUNT; o++) {
         free(u[o]);
         free(vpos[o]);
+        free(cpos[o]);
     }
     return st;
 }

@@ -73,10 +73,22 @@ def check_group(c, v, meta, rep, grp, errors):
     ratios = rep["settings"]["ratios"]
     alphas = rep["settings"]["alphas"]
     got = {}
+    orig = v["orig"][J]
+    og = orig[orig >= 0]
+    ogot = {}
+
+    def orig_share(taken):
+        return float(taken[og].sum()) / len(og) if len(og) else None
+
     for name in ("size", "distance", "random", "length"):
         got[name] = [float(isvar[o[name][:budget(p, nu)]].sum()) / len(J) for p in ratios]
+        ogot[name] = []
+        for p in ratios:
+            taken = np.zeros(nu, dtype=bool)
+            taken[o[name][:budget(p, nu)]] = True
+            ogot[name].append(orig_share(taken))
     for a in alphas:
-        rec = []
+        rec, orec = [], []
         for p in ratios:
             n = budget(p, nu)
             ns = budget(a, n)
@@ -85,11 +97,17 @@ def check_group(c, v, meta, rep, grp, errors):
             rest = o["distance"][~taken[o["distance"]]][: n - ns]
             taken[rest] = True
             rec.append(float(isvar[taken].sum()) / len(J))
+            orec.append(orig_share(taken))
         got["combined-a%.2f" % a] = rec
+        ogot["combined-a%.2f" % a] = orec
     for name, vals in got.items():
         want = grp["recall"][name]
         if any(abs(x - y) > 1e-12 for x, y in zip(vals, want)):
             errors.append(f"{grp['type']}/{grp['lang']} recall {name}: numpy {vals} report {want}")
+        ow = grp["orig_recall"][name]
+        if any((x is None) != (y is None) or (x is not None and abs(x - y) > 1e-12)
+               for x, y in zip(ogot[name], ow)):
+            errors.append(f"{grp['type']}/{grp['lang']} orig_recall {name}: numpy {ogot[name]} report {ow}")
     sc = {
         "size": (-sizes[c["cluster"]].astype(np.float64), -sizes[v["cluster"][J]].astype(np.float64)),
         "distance": (c["dist"].astype(np.float64), v["dist"][J].astype(np.float64)),
@@ -101,7 +119,6 @@ def check_group(c, v, meta, rep, grp, errors):
         if abs(a - grp["auroc"][name]) > 1e-9:
             errors.append(f"{grp['type']}/{grp['lang']} auroc {name}: numpy {a} report {grp['auroc'][name]}")
     # movement
-    orig = v["orig"][J]
     has = orig >= 0
     if has.any():
         vc, oc = v["cluster"][J][has], c["cluster"][orig[has]]

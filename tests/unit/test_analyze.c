@@ -61,13 +61,17 @@ static void test_eval_recall_hand_example(void **state)
     const uint32_t J[2] = {0, 1};
     const double ratios[2] = {0.25, 0.5};
     const double alphas[3] = {0.5, 0.75, 1.0};
-    double rec[AN_N_METRICS(3) * 2];
-    an_group_result r = {.recall = rec};
+    double rec[AN_N_METRICS(3) * 2], orec[AN_N_METRICS(3) * 2];
+    an_group_result r = {.recall = rec, .orig_recall = orec};
     assert_int_equal(an_group_eval(&c, J, 2, ratios, 2, alphas, 3, &r, NULL), SCIPRUNE_OK);
     /* metric rows: size, distance, combined a.5, a.75, a1, random, length; columns p .25, .5 */
     const double want[7][2] = {{.5, .5}, {.5, 1.0}, {.5, 1.0}, {.5, .5}, {.5, .5}, {0, .5}, {.5, .5}};
     for (int m = 0; m < 7; m++)
         for (int i = 0; i < 2; i++) assert_near(rec[m * 2 + i], want[m][i], 1e-12);
+    /* the originals (clean 5 and 2) pruned by the same selections */
+    const double owant[7][2] = {{0, .5}, {0, 0}, {0, 0}, {0, .5}, {0, .5}, {.5, .5}, {.5, .5}};
+    for (int m = 0; m < 7; m++)
+        for (int i = 0; i < 2; i++) assert_near(orec[m * 2 + i], owant[m][i], 1e-12);
     /* AUROC: size 7/12, distance 10/12, random 4/12, length 6/12 */
     assert_near(r.auroc[AN_ORD_SIZE], 7.0 / 12, 1e-12);
     assert_near(r.auroc[AN_ORD_DIST], 10.0 / 12, 1e-12);
