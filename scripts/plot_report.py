@@ -76,7 +76,7 @@ def plot_distance(d, rep, arr, meta):
         ax = axes[i // cols][i % cols]
         ax.hist(cd, bins=bins, density=True, color="#cccccc", label="clean")
         ax.hist(vd[vt == t], bins=bins, density=True, histtype="step", lw=2, color="#c44e52",
-                label=t)
+                label="corrupted")
         ax.set_title(t, fontsize=9)
         ax.tick_params(labelsize=7)
         if i == 0:
@@ -104,20 +104,21 @@ def plot_recall(d, rep):
     r = np.array(ratios)[order]
     means = weighted_means(rep)
     fig, ax = plt.subplots(1, 2, figsize=(12, 4.5))
-    for m, vals in means.items():
+    for i, (m, vals) in enumerate(means.items()):
         v = np.array(vals)[order]
         style = "--" if m in ("random", "length") else "-"
         lw = 3 if m == rep["recommendation"]["name"] else 1.5
-        ax[0].plot(r, 100 * v, style, marker="o", lw=lw, label=m)
+        ax[0].plot(r, 100 * v, style, marker="os^v"[i % 4], lw=lw, label=m)
     ax[0].plot([0, max(r)], [0, 100 * max(r)], ":", color="black", lw=1, label="y = p")
     ax[0].set_xlabel("prune ratio p")
     ax[0].set_ylabel("recall of corrupted variants (%)")
     ax[0].set_title("mean recall over the types")
     ax[0].legend(fontsize=7, ncol=2)
     best = rep["recommendation"]["name"]
-    for g in type_groups(rep):
+    for i, g in enumerate(type_groups(rep)):
         v = np.array(g["recall"][best])[order]
-        ax[1].plot(r, 100 * v, marker=".", label=g["type"])
+        style = "-" if g["kind"] == "syntax" else "--"
+        ax[1].plot(r, 100 * v, style, marker="ox^sv"[i % 5], label=f"{g['type']} ({g['kind']})")
     ax[1].set_xlabel("prune ratio p")
     ax[1].set_ylabel("recall (%)")
     ax[1].set_title(f"per type, recommended metric {best}")
