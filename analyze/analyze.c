@@ -438,6 +438,12 @@ static sciprune_status read_variants(an_run *r, sciprune_error *err)
                     if (!strcmp(r->shards->names[s], osh)) {
                         if (line >= 1 && (uint64_t)line <= r->rows[s])
                             r->c.vorig[j] = r->rowmap[s][line - 1];
+                        /* same shard name but another file: the ids tell (the random key is
+                         * a hash of the id) */
+                        if (r->c.vorig[j] >= 0 && oid &&
+                            sp_hash64(oid, strlen(oid), r->set->seed ^ RANDOM_SEED_XOR) !=
+                                r->c.crnd[r->c.vorig[j]])
+                            r->c.vorig[j] = -1;
                         break;
                     }
             }
