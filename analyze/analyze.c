@@ -945,7 +945,11 @@ sciprune_status sciprune_analyze(const char *workdir, const char *const *corrupt
     if ((st = sciprune_shard_set_load(&r.shards, workdir, err))) goto done;
     if ((st = list_files(&r, corrupted, n, err))) goto done;
     if ((st = read_clean(&r, err))) goto done;
+    double t1 = sp_now();
+    sp_log(SCIPRUNE_LOG_INFO, "analyze: %zu clean records read in %.2fs", r.c.nc, t1 - t0);
     if ((st = read_variants(&r, err))) goto done;
+    double t2 = sp_now();
+    sp_log(SCIPRUNE_LOG_INFO, "analyze: %zu variants embedded and assigned in %.2fs", r.c.nv, t2 - t1);
     if ((st = an_corpus_prepare(&r.c, err))) goto done;
 
     /* groups: per type (types sorted by name) all languages, then each language */
@@ -987,6 +991,7 @@ sciprune_status sciprune_analyze(const char *workdir, const char *const *corrupt
     free(torder);
     free(lorder);
     if (st) goto done;
+    sp_log(SCIPRUNE_LOG_INFO, "analyze: %zu groups evaluated in %.2fs", ng, sp_now() - t2);
     st = write_outputs(&r, gs, ng, ip, sp_now() - t0, info, err);
     if (info) info->seconds = sp_now() - t0;
 done:

@@ -823,7 +823,15 @@ sciprune_status sciprune_report_write(const char *workdir, sciprune_error *err);
  * length, random -> -key. Combined is a budget split, not a score: no AUROC.
  * Movement (variants whose original is in the workdir): share in a smaller cluster (clean
  * sizes), median change of the cluster-size percentile and of the distance percentile, both
- * percentiles over the clean records: 100 * (#below + #equal / 2) / Nc. */
+ * percentiles over the clean records: 100 * (#below + #equal / 2) / Nc.
+ * Originals: report.json also gives, per group and metric, "orig_recall": the share of the
+ * variants whose original (a clean record) the same selection prunes. Recall above it comes
+ * from the corruption; recall equal to it from where the file sits (e.g. a minority language
+ * in small clusters). "recommendation" picks the metric with the best weighted mean recall over
+ * the types at settings.ratio (ties: the earlier metric in size, distance, combined by alpha,
+ * random, length); "recommendation_by_lift" the best mean (recall - orig_recall).
+ * Cost: the clean shards are read once (text length, id); every variant is embedded once;
+ * memory about 170 bytes per clean record; each group costs O(Nc) per ratio x alpha. */
 typedef struct sciprune_analyze_settings {
     double ratios[SCIPRUNE_SWEEP_MAX]; /* recall at these ratios; default 0.05,0.1,0.2,0.3,0.4,0.5 */
     size_t n_ratios;
