@@ -538,6 +538,27 @@ static void metric_name(char *buf, size_t cap, size_t m, const double *alphas, s
     else snprintf(buf, cap, "length");
 }
 
+/* jansson's setters fail quietly (NULL value, out of memory): these record it in a local
+ * `bad`, so an incomplete report is never written. They take ownership of v in any case. */
+static int jset_(json_t *o, const char *k, json_t *v)
+{
+    if (!o || !v) {
+        json_decref(v);
+        return 1;
+    }
+    return json_object_set_new(o, k, v) != 0;
+}
+static int japp_(json_t *a, json_t *v)
+{
+    if (!a || !v) {
+        json_decref(v);
+        return 1;
+    }
+    return json_array_append_new(a, v) != 0;
+}
+#define JSET(o, k, v) (bad |= jset_((o), (k), (v)))
+#define JAPP(a, v) (bad |= japp_((a), (v)))
+
 static json_t *jnum(double x)
 {
     return isnan(x) ? json_null() : json_real(x);
@@ -545,40 +566,46 @@ static json_t *jnum(double x)
 
 static const char *auroc_names[AN_ORD_COUNT] = {"size", "distance", "random", "length"};
 
+/* NULL on ENOMEM. */
 static json_t *group_json(const an_run *r, const group *g)
 {
+    int bad = 0;
     const sciprune_analyze_settings *s = r->set;
     size_t na = s->n_alphas;
     json_t *o = json_object(), *rec = json_object(), *au = json_object(), *mv = json_object();
     json_t *orec = json_object();
-    json_object_set_new(o, "type", json_string(r->types.s[g->type]));
-    json_object_set_new(o, "kind", json_string(sciprune_corrupt_kind_name(
+    JSET(o, "type", json_string(r->types.s[g->type]));
+    JSET(o, "kind", json_string(sciprune_corrupt_kind_name(
                                        (sciprune_corrupt_kind)r->type_kind[g->type])));
-    json_object_set_new(o, "lang", json_string(g->lang == SIZE_MAX ? "all" : r->langs.s[g->lang]));
-    json_object_set_new(o, "n", json_integer((json_int_t)g->nj));
-    json_object_set_new(o, "n_orig", json_integer((json_int_t)g->res.n_orig));
+    JSET(o, "lang", json_string(g->lang == SIZE_MAX ? "all" : r->langs.s[g->lang]));
+    JSET(o, "n", json_integer((json_int_t)g->nj));
+    JSET(o, "n_orig", json_integer((json_int_t)g->res.n_orig));
     for (size_t m = 0; m < AN_N_METRICS(na); m++) {
         char name[48];
         metric_name(name, sizeof name, m, s->alphas, na);
         json_t *a = json_array(), *b = json_array();
         for (size_t i = 0; i < r->nr; i++) {
-            json_array_append_new(a, jnum(g->res.recall[m * r->nr + i]));
-            json_array_append_new(b, jnum(g->res.orig_recall[m * r->nr + i]));
+            JAPP(a, jnum(g->res.recall[m * r->nr + i]));
+            JAPP(b, jnum(g->res.orig_recall[m * r->nr + i]));
         }
-        json_object_set_new(rec, name, a);
-        json_object_set_new(orec, name, b);
+        JSET(rec, name, a);
+        JSET(orec, name, b);
     }
-    json_object_set_new(o, "recall", rec);
-    json_object_set_new(o, "orig_recall", orec);
-    for (int k = 0; k < AN_ORD_COUNT; k++) json_object_set_new(au, auroc_names[k], jnum(g->res.auroc[k]));
-    json_object_set_new(o, "auroc", au);
-    json_object_set_new(mv, "share_smaller_cluster", jnum(g->res.share_smaller));
-    json_object_set_new(mv, "share_same_cluster", jnum(g->res.share_same));
-    json_object_set_new(mv, "median_delta_size_pct", jnum(g->res.med_dsize_pct));
-    json_object_set_new(mv, "median_delta_dist_pct", jnum(g->res.med_ddist_pct));
-    json_object_set_new(mv, "median_dist", jnum(g->res.med_dist));
-    json_object_set_new(mv, "median_orig_dist", jnum(g->res.med_orig_dist));
-    json_object_set_new(o, "movement", mv);
+    JSET(o, "recall", rec);
+    JSET(o, "orig_recall", orec);
+    for (int k = 0; k < AN_ORD_COUNT; k++) JSET(au, auroc_names[k], jnum(g->res.auroc[k]));
+    JSET(o, "auroc", au);
+    JSET(mv, "share_smaller_cluster", jnum(g->res.share_smaller));
+    JSET(mv, "share_same_cluster", jnum(g->res.share_same));
+    JSET(mv, "median_delta_size_pct", jnum(g->res.med_dsize_pct));
+    JSET(mv, "median_delta_dist_pct", jnum(g->res.med_ddist_pct));
+    JSET(mv, "median_dist", jnum(g->res.med_dist));
+    JSET(mv, "median_orig_dist", jnum(g->res.med_orig_dist));
+    JSET(o, "movement", mv);
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
     return o;
 }
 
@@ -640,6 +667,7 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
     const sciprune_analyze_settings *s = r->set;
     size_t na = s->n_alphas, nm = AN_N_METRICS(na), nr = r->nr;
     sciprune_status st;
+    int bad = 0;
     char *dir = path3(r->workdir, "", "analyze");
     json_t *root = NULL;
     sbuf md = {0};
@@ -661,13 +689,13 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
         goto done;
     for (size_t j = 0; j < nv; j++) {
         json_t *o = json_object();
-        json_object_set_new(o, "row", json_integer((json_int_t)j));
-        json_object_set_new(o, "id", json_string(r->vm[j].id));
-        json_object_set_new(o, "orig_id", json_string(r->vm[j].orig_id));
-        json_object_set_new(o, "type", json_string(r->types.s[r->vm[j].type]));
-        json_object_set_new(o, "kind", json_string(sciprune_corrupt_kind_name((sciprune_corrupt_kind)r->vm[j].kind)));
-        json_object_set_new(o, "lang", json_string(r->langs.s[r->vm[j].lang]));
-        char *t = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        JSET(o, "row", json_integer((json_int_t)j));
+        JSET(o, "id", json_string(r->vm[j].id));
+        JSET(o, "orig_id", json_string(r->vm[j].orig_id));
+        JSET(o, "type", json_string(r->types.s[r->vm[j].type]));
+        JSET(o, "kind", json_string(sciprune_corrupt_kind_name((sciprune_corrupt_kind)r->vm[j].kind)));
+        JSET(o, "lang", json_string(r->langs.s[r->vm[j].lang]));
+        char *t = bad ? NULL : json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(o);
         if (!t) { st = nomem(err); goto done; }
         sb(&jl, "%s\n", t);
@@ -707,80 +735,80 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
 
     root = json_object();
     json_t *set = json_object(), *ra = json_array(), *al = json_array(), *files = json_array();
-    for (size_t i = 0; i < nr; i++) json_array_append_new(ra, json_real(r->ratios[i]));
-    for (size_t i = 0; i < na; i++) json_array_append_new(al, json_real(s->alphas[i]));
-    json_object_set_new(set, "ratios", ra);
-    json_object_set_new(set, "alphas", al);
-    json_object_set_new(set, "ratio", json_real(s->ratio));
-    json_object_set_new(set, "weights", s->weights ? json_string(s->weights) : json_null());
-    json_object_set_new(set, "seed", json_integer((json_int_t)s->seed));
-    json_object_set_new(root, "settings", set);
-    for (size_t f = 0; f < r->nfiles; f++) json_array_append_new(files, json_string(r->files[f]));
-    json_object_set_new(root, "corrupted", files);
-    json_object_set_new(root, "semantics", json_string(
+    for (size_t i = 0; i < nr; i++) JAPP(ra, json_real(r->ratios[i]));
+    for (size_t i = 0; i < na; i++) JAPP(al, json_real(s->alphas[i]));
+    JSET(set, "ratios", ra);
+    JSET(set, "alphas", al);
+    JSET(set, "ratio", json_real(s->ratio));
+    JSET(set, "weights", s->weights ? json_string(s->weights) : json_null());
+    JSET(set, "seed", json_integer((json_int_t)s->seed));
+    JSET(root, "settings", set);
+    for (size_t f = 0; f < r->nfiles; f++) JAPP(files, json_string(r->files[f]));
+    JSET(root, "corrupted", files);
+    JSET(root, "semantics", json_string(
         "recall: each group's variants V are added to the clean corpus C; U = C + V is ranked "
         "with the metric's total order (ties by clean row, then variant row), cluster sizes are "
         "the clean sizes only; ratio p prunes floor(p*|U|+0.5) records of U; recall = pruned "
         "variants / |V|. AUROC: Mann-Whitney of one score (size: -clean cluster size, distance, "
         "length, random: -key; higher = pruned first) for V against C, ties 1/2. Movement: "
         "variant minus its original, percentiles over C."));
-    json_object_set_new(root, "embedder", json_string(sciprune_embedder_backend_name(r->emb)));
-    json_object_set_new(root, "k", json_integer(r->c.k));
-    json_object_set_new(root, "n_clean", json_integer((json_int_t)nc));
-    json_object_set_new(root, "n_variants", json_integer((json_int_t)nv));
-    json_object_set_new(root, "n_variants_rejected", json_integer((json_int_t)r->v_rejected));
+    JSET(root, "embedder", json_string(sciprune_embedder_backend_name(r->emb)));
+    JSET(root, "k", json_integer(r->c.k));
+    JSET(root, "n_clean", json_integer((json_int_t)nc));
+    JSET(root, "n_variants", json_integer((json_int_t)nv));
+    JSET(root, "n_variants_rejected", json_integer((json_int_t)r->v_rejected));
     size_t norig = 0;
     for (size_t j = 0; j < nv; j++) norig += r->c.vorig[j] >= 0;
-    json_object_set_new(root, "n_orig_found", json_integer((json_int_t)norig));
+    JSET(root, "n_orig_found", json_integer((json_int_t)norig));
     json_t *ms = json_array(), *gj = json_array(), *sz = json_array();
     for (size_t m = 0; m < nm; m++) {
         char name[48];
         metric_name(name, sizeof name, m, s->alphas, na);
-        json_array_append_new(ms, json_string(name));
+        JAPP(ms, json_string(name));
     }
-    json_object_set_new(root, "metrics", ms);
-    for (int c = 0; c < r->c.k; c++) json_array_append_new(sz, json_integer((json_int_t)r->c.size[c]));
-    json_object_set_new(root, "cluster_sizes", sz);
-    for (size_t gi = 0; gi < ng; gi++) json_array_append_new(gj, group_json(r, &gs[gi]));
-    json_object_set_new(root, "groups", gj);
+    JSET(root, "metrics", ms);
+    for (int c = 0; c < r->c.k; c++) JAPP(sz, json_integer((json_int_t)r->c.size[c]));
+    JSET(root, "cluster_sizes", sz);
+    for (size_t gi = 0; gi < ng; gi++) JAPP(gj, group_json(r, &gs[gi]));
+    JSET(root, "groups", gj);
     json_t *rc = json_object(), *cand = json_object(), *pt = json_object(), *wt = json_object();
-    json_object_set_new(rc, "name", json_string(bname));
-    json_object_set_new(rc, "metric", json_string(best == 0 ? "size" : best == 1 ? "distance"
+    JSET(rc, "name", json_string(bname));
+    JSET(rc, "metric", json_string(best == 0 ? "size" : best == 1 ? "distance"
                                                   : best < 2 + na ? "combined" : bname));
-    json_object_set_new(rc, "alpha", balpha >= 0 ? json_real(balpha) : json_null());
-    json_object_set_new(rc, "ratio", json_real(s->ratio));
-    json_object_set_new(rc, "mean_recall", jnum(mean[best]));
-    json_object_set_new(rc, "random_mean_recall", jnum(mean[2 + na]));
+    JSET(rc, "alpha", balpha >= 0 ? json_real(balpha) : json_null());
+    JSET(rc, "ratio", json_real(s->ratio));
+    JSET(rc, "mean_recall", jnum(mean[best]));
+    JSET(rc, "random_mean_recall", jnum(mean[2 + na]));
     for (size_t m = 0; m < nm; m++) {
         char name[48];
         metric_name(name, sizeof name, m, s->alphas, na);
-        json_object_set_new(cand, name, jnum(mean[m]));
+        JSET(cand, name, jnum(mean[m]));
     }
-    json_object_set_new(rc, "candidates", cand);
+    JSET(rc, "candidates", cand);
     json_t *ocand = json_object();
     for (size_t m = 0; m < nm; m++) {
         char name[48];
         metric_name(name, sizeof name, m, s->alphas, na);
-        json_object_set_new(ocand, name, jnum(omean[m]));
+        JSET(ocand, name, jnum(omean[m]));
     }
-    json_object_set_new(rc, "candidates_orig_recall", ocand);
+    JSET(rc, "candidates_orig_recall", ocand);
     for (size_t gi = 0; gi < ng; gi++) {
         if (gs[gi].lang != SIZE_MAX) continue;
         const char *tn = r->types.s[gs[gi].type];
-        json_object_set_new(pt, tn, jnum(gs[gi].res.recall[best * nr + ip]));
-        json_object_set_new(wt, tn, json_real(weight_of(r, tn, r->type_kind[gs[gi].type])));
+        JSET(pt, tn, jnum(gs[gi].res.recall[best * nr + ip]));
+        JSET(wt, tn, json_real(weight_of(r, tn, r->type_kind[gs[gi].type])));
     }
-    json_object_set_new(rc, "per_type_recall", pt);
-    json_object_set_new(rc, "weights", wt);
-    json_object_set_new(root, "recommendation", rc);
+    JSET(rc, "per_type_recall", pt);
+    JSET(rc, "weights", wt);
+    JSET(root, "recommendation", rc);
     json_t *lr = json_object();
-    json_object_set_new(lr, "name", json_string(lname));
-    json_object_set_new(lr, "mean_recall", jnum(mean[lbest]));
-    json_object_set_new(lr, "mean_orig_recall", jnum(omean[lbest]));
-    json_object_set_new(lr, "mean_lift", jnum(mean[lbest] - omean[lbest]));
-    json_object_set_new(root, "recommendation_by_lift", lr);
-    json_object_set_new(root, "seconds", json_real(seconds));
-    char *txt = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    JSET(lr, "name", json_string(lname));
+    JSET(lr, "mean_recall", jnum(mean[lbest]));
+    JSET(lr, "mean_orig_recall", jnum(omean[lbest]));
+    JSET(lr, "mean_lift", jnum(mean[lbest] - omean[lbest]));
+    JSET(root, "recommendation_by_lift", lr);
+    JSET(root, "seconds", json_real(seconds));
+    char *txt = bad ? NULL : json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     if (!txt) { st = nomem(err); goto done; }
     st = write_text(dir, "report.json", txt, err);
     free(txt);
