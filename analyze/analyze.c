@@ -9,7 +9,27 @@
  * thread for exec) and assign it with W/index/kmeans.faiss. (3) eval.c ranks each group (one
  * type over all languages, one type x language) mixed into the clean corpus. (4) write
  * W/analyze/: the raw per-record arrays (so anyone can recompute the report), report.json and
- * report.md. File formats and the semantics are in sciprune.h (section analyze).
+ * report.md. The raw arrays and the semantics are laid out in sciprune.h (section analyze).
+ *
+ * report.json:
+ *   {"settings": {"ratios": [R], "alphas": [A], "ratio", "weights", "seed"},
+ *    "corrupted": [files], "semantics": "...", "embedder", "k", "n_clean", "n_variants",
+ *    "n_variants_rejected", "n_orig_found",
+ *    "metrics": ["size", "distance", "combined-a0.00", ..., "random", "length"],
+ *    "cluster_sizes": [k clean sizes],
+ *    "groups": [{"type", "kind", "lang" ("all" or a language), "n", "n_orig",
+ *                "recall": {metric: [R values]}, "orig_recall": {metric: [R values]},
+ *                "auroc": {"size", "distance", "random", "length"},
+ *                "movement": {"share_smaller_cluster", "share_same_cluster",
+ *                             "median_delta_size_pct", "median_delta_dist_pct",
+ *                             "median_dist", "median_orig_dist"}}],   (null where undefined)
+ *    "recommendation": {"name", "metric", "alpha", "ratio", "mean_recall",
+ *                       "random_mean_recall", "candidates": {metric: mean},
+ *                       "candidates_orig_recall": {metric: mean},
+ *                       "per_type_recall": {type: r}, "weights": {type: w}},
+ *    "recommendation_by_lift": {"name", "mean_recall", "mean_orig_recall", "mean_lift"},
+ *    "seconds"}
+ * Groups are ordered by type name, each type's "all" row first, then its languages by name.
  */
 #include "analyze_int.h"
 
