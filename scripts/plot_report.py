@@ -148,6 +148,15 @@ def write_html(d, rep):
             for g in rep["groups"]]
     means = weighted_means(rep)
     rows.append(["weighted mean", "", "", ""] + [pct(means[m][ip]) for m in metrics])
+    om = rec.get("candidates_orig_recall", {})
+    if om:
+        rows.append(["their originals (weighted mean)", "", "", ""] + [pct(om.get(m)) for m in metrics])
+    lift = rep.get("recommendation_by_lift")
+    lift_html = ""
+    if lift:
+        lift_html = (f"<p>By lift (variants' recall minus their originals'): "
+                     f"<code>{html.escape(lift['name'])}</code>, {pct(lift['mean_recall'])} % vs "
+                     f"{pct(lift['mean_orig_recall'])} %.</p>")
     au = [[g["type"], g["lang"]] + [f"{g['auroc'][m]:.3f}" for m in ("size", "distance", "random", "length")]
           for g in type_groups(rep)]
     mv = [[g["type"], g["n_orig"], pct(g["movement"]["share_smaller_cluster"]),
@@ -165,6 +174,7 @@ img{{max-width:100%}}</style></head><body>
 {rep['n_variants']} corrupted variants ({rep['n_orig_found']} with their original).</p>
 <p><b>Recommendation</b> at p = {rec['ratio']:.2f}: <code>{html.escape(rec['name'])}</code>,
 weighted mean recall {pct(rec['mean_recall'])} % (random {pct(rec['random_mean_recall'])} %).</p>
+{lift_html}
 <p>{html.escape(rep['semantics'])}</p>
 <h2>Recall at p = {rec['ratio']:.2f} (%)</h2>
 {table(['type', 'kind', 'lang', 'n'] + metrics, rows)}
