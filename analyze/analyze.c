@@ -873,6 +873,21 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
     for (size_t m = 0; m < nm; m++) sb_pct(&md, mean[m]);
     sb(&md, "\n| *originals pruned (weighted mean)* | | | |");
     for (size_t m = 0; m < nm; m++) sb_pct(&md, omean[m]);
+    for (int kind = SCIPRUNE_CORRUPT_SYNTAX; kind <= SCIPRUNE_CORRUPT_CONTENT; kind++) {
+        size_t cnt = 0;
+        for (size_t gi = 0; gi < ng; gi++) cnt += gs[gi].lang == SIZE_MAX && r->type_kind[gs[gi].type] == kind;
+        if (!cnt) continue;
+        sb(&md, "\n| mean of the %s types (unweighted) | %s | | |",
+           sciprune_corrupt_kind_name((sciprune_corrupt_kind)kind),
+           sciprune_corrupt_kind_name((sciprune_corrupt_kind)kind));
+        for (size_t m = 0; m < nm; m++) {
+            double acc = 0;
+            for (size_t gi = 0; gi < ng; gi++)
+                if (gs[gi].lang == SIZE_MAX && r->type_kind[gs[gi].type] == kind)
+                    acc += gs[gi].res.recall[m * nr + ip];
+            sb_pct(&md, acc / (double)cnt);
+        }
+    }
     sb(&md, "\n\nThe last row is the share of the variants' *originals* (clean) that the same "
             "selection prunes: recall above it is signal from the corruption; recall equal to it "
             "comes from where those files sit (e.g. a minority language in small clusters).\n");
