@@ -10,6 +10,7 @@ static const cli_command k_commands[] = {
     {"corrupt", "make validated synthetic corruptions of clean records", cmd_corrupt},
     {"embed", "one vector per record: hash (tree-sitter), npy import or exec", cmd_embed},
     {"index", "k-means over the embeddings, assign every record to a cluster", cmd_index},
+    {"analyze", "where corruptions land, how each metric catches them, which to use", cmd_analyze},
     {"score", "rank records by size/distance/combined/random/length, plan the variants", cmd_score},
     {"run", "every stage from one JSON config, resumable", cmd_run},
     {"inspect", "stage states and report summary of a workdir", cmd_inspect},

@@ -892,6 +892,90 @@ typedef struct sciprune_gates_info {
 sciprune_status sciprune_gates_run(const char *workdir, const char *const *paths, size_t n,
                                    const sciprune_gates_settings *s, sciprune_gates_info *info,
                                    sciprune_error *err);
+/* =================================================================== analyze */
+/* Stage 4: the "informed" in SCIP. Embed the corrupted variants (sciprune_corrupt_run output)
+ * with the workdir's embedder, assign them to the clean clusters, and measure per corruption
+ * type (all languages, and per language) how they move against their originals and how each
+ * metric would catch them; recommend the metric and alpha. Files in W/analyze/:
+ *
+ *   report.json, report.md       the tables below and the recommendation
+ *   clean.cluster.npy            int32 Nc: cluster of each accepted clean record, in (shard
+ *                                order, line) order; g = row is the record's tie-break index
+ *   clean.dist.npy               float32 Nc: distance to that centroid (as assign/)
+ *   clean.length.npy             int64 Nc: text length in bytes
+ *   clean.random.npy             int64 Nc: the random baseline's uint64 key, bit for bit
+ *                                (numpy: .view('<u8'))
+ *   variants.{cluster,dist,length,random}.npy   the same for the Nv variants, in input order;
+ *                                their tie-break index is g = Nc + row
+ *   variants.orig.npy            int64 Nv: row of the original in clean.*, -1 when not found
+ *   variants.jsonl               per variant: {"row","id","orig_id","type","kind","lang"}
+ *
+ * "Recall if mixed into the corpus": for a group of variants V (one type, one type x language)
+ * the corpus is U = clean + V. Every record of U is ranked with the same total orders as
+ * sciprune_score_sweep (ties by g), using the CLEAN cluster sizes only: variants are a probe
+ * and do not grow the clusters they land in (100 variants of one type landing together would
+ * otherwise make their own cluster look big, and a bundle scores new files against fixed sizes).
+ * A ratio p prunes floor(p * |U| + 0.5) records of U; combined takes floor(alpha * n + 0.5)
+ * in size order, then the rest by distance among those not taken. recall = pruned variants / |V|.
+ * AUROC (Mann-Whitney, ties count 1/2) separates V from the clean records with one score,
+ * higher = pruned earlier: size -> -(clean size of the cluster), distance -> dist, length ->
+ * length, random -> -key. Combined is a budget split, not a score: no AUROC.
+ * Movement (variants whose original is in the workdir): share in a smaller cluster (clean
+ * sizes), median change of the cluster-size percentile and of the distance percentile, both
+ * percentiles over the clean records: 100 * (#below + #equal / 2) / Nc.
+ * Originals: report.json also gives, per group and metric, "orig_recall": the share of the
+ * variants whose original (a clean record) the same selection prunes. Recall above it comes
+ * from the corruption; recall equal to it from where the file sits (e.g. a minority language
+ * in small clusters). "recommendation" picks the metric with the best weighted mean recall over
+ * the types at settings.ratio (ties: the earlier metric in size, distance, combined by alpha,
+ * random, length); "recommendation_by_lift" the best mean (recall - orig_recall).
+ * Cost: the clean shards are read once (text length, id); every variant is embedded once;
+ * memory about 170 bytes per clean record; each group costs O(Nc) per ratio x alpha. */
+typedef struct sciprune_analyze_settings {
+    double ratios[SCIPRUNE_SWEEP_MAX]; /* recall at these ratios; default 0.05,0.1,0.2,0.3,0.4,0.5 */
+    size_t n_ratios;
+    double alphas[SCIPRUNE_SWEEP_MAX]; /* combined; default 0,0.2,0.4,0.6,0.8,1 */
+    size_t n_alphas;
+    double ratio;           /* the recommendation's ratio; default 0.2 (added to ratios when
+                               missing) */
+    const char *weights;    /* "NAME=W,...": NAME a type, a kind ("syntax", "content") or
+                               "default"; a type's weight is its own, else its kind's, else
+                               default's, else 1. NULL: all 1. Borrowed. */
+    uint64_t seed;          /* random baseline; default 1234 (as sciprune_score_settings) */
+    int threads;            /* embedding threads (hash backend); 0 = all cores */
+    sciprune_shard_options shard; /* how the clean shards were read; must match embed */
+} sciprune_analyze_settings;
+void sciprune_analyze_settings_default(sciprune_analyze_settings *s);
+
+/* Replace ratios / alphas from comma-separated lists (NULL leaves a field as is). Errors:
+ * EINVAL (bad number, outside [0, 1], duplicates, too many). */
+sciprune_status sciprune_analyze_settings_parse(sciprune_analyze_settings *s,
+                                                const char *ratios, const char *alphas,
+                                                sciprune_error *err);
+
+typedef struct sciprune_analyze_info {
+    uint64_t n_clean;        /* accepted clean records */
+    uint64_t n_variants;     /* variants read and embedded */
+    uint64_t n_orig_found;   /* variants whose original is in the workdir */
+    size_t n_types;
+    char best[48];           /* recommended variant name: "distance", "combined-a0.20", ... */
+    double best_alpha;       /* combined: its alpha; size 1, distance 0; -1 for random/length */
+    double best_recall;      /* its weighted mean recall over the types at settings.ratio */
+    double random_recall;    /* the random baseline's, for comparison */
+    double seconds;
+} sciprune_analyze_info;
+
+/* Run the analysis on workdir W (embed/, index/ and assign/ done; the clean shards' paths known
+ * from W/embed/shards.json) with the variants in `corrupted`: each entry is a corrupted shard,
+ * or a folder whose corrupt-*.jsonl.zst / corrupt-*.jsonl files are taken, sorted by name.
+ * Writes W/analyze/ (files above, each atomically). `info` may be NULL. Runs its own OpenMP
+ * threads; two calls must not share a workdir.
+ * Errors: EINVAL (bad settings, no variants, clean shard paths unknown), EIO, EPARSE (a
+ * variant line without "corruption"/"kind", bad .npy), ESTATE (assign/ missing or not
+ * matching the shards, embedder and index dimensions differ), EBACKEND, ENOMEM. */
+sciprune_status sciprune_analyze(const char *workdir, const char *const *corrupted, size_t n,
+                                 const sciprune_analyze_settings *s, sciprune_analyze_info *info,
+                                 sciprune_error *err);
 
 #ifdef __cplusplus
 }

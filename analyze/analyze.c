@@ -1,0 +1,1086 @@
+/*
+ * analyze.c - stage 4: embed the corrupted variants, assign them to the clean clusters, and
+ * report per corruption type how they move and how each metric would catch them.
+ *
+ * Steps: (1) read the clean side: W/embed/shards.json gives the shards and their paths,
+ * W/assign/<shard>.{cluster,dist}.npy the cluster and distance of every line; the shards are
+ * read once more for each accepted record's text length and id (random key). (2) read every
+ * variant line, embed it with W/embed's embedder (OpenMP over a batch for the hash backend, one
+ * thread for exec) and assign it with W/index/kmeans.faiss. (3) eval.c ranks each group (one
+ * type over all languages, one type x language) mixed into the clean corpus. (4) write
+ * W/analyze/: the raw per-record arrays (so anyone can recompute the report), report.json and
+ * report.md. The raw arrays and the semantics are laid out in sciprune.h (section analyze).
+ *
+ * report.json:
+ *   {"settings": {"ratios": [R], "alphas": [A], "ratio", "weights", "seed"},
+ *    "corrupted": [files], "semantics": "...", "embedder", "k", "n_clean", "n_variants",
+ *    "n_variants_rejected", "n_orig_found",
+ *    "metrics": ["size", "distance", "combined-a0.00", ..., "random", "length"],
+ *    "cluster_sizes": [k clean sizes],
+ *    "groups": [{"type", "kind", "lang" ("all" or a language), "n", "n_orig",
+ *                "recall": {metric: [R values]}, "orig_recall": {metric: [R values]},
+ *                "auroc": {"size", "distance", "random", "length"},
+ *                "movement": {"share_smaller_cluster", "share_same_cluster",
+ *                             "median_delta_size_pct", "median_delta_dist_pct",
+ *                             "median_dist", "median_orig_dist"}}],   (null where undefined)
+ *    "recommendation": {"name", "metric", "alpha", "ratio", "mean_recall",
+ *                       "random_mean_recall", "candidates": {metric: mean},
+ *                       "candidates_orig_recall": {metric: mean},
+ *                       "per_type_recall": {type: r}, "weights": {type: w}},
+ *    "recommendation_by_lift": {"name", "mean_recall", "mean_orig_recall", "mean_lift"},
+ *    "seconds"}
+ * Groups are ordered by type name, each type's "all" row first, then its languages by name.
+ */
+#include "analyze_int.h"
+
+#include <dirent.h>
+#include <jansson.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RANDOM_SEED_XOR 0x9E3779B97F4A7C15ull /* as prune/: the random baseline's key */
+#define BATCH 256
+
+void sciprune_analyze_settings_default(sciprune_analyze_settings *s)
+{
+    static const double r[] = {0.05, 0.1, 0.2, 0.3, 0.4, 0.5};
+    memset(s, 0, sizeof *s);
+    for (size_t i = 0; i < 6; i++) s->ratios[i] = r[i];
+    s->n_ratios = 6;
+    for (size_t i = 0; i < 6; i++) s->alphas[i] = 0.2 * (double)i;
+    s->n_alphas = 6;
+    s->ratio = 0.2;
+    s->weights = NULL;
+    s->seed = 1234;
+    s->threads = 0;
+    sciprune_shard_options_default(&s->shard);
+}
+
+static sciprune_status parse_list(const char *list, double *v, size_t *n, const char *what,
+                                  sciprune_error *err)
+{
+    char buf[1024];
+    size_t m = 0;
+    if (strlen(list) >= sizeof buf)
+        return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "%s list too long", what);
+    strcpy(buf, list);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *end;
+        double x = strtod(t, &end);
+        while (*end == ' ') end++;
+        if (end == t || *end || !(x >= 0.0 && x <= 1.0))
+            return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "bad %s '%s' (want a number in [0, 1])", what, t);
+        for (size_t i = 0; i < m; i++)
+            if (v[i] == x) return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "%s %s given twice", what, t);
+        if (m == SCIPRUNE_SWEEP_MAX)
+            return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "at most %d %ss", SCIPRUNE_SWEEP_MAX, what);
+        v[m++] = x;
+    }
+    if (!m) return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "empty %s list", what);
+    *n = m;
+    return SCIPRUNE_OK;
+}
+
+sciprune_status sciprune_analyze_settings_parse(sciprune_analyze_settings *s,
+                                                const char *ratios, const char *alphas,
+                                                sciprune_error *err)
+{
+    double v[SCIPRUNE_SWEEP_MAX];
+    size_t n;
+    sciprune_status st;
+    if (ratios) {
+        if ((st = parse_list(ratios, v, &n, "ratio", err))) return st;
+        memcpy(s->ratios, v, n * sizeof *v);
+        s->n_ratios = n;
+    }
+    if (alphas) {
+        if ((st = parse_list(alphas, v, &n, "alpha", err))) return st;
+        memcpy(s->alphas, v, n * sizeof *v);
+        s->n_alphas = n;
+    }
+    return SCIPRUNE_OK;
+}
+
+/* ------------------------------------------------------------------ state */
+
+typedef struct variant_meta {
+    char *id, *orig_id;  /* owned */
+    size_t type;         /* index into types */
+    size_t lang;         /* index into langs */
+    int kind;            /* sciprune_corrupt_kind */
+} variant_meta;
+
+typedef struct strtab {
+    char **s;            /* n strings, owned */
+    size_t n, cap;
+} strtab;
+
+typedef struct an_run {
+    const char *workdir;
+    const sciprune_analyze_settings *set;
+    double ratios[SCIPRUNE_SWEEP_MAX + 1];
+    size_t nr;
+    an_corpus c;
+    size_t cap_c, cap_v;
+    sciprune_shard_set *shards;
+    int64_t **rowmap;    /* per shard: rows -> clean g or -1; owned */
+    uint64_t *rows;      /* per shard row counts */
+    variant_meta *vm;    /* nv; owned */
+    strtab types, langs;
+    int *type_kind;      /* per type */
+    char **files;        /* corrupted shard paths; owned */
+    size_t nfiles;
+    uint64_t v_rejected;
+    sciprune_embedder *emb;
+    sciprune_index *ix;
+} an_run;
+
+static sciprune_status nomem(sciprune_error *err)
+{
+    return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+}
+
+/* Index of s in t, added when missing; SIZE_MAX on ENOMEM. */
+static size_t intern(strtab *t, const char *s)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (!strcmp(t->s[i], s)) return i;
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? 2 * t->cap : 16;
+        char **p = realloc(t->s, nc * sizeof *p);
+        if (!p) return SIZE_MAX;
+        t->s = p;
+        t->cap = nc;
+    }
+    if (!(t->s[t->n] = strdup(s))) return SIZE_MAX;
+    return t->n++;
+}
+
+static void strtab_free(strtab *t)
+{
+    for (size_t i = 0; i < t->n; i++) free(t->s[i]);
+    free(t->s);
+}
+
+static char *path3(const char *a, const char *b, const char *c)
+{
+    size_t n = strlen(a) + strlen(b) + strlen(c) + 3;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%s%s", a, b, c);
+    return p;
+}
+
+/* "<a>/<b>/<c><suffix>"; NULL on ENOMEM; caller frees with free(). */
+static char *path4(const char *a, const char *b, const char *c, const char *suffix)
+{
+    size_t n = strlen(a) + strlen(b) + strlen(c) + strlen(suffix) + 3;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%s/%s%s", a, b, c, suffix);
+    return p;
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t item)
+{
+    if (need <= *cap) return 0;
+    size_t nc = *cap ? *cap : 1024;
+    while (nc < need) nc *= 2;
+    void *q = realloc(*p, nc * item);
+    if (!q) return -1;
+    *p = q;
+    return 0;
+}
+
+static int grow_clean(an_run *r, size_t need)
+{
+    size_t cap = r->cap_c, c1 = cap, c2 = cap, c3 = cap;
+    if (grow((void **)&r->c.ccl, &cap, need, 4) || grow((void **)&r->c.cds, &c1, need, 4) ||
+        grow((void **)&r->c.clen, &c2, need, 8) || grow((void **)&r->c.crnd, &c3, need, 8))
+        return -1;
+    r->cap_c = cap > r->cap_c ? cap : r->cap_c;
+    return 0;
+}
+
+static int grow_var(an_run *r, size_t need)
+{
+    if (need <= r->cap_v) return 0;
+    size_t nc = r->cap_v ? 2 * r->cap_v : 1024;
+    while (nc < need) nc *= 2;
+#define RE(f)                                                              \
+    do {                                                                   \
+        void *q = realloc(r->c.f, nc * sizeof *r->c.f);                    \
+        if (!q) return -1;                                                 \
+        r->c.f = q;                                                        \
+    } while (0)
+    RE(vcl); RE(vds); RE(vlen); RE(vrnd); RE(vorig);
+#undef RE
+    variant_meta *m = realloc(r->vm, nc * sizeof *m);
+    if (!m) return -1;
+    r->vm = m;
+    r->cap_v = nc;
+    return 0;
+}
+
+/* ------------------------------------------------------------ clean side */
+
+static sciprune_status read_clean(an_run *r, sciprune_error *err)
+{
+    sciprune_status st;
+    const sciprune_shard_set *ss = r->shards;
+    r->rowmap = calloc(ss->n, sizeof *r->rowmap);
+    r->rows = calloc(ss->n, sizeof *r->rows);
+    if (!r->rowmap || !r->rows) return nomem(err);
+    for (size_t i = 0; i < ss->n; i++) {
+        if (!ss->paths[i])
+            return sp_err(err, SCIPRUNE_EINVAL, ss->names[i], -1, -1,
+                          "the clean shard's path is unknown (W/embed/shards.json)");
+        sp_npy cl = {0}, ds = {0};
+        sciprune_shard_reader *rd = NULL;
+        char *pcl = path4(r->workdir, "assign", ss->names[i], ".cluster.npy");
+        char *pds = path4(r->workdir, "assign", ss->names[i], ".dist.npy");
+        if (!pcl || !pds) { free(pcl); free(pds); return nomem(err); }
+        st = sp_npy_open(&cl, pcl, err);
+        if (!st) st = sp_npy_open(&ds, pds, err);
+        if (st) {
+            if (st == SCIPRUNE_EIO) { /* a missing assign/ file means "run index first" */
+                st = SCIPRUNE_ESTATE;
+                if (err) err->code = st;
+            }
+            free(pcl); free(pds); sp_npy_close(&cl); sp_npy_close(&ds);
+            return st;
+        }
+        if (cl.dtype != SP_NPY_I32 || ds.dtype != SP_NPY_F32 || cl.cols || ds.cols || cl.rows != ds.rows) {
+            st = sp_err(err, SCIPRUNE_ESTATE, pcl, -1, -1, "assign arrays of unexpected type or shape");
+            goto shard_done;
+        }
+        r->rows[i] = cl.rows;
+        r->rowmap[i] = malloc((cl.rows ? cl.rows : 1) * sizeof **r->rowmap);
+        if (!r->rowmap[i]) { st = nomem(err); goto shard_done; }
+        for (uint64_t j = 0; j < cl.rows; j++) r->rowmap[i][j] = -1;
+        const int32_t *cv = cl.data;
+        const float *dv = ds.data;
+        if ((st = sciprune_shard_reader_open(&rd, ss->paths[i], &r->set->shard, err))) goto shard_done;
+        for (;;) {
+            const sciprune_record *rec;
+            if ((st = sciprune_shard_reader_next(rd, &rec, err))) goto shard_done;
+            if (!rec) break;
+            uint64_t row = (uint64_t)rec->line - 1;
+            if (row >= cl.rows) {
+                st = sp_err(err, SCIPRUNE_ESTATE, ss->paths[i], rec->line, -1,
+                            "the shard has more lines than assign/ (changed input?)");
+                goto shard_done;
+            }
+            if (rec->reject != SCIPRUNE_REJECT_NONE || cv[row] < 0) {
+                if ((rec->reject == SCIPRUNE_REJECT_NONE) != (cv[row] >= 0)) {
+                    st = sp_err(err, SCIPRUNE_ESTATE, ss->paths[i], rec->line, -1,
+                                "the line's state does not match assign/ (changed input or "
+                                "shard options?)");
+                    goto shard_done;
+                }
+                continue;
+            }
+            size_t g = r->c.nc;
+            if (grow_clean(r, g + 1)) { st = nomem(err); goto shard_done; }
+            r->c.ccl[g] = cv[row];
+            r->c.cds[g] = dv[row];
+            r->c.clen[g] = (int64_t)rec->text_len;
+            r->c.crnd[g] = sp_hash64(rec->id, strlen(rec->id), r->set->seed ^ RANDOM_SEED_XOR);
+            r->rowmap[i][row] = (int64_t)g;
+            r->c.nc++;
+        }
+    shard_done:
+        sciprune_shard_reader_close(rd);
+        sp_npy_close(&cl);
+        sp_npy_close(&ds);
+        free(pcl);
+        free(pds);
+        if (st) return st;
+    }
+    if (r->c.nc >= UINT32_MAX / 2)
+        return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "more than 2G clean records");
+    return SCIPRUNE_OK;
+}
+
+/* ---------------------------------------------------------- variant side */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int is_corrupt_name(const char *n)
+{
+    size_t l = strlen(n);
+    if (strncmp(n, "corrupt-", 8)) return 0;
+    return (l > 10 && !strcmp(n + l - 10, ".jsonl.zst")) || (l > 6 && !strcmp(n + l - 6, ".jsonl"));
+}
+
+static sciprune_status list_files(an_run *r, const char *const *in, size_t n, sciprune_error *err)
+{
+    size_t cap = 0;
+    for (size_t i = 0; i < n; i++) {
+        DIR *d = opendir(in[i]);
+        if (!d) {
+            if (grow((void **)&r->files, &cap, r->nfiles + 1, sizeof *r->files)) return nomem(err);
+            if (!(r->files[r->nfiles] = strdup(in[i]))) return nomem(err);
+            r->nfiles++;
+            continue;
+        }
+        size_t first = r->nfiles;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            if (!is_corrupt_name(de->d_name)) continue;
+            if (grow((void **)&r->files, &cap, r->nfiles + 1, sizeof *r->files) ||
+                !(r->files[r->nfiles] = path3(in[i], "", de->d_name))) {
+                closedir(d);
+                return nomem(err);
+            }
+            r->nfiles++;
+        }
+        closedir(d);
+        qsort(r->files + first, r->nfiles - first, sizeof *r->files, cmp_str);
+    }
+    if (!r->nfiles) return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "no corrupted shards given");
+    return SCIPRUNE_OK;
+}
+
+typedef struct batch {
+    size_t n;
+    char *text[BATCH];   /* owned */
+    size_t len[BATCH];
+    const char *lang[BATCH]; /* interned, borrowed from langs */
+} batch;
+
+static sciprune_status embed_batch(an_run *r, batch *b, sciprune_parser **parsers, int nthreads,
+                                   float *vecs, uint32_t dim, size_t first, sciprune_error *err)
+{
+    sciprune_status sts[BATCH];
+    sciprune_error errs[BATCH];
+    int nt = (int)b->n < nthreads ? (int)b->n : nthreads;
+    if (nt < 1) nt = 1;
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+    for (size_t i = 0; i < b->n; i++) {
+        sciprune_parser *p = parsers[omp_get_thread_num()];
+        sts[i] = sciprune_embedder_embed(r->emb, p, b->lang[i], b->text[i], b->len[i],
+                                         vecs + i * dim, dim, NULL, &errs[i]);
+    }
+    for (size_t i = 0; i < b->n; i++)
+        if (sts[i]) {
+            if (err) *err = errs[i];
+            return sts[i];
+        }
+    int32_t cl[BATCH];
+    float ds[BATCH];
+    sciprune_status st = sciprune_index_assign(r->ix, vecs, b->n, cl, ds, err);
+    if (st) return st;
+    for (size_t i = 0; i < b->n; i++) {
+        r->c.vcl[first + i] = cl[i];
+        r->c.vds[first + i] = ds[i];
+    }
+    return SCIPRUNE_OK;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static sciprune_status read_variants(an_run *r, sciprune_error *err)
+{
+    sciprune_status st = SCIPRUNE_OK;
+    uint32_t dim = sciprune_embedder_dim(r->emb);
+    if ((int)dim != sciprune_index_dim(r->ix))
+        return sp_err(err, SCIPRUNE_ESTATE, NULL, -1, -1,
+                      "embedder dimension %u differs from the index's %d", dim,
+                      sciprune_index_dim(r->ix));
+    int nthreads = r->set->threads > 0 ? r->set->threads : omp_get_num_procs();
+    if (strcmp(sciprune_embedder_backend_name(r->emb), "hash")) nthreads = 1;
+    if (nthreads > BATCH) nthreads = BATCH;
+    sciprune_parser **parsers = calloc((size_t)nthreads, sizeof *parsers);
+    float *vecs = malloc((size_t)BATCH * dim * sizeof *vecs);
+    batch b = {0};
+    sciprune_shard_options so;
+    sciprune_shard_options_default(&so);
+    if (!parsers || !vecs) { st = nomem(err); goto done; }
+    for (int t = 0; t < nthreads; t++)
+        if ((st = sciprune_parser_new(&parsers[t], err))) goto done;
+    for (size_t f = 0; f < r->nfiles; f++) {
+        sciprune_shard_reader *rd = NULL;
+        if ((st = sciprune_shard_reader_open(&rd, r->files[f], &so, err))) goto done;
+        for (;;) {
+            const sciprune_record *rec;
+            if ((st = sciprune_shard_reader_next(rd, &rec, err))) break;
+            if (!rec) break;
+            if (rec->reject != SCIPRUNE_REJECT_NONE) {
+                r->v_rejected++;
+                continue;
+            }
+            json_t *o = json_loadb(rec->raw, rec->raw_len, 0, NULL);
+            const char *type = o ? jstr(o, "corruption") : NULL;
+            const char *kind = o ? jstr(o, "kind") : NULL;
+            if (!type || !kind) {
+                json_decref(o);
+                st = sp_err(err, SCIPRUNE_EPARSE, r->files[f], rec->line, -1,
+                            "not a corrupted variant: \"corruption\" or \"kind\" missing");
+                break;
+            }
+            size_t j = r->c.nv;
+            if (grow_var(r, j + 1)) { json_decref(o); st = nomem(err); break; }
+            variant_meta *m = &r->vm[j];
+            memset(m, 0, sizeof *m);
+            m->type = intern(&r->types, type);
+            m->lang = intern(&r->langs, rec->lang);
+            m->kind = !strcmp(kind, "syntax") ? SCIPRUNE_CORRUPT_SYNTAX : SCIPRUNE_CORRUPT_CONTENT;
+            m->id = strdup(rec->id);
+            const char *oid = jstr(o, "orig_id");
+            m->orig_id = strdup(oid ? oid : "");
+            if (m->type == SIZE_MAX || m->lang == SIZE_MAX || !m->id || !m->orig_id) {
+                json_decref(o);
+                r->c.nv++; /* so the strings are freed */
+                st = nomem(err);
+                break;
+            }
+            int *tk = realloc(r->type_kind, r->types.n * sizeof *tk);
+            if (!tk) { json_decref(o); r->c.nv++; st = nomem(err); break; }
+            r->type_kind = tk;
+            tk[m->type] = m->kind;
+            /* the original: (orig_shard, orig_line) in the workdir's shards */
+            r->c.vorig[j] = -1;
+            const char *osh = jstr(o, "orig_shard");
+            json_t *ol = json_object_get(o, "orig_line");
+            if (osh && json_is_integer(ol)) {
+                int64_t line = json_integer_value(ol);
+                for (size_t s = 0; s < r->shards->n; s++)
+                    if (!strcmp(r->shards->names[s], osh)) {
+                        if (line >= 1 && (uint64_t)line <= r->rows[s])
+                            r->c.vorig[j] = r->rowmap[s][line - 1];
+                        /* same shard name but another file: the ids tell (the random key is
+                         * a hash of the id) */
+                        if (r->c.vorig[j] >= 0 && oid &&
+                            sp_hash64(oid, strlen(oid), r->set->seed ^ RANDOM_SEED_XOR) !=
+                                r->c.crnd[r->c.vorig[j]])
+                            r->c.vorig[j] = -1;
+                        break;
+                    }
+            }
+            json_decref(o);
+            r->c.vlen[j] = (int64_t)rec->text_len;
+            r->c.vrnd[j] = sp_hash64(rec->id, strlen(rec->id), r->set->seed ^ RANDOM_SEED_XOR);
+            r->c.nv++;
+            b.text[b.n] = malloc(rec->text_len + 1);
+            if (!b.text[b.n]) { st = nomem(err); break; }
+            memcpy(b.text[b.n], rec->text, rec->text_len + 1);
+            b.len[b.n] = rec->text_len;
+            b.lang[b.n] = r->langs.s[m->lang];
+            b.n++;
+            if (b.n == BATCH) {
+                st = embed_batch(r, &b, parsers, nthreads, vecs, dim, r->c.nv - b.n, err);
+                for (size_t i = 0; i < b.n; i++) free(b.text[i]);
+                b.n = 0;
+                if (st) break;
+            }
+        }
+        sciprune_shard_reader_close(rd);
+        if (st) goto done;
+    }
+    if (b.n) st = embed_batch(r, &b, parsers, nthreads, vecs, dim, r->c.nv - b.n, err);
+    if (!st && !r->c.nv) st = sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "no corrupted variant found");
+done:
+    for (size_t i = 0; i < b.n; i++) free(b.text[i]);
+    if (parsers)
+        for (int t = 0; t < nthreads; t++) sciprune_parser_free(parsers[t]);
+    free(parsers);
+    free(vecs);
+    return st;
+}
+
+/* ------------------------------------------------------------- reporting */
+
+typedef struct group {
+    size_t type;        /* index into types */
+    size_t lang;        /* SIZE_MAX: all languages */
+    uint32_t *J;        /* owned */
+    size_t nj;
+    an_group_result res;
+} group;
+
+static double weight_of(const an_run *r, const char *type, int kind)
+{
+    const char *w = r->set->weights;
+    double tw = NAN, kw = NAN, dw = NAN;
+    const char *kname = sciprune_corrupt_kind_name((sciprune_corrupt_kind)kind);
+    while (w && *w) {
+        const char *e = strchr(w, ',');
+        size_t l = e ? (size_t)(e - w) : strlen(w);
+        const char *eq = memchr(w, '=', l);
+        if (eq) {
+            size_t kl = (size_t)(eq - w);
+            double v = strtod(eq + 1, NULL);
+            if (strlen(type) == kl && !strncmp(w, type, kl)) tw = v;
+            else if (strlen(kname) == kl && !strncmp(w, kname, kl)) kw = v;
+            else if (kl == 7 && !strncmp(w, "default", 7)) dw = v;
+        }
+        w = e ? e + 1 : w + l;
+    }
+    return !isnan(tw) ? tw : !isnan(kw) ? kw : !isnan(dw) ? dw : 1.0;
+}
+
+static sciprune_status check_weights(const char *w, sciprune_error *err)
+{
+    while (w && *w) {
+        const char *e = strchr(w, ',');
+        size_t l = e ? (size_t)(e - w) : strlen(w);
+        const char *eq = memchr(w, '=', l);
+        char num[64];
+        if (!eq || eq == w || (size_t)(w + l - eq - 1) >= sizeof num || w + l - eq - 1 == 0)
+            return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "bad weight '%.*s' (want NAME=W)", (int)l, w);
+        memcpy(num, eq + 1, (size_t)(w + l - eq - 1));
+        num[w + l - eq - 1] = '\0';
+        char *end;
+        double v = strtod(num, &end);
+        if (end == num || *end || !(v >= 0) || isinf(v))
+            return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "bad weight '%.*s' (want NAME=W, W >= 0)", (int)l, w);
+        w = e ? e + 1 : w + l;
+    }
+    return SCIPRUNE_OK;
+}
+
+static void metric_name(char *buf, size_t cap, size_t m, const double *alphas, size_t na)
+{
+    if (m == 0) snprintf(buf, cap, "size");
+    else if (m == 1) snprintf(buf, cap, "distance");
+    else if (m < 2 + na) snprintf(buf, cap, "combined-a%.2f", alphas[m - 2]);
+    else if (m == 2 + na) snprintf(buf, cap, "random");
+    else snprintf(buf, cap, "length");
+}
+
+/* jansson's setters fail quietly (NULL value, out of memory): these record it in a local
+ * `bad`, so an incomplete report is never written. They take ownership of v in any case. */
+static int jset_(json_t *o, const char *k, json_t *v)
+{
+    if (!o || !v) {
+        json_decref(v);
+        return 1;
+    }
+    return json_object_set_new(o, k, v) != 0;
+}
+static int japp_(json_t *a, json_t *v)
+{
+    if (!a || !v) {
+        json_decref(v);
+        return 1;
+    }
+    return json_array_append_new(a, v) != 0;
+}
+#define JSET(o, k, v) (bad |= jset_((o), (k), (v)))
+#define JAPP(a, v) (bad |= japp_((a), (v)))
+
+static json_t *jnum(double x)
+{
+    return isnan(x) ? json_null() : json_real(x);
+}
+
+static const char *auroc_names[AN_ORD_COUNT] = {"size", "distance", "random", "length"};
+
+/* NULL on ENOMEM. */
+static json_t *group_json(const an_run *r, const group *g)
+{
+    int bad = 0;
+    const sciprune_analyze_settings *s = r->set;
+    size_t na = s->n_alphas;
+    json_t *o = json_object(), *rec = json_object(), *au = json_object(), *mv = json_object();
+    json_t *orec = json_object();
+    JSET(o, "type", json_string(r->types.s[g->type]));
+    JSET(o, "kind", json_string(sciprune_corrupt_kind_name(
+                                       (sciprune_corrupt_kind)r->type_kind[g->type])));
+    JSET(o, "lang", json_string(g->lang == SIZE_MAX ? "all" : r->langs.s[g->lang]));
+    JSET(o, "n", json_integer((json_int_t)g->nj));
+    JSET(o, "n_orig", json_integer((json_int_t)g->res.n_orig));
+    for (size_t m = 0; m < AN_N_METRICS(na); m++) {
+        char name[48];
+        metric_name(name, sizeof name, m, s->alphas, na);
+        json_t *a = json_array(), *b = json_array();
+        for (size_t i = 0; i < r->nr; i++) {
+            JAPP(a, jnum(g->res.recall[m * r->nr + i]));
+            JAPP(b, jnum(g->res.orig_recall[m * r->nr + i]));
+        }
+        JSET(rec, name, a);
+        JSET(orec, name, b);
+    }
+    JSET(o, "recall", rec);
+    JSET(o, "orig_recall", orec);
+    for (int k = 0; k < AN_ORD_COUNT; k++) JSET(au, auroc_names[k], jnum(g->res.auroc[k]));
+    JSET(o, "auroc", au);
+    JSET(mv, "share_smaller_cluster", jnum(g->res.share_smaller));
+    JSET(mv, "share_same_cluster", jnum(g->res.share_same));
+    JSET(mv, "median_delta_size_pct", jnum(g->res.med_dsize_pct));
+    JSET(mv, "median_delta_dist_pct", jnum(g->res.med_ddist_pct));
+    JSET(mv, "median_dist", jnum(g->res.med_dist));
+    JSET(mv, "median_orig_dist", jnum(g->res.med_orig_dist));
+    JSET(o, "movement", mv);
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static sciprune_status write_text(const char *dir, const char *name, const char *txt,
+                                  sciprune_error *err)
+{
+    char *p = path3(dir, "", name);
+    if (!p) return nomem(err);
+    sciprune_status st = sp_write_file_atomic(p, txt, strlen(txt), err);
+    free(p);
+    return st;
+}
+
+static sciprune_status write_npy(const char *dir, const char *name, sp_npy_dtype t, size_t n,
+                                 const void *data, sciprune_error *err)
+{
+    char *p = path3(dir, "", name);
+    if (!p) return nomem(err);
+    sciprune_status st = sp_npy_write(p, t, n, 0, data, err);
+    free(p);
+    return st;
+}
+
+/* A growing string for report.md. */
+typedef struct sbuf {
+    char *s;
+    size_t n, cap;
+    int oom;
+} sbuf;
+
+SP_PRINTF(2, 3) static void sb(sbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    for (;;) {
+        va_start(ap, fmt);
+        int l = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0, fmt, ap);
+        va_end(ap);
+        if (l < 0) { b->oom = 1; return; }
+        if (b->s && b->n + (size_t)l < b->cap) { b->n += (size_t)l; return; }
+        size_t nc = b->cap ? b->cap * 2 : 4096;
+        while (nc < b->n + (size_t)l + 1) nc *= 2;
+        char *q = realloc(b->s, nc);
+        if (!q) { b->oom = 1; return; }
+        b->s = q;
+        b->cap = nc;
+    }
+}
+
+static void sb_pct(sbuf *b, double x)
+{
+    if (isnan(x)) sb(b, " – |");
+    else sb(b, " %.1f |", 100.0 * x);
+}
+
+static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
+                                     double seconds, sciprune_analyze_info *info,
+                                     sciprune_error *err)
+{
+    const sciprune_analyze_settings *s = r->set;
+    size_t na = s->n_alphas, nm = AN_N_METRICS(na), nr = r->nr;
+    sciprune_status st;
+    int bad = 0;
+    char *dir = path3(r->workdir, "", "analyze");
+    json_t *root = NULL;
+    sbuf md = {0};
+    sbuf jl = {0};
+    double *mean = calloc(nm, sizeof *mean), *omean = calloc(nm, sizeof *omean);
+    if (!dir || !mean || !omean) { st = nomem(err); goto done; }
+    if ((st = sp_mkdirs(dir, err))) goto done;
+    /* raw arrays */
+    size_t nc = r->c.nc, nv = r->c.nv;
+    if ((st = write_npy(dir, "clean.cluster.npy", SP_NPY_I32, nc, r->c.ccl, err)) ||
+        (st = write_npy(dir, "clean.dist.npy", SP_NPY_F32, nc, r->c.cds, err)) ||
+        (st = write_npy(dir, "clean.length.npy", SP_NPY_I64, nc, r->c.clen, err)) ||
+        (st = write_npy(dir, "clean.random.npy", SP_NPY_I64, nc, r->c.crnd, err)) ||
+        (st = write_npy(dir, "variants.cluster.npy", SP_NPY_I32, nv, r->c.vcl, err)) ||
+        (st = write_npy(dir, "variants.dist.npy", SP_NPY_F32, nv, r->c.vds, err)) ||
+        (st = write_npy(dir, "variants.length.npy", SP_NPY_I64, nv, r->c.vlen, err)) ||
+        (st = write_npy(dir, "variants.random.npy", SP_NPY_I64, nv, r->c.vrnd, err)) ||
+        (st = write_npy(dir, "variants.orig.npy", SP_NPY_I64, nv, r->c.vorig, err)))
+        goto done;
+    for (size_t j = 0; j < nv; j++) {
+        json_t *o = json_object();
+        JSET(o, "row", json_integer((json_int_t)j));
+        JSET(o, "id", json_string(r->vm[j].id));
+        JSET(o, "orig_id", json_string(r->vm[j].orig_id));
+        JSET(o, "type", json_string(r->types.s[r->vm[j].type]));
+        JSET(o, "kind", json_string(sciprune_corrupt_kind_name((sciprune_corrupt_kind)r->vm[j].kind)));
+        JSET(o, "lang", json_string(r->langs.s[r->vm[j].lang]));
+        char *t = bad ? NULL : json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(o);
+        if (!t) { st = nomem(err); goto done; }
+        sb(&jl, "%s\n", t);
+        free(t);
+    }
+    if (jl.oom) { st = nomem(err); goto done; }
+    if ((st = write_text(dir, "variants.jsonl", jl.s ? jl.s : "", err))) goto done;
+
+    /* recommendation: weighted mean recall over the all-language type groups at ratio ip */
+    double wsum = 0;
+    for (size_t gi = 0; gi < ng; gi++) {
+        if (gs[gi].lang != SIZE_MAX) continue;
+        double w = weight_of(r, r->types.s[gs[gi].type], r->type_kind[gs[gi].type]);
+        wsum += w;
+        for (size_t m = 0; m < nm; m++) {
+            mean[m] += w * gs[gi].res.recall[m * nr + ip];
+            double orc = gs[gi].res.orig_recall[m * nr + ip];
+            omean[m] += w * (isnan(orc) ? 0.0 : orc);
+        }
+    }
+    size_t best = 0;
+    for (size_t m = 0; m < nm; m++) {
+        mean[m] = wsum > 0 ? mean[m] / wsum : NAN;
+        omean[m] = wsum > 0 ? omean[m] / wsum : NAN;
+        if (!isnan(mean[m]) && (isnan(mean[best]) || mean[m] > mean[best])) best = m;
+    }
+    char bname[48];
+    metric_name(bname, sizeof bname, best, s->alphas, na);
+    /* the same pick on lift (recall minus the originals' recall): what the corruption itself
+     * makes catchable, without files that are pruned wherever they sit */
+    size_t lbest = 0;
+    for (size_t m = 0; m < nm; m++)
+        if (mean[m] - omean[m] > mean[lbest] - omean[lbest]) lbest = m;
+    char lname[48];
+    metric_name(lname, sizeof lname, lbest, s->alphas, na);
+    double balpha = best == 0 ? 1.0 : best == 1 ? 0.0 : best < 2 + na ? s->alphas[best - 2] : -1.0;
+
+    root = json_object();
+    json_t *set = json_object(), *ra = json_array(), *al = json_array(), *files = json_array();
+    for (size_t i = 0; i < nr; i++) JAPP(ra, json_real(r->ratios[i]));
+    for (size_t i = 0; i < na; i++) JAPP(al, json_real(s->alphas[i]));
+    JSET(set, "ratios", ra);
+    JSET(set, "alphas", al);
+    JSET(set, "ratio", json_real(s->ratio));
+    JSET(set, "weights", s->weights ? json_string(s->weights) : json_null());
+    JSET(set, "seed", json_integer((json_int_t)s->seed));
+    JSET(root, "settings", set);
+    for (size_t f = 0; f < r->nfiles; f++) JAPP(files, json_string(r->files[f]));
+    JSET(root, "corrupted", files);
+    JSET(root, "semantics", json_string(
+        "recall: each group's variants V are added to the clean corpus C; U = C + V is ranked "
+        "with the metric's total order (ties by clean row, then variant row), cluster sizes are "
+        "the clean sizes only; ratio p prunes floor(p*|U|+0.5) records of U; recall = pruned "
+        "variants / |V|. AUROC: Mann-Whitney of one score (size: -clean cluster size, distance, "
+        "length, random: -key; higher = pruned first) for V against C, ties 1/2. Movement: "
+        "variant minus its original, percentiles over C."));
+    JSET(root, "embedder", json_string(sciprune_embedder_backend_name(r->emb)));
+    JSET(root, "k", json_integer(r->c.k));
+    JSET(root, "n_clean", json_integer((json_int_t)nc));
+    JSET(root, "n_variants", json_integer((json_int_t)nv));
+    JSET(root, "n_variants_rejected", json_integer((json_int_t)r->v_rejected));
+    size_t norig = 0;
+    for (size_t j = 0; j < nv; j++) norig += r->c.vorig[j] >= 0;
+    JSET(root, "n_orig_found", json_integer((json_int_t)norig));
+    json_t *ms = json_array(), *gj = json_array(), *sz = json_array();
+    for (size_t m = 0; m < nm; m++) {
+        char name[48];
+        metric_name(name, sizeof name, m, s->alphas, na);
+        JAPP(ms, json_string(name));
+    }
+    JSET(root, "metrics", ms);
+    for (int c = 0; c < r->c.k; c++) JAPP(sz, json_integer((json_int_t)r->c.size[c]));
+    JSET(root, "cluster_sizes", sz);
+    for (size_t gi = 0; gi < ng; gi++) JAPP(gj, group_json(r, &gs[gi]));
+    JSET(root, "groups", gj);
+    json_t *rc = json_object(), *cand = json_object(), *pt = json_object(), *wt = json_object();
+    JSET(rc, "name", json_string(bname));
+    JSET(rc, "metric", json_string(best == 0 ? "size" : best == 1 ? "distance"
+                                                  : best < 2 + na ? "combined" : bname));
+    JSET(rc, "alpha", balpha >= 0 ? json_real(balpha) : json_null());
+    JSET(rc, "ratio", json_real(s->ratio));
+    JSET(rc, "mean_recall", jnum(mean[best]));
+    JSET(rc, "random_mean_recall", jnum(mean[2 + na]));
+    for (size_t m = 0; m < nm; m++) {
+        char name[48];
+        metric_name(name, sizeof name, m, s->alphas, na);
+        JSET(cand, name, jnum(mean[m]));
+    }
+    JSET(rc, "candidates", cand);
+    json_t *ocand = json_object();
+    for (size_t m = 0; m < nm; m++) {
+        char name[48];
+        metric_name(name, sizeof name, m, s->alphas, na);
+        JSET(ocand, name, jnum(omean[m]));
+    }
+    JSET(rc, "candidates_orig_recall", ocand);
+    for (size_t gi = 0; gi < ng; gi++) {
+        if (gs[gi].lang != SIZE_MAX) continue;
+        const char *tn = r->types.s[gs[gi].type];
+        JSET(pt, tn, jnum(gs[gi].res.recall[best * nr + ip]));
+        JSET(wt, tn, json_real(weight_of(r, tn, r->type_kind[gs[gi].type])));
+    }
+    JSET(rc, "per_type_recall", pt);
+    JSET(rc, "weights", wt);
+    JSET(root, "recommendation", rc);
+    json_t *lr = json_object();
+    JSET(lr, "name", json_string(lname));
+    JSET(lr, "mean_recall", jnum(mean[lbest]));
+    JSET(lr, "mean_orig_recall", jnum(omean[lbest]));
+    JSET(lr, "mean_lift", jnum(mean[lbest] - omean[lbest]));
+    JSET(root, "recommendation_by_lift", lr);
+    JSET(root, "seconds", json_real(seconds));
+    char *txt = bad ? NULL : json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    if (!txt) { st = nomem(err); goto done; }
+    st = write_text(dir, "report.json", txt, err);
+    free(txt);
+    if (st) goto done;
+
+    /* report.md */
+    sb(&md, "# sciprune analyze\n\n");
+    sb(&md, "%zu clean records in %d clusters (embedder %s), %zu corrupted variants of %zu types "
+            "(%zu with their original in the workdir).\n\n",
+       nc, r->c.k, sciprune_embedder_backend_name(r->emb), nv, r->types.n, norig);
+    char astr[32];
+    if (balpha >= 0) snprintf(astr, sizeof astr, "alpha %.2f", balpha);
+    else snprintf(astr, sizeof astr, "a baseline");
+    sb(&md, "**Recommendation** at p = %.2f: `%s` (%s) with weighted mean recall %.1f %% over the "
+            "types (their originals: %.1f %%); random pruning: %.1f %%.\n\n",
+       s->ratio, bname, astr, 100 * mean[best], 100 * omean[best], 100 * mean[2 + na]);
+    sb(&md, "By lift (variants' recall minus their originals'): `%s`, %.1f %% vs %.1f %% "
+            "(+%.1f points).\n\n", lname, 100 * mean[lbest], 100 * omean[lbest],
+       100 * (mean[lbest] - omean[lbest]));
+    sb(&md, "Recall = share of a type's variants pruned when they are mixed into the clean corpus "
+            "(clean + that type's variants, clean cluster sizes, exact global ranking, ties by "
+            "position).\n\n");
+    sb(&md, "## Recall at p = %.2f (%%)\n\n| type | kind | lang | n |", s->ratio);
+    for (size_t m = 0; m < nm; m++) {
+        char name[48];
+        metric_name(name, sizeof name, m, s->alphas, na);
+        sb(&md, " %s |", name);
+    }
+    sb(&md, "\n|---|---|---|---:|");
+    for (size_t m = 0; m < nm; m++) sb(&md, "---:|");
+    sb(&md, "\n");
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t gi = 0; gi < ng; gi++) {
+            if ((gs[gi].lang == SIZE_MAX) != (pass == 0)) continue;
+            sb(&md, "| %s | %s | %s | %zu |", r->types.s[gs[gi].type],
+               sciprune_corrupt_kind_name((sciprune_corrupt_kind)r->type_kind[gs[gi].type]),
+               gs[gi].lang == SIZE_MAX ? "all" : r->langs.s[gs[gi].lang], gs[gi].nj);
+            for (size_t m = 0; m < nm; m++) sb_pct(&md, gs[gi].res.recall[m * nr + ip]);
+            sb(&md, "\n");
+        }
+    sb(&md, "| **weighted mean** | | | |");
+    for (size_t m = 0; m < nm; m++) sb_pct(&md, mean[m]);
+    sb(&md, "\n| *originals pruned (weighted mean)* | | | |");
+    for (size_t m = 0; m < nm; m++) sb_pct(&md, omean[m]);
+    for (int kind = SCIPRUNE_CORRUPT_SYNTAX; kind <= SCIPRUNE_CORRUPT_CONTENT; kind++) {
+        size_t cnt = 0;
+        for (size_t gi = 0; gi < ng; gi++) cnt += gs[gi].lang == SIZE_MAX && r->type_kind[gs[gi].type] == kind;
+        if (!cnt) continue;
+        sb(&md, "\n| mean of the %s types (unweighted) | %s | | |",
+           sciprune_corrupt_kind_name((sciprune_corrupt_kind)kind),
+           sciprune_corrupt_kind_name((sciprune_corrupt_kind)kind));
+        for (size_t m = 0; m < nm; m++) {
+            double acc = 0;
+            for (size_t gi = 0; gi < ng; gi++)
+                if (gs[gi].lang == SIZE_MAX && r->type_kind[gs[gi].type] == kind)
+                    acc += gs[gi].res.recall[m * nr + ip];
+            sb_pct(&md, acc / (double)cnt);
+        }
+    }
+    sb(&md, "\n\nThe last row is the share of the variants' *originals* (clean) that the same "
+            "selection prunes: recall above it is signal from the corruption; recall equal to it "
+            "comes from where those files sit (e.g. a minority language in small clusters).\n");
+    sb(&md, "\n## Recall of the variants minus recall of their originals at p = %.2f (points)\n\n"
+            "| type | n |", s->ratio);
+    for (size_t m = 0; m < nm; m++) {
+        char name[48];
+        metric_name(name, sizeof name, m, s->alphas, na);
+        sb(&md, " %s |", name);
+    }
+    sb(&md, "\n|---|---:|");
+    for (size_t m = 0; m < nm; m++) sb(&md, "---:|");
+    sb(&md, "\n");
+    for (size_t gi = 0; gi < ng; gi++) {
+        if (gs[gi].lang != SIZE_MAX) continue;
+        sb(&md, "| %s | %zu |", r->types.s[gs[gi].type], gs[gi].nj);
+        for (size_t m = 0; m < nm; m++)
+            sb(&md, " %+.1f |", 100 * (gs[gi].res.recall[m * nr + ip] - gs[gi].res.orig_recall[m * nr + ip]));
+        sb(&md, "\n");
+    }
+    sb(&md, "\n\n## AUROC (corrupted vs clean)\n\n| type | lang | size | distance | random | length |\n"
+            "|---|---|---:|---:|---:|---:|\n");
+    for (size_t gi = 0; gi < ng; gi++) {
+        if (gs[gi].lang != SIZE_MAX) continue;
+        sb(&md, "| %s | all |", r->types.s[gs[gi].type]);
+        for (int k = 0; k < AN_ORD_COUNT; k++) sb(&md, " %.3f |", gs[gi].res.auroc[k]);
+        sb(&md, "\n");
+    }
+    sb(&md, "\n## Movement against the originals\n\n"
+            "| type | n with original | in a smaller cluster (%%) | same cluster (%%) | "
+            "median Δ size percentile | median Δ distance percentile | median dist | "
+            "median orig dist |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (size_t gi = 0; gi < ng; gi++) {
+        if (gs[gi].lang != SIZE_MAX) continue;
+        const an_group_result *g = &gs[gi].res;
+        sb(&md, "| %s | %zu |", r->types.s[gs[gi].type], g->n_orig);
+        sb_pct(&md, g->share_smaller);
+        sb_pct(&md, g->share_same);
+        sb(&md, " %+.1f | %+.1f | %.3f | %.3f |\n", g->med_dsize_pct, g->med_ddist_pct,
+           g->med_dist, g->med_orig_dist);
+    }
+    sb(&md, "\n## Mean recall over the types vs prune ratio (%%)\n\n| metric |");
+    for (size_t i = 0; i < nr; i++) sb(&md, " p=%.2f |", r->ratios[i]);
+    sb(&md, "\n|---|");
+    for (size_t i = 0; i < nr; i++) sb(&md, "---:|");
+    sb(&md, "\n");
+    for (size_t m = 0; m < nm; m++) {
+        char name[48];
+        metric_name(name, sizeof name, m, s->alphas, na);
+        sb(&md, "| %s |", name);
+        for (size_t i = 0; i < nr; i++) {
+            double acc = 0, ws = 0;
+            for (size_t gi = 0; gi < ng; gi++) {
+                if (gs[gi].lang != SIZE_MAX) continue;
+                double w = weight_of(r, r->types.s[gs[gi].type], r->type_kind[gs[gi].type]);
+                acc += w * gs[gi].res.recall[m * nr + i];
+                ws += w;
+            }
+            sb_pct(&md, ws > 0 ? acc / ws : NAN);
+        }
+        sb(&md, "\n");
+    }
+    if (md.oom) { st = nomem(err); goto done; }
+    if ((st = write_text(dir, "report.md", md.s, err))) goto done;
+    if (info) {
+        info->n_clean = nc;
+        info->n_variants = nv;
+        info->n_orig_found = norig;
+        info->n_types = r->types.n;
+        sp_strlcpy(info->best, bname, sizeof info->best);
+        info->best_alpha = balpha;
+        info->best_recall = mean[best];
+        info->random_recall = mean[2 + na];
+    }
+done:
+    json_decref(root);
+    free(md.s);
+    free(jl.s);
+    free(mean);
+    free(omean);
+    free(dir);
+    return st;
+}
+
+/* ------------------------------------------------------------------ main */
+
+sciprune_status sciprune_analyze(const char *workdir, const char *const *corrupted, size_t n,
+                                 const sciprune_analyze_settings *s, sciprune_analyze_info *info,
+                                 sciprune_error *err)
+{
+    double t0 = sp_now();
+    sciprune_status st;
+    an_run r;
+    group *gs = NULL;
+    size_t ng = 0, ip = 0;
+    memset(&r, 0, sizeof r);
+    sp_err_clear(err);
+    if (info) memset(info, 0, sizeof *info);
+    if (!workdir || !s || (!corrupted && n))
+        return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "missing argument");
+    if (!s->n_ratios || !s->n_alphas || !(s->ratio >= 0 && s->ratio <= 1))
+        return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "ratios and alphas in [0, 1] needed");
+    if ((st = check_weights(s->weights, err))) return st;
+    r.workdir = workdir;
+    r.set = s;
+    memcpy(r.ratios, s->ratios, s->n_ratios * sizeof *s->ratios);
+    r.nr = s->n_ratios;
+    for (ip = 0; ip < r.nr && r.ratios[ip] != s->ratio; ip++) {}
+    if (ip == r.nr) r.ratios[r.nr++] = s->ratio;
+
+    char *ed = path3(workdir, "", "embed");
+    if (!ed) return nomem(err);
+    st = sciprune_embedder_load(&r.emb, ed, err);
+    free(ed);
+    if (st) goto done;
+    if ((st = sciprune_index_open(&r.ix, workdir, err))) goto done;
+    r.c.k = sciprune_index_k(r.ix);
+    if ((st = sciprune_shard_set_load(&r.shards, workdir, err))) goto done;
+    if ((st = list_files(&r, corrupted, n, err))) goto done;
+    if ((st = read_clean(&r, err))) goto done;
+    double t1 = sp_now();
+    sp_log(SCIPRUNE_LOG_INFO, "analyze: %zu clean records read in %.2fs", r.c.nc, t1 - t0);
+    if ((st = read_variants(&r, err))) goto done;
+    double t2 = sp_now();
+    sp_log(SCIPRUNE_LOG_INFO, "analyze: %zu variants embedded and assigned in %.2fs", r.c.nv, t2 - t1);
+    if ((st = an_corpus_prepare(&r.c, err))) goto done;
+
+    /* groups: per type (types sorted by name) all languages, then each language */
+    size_t nt = r.types.n, nl = r.langs.n;
+    size_t *torder = malloc(nt * sizeof *torder), *lorder = malloc(nl * sizeof *lorder);
+    gs = calloc(nt * (nl + 1), sizeof *gs);
+    if (!torder || !lorder || !gs) { free(torder); free(lorder); st = nomem(err); goto done; }
+    for (size_t i = 0; i < nt; i++) torder[i] = i;
+    for (size_t i = 0; i < nl; i++) lorder[i] = i;
+    for (size_t i = 1; i < nt; i++)
+        for (size_t j = i; j > 0 && strcmp(r.types.s[torder[j - 1]], r.types.s[torder[j]]) > 0; j--) {
+            size_t t = torder[j]; torder[j] = torder[j - 1]; torder[j - 1] = t;
+        }
+    for (size_t i = 1; i < nl; i++)
+        for (size_t j = i; j > 0 && strcmp(r.langs.s[lorder[j - 1]], r.langs.s[lorder[j]]) > 0; j--) {
+            size_t t = lorder[j]; lorder[j] = lorder[j - 1]; lorder[j - 1] = t;
+        }
+    size_t nm = AN_N_METRICS(s->n_alphas);
+    for (size_t ti = 0; ti < nt && !st; ti++)
+        for (size_t li = 0; li <= nl && !st; li++) {
+            size_t t = torder[ti], l = li == 0 ? SIZE_MAX : lorder[li - 1];
+            group *g = &gs[ng];
+            g->type = t;
+            g->lang = l;
+            g->J = malloc((r.c.nv ? r.c.nv : 1) * sizeof *g->J);
+            g->res.recall = calloc(nm * r.nr, sizeof(double));
+            g->res.orig_recall = calloc(nm * r.nr, sizeof(double));
+            ng++;
+            if (!g->J || !g->res.recall || !g->res.orig_recall) { st = nomem(err); break; }
+            for (size_t j = 0; j < r.c.nv; j++)
+                if (r.vm[j].type == t && (l == SIZE_MAX || r.vm[j].lang == l)) g->J[g->nj++] = (uint32_t)j;
+            if (!g->nj) { /* no variant of this type in this language */
+                free(g->J); free(g->res.recall); free(g->res.orig_recall); ng--;
+                memset(g, 0, sizeof *g);
+                continue;
+            }
+            st = an_group_eval(&r.c, g->J, g->nj, r.ratios, r.nr, s->alphas, s->n_alphas, &g->res, err);
+        }
+    free(torder);
+    free(lorder);
+    if (st) goto done;
+    sp_log(SCIPRUNE_LOG_INFO, "analyze: %zu groups evaluated in %.2fs", ng, sp_now() - t2);
+    st = write_outputs(&r, gs, ng, ip, sp_now() - t0, info, err);
+    if (info) info->seconds = sp_now() - t0;
+done:
+    for (size_t i = 0; i < ng; i++) {
+        free(gs[i].J);
+        free(gs[i].res.recall);
+        free(gs[i].res.orig_recall);
+    }
+    free(gs);
+    for (size_t j = 0; j < r.c.nv; j++) {
+        free(r.vm[j].id);
+        free(r.vm[j].orig_id);
+    }
+    free(r.vm);
+    free(r.type_kind);
+    strtab_free(&r.types);
+    strtab_free(&r.langs);
+    for (size_t f = 0; f < r.nfiles; f++) free(r.files[f]);
+    free(r.files);
+    if (r.rowmap)
+        for (size_t i = 0; i < r.shards->n; i++) free(r.rowmap[i]);
+    free(r.rowmap);
+    free(r.rows);
+    sciprune_shard_set_free(r.shards);
+    sciprune_index_free(r.ix);
+    sciprune_embedder_free(r.emb);
+    an_corpus_clear(&r.c);
+    return st;
+}

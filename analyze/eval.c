@@ -1,0 +1,324 @@
+/*
+ * eval.c - how a group of corrupted variants would be caught if mixed into the clean corpus.
+ *
+ * Every record (clean row g < nc, variant g = nc + local index) gets, per order, the key of
+ * prune/score.c; ascending (key, g) is the pruning order:
+ *   size     rank of the cluster by (clean size, id) << 32 | ~ford(dist)
+ *   distance ~ford(dist)                 (farthest first)
+ *   random   XXH3(id, seed ^ 0x9E3779B97F4A7C15)
+ *   length   ~min(len, 2^32-1)           (longest first)
+ * The clean records are sorted once per order; a group's variants are sorted and merged in,
+ * which gives the union's order in O(nc + nj). A simple metric prunes the first n of its
+ * order; combined marks the first n_s of the size order, then walks the distance order.
+ * Cluster sizes are the clean ones (see sciprune.h: variants do not grow clusters).
+ */
+#include "analyze_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint32_t ford(float f)
+{
+    if (f == 0.0f) f = 0.0f;
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+
+uint64_t an_key(const an_corpus *c, int ord, int32_t cl, float dist, int64_t len, uint64_t rnd)
+{
+    switch (ord) {
+    case AN_ORD_SIZE: return (uint64_t)c->crank[cl] << 32 | (uint32_t)~ford(dist);
+    case AN_ORD_DIST: return (uint32_t)~ford(dist);
+    case AN_ORD_RANDOM: return rnd;
+    default: return (uint32_t)~(uint32_t)(len > (int64_t)UINT32_MAX ? UINT32_MAX : len);
+    }
+}
+
+/* AUROC score: higher = pruned earlier (sciprune.h). */
+static double score(const an_corpus *c, int ord, int32_t cl, float dist, int64_t len, uint64_t rnd)
+{
+    switch (ord) {
+    case AN_ORD_SIZE: return -(double)c->size[cl];
+    case AN_ORD_DIST: return (double)dist;
+    case AN_ORD_RANDOM: return -(double)rnd;
+    default: return (double)len;
+    }
+}
+
+static int cmp_kg(const void *pa, const void *pb)
+{
+    const an_kg *a = pa, *b = pb;
+    if (a->key != b->key) return a->key < b->key ? -1 : 1;
+    return (a->g > b->g) - (a->g < b->g);
+}
+
+static int cmp_dbl(const void *pa, const void *pb)
+{
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return (a > b) - (a < b);
+}
+
+static int cmp_u64(const void *pa, const void *pb)
+{
+    uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+    return (a > b) - (a < b);
+}
+
+void an_corpus_clear(an_corpus *c)
+{
+    if (!c) return;
+    free(c->ccl); free(c->cds); free(c->clen); free(c->crnd);
+    free(c->vcl); free(c->vds); free(c->vlen); free(c->vrnd); free(c->vorig);
+    free(c->size); free(c->crank); free(c->dsorted);
+    for (int o = 0; o < AN_ORD_COUNT; o++) {
+        free(c->cord[o]);
+        free(c->csorted[o]);
+    }
+    memset(c, 0, sizeof *c);
+}
+
+sciprune_status an_corpus_prepare(an_corpus *c, sciprune_error *err)
+{
+    size_t k = (size_t)c->k, nc = c->nc;
+    uint64_t *ids = NULL; /* size << 32 | id: sorts clusters by (size, id); sizes < 2^32 */
+    c->size = calloc(k ? k : 1, sizeof *c->size);
+    c->crank = calloc(k ? k : 1, sizeof *c->crank);
+    ids = malloc((k ? k : 1) * sizeof *ids);
+    c->dsorted = malloc((nc ? nc : 1) * sizeof *c->dsorted);
+    if (!c->size || !c->crank || !ids || !c->dsorted) goto nomem;
+    for (size_t i = 0; i < nc; i++) {
+        if (c->ccl[i] < 0 || (size_t)c->ccl[i] >= k) {
+            free(ids);
+            return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "cluster %d out of range", c->ccl[i]);
+        }
+        c->size[c->ccl[i]]++;
+    }
+    for (size_t i = 0; i < c->nv; i++)
+        if (c->vcl[i] < 0 || (size_t)c->vcl[i] >= k) {
+            free(ids);
+            return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "cluster %d out of range", c->vcl[i]);
+        }
+    for (size_t i = 0; i < k; i++) ids[i] = c->size[i] << 32 | i;
+    qsort(ids, k, sizeof *ids, cmp_u64);
+    for (size_t r = 0; r < k; r++) c->crank[(uint32_t)ids[r]] = (uint32_t)r;
+    free(ids);
+    ids = NULL;
+    for (int o = 0; o < AN_ORD_COUNT; o++) {
+        c->cord[o] = malloc((nc ? nc : 1) * sizeof(an_kg));
+        c->csorted[o] = malloc((nc ? nc : 1) * sizeof(double));
+        if (!c->cord[o] || !c->csorted[o]) goto nomem;
+        for (size_t i = 0; i < nc; i++) {
+            c->cord[o][i] = (an_kg){an_key(c, o, c->ccl[i], c->cds[i], c->clen[i], c->crnd[i]),
+                                    (uint32_t)i, 0};
+            c->csorted[o][i] = score(c, o, c->ccl[i], c->cds[i], c->clen[i], c->crnd[i]);
+        }
+        qsort(c->cord[o], nc, sizeof(an_kg), cmp_kg);
+        qsort(c->csorted[o], nc, sizeof(double), cmp_dbl);
+    }
+    for (size_t i = 0; i < nc; i++) c->dsorted[i] = c->cds[i];
+    qsort(c->dsorted, nc, sizeof(double), cmp_dbl);
+    return SCIPRUNE_OK;
+nomem:
+    free(ids);
+    return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+}
+
+/* Number of a[0..n) < x, and of those == x (a ascending). */
+static void count_below(const double *a, size_t n, double x, size_t *below, size_t *equal)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t m = lo + (hi - lo) / 2;
+        if (a[m] < x) lo = m + 1; else hi = m;
+    }
+    size_t b = lo;
+    hi = n;
+    while (lo < hi) {
+        size_t m = lo + (hi - lo) / 2;
+        if (a[m] <= x) lo = m + 1; else hi = m;
+    }
+    *below = b;
+    *equal = lo - b;
+}
+
+static double median(double *v, size_t n)
+{
+    if (!n) return NAN;
+    qsort(v, n, sizeof *v, cmp_dbl);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Percentile of a cluster size over the clean records. */
+static double size_pct(const an_corpus *c, uint64_t s)
+{
+    uint64_t below = 0, eq = 0;
+    for (int i = 0; i < c->k; i++) {
+        if (c->size[i] < s) below += c->size[i];
+        else if (c->size[i] == s) eq += c->size[i];
+    }
+    return c->nc ? 100.0 * ((double)below + 0.5 * (double)eq) / (double)c->nc : NAN;
+}
+
+static double dist_pct(const an_corpus *c, double d)
+{
+    size_t b, e;
+    count_below(c->dsorted, c->nc, d, &b, &e);
+    return c->nc ? 100.0 * ((double)b + 0.5 * (double)e) / (double)c->nc : NAN;
+}
+
+static size_t budget(double p, size_t n)
+{
+    double x = floor(p * (double)n + 0.5);
+    return x > (double)n ? n : (size_t)x;
+}
+
+/* Number of entries of pos[0..n) (ascending) below lim. */
+static size_t count_lt(const size_t *pos, size_t n, size_t lim)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t m = lo + (hi - lo) / 2;
+        if (pos[m] < lim) lo = m + 1; else hi = m;
+    }
+    return lo;
+}
+
+sciprune_status an_group_eval(const an_corpus *c, const uint32_t *J, size_t nj,
+                              const double *ratios, size_t nr, const double *alphas, size_t na,
+                              an_group_result *res, sciprune_error *err)
+{
+    size_t nc = c->nc, nu = nc + nj;
+    an_kg *vk = malloc((nj ? nj : 1) * sizeof *vk);
+    uint32_t *u[AN_ORD_COUNT] = {0};
+    size_t *vpos[AN_ORD_COUNT] = {0};
+    uint32_t *cpos[AN_ORD_COUNT] = {0}; /* position in the union's order of each clean g */
+    size_t norig = 0;
+    unsigned char *mark = malloc(nu ? nu : 1);
+    double *tmp = malloc((2 * nj + 1) * sizeof *tmp);
+    sciprune_status st = SCIPRUNE_OK;
+    if (!vk || !mark || !tmp) goto nomem;
+    for (int o = 0; o < AN_ORD_COUNT; o++) {
+        u[o] = malloc((nu ? nu : 1) * sizeof **u);
+        vpos[o] = malloc((nj ? nj : 1) * sizeof **vpos);
+        cpos[o] = malloc((nc ? nc : 1) * sizeof **cpos);
+        if (!u[o] || !vpos[o] || !cpos[o]) goto nomem;
+        for (size_t i = 0; i < nj; i++) {
+            uint32_t j = J[i];
+            vk[i] = (an_kg){an_key(c, o, c->vcl[j], c->vds[j], c->vlen[j], c->vrnd[j]),
+                            (uint32_t)(nc + i), 0};
+        }
+        qsort(vk, nj, sizeof *vk, cmp_kg);
+        size_t a = 0, b = 0, w = 0;
+        const an_kg *co = c->cord[o];
+        while (a < nc || b < nj) {
+            if (b == nj || (a < nc && cmp_kg(&co[a], &vk[b]) < 0)) {
+                cpos[o][co[a].g] = (uint32_t)w;
+                u[o][w++] = co[a++].g;
+            } else {
+                vpos[o][b] = w;
+                u[o][w++] = vk[b++].g;
+            }
+        }
+    }
+    for (size_t i = 0; i < nj; i++) norig += c->vorig[J[i]] >= 0;
+    static const int simple_ord[4] = {AN_ORD_SIZE, AN_ORD_DIST, AN_ORD_RANDOM, AN_ORD_LENGTH};
+    for (size_t r = 0; r < nr; r++) {
+        size_t n = budget(ratios[r], nu);
+        if (res->orig_recall) {
+            const size_t row[4] = {0, 1, 2 + na, 3 + na};
+            for (int q = 0; q < 4; q++) {
+                size_t hit = 0;
+                for (size_t i = 0; i < nj; i++) {
+                    int64_t og = c->vorig[J[i]];
+                    if (og >= 0) hit += cpos[simple_ord[q]][og] < n;
+                }
+                res->orig_recall[row[q] * nr + r] = norig ? (double)hit / (double)norig : NAN;
+            }
+        }
+        double denom = nj ? (double)nj : NAN;
+        res->recall[0 * nr + r] = (double)count_lt(vpos[AN_ORD_SIZE], nj, n) / denom;
+        res->recall[1 * nr + r] = (double)count_lt(vpos[AN_ORD_DIST], nj, n) / denom;
+        res->recall[(2 + na) * nr + r] = (double)count_lt(vpos[AN_ORD_RANDOM], nj, n) / denom;
+        res->recall[(3 + na) * nr + r] = (double)count_lt(vpos[AN_ORD_LENGTH], nj, n) / denom;
+        for (size_t ai = 0; ai < na; ai++) {
+            size_t ns = budget(alphas[ai], n), taken = ns, hit = 0;
+            memset(mark, 0, nu);
+            for (size_t i = 0; i < ns; i++) {
+                mark[u[AN_ORD_SIZE][i]] = 1;
+                hit += u[AN_ORD_SIZE][i] >= nc;
+            }
+            for (size_t i = 0; i < nu && taken < n; i++) {
+                uint32_t g = u[AN_ORD_DIST][i];
+                if (mark[g]) continue;
+                mark[g] = 1;
+                taken++;
+                hit += g >= nc;
+            }
+            res->recall[(2 + ai) * nr + r] = (double)hit / denom;
+            if (res->orig_recall) {
+                size_t oh = 0;
+                for (size_t i = 0; i < nj; i++) {
+                    int64_t og = c->vorig[J[i]];
+                    if (og >= 0) oh += mark[og];
+                }
+                res->orig_recall[(2 + ai) * nr + r] = norig ? (double)oh / (double)norig : NAN;
+            }
+        }
+    }
+    /* AUROC: sum over variants of (#clean below + #clean equal / 2) / (nj * nc). */
+    for (int o = 0; o < AN_ORD_COUNT; o++) {
+        double s = 0;
+        for (size_t i = 0; i < nj; i++) {
+            uint32_t j = J[i];
+            size_t bl, eq;
+            count_below(c->csorted[o], nc, score(c, o, c->vcl[j], c->vds[j], c->vlen[j], c->vrnd[j]),
+                        &bl, &eq);
+            s += (double)bl + 0.5 * (double)eq;
+        }
+        res->auroc[o] = nj && nc ? s / ((double)nj * (double)nc) : NAN;
+    }
+    /* Movement against the originals. */
+    size_t no = 0, smaller = 0, same = 0;
+    for (size_t i = 0; i < nj; i++) {
+        uint32_t j = J[i];
+        if (c->vorig[j] < 0) continue;
+        int32_t oc = c->ccl[c->vorig[j]];
+        smaller += c->size[c->vcl[j]] < c->size[oc];
+        same += c->vcl[j] == oc;
+        tmp[no++] = size_pct(c, c->size[c->vcl[j]]) - size_pct(c, c->size[oc]);
+    }
+    res->n_orig = no;
+    res->share_smaller = no ? (double)smaller / (double)no : NAN;
+    res->share_same = no ? (double)same / (double)no : NAN;
+    res->med_dsize_pct = median(tmp, no);
+    no = 0;
+    for (size_t i = 0; i < nj; i++) {
+        uint32_t j = J[i];
+        if (c->vorig[j] < 0) continue;
+        tmp[no++] = dist_pct(c, c->vds[j]) - dist_pct(c, c->cds[c->vorig[j]]);
+    }
+    res->med_ddist_pct = median(tmp, no);
+    no = 0;
+    for (size_t i = 0; i < nj; i++) {
+        uint32_t j = J[i];
+        if (c->vorig[j] >= 0) tmp[no++] = c->cds[c->vorig[j]];
+    }
+    res->med_orig_dist = median(tmp, no);
+    for (size_t i = 0; i < nj; i++) tmp[i] = c->vds[J[i]];
+    res->med_dist = median(tmp, nj);
+    goto done;
+nomem:
+    st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+done:
+    free(vk);
+    free(mark);
+    free(tmp);
+    for (int o = 0; o < AN_ORD_COUNT; o++) {
+        free(u[o]);
+        free(vpos[o]);
+        free(cpos[o]);
+    }
+    return st;
+}

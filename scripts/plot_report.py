@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""plot_report.py - render W/analyze/report.json as PNGs and an HTML page (matplotlib, Agg).
+
+Usage: scripts/plot_report.py W/analyze   (or W: its analyze/ folder is used)
+
+Writes next to the report:
+  cluster_sizes.png   histogram of the clean cluster sizes, and the clusters by size with the
+                      variants that landed in each
+  distance.png        distance-to-centroid distributions: clean vs each corruption type
+  recall.png          recall vs prune ratio per metric (weighted mean over the types), and
+                      per type for the recommended metric
+  index.html          the plots with the report's tables
+Needs numpy and matplotlib (Debian: python3-numpy, python3-matplotlib).
+"""
+import html
+import json
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def load(d):
+    rep = json.load(open(os.path.join(d, "report.json")))
+    arr = {}
+    for side in ("clean", "variants"):
+        for k in ("cluster", "dist"):
+            arr[f"{side}.{k}"] = np.load(os.path.join(d, f"{side}.{k}.npy"))
+    meta = [json.loads(line) for line in open(os.path.join(d, "variants.jsonl"))]
+    return rep, arr, meta
+
+
+def type_groups(rep):
+    return [g for g in rep["groups"] if g["lang"] == "all"]
+
+
+def plot_sizes(d, rep, arr):
+    sizes = np.array(rep["cluster_sizes"])
+    k = len(sizes)
+    landed = np.bincount(arr["variants.cluster"], minlength=k)
+    order = np.argsort(sizes, kind="stable")
+    fig, ax = plt.subplots(1, 2, figsize=(12, 4))
+    ax[0].hist(sizes, bins=min(40, max(5, k // 2)), color="#4c72b0")
+    ax[0].set_xlabel("cluster size (clean records)")
+    ax[0].set_ylabel("clusters")
+    ax[0].set_title(f"cluster sizes, k = {k}")
+    x = np.arange(k)
+    ax[1].bar(x, sizes[order], color="#bbbbbb", label="clean records")
+    ax[1].bar(x, landed[order], color="#c44e52", label="corrupted variants landing")
+    ax[1].set_xlabel("clusters, smallest first")
+    ax[1].set_ylabel("records")
+    ax[1].set_yscale("symlog")
+    ax[1].legend()
+    ax[1].set_title("where the variants land")
+    fig.tight_layout()
+    fig.savefig(os.path.join(d, "cluster_sizes.png"), dpi=100)
+    plt.close(fig)
+
+
+def plot_distance(d, rep, arr, meta):
+    types = [g["type"] for g in type_groups(rep)]
+    cd = arr["clean.dist"].astype(float)
+    vd = arr["variants.dist"].astype(float)
+    vt = np.array([m["type"] for m in meta])
+    n = len(types)
+    cols = min(4, max(1, n))
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.8 * rows), squeeze=False)
+    hi = max(float(np.max(cd)) if len(cd) else 1.0, float(np.max(vd)) if len(vd) else 1.0)
+    bins = np.linspace(0, hi if hi > 0 else 1.0, 40)
+    for i, t in enumerate(types):
+        ax = axes[i // cols][i % cols]
+        ax.hist(cd, bins=bins, density=True, color="#cccccc", label="clean")
+        ax.hist(vd[vt == t], bins=bins, density=True, histtype="step", lw=2, color="#c44e52",
+                label="corrupted")
+        ax.set_title(t, fontsize=9)
+        ax.tick_params(labelsize=7)
+        if i == 0:
+            ax.legend(fontsize=7)
+    for j in range(n, rows * cols):
+        axes[j // cols][j % cols].axis("off")
+    fig.suptitle("distance to centroid: clean vs corrupted (density)")
+    fig.tight_layout()
+    fig.savefig(os.path.join(d, "distance.png"), dpi=100)
+    plt.close(fig)
+
+
+def weighted_means(rep):
+    groups = type_groups(rep)
+    w = rep["recommendation"]["weights"]
+    ws = sum(w[g["type"]] for g in groups) or 1.0
+    nr = len(rep["settings"]["ratios"])
+    return {m: [sum(w[g["type"]] * g["recall"][m][i] for g in groups) / ws for i in range(nr)]
+            for m in rep["metrics"]}
+
+
+def plot_recall(d, rep):
+    ratios = rep["settings"]["ratios"]
+    order = np.argsort(ratios)
+    r = np.array(ratios)[order]
+    means = weighted_means(rep)
+    fig, ax = plt.subplots(1, 2, figsize=(12, 4.5))
+    for i, (m, vals) in enumerate(means.items()):
+        v = np.array(vals)[order]
+        style = "--" if m in ("random", "length") else "-"
+        lw = 3 if m == rep["recommendation"]["name"] else 1.5
+        ax[0].plot(r, 100 * v, style, marker="os^v"[i % 4], lw=lw, label=m)
+    ax[0].plot([0, max(r)], [0, 100 * max(r)], ":", color="black", lw=1, label="y = p")
+    ax[0].set_xlabel("prune ratio p")
+    ax[0].set_ylabel("recall of corrupted variants (%)")
+    ax[0].set_title("mean recall over the types")
+    ax[0].legend(fontsize=7, ncol=2)
+    best = rep["recommendation"]["name"]
+    for i, g in enumerate(type_groups(rep)):
+        v = np.array(g["recall"][best])[order]
+        style = "-" if g["kind"] == "syntax" else "--"
+        ax[1].plot(r, 100 * v, style, marker="ox^sv"[i % 5], label=f"{g['type']} ({g['kind']})")
+    ax[1].set_xlabel("prune ratio p")
+    ax[1].set_ylabel("recall (%)")
+    ax[1].set_title(f"per type, recommended metric {best}")
+    ax[1].legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(os.path.join(d, "recall.png"), dpi=100)
+    plt.close(fig)
+
+
+def table(headers, rows):
+    h = "".join(f"<th>{html.escape(str(x))}</th>" for x in headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(x))}</td>" for x in r) + "</tr>"
+                   for r in rows)
+    return f"<table><tr>{h}</tr>{body}</table>"
+
+
+def pct(x):
+    return "–" if x is None else f"{100 * x:.1f}"
+
+
+def write_html(d, rep):
+    ratios = rep["settings"]["ratios"]
+    ip = ratios.index(rep["settings"]["ratio"])
+    rec = rep["recommendation"]
+    metrics = rep["metrics"]
+    rows = [[g["type"], g["kind"], g["lang"], g["n"]] + [pct(g["recall"][m][ip]) for m in metrics]
+            for g in rep["groups"]]
+    means = weighted_means(rep)
+    rows.append(["weighted mean", "", "", ""] + [pct(means[m][ip]) for m in metrics])
+    om = rec.get("candidates_orig_recall", {})
+    if om:
+        rows.append(["their originals (weighted mean)", "", "", ""] + [pct(om.get(m)) for m in metrics])
+    lift = rep.get("recommendation_by_lift")
+    lift_html = ""
+    if lift:
+        lift_html = (f"<p>By lift (variants' recall minus their originals'): "
+                     f"<code>{html.escape(lift['name'])}</code>, {pct(lift['mean_recall'])} % vs "
+                     f"{pct(lift['mean_orig_recall'])} %.</p>")
+    au = [[g["type"], g["lang"]] + [f"{g['auroc'][m]:.3f}" for m in ("size", "distance", "random", "length")]
+          for g in type_groups(rep)]
+    mv = [[g["type"], g["n_orig"], pct(g["movement"]["share_smaller_cluster"]),
+           pct(g["movement"]["share_same_cluster"]),
+           f"{g['movement']['median_delta_size_pct']:+.1f}" if g["movement"]["median_delta_size_pct"] is not None else "–",
+           f"{g['movement']['median_delta_dist_pct']:+.1f}" if g["movement"]["median_delta_dist_pct"] is not None else "–"]
+          for g in type_groups(rep)]
+    sweep = [[m] + [pct(x) for x in means[m]] for m in metrics]
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>sciprune analyze</title>
+<style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse;margin:1em 0}}
+td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}} td:first-child{{text-align:left}}
+img{{max-width:100%}}</style></head><body>
+<h1>sciprune analyze</h1>
+<p>{rep['n_clean']} clean records in {rep['k']} clusters (embedder {html.escape(rep['embedder'])}),
+{rep['n_variants']} corrupted variants ({rep['n_orig_found']} with their original).</p>
+<p><b>Recommendation</b> at p = {rec['ratio']:.2f}: <code>{html.escape(rec['name'])}</code>,
+weighted mean recall {pct(rec['mean_recall'])} % (random {pct(rec['random_mean_recall'])} %).</p>
+{lift_html}
+<p>{html.escape(rep['semantics'])}</p>
+<h2>Recall at p = {rec['ratio']:.2f} (%)</h2>
+{table(['type', 'kind', 'lang', 'n'] + metrics, rows)}
+<h2>Recall vs prune ratio</h2><img src="recall.png">
+{table(['metric'] + [f'p={p:.2f}' for p in ratios], sweep)}
+<h2>AUROC (corrupted vs clean)</h2>
+{table(['type', 'lang', 'size', 'distance', 'random', 'length'], au)}
+<h2>Movement against the originals</h2>
+{table(['type', 'n with original', 'smaller cluster %', 'same cluster %', 'median Δ size pct', 'median Δ dist pct'], mv)}
+<h2>Distances</h2><img src="distance.png">
+<h2>Cluster sizes</h2><img src="cluster_sizes.png">
+</body></html>
+"""
+    with open(os.path.join(d, "index.html"), "w") as f:
+        f.write(page)
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    d = sys.argv[1]
+    if not os.path.exists(os.path.join(d, "report.json")) and os.path.isdir(os.path.join(d, "analyze")):
+        d = os.path.join(d, "analyze")
+    rep, arr, meta = load(d)
+    plot_sizes(d, rep, arr)
+    plot_distance(d, rep, arr, meta)
+    plot_recall(d, rep)
+    write_html(d, rep)
+    print(f"plot_report: wrote cluster_sizes.png, distance.png, recall.png, index.html in {d}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

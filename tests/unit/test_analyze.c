@@ -1,0 +1,177 @@
+/* test_analyze.c - analyze/: recall of mixed-in variants, AUROC and movement on a hand-computed
+ * example; settings parsing; argument and state errors of sciprune_analyze(). The whole stage
+ * on real files is tests/e2e/e2e_analyze.sh (with an independent numpy recomputation). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../../analyze/analyze_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* bookworm's cmocka 1.1.5 has no assert_double_equal */
+#define assert_near(a, b, eps) assert_true(fabs((double)(a) - (double)(b)) <= (eps))
+
+/* The example (k = 2; clean sizes c0 = 4, c1 = 2, so c1 ranks first in size order):
+ *   g  cluster dist len rnd        variants (g = 6 + row)
+ *   0  c0      .10  10  5           v0 (g 6): c1 .60   5  4   original: clean 5
+ *   1  c0      .20  20  1           v1 (g 7): c0 .35 100  8   original: clean 2
+ *   2  c0      .30  30  7
+ *   3  c0      .40  40  3
+ *   4  c1      .50  50  9
+ *   5  c1      .05  60  2
+ * Orders of the union (worked out by hand, ties by g):
+ *   size     6 4 5 3 7 2 1 0     distance 6 4 3 7 2 1 0 5
+ *   random   1 5 3 6 0 2 7 4     length   7 5 4 3 2 1 0 6 */
+static void make(an_corpus *c)
+{
+    static const int32_t ccl[6] = {0, 0, 0, 0, 1, 1};
+    static const float cds[6] = {.10f, .20f, .30f, .40f, .50f, .05f};
+    static const int64_t clen[6] = {10, 20, 30, 40, 50, 60};
+    static const uint64_t crnd[6] = {5, 1, 7, 3, 9, 2};
+    static const int32_t vcl[2] = {1, 0};
+    static const float vds[2] = {.60f, .35f};
+    static const int64_t vlen[2] = {5, 100};
+    static const uint64_t vrnd[2] = {4, 8};
+    static const int64_t vorig[2] = {5, 2};
+    memset(c, 0, sizeof *c);
+    c->nc = 6;
+    c->nv = 2;
+    c->k = 2;
+#define DUP(f, n) do { c->f = malloc(sizeof f); assert_non_null(c->f); memcpy(c->f, f, sizeof f); } while (0)
+    DUP(ccl, 6); DUP(cds, 6); DUP(clen, 6); DUP(crnd, 6);
+    DUP(vcl, 2); DUP(vds, 2); DUP(vlen, 2); DUP(vrnd, 2); DUP(vorig, 2);
+#undef DUP
+    assert_int_equal(an_corpus_prepare(c, NULL), SCIPRUNE_OK);
+}
+
+static void test_eval_recall_hand_example(void **state)
+{
+    (void)state;
+    an_corpus c;
+    make(&c);
+    assert_int_equal(c.size[0], 4);
+    assert_int_equal(c.size[1], 2);
+    assert_int_equal(c.crank[1], 0);
+    const uint32_t J[2] = {0, 1};
+    const double ratios[2] = {0.25, 0.5};
+    const double alphas[3] = {0.5, 0.75, 1.0};
+    double rec[AN_N_METRICS(3) * 2], orec[AN_N_METRICS(3) * 2];
+    an_group_result r = {.recall = rec, .orig_recall = orec};
+    assert_int_equal(an_group_eval(&c, J, 2, ratios, 2, alphas, 3, &r, NULL), SCIPRUNE_OK);
+    /* metric rows: size, distance, combined a.5, a.75, a1, random, length; columns p .25, .5 */
+    const double want[7][2] = {{.5, .5}, {.5, 1.0}, {.5, 1.0}, {.5, .5}, {.5, .5}, {0, .5}, {.5, .5}};
+    for (int m = 0; m < 7; m++)
+        for (int i = 0; i < 2; i++) assert_near(rec[m * 2 + i], want[m][i], 1e-12);
+    /* the originals (clean 5 and 2) pruned by the same selections */
+    const double owant[7][2] = {{0, .5}, {0, 0}, {0, 0}, {0, .5}, {0, .5}, {.5, .5}, {.5, .5}};
+    for (int m = 0; m < 7; m++)
+        for (int i = 0; i < 2; i++) assert_near(orec[m * 2 + i], owant[m][i], 1e-12);
+    /* AUROC: size 7/12, distance 10/12, random 4/12, length 6/12 */
+    assert_near(r.auroc[AN_ORD_SIZE], 7.0 / 12, 1e-12);
+    assert_near(r.auroc[AN_ORD_DIST], 10.0 / 12, 1e-12);
+    assert_near(r.auroc[AN_ORD_RANDOM], 4.0 / 12, 1e-12);
+    assert_near(r.auroc[AN_ORD_LENGTH], 0.5, 1e-12);
+    /* movement: both stay in their original's cluster; distance percentile deltas
+     * 100 - 100 * 0.5 / 6 and 100 * 4 / 6 - 100 * 3.5 / 6: median 50 */
+    assert_int_equal(r.n_orig, 2);
+    assert_near(r.share_smaller, 0.0, 1e-12);
+    assert_near(r.share_same, 1.0, 1e-12);
+    assert_near(r.med_dsize_pct, 0.0, 1e-12);
+    assert_near(r.med_ddist_pct, 50.0, 1e-4);
+    an_corpus_clear(&c);
+}
+
+/* One variant alone: the union is 7 records, p = 0.5 prunes 4 of them. */
+static void test_eval_recall_single_variant(void **state)
+{
+    (void)state;
+    an_corpus c;
+    make(&c);
+    const uint32_t J[1] = {1};
+    const double ratios[2] = {0.0, 0.5};
+    const double alphas[1] = {0.0};
+    double rec[AN_N_METRICS(1) * 2];
+    an_group_result r = {.recall = rec};
+    assert_int_equal(an_group_eval(&c, J, 1, ratios, 2, alphas, 1, &r, NULL), SCIPRUNE_OK);
+    /* size order 4 5 3 7: v1 at position 3 < 4; distance order 4 3 7: position 2 */
+    assert_near(rec[0 * 2 + 1], 1.0, 0);
+    assert_near(rec[1 * 2 + 1], 1.0, 0);
+    assert_near(rec[2 * 2 + 1], 1.0, 0); /* combined a0 = distance */
+    for (int m = 0; m < 5; m++) assert_near(rec[m * 2 + 0], 0.0, 0); /* p = 0 */
+    an_corpus_clear(&c);
+}
+
+static void test_prepare_rejects_bad_cluster(void **state)
+{
+    (void)state;
+    an_corpus c;
+    memset(&c, 0, sizeof c);
+    int32_t cl[1] = {3};
+    float ds[1] = {0};
+    int64_t ln[1] = {0};
+    uint64_t rn[1] = {0};
+    c.nc = 1;
+    c.k = 2;
+    c.ccl = cl; c.cds = ds; c.clen = ln; c.crnd = rn;
+    sciprune_error e;
+    assert_int_equal(an_corpus_prepare(&c, &e), SCIPRUNE_EINVAL);
+    free(c.size); free(c.crank); free(c.dsorted);
+}
+
+static void test_settings_parse(void **state)
+{
+    (void)state;
+    sciprune_analyze_settings s;
+    sciprune_error e;
+    sciprune_analyze_settings_default(&s);
+    assert_int_equal(s.n_ratios, 6);
+    assert_int_equal(s.n_alphas, 6);
+    assert_near(s.alphas[5], 1.0, 1e-12);
+    assert_near(s.ratio, 0.2, 0);
+    assert_int_equal(sciprune_analyze_settings_parse(&s, "0.1, 0.3", "0.5", &e), SCIPRUNE_OK);
+    assert_int_equal(s.n_ratios, 2);
+    assert_near(s.ratios[1], 0.3, 0);
+    assert_int_equal(s.n_alphas, 1);
+    assert_int_equal(sciprune_analyze_settings_parse(&s, "0.1,0.1", NULL, &e), SCIPRUNE_EINVAL);
+    assert_int_equal(sciprune_analyze_settings_parse(&s, "1.5", NULL, &e), SCIPRUNE_EINVAL);
+    assert_int_equal(sciprune_analyze_settings_parse(&s, NULL, "x", &e), SCIPRUNE_EINVAL);
+    assert_int_equal(sciprune_analyze_settings_parse(&s, "", NULL, &e), SCIPRUNE_EINVAL);
+    assert_int_equal(s.n_ratios, 2); /* unchanged on error */
+}
+
+static void test_analyze_errors(void **state)
+{
+    (void)state;
+    sciprune_analyze_settings s;
+    sciprune_error e;
+    sciprune_analyze_info info;
+    const char *cor[1] = {"/nonexistent/cor"};
+    sciprune_analyze_settings_default(&s);
+    s.weights = "syntax";
+    assert_int_equal(sciprune_analyze("/nonexistent/w", cor, 1, &s, &info, &e), SCIPRUNE_EINVAL);
+    s.weights = "syntax=-1";
+    assert_int_equal(sciprune_analyze("/nonexistent/w", cor, 1, &s, &info, &e), SCIPRUNE_EINVAL);
+    s.weights = "syntax=2,content=0.5";
+    sciprune_status st = sciprune_analyze("/nonexistent/w", cor, 1, &s, &info, &e);
+    assert_true(st == SCIPRUNE_EIO || st == SCIPRUNE_ESTATE);
+    assert_int_equal(e.code, st);
+    assert_int_equal(sciprune_analyze(NULL, cor, 1, &s, NULL, NULL), SCIPRUNE_EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_eval_recall_hand_example),
+        cmocka_unit_test(test_eval_recall_single_variant),
+        cmocka_unit_test(test_prepare_rejects_bad_cluster),
+        cmocka_unit_test(test_settings_parse),
+        cmocka_unit_test(test_analyze_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
