@@ -23,6 +23,11 @@ static void help(void)
            "  --dtype T              float32 (default) or float16\n"
            "  --threads N            hash workers (default: all cores)\n"
            "  --force                recompute everything, discarding a different embedder\n"
+           "  --gates                hash: also score the quality gates on the same parse and\n"
+           "                         write W/gates/ (as `sciprune gates`, one parse per record)\n"
+           "  --parse-error-langs L  with --gates: languages the parse_error gate judges\n"
+           "                         (default " SCIPRUNE_GATES_PARSE_ERROR_LANGS "; \"all\")\n"
+           "  --undefined-name-langs L  the same for undefined_name\n"
            "hash embedder:\n"
            "  --features LIST        all | none | identifiers,keywords,literals,ast_pairs,\n"
            "                         ast_paths,errors (default all)\n"
@@ -81,7 +86,7 @@ int cmd_embed(int argc, char **argv)
 {
     enum {
         O_DIM = 256, O_DTYPE, O_FORCE, O_FEAT, O_KEEP, O_DEPTH, O_SEED, O_IDFS, O_IDFM, O_IDFB,
-        O_NOIDF, O_XB, O_XT, O_XST, O_TF, O_IF, O_DL, O_ML
+        O_NOIDF, O_XB, O_XT, O_XST, O_TF, O_IF, O_DL, O_ML, O_GATES, O_PEL, O_UNL
     };
     static const struct option longopts[] = {
         {"in", required_argument, 0, 'i'},       {"workdir", required_argument, 0, 'w'},
@@ -96,7 +101,12 @@ int cmd_embed(int argc, char **argv)
         {"exec-start-timeout", required_argument, 0, O_XST},
         {"text-field", required_argument, 0, O_TF}, {"id-field", required_argument, 0, O_IF},
         {"default-lang", required_argument, 0, O_DL}, {"max-line", required_argument, 0, O_ML},
+        {"gates", no_argument, 0, O_GATES},      {"parse-error-langs", required_argument, 0, O_PEL},
+        {"undefined-name-langs", required_argument, 0, O_UNL},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    sciprune_gates_settings gs;
+    sciprune_gates_settings_default(&gs);
+    int gates = 0;
     sciprune_embedder_settings s;
     sciprune_embedder_settings_default(&s);
     sciprune_embed_options o;
@@ -130,6 +140,9 @@ int cmd_embed(int argc, char **argv)
             else USAGE("--dtype wants float32 or float16");
             break;
         case O_FORCE: o.force = 1; break;
+        case O_GATES: gates = 1; break;
+        case O_PEL: gs.parse_error_langs = optarg; break;
+        case O_UNL: gs.undefined_name_langs = optarg; break;
         case O_FEAT: features = optarg; break;
         case O_KEEP: s.drop_structure_on_error = 0; break;
         case O_DEPTH:
@@ -180,6 +193,14 @@ int cmd_embed(int argc, char **argv)
     if (sciprune_embedder_settings_parse(&s, spec, &e)) USAGE("%s", e.text);
     if (have_dim) s.dim = (uint32_t)dim;
     if (features && sciprune_embed_features_parse(features, &s.features, &e)) USAGE("%s", e.text);
+    if ((gs.parse_error_langs || gs.undefined_name_langs) && !gates)
+        USAGE("--parse-error-langs/--undefined-name-langs need --gates");
+    if (gates && sciprune_gates_settings_check(&gs, &e)) USAGE("%s", e.text);
+    if (gates) {
+        gs.shard = o.shard;
+        gs.threads = o.threads;
+        o.gates = &gs;
+    }
 #undef USAGE
 
     signal(SIGPIPE, SIG_IGN); /* an exec embedder that dies must not kill us (the library also
@@ -208,7 +229,8 @@ int cmd_embed(int argc, char **argv)
         if (st.idf_docs) fprintf(stderr, ", idf fitted on %llu records", (unsigned long long)st.idf_docs);
         if (st.seconds > 0 && st.text_bytes)
             fprintf(stderr, "; %.1f MB/s", (double)st.text_bytes / 1e6 / st.seconds);
-        fprintf(stderr, "; %.2f s; vectors in %s/embed\n", st.seconds, workdir);
+        fprintf(stderr, "; %.2f s; vectors in %s/embed%s\n", st.seconds, workdir,
+                gates ? ", gates in W/gates" : "");
     }
     free(ins);
     return rc;

@@ -24,6 +24,8 @@ typedef struct embed_batch {
     size_t n;
     float *out;              /* n * dim, caller-owned */
     uint8_t *status;         /* n, caller-owned (sciprune_embed_row values) */
+    sciprune_gate_scores *gates; /* n or NULL, caller-owned: the hash backend scores the
+                                    quality gates on its own parse (rejected: untouched) */
 } embed_batch;
 
 typedef struct hash_state hash_state; /* hash.c: symbol tables, idf */

@@ -41,6 +41,7 @@
  * summed across workers. Thread count cannot change a byte.
  */
 #include "embed_int.h"
+#include "../gates/gates_int.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -526,12 +527,20 @@ static void walk(const hash_state *hs, const sciprune_embedder_settings *s, hash
 /* Fill w->m with the features of one text; *row gets OK / LEXICAL / PARSE_ERROR / EMPTY. */
 static sciprune_status extract(sciprune_embedder *e, hash_worker *w, sciprune_parser *p,
                                const char *lang, const char *text, size_t len, uint8_t *row,
-                               sciprune_error *err)
+                               sciprune_gate_scores *gates, sciprune_error *err)
 {
     const hash_state *hs = e->hash;
     fmap_clear(&w->m);
     size_t nb = 0;
     while (nb < len && is_ws((unsigned char)text[nb])) nb++;
+    if (gates) { /* what sciprune_gate_score() gives when there is no tree below */
+        if (lang_grammar(lang)) {
+            memset(gates, 0, sizeof *gates);
+            gates->abstain_reason = "";
+        } else {
+            gates_scores_unsupported(gates);
+        }
+    }
     if (nb == len) { /* empty or blank: one fixed direction, whatever the language */
         fmap_add(&w->m, hs->fam[F_EMPTY]);
         *row = SCIPRUNE_ROW_EMPTY;
@@ -548,7 +557,9 @@ static sciprune_status extract(sciprune_embedder *e, hash_worker *w, sciprune_pa
         TSNode root = ts_tree_root_node(tree);
         int has_error = ts_node_has_error(root);
         walk(hs, &e->s, w, hl, root, (const unsigned char *)text, has_error);
+        sciprune_status gst = gates ? gates_score_tree(lang, root, text, len, gates, err) : SCIPRUNE_OK;
         ts_tree_delete(tree);
+        if (gst) return gst;
         *row = has_error ? SCIPRUNE_ROW_PARSE_ERROR : SCIPRUNE_ROW_OK;
     } else {
         lexical(hs, e->s.features, &w->m, (const unsigned char *)text, len);
@@ -606,7 +617,8 @@ static sciprune_status hash_embed_batch(sciprune_embedder *e, void *wp, embed_ba
             b->status[i] = SCIPRUNE_ROW_REJECTED;
             continue;
         }
-        sciprune_status st = extract(e, w, w->parser, it->lang, it->text, it->len, &b->status[i], err);
+        sciprune_status st = extract(e, w, w->parser, it->lang, it->text, it->len, &b->status[i],
+                                     b->gates ? &b->gates[i] : NULL, err);
         if (st) return st;
         vectorize(e, w, out);
     }
@@ -621,7 +633,7 @@ sciprune_status embed_hash_embed_one(sciprune_embedder *e, sciprune_parser *p, c
     sciprune_status st = worker_make(e, &w, p == NULL, err);
     if (st) return st;
     if (p) w->parser = p; /* borrowed */
-    st = extract(e, w, w->parser, lang, text, len, row, err);
+    st = extract(e, w, w->parser, lang, text, len, row, NULL, err);
     if (st == SCIPRUNE_OK) vectorize(e, w, out);
     worker_free(w);
     return st;
@@ -640,7 +652,7 @@ sciprune_status embed_hash_count_batch(sciprune_embedder *e, void *wp, const emb
         const embed_item *it = &b->items[i];
         if (it->rejected) continue;
         uint8_t row;
-        sciprune_status st = extract(e, w, w->parser, it->lang, it->text, it->len, &row, err);
+        sciprune_status st = extract(e, w, w->parser, it->lang, it->text, it->len, &row, NULL, err);
         if (st) return st;
         for (uint32_t k = 0; k < w->m.n; k++) w->df[w->m.ent[k].key & mask]++;
         w->df_docs++;

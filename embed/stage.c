@@ -29,6 +29,7 @@
  * npy and exec run on the calling thread (exec overlaps with its process by pipelining).
  */
 #include "embed_int.h"
+#include "../gates/gates_int.h"
 #include "../shard/sp_npy.h"
 
 #include <dirent.h>
@@ -63,6 +64,7 @@ typedef struct slot {
     float *out;         /* out_cap floats, owned */
     size_t out_cap;
     uint8_t *status;    /* cap, owned */
+    sciprune_gate_scores *gates; /* cap when the gates are scored, owned */
     uint64_t text_bytes;
     sciprune_status st;
     sciprune_error err;
@@ -92,11 +94,13 @@ struct runner {
     int quit, abort;
     size_t max_items, max_bytes;
     int need_text;
+    int gates;             /* score the gates on the embedder's parse */
 };
 
 static void process(runner *R, slot *s, void *ctx)
 {
-    embed_batch b = {.items = s->items, .n = s->n, .out = s->out, .status = s->status};
+    embed_batch b = {.items = s->items, .n = s->n, .out = s->out, .status = s->status,
+                     .gates = R->gates && s->op == OP_EMBED ? s->gates : NULL};
     sp_err_clear(&s->err);
     if (s->op == OP_COUNT) s->st = embed_hash_count_batch(R->e, ctx, &b, &s->err);
     else s->st = R->e->be->embed_batch(R->e, ctx, &b, &s->err);
@@ -148,6 +152,7 @@ static void runner_free(runner *R)
         free(s->arena);
         free(s->out);
         free(s->status);
+        free(s->gates);
     }
     free(R->slots);
     free(R->wctx);
@@ -272,6 +277,11 @@ static sciprune_status fill(runner *R, slot *s, sciprune_shard_reader *rd, int o
             uint8_t *ns = realloc(s->status, c1);
             if (!ns) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
             s->status = ns;
+            if (R->gates) {
+                sciprune_gate_scores *ng = realloc(s->gates, c1 * sizeof *ng);
+                if (!ng) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+                s->gates = ng;
+            }
             s->cap = c1;
         }
         embed_item *it = &s->items[s->n];
@@ -310,6 +320,7 @@ static sciprune_status fill(runner *R, slot *s, sciprune_shard_reader *rd, int o
 
 typedef struct sink {
     sp_npy_writer *vec, *stat;
+    gates_sink *gates;    /* NULL when the gates are not scored; borrowed */
     sciprune_vec_dtype dtype;
     uint16_t *half;       /* conversion buffer, owned */
     size_t half_cap;
@@ -334,6 +345,11 @@ static sciprune_status sink_write(sink *k, uint32_t dim, slot *s, sciprune_error
     if (st) return st;
     for (size_t i = 0; i < s->n; i++) k->rows[s->status[i] < 5 ? s->status[i] : 0]++;
     k->text_bytes += s->text_bytes;
+    for (size_t i = 0; k->gates && i < s->n; i++) {
+        const embed_item *it = &s->items[i];
+        st = gates_sink_add(k->gates, it->rejected ? NULL : it->lang, it->len, &s->gates[i], err);
+        if (st) return st;
+    }
     return SCIPRUNE_OK;
 }
 
@@ -579,6 +595,8 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
     sciprune_status st = SCIPRUNE_OK;
     sciprune_embedder *e = NULL;
     runner *R = NULL;
+    gates_sink *gk = NULL;
+    const char **names = NULL;
     sink k;
     memset(&k, 0, sizeof k);
     json_t *js = NULL;
@@ -608,6 +626,22 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
     }
     st = sp_mkdirs(dir, err);
     if (st) goto done;
+    if (opt->gates) {
+        if (s->backend != SCIPRUNE_EMBED_HASH) {
+            st = sp_err(err, SCIPRUNE_EINVAL, "embed", -1, -1,
+                        "the gates can share the parse of the hash embedder only; run the gates "
+                        "stage separately for the %s embedder",
+                        s->backend == SCIPRUNE_EMBED_NPY ? "npy" : "exec");
+            goto done;
+        }
+        names = calloc(n, sizeof *names);
+        if (!names) {
+            st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+            goto done;
+        }
+        for (size_t i = 0; i < n; i++) names[i] = sh[i].name;
+        if ((st = gates_sink_open(&gk, workdir, opt->gates, err))) goto done;
+    }
 
     /* the spec: reuse, refuse, or start afresh */
     int have_spec = 0;
@@ -662,7 +696,8 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
 
     size_t todo = 0;
     for (size_t i = 0; i < n; i++) {
-        if (have_spec && shard_complete(e, sh[i].vec, sh[i].stat, sh[i].rows, &sh[i].lines)) {
+        if (have_spec && (!gk || gates_sink_shard_complete(gk, sh[i].name)) &&
+            shard_complete(e, sh[i].vec, sh[i].stat, sh[i].rows, &sh[i].lines)) {
             sh[i].skipped = 1;
             stats->shards_skipped++;
         } else {
@@ -682,6 +717,7 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
         if (st) goto done;
         st = runner_new(&R, e, threads, err);
         if (st) goto done;
+        R->gates = gk != NULL;
         if (!have_spec) {
             if (e->s.backend == SCIPRUNE_EMBED_HASH && e->s.idf) {
                 double ti = sp_now();
@@ -698,7 +734,9 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
             double ts = sp_now();
             memset(&k, 0, sizeof k);
             k.dtype = e->s.dtype;
-            st = sp_npy_writer_open(&k.stat, sh[i].stat, SP_NPY_U8, 0, err);
+            k.gates = gk;
+            st = gk ? gates_sink_begin(gk, sh[i].name, err) : SCIPRUNE_OK;
+            if (!st) st = sp_npy_writer_open(&k.stat, sh[i].stat, SP_NPY_U8, 0, err);
             if (!st)
                 st = sp_npy_writer_open(&k.vec, sh[i].vec, k.dtype == SCIPRUNE_VEC_F16 ? SP_NPY_F16 : SP_NPY_F32,
                                         e->dim, err);
@@ -706,6 +744,7 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
             uint64_t lines = 0;
             if (!st) st = run_shard(R, sh[i].path, &opt->shard, OP_EMBED, NULL, &k, &pg, &lines, err);
             if (!st && e->be->shard_end) st = e->be->shard_end(e, lines, err);
+            if (!st && gk) st = gates_sink_end(gk, err); /* before the vectors: they mark it done */
             if (!st) {
                 st = sp_npy_writer_close(k.stat, err);
                 k.stat = NULL;
@@ -716,6 +755,7 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
             }
             if (st) {
                 if (err && !err->source[0]) sp_strlcpy(err->source, sh[i].path, sizeof err->source);
+                gates_sink_abort(gk);
                 goto done;
             }
             free(k.half);
@@ -728,6 +768,8 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
             stats->text_bytes += k.text_bytes;
         }
     }
+
+    if (gk && (st = gates_sink_finish(gk, names, n, sp_now() - t0, NULL, err))) goto done;
 
     /* summary.json */
     js = json_object();
@@ -774,6 +816,8 @@ done:
     free(k.half);
     json_decref(js);
     runner_free(R);
+    gates_sink_free(gk);
+    free(names);
     sciprune_embedder_free(e);
     for (size_t i = 0; sh && i < n; i++) {
         free(sh[i].vec);

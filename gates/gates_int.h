@@ -12,4 +12,36 @@
 sciprune_status gates_undefined(const char *lang, TSNode root, const char *src, size_t len,
                                 sciprune_gate_scores *out, sciprune_error *err);
 
+enum { GATE_PARSE_ERROR = 0, GATE_UNDEFINED_NAME = 1 };
+
+/* Every gate of one file from an existing parse tree (the embedder's): what
+ * sciprune_gate_score() computes after parsing. Errors: ENOMEM. */
+sciprune_status gates_score_tree(const char *lang, TSNode root, const char *text, size_t len,
+                                 sciprune_gate_scores *out, sciprune_error *err);
+/* The scores of a file in a language without a grammar (zero, undefined_name abstains). */
+void gates_scores_unsupported(sciprune_gate_scores *out);
+
+/* The language list in force for a gate (the setting or its default), and whether `lang` is on
+ * it ("all": every language). */
+const char *gates_langs_of(const sciprune_gates_settings *s, int gate);
+int gates_lang_on(const char *list, const char *lang);
+
+/* ---- stage.c: the writer behind W/gates/, shared by the gates stage and the embed stage.
+ * Per shard: begin, one add per line in line order (lang NULL for a rejected line), end
+ * (writes the two .npy files, then <shard>.gates.json). finish() sums every shard's
+ * .gates.json, in the order given, into summary.json. */
+typedef struct gates_sink gates_sink;
+sciprune_status gates_sink_open(gates_sink **out, const char *workdir,
+                                const sciprune_gates_settings *s, sciprune_error *err);
+/* 1 when the shard's files are complete and were made with the same settings (resume). */
+int gates_sink_shard_complete(gates_sink *k, const char *name);
+sciprune_status gates_sink_begin(gates_sink *k, const char *name, sciprune_error *err);
+sciprune_status gates_sink_add(gates_sink *k, const char *lang, size_t len,
+                               const sciprune_gate_scores *g, sciprune_error *err);
+sciprune_status gates_sink_end(gates_sink *k, sciprune_error *err);
+void gates_sink_abort(gates_sink *k);
+sciprune_status gates_sink_finish(gates_sink *k, const char *const *names, size_t n,
+                                  double seconds, sciprune_gates_info *info, sciprune_error *err);
+void gates_sink_free(gates_sink *k);
+
 #endif /* SCIPRUNE_GATES_INT_H */

@@ -118,6 +118,53 @@ W2=$T/nogates; mkdir -p "$W2"; cp -r "$W/embed" "$W/index" "$W/assign" "$W2/"
 if "$BIN" score --workdir "$W2" --in $SH --metrics gate+distance 2>"$T/err"; then fail "score without gates/ succeeded"; fi
 grep -q "sciprune gates" "$T/err" || { cat "$T/err"; fail "no hint to run the gates stage"; }
 
+# embed --gates: the same W/gates/ files from the embedder's own parse (one parse per record),
+# with the vectors unchanged; a rerun skips done shards, a killed shard is redone.
+"$BIN" embed --workdir "$T/eg" --in $SH --dim 64 --gates --threads 2 2>/dev/null || fail "embed --gates"
+for f in $(cd "$T/w1/gates" && ls *.npy *.gates.json); do
+  cmp -s "$T/w1/gates/$f" "$T/eg/gates/$f" || fail "embed --gates: $f differs from the gates stage"
+done
+for f in $(cd "$W/embed" && ls *.npy); do
+  cmp -s "$W/embed/$f" "$T/eg/embed/$f" || fail "embed --gates changed the vectors ($f)"
+done
+$PY - "$T/w1" "$T/eg" <<'PY' || fail "embed --gates summary"
+import json, sys
+a = json.load(open(f'{sys.argv[1]}/gates/summary.json')); b = json.load(open(f'{sys.argv[2]}/gates/summary.json'))
+del a['seconds'], b['seconds']
+assert a == b, 'summary.json differs between the gates stage and embed --gates'
+PY
+first=$(echo "$SH" | head -n1); fn=$(basename "$first")
+rm "$T/eg/gates/$fn.gates.json"
+"$BIN" embed --workdir "$T/eg" --in $SH --dim 64 --gates 2>"$T/err" || fail "embed --gates rerun"
+grep -q "(1 embedded, $(( $(echo "$SH" | wc -l) - 1 )) already done)" "$T/err" || { cat "$T/err"; fail "rerun did not redo exactly the incomplete shard"; }
+cmp -s "$T/w1/gates/$fn.gates.json" "$T/eg/gates/$fn.gates.json" || fail "redone shard differs"
+"$BIN" gates --workdir "$T/w1" --in $SH 2>"$T/err" || fail "gates rerun"
+grep -q "$(echo "$SH" | wc -l) shards already done" "$T/err" || { cat "$T/err"; fail "gates rerun did not skip"; }
+if "$BIN" embed --workdir "$T/eg2" --in $SH --gates --embedder npy:/nonexistent 2>/dev/null; then fail "gates with npy embedder accepted"; fi
+if "$BIN" gates --workdir "$T/w9" --in $SH --parse-error-langs pythn 2>"$T/err"; then fail "bad language accepted"; fi
+grep -q pythn "$T/err" || fail "bad language not named"
+
+# per-language switch: a broken C file is flagged only when parse_error is on for c
+mkdir -p "$T/src/c"; printf 'int main(void) { return (1 + ; }\n' > "$T/src/c/broken.c"
+cp "$T/src/bad/broken.py" "$T/src/c/"
+"$BIN" ingest "$T/src/c" --out "$T/cshards" 2>/dev/null || fail "ingest c"
+"$BIN" gates --workdir "$T/c1" --in "$T"/cshards/*.jsonl.zst 2>/dev/null || fail "gates c default"
+"$BIN" gates --workdir "$T/c2" --in "$T"/cshards/*.jsonl.zst --parse-error-langs all 2>/dev/null || fail "gates c all"
+$PY - "$T" <<'PY' || fail "language switch"
+import glob, json, os, sys
+import numpy as np
+t = sys.argv[1]
+for d, c_on in (('c1', False), ('c2', True)):
+    s = json.load(open(f'{t}/{d}/gates/summary.json'))
+    c, py = s['languages']['c']['parse_error'], s['languages']['python']['parse_error']
+    assert c['on'] == c_on and c['flagged_if_on'] == 1 and c['flagged'] == (1 if c_on else 0), (d, c)
+    assert py['on'] and py['flagged'] == 1, (d, py)
+    pe = np.concatenate([np.load(f) for f in sorted(glob.glob(f'{t}/{d}/gates/*.parse_error.npy'))])
+    assert int((pe > 0).sum()) == (2 if c_on else 1), (d, pe)
+assert json.load(open(f'{t}/c1/gates/summary.json'))['settings']['parse_error_langs'] == ['python', 'javascript', 'typescript', 'tsx']
+assert json.load(open(f'{t}/c2/gates/summary.json'))['settings']['parse_error_langs'] == 'all'
+PY
+
 # --file explains one file
 "$BIN" gates --file "$T/src/bad/undef.py" | grep -q '"names": "never_bound"' || fail "--file"
 echo "e2e_gates: ok"
