@@ -709,11 +709,15 @@ sciprune_status sciprune_index_assign(const sciprune_index *ix, const float *vec
  *   random       XXH3(record id, seed) ascending (id from the shards when they are read,
  *                else "<shard name>:<line>")
  *   length       text length in bytes, longest first (reads the input shards)
- *   gate+distance  every accepted record a quality gate flags (W/gates/<shard>.parse_error.npy
- *                or .undefined_name.npy > 0, from sciprune_gates_run) first, then the rest
- *                of the n by distance; when the gates alone flag more than n records, all of
- *                them are pruned (n_pruned > round(p * accepted), "gates_exceed_budget" in the
- *                plan) */
+ *   gate+FILL    a plan: "gate" then "fill". Every accepted record a quality gate flags
+ *                (W/gates/<shard>.parse_error.npy or .undefined_name.npy > 0, from
+ *                sciprune_gates_run or sciprune_embed_shards with gates) first; then the
+ *                rest m = n - gated of the budget by FILL among the records not gated:
+ *                gate+distance, gate+size, gate+random, gate+length (their orders above,
+ *                gated records skipped) or gate+combined (floor(alpha * m + 0.5) by size,
+ *                then the rest by distance). When the gates alone flag more than n records,
+ *                all of them are pruned (n_pruned > round(p * accepted), and
+ *                "gates_exceed_budget": true in the plan and the report) */
 typedef enum sciprune_score_metric {
     SCIPRUNE_METRIC_SIZE = 0,
     SCIPRUNE_METRIC_DISTANCE,
@@ -722,9 +726,15 @@ typedef enum sciprune_score_metric {
     SCIPRUNE_METRIC_COMBINED_PC,
     SCIPRUNE_METRIC_RANDOM,
     SCIPRUNE_METRIC_LENGTH,
-    SCIPRUNE_METRIC_GATE_DISTANCE
+    SCIPRUNE_METRIC_GATE_DISTANCE,
+    SCIPRUNE_METRIC_GATE_SIZE,
+    SCIPRUNE_METRIC_GATE_COMBINED,
+    SCIPRUNE_METRIC_GATE_RANDOM,
+    SCIPRUNE_METRIC_GATE_LENGTH
 } sciprune_score_metric;
-#define SCIPRUNE_METRIC_COUNT 8
+#define SCIPRUNE_METRIC_COUNT 12
+/* 1 for the gate+FILL plans. */
+int sciprune_score_metric_is_plan(sciprune_score_metric m);
 
 /* "size", "distance", "distance-pc", ...; static storage. */
 const char *sciprune_score_metric_name(sciprune_score_metric m);

@@ -88,7 +88,7 @@ static void md_threshold(mbuf *b, const json_t *th)
 
 sciprune_status sciprune_report_write(const char *workdir, sciprune_error *err)
 {
-    json_t *train = NULL, *clus = NULL, *plan = NULL, *pr = NULL, *rep = NULL;
+    json_t *train = NULL, *clus = NULL, *plan = NULL, *pr = NULL, *rep = NULL, *gsum = NULL;
     mbuf md = {0};
     const char *names[4] = {"index/train.json", "index/clusters.json", "score/plan.json",
                             "out/prune.json"};
@@ -109,7 +109,18 @@ sciprune_status sciprune_report_write(const char *workdir, sciprune_error *err)
         free(p);
         if (st) goto done;
     }
+    { /* the gates' summary, when a plan used them */
+        json_t *pv0 = plan ? json_object_get(plan, "variants") : NULL;
+        int plans = 0;
+        for (size_t v = 0; v < json_array_size(pv0); v++)
+            plans |= !strncmp(str_or(json_object_get(json_array_get(pv0, v), "metric"), ""), "gate+", 5);
+        char *gp = plans ? prune_path(workdir, "gates", "summary.json", "") : NULL;
+        if (gp) st = prune_json_load(gp, 1, &gsum, err);
+        free(gp);
+        if (st) goto done;
+    }
     rep = json_pack("{s:s}", "version", sciprune_version());
+    if (gsum) json_object_set(rep, "gates", gsum);
     json_t *corpus = json_object();
     json_object_set_new(rep, "corpus", corpus);
     const json_t *base = plan ? plan : clus;
@@ -193,6 +204,34 @@ sciprune_status sciprune_report_write(const char *workdir, sciprune_error *err)
             mb_printf(&md, " |\n");
         }
         mb_printf(&md, "\n");
+        for (size_t v = 0; v < json_array_size(vars); v++) {
+            json_t *o = json_array_get(vars, v);
+            json_t *th = json_object_get(o, "threshold");
+            if (!json_is_true(json_object_get(th, "gates_exceed_budget"))) continue;
+            json_int_t acc = base ? ji(base, "n_accepted") : 0;
+            mb_printf(&md, "> **Gates over budget:** %s: the gates flag %lld records (%.1f%%), more "
+                           "than the ratio allows; every gated record is pruned and nothing by "
+                           "the fill metric.\n\n",
+                      json_string_value(json_object_get(o, "name")), (long long)ji(th, "n_gated"),
+                      pct(ji(th, "n_gated"), acc));
+        }
+        if (gsum) {
+            json_t *gl = json_object_get(gsum, "languages");
+            const char *lang;
+            json_t *lo;
+            mb_printf(&md, "## Quality gates (W/gates/summary.json)\n\n| language | files | "
+                           "parse_error | flagged | if on | undefined_name | flagged | if on | "
+                           "abstained |\n|---|---:|---|---:|---:|---|---:|---:|---:|\n");
+            json_object_foreach(gl, lang, lo) {
+                json_t *pe = json_object_get(lo, "parse_error"), *un = json_object_get(lo, "undefined_name");
+                mb_printf(&md, "| %s | %lld | %s | %.2f%% | %.2f%% | %s | %.2f%% | %.2f%% | %.1f%% |\n", lang,
+                          (long long)ji(lo, "files"), json_is_true(json_object_get(pe, "on")) ? "on" : "off",
+                          100 * jr(pe, "share"), 100 * jr(pe, "share_if_on"),
+                          json_is_true(json_object_get(un, "on")) ? "on" : "off", 100 * jr(un, "share"),
+                          100 * jr(un, "share_if_on"), 100 * jr(un, "abstained_share"));
+            }
+            mb_printf(&md, "\n");
+        }
     }
     json_t *langs = pr ? json_object_get(pr, "languages") : NULL;
     if (json_array_size(langs) && json_array_size(wv)) {
@@ -253,5 +292,6 @@ done:
     json_decref(clus);
     json_decref(plan);
     json_decref(pr);
+    json_decref(gsum);
     return st;
 }

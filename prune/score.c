@@ -12,9 +12,11 @@
  *                since sizes are below 2^32
  *   random       XXH3(id, seed ^ PRUNE_RANDOM_SEED_XOR)
  *   length       ~text length
- *   gate+distance  no order of its own: every record with W/gates/<shard>.parse_error.npy or
- *                .undefined_name.npy > 0 first (all of them, even past n), then the distance
- *                order fills up to n
+ *   gate+FILL    plans, no order of their own: every record with
+ *                W/gates/<shard>.parse_error.npy or .undefined_name.npy > 0 first (all of
+ *                them, even past n), then FILL's order fills up to n skipping gated records
+ *                (gate+combined: floor(alpha * (n - gated) + 0.5) by size, the rest by
+ *                distance)
  * A variant with ratio p prunes n = floor(p * accepted + 0.5) records: the first n of its
  * order; combined takes n_s = floor(alpha * n + 0.5) of the size order, then the first
  * n - n_s records of the distance (or distance-pc) order not taken yet. Every threshold is
@@ -48,7 +50,16 @@ static const char *const k_metric_names[SCIPRUNE_METRIC_COUNT] = {
     [SCIPRUNE_METRIC_RANDOM] = "random",
     [SCIPRUNE_METRIC_LENGTH] = "length",
     [SCIPRUNE_METRIC_GATE_DISTANCE] = "gate+distance",
+    [SCIPRUNE_METRIC_GATE_SIZE] = "gate+size",
+    [SCIPRUNE_METRIC_GATE_COMBINED] = "gate+combined",
+    [SCIPRUNE_METRIC_GATE_RANDOM] = "gate+random",
+    [SCIPRUNE_METRIC_GATE_LENGTH] = "gate+length",
 };
+
+int sciprune_score_metric_is_plan(sciprune_score_metric m)
+{
+    return m >= SCIPRUNE_METRIC_GATE_DISTANCE && m < SCIPRUNE_METRIC_COUNT;
+}
 
 const char *sciprune_score_metric_name(sciprune_score_metric m)
 {
@@ -65,7 +76,8 @@ sciprune_status sciprune_score_metric_parse(const char *name, sciprune_score_met
         }
     return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1,
                   "unknown metric '%s' (want size, distance, distance-pc, combined, "
-                  "combined-pc, random, length or gate+distance)", name);
+                  "combined-pc, random, length, or a plan gate+distance, gate+size, "
+                  "gate+combined, gate+random, gate+length)", name);
 }
 
 void sciprune_score_settings_default(sciprune_score_settings *s)
@@ -457,9 +469,12 @@ static sciprune_status run_variant(scorer *sc, const variant *va, size_t v, uint
         describe_dist(sc, pc, last, th);
         break;
     }
-    case SCIPRUNE_METRIC_GATE_DISTANCE: {
+    case SCIPRUNE_METRIC_GATE_DISTANCE:
+    case SCIPRUNE_METRIC_GATE_SIZE:
+    case SCIPRUNE_METRIC_GATE_COMBINED:
+    case SCIPRUNE_METRIC_GATE_RANDOM:
+    case SCIPRUNE_METRIC_GATE_LENGTH: {
         if ((st = load_gates(sc, err))) return st;
-        if ((st = build_order(sc, ORD_DIST, err))) return st;
         uint64_t ng = 0, npe = 0, nun = 0;
         for (uint64_t g = 0; g < sc->ntot; g++)
             if (sc->gated[g]) {
@@ -468,13 +483,41 @@ static sciprune_status run_variant(scorer *sc, const variant *va, size_t v, uint
                 npe += sc->gated[g] & 1;
                 nun += (sc->gated[g] >> 1) & 1;
             }
+        uint64_t m = ng < n ? n - ng : 0;
         json_object_set_new(th, "n_gated", json_integer((json_int_t)ng));
         json_object_set_new(th, "n_gate_parse_error", json_integer((json_int_t)npe));
         json_object_set_new(th, "n_gate_undefined_name", json_integer((json_int_t)nun));
         json_object_set_new(th, "gates_exceed_budget", json_boolean(ng > n));
-        json_object_set_new(th, "n_by_distance", json_integer((json_int_t)(ng < n ? n - ng : 0)));
-        if (ng < n) describe_dist(sc, 0, take_rest(sc, sc->ord[ORD_DIST], mask, nb, v, n - ng), th);
-        else *npruned = ng;
+        json_object_set_new(th, "n_fill", json_integer((json_int_t)m));
+        if (ng >= n) *npruned = ng;
+        int ord = -1;
+        switch (va->metric) {
+        case SCIPRUNE_METRIC_GATE_DISTANCE: ord = ORD_DIST; break;
+        case SCIPRUNE_METRIC_GATE_SIZE: ord = ORD_SIZE; break;
+        case SCIPRUNE_METRIC_GATE_RANDOM: ord = ORD_RANDOM; break;
+        case SCIPRUNE_METRIC_GATE_LENGTH: ord = ORD_LENGTH; break;
+        default: break;
+        }
+        if (ord >= 0) {
+            if ((st = build_order(sc, ord, err))) return st;
+            uint64_t last = take_rest(sc, sc->ord[ord], mask, nb, v, m);
+            if (ord == ORD_DIST) {
+                json_object_set_new(th, "n_by_distance", json_integer((json_int_t)m));
+                describe_dist(sc, 0, last, th);
+            } else if (last != UINT64_MAX) {
+                json_object_set_new(th, "last", record_ref(sc, last));
+            }
+        } else { /* gate+combined */
+            if ((st = build_order(sc, ORD_SIZE, err))) return st;
+            if ((st = build_order(sc, ORD_DIST, err))) return st;
+            uint64_t ns = (uint64_t)floor(va->alpha * (double)m + 0.5);
+            if (ns > m) ns = m;
+            json_object_set_new(th, "n_by_size", json_integer((json_int_t)ns));
+            json_object_set_new(th, "n_by_distance", json_integer((json_int_t)(m - ns)));
+            uint64_t ls = take_rest(sc, sc->ord[ORD_SIZE], mask, nb, v, ns);
+            if (ls != UINT64_MAX) json_object_set_new(th, "size_last", record_ref(sc, ls));
+            describe_dist(sc, 0, take_rest(sc, sc->ord[ORD_DIST], mask, nb, v, m - ns), th);
+        }
         break;
     }
     case SCIPRUNE_METRIC_RANDOM:
@@ -647,10 +690,13 @@ sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_s
     for (size_t i = 0; i < s->n_metrics; i++) {
         if ((unsigned)s->metrics[i] >= SCIPRUNE_METRIC_COUNT)
             return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "unknown metric %d", (int)s->metrics[i]);
-        need_len |= s->metrics[i] == SCIPRUNE_METRIC_LENGTH;
-        need_rand |= s->metrics[i] == SCIPRUNE_METRIC_RANDOM;
+        need_len |= s->metrics[i] == SCIPRUNE_METRIC_LENGTH ||
+                    s->metrics[i] == SCIPRUNE_METRIC_GATE_LENGTH;
+        need_rand |= s->metrics[i] == SCIPRUNE_METRIC_RANDOM ||
+                     s->metrics[i] == SCIPRUNE_METRIC_GATE_RANDOM;
         combined |= s->metrics[i] == SCIPRUNE_METRIC_COMBINED ||
-                    s->metrics[i] == SCIPRUNE_METRIC_COMBINED_PC;
+                    s->metrics[i] == SCIPRUNE_METRIC_COMBINED_PC ||
+                    s->metrics[i] == SCIPRUNE_METRIC_GATE_COMBINED;
     }
     if (combined && s->n_alphas == 0)
         return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "combined needs at least one alpha");
@@ -741,7 +787,8 @@ sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_s
     for (size_t m = 0; m < s->n_metrics; m++)
         for (size_t r = 0; r < s->n_ratios; r++) {
             sciprune_score_metric me = s->metrics[m];
-            int comb = me == SCIPRUNE_METRIC_COMBINED || me == SCIPRUNE_METRIC_COMBINED_PC;
+            int comb = me == SCIPRUNE_METRIC_COMBINED || me == SCIPRUNE_METRIC_COMBINED_PC ||
+                       me == SCIPRUNE_METRIC_GATE_COMBINED;
             for (size_t a = 0; a < (comb ? s->n_alphas : 1); a++) {
                 variant *v = &va[nv++];
                 char rs[32], as[32];

@@ -68,7 +68,7 @@ PY
 W=$T/w1
 "$BIN" embed --workdir "$W" --in $SH --dim 64 2>/dev/null || fail embed
 "$BIN" index --workdir "$W" --in $SH --k 3 2>/dev/null || fail index
-"$BIN" score --workdir "$W" --in $SH --metrics distance,gate+distance --ratios 0.01,0.2 2>/dev/null || fail score
+"$BIN" score --workdir "$W" --in $SH --metrics distance,gate+distance,gate+size,gate+combined,gate+random,gate+length --ratios 0.01,0.2 --alphas 0.5 2>/dev/null || fail score
 $PY - "$W" $SH <<'PY' || fail "gate+distance plan"
 import json, os, sys
 import numpy as np
@@ -99,6 +99,34 @@ for p in ('0.01', '0.20'):
         rest = ~gated
         assert dist[col & rest].min() >= dist[rest & ~col].max()
 assert byname['gate+distance-p0.01']['threshold']['gates_exceed_budget']
+# the other fills, recomputed: size order = (cluster rank by (size, id), farthest first, g)
+cl = np.concatenate([np.load(f'{w}/assign/{os.path.basename(sh)}.cluster.npy') for sh in shards])
+g_all = np.arange(len(cl))
+acc_m = cl >= 0
+size = np.bincount(cl[acc_m], minlength=plan['k'])
+crank = np.empty(plan['k'], np.int64); crank[np.lexsort((np.arange(plan['k']), size))] = np.arange(plan['k'])
+def order(keys):  # keys: most significant last, as np.lexsort
+    idx = g_all[acc_m]
+    return idx[np.lexsort(tuple([idx] + [k[acc_m] for k in keys[::-1]]))]  # keys[0] primary, ties by g
+size_ord = order([crank[np.maximum(cl, 0)], -dist.astype(np.float64)])
+dist_ord = order([-dist.astype(np.float64)])
+def take(col, o, m):
+    for g in o:
+        if m == 0: break
+        if not col[g]: col[g] = True; m -= 1
+    return col
+n = int(np.floor(0.2 * acc + 0.5)); m = n - ng
+assert m > 0
+want = {'gate+size-p0.20': take(gated.copy(), size_ord, m)}
+ns = int(np.floor(0.5 * m + 0.5))
+want['gate+combined-p0.20-a0.50'] = take(take(gated.copy(), size_ord, ns), dist_ord, m - ns)
+for name, col in want.items():
+    got = mask[:, byname[name]['bit']].astype(bool)
+    assert (got == col).all(), (name, int(got.sum()), int(col.sum()), int((got != col).sum()))
+    assert byname[name]['n_pruned'] == n
+for name in ('gate+random-p0.20', 'gate+length-p0.20', 'gate+size-p0.01', 'gate+combined-p0.01-a0.50'):
+    got = mask[:, byname[name]['bit']].astype(bool)
+    assert got[gated].all() and byname[name]['n_pruned'] == int(got.sum()) == max(ng, int(np.floor(float(name.split('-p')[1][:4]) * acc + 0.5))), name
 PY
 "$BIN" prune --workdir "$W" --in $SH --write-removed 2>/dev/null || fail prune
 $PY - "$W" $SH <<'PY' || fail "prune accounting"
@@ -112,6 +140,8 @@ for sh in shards:
     r = len(subprocess.run(['zstdcat', f'{d}/removed/{name}'], capture_output=True).stdout.split(b'\n')) - 1
     assert k + r == n, (name, k, r, n)
 PY
+grep -q "Gates over budget:\*\* gate+distance-p0.01" "$W/report.md" || fail "report.md does not say the gates exceed the budget"
+grep -q "## Quality gates" "$W/report.md" || fail "report.md has no gate table"
 
 # gate+distance without the gates stage: a clear failure
 W2=$T/nogates; mkdir -p "$W2"; cp -r "$W/embed" "$W/index" "$W/assign" "$W2/"
