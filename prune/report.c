@@ -82,6 +82,7 @@ static void md_threshold(mbuf *b, const json_t *th)
         if (json_is_integer(v)) mb_printf(b, "%lld", (long long)json_integer_value(v));
         else if (json_is_real(v)) mb_printf(b, "%.4g", json_real_value(v));
         else if (json_is_string(v)) mb_printf(b, "%s", json_string_value(v));
+        else if (json_is_boolean(v)) mb_printf(b, "%s", json_is_true(v) ? "true" : "false");
         first = 0;
     }
 }

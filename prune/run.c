@@ -12,12 +12,23 @@
  *    "index":  {"k", "niter", "nredo", "seed", "metric": "cosine"|"l2",
  *               "max_points_per_centroid"},
  *    "score":  {"metrics": [...], "ratios": [...], "alphas": [...], "seed"},
- *    "prune":  {"write_removed", "zstd_level", "fsync"}}
+ *    "prune":  {"write_removed", "zstd_level", "fsync"},
+ *    "gates":  {"enabled", "parse_error_langs", "undefined_name_langs"},   (languages: a list
+ *               or a comma string, or "all"; enabled defaults to true when a score metric is a
+ *               gate+FILL plan)
+ *    "corrupt": {"enabled", "per_type", "types", "langs", "seed", "max_tries"},
+ *    "analyze": {"enabled", "ratios", "alphas", "ratio", "weights", "seed", "corrupted"}}
  * Unknown keys are errors (a typo must not silently fall back to a default).
  *
+ * Stages: embed (with the hash embedder it also scores the gates on its own parse: one parse
+ * per record) -> gates (only for npy/exec embedders) -> index -> score -> prune + report ->
+ * corrupt (W/corrupt/) -> analyze (W/analyze/, on W/corrupt or analyze.corrupted).
+ *
  * Resumability: workdir/manifest.json holds the input hashes, the canonical config and, per
- * stage, the key it finished with. Keys chain: embed = H(inputs, shard, embed), index =
- * H(embed, index), score = H(index, score), prune = H(score, prune). A stage whose key is
+ * stage, the key it finished with. Keys chain: embed = H(inputs, shard, embed[, gates]),
+ * gates = H(inputs, shard, gates), index = H(embed, index), score = H(index, gates, score),
+ * prune = H(score, prune), corrupt = H(inputs, shard, corrupt), analyze = H(index, gates,
+ * corrupt, analyze). A stage whose key is
  * current is skipped; the embed stage also resumes shard by shard inside itself. A workdir
  * made from other inputs or another config is refused unless force is set; with force, only
  * the stages whose keys changed run again.
@@ -25,7 +36,10 @@
 #include "prune_int.h"
 #include "../shard/sp_manifest.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <glob.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,7 +98,15 @@ typedef struct job {
     sciprune_index_settings index;
     sciprune_score_settings score;
     sciprune_prune_settings prune;
-    char *strs[8];      /* owned strings the settings borrow */
+    int gates_on, gates_in_embed;
+    sciprune_gates_settings gates;
+    int corrupt_on;
+    sciprune_corrupt_options corrupt;
+    int analyze_on;
+    sciprune_analyze_settings analyze;
+    char **corrupted;   /* analyze inputs, owned */
+    size_t n_corrupted;
+    char *strs[16];     /* owned strings the settings borrow */
 } job;
 
 static void job_free(job *j)
@@ -94,7 +116,55 @@ static void job_free(job *j)
     free(j->workdir);
     for (size_t i = 0; i < j->n_inputs; i++) free(j->inputs[i]);
     free(j->inputs);
-    for (size_t i = 0; i < 8; i++) free(j->strs[i]);
+    for (size_t i = 0; i < 16; i++) free(j->strs[i]);
+    for (size_t i = 0; i < j->n_corrupted; i++) free(j->corrupted[i]);
+    free(j->corrupted);
+}
+
+/* A language list: "a,b" or ["a", "b"] or "all" -> an owned comma string in *out. */
+static sciprune_status lang_list(json_t *v, const char *key, const char *cfg, char **out,
+                                 sciprune_error *err)
+{
+    *out = NULL;
+    if (!v) return SCIPRUNE_OK;
+    if (json_is_string(v)) {
+        *out = strdup(json_string_value(v));
+    } else if (json_is_array(v) && json_array_size(v)) {
+        size_t cap = 1, idx;
+        json_t *x;
+        json_array_foreach(v, idx, x) {
+            if (!json_is_string(x)) return bad(err, cfg, "\"%s\" entries must be strings", key);
+            cap += strlen(json_string_value(x)) + 1;
+        }
+        *out = calloc(cap, 1);
+        json_array_foreach(v, idx, x) {
+            if (!*out) break;
+            if (idx) strcat(*out, ",");
+            strcat(*out, json_string_value(x));
+        }
+    } else {
+        return bad(err, cfg, "\"%s\" must be a string or a non-empty list of strings", key);
+    }
+    return *out ? SCIPRUNE_OK : sp_err(err, SCIPRUNE_ENOMEM, cfg, -1, -1, "out of memory");
+}
+
+/* A list of numbers -> "0.1,0.2" in an owned string. */
+static sciprune_status num_list(json_t *v, const char *key, const char *cfg, char **out,
+                                sciprune_error *err)
+{
+    *out = NULL;
+    if (!v) return SCIPRUNE_OK;
+    if (!json_is_array(v) || !json_array_size(v))
+        return bad(err, cfg, "\"%s\" must be a non-empty list of numbers", key);
+    size_t cap = 32 * json_array_size(v) + 1, n = 0, idx;
+    json_t *x;
+    *out = calloc(cap, 1);
+    if (!*out) return sp_err(err, SCIPRUNE_ENOMEM, cfg, -1, -1, "out of memory");
+    json_array_foreach(v, idx, x) {
+        if (!json_is_number(x)) return bad(err, cfg, "\"%s\" entries must be numbers", key);
+        n += (size_t)snprintf(*out + n, cap - n, "%s%.17g", idx ? "," : "", json_number_value(x));
+    }
+    return SCIPRUNE_OK;
 }
 
 static char *rel(const char *dir, const char *p)
@@ -118,7 +188,12 @@ static sciprune_status job_parse(job *j, const char *path, const sciprune_run_op
     if (!j->cfg) return sp_err(err, SCIPRUNE_EPARSE, path, je.line, je.position, "%s", je.text);
     json_t *c = j->cfg;
     static const char *const top[] = {"inputs", "workdir", "threads", "shard", "embed", "index",
-                                      "score", "prune", "comment", NULL};
+                                      "score", "prune", "gates", "corrupt", "analyze", "comment",
+                                      NULL};
+    static const char *const k_gates[] = {"enabled", "parse_error_langs", "undefined_name_langs", NULL};
+    static const char *const k_corrupt[] = {"enabled", "per_type", "types", "langs", "seed", "max_tries", NULL};
+    static const char *const k_analyze[] = {"enabled", "ratios", "alphas", "ratio", "weights", "seed",
+                                            "corrupted", NULL};
     static const char *const k_shard[] = {"text_field", "id_field", "default_lang", "max_line_bytes", NULL};
     static const char *const k_embed[] = {"embedder", "dim", "dtype", "features", "idf", "seed",
                                           "drop_structure_on_error", NULL};
@@ -131,7 +206,10 @@ static sciprune_status job_parse(job *j, const char *path, const sciprune_run_op
         (st = check_keys(json_object_get(c, "embed"), k_embed, "embed", path, err)) ||
         (st = check_keys(json_object_get(c, "index"), k_index, "index", path, err)) ||
         (st = check_keys(json_object_get(c, "score"), k_score, "score", path, err)) ||
-        (st = check_keys(json_object_get(c, "prune"), k_prune, "prune", path, err)))
+        (st = check_keys(json_object_get(c, "prune"), k_prune, "prune", path, err)) ||
+        (st = check_keys(json_object_get(c, "gates"), k_gates, "gates", path, err)) ||
+        (st = check_keys(json_object_get(c, "corrupt"), k_corrupt, "corrupt", path, err)) ||
+        (st = check_keys(json_object_get(c, "analyze"), k_analyze, "analyze", path, err)))
         return st;
     char *slash = strrchr(path, '/');
     j->dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
@@ -255,7 +333,127 @@ static sciprune_status job_parse(job *j, const char *path, const sciprune_run_op
     NUM_OR_FAIL(pr, "zstd_level", j->prune.writer.zstd_level, int);
     j->prune.threads = j->threads;
     j->prune.shard = j->shard;
+
+    /* gates: on by default when a plan needs them */
+    json_t *ga = json_object_get(c, "gates");
+    sciprune_gates_settings_default(&j->gates);
+    for (size_t i = 0; i < j->score.n_metrics; i++)
+        j->gates_on |= sciprune_score_metric_is_plan(j->score.metrics[i]);
+    json_t *en = json_object_get(ga, "enabled");
+    if (en && !json_is_boolean(en)) return bad(err, path, "%s", "gates.enabled must be true or false");
+    if (en) j->gates_on = json_is_true(en);
+    if (!j->gates_on)
+        for (size_t i = 0; i < j->score.n_metrics; i++)
+            if (sciprune_score_metric_is_plan(j->score.metrics[i]))
+                return bad(err, path, "score metric %s needs the gates: set gates.enabled to true",
+                           sciprune_score_metric_name(j->score.metrics[i]));
+    if ((st = lang_list(json_object_get(ga, "parse_error_langs"), "gates.parse_error_langs", path, &j->strs[4], err)) ||
+        (st = lang_list(json_object_get(ga, "undefined_name_langs"), "gates.undefined_name_langs", path, &j->strs[5], err)))
+        return st;
+    j->gates.parse_error_langs = j->strs[4];
+    j->gates.undefined_name_langs = j->strs[5];
+    j->gates.threads = j->threads;
+    j->gates.shard = j->shard;
+    if ((st = sciprune_gates_settings_check(&j->gates, err))) {
+        if (err) sp_strlcpy(err->source, path, sizeof err->source);
+        return st;
+    }
+    j->gates_in_embed = j->gates_on && j->embed.backend == SCIPRUNE_EMBED_HASH;
+
+    /* corrupt */
+    json_t *co = json_object_get(c, "corrupt");
+    sciprune_corrupt_options_default(&j->corrupt);
+    j->corrupt_on = co != NULL;
+    en = json_object_get(co, "enabled");
+    if (en && !json_is_boolean(en)) return bad(err, path, "%s", "corrupt.enabled must be true or false");
+    if (en) j->corrupt_on = json_is_true(en);
+    NUM_OR_FAIL(co, "per_type", j->corrupt.per_type, uint64_t);
+    NUM_OR_FAIL(co, "max_tries", j->corrupt.max_tries, uint64_t);
+    NUM_OR_FAIL(co, "seed", j->corrupt.seed, uint64_t);
+    if ((st = lang_list(json_object_get(co, "types"), "corrupt.types", path, &j->strs[6], err)) ||
+        (st = lang_list(json_object_get(co, "langs"), "corrupt.langs", path, &j->strs[7], err)))
+        return st;
+    j->corrupt.types = j->strs[6];
+    j->corrupt.langs = j->strs[7];
+    j->corrupt.threads = j->threads;
+    j->corrupt.shard = &j->shard;
+
+    /* analyze */
+    json_t *an = json_object_get(c, "analyze");
+    sciprune_analyze_settings_default(&j->analyze);
+    j->analyze_on = an != NULL;
+    en = json_object_get(an, "enabled");
+    if (en && !json_is_boolean(en)) return bad(err, path, "%s", "analyze.enabled must be true or false");
+    if (en) j->analyze_on = json_is_true(en);
+    if ((st = num_list(json_object_get(an, "ratios"), "analyze.ratios", path, &j->strs[8], err)) ||
+        (st = num_list(json_object_get(an, "alphas"), "analyze.alphas", path, &j->strs[9], err)))
+        return st;
+    if ((j->strs[8] || j->strs[9]) &&
+        (st = sciprune_analyze_settings_parse(&j->analyze, j->strs[8], j->strs[9], err))) {
+        if (err) sp_strlcpy(err->source, path, sizeof err->source);
+        return st;
+    }
+    NUM_OR_FAIL(an, "ratio", j->analyze.ratio, double);
+    NUM_OR_FAIL(an, "seed", j->analyze.seed, uint64_t);
+    json_t *wt = json_object_get(an, "weights");
+    if (wt) {
+        if (!json_is_string(wt)) return bad(err, path, "%s", "analyze.weights must be a string like \"syntax=2,content=1\"");
+        if (!(j->strs[10] = strdup(json_string_value(wt)))) return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
+        j->analyze.weights = j->strs[10];
+    }
+    j->analyze.threads = j->threads;
+    j->analyze.shard = j->shard;
+    json_t *cd = json_object_get(an, "corrupted");
+    if (cd) {
+        if (!json_is_array(cd) || !json_array_size(cd))
+            return bad(err, path, "%s", "analyze.corrupted must be a non-empty list of paths");
+        j->corrupted = calloc(json_array_size(cd), sizeof *j->corrupted);
+        if (!j->corrupted) return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
+        json_array_foreach(cd, idx, pat) {
+            if (!json_is_string(pat)) return bad(err, path, "%s", "analyze.corrupted entries must be paths");
+            if (!(j->corrupted[j->n_corrupted++] = rel(j->dir, json_string_value(pat))))
+                return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
+        }
+    } else if (j->analyze_on) {
+        if (!j->corrupt_on)
+            return bad(err, path, "%s", "analyze needs corrupted variants: enable \"corrupt\" or give analyze.corrupted");
+        j->corrupted = calloc(1, sizeof *j->corrupted);
+        if (!j->corrupted || !(j->corrupted[0] = sp_path_join(j->workdir, "corrupt")))
+            return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
+        j->n_corrupted = 1;
+    }
     return SCIPRUNE_OK;
+}
+
+/* Remove what sciprune_corrupt_run writes in dir (corrupt-*.jsonl[.zst], labels.jsonl,
+ * corrupt.json); nothing else. */
+static sciprune_status clear_corrupt_dir(const char *dir, sciprune_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d) return SCIPRUNE_OK;
+    struct dirent *de;
+    sciprune_status st = SCIPRUNE_OK;
+    while (!st && (de = readdir(d)) != NULL) {
+        const char *n = de->d_name;
+        size_t l = strlen(n);
+        int ours = (!strncmp(n, "corrupt-", 8) && ((l > 6 && !strcmp(n + l - 6, ".jsonl")) ||
+                                                   (l > 10 && !strcmp(n + l - 10, ".jsonl.zst")))) ||
+                   !strcmp(n, "labels.jsonl") || !strcmp(n, "corrupt.json");
+        if (!ours) continue;
+        char *p = sp_path_join(dir, n);
+        if (!p) st = sp_err(err, SCIPRUNE_ENOMEM, dir, -1, -1, "out of memory");
+        else if (unlink(p) != 0 && errno != ENOENT) st = sp_err(err, SCIPRUNE_EIO, p, -1, -1, "cannot remove: %s", strerror(errno));
+        free(p);
+    }
+    closedir(d);
+    return st;
+}
+
+static const char *gates_langs_of_setting(const sciprune_gates_settings *g, int gate)
+{
+    const char *l = gate == 0 ? g->parse_error_langs : g->undefined_name_langs;
+    if (l && *l) return l;
+    return gate == 0 ? SCIPRUNE_GATES_PARSE_ERROR_LANGS : SCIPRUNE_GATES_UNDEFINED_NAME_LANGS;
 }
 
 static void stage_note(const sciprune_run_options *o, const char *stage, const char *state)
@@ -273,6 +471,7 @@ sciprune_status sciprune_run(const char *config_path, const sciprune_run_options
     sp_manifest *m = NULL;
     sciprune_shard_set *set = NULL;
     char *c_shard = NULL, *c_embed = NULL, *c_index = NULL, *c_score = NULL, *c_prune = NULL, *c_all = NULL;
+    char *c_gates = NULL, *c_corrupt = NULL, *c_analyze = NULL;
     sciprune_status st = job_parse(&j, config_path, &o, err);
     if (st) goto done;
     if ((st = sp_mkdirs(j.workdir, err))) goto done;
@@ -284,12 +483,24 @@ sciprune_status sciprune_run(const char *config_path, const sciprune_run_options
     c_index = canon(json_object_get(j.cfg, "index"));
     c_score = canon(json_object_get(j.cfg, "score"));
     c_prune = canon(json_object_get(j.cfg, "prune"));
-    json_t *sub = json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?}", "shard", json_object_get(j.cfg, "shard"),
+    { /* the gates as they will run (on/off and the language lists in force) */
+        json_t *g = json_pack("{s:b, s:s, s:s}", "enabled", j.gates_on, "parse_error_langs",
+                              gates_langs_of_setting(&j.gates, 0), "undefined_name_langs",
+                              gates_langs_of_setting(&j.gates, 1));
+        c_gates = canon(g);
+        json_decref(g);
+    }
+    c_corrupt = canon(json_object_get(j.cfg, "corrupt"));
+    c_analyze = canon(json_object_get(j.cfg, "analyze"));
+    json_t *sub = json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?}", "shard", json_object_get(j.cfg, "shard"),
                             "embed", json_object_get(j.cfg, "embed"), "index", json_object_get(j.cfg, "index"),
-                            "score", json_object_get(j.cfg, "score"), "prune", json_object_get(j.cfg, "prune"));
+                            "score", json_object_get(j.cfg, "score"), "prune", json_object_get(j.cfg, "prune"),
+                            "gates", json_object_get(j.cfg, "gates"), "corrupt", json_object_get(j.cfg, "corrupt"),
+                            "analyze", json_object_get(j.cfg, "analyze"));
     c_all = canon(sub);
     json_decref(sub);
-    if (!c_shard || !c_embed || !c_index || !c_score || !c_prune || !c_all) {
+    if (!c_shard || !c_embed || !c_index || !c_score || !c_prune || !c_all || !c_gates ||
+        !c_corrupt || !c_analyze) {
         st = sp_err(err, SCIPRUNE_ENOMEM, config_path, -1, -1, "out of memory");
         goto done;
     }
@@ -305,13 +516,23 @@ sciprune_status sciprune_run(const char *config_path, const sciprune_run_options
     }
     if ((st = sp_manifest_set_config(m, c_all, err)) || (st = sp_manifest_save(m, err))) goto done;
 
-    char k_embed[33], k_index[33], k_score[33], k_prune[33];
-    const char *pe[] = {"embed", sp_manifest_inputs_key(m), c_shard, c_embed, NULL};
+    char k_embed[33], k_index[33], k_score[33], k_prune[33], k_gates[33], k_corrupt[33], k_analyze[33];
+    const char *pe[] = {"embed", sp_manifest_inputs_key(m), c_shard, c_embed,
+                        j.gates_in_embed ? c_gates : "", NULL};
     sp_key_of(k_embed, pe);
+    const char *pg[] = {"gates", sp_manifest_inputs_key(m), c_shard, c_gates, NULL};
+    sp_key_of(k_gates, pg);
     const char *pi[] = {"index", k_embed, c_index, NULL};
     sp_key_of(k_index, pi);
-    const char *ps[] = {"score", k_index, c_score, NULL};
+    const char *ps[] = {"score", k_index, j.gates_on ? (j.gates_in_embed ? k_embed : k_gates) : "",
+                        c_score, NULL};
     sp_key_of(k_score, ps);
+    const char *pc[] = {"corrupt", sp_manifest_inputs_key(m), c_shard, c_corrupt, NULL};
+    sp_key_of(k_corrupt, pc);
+    const char *pa[] = {"analyze", k_index, j.gates_on ? (j.gates_in_embed ? k_embed : k_gates) : "",
+                        j.analyze_on && json_object_get(json_object_get(j.cfg, "analyze"), "corrupted") ? "" : k_corrupt,
+                        c_analyze, NULL};
+    sp_key_of(k_analyze, pa);
     const char *pp[] = {"prune", k_score, c_prune, NULL};
     sp_key_of(k_prune, pp);
 
@@ -329,11 +550,25 @@ sciprune_status sciprune_run(const char *config_path, const sciprune_run_options
         eo.force = o.force && embed_was_other;
         eo.progress = o.progress;
         eo.progress_user = o.user;
+        eo.gates = j.gates_in_embed ? &j.gates : NULL;
         sciprune_embed_stats es;
         double t0 = sp_now();
         if ((st = sciprune_embed_shards(j.workdir, (const char *const *)j.inputs, j.n_inputs, &j.embed, &eo, &es, err))) goto done;
         if ((st = sp_manifest_stage_done(m, "embed", k_embed, sp_now() - t0, sp_peak_rss(), err))) goto done;
         stage_note(&o, "embed", "done");
+    }
+    /* gates on their own parse (npy and exec embedders) */
+    if (j.gates_on && !j.gates_in_embed) {
+        if (sp_manifest_stage_current(m, "gates", k_gates)) {
+            stage_note(&o, "gates", "up to date");
+        } else {
+            stage_note(&o, "gates", "running");
+            if ((st = sp_manifest_stage_clear(m, "gates", err))) goto done;
+            double t0 = sp_now();
+            if ((st = sciprune_gates_run(j.workdir, (const char *const *)j.inputs, j.n_inputs, &j.gates, NULL, err))) goto done;
+            if ((st = sp_manifest_stage_done(m, "gates", k_gates, sp_now() - t0, sp_peak_rss(), err))) goto done;
+            stage_note(&o, "gates", "done");
+        }
     }
     if ((st = sciprune_shard_set_from_paths(&set, (const char *const *)j.inputs, j.n_inputs, err))) goto done;
     /* index */
@@ -374,9 +609,44 @@ sciprune_status sciprune_run(const char *config_path, const sciprune_run_options
         if ((st = sp_manifest_stage_done(m, "prune", k_prune, sp_now() - t0, sp_peak_rss(), err))) goto done;
         stage_note(&o, "prune", "done");
     }
+    /* corrupt: synthetic variants of the inputs, the measuring stick of analyze */
+    if (j.corrupt_on) {
+        if (sp_manifest_stage_current(m, "corrupt", k_corrupt)) {
+            stage_note(&o, "corrupt", "up to date");
+        } else {
+            stage_note(&o, "corrupt", "running");
+            if ((st = sp_manifest_stage_clear(m, "corrupt", err))) goto done;
+            char *cdir = sp_path_join(j.workdir, "corrupt");
+            if (!cdir) {
+                st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+                goto done;
+            }
+            double t0 = sp_now();
+            st = clear_corrupt_dir(cdir, err); /* a narrower rerun must not leave old variants */
+            if (!st) st = sciprune_corrupt_run((const char *const *)j.inputs, j.n_inputs, cdir, &j.corrupt, NULL, err);
+            free(cdir);
+            if (st) goto done;
+            if ((st = sp_manifest_stage_done(m, "corrupt", k_corrupt, sp_now() - t0, sp_peak_rss(), err))) goto done;
+            stage_note(&o, "corrupt", "done");
+        }
+    }
+    /* analyze: where the variants land, which metric or plan catches them */
+    if (j.analyze_on) {
+        if (sp_manifest_stage_current(m, "analyze", k_analyze)) {
+            stage_note(&o, "analyze", "up to date");
+        } else {
+            stage_note(&o, "analyze", "running");
+            if ((st = sp_manifest_stage_clear(m, "analyze", err))) goto done;
+            double t0 = sp_now();
+            if ((st = sciprune_analyze(j.workdir, (const char *const *)j.corrupted, j.n_corrupted, &j.analyze, NULL, err))) goto done;
+            if ((st = sp_manifest_stage_done(m, "analyze", k_analyze, sp_now() - t0, sp_peak_rss(), err))) goto done;
+            stage_note(&o, "analyze", "done");
+        }
+    }
     if (o.workdir_out) sp_strlcpy(o.workdir_out, j.workdir, o.workdir_out_cap);
 done:
     free(c_shard); free(c_embed); free(c_index); free(c_score); free(c_prune); free(c_all);
+    free(c_gates); free(c_corrupt); free(c_analyze);
     sciprune_shard_set_free(set);
     sp_manifest_free(m);
     job_free(&j);
