@@ -129,4 +129,46 @@ set +e
 set -e
 [ $rc = 1 ] && grep -q 'unknown key "kk"' "$T/err7.txt" || { cat "$T/err7.txt"; fail "typo not reported"; }
 "$S" inspect "$T/w1" | grep -q 'prune  done' || fail "inspect"
+
+# gates + corrupt + analyze in the same job: the gates come from the embedder's parse, the
+# variants from W/corrupt, the analysis into W/analyze; each stage keyed on its own section.
+cat > "$T/full.json" <<JSON
+{"inputs": ["shards/shard-*.jsonl.zst"], "workdir": "wf", "threads": 2,
+ "index": {"k": 8},
+ "score": {"metrics": ["gate+distance", "distance"], "ratios": [0.2]},
+ "prune": {"fsync": false},
+ "corrupt": {"per_type": 3, "langs": ["python"], "types": "drop-colon,undefined-name", "seed": 7},
+ "analyze": {"ratios": [0.2], "alphas": [0.2]}}
+JSON
+"$S" run --config "$T/full.json" > /dev/null 2> "$T/err8.txt" || { cat "$T/err8.txt"; fail "full job failed"; }
+for st in embed index score prune corrupt analyze; do
+  grep -q "run: $st *done" "$T/err8.txt" || { cat "$T/err8.txt"; fail "stage $st did not run"; }
+done
+grep -q "run: gates" "$T/err8.txt" && fail "a separate gates stage ran although the hash embedder parses"
+"$S" gates --workdir "$T/wg" --in "$T"/shards/shard-*.jsonl.zst 2>/dev/null || fail "gates stage"
+for f in $(cd "$T/wg/gates" && ls *.npy); do cmp -s "$T/wg/gates/$f" "$T/wf/gates/$f" || fail "run's gates differ: $f"; done
+$PY - "$T/wf" <<'PY' || fail "full job outputs"
+import json, sys
+w = sys.argv[1]
+rep = json.load(open(f'{w}/analyze/report.json'))
+types = sorted({g['type'] for g in rep['groups']})
+assert types == ['drop-colon', 'undefined-name'], types
+assert rep['n_variants'] == 6, rep['n_variants']
+assert rep['recommendation']['name'], rep['recommendation']
+plan = json.load(open(f'{w}/score/plan.json'))
+assert [v['name'] for v in plan['variants']] == ['gate+distance-p0.20', 'distance-p0.20']
+assert sorted(json.load(open(f'{w}/corrupt/corrupt.json')).keys())
+PY
+"$S" run --config "$T/full.json" > /dev/null 2> "$T/err9.txt"
+[ "$(grep -c 'up to date' "$T/err9.txt")" = 6 ] || { cat "$T/err9.txt"; fail "full rerun did not skip"; }
+# a narrower corruption set reruns corrupt and analyze only, and leaves no stale variants
+sed -i 's/"types": "drop-colon,undefined-name"/"types": "drop-colon"/' "$T/full.json"
+"$S" run --config "$T/full.json" --force > /dev/null 2> "$T/err10.txt"
+for st in embed index score prune; do grep -q "run: $st *up to date" "$T/err10.txt" || { cat "$T/err10.txt"; fail "$st reran"; }; done
+grep -q "run: analyze done" "$T/err10.txt" || fail "analyze did not rerun"
+$PY -c "import json,sys; r=json.load(open('$T/wf/analyze/report.json')); assert sorted({g['type'] for g in r['groups']}) == ['drop-colon'], r['groups']" || fail "stale variants analysed"
+# a plan with the gates switched off is a config error
+sed -i 's/"prune": {"fsync": false},/"prune": {"fsync": false}, "gates": {"enabled": false},/' "$T/full.json"
+if "$S" run --config "$T/full.json" --workdir "$T/wx" 2> "$T/err11.txt"; then fail "plan without gates accepted"; fi
+grep -q "needs the gates" "$T/err11.txt" || { cat "$T/err11.txt"; fail "no reason given"; }
 echo "e2e_run: ok"
