@@ -301,6 +301,76 @@ static void test_gates_run_files_counts_and_threads(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+static void test_gates_settings_languages(void **state)
+{
+    (void)state;
+    sciprune_gates_settings s;
+    sciprune_gates_settings_default(&s);
+    sciprune_error e;
+    assert_int_equal(sciprune_gates_settings_check(&s, &e), SCIPRUNE_OK);
+    s.parse_error_langs = "all";
+    s.undefined_name_langs = "python, javascript";
+    assert_int_equal(sciprune_gates_settings_check(&s, &e), SCIPRUNE_OK);
+    s.parse_error_langs = "python,C++"; /* an alias, not a canonical name */
+    assert_int_equal(sciprune_gates_settings_check(&s, &e), SCIPRUNE_EINVAL);
+    assert_non_null(strstr(e.text, "C++"));
+    s.parse_error_langs = "python,,go";
+    assert_int_equal(sciprune_gates_settings_check(&s, &e), SCIPRUNE_EINVAL);
+    s.parse_error_langs = "cobol";
+    assert_int_equal(sciprune_gates_settings_check(&s, &e), SCIPRUNE_EINVAL);
+}
+
+/* A shard of broken C and broken Python: parse_error prunes C only when it is on for C, and
+ * the summary says what it would flag either way. */
+static void test_gates_run_language_switch(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sciprune-test-gates-lang-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char in[4200], w[4200];
+    snprintf(in, sizeof in, "%s/mix.jsonl", dir);
+    FILE *f = fopen(in, "w");
+    assert_non_null(f);
+    fputs("{\"id\":\"a\",\"lang\":\"c\",\"content\":\"int f(void) { return (1 + ; }\\n\"}\n", f);
+    fputs("{\"id\":\"b\",\"lang\":\"python\",\"content\":\"def f(:\\n    pass\\n\"}\n", f);
+    fputs("{\"id\":\"c\",\"lang\":\"c\",\"content\":\"int g(void) { return 1; }\\n\"}\n", f);
+    fclose(f);
+    const char *ins[1] = {in};
+    sciprune_error e;
+    for (int on = 0; on < 2; on++) {
+        sciprune_gates_settings s;
+        sciprune_gates_settings_default(&s);
+        s.parse_error_langs = on ? "c,python" : NULL;
+        snprintf(w, sizeof w, "%s/w%d", dir, on);
+        sciprune_gates_info info;
+        assert_int_equal(sciprune_gates_run(w, ins, 1, &s, &info, &e), SCIPRUNE_OK);
+        assert_int_equal(info.n_parse_error, on ? 2 : 1);
+        float pe[3];
+        char p[4400];
+        snprintf(p, sizeof p, "%s/gates/mix.jsonl.parse_error.npy", w);
+        read_npy_f32(p, pe, 3);
+        assert_true((pe[0] > 0) == on);
+        assert_true(pe[1] > 0);
+        assert_true(pe[2] == 0.0f);
+        snprintf(p, sizeof p, "%s/gates/summary.json", w);
+        json_error_t je;
+        json_t *j = json_load_file(p, 0, &je);
+        assert_non_null(j);
+        json_t *c = json_object_get(json_object_get(json_object_get(j, "languages"), "c"), "parse_error");
+        assert_int_equal(json_is_true(json_object_get(c, "on")), on);
+        assert_int_equal(json_integer_value(json_object_get(c, "flagged")), on);
+        assert_int_equal(json_integer_value(json_object_get(c, "flagged_if_on")), 1);
+        json_decref(j);
+        /* rerun with the same settings: the shard is complete, nothing is redone */
+        assert_int_equal(sciprune_gates_run(w, ins, 1, &s, &info, &e), SCIPRUNE_OK);
+        assert_int_equal(info.shards_skipped, 1);
+        assert_int_equal(info.n_parse_error, on ? 2 : 1);
+    }
+    char cmd[4300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +379,8 @@ int main(void)
         cmocka_unit_test(test_gate_score_error_share),
         cmocka_unit_test(test_gate_score_names_truncated_and_sorted),
         cmocka_unit_test(test_gates_run_files_counts_and_threads),
+        cmocka_unit_test(test_gates_settings_languages),
+        cmocka_unit_test(test_gates_run_language_switch),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
