@@ -484,7 +484,7 @@ sciprune_status sciprune_run(const char *config_path, const sciprune_run_options
     c_score = canon(json_object_get(j.cfg, "score"));
     c_prune = canon(json_object_get(j.cfg, "prune"));
     { /* the gates as they will run (on/off and the language lists in force) */
-        json_t *g = json_pack("{s:b, s:s, s:s}", "enabled", j.gates_on, "parse_error_langs",
+        json_t *g = json_pack("{s:s, s:s}", "parse_error_langs",
                               gates_langs_of_setting(&j.gates, 0), "undefined_name_langs",
                               gates_langs_of_setting(&j.gates, 1));
         c_gates = canon(g);
@@ -517,19 +517,17 @@ sciprune_status sciprune_run(const char *config_path, const sciprune_run_options
     if ((st = sp_manifest_set_config(m, c_all, err)) || (st = sp_manifest_save(m, err))) goto done;
 
     char k_embed[33], k_index[33], k_score[33], k_prune[33], k_gates[33], k_corrupt[33], k_analyze[33];
-    const char *pe[] = {"embed", sp_manifest_inputs_key(m), c_shard, c_embed,
-                        j.gates_in_embed ? c_gates : "", NULL};
+    const char *pe[] = {"embed", sp_manifest_inputs_key(m), c_shard, c_embed, NULL};
     sp_key_of(k_embed, pe);
     const char *pg[] = {"gates", sp_manifest_inputs_key(m), c_shard, c_gates, NULL};
     sp_key_of(k_gates, pg);
     const char *pi[] = {"index", k_embed, c_index, NULL};
     sp_key_of(k_index, pi);
-    const char *ps[] = {"score", k_index, j.gates_on ? (j.gates_in_embed ? k_embed : k_gates) : "",
-                        c_score, NULL};
+    const char *ps[] = {"score", k_index, j.gates_on ? k_gates : "", c_score, NULL};
     sp_key_of(k_score, ps);
     const char *pc[] = {"corrupt", sp_manifest_inputs_key(m), c_shard, c_corrupt, NULL};
     sp_key_of(k_corrupt, pc);
-    const char *pa[] = {"analyze", k_index, j.gates_on ? (j.gates_in_embed ? k_embed : k_gates) : "",
+    const char *pa[] = {"analyze", k_index, j.gates_on ? k_gates : "",
                         j.analyze_on && json_object_get(json_object_get(j.cfg, "analyze"), "corrupted") ? "" : k_corrupt,
                         c_analyze, NULL};
     sp_key_of(k_analyze, pa);
@@ -550,15 +548,20 @@ sciprune_status sciprune_run(const char *config_path, const sciprune_run_options
         eo.force = o.force && embed_was_other;
         eo.progress = o.progress;
         eo.progress_user = o.user;
-        eo.gates = j.gates_in_embed ? &j.gates : NULL;
+        /* the gates ride on the embedder's parse when they are due too */
+        int gates_too = j.gates_in_embed && !sp_manifest_stage_current(m, "gates", k_gates);
+        eo.gates = gates_too ? &j.gates : NULL;
+        if (gates_too && (st = sp_manifest_stage_clear(m, "gates", err))) goto done;
         sciprune_embed_stats es;
         double t0 = sp_now();
         if ((st = sciprune_embed_shards(j.workdir, (const char *const *)j.inputs, j.n_inputs, &j.embed, &eo, &es, err))) goto done;
         if ((st = sp_manifest_stage_done(m, "embed", k_embed, sp_now() - t0, sp_peak_rss(), err))) goto done;
-        stage_note(&o, "embed", "done");
+        if (gates_too && (st = sp_manifest_stage_done(m, "gates", k_gates, 0, sp_peak_rss(), err))) goto done;
+        stage_note(&o, "embed", gates_too ? "done (with the gates)" : "done");
     }
-    /* gates on their own parse (npy and exec embedders) */
-    if (j.gates_on && !j.gates_in_embed) {
+    /* gates on their own parse: npy and exec embedders, or gate settings changed after the
+     * vectors were made (one parse instead of re-embedding) */
+    if (j.gates_on) {
         if (sp_manifest_stage_current(m, "gates", k_gates)) {
             stage_note(&o, "gates", "up to date");
         } else {

@@ -23,6 +23,10 @@
  */
 #include "prune_int.h"
 
+#include <dirent.h>
+#include <sys/stat.h>
+#include <errno.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,6 +276,87 @@ static json_t *int_array(const vcount *v, size_t nv, size_t field)
     return a;
 }
 
+static int is_dir(const char *p)
+{
+    struct stat sb;
+    return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* Remove DIR's files and DIR itself (one level: the kept/ and removed/ folders hold only
+ * files this stage wrote). */
+static sciprune_status remove_flat_dir(const char *path, sciprune_error *err)
+{
+    DIR *d = opendir(path);
+    if (!d) return errno == ENOENT ? SCIPRUNE_OK : sp_err(err, SCIPRUNE_EIO, path, -1, -1, "cannot list: %s", strerror(errno));
+    struct dirent *de;
+    sciprune_status st = SCIPRUNE_OK;
+    while (!st && (de = readdir(d)) != NULL) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        char *f = sp_path_join(path, de->d_name);
+        if (!f) st = sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
+        else if (unlink(f) != 0) st = sp_err(err, SCIPRUNE_EIO, f, -1, -1, "cannot remove: %s", strerror(errno));
+        free(f);
+    }
+    closedir(d);
+    if (!st && rmdir(path) != 0 && errno != ENOENT)
+        st = sp_err(err, SCIPRUNE_EIO, path, -1, -1, "cannot remove: %s", strerror(errno));
+    return st;
+}
+
+/* Outputs of an earlier plan must not pass for current ones: remove W/out/<variant>/ of every
+ * variant that is not in this plan, and the removed/ folders when removed lines are not
+ * written this time. Only folders shaped like ours (kept/, removed/ and nothing else) go. */
+static sciprune_status remove_stale(const char *workdir, const pruner *p, int write_removed,
+                                    sciprune_error *err)
+{
+    char *out = prune_path(workdir, "out", "", "");
+    if (!out) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+    DIR *d = opendir(out);
+    sciprune_status st = SCIPRUNE_OK;
+    if (!d) {
+        free(out);
+        return SCIPRUNE_OK;
+    }
+    struct dirent *de;
+    while (!st && (de = readdir(d)) != NULL) {
+        const char *nm = de->d_name;
+        if (nm[0] == '.' || !strcmp(nm, "rejected")) continue;
+        int current = 0;
+        for (size_t v = 0; v < p->nv; v++) current |= !strcmp(nm, p->vnames[v]);
+        char *vd = sp_path_join(out, nm);
+        char *kd = vd ? sp_path_join(vd, "kept") : NULL, *rd = vd ? sp_path_join(vd, "removed") : NULL;
+        if (!vd || !kd || !rd) {
+            st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+        } else if (is_dir(vd)) {
+            int ours = 1, n = 0;
+            DIR *vdd = opendir(vd);
+            struct dirent *e2;
+            while (vdd && (e2 = readdir(vdd)) != NULL) {
+                if (!strcmp(e2->d_name, ".") || !strcmp(e2->d_name, "..")) continue;
+                n++;
+                ours &= !strcmp(e2->d_name, "kept") || !strcmp(e2->d_name, "removed");
+            }
+            if (vdd) closedir(vdd);
+            if (ours && n && !current) {
+                sp_log(SCIPRUNE_LOG_INFO, "prune: removing out/%s: not a variant of the current plan", nm);
+                st = remove_flat_dir(kd, err);
+                if (!st) st = remove_flat_dir(rd, err);
+                if (!st && rmdir(vd) != 0)
+                    st = sp_err(err, SCIPRUNE_EIO, vd, -1, -1, "cannot remove: %s", strerror(errno));
+            } else if (ours && current && !write_removed && is_dir(rd)) {
+                sp_log(SCIPRUNE_LOG_INFO, "prune: removing out/%s/removed: removed lines are not written this time", nm);
+                st = remove_flat_dir(rd, err);
+            }
+        }
+        free(vd);
+        free(kd);
+        free(rd);
+    }
+    closedir(d);
+    free(out);
+    return st;
+}
+
 sciprune_status sciprune_prune_write(const char *workdir, const sciprune_shard_set *shards,
                                      const sciprune_prune_settings *s, sciprune_prune_info *info,
                                      sciprune_error *err)
@@ -326,6 +411,7 @@ sciprune_status sciprune_prune_write(const char *workdir, const sciprune_shard_s
         }
         p.vnames[v] = (char *)nm;
     }
+    if ((st = remove_stale(workdir, &p, s->write_removed, err))) goto done;
     /* folders first, so that workers only create files */
     for (size_t v = 0; v <= p.nv; v++) {
         for (int rem = 0; rem < 2; rem++) {

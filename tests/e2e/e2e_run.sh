@@ -144,7 +144,8 @@ JSON
 for st in embed index score prune corrupt analyze; do
   grep -q "run: $st *done" "$T/err8.txt" || { cat "$T/err8.txt"; fail "stage $st did not run"; }
 done
-grep -q "run: gates" "$T/err8.txt" && fail "a separate gates stage ran although the hash embedder parses"
+grep -q "run: embed  done (with the gates)" "$T/err8.txt" || fail "the gates did not ride on the embed parse"
+grep -q "run: gates *running" "$T/err8.txt" && fail "a separate gates stage ran although the hash embedder parses"
 "$S" gates --workdir "$T/wg" --in "$T"/shards/shard-*.jsonl.zst 2>/dev/null || fail "gates stage"
 for f in $(cd "$T/wg/gates" && ls *.npy); do cmp -s "$T/wg/gates/$f" "$T/wf/gates/$f" || fail "run's gates differ: $f"; done
 $PY - "$T/wf" <<'PY' || fail "full job outputs"
@@ -160,7 +161,7 @@ assert [v['name'] for v in plan['variants']] == ['gate+distance-p0.20', 'distanc
 assert sorted(json.load(open(f'{w}/corrupt/corrupt.json')).keys())
 PY
 "$S" run --config "$T/full.json" > /dev/null 2> "$T/err9.txt"
-[ "$(grep -c 'up to date' "$T/err9.txt")" = 6 ] || { cat "$T/err9.txt"; fail "full rerun did not skip"; }
+[ "$(grep -c 'up to date' "$T/err9.txt")" = 7 ] || { cat "$T/err9.txt"; fail "full rerun did not skip"; }
 # a narrower corruption set reruns corrupt and analyze only, and leaves no stale variants
 sed -i 's/"types": "drop-colon,undefined-name"/"types": "drop-colon"/' "$T/full.json"
 "$S" run --config "$T/full.json" --force > /dev/null 2> "$T/err10.txt"
@@ -168,7 +169,19 @@ for st in embed index score prune; do grep -q "run: $st *up to date" "$T/err10.t
 grep -q "run: analyze done" "$T/err10.txt" || fail "analyze did not rerun"
 $PY -c "import json,sys; r=json.load(open('$T/wf/analyze/report.json')); assert sorted({g['type'] for g in r['groups']}) == ['drop-colon'], r['groups']" || fail "stale variants analysed"
 # a plan with the gates switched off is a config error
-sed -i 's/"prune": {"fsync": false},/"prune": {"fsync": false}, "gates": {"enabled": false},/' "$T/full.json"
-if "$S" run --config "$T/full.json" --workdir "$T/wx" 2> "$T/err11.txt"; then fail "plan without gates accepted"; fi
+sed 's/"prune": {"fsync": false},/"prune": {"fsync": false}, "gates": {"enabled": false},/' "$T/full.json" > "$T/nogates.json"
+if "$S" run --config "$T/nogates.json" --workdir "$T/wx" 2> "$T/err11.txt"; then fail "plan without gates accepted"; fi
 grep -q "needs the gates" "$T/err11.txt" || { cat "$T/err11.txt"; fail "no reason given"; }
+# a variant dropped from the sweep loses its out/ folder: old outputs never pass for current
+[ -d "$T/wf/out/gate+distance-p0.20/kept" ] || fail "no gate+distance output"
+sed -i 's/"metrics": \["gate+distance", "distance"\]/"metrics": ["distance"]/' "$T/full.json"
+"$S" run --config "$T/full.json" --force > /dev/null 2> "$T/err12.txt" || { cat "$T/err12.txt"; fail "narrower sweep"; }
+[ -e "$T/wf/out/gate+distance-p0.20" ] && fail "stale variant output left in out/"
+grep -q "run: embed  up to date" "$T/err12.txt" || { cat "$T/err12.txt"; fail "dropping the plan re-embedded"; }
+# other gate languages: the gates run on their own parse, the vectors stay
+sed -i 's/"metrics": \["distance"\]/"metrics": ["gate+distance"]/; s/"prune": {"fsync": false},/"prune": {"fsync": false}, "gates": {"parse_error_langs": "all"},/' "$T/full.json"
+"$S" run --config "$T/full.json" --force > /dev/null 2> "$T/err13.txt" || { cat "$T/err13.txt"; fail "gate languages"; }
+grep -q "run: embed  up to date" "$T/err13.txt" && grep -q "run: gates *done" "$T/err13.txt" || { cat "$T/err13.txt"; fail "gate settings change"; }
+$PY -c "import json; assert json.load(open('$T/wf/gates/summary.json'))['settings']['parse_error_langs'] == 'all'" || fail "gate settings not applied"
+[ -d "$T/wf/out/distance-p0.20/kept" ] || fail "current variant output missing"
 echo "e2e_run: ok"
