@@ -177,11 +177,11 @@ grep -q "needs the gates" "$T/err11.txt" || { cat "$T/err11.txt"; fail "no reaso
 sed -i 's/"metrics": \["gate+distance", "distance"\]/"metrics": ["distance"]/' "$T/full.json"
 "$S" run --config "$T/full.json" --force > /dev/null 2> "$T/err12.txt" || { cat "$T/err12.txt"; fail "narrower sweep"; }
 [ -e "$T/wf/out/gate+distance-p0.20" ] && fail "stale variant output left in out/"
+[ -d "$T/wf/out/distance-p0.20/kept" ] || fail "current variant output missing"
 grep -q "run: embed  up to date" "$T/err12.txt" || { cat "$T/err12.txt"; fail "dropping the plan re-embedded"; }
 # other gate languages: the gates run on their own parse, the vectors stay
 sed -i 's/"metrics": \["distance"\]/"metrics": ["gate+distance"]/; s/"prune": {"fsync": false},/"prune": {"fsync": false}, "gates": {"parse_error_langs": "all"},/' "$T/full.json"
 "$S" run --config "$T/full.json" --force > /dev/null 2> "$T/err13.txt" || { cat "$T/err13.txt"; fail "gate languages"; }
 grep -q "run: embed  up to date" "$T/err13.txt" && grep -q "run: gates *done" "$T/err13.txt" || { cat "$T/err13.txt"; fail "gate settings change"; }
 $PY -c "import json; assert json.load(open('$T/wf/gates/summary.json'))['settings']['parse_error_langs'] == 'all'" || fail "gate settings not applied"
-[ -d "$T/wf/out/distance-p0.20/kept" ] || fail "current variant output missing"
 echo "e2e_run: ok"
