@@ -111,18 +111,30 @@ int cmd_inspect(int argc, char **argv)
         return CLI_FAIL;
     }
     printf("workdir: %s\ninputs: %zu shards\n", argv[1], json_array_size(json_object_get(m, "inputs")));
-    static const char *const stages[] = {"embed", "index", "score", "prune"};
+    static const char *const stages[] = {"embed", "gates", "index", "score", "prune", "corrupt", "analyze"};
     json_t *s = json_object_get(m, "stages");
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 7; i++) {
         json_t *x = json_object_get(s, stages[i]);
         if (x)
-            printf("  %-6s done     %8.1f s  peak %6.0f MB\n", stages[i],
+            printf("  %-7s done     %8.1f s  peak %6.0f MB\n", stages[i],
                    json_number_value(json_object_get(x, "seconds")),
                    (double)json_integer_value(json_object_get(x, "peak_rss")) / 1e6);
-        else
-            printf("  %-6s pending\n", stages[i]);
+        else if (i < 1 || (i >= 2 && i <= 4))
+            printf("  %-7s pending\n", stages[i]);
     }
     json_decref(m);
     print_summary(argv[1]);
+    /* the analysis' recommendation, when there is one */
+    snprintf(p, sizeof p, "%s/analyze/report.json", argv[1]);
+    json_t *a = json_load_file(p, 0, &je);
+    json_t *rec = a ? json_object_get(a, "recommendation") : NULL;
+    if (rec)
+        printf("analysis: recommends %s at p = %.2f (mean recall %.3f over the corruption types, "
+               "random %.3f); %s/analyze/report.md\n",
+               json_string_value(json_object_get(rec, "name")),
+               json_number_value(json_object_get(rec, "ratio")),
+               json_number_value(json_object_get(rec, "mean_recall")),
+               json_number_value(json_object_get(rec, "random_mean_recall")), argv[1]);
+    json_decref(a);
     return CLI_OK;
 }

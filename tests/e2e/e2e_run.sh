@@ -128,7 +128,7 @@ set +e
 "$S" run --config "$T/typo.json" 2> "$T/err7.txt"; rc=$?
 set -e
 [ $rc = 1 ] && grep -q 'unknown key "kk"' "$T/err7.txt" || { cat "$T/err7.txt"; fail "typo not reported"; }
-"$S" inspect "$T/w1" | grep -q 'prune  done' || fail "inspect"
+"$S" inspect "$T/w1" | grep -q 'prune *done' || fail "inspect"
 
 # gates + corrupt + analyze in the same job: the gates come from the embedder's parse, the
 # variants from W/corrupt, the analysis into W/analyze; each stage keyed on its own section.
@@ -160,6 +160,8 @@ plan = json.load(open(f'{w}/score/plan.json'))
 assert [v['name'] for v in plan['variants']] == ['gate+distance-p0.20', 'distance-p0.20']
 assert sorted(json.load(open(f'{w}/corrupt/corrupt.json')).keys())
 PY
+"$S" inspect "$T/wf" > "$T/insp.txt"
+grep -q "gates *done" "$T/insp.txt" && grep -q "analyze *done" "$T/insp.txt" && grep -q "analysis: recommends" "$T/insp.txt" || { cat "$T/insp.txt"; fail "inspect of the full job"; }
 "$S" run --config "$T/full.json" > /dev/null 2> "$T/err9.txt"
 [ "$(grep -c 'up to date' "$T/err9.txt")" = 7 ] || { cat "$T/err9.txt"; fail "full rerun did not skip"; }
 # a narrower corruption set reruns corrupt and analyze only, and leaves no stale variants
