@@ -12,4 +12,11 @@
 sciprune_status gates_undefined(const char *lang, TSNode root, const char *src, size_t len,
                                 sciprune_gate_scores *out, sciprune_error *err);
 
+/* The gates, and the languages each is on for by default (langs.c: parse_error for every
+ * grammar but c and cpp, undefined_name for python, javascript, typescript, tsx). */
+enum { GATES_PARSE_ERROR = 0, GATES_UNDEFINED_NAME = 1, GATES_COUNT = 2 };
+int gates_lang_default_on(int gate, const char *lang);
+/* NULL-terminated list of the default languages of `gate`; static storage. */
+const char *const *gates_lang_default_list(int gate);
+
 #endif /* SCIPRUNE_GATES_INT_H */
