@@ -96,10 +96,10 @@ int cmd_analyze(int argc, char **argv)
         return CLI_FAIL;
     }
     printf("analyze: %llu variants of %zu types (%llu with their original) against %llu clean "
-           "records; recommended at p=%.2f: %s, mean recall %.1f%% (random %.1f%%); %.2fs; "
-           "report in %s/analyze/report.md\n",
+           "records; recommended at p=%.2f: %s, mean recall %.1f%% (random %.1f%%); gates flag "
+           "%.1f%% of clean files; %.2fs; report in %s/analyze/report.md\n",
            (unsigned long long)info.n_variants, info.n_types, (unsigned long long)info.n_orig_found,
            (unsigned long long)info.n_clean, s.ratio, info.best, 100 * info.best_recall,
-           100 * info.random_recall, info.seconds, workdir);
+           100 * info.random_recall, 100 * info.gates_clean_share, info.seconds, workdir);
     return CLI_OK;
 }

@@ -962,6 +962,7 @@ typedef struct sciprune_analyze_info {
     double best_alpha;       /* combined: its alpha; size 1, distance 0; -1 for random/length */
     double best_recall;      /* its weighted mean recall over the types at settings.ratio */
     double random_recall;    /* the random baseline's, for comparison */
+    double gates_clean_share; /* share of the clean records either quality gate flags */
     double seconds;
 } sciprune_analyze_info;
 
