@@ -1149,10 +1149,17 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
     metric_name(lname, sizeof lname, lbest, s->alphas, na);
     size_t bfill = best % nm; /* the fill metric of a gate plan */
     double balpha = bfill == 0 ? 1.0 : bfill == 1 ? 0.0 : bfill < 2 + na ? s->alphas[bfill - 2] : -1.0;
-    /* the plain metrics to compare the pick with: distance, the best combined, random */
+    /* the plain metrics to compare the pick with: distance, the best combined with 0 < alpha
+     * < 1 (alpha 0 is distance, 1 is size) where there is one, random */
     size_t bcomb = 2;
-    for (size_t m = 2; m < 2 + na; m++)
-        if (mean[m] > mean[bcomb]) bcomb = m;
+    int inner = 0;
+    for (size_t m = 2; m < 2 + na; m++) {
+        int in = s->alphas[m - 2] > 0 && s->alphas[m - 2] < 1;
+        if ((in && !inner) || (in == inner && mean[m] > mean[bcomb])) {
+            bcomb = m;
+            inner = in;
+        }
+    }
     uint64_t ngated = 0;
     for (size_t g = 0; r->c.cgate && g < nc; g++) ngated += r->c.cgate[g] != 0;
     char rtext[512];
@@ -1373,7 +1380,17 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
                 for (size_t m = nm; m < nrow; m++) sb_pct(&md, gs[gi].res.recall[m * nr + ip]);
                 sb(&md, "\n");
             }
-        sb(&md, "| **weighted mean** | | | | | | |");
+        sb(&md, "| **weighted mean** | | | |");
+        for (int q = 0; q < 3; q++) {
+            double acc = 0, ws = 0;
+            for (size_t gi = 0; gi < ng; gi++) {
+                if (gs[gi].lang != SIZE_MAX) continue;
+                double w = weight_of(r, r->types.s[gs[gi].type], r->type_kind[gs[gi].type]);
+                acc += w * gs[gi].res.gate_recall[q];
+                ws += w;
+            }
+            sb_pct(&md, ws > 0 ? acc / ws : NAN);
+        }
         for (size_t m = nm; m < nrow; m++) sb_pct(&md, mean[m]);
         sb(&md, "\n| *originals pruned (weighted mean)* | | | | | | |");
         for (size_t m = nm; m < nrow; m++) sb_pct(&md, omean[m]);
