@@ -123,9 +123,34 @@ for a, b in (("pe", "parse_error"), ("un", "undefined_name")):
     assert np.array_equal(np.load(f"{t}/{a}.npy"), np.load(f"{d}/clean.{b}.npy")), b
 PYEOF
 
+# the per-language switch of W/gates/summary.json: parse_error off everywhere, undefined_name on
+# for python only; both sides follow it
+$PY - "$W/gates/summary.json" <<'PYEOF' || fail "edit summary.json"
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["settings"] = {"parse_error_langs": [], "undefined_name_langs": ["python"]}
+json.dump(s, open(sys.argv[1], "w"))
+PYEOF
+"$BIN" analyze --workdir "$W" --corrupted "$T/cor" --weights syntax=2,content=1 >/dev/null 2>&1 \
+  || fail "analyze with gate settings"
+$PY - "$T" "$W/analyze" <<'PYEOF' || fail "per-language gate switch"
+import json, sys
+import numpy as np
+t, d = sys.argv[1:3]
+r = json.load(open(f"{d}/report.json"))
+g = r["gates"]
+assert g["languages_source"] == "W/gates/summary.json settings", g["languages_source"]
+assert g["languages_on"] == {"parse_error": [], "undefined_name": ["python"]}, g["languages_on"]
+assert not np.load(f"{d}/clean.parse_error.npy").any() and not np.load(f"{d}/variants.parse_error.npy").any()
+assert np.array_equal(np.load(f"{t}/un.npy"), np.load(f"{d}/clean.undefined_name.npy"))
+assert all(x["gates"]["parse_error"] == 0 for x in r["groups"])
+assert any(x["gates"]["undefined_name"] > 0 for x in r["groups"])
+PYEOF
+$PY "$SRC/tests/e2e/analyze_check.py" "$W/analyze" --type drop-colon >/dev/null || fail "numpy cross-check (gate settings)"
+
 if $PY -c 'import matplotlib' 2>/dev/null; then
   MPLCONFIGDIR=$T/mpl $PY "$SRC/scripts/plot_report.py" "$W" >/dev/null || fail "plot_report"
-  for f in cluster_sizes.png distance.png recall.png index.html; do
+  for f in cluster_sizes.png distance.png recall.png types.png index.html; do
     [ -s "$W/analyze/$f" ] || fail "missing $f"
   done
 fi
