@@ -4,10 +4,16 @@
  *
  * Steps: (1) read the clean side: W/embed/shards.json gives the shards and their paths,
  * W/assign/<shard>.{cluster,dist}.npy the cluster and distance of every line; the shards are
- * read once more for each accepted record's text length and id (random key). (2) read every
- * variant line, embed it with W/embed's embedder (OpenMP over a batch for the hash backend, one
- * thread for exec) and assign it with W/index/kmeans.faiss. (3) eval.c ranks each group (one
- * type over all languages, one type x language) mixed into the clean corpus. (4) write
+ * read once more for each accepted record's text length, id (random key), language and the
+ * generated-file check (an_is_generated); the quality gates' values come from
+ * W/gates/<shard>.{parse_error,undefined_name}.npy when they are there for every shard with the
+ * rows of assign/, else they are computed from the same read (batches of BATCH records scored
+ * with sciprune_gate_score on OpenMP threads, one parser each); then the per-language switch
+ * (gate_on: W/gates/summary.json "settings", else every language for W/gates values, else
+ * gates/langs.c's defaults). (2) read every variant line, embed it with W/embed's embedder
+ * (OpenMP over a batch for the hash backend, one thread for exec), score its gates, and assign
+ * it with W/index/kmeans.faiss. (3) eval.c ranks each group (one type over all languages, one
+ * type x language) mixed into the clean corpus, for the metrics and the gate plans. (4) write
  * W/analyze/: the raw per-record arrays (so anyone can recompute the report), report.json and
  * report.md. The raw arrays and the semantics are laid out in sciprune.h (section analyze).
  *
@@ -16,16 +22,33 @@
  *    "corrupted": [files], "semantics": "...", "embedder", "k", "n_clean", "n_variants",
  *    "n_variants_rejected", "n_orig_found",
  *    "metrics": ["size", "distance", "combined-a0.00", ..., "random", "length"],
+ *    "plans": ["gate+size", "gate+distance", "gate+combined-a0.00", ..., "gate+length"],
+ *    "gates": {"source": "W/gates" | "computed", "source_note": why computed,
+ *              "languages_on": {"parse_error": [langs], "undefined_name": [langs]} (of the
+ *                              clean corpus' languages), "languages_source",
+ *              "generated_heuristic": text,
+ *              "clean": COUNTS, "clean_by_lang": {lang: COUNTS},
+ *              "budget": [{"ratio", "n_budget" (floor(p * Nc + 0.5)), "n_gated",
+ *                          "gates_exceed_budget"}]},
+ *      COUNTS = {"n", "n_generated", "generated_share",
+ *                "parse_error" | "undefined_name" | "gates" (either):
+ *                   {"flagged", "share", "flagged_generated", "generated_share_of_flagged",
+ *                    "share_of_generated_flagged"}},
  *    "cluster_sizes": [k clean sizes],
  *    "groups": [{"type", "kind", "lang" ("all" or a language), "n", "n_orig",
- *                "recall": {metric: [R values]}, "orig_recall": {metric: [R values]},
+ *                "recall": {metric or plan: [R values]},
+ *                "orig_recall": {metric or plan: [R values]},
+ *                "gates": {"parse_error", "undefined_name", "gates"} (share flagged),
  *                "auroc": {"size", "distance", "random", "length"},
  *                "movement": {"share_smaller_cluster", "share_same_cluster",
  *                             "median_delta_size_pct", "median_delta_dist_pct",
  *                             "median_dist", "median_orig_dist"}}],   (null where undefined)
- *    "recommendation": {"name", "metric", "alpha", "ratio", "mean_recall",
- *                       "random_mean_recall", "candidates": {metric: mean},
- *                       "candidates_orig_recall": {metric: mean},
+ *    "recommendation": {"name", "metric" ("combined", "gate+distance", ...), "alpha", "ratio",
+ *                       "mean_recall", "random_mean_recall", "text" (one line),
+ *                       "gates_clean_share", "gates_exceed_budget" (the pick is a gate plan
+ *                       whose flagged clean records exceed the budget at the ratio),
+ *                       "candidates": {metric or plan: mean},
+ *                       "candidates_orig_recall": {metric or plan: mean},
  *                       "per_type_recall": {type: r}, "weights": {type: w}},
  *    "recommendation_by_lift": {"name", "mean_recall", "mean_orig_recall", "mean_lift"},
  *    "seconds"}

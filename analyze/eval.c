@@ -10,6 +10,8 @@
  * The clean records are sorted once per order; a group's variants are sorted and merged in,
  * which gives the union's order in O(nc + nj). A simple metric prunes the first n of its
  * order; combined marks the first n_s of the size order, then walks the distance order.
+ * A gate plan marks every record either gate flags (cgate / vgate), then walks its fill
+ * metric's order (combined: size, then distance) skipping marked records until n are marked.
  * Cluster sizes are the clean ones (see sciprune.h: variants do not grow clusters).
  */
 #include "analyze_int.h"
