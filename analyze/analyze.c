@@ -1541,7 +1541,8 @@ sciprune_status sciprune_analyze(const char *workdir, const char *const *corrupt
     if ((st = list_files(&r, corrupted, n, err))) goto done;
     if ((st = read_clean(&r, err))) goto done;
     double t1 = sp_now();
-    sp_log(SCIPRUNE_LOG_INFO, "analyze: %zu clean records read in %.2fs", r.c.nc, t1 - t0);
+    sp_log(SCIPRUNE_LOG_INFO, "analyze: %zu clean records read in %.2fs (gate values %s)", r.c.nc,
+           t1 - t0, r.gates_from_files ? "from W/gates" : "computed");
     if ((st = read_variants(&r, err))) goto done;
     double t2 = sp_now();
     sp_log(SCIPRUNE_LOG_INFO, "analyze: %zu variants embedded and assigned in %.2fs", r.c.nv, t2 - t1);
