@@ -45,8 +45,10 @@
  *                             "median_dist", "median_orig_dist"}}],   (null where undefined)
  *    "recommendation": {"name", "metric" ("combined", "gate+distance", ...), "alpha", "ratio",
  *                       "mean_recall", "random_mean_recall", "text" (one line),
- *                       "gates_clean_share", "gates_exceed_budget" (the pick is a gate plan
- *                       whose flagged clean records exceed the budget at the ratio),
+ *                       "gates_clean_share", "gates_exceed_budget" (the flagged clean records
+ *                       exceed floor(ratio * Nc + 0.5)), "plans_considered" (gate plans
+ *                       compete only when they do not: past the budget a plan prunes more
+ *                       than the ratio and its recall is not comparable),
  *                       "candidates": {metric or plan: mean},
  *                       "candidates_orig_recall": {metric or plan: mean},
  *                       "per_type_recall": {type: r}, "weights": {type: w}},
@@ -1155,18 +1157,24 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
             omean[m] += w * (isnan(orc) ? 0.0 : orc);
         }
     }
+    /* Gate plans compete only when the flagged clean records fit the budget at the ratio:
+     * past it a plan prunes more than p of the corpus, and its recall is not comparable. */
+    uint64_t ngated = 0;
+    for (size_t g = 0; r->c.cgate && g < nc; g++) ngated += r->c.cgate[g] != 0;
+    int exceed = r->c.cgate && (double)ngated > floor(s->ratio * (double)nc + 0.5);
+    size_t ncand = exceed ? nm : nrow;
     size_t best = 0;
     for (size_t m = 0; m < nrow; m++) {
         mean[m] = wsum > 0 ? mean[m] / wsum : NAN;
         omean[m] = wsum > 0 ? omean[m] / wsum : NAN;
-        if (!isnan(mean[m]) && (isnan(mean[best]) || mean[m] > mean[best])) best = m;
+        if (m < ncand && !isnan(mean[m]) && (isnan(mean[best]) || mean[m] > mean[best])) best = m;
     }
     char bname[48];
     metric_name(bname, sizeof bname, best, s->alphas, na);
     /* the same pick on lift (recall minus the originals' recall): what the corruption itself
      * makes catchable, without files that are pruned wherever they sit */
     size_t lbest = 0;
-    for (size_t m = 0; m < nrow; m++)
+    for (size_t m = 0; m < ncand; m++)
         if (mean[m] - omean[m] > mean[lbest] - omean[lbest]) lbest = m;
     char lname[48];
     metric_name(lname, sizeof lname, lbest, s->alphas, na);
@@ -1183,37 +1191,40 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
             inner = in;
         }
     }
-    uint64_t ngated = 0;
-    for (size_t g = 0; r->c.cgate && g < nc; g++) ngated += r->c.cgate[g] != 0;
     char rtext[512];
     {
         size_t o = 0;
         rtext[0] = '\0';
         char fname[48];
-        cat(rtext, sizeof rtext, &o, "%s at p=%.2f: mean recall %.2f (",
-                              bname, s->ratio, mean[best]);
+        cat(rtext, sizeof rtext, &o, "%s at p=%.2f: mean recall %.2f (", bname, s->ratio,
+            mean[best]);
         const char *sep = "";
         if (best >= nm) {
             metric_name(fname, sizeof fname, bfill, s->alphas, na);
             cat(rtext, sizeof rtext, &o, "%s alone %.2f", fname, mean[bfill]);
             sep = ", ";
         }
-        if (bfill != 1 || best < nm) {
+        if (bfill != 1) { /* best or its fill is distance: said already */
             cat(rtext, sizeof rtext, &o, "%sdistance %.2f", sep, mean[1]);
             sep = ", ";
         }
-        if (bfill != bcomb || best < nm) {
-            cat(rtext, sizeof rtext, &o, "%scombined α=%g %.2f", sep,
-                                  s->alphas[bcomb - 2], mean[bcomb]);
+        if (bfill != bcomb) {
+            cat(rtext, sizeof rtext, &o, "%scombined α=%g %.2f", sep, s->alphas[bcomb - 2],
+                mean[bcomb]);
             sep = ", ";
         }
-        if (best < nm && r->c.cgate)
-            cat(rtext, sizeof rtext, &o, "%sgate+distance %.2f", sep,
-                                  mean[nm + 1]);
-        cat(rtext, sizeof rtext, &o, "%srandom %.2f)", sep, mean[2 + na]);
-        if (r->c.cgate)
+        if (best < nm && r->c.cgate && !exceed) {
+            cat(rtext, sizeof rtext, &o, "%sgate+distance %.2f", sep, mean[nm + 1]);
+            sep = ", ";
+        }
+        if (bfill != 2 + na) cat(rtext, sizeof rtext, &o, "%srandom %.2f", sep, mean[2 + na]);
+        cat(rtext, sizeof rtext, &o, ")");
+        if (exceed)
+            cat(rtext, sizeof rtext, &o, "; gate plans not considered: the gates flag %.1f%% of "
+                "clean files, over the budget", 100.0 * ratio_or_nan(ngated, nc));
+        else if (r->c.cgate)
             cat(rtext, sizeof rtext, &o, "; gates remove %.1f%% of clean files",
-                     100.0 * ratio_or_nan(ngated, nc));
+                100.0 * ratio_or_nan(ngated, nc));
     }
 
     root = json_object();
@@ -1282,9 +1293,9 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
     JSET(rc, "random_mean_recall", jnum(mean[2 + na]));
     JSET(rc, "text", json_string(rtext));
     if (r->c.cgate) {
-        double x = floor(s->ratio * (double)nc + 0.5);
         JSET(rc, "gates_clean_share", jnum(ratio_or_nan(ngated, nc)));
-        JSET(rc, "gates_exceed_budget", json_boolean(best >= nm && (double)ngated > x));
+        JSET(rc, "gates_exceed_budget", json_boolean(exceed));
+        JSET(rc, "plans_considered", json_boolean(!exceed));
     }
     for (size_t m = 0; m < nrow; m++) {
         char name[48];

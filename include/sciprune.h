@@ -953,7 +953,9 @@ sciprune_status sciprune_gates_run(const char *workdir, const char *const *paths
  * from the corruption; recall equal to it from where the file sits (e.g. a minority language
  * in small clusters). "recommendation" picks the metric or gate plan with the best weighted
  * mean recall over the types at settings.ratio (ties: the earlier one in size, distance,
- * combined by alpha, random, length, then the gate plans in the same order), with a one-line
+ * combined by alpha, random, length, then the gate plans in the same order; gate plans only
+ * when the flagged clean records fit the budget floor(ratio * Nc + 0.5), since past it a plan
+ * prunes more than the ratio and its recall is not comparable), with a one-line
  * "text" comparing it with distance, combined, random and the clean share the gates remove;
  * "recommendation_by_lift" the best mean (recall - orig_recall).
  * Cost: the clean shards are read once (text length, id, generated; one parse per record when

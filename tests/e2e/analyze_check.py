@@ -210,6 +210,14 @@ def main():
     w = rep["recommendation"]["weights"]
     means = {}
     cands = rep["metrics"] + rep.get("plans", [])
+    if rep.get("gates"):
+        # gate plans compete only when the flagged clean records fit the budget at the ratio
+        b = [x for x in rep["gates"]["budget"] if x["ratio"] == rep["settings"]["ratio"]][0]
+        exceed = int((c["parse_error"] | c["undefined_name"]).sum()) > budget(rep["settings"]["ratio"], len(c["cluster"]))
+        if exceed != b["gates_exceed_budget"] or exceed != rep["recommendation"]["gates_exceed_budget"]:
+            errors.append(f"gates_exceed_budget: numpy {exceed} report {b}")
+        if exceed:
+            cands = rep["metrics"]
     for m in cands:
         ws = sum(w[g["type"]] for g in allg)
         means[m] = sum(w[g["type"]] * g["recall"][m][ip] for g in allg) / ws
