@@ -4,10 +4,16 @@
  *
  * Steps: (1) read the clean side: W/embed/shards.json gives the shards and their paths,
  * W/assign/<shard>.{cluster,dist}.npy the cluster and distance of every line; the shards are
- * read once more for each accepted record's text length and id (random key). (2) read every
- * variant line, embed it with W/embed's embedder (OpenMP over a batch for the hash backend, one
- * thread for exec) and assign it with W/index/kmeans.faiss. (3) eval.c ranks each group (one
- * type over all languages, one type x language) mixed into the clean corpus. (4) write
+ * read once more for each accepted record's text length, id (random key), language and the
+ * generated-file check (an_is_generated); the quality gates' values come from
+ * W/gates/<shard>.{parse_error,undefined_name}.npy when they are there for every shard with the
+ * rows of assign/, else they are computed from the same read (batches of BATCH records scored
+ * with sciprune_gate_score on OpenMP threads, one parser each); then the per-language switch
+ * (gate_on: W/gates/summary.json "settings", else every language for W/gates values, else
+ * the SCIPRUNE_GATES_*_LANGS defaults). (2) read every variant line, embed it with W/embed's embedder
+ * (OpenMP over a batch for the hash backend, one thread for exec), score its gates, and assign
+ * it with W/index/kmeans.faiss. (3) eval.c ranks each group (one type over all languages, one
+ * type x language) mixed into the clean corpus, for the metrics and the gate plans. (4) write
  * W/analyze/: the raw per-record arrays (so anyone can recompute the report), report.json and
  * report.md. The raw arrays and the semantics are laid out in sciprune.h (section analyze).
  *
@@ -16,22 +22,42 @@
  *    "corrupted": [files], "semantics": "...", "embedder", "k", "n_clean", "n_variants",
  *    "n_variants_rejected", "n_orig_found",
  *    "metrics": ["size", "distance", "combined-a0.00", ..., "random", "length"],
+ *    "plans": ["gate+size", "gate+distance", "gate+combined-a0.00", ..., "gate+length"],
+ *    "gates": {"source": "W/gates" | "computed", "source_note": why computed,
+ *              "languages_on": {"parse_error": [langs], "undefined_name": [langs]} (of the
+ *                              clean corpus' languages), "languages_source",
+ *              "generated_heuristic": text,
+ *              "clean": COUNTS, "clean_by_lang": {lang: COUNTS},
+ *              "budget": [{"ratio", "n_budget" (floor(p * Nc + 0.5)), "n_gated",
+ *                          "gates_exceed_budget"}]},
+ *      COUNTS = {"n", "n_generated", "generated_share",
+ *                "parse_error" | "undefined_name" | "gates" (either):
+ *                   {"flagged", "share", "flagged_generated", "generated_share_of_flagged",
+ *                    "share_of_generated_flagged"}},
  *    "cluster_sizes": [k clean sizes],
  *    "groups": [{"type", "kind", "lang" ("all" or a language), "n", "n_orig",
- *                "recall": {metric: [R values]}, "orig_recall": {metric: [R values]},
+ *                "recall": {metric or plan: [R values]},
+ *                "orig_recall": {metric or plan: [R values]},
+ *                "gates": {"parse_error", "undefined_name", "gates"} (share flagged),
  *                "auroc": {"size", "distance", "random", "length"},
  *                "movement": {"share_smaller_cluster", "share_same_cluster",
  *                             "median_delta_size_pct", "median_delta_dist_pct",
  *                             "median_dist", "median_orig_dist"}}],   (null where undefined)
- *    "recommendation": {"name", "metric", "alpha", "ratio", "mean_recall",
- *                       "random_mean_recall", "candidates": {metric: mean},
- *                       "candidates_orig_recall": {metric: mean},
+ *    "recommendation": {"name", "metric" ("combined", "gate+distance", ...), "alpha", "ratio",
+ *                       "mean_recall", "random_mean_recall", "text" (one line),
+ *                       "gates_clean_share", "gates_exceed_budget" (the flagged clean records
+ *                       exceed floor(ratio * Nc + 0.5)), "plans_considered" (gate plans
+ *                       compete only when they do not: past the budget a plan prunes more
+ *                       than the ratio and its recall is not comparable),
+ *                       "candidates": {metric or plan: mean},
+ *                       "candidates_orig_recall": {metric or plan: mean},
  *                       "per_type_recall": {type: r}, "weights": {type: w}},
  *    "recommendation_by_lift": {"name", "mean_recall", "mean_orig_recall", "mean_lift"},
  *    "seconds"}
  * Groups are ordered by type name, each type's "all" row first, then its languages by name.
  */
 #include "analyze_int.h"
+#include "../gates/gates_int.h"
 
 #include <dirent.h>
 #include <jansson.h>
@@ -137,6 +163,18 @@ typedef struct an_run {
     uint64_t v_rejected;
     sciprune_embedder *emb;
     sciprune_index *ix;
+    /* quality gates */
+    float *cpe, *cun;    /* nc: parse_error / undefined_name value (0 where the gate is off for
+                            the language); owned */
+    uint8_t *cgen;       /* nc: an_is_generated(); owned */
+    uint16_t *clang;     /* nc: index into clangs; owned */
+    strtab clangs;       /* languages of the clean records */
+    float *vpe, *vun;    /* nv (capacity cap_v); owned */
+    int gates_from_files; /* 1: clean values from W/gates/<shard>.*.npy; 0: computed here */
+    char gates_note[512]; /* why they were computed here */
+    int gl_set[GATES_COUNT]; /* 1: gl[gate] lists the languages the gate is on for */
+    strtab gl[GATES_COUNT];
+    const char *gl_source;   /* where the language switch comes from (static string) */
 } an_run;
 
 static sciprune_status nomem(sciprune_error *err)
@@ -196,9 +234,11 @@ static int grow(void **p, size_t *cap, size_t need, size_t item)
 
 static int grow_clean(an_run *r, size_t need)
 {
-    size_t cap = r->cap_c, c1 = cap, c2 = cap, c3 = cap;
+    size_t cap = r->cap_c, c1 = cap, c2 = cap, c3 = cap, c4 = cap, c5 = cap, c6 = cap, c7 = cap;
     if (grow((void **)&r->c.ccl, &cap, need, 4) || grow((void **)&r->c.cds, &c1, need, 4) ||
-        grow((void **)&r->c.clen, &c2, need, 8) || grow((void **)&r->c.crnd, &c3, need, 8))
+        grow((void **)&r->c.clen, &c2, need, 8) || grow((void **)&r->c.crnd, &c3, need, 8) ||
+        grow((void **)&r->cpe, &c4, need, 4) || grow((void **)&r->cun, &c5, need, 4) ||
+        grow((void **)&r->cgen, &c6, need, 1) || grow((void **)&r->clang, &c7, need, 2))
         return -1;
     r->cap_c = cap > r->cap_c ? cap : r->cap_c;
     return 0;
@@ -217,11 +257,129 @@ static int grow_var(an_run *r, size_t need)
     } while (0)
     RE(vcl); RE(vds); RE(vlen); RE(vrnd); RE(vorig);
 #undef RE
+    float *pe = realloc(r->vpe, nc * sizeof *pe);
+    if (!pe) return -1;
+    r->vpe = pe;
+    float *un = realloc(r->vun, nc * sizeof *un);
+    if (!un) return -1;
+    r->vun = un;
     variant_meta *m = realloc(r->vm, nc * sizeof *m);
     if (!m) return -1;
     r->vm = m;
     r->cap_v = nc;
     return 0;
+}
+
+/* ------------------------------------------------------------ quality gates */
+
+/* Is `gate` on for `lang`? W/gates/summary.json's list where it has one; else every language
+ * for values read from W/gates, the SCIPRUNE_GATES_*_LANGS defaults for values computed here. */
+static int gate_on(const an_run *r, int gate, const char *lang)
+{
+    if (r->gl_set[gate]) {
+        for (size_t i = 0; i < r->gl[gate].n; i++)
+            if (!strcmp(r->gl[gate].s[i], lang)) return 1;
+        return 0;
+    }
+    return r->gates_from_files ? 1 : gates_lang_default_on(gate, lang);
+}
+
+/* Use W/gates/<shard>.{parse_error,undefined_name}.npy when they exist for every clean shard
+ * with the rows of assign/; else note why in gates_note (they are computed while reading). */
+static sciprune_status gates_probe(an_run *r, sciprune_error *err)
+{
+    static const char *const suf[GATES_COUNT] = {".parse_error.npy", ".undefined_name.npy"};
+    const sciprune_shard_set *ss = r->shards;
+    r->gates_from_files = 1;
+    for (size_t i = 0; i < ss->n && r->gates_from_files; i++) {
+        sp_npy cl = {0};
+        sciprune_error e2;
+        char *pcl = path4(r->workdir, "assign", ss->names[i], ".cluster.npy");
+        if (!pcl) return nomem(err);
+        uint64_t rows = sp_npy_open(&cl, pcl, &e2) ? UINT64_MAX : cl.rows;
+        sp_npy_close(&cl);
+        free(pcl);
+        for (int k = 0; k < GATES_COUNT && r->gates_from_files; k++) {
+            sp_npy a = {0};
+            char *p = path4(r->workdir, "gates", ss->names[i], suf[k]);
+            if (!p) return nomem(err);
+            if (sp_npy_open(&a, p, &e2)) {
+                snprintf(r->gates_note, sizeof r->gates_note, "%s: %s", p, e2.text);
+                r->gates_from_files = 0;
+            } else if (a.dtype != SP_NPY_F32 || a.cols || a.rows != rows) {
+                snprintf(r->gates_note, sizeof r->gates_note,
+                         "%s: not float32 with the %llu rows of assign/", p,
+                         (unsigned long long)rows);
+                r->gates_from_files = 0;
+            }
+            sp_npy_close(&a);
+            free(p);
+        }
+    }
+    if (!r->gates_from_files) {
+        r->gl_source = "defaults (SCIPRUNE_GATES_PARSE_ERROR_LANGS, SCIPRUNE_GATES_UNDEFINED_NAME_LANGS)";
+        return SCIPRUNE_OK;
+    }
+    r->gl_source = "all languages (W/gates/summary.json has no settings)";
+    char *sp = path3(r->workdir, "gates/", "summary.json");
+    if (!sp) return nomem(err);
+    json_t *root = json_load_file(sp, 0, NULL);
+    free(sp);
+    json_t *set = root ? json_object_get(root, "settings") : NULL;
+    static const char *const keys[GATES_COUNT] = {"parse_error_langs", "undefined_name_langs"};
+    for (int k = 0; k < GATES_COUNT && json_is_object(set); k++) {
+        json_t *l = json_object_get(set, keys[k]);
+        if (!json_is_array(l)) continue;
+        r->gl_set[k] = 1;
+        r->gl_source = "W/gates/summary.json settings";
+        size_t i;
+        json_t *v;
+        json_array_foreach(l, i, v) {
+            if (json_is_string(v) && intern(&r->gl[k], json_string_value(v)) == SIZE_MAX) {
+                json_decref(root);
+                return nomem(err);
+            }
+        }
+    }
+    json_decref(root);
+    return SCIPRUNE_OK;
+}
+
+typedef struct gate_batch {
+    size_t n;
+    char *text[BATCH];   /* owned */
+    size_t len[BATCH];
+    const char *lang[BATCH];
+    size_t g[BATCH];     /* clean row */
+} gate_batch;
+
+/* Score a batch of clean records (OpenMP, one parser per thread) into cpe / cun. */
+static sciprune_status gates_flush(an_run *r, gate_batch *b, sciprune_parser **parsers,
+                                   int nthreads, sciprune_error *err)
+{
+    sciprune_status sts[BATCH];
+    sciprune_error errs[BATCH];
+    sciprune_gate_scores gsc[BATCH];
+    int nt = (int)b->n < nthreads ? (int)b->n : nthreads;
+    if (nt < 1) nt = 1;
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+    for (size_t i = 0; i < b->n; i++)
+        sts[i] = sciprune_gate_score(parsers[omp_get_thread_num()], b->lang[i], b->text[i],
+                                     b->len[i], &gsc[i], &errs[i]);
+    sciprune_status st = SCIPRUNE_OK;
+    for (size_t i = 0; i < b->n; i++) {
+        if (sts[i] && !st) {
+            st = sts[i];
+            if (err) *err = errs[i];
+        }
+        if (!sts[i]) {
+            r->cpe[b->g[i]] = (float)gsc[i].parse_errors;
+            r->cun[b->g[i]] = (float)gsc[i].undefined_names;
+        }
+        free(b->text[i]);
+    }
+    b->n = 0;
+    return st;
 }
 
 /* ------------------------------------------------------------ clean side */
@@ -233,15 +391,29 @@ static sciprune_status read_clean(an_run *r, sciprune_error *err)
     r->rowmap = calloc(ss->n, sizeof *r->rowmap);
     r->rows = calloc(ss->n, sizeof *r->rows);
     if (!r->rowmap || !r->rows) return nomem(err);
+    if ((st = gates_probe(r, err))) return st;
+    int nthreads = r->set->threads > 0 ? r->set->threads : omp_get_num_procs();
+    if (nthreads > BATCH) nthreads = BATCH;
+    sciprune_parser **parsers = NULL;
+    gate_batch gb;
+    gb.n = 0;
+    if (!r->gates_from_files) {
+        parsers = calloc((size_t)nthreads, sizeof *parsers);
+        if (!parsers) return nomem(err);
+        for (int t = 0; t < nthreads; t++)
+            if ((st = sciprune_parser_new(&parsers[t], err))) goto out;
+    }
     for (size_t i = 0; i < ss->n; i++) {
-        if (!ss->paths[i])
-            return sp_err(err, SCIPRUNE_EINVAL, ss->names[i], -1, -1,
-                          "the clean shard's path is unknown (W/embed/shards.json)");
-        sp_npy cl = {0}, ds = {0};
+        if (!ss->paths[i]) {
+            st = sp_err(err, SCIPRUNE_EINVAL, ss->names[i], -1, -1,
+                        "the clean shard's path is unknown (W/embed/shards.json)");
+            goto out;
+        }
+        sp_npy cl = {0}, ds = {0}, gpe = {0}, gun = {0};
         sciprune_shard_reader *rd = NULL;
         char *pcl = path4(r->workdir, "assign", ss->names[i], ".cluster.npy");
         char *pds = path4(r->workdir, "assign", ss->names[i], ".dist.npy");
-        if (!pcl || !pds) { free(pcl); free(pds); return nomem(err); }
+        if (!pcl || !pds) { free(pcl); free(pds); st = nomem(err); goto out; }
         st = sp_npy_open(&cl, pcl, err);
         if (!st) st = sp_npy_open(&ds, pds, err);
         if (st) {
@@ -250,7 +422,21 @@ static sciprune_status read_clean(an_run *r, sciprune_error *err)
                 if (err) err->code = st;
             }
             free(pcl); free(pds); sp_npy_close(&cl); sp_npy_close(&ds);
-            return st;
+            goto out;
+        }
+        if (r->gates_from_files) { /* checked by gates_probe: float32 with cl.rows rows */
+            char *p1 = path4(r->workdir, "gates", ss->names[i], ".parse_error.npy");
+            char *p2 = path4(r->workdir, "gates", ss->names[i], ".undefined_name.npy");
+            if (!p1 || !p2) st = nomem(err);
+            if (!st) st = sp_npy_open(&gpe, p1, err);
+            if (!st) st = sp_npy_open(&gun, p2, err);
+            free(p1);
+            free(p2);
+            if (!st && (gpe.rows != cl.rows || gun.rows != cl.rows || gpe.dtype != SP_NPY_F32 ||
+                        gun.dtype != SP_NPY_F32))
+                st = sp_err(err, SCIPRUNE_ESTATE, ss->names[i], -1, -1,
+                            "W/gates arrays changed while analyze ran");
+            if (st) goto shard_done;
         }
         if (cl.dtype != SP_NPY_I32 || ds.dtype != SP_NPY_F32 || cl.cols || ds.cols || cl.rows != ds.rows) {
             st = sp_err(err, SCIPRUNE_ESTATE, pcl, -1, -1, "assign arrays of unexpected type or shape");
@@ -289,19 +475,59 @@ static sciprune_status read_clean(an_run *r, sciprune_error *err)
             r->c.clen[g] = (int64_t)rec->text_len;
             r->c.crnd[g] = sp_hash64(rec->id, strlen(rec->id), r->set->seed ^ RANDOM_SEED_XOR);
             r->rowmap[i][row] = (int64_t)g;
+            r->cgen[g] = (uint8_t)an_is_generated(rec->text, rec->text_len);
+            size_t li = intern(&r->clangs, rec->lang ? rec->lang : "unknown");
+            if (li == SIZE_MAX) { st = nomem(err); goto shard_done; }
+            if (li > UINT16_MAX) {
+                st = sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "more than 65536 languages");
+                goto shard_done;
+            }
+            r->clang[g] = (uint16_t)li;
+            r->cpe[g] = r->cun[g] = 0.0f;
             r->c.nc++;
+            if (r->gates_from_files) {
+                r->cpe[g] = ((const float *)gpe.data)[row];
+                r->cun[g] = ((const float *)gun.data)[row];
+            } else {
+                if (!(gb.text[gb.n] = malloc(rec->text_len + 1))) { st = nomem(err); goto shard_done; }
+                memcpy(gb.text[gb.n], rec->text, rec->text_len + 1);
+                gb.len[gb.n] = rec->text_len;
+                gb.lang[gb.n] = r->clangs.s[li];
+                gb.g[gb.n++] = g;
+                if (gb.n == BATCH && (st = gates_flush(r, &gb, parsers, nthreads, err)))
+                    goto shard_done;
+            }
         }
     shard_done:
         sciprune_shard_reader_close(rd);
         sp_npy_close(&cl);
         sp_npy_close(&ds);
+        sp_npy_close(&gpe);
+        sp_npy_close(&gun);
         free(pcl);
         free(pds);
-        if (st) return st;
+        if (st) goto out;
     }
-    if (r->c.nc >= UINT32_MAX / 2)
-        return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "more than 2G clean records");
-    return SCIPRUNE_OK;
+    if (gb.n && (st = gates_flush(r, &gb, parsers, nthreads, err))) goto out;
+    if (r->c.nc >= UINT32_MAX / 2) {
+        st = sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "more than 2G clean records");
+        goto out;
+    }
+    /* the per-language switch, then the flags eval.c uses */
+    r->c.cgate = malloc(r->c.nc ? r->c.nc : 1);
+    if (!r->c.cgate) { st = nomem(err); goto out; }
+    for (size_t g = 0; g < r->c.nc; g++) {
+        const char *lang = r->clangs.s[r->clang[g]];
+        if (!gate_on(r, GATES_PARSE_ERROR, lang)) r->cpe[g] = 0.0f;
+        if (!gate_on(r, GATES_UNDEFINED_NAME, lang)) r->cun[g] = 0.0f;
+        r->c.cgate[g] = (uint8_t)((r->cpe[g] > 0) | (r->cun[g] > 0) << 1);
+    }
+out:
+    for (size_t i = 0; i < gb.n; i++) free(gb.text[i]);
+    if (parsers)
+        for (int t = 0; t < nthreads; t++) sciprune_parser_free(parsers[t]);
+    free(parsers);
+    return st;
 }
 
 /* ---------------------------------------------------------- variant side */
@@ -359,13 +585,17 @@ static sciprune_status embed_batch(an_run *r, batch *b, sciprune_parser **parser
 {
     sciprune_status sts[BATCH];
     sciprune_error errs[BATCH];
+    sciprune_gate_scores gsc[BATCH];
     int nt = (int)b->n < nthreads ? (int)b->n : nthreads;
     if (nt < 1) nt = 1;
+    /* the quality gates parse every variant once more (variants are few) */
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (size_t i = 0; i < b->n; i++) {
         sciprune_parser *p = parsers[omp_get_thread_num()];
         sts[i] = sciprune_embedder_embed(r->emb, p, b->lang[i], b->text[i], b->len[i],
                                          vecs + i * dim, dim, NULL, &errs[i]);
+        if (!sts[i])
+            sts[i] = sciprune_gate_score(p, b->lang[i], b->text[i], b->len[i], &gsc[i], &errs[i]);
     }
     for (size_t i = 0; i < b->n; i++)
         if (sts[i]) {
@@ -379,6 +609,9 @@ static sciprune_status embed_batch(an_run *r, batch *b, sciprune_parser **parser
     for (size_t i = 0; i < b->n; i++) {
         r->c.vcl[first + i] = cl[i];
         r->c.vds[first + i] = ds[i];
+        r->vpe[first + i] = gate_on(r, GATES_PARSE_ERROR, b->lang[i]) ? (float)gsc[i].parse_errors : 0.0f;
+        r->vun[first + i] =
+            gate_on(r, GATES_UNDEFINED_NAME, b->lang[i]) ? (float)gsc[i].undefined_names : 0.0f;
     }
     return SCIPRUNE_OK;
 }
@@ -489,6 +722,9 @@ static sciprune_status read_variants(an_run *r, sciprune_error *err)
     }
     if (b.n) st = embed_batch(r, &b, parsers, nthreads, vecs, dim, r->c.nv - b.n, err);
     if (!st && !r->c.nv) st = sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "no corrupted variant found");
+    if (!st && !(r->c.vgate = malloc(r->c.nv))) st = nomem(err);
+    for (size_t j = 0; !st && j < r->c.nv; j++)
+        r->c.vgate[j] = (uint8_t)((r->vpe[j] > 0) | (r->vun[j] > 0) << 1);
 done:
     for (size_t i = 0; i < b.n; i++) free(b.text[i]);
     if (parsers)
@@ -549,8 +785,15 @@ static sciprune_status check_weights(const char *w, sciprune_error *err)
     return SCIPRUNE_OK;
 }
 
+/* Row m of the recall tables: the plain metrics, then (m >= AN_N_METRICS(na)) "gate+<metric>". */
 static void metric_name(char *buf, size_t cap, size_t m, const double *alphas, size_t na)
 {
+    if (m >= AN_N_METRICS(na) && cap > 5) {
+        memcpy(buf, "gate+", 5);
+        buf += 5;
+        cap -= 5;
+        m -= AN_N_METRICS(na);
+    }
     if (m == 0) snprintf(buf, cap, "size");
     else if (m == 1) snprintf(buf, cap, "distance");
     else if (m < 2 + na) snprintf(buf, cap, "combined-a%.2f", alphas[m - 2]);
@@ -585,6 +828,7 @@ static json_t *jnum(double x)
 }
 
 static const char *auroc_names[AN_ORD_COUNT] = {"size", "distance", "random", "length"};
+static const char *const gate_names[3] = {"parse_error", "undefined_name", "gates"};
 
 /* NULL on ENOMEM. */
 static json_t *group_json(const an_run *r, const group *g)
@@ -600,7 +844,7 @@ static json_t *group_json(const an_run *r, const group *g)
     JSET(o, "lang", json_string(g->lang == SIZE_MAX ? "all" : r->langs.s[g->lang]));
     JSET(o, "n", json_integer((json_int_t)g->nj));
     JSET(o, "n_orig", json_integer((json_int_t)g->res.n_orig));
-    for (size_t m = 0; m < AN_N_METRICS(na); m++) {
+    for (size_t m = 0; m < AN_N_ROWS(na, r->c.cgate != NULL); m++) {
         char name[48];
         metric_name(name, sizeof name, m, s->alphas, na);
         json_t *a = json_array(), *b = json_array();
@@ -613,6 +857,13 @@ static json_t *group_json(const an_run *r, const group *g)
     }
     JSET(o, "recall", rec);
     JSET(o, "orig_recall", orec);
+    if (r->c.cgate) {
+        json_t *gt = json_object();
+        for (int q = 0; q < 3; q++) JSET(gt, gate_names[q], jnum(g->res.gate_recall[q]));
+        JSET(o, "gates", gt);
+    } else {
+        JSET(o, "gates", json_null());
+    }
     for (int k = 0; k < AN_ORD_COUNT; k++) JSET(au, auroc_names[k], jnum(g->res.auroc[k]));
     JSET(o, "auroc", au);
     JSET(mv, "share_smaller_cluster", jnum(g->res.share_smaller));
@@ -680,19 +931,184 @@ static void sb_pct(sbuf *b, double x)
     else sb(b, " %.1f |", 100.0 * x);
 }
 
+/* ------------------------------------------------------- gate reporting */
+
+#define GENERATED_HEURISTIC                                                                     \
+    "a clean file counts as generated when its first 2 KiB contain (ASCII case ignored) "     \
+    "\"generated by\", \"do not edit\", \"auto-generated\", \"autogenerated\", \"@generated\" " \
+    "or \"code generated\", or when it is minified: over 10 KiB with an average line over "   \
+    "300 bytes or a line over 5000 bytes"
+
+typedef struct gate_counts {
+    uint64_t n, ngen, flagged[3], flagged_gen[3]; /* [parse_error, undefined_name, either] */
+} gate_counts;
+
+static void gate_count(const an_run *r, size_t g, gate_counts *c)
+{
+    uint8_t f = r->c.cgate[g];
+    int on[3] = {f & 1, (f >> 1) & 1, f != 0};
+    c->n++;
+    c->ngen += r->cgen[g];
+    for (int q = 0; q < 3; q++) {
+        c->flagged[q] += (uint64_t)on[q];
+        c->flagged_gen[q] += (uint64_t)(on[q] && r->cgen[g]);
+    }
+}
+
+static double ratio_or_nan(uint64_t a, uint64_t b)
+{
+    return b ? (double)a / (double)b : NAN;
+}
+
+/* NULL on ENOMEM. */
+static json_t *gate_counts_json(const gate_counts *c)
+{
+    int bad = 0;
+    json_t *o = json_object();
+    JSET(o, "n", json_integer((json_int_t)c->n));
+    JSET(o, "n_generated", json_integer((json_int_t)c->ngen));
+    JSET(o, "generated_share", jnum(ratio_or_nan(c->ngen, c->n)));
+    for (int q = 0; q < 3; q++) {
+        json_t *x = json_object();
+        JSET(x, "flagged", json_integer((json_int_t)c->flagged[q]));
+        JSET(x, "share", jnum(ratio_or_nan(c->flagged[q], c->n)));
+        JSET(x, "flagged_generated", json_integer((json_int_t)c->flagged_gen[q]));
+        JSET(x, "generated_share_of_flagged", jnum(ratio_or_nan(c->flagged_gen[q], c->flagged[q])));
+        JSET(x, "share_of_generated_flagged", jnum(ratio_or_nan(c->flagged_gen[q], c->ngen)));
+        JSET(o, gate_names[q], x);
+    }
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static void gate_counts_md(sbuf *md, const char *lang, const gate_counts *c)
+{
+    sb(md, "| %s | %llu |", lang, (unsigned long long)c->n);
+    sb_pct(md, ratio_or_nan(c->ngen, c->n));
+    for (int q = 0; q < 3; q++) {
+        sb(md, " %llu |", (unsigned long long)c->flagged[q]);
+        sb_pct(md, ratio_or_nan(c->flagged[q], c->n));
+        sb_pct(md, ratio_or_nan(c->flagged_gen[q], c->flagged[q]));
+    }
+    sb(md, "\n");
+}
+
+/* W/analyze report.json "gates" and the report.md section; clean counts in *all. */
+static sciprune_status gates_report(const an_run *r, json_t *root, sbuf *md, gate_counts *all,
+                                    sciprune_error *err)
+{
+    int bad = 0;
+    size_t nl = r->clangs.n, nc = r->c.nc;
+    gate_counts *bl = calloc(nl ? nl : 1, sizeof *bl);
+    size_t *lo = malloc((nl ? nl : 1) * sizeof *lo);
+    if (!bl || !lo) {
+        free(bl);
+        free(lo);
+        return nomem(err);
+    }
+    memset(all, 0, sizeof *all);
+    for (size_t g = 0; g < nc; g++) {
+        gate_count(r, g, all);
+        gate_count(r, g, &bl[r->clang[g]]);
+    }
+    for (size_t i = 0; i < nl; i++) lo[i] = i;
+    for (size_t i = 1; i < nl; i++)
+        for (size_t j = i; j > 0 && strcmp(r->clangs.s[lo[j - 1]], r->clangs.s[lo[j]]) > 0; j--) {
+            size_t t = lo[j]; lo[j] = lo[j - 1]; lo[j - 1] = t;
+        }
+    json_t *gj = json_object(), *langs = json_object(), *byl = json_object(), *bud = json_array();
+    JSET(gj, "source", json_string(r->gates_from_files ? "W/gates" : "computed"));
+    JSET(gj, "source_note", json_string(r->gates_from_files ? "" : r->gates_note));
+    for (int k = 0; k < GATES_COUNT; k++) {
+        json_t *l = json_array();
+        for (size_t i = 0; i < nl; i++)
+            if (gate_on(r, k, r->clangs.s[lo[i]])) JAPP(l, json_string(r->clangs.s[lo[i]]));
+        JSET(langs, gate_names[k], l);
+    }
+    JSET(gj, "languages_on", langs);
+    JSET(gj, "languages_source", json_string(r->gl_source));
+    JSET(gj, "generated_heuristic", json_string(GENERATED_HEURISTIC));
+    JSET(gj, "clean", gate_counts_json(all));
+    for (size_t i = 0; i < nl; i++) JSET(byl, r->clangs.s[lo[i]], gate_counts_json(&bl[lo[i]]));
+    JSET(gj, "clean_by_lang", byl);
+    for (size_t i = 0; i < r->nr; i++) {
+        json_t *b = json_object();
+        double x = floor(r->ratios[i] * (double)nc + 0.5);
+        uint64_t n = x > (double)nc ? nc : (uint64_t)x;
+        JSET(b, "ratio", json_real(r->ratios[i]));
+        JSET(b, "n_budget", json_integer((json_int_t)n));
+        JSET(b, "n_gated", json_integer((json_int_t)all->flagged[2]));
+        JSET(b, "gates_exceed_budget", json_boolean(all->flagged[2] > n));
+        JAPP(bud, b);
+    }
+    JSET(gj, "budget", bud);
+    JSET(root, "gates", gj);
+
+    sb(md, "\n## Quality gates\n\nClean-side values %s; gates on for: parse_error [",
+       r->gates_from_files ? "read from W/gates" : "computed here (no usable W/gates files)");
+    for (size_t i = 0, first = 1; i < nl; i++)
+        if (gate_on(r, GATES_PARSE_ERROR, r->clangs.s[lo[i]])) {
+            sb(md, "%s%s", first ? "" : ", ", r->clangs.s[lo[i]]);
+            first = 0;
+        }
+    sb(md, "], undefined_name [");
+    for (size_t i = 0, first = 1; i < nl; i++)
+        if (gate_on(r, GATES_UNDEFINED_NAME, r->clangs.s[lo[i]])) {
+            sb(md, "%s%s", first ? "" : ", ", r->clangs.s[lo[i]]);
+            first = 0;
+        }
+    sb(md, "] (%s). Generated files: %s.\n\n", r->gl_source, GENERATED_HEURISTIC);
+    sb(md, "| lang | files | generated (%%) | parse_error | flagged (%%) | of them generated (%%) "
+           "| undefined_name | flagged (%%) | of them generated (%%) | either | flagged (%%) "
+           "| of them generated (%%) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    gate_counts_md(md, "all", all);
+    for (size_t i = 0; i < nl; i++) gate_counts_md(md, r->clangs.s[lo[i]], &bl[lo[i]]);
+    sb(md, "\nA gate plan prunes every flagged file first: %llu clean files (%.1f %%); ",
+       (unsigned long long)all->flagged[2], 100.0 * ratio_or_nan(all->flagged[2], nc));
+    int any = 0;
+    for (size_t i = 0; i < r->nr; i++) {
+        double x = floor(r->ratios[i] * (double)nc + 0.5);
+        if (all->flagged[2] > (uint64_t)x) {
+            sb(md, "%sp = %.2f", any ? ", " : "they exceed the budget at ", r->ratios[i]);
+            any = 1;
+        }
+    }
+    sb(md, any ? ".\n" : "they fit the budget at every ratio.\n");
+    free(bl);
+    free(lo);
+    return bad ? nomem(err) : SCIPRUNE_OK;
+}
+
+/* snprintf at b + *o, never past cap. */
+SP_PRINTF(4, 5) static void cat(char *b, size_t cap, size_t *o, const char *fmt, ...)
+{
+    if (*o + 1 >= cap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int l = vsnprintf(b + *o, cap - *o, fmt, ap);
+    va_end(ap);
+    if (l > 0) *o = *o + (size_t)l < cap ? *o + (size_t)l : cap - 1;
+}
+
 static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
                                      double seconds, sciprune_analyze_info *info,
                                      sciprune_error *err)
 {
     const sciprune_analyze_settings *s = r->set;
     size_t na = s->n_alphas, nm = AN_N_METRICS(na), nr = r->nr;
+    size_t nrow = AN_N_ROWS(na, r->c.cgate != NULL); /* metrics, then gate plans */
     sciprune_status st;
     int bad = 0;
     char *dir = path3(r->workdir, "", "analyze");
     json_t *root = NULL;
-    sbuf md = {0};
+    sbuf md = {0}, gmd = {0};
     sbuf jl = {0};
-    double *mean = calloc(nm, sizeof *mean), *omean = calloc(nm, sizeof *omean);
+    gate_counts gall;
+    memset(&gall, 0, sizeof gall);
+    double *mean = calloc(nrow, sizeof *mean), *omean = calloc(nrow, sizeof *omean);
     if (!dir || !mean || !omean) { st = nomem(err); goto done; }
     if ((st = sp_mkdirs(dir, err))) goto done;
     /* raw arrays */
@@ -705,7 +1121,12 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
         (st = write_npy(dir, "variants.dist.npy", SP_NPY_F32, nv, r->c.vds, err)) ||
         (st = write_npy(dir, "variants.length.npy", SP_NPY_I64, nv, r->c.vlen, err)) ||
         (st = write_npy(dir, "variants.random.npy", SP_NPY_I64, nv, r->c.vrnd, err)) ||
-        (st = write_npy(dir, "variants.orig.npy", SP_NPY_I64, nv, r->c.vorig, err)))
+        (st = write_npy(dir, "variants.orig.npy", SP_NPY_I64, nv, r->c.vorig, err)) ||
+        (st = write_npy(dir, "clean.parse_error.npy", SP_NPY_F32, nc, r->cpe, err)) ||
+        (st = write_npy(dir, "clean.undefined_name.npy", SP_NPY_F32, nc, r->cun, err)) ||
+        (st = write_npy(dir, "clean.generated.npy", SP_NPY_U8, nc, r->cgen, err)) ||
+        (st = write_npy(dir, "variants.parse_error.npy", SP_NPY_F32, nv, r->vpe, err)) ||
+        (st = write_npy(dir, "variants.undefined_name.npy", SP_NPY_F32, nv, r->vun, err)))
         goto done;
     for (size_t j = 0; j < nv; j++) {
         json_t *o = json_object();
@@ -730,28 +1151,81 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
         if (gs[gi].lang != SIZE_MAX) continue;
         double w = weight_of(r, r->types.s[gs[gi].type], r->type_kind[gs[gi].type]);
         wsum += w;
-        for (size_t m = 0; m < nm; m++) {
+        for (size_t m = 0; m < nrow; m++) {
             mean[m] += w * gs[gi].res.recall[m * nr + ip];
             double orc = gs[gi].res.orig_recall[m * nr + ip];
             omean[m] += w * (isnan(orc) ? 0.0 : orc);
         }
     }
+    /* Gate plans compete only when the flagged clean records fit the budget at the ratio:
+     * past it a plan prunes more than p of the corpus, and its recall is not comparable. */
+    uint64_t ngated = 0;
+    for (size_t g = 0; r->c.cgate && g < nc; g++) ngated += r->c.cgate[g] != 0;
+    int exceed = r->c.cgate && (double)ngated > floor(s->ratio * (double)nc + 0.5);
+    size_t ncand = exceed ? nm : nrow;
     size_t best = 0;
-    for (size_t m = 0; m < nm; m++) {
+    for (size_t m = 0; m < nrow; m++) {
         mean[m] = wsum > 0 ? mean[m] / wsum : NAN;
         omean[m] = wsum > 0 ? omean[m] / wsum : NAN;
-        if (!isnan(mean[m]) && (isnan(mean[best]) || mean[m] > mean[best])) best = m;
+        if (m < ncand && !isnan(mean[m]) && (isnan(mean[best]) || mean[m] > mean[best])) best = m;
     }
     char bname[48];
     metric_name(bname, sizeof bname, best, s->alphas, na);
     /* the same pick on lift (recall minus the originals' recall): what the corruption itself
      * makes catchable, without files that are pruned wherever they sit */
     size_t lbest = 0;
-    for (size_t m = 0; m < nm; m++)
+    for (size_t m = 0; m < ncand; m++)
         if (mean[m] - omean[m] > mean[lbest] - omean[lbest]) lbest = m;
     char lname[48];
     metric_name(lname, sizeof lname, lbest, s->alphas, na);
-    double balpha = best == 0 ? 1.0 : best == 1 ? 0.0 : best < 2 + na ? s->alphas[best - 2] : -1.0;
+    size_t bfill = best % nm; /* the fill metric of a gate plan */
+    double balpha = bfill == 0 ? 1.0 : bfill == 1 ? 0.0 : bfill < 2 + na ? s->alphas[bfill - 2] : -1.0;
+    /* the plain metrics to compare the pick with: distance, the best combined with 0 < alpha
+     * < 1 (alpha 0 is distance, 1 is size) where there is one, random */
+    size_t bcomb = 2;
+    int inner = 0;
+    for (size_t m = 2; m < 2 + na; m++) {
+        int in = s->alphas[m - 2] > 0 && s->alphas[m - 2] < 1;
+        if ((in && !inner) || (in == inner && mean[m] > mean[bcomb])) {
+            bcomb = m;
+            inner = in;
+        }
+    }
+    char rtext[512];
+    {
+        size_t o = 0;
+        rtext[0] = '\0';
+        char fname[48];
+        cat(rtext, sizeof rtext, &o, "%s at p=%.2f: mean recall %.2f (", bname, s->ratio,
+            mean[best]);
+        const char *sep = "";
+        if (best >= nm) {
+            metric_name(fname, sizeof fname, bfill, s->alphas, na);
+            cat(rtext, sizeof rtext, &o, "%s alone %.2f", fname, mean[bfill]);
+            sep = ", ";
+        }
+        if (bfill != 1) { /* best or its fill is distance: said already */
+            cat(rtext, sizeof rtext, &o, "%sdistance %.2f", sep, mean[1]);
+            sep = ", ";
+        }
+        if (bfill != bcomb) {
+            cat(rtext, sizeof rtext, &o, "%scombined α=%g %.2f", sep, s->alphas[bcomb - 2],
+                mean[bcomb]);
+            sep = ", ";
+        }
+        if (best < nm && r->c.cgate && !exceed) {
+            cat(rtext, sizeof rtext, &o, "%sgate+distance %.2f", sep, mean[nm + 1]);
+            sep = ", ";
+        }
+        if (bfill != 2 + na) cat(rtext, sizeof rtext, &o, "%srandom %.2f", sep, mean[2 + na]);
+        cat(rtext, sizeof rtext, &o, ")");
+        if (exceed)
+            cat(rtext, sizeof rtext, &o, "; gate plans not considered: the gates flag %.1f%% of "
+                "clean files, over the budget", 100.0 * ratio_or_nan(ngated, nc));
+        else if (r->c.cgate)
+            cat(rtext, sizeof rtext, &o, "; gates remove %.1f%% of clean files",
+                100.0 * ratio_or_nan(ngated, nc));
+    }
 
     root = json_object();
     json_t *set = json_object(), *ra = json_array(), *al = json_array(), *files = json_array();
@@ -771,7 +1245,10 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
         "the clean sizes only; ratio p prunes floor(p*|U|+0.5) records of U; recall = pruned "
         "variants / |V|. AUROC: Mann-Whitney of one score (size: -clean cluster size, distance, "
         "length, random: -key; higher = pruned first) for V against C, ties 1/2. Movement: "
-        "variant minus its original, percentiles over C."));
+        "variant minus its original, percentiles over C. Gate plans gate+<metric>: every record "
+        "of U either gate flags first (all of them, even past the budget), then the rest of the "
+        "budget by the metric among the unflagged records (combined: floor(alpha*rest+0.5) by "
+        "size, then by distance). gates.<gate> in a group: share of its variants flagged."));
     JSET(root, "embedder", json_string(sciprune_embedder_backend_name(r->emb)));
     JSET(root, "k", json_integer(r->c.k));
     JSET(root, "n_clean", json_integer((json_int_t)nc));
@@ -787,26 +1264,47 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
         JAPP(ms, json_string(name));
     }
     JSET(root, "metrics", ms);
+    json_t *plans = json_array();
+    for (size_t m = nm; m < nrow; m++) {
+        char name[48];
+        metric_name(name, sizeof name, m, s->alphas, na);
+        JAPP(plans, json_string(name));
+    }
+    JSET(root, "plans", plans);
+    if (r->c.cgate) {
+        if ((st = gates_report(r, root, &gmd, &gall, err))) goto done;
+    } else {
+        JSET(root, "gates", json_null());
+    }
     for (int c = 0; c < r->c.k; c++) JAPP(sz, json_integer((json_int_t)r->c.size[c]));
     JSET(root, "cluster_sizes", sz);
     for (size_t gi = 0; gi < ng; gi++) JAPP(gj, group_json(r, &gs[gi]));
     JSET(root, "groups", gj);
     json_t *rc = json_object(), *cand = json_object(), *pt = json_object(), *wt = json_object();
     JSET(rc, "name", json_string(bname));
-    JSET(rc, "metric", json_string(best == 0 ? "size" : best == 1 ? "distance"
-                                                  : best < 2 + na ? "combined" : bname));
+    char bmetric[48];
+    snprintf(bmetric, sizeof bmetric, "%s%s", best >= nm ? "gate+" : "",
+             bfill == 0 ? "size" : bfill == 1 ? "distance" : bfill < 2 + na ? "combined"
+             : bfill == 2 + na ? "random" : "length");
+    JSET(rc, "metric", json_string(bmetric));
     JSET(rc, "alpha", balpha >= 0 ? json_real(balpha) : json_null());
     JSET(rc, "ratio", json_real(s->ratio));
     JSET(rc, "mean_recall", jnum(mean[best]));
     JSET(rc, "random_mean_recall", jnum(mean[2 + na]));
-    for (size_t m = 0; m < nm; m++) {
+    JSET(rc, "text", json_string(rtext));
+    if (r->c.cgate) {
+        JSET(rc, "gates_clean_share", jnum(ratio_or_nan(ngated, nc)));
+        JSET(rc, "gates_exceed_budget", json_boolean(exceed));
+        JSET(rc, "plans_considered", json_boolean(!exceed));
+    }
+    for (size_t m = 0; m < nrow; m++) {
         char name[48];
         metric_name(name, sizeof name, m, s->alphas, na);
         JSET(cand, name, jnum(mean[m]));
     }
     JSET(rc, "candidates", cand);
     json_t *ocand = json_object();
-    for (size_t m = 0; m < nm; m++) {
+    for (size_t m = 0; m < nrow; m++) {
         char name[48];
         metric_name(name, sizeof name, m, s->alphas, na);
         JSET(ocand, name, jnum(omean[m]));
@@ -845,6 +1343,7 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
     sb(&md, "**Recommendation** at p = %.2f: `%s` (%s) with weighted mean recall %.1f %% over the "
             "types (their originals: %.1f %%); random pruning: %.1f %%.\n\n",
        s->ratio, bname, astr, 100 * mean[best], 100 * omean[best], 100 * mean[2 + na]);
+    sb(&md, "In short: %s.\n\n", rtext);
     sb(&md, "By lift (variants' recall minus their originals'): `%s`, %.1f %% vs %.1f %% "
             "(+%.1f points).\n\n", lname, 100 * mean[lbest], 100 * omean[lbest],
        100 * (mean[lbest] - omean[lbest]));
@@ -891,6 +1390,48 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
     sb(&md, "\n\nThe last row is the share of the variants' *originals* (clean) that the same "
             "selection prunes: recall above it is signal from the corruption; recall equal to it "
             "comes from where those files sit (e.g. a minority language in small clusters).\n");
+    if (r->c.cgate) {
+        sb(&md, "\n## Quality gates and gate plans: recall at p = %.2f (%%)\n\n"
+                "A gate's recall is the share of the variants it flags (any ratio). A plan "
+                "`gate+<metric>` prunes every flagged record first, then fills the budget with "
+                "the metric among the rest.\n\n| type | kind | lang | n | parse_error | "
+                "undefined_name | either |", s->ratio);
+        for (size_t m = nm; m < nrow; m++) {
+            char name[48];
+            metric_name(name, sizeof name, m, s->alphas, na);
+            sb(&md, " %s |", name);
+        }
+        sb(&md, "\n|---|---|---|---:|---:|---:|---:|");
+        for (size_t m = nm; m < nrow; m++) sb(&md, "---:|");
+        sb(&md, "\n");
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t gi = 0; gi < ng; gi++) {
+                if ((gs[gi].lang == SIZE_MAX) != (pass == 0)) continue;
+                sb(&md, "| %s | %s | %s | %zu |", r->types.s[gs[gi].type],
+                   sciprune_corrupt_kind_name((sciprune_corrupt_kind)r->type_kind[gs[gi].type]),
+                   gs[gi].lang == SIZE_MAX ? "all" : r->langs.s[gs[gi].lang], gs[gi].nj);
+                for (int q = 0; q < 3; q++) sb_pct(&md, gs[gi].res.gate_recall[q]);
+                for (size_t m = nm; m < nrow; m++) sb_pct(&md, gs[gi].res.recall[m * nr + ip]);
+                sb(&md, "\n");
+            }
+        sb(&md, "| **weighted mean** | | | |");
+        for (int q = 0; q < 3; q++) {
+            double acc = 0, ws = 0;
+            for (size_t gi = 0; gi < ng; gi++) {
+                if (gs[gi].lang != SIZE_MAX) continue;
+                double w = weight_of(r, r->types.s[gs[gi].type], r->type_kind[gs[gi].type]);
+                acc += w * gs[gi].res.gate_recall[q];
+                ws += w;
+            }
+            sb_pct(&md, ws > 0 ? acc / ws : NAN);
+        }
+        for (size_t m = nm; m < nrow; m++) sb_pct(&md, mean[m]);
+        sb(&md, "\n| *originals pruned (weighted mean)* | | | | | | |");
+        for (size_t m = nm; m < nrow; m++) sb_pct(&md, omean[m]);
+        sb(&md, "\n");
+        sb(&md, "%s", gmd.s ? gmd.s : "");
+        if (gmd.oom) md.oom = 1;
+    }
     sb(&md, "\n## Recall of the variants minus recall of their originals at p = %.2f (points)\n\n"
             "| type | n |", s->ratio);
     for (size_t m = 0; m < nm; m++) {
@@ -934,7 +1475,7 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
     sb(&md, "\n|---|");
     for (size_t i = 0; i < nr; i++) sb(&md, "---:|");
     sb(&md, "\n");
-    for (size_t m = 0; m < nm; m++) {
+    for (size_t m = 0; m < nrow; m++) {
         char name[48];
         metric_name(name, sizeof name, m, s->alphas, na);
         sb(&md, "| %s |", name);
@@ -961,10 +1502,12 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
         info->best_alpha = balpha;
         info->best_recall = mean[best];
         info->random_recall = mean[2 + na];
+        info->gates_clean_share = r->c.cgate ? ratio_or_nan(ngated, nc) : -1.0;
     }
 done:
     json_decref(root);
     free(md.s);
+    free(gmd.s);
     free(jl.s);
     free(mean);
     free(omean);
@@ -1009,7 +1552,8 @@ sciprune_status sciprune_analyze(const char *workdir, const char *const *corrupt
     if ((st = list_files(&r, corrupted, n, err))) goto done;
     if ((st = read_clean(&r, err))) goto done;
     double t1 = sp_now();
-    sp_log(SCIPRUNE_LOG_INFO, "analyze: %zu clean records read in %.2fs", r.c.nc, t1 - t0);
+    sp_log(SCIPRUNE_LOG_INFO, "analyze: %zu clean records read in %.2fs (gate values %s)", r.c.nc,
+           t1 - t0, r.gates_from_files ? "from W/gates" : "computed");
     if ((st = read_variants(&r, err))) goto done;
     double t2 = sp_now();
     sp_log(SCIPRUNE_LOG_INFO, "analyze: %zu variants embedded and assigned in %.2fs", r.c.nv, t2 - t1);
@@ -1030,7 +1574,7 @@ sciprune_status sciprune_analyze(const char *workdir, const char *const *corrupt
         for (size_t j = i; j > 0 && strcmp(r.langs.s[lorder[j - 1]], r.langs.s[lorder[j]]) > 0; j--) {
             size_t t = lorder[j]; lorder[j] = lorder[j - 1]; lorder[j - 1] = t;
         }
-    size_t nm = AN_N_METRICS(s->n_alphas);
+    size_t nm = AN_N_ROWS(s->n_alphas, r.c.cgate != NULL);
     for (size_t ti = 0; ti < nt && !st; ti++)
         for (size_t li = 0; li <= nl && !st; li++) {
             size_t t = torder[ti], l = li == 0 ? SIZE_MAX : lorder[li - 1];
@@ -1040,6 +1584,7 @@ sciprune_status sciprune_analyze(const char *workdir, const char *const *corrupt
             g->J = malloc((r.c.nv ? r.c.nv : 1) * sizeof *g->J);
             g->res.recall = calloc(nm * r.nr, sizeof(double));
             g->res.orig_recall = calloc(nm * r.nr, sizeof(double));
+
             ng++;
             if (!g->J || !g->res.recall || !g->res.orig_recall) { st = nomem(err); break; }
             for (size_t j = 0; j < r.c.nv; j++)
@@ -1070,6 +1615,9 @@ done:
     }
     free(r.vm);
     free(r.type_kind);
+    free(r.cpe); free(r.cun); free(r.cgen); free(r.clang); free(r.vpe); free(r.vun);
+    strtab_free(&r.clangs);
+    for (int k = 0; k < GATES_COUNT; k++) strtab_free(&r.gl[k]);
     strtab_free(&r.types);
     strtab_free(&r.langs);
     for (size_t f = 0; f < r.nfiles; f++) free(r.files[f]);

@@ -1,5 +1,5 @@
 /* cmd_analyze.c - `sciprune analyze --workdir W --corrupted DIR`: where each corruption lands,
- * how each metric would catch it, and which metric and alpha to use. */
+ * how each metric, quality gate and gate plan would catch it, and which to use. */
 #include "cli.h"
 
 #include <getopt.h>
@@ -13,10 +13,14 @@ static void help(void)
            "to W's clean clusters and measure, per corruption type and language, how they move\n"
            "against their originals (cluster size and distance percentiles) and how each metric\n"
            "would catch them if mixed into the corpus: recall at each ratio for size, distance,\n"
-           "combined at every alpha, random and length, and AUROC. Recommends the metric and alpha\n"
-           "with the best weighted mean recall over the types. Needs embed and index done in W.\n"
-           "Writes W/analyze/report.json, report.md and the raw per-record arrays; render plots\n"
-           "with scripts/plot_report.py W/analyze.\n\n"
+           "combined at every alpha, random and length, and AUROC. Also evaluates the quality\n"
+           "gates (parse_error, undefined_name: share of each type flagged, clean files flagged\n"
+           "per language and how many of them look generated) and the gate plans gate+<metric>\n"
+           "(flagged files first, then the metric). Clean gate values come from W/gates (the\n"
+           "gates stage) when present, else analyze computes them. Recommends the metric or plan\n"
+           "and alpha with the best weighted mean recall over the types. Needs embed and index\n"
+           "done in W. Writes W/analyze/report.json, report.md and the raw per-record arrays;\n"
+           "render plots with scripts/plot_report.py W.\n\n"
            "Recall: the type's variants are added to the clean corpus, the union is ranked exactly\n"
            "(clean cluster sizes; ties by position) and p of the union is pruned.\n\n"
            "options:\n"
@@ -29,7 +33,7 @@ static void help(void)
            "  --weights LIST       type/kind weights of the mean, e.g. syntax=1,content=0.5,\n"
            "                       undefined-name=2,default=1 (default: all 1)\n"
            "  --seed S             random baseline seed (default 1234, as score)\n"
-           "  --threads N          embedding threads (default: all cores)\n"
+           "  --threads N          embedding and gate threads (default: all cores)\n"
            "  --text-field NAME    text field of the clean shards (default content)\n"
            "  --id-field NAME      id field of the clean shards (default id)\n"
            "  --verbose            print library information\n");
@@ -96,10 +100,10 @@ int cmd_analyze(int argc, char **argv)
         return CLI_FAIL;
     }
     printf("analyze: %llu variants of %zu types (%llu with their original) against %llu clean "
-           "records; recommended at p=%.2f: %s, mean recall %.1f%% (random %.1f%%); %.2fs; "
-           "report in %s/analyze/report.md\n",
+           "records; recommended at p=%.2f: %s, mean recall %.1f%% (random %.1f%%); gates flag "
+           "%.1f%% of clean files; %.2fs; report in %s/analyze/report.md\n",
            (unsigned long long)info.n_variants, info.n_types, (unsigned long long)info.n_orig_found,
            (unsigned long long)info.n_clean, s.ratio, info.best, 100 * info.best_recall,
-           100 * info.random_recall, info.seconds, workdir);
+           100 * info.random_recall, 100 * info.gates_clean_share, info.seconds, workdir);
     return CLI_OK;
 }

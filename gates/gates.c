@@ -57,10 +57,17 @@ void sciprune_gates_settings_default(sciprune_gates_settings *s)
 
 const char *gates_langs_of(const sciprune_gates_settings *s, int gate)
 {
-    const char *l = gate == GATE_PARSE_ERROR ? s->parse_error_langs : s->undefined_name_langs;
+    const char *l = gate == GATES_PARSE_ERROR ? s->parse_error_langs : s->undefined_name_langs;
     if (l && *l) return l;
-    return gate == GATE_PARSE_ERROR ? SCIPRUNE_GATES_PARSE_ERROR_LANGS
+    return gate == GATES_PARSE_ERROR ? SCIPRUNE_GATES_PARSE_ERROR_LANGS
                                     : SCIPRUNE_GATES_UNDEFINED_NAME_LANGS;
+}
+
+int gates_lang_default_on(int gate, const char *lang)
+{
+    return gates_lang_on(gate == GATES_PARSE_ERROR ? SCIPRUNE_GATES_PARSE_ERROR_LANGS
+                                                   : SCIPRUNE_GATES_UNDEFINED_NAME_LANGS,
+                         lang);
 }
 
 int gates_lang_on(const char *list, const char *lang)
@@ -101,7 +108,7 @@ sciprune_status sciprune_gates_settings_check(const sciprune_gates_settings *s,
                 return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1,
                               "%s languages: \"%s\" is not a canonical language name with a "
                               "grammar (or use \"all\")",
-                              g == GATE_PARSE_ERROR ? "parse_error" : "undefined_name", a);
+                              g == GATES_PARSE_ERROR ? "parse_error" : "undefined_name", a);
             if (!e) break;
             p = e + 1;
         }

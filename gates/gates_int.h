@@ -12,7 +12,11 @@
 sciprune_status gates_undefined(const char *lang, TSNode root, const char *src, size_t len,
                                 sciprune_gate_scores *out, sciprune_error *err);
 
-enum { GATE_PARSE_ERROR = 0, GATE_UNDEFINED_NAME = 1 };
+/* The gates. */
+enum { GATES_PARSE_ERROR = 0, GATES_UNDEFINED_NAME = 1, GATES_COUNT = 2 };
+/* Is `gate` on for `lang` by default (SCIPRUNE_GATES_PARSE_ERROR_LANGS /
+ * SCIPRUNE_GATES_UNDEFINED_NAME_LANGS)? */
+int gates_lang_default_on(int gate, const char *lang);
 
 /* Every gate of one file from an existing parse tree (the embedder's): what
  * sciprune_gate_score() computes after parsing. Errors: ENOMEM. */

@@ -157,8 +157,8 @@ sciprune_status gates_sink_open(gates_sink **out, const char *workdir,
         free(k);
         return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
     }
-    sp_strlcpy(k->pe_langs, gates_langs_of(s, GATE_PARSE_ERROR), sizeof k->pe_langs);
-    sp_strlcpy(k->un_langs, gates_langs_of(s, GATE_UNDEFINED_NAME), sizeof k->un_langs);
+    sp_strlcpy(k->pe_langs, gates_langs_of(s, GATES_PARSE_ERROR), sizeof k->pe_langs);
+    sp_strlcpy(k->un_langs, gates_langs_of(s, GATES_UNDEFINED_NAME), sizeof k->un_langs);
     k->settings = json_pack("{s:o, s:o}", "parse_error_langs", langs_json(k->pe_langs),
                             "undefined_name_langs", langs_json(k->un_langs));
     if (!k->settings) {

@@ -7,9 +7,13 @@ Writes next to the report:
   cluster_sizes.png   histogram of the clean cluster sizes, and the clusters by size with the
                       variants that landed in each
   distance.png        distance-to-centroid distributions: clean vs each corruption type
-  recall.png          recall vs prune ratio per metric (weighted mean over the types), and
-                      per type for the recommended metric
-  index.html          the plots with the report's tables
+  recall.png          recall vs prune ratio per metric and the main gate plans (weighted mean
+                      over the types), and per type for the recommended metric or plan
+  types.png           recall per corruption type at the report's ratio for distance, combined
+                      at alpha 0.2 (or the nearest alpha), gate+distance, random (and the
+                      recommendation when it is another one)
+  index.html          the plots with the report's tables, including the quality gates (recall
+                      per type, clean files flagged per language, how many of them generated)
 Needs numpy and matplotlib (Debian: python3-numpy, python3-matplotlib).
 """
 import html
@@ -95,7 +99,31 @@ def weighted_means(rep):
     ws = sum(w[g["type"]] for g in groups) or 1.0
     nr = len(rep["settings"]["ratios"])
     return {m: [sum(w[g["type"]] * g["recall"][m][i] for g in groups) / ws for i in range(nr)]
-            for m in rep["metrics"]}
+            for m in rep["metrics"] + rep.get("plans", [])}
+
+
+def combined_name(rep, alpha=0.2):
+    """The combined metric with the alpha nearest to `alpha`, or None."""
+    alphas = rep["settings"]["alphas"]
+    if not alphas:
+        return None
+    a = min(alphas, key=lambda x: (abs(x - alpha), x))
+    return "combined-a%.2f" % a
+
+
+def shown_plans(rep):
+    """The plans worth a line: gate+distance, gate+<combined near 0.2>, the recommended one."""
+    plans = rep.get("plans", [])
+    want = ["gate+distance"]
+    c = combined_name(rep)
+    if c:
+        want.append("gate+" + c)
+    want.append(rep["recommendation"]["name"])
+    out = []
+    for m in want:
+        if m in plans and m not in out:
+            out.append(m)
+    return out
 
 
 def plot_recall(d, rep):
@@ -103,12 +131,13 @@ def plot_recall(d, rep):
     order = np.argsort(ratios)
     r = np.array(ratios)[order]
     means = weighted_means(rep)
-    fig, ax = plt.subplots(1, 2, figsize=(12, 4.5))
-    for i, (m, vals) in enumerate(means.items()):
-        v = np.array(vals)[order]
-        style = "--" if m in ("random", "length") else "-"
+    fig, ax = plt.subplots(1, 2, figsize=(13, 5))
+    shown = rep["metrics"] + shown_plans(rep)
+    for i, m in enumerate(shown):
+        v = np.array(means[m])[order]
+        style = "--" if m in ("random", "length") else ":" if m.startswith("gate+") else "-"
         lw = 3 if m == rep["recommendation"]["name"] else 1.5
-        ax[0].plot(r, 100 * v, style, marker="os^v"[i % 4], lw=lw, label=m)
+        ax[0].plot(r, 100 * v, style, marker="os^vD"[i % 5], lw=lw, label=m)
     ax[0].plot([0, max(r)], [0, 100 * max(r)], ":", color="black", lw=1, label="y = p")
     ax[0].set_xlabel("prune ratio p")
     ax[0].set_ylabel("recall of corrupted variants (%)")
@@ -126,6 +155,92 @@ def plot_recall(d, rep):
     fig.tight_layout()
     fig.savefig(os.path.join(d, "recall.png"), dpi=100)
     plt.close(fig)
+
+
+def type_bar_metrics(rep):
+    want = ["distance", combined_name(rep), "gate+distance", "random"]
+    best = rep["recommendation"]["name"]
+    if best not in want:
+        want.insert(3, best)
+    have = set(rep["metrics"] + rep.get("plans", []))
+    return [m for m in want if m and m in have]
+
+
+def plot_types(d, rep):
+    """Grouped horizontal bars: recall per type at the report's ratio."""
+    ratios = rep["settings"]["ratios"]
+    ip = ratios.index(rep["settings"]["ratio"])
+    groups = type_groups(rep)
+    ms = type_bar_metrics(rep)
+    colors = {"distance": "#4c72b0", "gate+distance": "#c44e52", "random": "#999999"}
+    palette = ["#dd8452", "#55a868", "#8172b3", "#937860"]
+    n, k = len(groups), len(ms)
+    fig, ax = plt.subplots(figsize=(10, 0.11 * n * max(1, k) + 2.2))
+    h = 0.8 / max(1, k)
+    y = np.arange(n)
+    for j, m in enumerate(ms):
+        vals = [100 * (g["recall"][m][ip] or 0.0) for g in groups]
+        c = colors.get(m) or palette[j % len(palette)]
+        ax.barh(y - 0.4 + h * (j + 0.5), vals, height=h, color=c, label=m)
+    gates = [g.get("gates") for g in groups]
+    if all(x is not None for x in gates):
+        ax.scatter([100 * x["gates"] for x in gates], y, marker="|", s=300, color="black",
+                   zorder=3, label="flagged by a gate")
+    for yy in y[1:]:
+        ax.axhline(yy - 0.5, color="#dddddd", lw=0.8)
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.set_yticks(y)
+    ax.set_yticklabels([f"{g['type']} ({g['kind']}, n={g['n']})" for g in groups], fontsize=8)
+    ax.set_xlim(0, 101.5)
+    ax.set_xlabel(f"recall of the corrupted variants at p = {rep['settings']['ratio']:.2f} (%)")
+    ax.axvline(100 * rep["settings"]["ratio"], color="black", lw=0.8, ls=":")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title("recall per corruption type")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.6 / (0.11 * n * max(1, k) + 2.2)),
+              ncol=k + 1, frameon=False)
+    fig.tight_layout()
+    fig.savefig(os.path.join(d, "types.png"), dpi=100, bbox_inches="tight")
+    plt.close(fig)
+
+
+def gates_html(rep):
+    gt = rep.get("gates")
+    if not gt:
+        note = rep.get("gates_missing", "not evaluated")
+        return f"<h2>Quality gates</h2><p>Not evaluated: {html.escape(str(note))}.</p>"
+    ip = rep["settings"]["ratios"].index(rep["settings"]["ratio"])
+    names = ("parse_error", "undefined_name", "gates")
+
+    def clean_row(lang, c):
+        row = [lang, c["n"], pct(c["generated_share"])]
+        for q in names:
+            row += [c[q]["flagged"], pct(c[q]["share"]), pct(c[q]["generated_share_of_flagged"])]
+        return row
+
+    crow = [clean_row("all", gt["clean"])] + [clean_row(lang, c) for lang, c in gt["clean_by_lang"].items()]
+    hdr = ["lang", "files", "generated %"]
+    for q in ("parse_error", "undefined_name", "either"):
+        hdr += [q, "flagged %", "of them generated %"]
+    plans = rep.get("plans", [])
+    show = [p for p in ("gate+distance", "gate+" + (combined_name(rep) or ""), "gate+random",
+                        rep["recommendation"]["name"]) if p in plans]
+    show = list(dict.fromkeys(show))
+    rows = [[g["type"], g["kind"], g["lang"], g["n"]] + [pct(g["gates"][q]) for q in names]
+            + [pct(g["recall"][m][ip]) for m in show] for g in rep["groups"]]
+    langs = ", ".join(f"{k}: {', '.join(v) or 'none'}" for k, v in gt["languages_on"].items())
+    exceed = [f"{b['ratio']:.2f}" for b in gt["budget"] if b["gates_exceed_budget"]]
+    return f"""<h2>Quality gates</h2>
+<p>Clean side {'read from W/gates' if gt['source'] == 'W/gates' else 'computed by analyze'}
+{html.escape(gt.get('source_note') or '')}. Gates on for {html.escape(langs)}
+({html.escape(gt['languages_source'])}). {gt['clean']['gates']['flagged']} clean files
+({pct(gt['clean']['gates']['share'])} %) are flagged;
+{'the gated files exceed the budget at p = ' + ', '.join(exceed) if exceed else 'they fit the budget at every ratio'}.</p>
+<h3>Clean files flagged, per language</h3>
+{table(hdr, crow)}
+<p>Generated: {html.escape(gt['generated_heuristic'])}.</p>
+<h3>Recall of the gates and of gate plans at p = {rep['settings']['ratio']:.2f} (%)</h3>
+{table(['type', 'kind', 'lang', 'n', 'parse_error', 'undefined_name', 'either'] + show, rows)}
+"""
 
 
 def table(headers, rows):
@@ -146,6 +261,7 @@ def write_html(d, rep):
     metrics = rep["metrics"]
     rows = [[g["type"], g["kind"], g["lang"], g["n"]] + [pct(g["recall"][m][ip]) for m in metrics]
             for g in rep["groups"]]
+    cands = metrics + rep.get("plans", [])
     means = weighted_means(rep)
     rows.append(["weighted mean", "", "", ""] + [pct(means[m][ip]) for m in metrics])
     om = rec.get("candidates_orig_recall", {})
@@ -164,7 +280,7 @@ def write_html(d, rep):
            f"{g['movement']['median_delta_size_pct']:+.1f}" if g["movement"]["median_delta_size_pct"] is not None else "–",
            f"{g['movement']['median_delta_dist_pct']:+.1f}" if g["movement"]["median_delta_dist_pct"] is not None else "–"]
           for g in type_groups(rep)]
-    sweep = [[m] + [pct(x) for x in means[m]] for m in metrics]
+    sweep = [[m] + [pct(x) for x in means[m]] for m in cands]
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>sciprune analyze</title>
 <style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse;margin:1em 0}}
 td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}} td:first-child{{text-align:left}}
@@ -173,11 +289,14 @@ img{{max-width:100%}}</style></head><body>
 <p>{rep['n_clean']} clean records in {rep['k']} clusters (embedder {html.escape(rep['embedder'])}),
 {rep['n_variants']} corrupted variants ({rep['n_orig_found']} with their original).</p>
 <p><b>Recommendation</b> at p = {rec['ratio']:.2f}: <code>{html.escape(rec['name'])}</code>,
-weighted mean recall {pct(rec['mean_recall'])} % (random {pct(rec['random_mean_recall'])} %).</p>
+weighted mean recall {pct(rec['mean_recall'])} % (random {pct(rec['random_mean_recall'])} %).
+{html.escape(rec.get('text', ''))}.</p>
 {lift_html}
 <p>{html.escape(rep['semantics'])}</p>
 <h2>Recall at p = {rec['ratio']:.2f} (%)</h2>
 {table(['type', 'kind', 'lang', 'n'] + metrics, rows)}
+<h2>Recall per type</h2><img src="types.png">
+{gates_html(rep)}
 <h2>Recall vs prune ratio</h2><img src="recall.png">
 {table(['metric'] + [f'p={p:.2f}' for p in ratios], sweep)}
 <h2>AUROC (corrupted vs clean)</h2>
@@ -197,14 +316,16 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     d = sys.argv[1]
-    if not os.path.exists(os.path.join(d, "report.json")) and os.path.isdir(os.path.join(d, "analyze")):
+    # a workdir has its own report.json (sciprune run): prefer its analyze/ folder
+    if os.path.isfile(os.path.join(d, "analyze", "report.json")):
         d = os.path.join(d, "analyze")
     rep, arr, meta = load(d)
     plot_sizes(d, rep, arr)
     plot_distance(d, rep, arr, meta)
     plot_recall(d, rep)
+    plot_types(d, rep)
     write_html(d, rep)
-    print(f"plot_report: wrote cluster_sizes.png, distance.png, recall.png, index.html in {d}")
+    print(f"plot_report: wrote cluster_sizes.png, distance.png, recall.png, types.png, index.html in {d}")
     return 0
 
 

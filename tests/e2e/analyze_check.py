@@ -8,7 +8,11 @@ numbers the C side used) and recomputes, for one corruption type (all languages;
 by default, --all for every group): recall at every ratio for size, distance, combined at every
 alpha, random and length, AUROC of the four scores, and the movement medians. Semantics as in
 include/sciprune.h (section analyze): U = clean + the type's variants, clean cluster sizes,
-ties by (clean row, then variant row), p prunes floor(p*|U|+0.5). Exits 1 on a mismatch.
+ties by (clean row, then variant row), p prunes floor(p*|U|+0.5). With the quality gates
+({clean,variants}.{parse_error,undefined_name}.npy, > 0 = flagged) also each gate's recall
+(share of the variants flagged) and every gate plan gate+<metric> (every flagged record of U
+first, then the rest of the budget by the metric among the unflagged ones), and the clean
+corpus' gate and generated-file counts. Exits 1 on a mismatch.
 """
 import json
 import math
@@ -23,6 +27,13 @@ def load(d):
     c["random"] = c["random"].view("<u8")
     v["random"] = v["random"].view("<u8")
     meta = [json.loads(line) for line in open(f"{d}/variants.jsonl")]
+    try:
+        for side, arrs in (("clean", c), ("variants", v)):
+            for gname in ("parse_error", "undefined_name"):
+                arrs[gname] = np.load(f"{d}/{side}.{gname}.npy") > 0
+        c["generated"] = np.load(f"{d}/clean.generated.npy").astype(bool)
+    except FileNotFoundError:
+        pass  # gates not evaluated
     rep = json.load(open(f"{d}/report.json"))
     return c, v, meta, rep
 
@@ -100,6 +111,40 @@ def check_group(c, v, meta, rep, grp, errors):
             orec.append(orig_share(taken))
         got["combined-a%.2f" % a] = rec
         ogot["combined-a%.2f" % a] = orec
+    if "parse_error" in c:
+        gated = np.concatenate([c["parse_error"] | c["undefined_name"],
+                                (v["parse_error"] | v["undefined_name"])[J]])
+        for gname, flags in (("parse_error", v["parse_error"][J]),
+                             ("undefined_name", v["undefined_name"][J]),
+                             ("gates", (v["parse_error"] | v["undefined_name"])[J])):
+            x = float(flags.sum()) / len(J)
+            if abs(x - grp["gates"][gname]) > 1e-12:
+                errors.append(f"{grp['type']}/{grp['lang']} gate {gname}: numpy {x} report {grp['gates'][gname]}")
+        ng = int(gated.sum())
+
+        def fill(order, taken, cnt):
+            free = order[~taken[order]][:cnt]
+            taken[free] = True
+
+        fills = [("size", None), ("distance", None)] + [("combined-a%.2f" % a, a) for a in alphas] \
+            + [("random", None), ("length", None)]
+        for name, a in fills:
+            rec, orec = [], []
+            for p in ratios:
+                n = budget(p, nu)
+                taken = gated.copy()
+                if ng < n:
+                    rest = n - ng
+                    if a is None:
+                        fill(o[name], taken, rest)
+                    else:
+                        ns = budget(a, rest)
+                        fill(o["size"], taken, ns)
+                        fill(o["distance"], taken, rest - ns)
+                rec.append(float(isvar[taken].sum()) / len(J))
+                orec.append(orig_share(taken))
+            got["gate+" + name] = rec
+            ogot["gate+" + name] = orec
     for name, vals in got.items():
         want = grp["recall"][name]
         if any(abs(x - y) > 1e-12 for x, y in zip(vals, want)):
@@ -164,12 +209,36 @@ def main():
     allg = [g for g in rep["groups"] if g["lang"] == "all"]
     w = rep["recommendation"]["weights"]
     means = {}
-    for m in rep["metrics"]:
+    cands = rep["metrics"] + rep.get("plans", [])
+    if rep.get("gates"):
+        # gate plans compete only when the flagged clean records fit the budget at the ratio
+        b = [x for x in rep["gates"]["budget"] if x["ratio"] == rep["settings"]["ratio"]][0]
+        exceed = int((c["parse_error"] | c["undefined_name"]).sum()) > budget(rep["settings"]["ratio"], len(c["cluster"]))
+        if exceed != b["gates_exceed_budget"] or exceed != rep["recommendation"]["gates_exceed_budget"]:
+            errors.append(f"gates_exceed_budget: numpy {exceed} report {b}")
+        if exceed:
+            cands = rep["metrics"]
+    for m in cands:
         ws = sum(w[g["type"]] for g in allg)
         means[m] = sum(w[g["type"]] * g["recall"][m][ip] for g in allg) / ws
-    best = max(rep["metrics"], key=lambda m: (means[m], -rep["metrics"].index(m)))
+    best = max(cands, key=lambda m: (means[m], -cands.index(m)))
     if best != rep["recommendation"]["name"] or abs(means[best] - rep["recommendation"]["mean_recall"]) > 1e-12:
         errors.append(f"recommendation: numpy {best} {means[best]} report {rep['recommendation']['name']}")
+    if "parse_error" in c and rep.get("gates"):
+        either = c["parse_error"] | c["undefined_name"]
+        gen = c["generated"]
+        cl = rep["gates"]["clean"]
+        want = {"n": len(gen), "n_generated": int(gen.sum())}
+        for gname, f in (("parse_error", c["parse_error"]), ("undefined_name", c["undefined_name"]),
+                         ("gates", either)):
+            want[gname] = (int(f.sum()), int((f & gen).sum()))
+        got_c = {"n": cl["n"], "n_generated": cl["n_generated"]}
+        for gname in ("parse_error", "undefined_name", "gates"):
+            got_c[gname] = (cl[gname]["flagged"], cl[gname]["flagged_generated"])
+        if want != got_c:
+            errors.append(f"clean gate counts: numpy {want} report {got_c}")
+        if sum(x["n"] for x in rep["gates"]["clean_by_lang"].values()) != len(gen):
+            errors.append("clean_by_lang counts do not add up")
     for e in errors:
         print("MISMATCH:", e, file=sys.stderr)
     print(f"analyze_check: {len(groups)} group(s) recomputed, {len(errors)} mismatches")
