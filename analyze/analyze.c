@@ -1163,11 +1163,18 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
     for (size_t g = 0; r->c.cgate && g < nc; g++) ngated += r->c.cgate[g] != 0;
     int exceed = r->c.cgate && (double)ngated > floor(s->ratio * (double)nc + 0.5);
     size_t ncand = exceed ? nm : nrow;
+    /* random and length are baselines: reported, never recommended. Their recall measures where
+     * the probes sit, not what the corruption did (corruptible files are longer than most: their
+     * originals are pruned by length far above p, see candidates_orig_recall), and pruning the
+     * longest files removes the most code. */
+#define IS_BASELINE(m) ((m) % nm >= 2 + na)
     size_t best = 0;
     for (size_t m = 0; m < nrow; m++) {
         mean[m] = wsum > 0 ? mean[m] / wsum : NAN;
         omean[m] = wsum > 0 ? omean[m] / wsum : NAN;
-        if (m < ncand && !isnan(mean[m]) && (isnan(mean[best]) || mean[m] > mean[best])) best = m;
+        if (m < ncand && !IS_BASELINE(m) && !isnan(mean[m]) &&
+            (isnan(mean[best]) || mean[m] > mean[best]))
+            best = m;
     }
     char bname[48];
     metric_name(bname, sizeof bname, best, s->alphas, na);
@@ -1175,7 +1182,8 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
      * makes catchable, without files that are pruned wherever they sit */
     size_t lbest = 0;
     for (size_t m = 0; m < ncand; m++)
-        if (mean[m] - omean[m] > mean[lbest] - omean[lbest]) lbest = m;
+        if (!IS_BASELINE(m) && mean[m] - omean[m] > mean[lbest] - omean[lbest]) lbest = m;
+#undef IS_BASELINE
     char lname[48];
     metric_name(lname, sizeof lname, lbest, s->alphas, na);
     size_t bfill = best % nm; /* the fill metric of a gate plan */
@@ -1292,6 +1300,10 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
     JSET(rc, "mean_recall", jnum(mean[best]));
     JSET(rc, "random_mean_recall", jnum(mean[2 + na]));
     JSET(rc, "text", json_string(rtext));
+    JSET(rc, "baselines_not_recommended",
+         json_string("random and length (alone or as a plan's fill) are baselines: their recall "
+                     "shows where the probes sit (see candidates_orig_recall), and pruning the "
+                     "longest files removes the most code"));
     if (r->c.cgate) {
         JSET(rc, "gates_clean_share", jnum(ratio_or_nan(ngated, nc)));
         JSET(rc, "gates_exceed_budget", json_boolean(exceed));
@@ -1337,12 +1349,11 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
     sb(&md, "%zu clean records in %d clusters (embedder %s), %zu corrupted variants of %zu types "
             "(%zu with their original in the workdir).\n\n",
        nc, r->c.k, sciprune_embedder_backend_name(r->emb), nv, r->types.n, norig);
-    char astr[32];
-    if (balpha >= 0) snprintf(astr, sizeof astr, "alpha %.2f", balpha);
-    else snprintf(astr, sizeof astr, "a baseline");
-    sb(&md, "**Recommendation** at p = %.2f: `%s` (%s) with weighted mean recall %.1f %% over the "
-            "types (their originals: %.1f %%); random pruning: %.1f %%.\n\n",
-       s->ratio, bname, astr, 100 * mean[best], 100 * omean[best], 100 * mean[2 + na]);
+    sb(&md, "**Recommendation** at p = %.2f: `%s` with weighted mean recall %.1f %% over the "
+            "types (their originals: %.1f %%); random pruning: %.1f %%. Candidates: size, "
+            "distance, combined at every alpha and their gate plans; random and length are "
+            "baselines, shown but not recommended (their recall shows where the probes sit).\n\n",
+       s->ratio, bname, 100 * mean[best], 100 * omean[best], 100 * mean[2 + na]);
     sb(&md, "In short: %s.\n\n", rtext);
     sb(&md, "By lift (variants' recall minus their originals'): `%s`, %.1f %% vs %.1f %% "
             "(+%.1f points).\n\n", lname, 100 * mean[lbest], 100 * omean[lbest],

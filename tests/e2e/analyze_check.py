@@ -218,6 +218,8 @@ def main():
             errors.append(f"gates_exceed_budget: numpy {exceed} report {b}")
         if exceed:
             cands = rep["metrics"]
+    # random and length (alone or as a plan's fill) are baselines, reported but never recommended
+    cands = [m for m in cands if m.split("+")[-1] not in ("random", "length")]
     for m in cands:
         ws = sum(w[g["type"]] for g in allg)
         means[m] = sum(w[g["type"]] * g["recall"][m][ip] for g in allg) / ws
