@@ -173,7 +173,7 @@ static sciprune_status check_captures(const lang_query *lq, const char *path, sc
             return sp_err(err, SCIPRUNE_EPARSE, path, -1, -1,
                           "unknown capture @%s (edits: delete, delete.spaced, delete.line, "
                           "replace, misspell, rename, swap.a/swap.b, operator, increment, "
-                          "dedent, negate; helpers start with '_')", name);
+                          "dedent, negate; <edit>.each for each named child; helpers start with '_')", name);
         if (e != EDIT_NONE) has_edit = 1;
         if (e == EDIT_SWAP_A) swap_a = 1;
         if (e == EDIT_SWAP_B) swap_b = 1;
@@ -456,7 +456,19 @@ static sciprune_status find_sites(const corrupt_op *op, TSNode root, const char 
             int e = corrupt_edit_for_capture(name);
             if (e == EDIT_SWAP_A) swap.a = m.captures[k].node, has_a = 1;
             else if (e == EDIT_SWAP_B) swap.b = m.captures[k].node, has_b = 1;
-            else if (e > 0) {
+            else if (e > 0 && corrupt_capture_each(name)) {
+                /* the named children, as a (_) child pattern would match them */
+                TSTreeCursor tc = ts_tree_cursor_new(m.captures[k].node);
+                int bad = 0;
+                if (ts_tree_cursor_goto_first_child(&tc)) do {
+                    TSNode ch = ts_tree_cursor_current_node(&tc);
+                    if (!ts_node_is_named(ch)) continue;
+                    corrupt_site s = {(corrupt_edit)e, m.pattern_index, ch, {{0}, 0, 0}};
+                    if (push_site(&v, &n, &cap, s)) bad = 1;
+                } while (!bad && ts_tree_cursor_goto_next_sibling(&tc));
+                ts_tree_cursor_delete(&tc);
+                if (bad) goto oom;
+            } else if (e > 0) {
                 corrupt_site s = {(corrupt_edit)e, m.pattern_index, m.captures[k].node, {{0}, 0, 0}};
                 if (push_site(&v, &n, &cap, s)) goto oom;
             }
