@@ -51,7 +51,28 @@ md = ["# Benchmark results", "",
       row("write: `zstd -dc \\| zstd -3` (recompression floor)", "recompress", mb, N),
       row("prune: write kept shards, .zst level 3 (1)", "prune1", mb, N, "cat", "≥ 0.50 of copy"),
       row("prune (2)", "prune2", mb, N, "recompress", "(vs recompression)"),
+      row("write: `cat` of the same corpus as .jsonl shards (copy floor)", "catj", mb, N),
+      row("prune, .jsonl shards (1)", "prunej1", mb, N, "catj", "≥ 0.50 of copy"),
+      row("prune, .jsonl shards (2)", "prunej2", mb, N, "catj", "≥ 0.50 of copy"),
       ""]
+cs = json.load(open(out + "/corrupt_sub.json")); cl = json.load(open(out + "/corrupt_last.json"))
+pl = json.load(open(out + "/parse_last.json"))
+made = lambda c: sum(x["made"] for x in c["cells"])
+tried = lambda c: sum(x["tried"] for x in c["cells"])
+last_mb = pl["text_bytes"] / 1e6
+md += ["## corrupt (default --per-type 100, all types and languages)", "",
+       "Input records/s count every record scanned; the floor is the bare tree-sitter parse of the same records "
+       "(bench_parse), measured in the same run.", "",
+       "| input (threads) | input records | records/s | variants made / tried | variants/s | wall s | peak RSS MB | vs bare parse |",
+       "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+for th in (1, 2):
+    t, m = R["corrupt_sub%d" % th]
+    md.append("| 1000-record subset (%d) | %d | %.0f | %d / %d | %.1f | %.2f | %.0f | %.2f |" % (
+        th, cs["records"], cs["records"] / t, made(cs), tried(cs), made(cs) / t, t, m, R["parse"][0] / t))
+t, m = R["corrupt_last1"]
+md.append("| last shard, %d records, %.0f MB of text (1) | %d | %.0f | %d / %d | %.1f | %.2f | %.0f | %.2f |" % (
+    cl["records"], last_mb, cl["records"], cl["records"] / t, made(cl), tried(cl), made(cl) / t, t, m, R["parse_last"][0] / t))
+md.append("")
 md += ["## sciprune vs the Python/FAISS reference (index + score + prune on the same vectors)", "",
        "Reference: `bench/reference/scip_ref.py` (numpy + python3-faiss + python3-zstandard). Selection check: `%s`." % cmp_txt, "",
        "| threads | sciprune s | reference s | speed-up | sciprune peak RSS MB | reference peak RSS MB | memory ratio | goal |",
