@@ -49,6 +49,9 @@ read -r t m < <(measure build/bench/bench_parse "$sub/sub.jsonl.zst"); put parse
 for th in 1 2; do
   read -r t m < <(measure bash -c "rm -rf $out/we; $S embed --in $sub/sub.jsonl.zst --workdir $out/we --threads $th"); put embed_sub$th $t $m
 done
+# the same without the idf fit: below --idf-min-docs sampled records the fit pass parses every
+# record once more, so this row shows what the second parse costs
+read -r t m < <(measure bash -c "rm -rf $out/we; $S embed --in $sub/sub.jsonl.zst --workdir $out/we --threads 1 --no-idf"); put embed_sub1_noidf $t $m
 
 # corrupt (default --per-type 100, all types) on the same subset, against the bare parse above;
 # then on the whole last shard (the 41 MB shard that took > 40 min before the .each fix) with its
