@@ -185,7 +185,7 @@ static int scan_string(scan *c, int decode, size_t *start, size_t *len, int *has
         }
         default: return fail(c, JL_BAD_JSON, p, "bad escape");
         }
-        if (decode) out_put(c, &single, 1);
+        if (decode) c->out[c->out_len++] = single;
         p += 2;
         run = p;
     }
