@@ -131,8 +131,8 @@ md += ["", "## Goals: met, missed, and why (profiled)", "",
        "walks, `ts_tree_cursor_current_status` 4.2%%, `goto_next_sibling` 3.1%%, `goto_first_child` 2.7%%: each "
        "type of a record runs its own query over the whole tree), then libc 6.7%%, jansson 4.8%% (output lines), "
        "libzstd 3.6%%: the clean parse of each candidate record (the floor), the queries, and the incremental "
-       "re-parses. Next fix: one pass per record that runs the types' queries over a shared cursor, or restricts "
-       "each query to the node types its patterns can start at." % (ratio("parse", "corrupt_sub1"), ratio("parse", "corrupt_sub2"), ratio("parse_last", "corrupt_last1")),
+       "re-parses. Next step: compile each language's types into one query (pattern index ranges map back to types) "
+       "so that a record's tree is walked once, not once per type." % (ratio("parse", "corrupt_sub1"), ratio("parse", "corrupt_sub2"), ratio("parse_last", "corrupt_last1")),
        "- **write**: the copy floor for .zst shards (%.2f of `cat`) is unreachable: prune must decompress and recompress; "
        "against `zstd -dc | zstd -3` prune reaches %.2f on 1 thread and %.2f on 2 (profile, 1 thread: libzstd 80.2%% of "
        "samples, `scan_string` 8.7%%, kernel 5.9%%). On .jsonl shards, where `cat` is a fair floor, prune reaches %.2f / "
