@@ -49,6 +49,25 @@ read -r t m < <(measure build/bench/bench_parse "$sub/sub.jsonl.zst"); put parse
 for th in 1 2; do
   read -r t m < <(measure bash -c "rm -rf $out/we; $S embed --in $sub/sub.jsonl.zst --workdir $out/we --threads $th"); put embed_sub$th $t $m
 done
+# the same without the idf fit: below --idf-min-docs sampled records the fit pass parses every
+# record once more, so this row shows what the second parse costs
+read -r t m < <(measure bash -c "rm -rf $out/we; $S embed --in $sub/sub.jsonl.zst --workdir $out/we --threads 1 --no-idf"); put embed_sub1_noidf $t $m
+
+# corrupt (default --per-type 100, all types) on the same subset, against the bare parse above;
+# then on the whole last shard (the 41 MB shard that took > 40 min before the .each fix) with its
+# own bare-parse floor
+for th in 1 2; do
+  read -r t m < <(measure bash -c "rm -rf $out/cor; $S corrupt --in $sub/sub.jsonl.zst --out $out/cor --threads $th"); put corrupt_sub$th $t $m
+done
+cp "$out/cor/corrupt.json" "$out/corrupt_sub.json"
+last=$(ls "$out"/corpus/*.zst | tail -n 1)
+build/bench/bench_parse "$last" > "$out/parse_last.json"
+/usr/bin/time -f '%e %M' -o "$out/time.txt" build/bench/bench_parse "$last" > /dev/null
+read -r t m < "$out/time.txt"; put parse_last $t $m
+rm -rf "$out/corl"
+/usr/bin/time -f '%e %M' -o "$out/time.txt" $S corrupt --in "$last" --out "$out/corl" --threads 1 > /dev/null 2>&1
+read -r t m < "$out/time.txt"; put corrupt_last1 $t $m
+cp "$out/corl/corrupt.json" "$out/corrupt_last.json"
 
 # full corpus: embed once (2 threads), then index / score / prune and the floors
 W=$out/w; rm -rf "$W"
@@ -76,5 +95,18 @@ done
 mkdir -p "$out/copy"
 read -r t m < <(measure bash -c "cat $out/corpus/*.zst > $out/copy/all.zst"); put cat $t $m
 read -r t m < <(measure bash -c "zstd -dc $out/corpus/*.zst | zstd -q -3 -T1 -c > $out/copy/re.zst"); put recompress $t $m
+
+# uncompressed variant: the same corpus as .jsonl shards, where prune vs `cat` is a fair copy floor
+J=$out/jcorpus; rm -rf "$J"; mkdir -p "$J"
+for f in "$out"/corpus/*.zst; do zstd -q -dc "$f" > "$J/$(basename "${f%.zst}")"; done
+WJ=$out/wj; rm -rf "$WJ"
+$S embed --in "$J"/*.jsonl --workdir "$WJ" --threads 2 > /dev/null 2>&1
+$S index --workdir "$WJ" --threads 2 > /dev/null 2>&1
+$S score --workdir "$WJ" --threads 2 > /dev/null 2>&1
+read -r t m < <(measure bash -c "cat $J/*.jsonl > $out/copy/all.jsonl"); put catj $t $m
+for th in 1 2; do
+  read -r t m < <(measure $S prune --workdir "$WJ" --threads $th --no-fsync); put prunej$th $t $m
+done
+rm -rf "$J" "$WJ" "$out/copy"
 
 /usr/bin/python3 bench/report.py "$out" "$size"

@@ -59,6 +59,9 @@ typedef enum corrupt_edit {
  * and -1 for an unknown name. */
 int corrupt_edit_for_capture(const char *name);
 
+/* 1 when the capture name ends in ".each": its edit applies to each named child of the node. */
+int corrupt_capture_each(const char *name);
+
 /* splitmix64: a small, fast PRNG with a 64-bit state; deterministic everywhere. */
 typedef struct corrupt_rng {
     uint64_t s;

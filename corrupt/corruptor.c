@@ -173,7 +173,7 @@ static sciprune_status check_captures(const lang_query *lq, const char *path, sc
             return sp_err(err, SCIPRUNE_EPARSE, path, -1, -1,
                           "unknown capture @%s (edits: delete, delete.spaced, delete.line, "
                           "replace, misspell, rename, swap.a/swap.b, operator, increment, "
-                          "dedent, negate; helpers start with '_')", name);
+                          "dedent, negate; <edit>.each for each named child; helpers start with '_')", name);
         if (e != EDIT_NONE) has_edit = 1;
         if (e == EDIT_SWAP_A) swap_a = 1;
         if (e == EDIT_SWAP_B) swap_b = 1;
@@ -456,7 +456,19 @@ static sciprune_status find_sites(const corrupt_op *op, TSNode root, const char 
             int e = corrupt_edit_for_capture(name);
             if (e == EDIT_SWAP_A) swap.a = m.captures[k].node, has_a = 1;
             else if (e == EDIT_SWAP_B) swap.b = m.captures[k].node, has_b = 1;
-            else if (e > 0) {
+            else if (e > 0 && corrupt_capture_each(name)) {
+                /* the named children, as a (_) child pattern would match them */
+                TSTreeCursor tc = ts_tree_cursor_new(m.captures[k].node);
+                int bad = 0;
+                if (ts_tree_cursor_goto_first_child(&tc)) do {
+                    TSNode ch = ts_tree_cursor_current_node(&tc);
+                    if (!ts_node_is_named(ch)) continue;
+                    corrupt_site s = {(corrupt_edit)e, m.pattern_index, ch, {{0}, 0, 0}};
+                    if (push_site(&v, &n, &cap, s)) bad = 1;
+                } while (!bad && ts_tree_cursor_goto_next_sibling(&tc));
+                ts_tree_cursor_delete(&tc);
+                if (bad) goto oom;
+            } else if (e > 0) {
                 corrupt_site s = {(corrupt_edit)e, m.pattern_index, m.captures[k].node, {{0}, 0, 0}};
                 if (push_site(&v, &n, &cap, s)) goto oom;
             }
@@ -487,6 +499,49 @@ static char *dup_bytes(const char *s, size_t n)
     if (n) memcpy(p, s, n);
     p[n] = '\0';
     return p;
+}
+
+/* The row/column just after s[0, n) when s starts at p. */
+static TSPoint advance_point(TSPoint p, const char *s, size_t n)
+{
+    const char *end = s + n, *nl;
+    while ((nl = memchr(s, '\n', (size_t)(end - s))) != NULL) {
+        p.row++;
+        p.column = 0;
+        s = nl + 1;
+    }
+    p.column += (uint32_t)(end - s);
+    return p;
+}
+
+/* Parse the variant `var` incrementally: a copy of the clean tree of `src`, edited by the
+ * splice, is handed to the parser, which re-lexes and re-parses only around the edit (tree-sitter
+ * gives the same tree as a fresh parse). A fresh parse of the whole variant per attempt was
+ * most of the corrupt stage's time. */
+static sciprune_status reparse(sciprune_parser *parser, const char *lang, const TSTree *tree,
+                               const char *src, const corrupt_splice *sp, const char *var,
+                               size_t vlen, TSTree **out, sciprune_error *err)
+{
+    *out = NULL;
+    if (vlen > UINT32_MAX)
+        return sp_err(err, SCIPRUNE_EINVAL, lang, -1, -1, "text of %zu bytes is too large to parse", vlen);
+    TSParser *tsp = lang_ts_parser(parser);
+    if (!ts_parser_set_language(tsp, lang_grammar(lang)))
+        return sp_err(err, SCIPRUNE_EBACKEND, lang, -1, -1, "tree-sitter rejected the %s grammar", lang);
+    TSInputEdit e;
+    e.start_byte = (uint32_t)sp->offset;
+    e.old_end_byte = (uint32_t)(sp->offset + sp->removed);
+    e.new_end_byte = (uint32_t)(sp->offset + sp->ins_len);
+    e.start_point = advance_point((TSPoint){0, 0}, src, sp->offset);
+    e.old_end_point = advance_point(e.start_point, src + sp->offset, sp->removed);
+    e.new_end_point = advance_point(e.start_point, sp->ins, sp->ins_len);
+    TSTree *old = ts_tree_copy(tree);
+    if (!old) return sp_err(err, SCIPRUNE_ENOMEM, lang, -1, -1, "out of memory");
+    ts_tree_edit(old, &e);
+    *out = ts_parser_parse_string(tsp, old, var, (uint32_t)vlen);
+    ts_tree_delete(old);
+    if (!*out) return sp_err(err, SCIPRUNE_EBACKEND, lang, -1, -1, "tree-sitter parse failed");
+    return SCIPRUNE_OK;
 }
 
 sciprune_status corrupt_apply_tree(const corrupt_op *op, sciprune_parser *parser, uint64_t seed,
@@ -531,7 +586,7 @@ sciprune_status corrupt_apply_tree(const corrupt_op *op, sciprune_parser *parser
                len - sp.offset - sp.removed);
         var[vlen] = '\0';
         TSTree *vt = NULL;
-        if ((s = lang_parse(parser, op->lang, var, vlen, &vt, err)) != SCIPRUNE_OK) {
+        if ((s = reparse(parser, op->lang, tree, src, &sp, var, vlen, &vt, err)) != SCIPRUNE_OK) {
             free(sp.ins);
             goto done;
         }

@@ -25,6 +25,12 @@
  *   @negate          wrap as <prefix>(<node>), prefix from (#set! negate.prefix "not "),
  *                    default "!"; no parentheses around a plain (dotted) name or a node whose
  *                    type is listed in (#set! negate.bare "call attribute ...")
+ *   @<edit>.each     the edit at each named child of the node (swaps excepted): the same sites
+ *                    as `(node (_) @<edit>)`, found by one match instead of one per child.
+ *                    libtree-sitter 0.20.7 keeps an in-progress match per child while a pattern
+ *                    still has steps after the child (`(if_statement consequence: (block (_)
+ *                    @dedent) alternative: (_))`) and compares every pair of them at each node
+ *                    it visits: cubic on a block of thousands of statements.
  * Names starting with '_' are helper captures for predicates and select no edit.
  * Every edit is one splice (offset, removed bytes, inserted bytes); a swap is the splice of the
  * whole range from the first node's start to the second node's end.
@@ -50,9 +56,21 @@ static const struct {
 int corrupt_edit_for_capture(const char *name)
 {
     if (name[0] == '_') return EDIT_NONE;
+    size_t n = strlen(name);
+    if (corrupt_capture_each(name)) n -= 5;
     for (size_t i = 0; i < sizeof k_captures / sizeof k_captures[0]; i++)
-        if (strcmp(name, k_captures[i].name) == 0) return (int)k_captures[i].edit;
+        if (strlen(k_captures[i].name) == n && memcmp(name, k_captures[i].name, n) == 0) {
+            corrupt_edit e = k_captures[i].edit;
+            if (n != strlen(name) && (e == EDIT_SWAP_A || e == EDIT_SWAP_B)) return -1;
+            return (int)e;
+        }
     return -1;
+}
+
+int corrupt_capture_each(const char *name)
+{
+    size_t n = strlen(name);
+    return name[0] != '_' && n > 5 && strcmp(name + n - 5, ".each") == 0;
 }
 
 uint64_t corrupt_rng_next(corrupt_rng *r)

@@ -11,6 +11,9 @@
 #include "shard_int.h"
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define MAX_DEPTH 512
 
@@ -98,6 +101,28 @@ static void out_cp(scan *c, unsigned cp)
     out_put(c, b, n);
 }
 
+/* The end of the plain run at p: the first byte in [p, end) that is '"', '\\', a control byte or
+ * a non-ASCII byte, or end. Code has short runs between escapes (every newline is "\n"), and
+ * this loop was half of the reader's time one byte at a time: 16 bytes per step with SSE2. */
+static const unsigned char *plain_run(const unsigned char *p, const unsigned char *end)
+{
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    while (end - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        /* signed compare: bytes >= 0x80 are negative, so "< 0x20" also flags them */
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+                                 _mm_cmplt_epi8(x, space));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+        if (bits) return p + __builtin_ctz(bits);
+        p += 16;
+    }
+#endif
+    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') p++;
+    return p;
+}
+
 /* Scan a string starting at the opening quote. If decode, append the decoded bytes + NUL to
  * c->out and set *start and *len (offsets into c->out). */
 static int scan_string(scan *c, int decode, size_t *start, size_t *len, int *has_nul)
@@ -107,7 +132,7 @@ static int scan_string(scan *c, int decode, size_t *start, size_t *len, int *has
     const unsigned char *run = p;
     for (;;) {
         /* plain run: printable ASCII other than '"' and '\\' */
-        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') p++;
+        p = plain_run(p, end);
         if (p >= end) return fail(c, JL_BAD_JSON, p, "unterminated string");
         unsigned ch = *p;
         if (ch == '"') {
@@ -160,7 +185,7 @@ static int scan_string(scan *c, int decode, size_t *start, size_t *len, int *has
         }
         default: return fail(c, JL_BAD_JSON, p, "bad escape");
         }
-        if (decode) out_put(c, &single, 1);
+        if (decode) c->out[c->out_len++] = single;
         p += 2;
         run = p;
     }

@@ -377,6 +377,83 @@ static void test_apply_no_site_when_query_finds_nothing(void **state)
     sciprune_corrupt_result_clear(&r);
 }
 
+/* ------------------------------------------------------------------ @<edit>.each */
+
+/* `(block) @dedent.each` selects the same sites as `(block (_) @dedent)`: same variant for
+ * every seed (the site list, its order and size all feed the seeded choice). */
+static void test_each_capture_same_sites_as_child_pattern(void **state)
+{
+    (void)state;
+    const char *src = "def f(x):\n"
+                      "    if x:\n"
+                      "        a = 1\n"
+                      "        # note\n"
+                      "        b = g(a)\n"
+                      "        if a:\n"
+                      "            c = 3\n"
+                      "        else:\n"
+                      "            c = 4\n"
+                      "        return c\n"
+                      "    else:\n"
+                      "        return 0\n";
+    char *d1 = one_query("python", "t",
+                         "; kind: syntax\n(if_statement consequence: (block (_) @dedent) alternative: (_))\n");
+    char *d2 = one_query("python", "t",
+                         "; kind: syntax\n(if_statement consequence: (block) @dedent.each alternative: (_))\n");
+    sciprune_corruptor *c1 = NULL, *c2 = NULL;
+    sciprune_error e;
+    assert_int_equal(sciprune_corruptor_new(&c1, d1, &e), SCIPRUNE_OK);
+    assert_int_equal(sciprune_corruptor_new(&c2, d2, &e), SCIPRUNE_OK);
+    for (uint64_t seed = 0; seed < 16; seed++) {
+        sciprune_corrupt_result a, b;
+        assert_int_equal(sciprune_corrupt_apply(c1, g_p, "python", "t", seed, src, strlen(src), &a, &e), 0);
+        assert_int_equal(sciprune_corrupt_apply(c2, g_p, "python", "t", seed, src, strlen(src), &b, &e), 0);
+        assert_int_equal(a.sites, b.sites);
+        assert_true(a.sites >= 5);
+        assert_int_equal(a.outcome, b.outcome);
+        assert_int_equal(a.attempts, b.attempts);
+        assert_int_equal(a.offset, b.offset);
+        assert_int_equal(a.text_len, b.text_len);
+        if (a.text_len) assert_memory_equal(a.text, b.text, a.text_len);
+        sciprune_corrupt_result_clear(&a);
+        sciprune_corrupt_result_clear(&b);
+    }
+    sciprune_corruptor_free(c1);
+    sciprune_corruptor_free(c2);
+    rmtree(d1);
+    rmtree(d2);
+    free(d1);
+    free(d2);
+    /* swaps take their two nodes from one match: no .each form */
+    expect_load_error("; kind: content\n(argument_list (_) @swap.a.each . (_) @swap.b)\n",
+                      SCIPRUNE_EPARSE, "capture");
+}
+
+/* break-indent on a block of thousands of statements followed by `else:`: with a child pattern
+ * libtree-sitter 0.20.7 compared every pair of in-progress matches at every node (cubic; a
+ * 295 KB file ran for more than 15 minutes, this one for more than 2). Each statement is a site. */
+static void test_break_indent_on_a_huge_block(void **state)
+{
+    (void)state;
+    const size_t nst = 4000;
+    size_t cap = 64 + nst * 32, n = 0;
+    char *src = malloc(cap);
+    assert_non_null(src);
+    n += (size_t)snprintf(src + n, cap - n, "def f(x):\n    if x:\n");
+    for (size_t i = 0; i < nst; i++) n += (size_t)snprintf(src + n, cap - n, "        v%zu = %zu\n", i, i);
+    n += (size_t)snprintf(src + n, cap - n, "    else:\n        pass\n");
+    sciprune_corrupt_result r;
+    sciprune_error e;
+    assert_int_equal(sciprune_corrupt_apply(g_c, g_p, "python", "break-indent", 1, src, n, &r, &e),
+                     SCIPRUNE_OK);
+    /* tree-sitter-python accepts a dedented statement of this shape, so no variant validates:
+     * the point is that the sites are found (the old query took > 2 minutes here) */
+    assert_true(r.outcome == SCIPRUNE_CORRUPT_MADE || r.outcome == SCIPRUNE_CORRUPT_INVALID);
+    assert_true(r.sites >= nst);
+    sciprune_corrupt_result_clear(&r);
+    free(src);
+}
+
 /* ------------------------------------------------------------------ determinism, edits */
 
 static void test_apply_same_seed_gives_same_bytes(void **state)
@@ -714,6 +791,8 @@ int main(void)
         cmocka_unit_test(test_apply_unclean_input_is_not_used),
         cmocka_unit_test(test_apply_no_site_when_query_finds_nothing),
         cmocka_unit_test(test_apply_same_seed_gives_same_bytes),
+        cmocka_unit_test(test_each_capture_same_sites_as_child_pattern),
+        cmocka_unit_test(test_break_indent_on_a_huge_block),
         cmocka_unit_test(test_edit_increment_keeps_base_and_suffix),
         cmocka_unit_test(test_edit_rename_picks_fresh_local_name),
         cmocka_unit_test(test_edit_swap_and_negate),
