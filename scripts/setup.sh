@@ -69,9 +69,12 @@ if [ ! -f "$capi/.complete" ]; then
 fi
 
 # tree-sitter grammars, pinned to ABI-14 versions (package-lock.json).
-if [ ! -f node_modules/.sciprune-complete ] || [ package-lock.json -nt node_modules/.sciprune-complete ]; then
+# The marker holds the lock file's hash, not a time: a fresh checkout (or a git worktree whose
+# node_modules is a link to another checkout's) must not reinstall, and wipe, a current folder.
+lockhash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat node_modules/.sciprune-complete 2>/dev/null)" != "$lockhash" ]; then
   log "installing tree-sitter grammars (npm ci)"
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
-  touch node_modules/.sciprune-complete
+  echo "$lockhash" > node_modules/.sciprune-complete
 fi
 log "ok"
