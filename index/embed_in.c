@@ -6,7 +6,9 @@
  *   W/embed/<shard>.status.npy  '|u1', shape (N,): 1 = rejected line (row ignored), other
  *                               values count (0 ok, >1 an embedder fallback); optional
  *
- * Both are mapped, so a shard's vectors cost address space, not resident memory.
+ * Both are mapped, so a shard's vectors cost address space; pages read count in resident
+ * memory until index_embed_release() drops them (they are re-read from the file if touched
+ * again), so readers that go shard by shard keep memory flat in the corpus size.
  */
 #include "index_int.h"
 
@@ -14,6 +16,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+void index_embed_release(index_embed *e)
+{
+    if (e && e->vec.map && e->vec.map_len) (void)madvise(e->vec.map, e->vec.map_len, MADV_DONTNEED);
+}
 
 void index_embed_close(index_embed *e)
 {

@@ -18,6 +18,8 @@ typedef struct index_embed {
 sciprune_status index_embed_open(index_embed *e, const char *workdir, const char *name,
                                  sciprune_error *err);
 void index_embed_close(index_embed *e);
+/* Drop the resident pages of the shard's vectors (the mapping stays valid). */
+void index_embed_release(index_embed *e);
 /* 1 when row counts (status != 1). */
 int index_embed_row_ok(const index_embed *e, uint64_t row);
 /* Copy row `row` into out[d] as float32. */

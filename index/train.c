@@ -52,6 +52,7 @@ typedef struct sample_ent {
     uint64_t h;
     uint64_t row;
     uint32_t shard;
+    uint32_t dest;    /* position in the training matrix (hash order) */
     const char *name; /* borrowed from the shard set */
 } sample_ent;
 
@@ -61,6 +62,13 @@ static int cmp_sample(const void *pa, const void *pb)
     if (a->h != b->h) return a->h < b->h ? -1 : 1;
     int c = strcmp(a->name, b->name);
     if (c) return c;
+    return a->row < b->row ? -1 : a->row > b->row;
+}
+
+static int cmp_sample_addr(const void *pa, const void *pb)
+{
+    const sample_ent *a = pa, *b = pb;
+    if (a->shard != b->shard) return a->shard < b->shard ? -1 : 1;
     return a->row < b->row ? -1 : a->row > b->row;
 }
 
@@ -268,7 +276,7 @@ sciprune_status sciprune_index_train(const char *workdir, const sciprune_shard_s
                 ents = ne;
                 cap = nc;
             }
-            ents[n++] = (sample_ent){h, r, (uint32_t)i, shards->names[i]};
+            ents[n++] = (sample_ent){.h = h, .row = r, .shard = (uint32_t)i, .dest = 0, .name = shards->names[i]};
         }
     }
     qsort(ents, n, sizeof *ents, cmp_sample);
@@ -280,8 +288,12 @@ sciprune_status sciprune_index_train(const char *workdir, const sciprune_shard_s
         st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory for %zu training vectors", n);
         goto fail;
     }
+    /* Copy the sample shard by shard, in row order (each row to its place in hash order, which
+     * FAISS sees), dropping each shard's pages once read: memory stays flat in corpus size. */
+    for (size_t i = 0; i < n; i++) ents[i].dest = (uint32_t)i;
+    qsort(ents, n, sizeof *ents, cmp_sample_addr);
     for (size_t i = 0; i < n; i++) {
-        float *v = x + i * (size_t)d;
+        float *v = x + (size_t)ents[i].dest * (size_t)d;
         index_embed_row(&e[ents[i].shard], ents[i].row, v);
         if (!index_finite(v, (size_t)d)) {
             st = sp_err(err, SCIPRUNE_EPARSE, shards->names[ents[i].shard], (int64_t)ents[i].row + 1,
@@ -289,6 +301,7 @@ sciprune_status sciprune_index_train(const char *workdir, const sciprune_shard_s
             goto fail;
         }
         if (s->space == SCIPRUNE_SPACE_COSINE) index_normalize(v, (size_t)d);
+        if (i + 1 == n || ents[i + 1].shard != ents[i].shard) index_embed_release(&e[ents[i].shard]);
     }
     free(ents);
     ents = NULL;
