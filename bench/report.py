@@ -154,16 +154,17 @@ md += ["", "## Goals: met, missed, and why (profiled)", "",
        "`index_normalize` 3.1%%); prune %.2f s, of which libzstd 80.2%%. So ~%.2f s of sciprune's %.2f s run in the same "
        "FAISS k-means and zstd level-3 code the reference calls: with zero overhead of its own sciprune would reach "
        "%.1fx. The levers left are threads (prune is parallel over shards; the reference's zstd is single-threaded) "
-       "and the skim reader above. Memory: sciprune/reference peak RSS %.2f (goal 0.5): **met**." % (
+       "and the skim reader above. Memory: sciprune/reference peak RSS %.2f (goal 0.5): **%s**." % (
            R["ref1"][0] / st1, R["ref2"][0] / st2, R["index1"][0], R["prune1"][0], lib1, st1, R["ref1"][0] / lib1,
-           max(R[k % 1][1] for k in ("index%d", "score%d", "prune%d")) / R["ref1"][1]),
+           max(R[k % 1][1] for k in ("index%d", "score%d", "prune%d")) / R["ref1"][1],
+           "met" if max(R[k % 1][1] for k in ("index%d", "score%d", "prune%d")) / R["ref1"][1] <= 0.5 else "missed"),
        "- **index** vs FAISS alone: met (see the table).",
        ] + ([
        "- **medium** (%d records, %.0f MB; from bench/out/medium/results.json, measured by `--size medium`): reader %.2f "
        "of `zstd -dc`; embed subset %.2f (--no-idf %.2f); prune .zst %.2f / %.2f of recompression; prune .jsonl %.2f / %.2f "
        "of `cat` (`cat` took %.2f s there against %.2f s on small: %.1fx the time for %.1fx the bytes, so this floor is not "
        "stable across sizes and the small ratio is the conservative one); vs reference "
-       "%.2fx / %.2fx at a memory ratio of %.2f (**missed** on medium: index RSS %.0f MB vs %.0f MB on small, see below)." % (
+       "%.2fx / %.2fx at a memory ratio of %.2f (goal 0.5: **%s** on medium; index RSS %.0f MB vs %.0f MB on small)." % (
            sizes["medium"]["corpus"]["records"], sizes["medium"]["mb"],
            *(lambda Q: (Q["zstd"][0] / Q["reader"][0], Q["parse"][0] / Q["embed_sub1"][0], Q["parse"][0] / Q["embed_sub1_noidf"][0],
                         Q["recompress"][0] / Q["prune1"][0], Q["recompress"][0] / Q["prune2"][0],
@@ -172,10 +173,15 @@ md += ["", "## Goals: met, missed, and why (profiled)", "",
                         Q["ref1"][0] / sum(Q[k % 1][0] for k in ("index%d", "score%d", "prune%d")),
                         Q["ref2"][0] / sum(Q[k % 2][0] for k in ("index%d", "score%d", "prune%d")),
                         max(Q[k % 1][1] for k in ("index%d", "score%d", "prune%d")) / Q["ref1"][1],
+                        "met" if max(Q[k % 1][1] for k in ("index%d", "score%d", "prune%d")) / Q["ref1"][1] <= 0.5 else "missed",
                         Q["index1"][1], R["index1"][1]))(sizes["medium"]["res"]))]
        if "medium" in sizes and size != "medium" and "prunej1" in sizes["medium"]["res"] else []) + [
        "- Corpus sizes: the k-means sample is capped at 256·k = 25600 records, so k-means memory is flat beyond it; "
-       "score, prune and corrupt RSS stay flat; index RSS grows with the corpus (all vectors are read for assignment, "
-       "and the mapped .npy pages count in RSS) while staying below half the reference's, which holds every vector."]
+       "score, prune and corrupt RSS stay flat. The index stage used to grow with the corpus (93 MB on medium against "
+       "49 MB on small, a memory ratio of 0.56 there): the training sample was gathered in hash order from every "
+       "shard's mapped vectors at once, so nearly every page of every shard became resident. It now copies the sample "
+       "shard by shard in row order and drops each shard's pages once read (`index_embed_release`, madvise), and "
+       "assignment holds one shard per thread; the sample matrix and the centroids are the same bytes. The reference "
+       "holds every vector in RAM."]
 open("bench/results.md", "w").write("\n".join(md) + "\n")
 print("\n".join(md))
