@@ -112,8 +112,8 @@ md += ["", "## Goals: met, missed, and why (profiled)", "",
        "the subset's 10%% idf sample (100) is below `--idf-min-docs` 1000, so the fit pass parses all 1000 records, and "
        "the embed pass used to parse them again (0.40 of bare parsing). Fix (embed/stage.c, `embed_hash_count_batch`): "
        "the fit pass keeps each sampled record's sparse features (key, count), row status and gate scores within "
-       "256 MiB and the embed pass vectorizes those without parsing, so a record of the sample is parsed once (plus the "
-       "first, 10%% sample attempt here). The `--no-idf` row (no fit pass) runs at **%.2f** of bare parsing." % (
+       "256 MiB and the embed pass vectorizes those without parsing (the second, all-records count pass reuses the "
+       "first one's records too), so every record is parsed once. The `--no-idf` row (no fit pass) runs at **%.2f** of bare parsing." % (
            ratio("parse", "embed_sub1"), "met" if ratio("parse", "embed_sub1") >= 0.70 else "missed",
            ratio("parse", "embed_sub1_noidf")),
        "- **corrupt** (no goal in the issue; measured against bare parsing): %.2f on the subset (1 thread), %.2f (2 threads), "

@@ -43,13 +43,14 @@ typedef struct embed_batch {
     uint8_t *status;         /* n, caller-owned (sciprune_embed_row values) */
     sciprune_gate_scores *gates; /* n or NULL, caller-owned: the hash backend scores the
                                     quality gates on its own parse (rejected: untouched) */
-    embed_cached *cache;     /* n or NULL, caller-owned (hash backend only). Fit pass
-                                (embed_hash_count_batch): every non-rejected item's entry is
-                                filled (feat malloc'd; left NULL when out of memory) with the
-                                gates too when `gates` is set. Embed pass: an item whose entry
-                                has feat != NULL is vectorized from it (no parse, `text` unused)
-                                and its status and gates come from it; the entry stays the
-                                caller's to free. */
+    embed_cached *cache;     /* n or NULL, caller-owned (hash backend only). An item whose
+                                entry has feat != NULL is not parsed (`text` unused): the fit
+                                pass counts its bag, the embed pass vectorizes it and takes its
+                                status and gates; the entry stays the caller's to free. Fit
+                                pass with `keep`: the entries of the other items are filled
+                                (feat malloc'd; left NULL when out of memory), with the gates
+                                too when `gates` is set. */
+    int keep;
 } embed_batch;
 
 typedef struct hash_state hash_state; /* hash.c: symbol tables, idf */

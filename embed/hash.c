@@ -664,6 +664,12 @@ sciprune_status embed_hash_count_batch(sciprune_embedder *e, void *wp, const emb
         if (it->rejected) continue;
         uint8_t row;
         embed_cached *c = b->cache ? &b->cache[i] : NULL;
+        if (c && c->feat) { /* kept by an earlier count of the same record: no parse */
+            for (uint32_t k = 0; k < c->n; k++) w->df[c->feat[k].key & mask]++;
+            w->df_docs++;
+            continue;
+        }
+        if (c && !b->keep) c = NULL;
         sciprune_gate_scores *g = c && b->gates ? &b->gates[i] : NULL;
         sciprune_status st = extract(e, w, w->parser, it->lang, it->text, it->len, &row, g, err);
         if (st) return st;

@@ -26,7 +26,8 @@
  * pipeline: workers count document frequencies into private integer tables that are summed at
  * the end (integer sums: order-free). Records are in the idf sample iff
  * XXH3(id, seed) < sample * 2^64; when fewer than idf_min_docs are sampled, all are used (a
- * second count pass over every record).
+ * second count pass over every record, which takes the first pass's cached records, below,
+ * instead of parsing them again).
  *
  * Feature cache (hash backend, idf fitted in this run): a record is parsed once, not twice.
  * The fit pass keeps each sampled record's sparse bag of features (the fmap entries: key and
@@ -37,8 +38,11 @@
  * come in the same order, so a cursor suffices): a cached record is not copied or parsed, its
  * vector comes from the cached bag through the same code as a fresh one (hash.c's
  * vectorize_bag), and each entry is freed once used. The list is bounded by
- * EMBED_CACHE_BYTES (256 MiB: features plus the list itself); once a record does not fit,
- * no later record is kept and those are parsed again in the embed pass. Whether a record was
+ * EMBED_CACHE_BYTES (256 MiB: features plus the list itself, and during a second count pass
+ * what is left of the first one's list); once a record does not fit, no later record is kept
+ * and those are parsed again in the embed pass. So with the cache large enough every record is
+ * parsed once, whether the idf sample is partial, all records, or a partial one below
+ * idf_min_docs followed by all records. Whether a record was
  * cached cannot change a byte: the bag, the status and the gate scores are exactly what the
  * second parse would give. Test hook: the environment variable SCIPRUNE_EMBED_CACHE_BYTES
  * (decimal bytes; 0 turns the cache off) replaces the budget; tests/e2e/e2e_embed.sh checks
@@ -87,7 +91,8 @@ typedef struct slot {
     sciprune_gate_scores *gates; /* cap when the gates are scored, owned */
     embed_cached *cache;  /* ccap, owned: the feature cache's entries of this batch */
     size_t ccap, cn;      /* cn: entries initialized (the batch's items while the cache is on) */
-    int want_cache;       /* count: keep the features; embed: some entries hold features */
+    int want_cache;       /* count: keep the features of the records it parses */
+    int has_cached;       /* some entries hold features (taken from the cache) */
     uint32_t shard;       /* index of the shard being read */
     uint64_t text_bytes;
     sciprune_status st;
@@ -111,6 +116,7 @@ typedef struct fcache {
     size_t feat_bytes;    /* bytes of the features held */
     size_t budget;        /* feat_bytes + cap * sizeof(cache_ent) stays within it; 0: off */
     int on;               /* the fit pass keeps features (hash backend, idf fitted here) */
+    struct fcache *prev;  /* a second count pass takes the first one's entries from here */
     int full;             /* the budget was reached: later records are not kept */
 } fcache;
 
@@ -136,7 +142,7 @@ struct runner {
     size_t max_items, max_bytes;
     int need_text;
     int gates;             /* score the gates on the embedder's parse */
-    fcache fc;
+    fcache fc, fc_prev;
 };
 
 static void slot_release_cache(slot *s)
@@ -147,6 +153,7 @@ static void slot_release_cache(slot *s)
     }
     s->cn = 0;
     s->want_cache = 0;
+    s->has_cached = 0;
 }
 
 static void cache_clear(fcache *F)
@@ -159,6 +166,12 @@ static void cache_clear(fcache *F)
     F->full = 0;
 }
 
+/* Bytes `F` holds, the entry table included. */
+static size_t cache_bytes(const fcache *F)
+{
+    return F->feat_bytes + F->cap * sizeof(cache_ent);
+}
+
 /* Keep the features of a finished fit-pass batch (in sequence order: the cache stays sorted by
  * shard and row) until the budget is reached; what is not kept is freed. */
 static void cache_admit(fcache *F, slot *s)
@@ -168,7 +181,8 @@ static void cache_admit(fcache *F, slot *s)
         if (!c->feat) continue;
         size_t fb = (size_t)c->n * sizeof *c->feat;
         size_t ncap = F->n < F->cap ? F->cap : (F->cap ? F->cap * 2 : 256);
-        if (!F->full && F->feat_bytes + fb + ncap * sizeof(cache_ent) <= F->budget) {
+        size_t other = F->prev ? cache_bytes(F->prev) : 0; /* not yet taken from the first pass */
+        if (!F->full && F->feat_bytes + fb + ncap * sizeof(cache_ent) + other <= F->budget) {
             if (ncap != F->cap) {
                 cache_ent *ne = realloc(F->ent, ncap * sizeof *ne);
                 if (!ne) F->full = 1; /* out of memory: the rest is parsed again */
@@ -219,7 +233,8 @@ static void process(runner *R, slot *s, void *ctx)
     /* the fit pass scores the gates only for records whose features it keeps */
     embed_batch b = {.items = s->items, .n = s->n, .out = s->out, .status = s->status,
                      .gates = R->gates && (s->op == OP_EMBED || s->want_cache) ? s->gates : NULL,
-                     .cache = s->want_cache ? s->cache : NULL};
+                     .cache = s->want_cache || s->has_cached ? s->cache : NULL,
+                     .keep = s->want_cache};
     sp_err_clear(&s->err);
     if (s->op == OP_COUNT) s->st = embed_hash_count_batch(R->e, ctx, &b, &s->err);
     else s->st = R->e->be->embed_batch(R->e, ctx, &b, &s->err);
@@ -276,6 +291,7 @@ static void runner_free(runner *R)
         free(s->cache);
     }
     cache_clear(&R->fc);
+    cache_clear(&R->fc_prev);
     free(R->slots);
     free(R->wctx);
     free(R->tids);
@@ -386,7 +402,10 @@ static sciprune_status fill(runner *R, slot *s, sciprune_shard_reader *rd, int o
     slot_release_cache(s);
     s->shard = shard;
     s->want_cache = op == OP_COUNT && R->fc.on && !R->fc.full;
-    int look = op == OP_EMBED && R->fc.head < R->fc.n; /* anything cached left to take */
+    /* anything cached left to take: the embed pass takes from the cache, a second count pass
+     * from the first one's */
+    fcache *from = op == OP_EMBED ? &R->fc : R->fc.prev;
+    int look = from && from->head < from->n;
     s->n = 0;
     s->alen = 0;
     s->text_bytes = 0;
@@ -431,13 +450,13 @@ static sciprune_status fill(runner *R, slot *s, sciprune_shard_reader *rd, int o
             c->feat = NULL;
             c->has_gates = 0;
             s->cn = s->n + 1;
-            if (look && !rejected) cache_take(&R->fc, shard, row, c);
+            if (look && !rejected) cache_take(from, shard, row, c);
             if (c->feat && R->gates && !c->has_gates) { /* cannot happen: parse it, to be sure */
                 free(c->feat);
                 c->feat = NULL;
             }
             cached = c->feat != NULL;
-            s->want_cache |= cached;
+            s->has_cached |= cached;
         }
         if (!rejected && R->need_text) {
             size_t ll = strlen(rec->lang ? rec->lang : "unknown");
@@ -702,11 +721,20 @@ static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const scipru
     uint64_t docs = 0;
     R->fc.on = R->fc.budget > 0;
     for (int attempt = 0; attempt < 2; attempt++) {
-        cache_clear(&R->fc); /* a second attempt counts every record: keep those */
+        if (attempt) { /* every record: those of the first attempt's sample are not parsed again */
+            R->fc_prev = R->fc;
+            R->fc_prev.prev = NULL;
+            memset(&R->fc, 0, sizeof R->fc);
+            R->fc.budget = R->fc_prev.budget;
+            R->fc.on = R->fc_prev.on;
+            R->fc.prev = &R->fc_prev;
+        }
         for (size_t i = 0; i < n && !st; i++) {
             uint64_t lines;
             st = run_shard(R, (uint32_t)i, sh[i].path, so, OP_COUNT, &sm, NULL, NULL, &lines, err);
         }
+        cache_clear(&R->fc_prev);
+        R->fc.prev = NULL;
         if (st) break;
         memset(df, 0, nb * sizeof *df);
         docs = 0;

@@ -52,20 +52,20 @@ same_outputs() { # workdir workdir what
   echo "$n"
 }
 for mode in all part; do
-  opts=(--gates --threads 2)
-  [ $mode = part ] && opts+=(--idf-sample 0.3 --idf-min-docs 5)
-  for b in "" 150000 0; do
+  opts=(--gates --threads 2) tiny=600000 # budgets that keep some records, not all
+  [ $mode = part ] && opts+=(--idf-sample 0.3 --idf-min-docs 5) && tiny=300000
+  for b in "" $tiny 0; do
     SCIPRUNE_DEBUG=1 SCIPRUNE_EMBED_CACHE_BYTES=$b "$S" embed --in "$T"/shards/* --workdir "$T/wc-$mode$b" \
       "${opts[@]}" 2> "$T/logc-$mode$b"
   done
   kept=$(grep -o 'kept the features of [0-9]* of [0-9]*' "$T/logc-$mode")
   read -r k n <<< "$(echo "$kept" | awk '{print $5, $7}')"
   [ -n "$k" ] && [ "$k" -eq "$n" ] && [ "$n" -gt 0 ] || fail "default cache did not keep every record: $kept"
-  kt=$(grep -o 'kept the features of [0-9]* of [0-9]* idf records ([0-9.]* MiB, budget reached' "$T/logc-${mode}150000" |
+  kt=$(grep -o 'kept the features of [0-9]* of [0-9]* idf records ([0-9.]* MiB, budget reached' "$T/logc-${mode}$tiny" |
        awk '{print $5}')
-  [ -n "$kt" ] && [ "$kt" -gt 0 ] && [ "$kt" -lt "$n" ] || fail "tiny cache budget: $(grep kept "$T/logc-${mode}150000")"
+  [ -n "$kt" ] && [ "$kt" -gt 0 ] && [ "$kt" -lt "$n" ] || fail "tiny cache budget: $(grep kept "$T/logc-${mode}$tiny")"
   grep -q 'kept the features of 0 of' "$T/logc-${mode}0" || fail "cache not off: $(grep kept "$T/logc-${mode}0")"
-  c1=$(same_outputs "$T/wc-$mode" "$T/wc-${mode}150000" "cache $mode tiny")
+  c1=$(same_outputs "$T/wc-$mode" "$T/wc-${mode}$tiny" "cache $mode tiny")
   same_outputs "$T/wc-$mode" "$T/wc-${mode}0" "cache $mode off" > /dev/null
   echo "feature cache ($mode idf sample, gates): $n records kept / $kt kept (tiny budget) / none: $c1 files byte-identical"
 done
