@@ -18,6 +18,23 @@ typedef struct embed_item {
     int rejected;          /* 1: the reader rejected the line: zero row, status REJECTED */
 } embed_item;
 
+/* One feature of a document's sparse bag (hash backend): 64-bit feature hash and its count. */
+typedef struct embed_feat {
+    uint64_t key;
+    uint32_t cnt;
+} embed_feat;
+
+/* What the hash backend extracted from one record in the idf fit pass, kept by the stage so
+ * the embed pass can vectorize the record without parsing it again (stage.c's feature cache).
+ * `feat` NULL: nothing kept (the record is parsed again). */
+typedef struct embed_cached {
+    embed_feat *feat;            /* n, in insertion (walk) order, owned; NULL = not cached */
+    uint32_t n;
+    uint8_t status;              /* the row status extract() gave */
+    uint8_t has_gates;           /* `gates` is valid (the fit pass scored them) */
+    sciprune_gate_scores gates;
+} embed_cached;
+
 /* What a backend fills for a batch: n rows of dim floats and n status bytes. */
 typedef struct embed_batch {
     const embed_item *items; /* n, borrowed */
@@ -26,6 +43,14 @@ typedef struct embed_batch {
     uint8_t *status;         /* n, caller-owned (sciprune_embed_row values) */
     sciprune_gate_scores *gates; /* n or NULL, caller-owned: the hash backend scores the
                                     quality gates on its own parse (rejected: untouched) */
+    embed_cached *cache;     /* n or NULL, caller-owned (hash backend only). An item whose
+                                entry has feat != NULL is not parsed (`text` unused): the fit
+                                pass counts its bag, the embed pass vectorizes it and takes its
+                                status and gates; the entry stays the caller's to free. Fit
+                                pass with `keep`: the entries of the other items are filled
+                                (feat malloc'd; left NULL when out of memory), with the gates
+                                too when `gates` is set. */
+    int keep;
 } embed_batch;
 
 typedef struct hash_state hash_state; /* hash.c: symbol tables, idf */
@@ -82,7 +107,8 @@ sciprune_status embed_hash_embed_one(sciprune_embedder *e, sciprune_parser *p, c
                                      const char *text, size_t len, float *out, uint8_t *row,
                                      sciprune_error *err);
 /* Fit pass: a counting context per worker. count_batch adds the document frequencies of the
- * batch's non-rejected texts to the worker's table (2^idf_bits uint32). */
+ * batch's non-rejected texts to the worker's table (2^idf_bits uint32); with b->cache it also
+ * keeps each record's features (and, with b->gates, its gate scores) for the embed pass. */
 sciprune_status embed_hash_count_batch(sciprune_embedder *e, void *w, const embed_batch *b,
                                        sciprune_error *err);
 /* The worker's table and how many documents it counted; the table is zeroed by _reset. */

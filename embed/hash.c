@@ -97,10 +97,7 @@ static inline uint64_t mix2(uint64_t a, uint64_t b)
  * vector, hence determinism). Cleared in O(entries), not O(capacity), so one huge file does not
  * slow every later one down. */
 
-typedef struct fent {
-    uint64_t key;
-    uint32_t cnt;
-} fent;
+typedef embed_feat fent; /* key, cnt: the layout the stage's feature cache keeps */
 
 typedef struct fmap {
     uint32_t *slot; /* cap: entry index + 1, 0 = empty; owned */
@@ -572,15 +569,17 @@ static sciprune_status extract(sciprune_embedder *e, hash_worker *w, sciprune_pa
     return SCIPRUNE_OK;
 }
 
-static void vectorize(const sciprune_embedder *e, hash_worker *w, float *out)
+/* The vector of a bag of features (n entries in insertion order): the worker's fmap after
+ * extract(), or a bag the fit pass kept (embed_cached). acc: dim doubles of scratch. */
+static void vectorize_bag(const sciprune_embedder *e, double *acc, const fent *ent, uint32_t n,
+                          float *out)
 {
     uint32_t dim = e->dim;
-    double *acc = w->acc;
     memset(acc, 0, (size_t)dim * sizeof *acc);
     uint64_t mask = ((uint64_t)1 << e->s.idf_bits) - 1;
-    for (uint32_t i = 0; i < w->m.n; i++) {
-        uint64_t k = w->m.ent[i].key;
-        double wt = log1p((double)w->m.ent[i].cnt);
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t k = ent[i].key;
+        double wt = log1p((double)ent[i].cnt);
         if (e->idf) wt *= (double)e->idf[k & mask];
         uint32_t b = (uint32_t)(((k >> 32) * (uint64_t)dim) >> 32);
         acc[b] += (k & ((uint64_t)1 << 31)) ? -wt : wt;
@@ -594,6 +593,11 @@ static void vectorize(const sciprune_embedder *e, hash_worker *w, float *out)
     }
     double inv = 1.0 / sqrt(nrm);
     for (uint32_t i = 0; i < dim; i++) out[i] = (float)(acc[i] * inv);
+}
+
+static void vectorize(const sciprune_embedder *e, hash_worker *w, float *out)
+{
+    vectorize_bag(e, w->acc, w->m.ent, w->m.n, out);
 }
 
 /* ------------------------------------------------------------------- backend table */
@@ -615,6 +619,13 @@ static sciprune_status hash_embed_batch(sciprune_embedder *e, void *wp, embed_ba
         if (it->rejected) {
             memset(out, 0, (size_t)e->dim * sizeof *out);
             b->status[i] = SCIPRUNE_ROW_REJECTED;
+            continue;
+        }
+        const embed_cached *c = b->cache ? &b->cache[i] : NULL;
+        if (c && c->feat && (c->has_gates || !b->gates)) { /* kept by the fit pass: no parse */
+            b->status[i] = c->status;
+            if (b->gates) b->gates[i] = c->gates;
+            vectorize_bag(e, w->acc, c->feat, c->n, out);
             continue;
         }
         sciprune_status st = extract(e, w, w->parser, it->lang, it->text, it->len, &b->status[i],
@@ -652,10 +663,28 @@ sciprune_status embed_hash_count_batch(sciprune_embedder *e, void *wp, const emb
         const embed_item *it = &b->items[i];
         if (it->rejected) continue;
         uint8_t row;
-        sciprune_status st = extract(e, w, w->parser, it->lang, it->text, it->len, &row, NULL, err);
+        embed_cached *c = b->cache ? &b->cache[i] : NULL;
+        if (c && c->feat) { /* kept by an earlier count of the same record: no parse */
+            for (uint32_t k = 0; k < c->n; k++) w->df[c->feat[k].key & mask]++;
+            w->df_docs++;
+            continue;
+        }
+        if (c && !b->keep) c = NULL;
+        sciprune_gate_scores *g = c && b->gates ? &b->gates[i] : NULL;
+        sciprune_status st = extract(e, w, w->parser, it->lang, it->text, it->len, &row, g, err);
         if (st) return st;
         for (uint32_t k = 0; k < w->m.n; k++) w->df[w->m.ent[k].key & mask]++;
         w->df_docs++;
+        if (c) { /* keep the bag for the embed pass; out of memory: it is parsed again there */
+            c->feat = malloc((size_t)w->m.n * sizeof *c->feat);
+            if (c->feat) {
+                memcpy(c->feat, w->m.ent, (size_t)w->m.n * sizeof *c->feat);
+                c->n = w->m.n;
+                c->status = row;
+                c->has_gates = g != NULL;
+                if (g) c->gates = *g;
+            }
+        }
     }
     return SCIPRUNE_OK;
 }

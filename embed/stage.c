@@ -25,7 +25,28 @@
  * its record, so the output does not depend on the thread count. The idf fit pass uses the same
  * pipeline: workers count document frequencies into private integer tables that are summed at
  * the end (integer sums: order-free). Records are in the idf sample iff
- * XXH3(id, seed) < sample * 2^64; when fewer than idf_min_docs are sampled, all are used.
+ * XXH3(id, seed) < sample * 2^64; when fewer than idf_min_docs are sampled, all are used (a
+ * second count pass over every record, which takes the first pass's cached records, below,
+ * instead of parsing them again).
+ *
+ * Feature cache (hash backend, idf fitted in this run): a record is parsed once, not twice.
+ * The fit pass keeps each sampled record's sparse bag of features (the fmap entries: key and
+ * count, in insertion order), its row status and, when the stage scores the gates, its
+ * sciprune_gate_scores (so the fit pass then scores the gates too). Workers fill the entries of
+ * their batch; the calling thread moves them, batch by batch in sequence, into one list sorted
+ * by (shard index, row) - no lock. The embed pass takes the entry of each record it reads (rows
+ * come in the same order, so a cursor suffices): a cached record is not copied or parsed, its
+ * vector comes from the cached bag through the same code as a fresh one (hash.c's
+ * vectorize_bag), and each entry is freed once used. The list is bounded by
+ * EMBED_CACHE_BYTES (256 MiB: features plus the list itself, and during a second count pass
+ * what is left of the first one's list); once a record does not fit, no later record is kept
+ * and those are parsed again in the embed pass. So with the cache large enough every record is
+ * parsed once, whether the idf sample is partial, all records, or a partial one below
+ * idf_min_docs followed by all records. Whether a record was
+ * cached cannot change a byte: the bag, the status and the gate scores are exactly what the
+ * second parse would give. Test hook: the environment variable SCIPRUNE_EMBED_CACHE_BYTES
+ * (decimal bytes; 0 turns the cache off) replaces the budget; tests/e2e/e2e_embed.sh checks
+ * that a tiny budget and no cache give the same bytes as the default.
  * npy and exec run on the calling thread (exec overlaps with its process by pipelining).
  */
 #include "embed_int.h"
@@ -50,6 +71,9 @@ void sciprune_embed_options_default(sciprune_embed_options *o)
 }
 
 enum { S_FREE = 0, S_READY, S_BUSY, S_DONE };
+
+/* Memory for the fit pass's features kept for the embed pass (see the header comment). */
+#define EMBED_CACHE_BYTES ((size_t)256 << 20)
 enum { OP_EMBED = 0, OP_COUNT };
 
 typedef struct slot {
@@ -65,6 +89,11 @@ typedef struct slot {
     size_t out_cap;
     uint8_t *status;    /* cap, owned */
     sciprune_gate_scores *gates; /* cap when the gates are scored, owned */
+    embed_cached *cache;  /* ccap, owned: the feature cache's entries of this batch */
+    size_t ccap, cn;      /* cn: entries initialized (the batch's items while the cache is on) */
+    int want_cache;       /* count: keep the features of the records it parses */
+    int has_cached;       /* some entries hold features (taken from the cache) */
+    uint32_t shard;       /* index of the shard being read */
     uint64_t text_bytes;
     sciprune_status st;
     sciprune_error err;
@@ -72,6 +101,24 @@ typedef struct slot {
 
 
 typedef struct runner runner;
+
+/* The feature cache (see the header comment): the idf fit pass's bags, in (shard, row) order,
+ * consumed front to back by the embed pass. Only the calling thread touches it. */
+typedef struct cache_ent {
+    uint32_t shard;
+    uint64_t row;
+    embed_cached c;
+} cache_ent;
+
+typedef struct fcache {
+    cache_ent *ent;       /* cap, owned; [head, n) hold features */
+    size_t n, cap, head;
+    size_t feat_bytes;    /* bytes of the features held */
+    size_t budget;        /* feat_bytes + cap * sizeof(cache_ent) stays within it; 0: off */
+    int on;               /* the fit pass keeps features (hash backend, idf fitted here) */
+    struct fcache *prev;  /* a second count pass takes the first one's entries from here */
+    int full;             /* the budget was reached: later records are not kept */
+} fcache;
 
 typedef struct worker_arg {
     runner *r;
@@ -95,12 +142,99 @@ struct runner {
     size_t max_items, max_bytes;
     int need_text;
     int gates;             /* score the gates on the embedder's parse */
+    fcache fc, fc_prev;
 };
+
+static void slot_release_cache(slot *s)
+{
+    for (size_t i = 0; i < s->cn; i++) {
+        free(s->cache[i].feat);
+        s->cache[i].feat = NULL;
+    }
+    s->cn = 0;
+    s->want_cache = 0;
+    s->has_cached = 0;
+}
+
+static void cache_clear(fcache *F)
+{
+    for (size_t i = F->head; i < F->n; i++) free(F->ent[i].c.feat);
+    free(F->ent);
+    F->ent = NULL;
+    F->n = F->cap = F->head = 0;
+    F->feat_bytes = 0;
+    F->full = 0;
+}
+
+/* Bytes `F` holds, the entry table included. */
+static size_t cache_bytes(const fcache *F)
+{
+    return F->feat_bytes + F->cap * sizeof(cache_ent);
+}
+
+/* Keep the features of a finished fit-pass batch (in sequence order: the cache stays sorted by
+ * shard and row) until the budget is reached; what is not kept is freed. */
+static void cache_admit(fcache *F, slot *s)
+{
+    for (size_t i = 0; i < s->cn; i++) {
+        embed_cached *c = &s->cache[i];
+        if (!c->feat) continue;
+        size_t fb = (size_t)c->n * sizeof *c->feat;
+        size_t ncap = F->n < F->cap ? F->cap : (F->cap ? F->cap * 2 : 256);
+        size_t other = F->prev ? cache_bytes(F->prev) : 0; /* not yet taken from the first pass */
+        if (!F->full && F->feat_bytes + fb + ncap * sizeof(cache_ent) + other <= F->budget) {
+            if (ncap != F->cap) {
+                cache_ent *ne = realloc(F->ent, ncap * sizeof *ne);
+                if (!ne) F->full = 1; /* out of memory: the rest is parsed again */
+                else {
+                    F->ent = ne;
+                    F->cap = ncap;
+                }
+            }
+            if (!F->full) {
+                cache_ent *x = &F->ent[F->n++];
+                x->shard = s->shard;
+                x->row = s->items[i].row;
+                x->c = *c;
+                F->feat_bytes += fb;
+                c->feat = NULL;
+                continue;
+            }
+        }
+        F->full = 1;
+        free(c->feat);
+        c->feat = NULL;
+    }
+    s->cn = 0;
+}
+
+/* Move the cached features of (shard, row) into *c (feat stays NULL when there are none).
+ * Rows are asked for in increasing order, so entries before the key are dropped. */
+static void cache_take(fcache *F, uint32_t shard, uint64_t row, embed_cached *c)
+{
+    while (F->head < F->n) {
+        cache_ent *x = &F->ent[F->head];
+        if (x->shard > shard || (x->shard == shard && x->row > row)) return;
+        F->head++;
+        F->feat_bytes -= (size_t)x->c.n * sizeof *x->c.feat;
+        if (x->shard == shard && x->row == row) {
+            *c = x->c;
+            x->c.feat = NULL;
+            break;
+        }
+        free(x->c.feat);
+        x->c.feat = NULL;
+    }
+    if (F->head == F->n) cache_clear(F); /* all used: give the table back */
+}
 
 static void process(runner *R, slot *s, void *ctx)
 {
+    /* the fit pass scores the gates only for records whose features it keeps */
     embed_batch b = {.items = s->items, .n = s->n, .out = s->out, .status = s->status,
-                     .gates = R->gates && s->op == OP_EMBED ? s->gates : NULL};
+                     .gates = R->gates && (s->op == OP_EMBED || s->want_cache) ? s->gates : NULL,
+                     .cache = s->want_cache || s->has_cached ? s->cache : NULL,
+                     .keep = s->want_cache};
     sp_err_clear(&s->err);
     if (s->op == OP_COUNT) s->st = embed_hash_count_batch(R->e, ctx, &b, &s->err);
     else s->st = R->e->be->embed_batch(R->e, ctx, &b, &s->err);
@@ -153,7 +287,11 @@ static void runner_free(runner *R)
         free(s->out);
         free(s->status);
         free(s->gates);
+        slot_release_cache(s);
+        free(s->cache);
     }
+    cache_clear(&R->fc);
+    cache_clear(&R->fc_prev);
     free(R->slots);
     free(R->wctx);
     free(R->tids);
@@ -178,6 +316,14 @@ static sciprune_status runner_new(runner **out, sciprune_embedder *e, int thread
     R->nworkers = be->parallel && threads > 1 ? threads : 0;
     R->nslots = R->nworkers ? (size_t)R->nworkers * 2 + 2 : 1;
     R->need_text = be != &embed_npy_backend;
+    R->fc.budget = EMBED_CACHE_BYTES;
+    const char *cb = getenv("SCIPRUNE_EMBED_CACHE_BYTES"); /* test hook, see the header */
+    if (cb && *cb) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(cb, &end, 10);
+        if (!*end && !errno) R->fc.budget = v > SIZE_MAX ? SIZE_MAX : (size_t)v;
+    }
     if (be == &embed_exec_backend) {
         R->max_items = (size_t)e->s.exec_batch * 8;
         R->max_bytes = e->s.exec_batch_bytes * 8;
@@ -250,8 +396,16 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 
 /* Read records into `s` up to the batch limits. Sets *eof at the end of the shard. */
 static sciprune_status fill(runner *R, slot *s, sciprune_shard_reader *rd, int op,
-                            const sample *sm, int *eof, uint64_t *lines, sciprune_error *err)
+                            uint32_t shard, const sample *sm, int *eof, uint64_t *lines,
+                            sciprune_error *err)
 {
+    slot_release_cache(s);
+    s->shard = shard;
+    s->want_cache = op == OP_COUNT && R->fc.on && !R->fc.full;
+    /* anything cached left to take: the embed pass takes from the cache, a second count pass
+     * from the first one's */
+    fcache *from = op == OP_EMBED ? &R->fc : R->fc.prev;
+    int look = from && from->head < from->n;
     s->n = 0;
     s->alen = 0;
     s->text_bytes = 0;
@@ -288,14 +442,33 @@ static sciprune_status fill(runner *R, slot *s, sciprune_shard_reader *rd, int o
         memset(it, 0, sizeof *it);
         it->row = row;
         it->rejected = rejected;
+        int cached = 0;
+        if (R->fc.on) {
+            if (grow((void **)&s->cache, &s->ccap, s->n + 1, sizeof *s->cache))
+                return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+            embed_cached *c = &s->cache[s->n];
+            c->feat = NULL;
+            c->has_gates = 0;
+            s->cn = s->n + 1;
+            if (look && !rejected) cache_take(from, shard, row, c);
+            if (c->feat && R->gates && !c->has_gates) { /* cannot happen: parse it, to be sure */
+                free(c->feat);
+                c->feat = NULL;
+            }
+            cached = c->feat != NULL;
+            s->has_cached |= cached;
+        }
         if (!rejected && R->need_text) {
             size_t ll = strlen(rec->lang ? rec->lang : "unknown");
-            if (grow((void **)&s->arena, &s->acap, s->alen + rec->text_len + ll + 2, 1))
+            size_t tl = cached ? 0 : rec->text_len; /* a cached record is not parsed again */
+            if (grow((void **)&s->arena, &s->acap, s->alen + tl + ll + 2, 1))
                 return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
-            s->toff[s->n] = s->alen;
-            memcpy(s->arena + s->alen, rec->text, rec->text_len);
-            s->arena[s->alen + rec->text_len] = '\0';
-            s->alen += rec->text_len + 1;
+            s->toff[s->n] = cached ? (size_t)-1 : s->alen;
+            if (!cached) {
+                memcpy(s->arena + s->alen, rec->text, rec->text_len);
+                s->arena[s->alen + rec->text_len] = '\0';
+                s->alen += rec->text_len + 1;
+            }
             s->loff[s->n] = s->alen;
             memcpy(s->arena + s->alen, rec->lang ? rec->lang : "unknown", ll + 1);
             s->alen += ll + 1;
@@ -307,7 +480,7 @@ static sciprune_status fill(runner *R, slot *s, sciprune_shard_reader *rd, int o
     for (size_t i = 0; i < s->n; i++) {
         embed_item *it = &s->items[i];
         if (!it->rejected && R->need_text) {
-            it->text = s->arena + s->toff[i];
+            it->text = s->toff[i] == (size_t)-1 ? NULL : s->arena + s->toff[i];
             it->lang = s->arena + s->loff[i];
         }
     }
@@ -359,8 +532,10 @@ typedef struct progress {
     uint64_t records, bytes_before;
 } progress;
 
-/* Stream one shard through the runner. op EMBED writes into `k`; op COUNT only counts. */
-static sciprune_status run_shard(runner *R, const char *path, const sciprune_shard_options *so,
+/* Stream shard number `shard` through the runner. op EMBED writes into `k`; op COUNT counts
+ * (and fills the feature cache). */
+static sciprune_status run_shard(runner *R, uint32_t shard, const char *path,
+                                 const sciprune_shard_options *so,
                                  int op, const sample *sm, sink *k, progress *pg,
                                  uint64_t *lines_out, sciprune_error *err)
 {
@@ -389,6 +564,8 @@ static sciprune_status run_shard(runner *R, const char *path, const sciprune_sha
                 pg->records += s->n;
                 pg->fn(pg->user, pg->records, pg->bytes_before + sciprune_shard_reader_tell(rd));
             }
+            if (!fst && op == OP_COUNT) cache_admit(&R->fc, s);
+            slot_release_cache(s); /* used (embed) or not kept */
             pthread_mutex_lock(&R->mu);
             if (fst) R->abort = 1;
             s->state = S_FREE;
@@ -398,7 +575,7 @@ static sciprune_status run_shard(runner *R, const char *path, const sciprune_sha
         slot *s = &R->slots[R->published % R->nslots];
         if (!eof && !fst && s->state == S_FREE) {
             pthread_mutex_unlock(&R->mu);
-            sciprune_status rs = fill(R, s, rd, op, sm, &eof, &lines, &ferr);
+            sciprune_status rs = fill(R, s, rd, op, shard, sm, &eof, &lines, &ferr);
             pthread_mutex_lock(&R->mu);
             if (rs) {
                 fst = rs;
@@ -542,11 +719,22 @@ static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const scipru
     if (!sm.all) sm.thr = (uint64_t)(e->s.idf_sample * 18446744073709551616.0);
     sciprune_status st = SCIPRUNE_OK;
     uint64_t docs = 0;
+    R->fc.on = R->fc.budget > 0;
     for (int attempt = 0; attempt < 2; attempt++) {
+        if (attempt) { /* every record: those of the first attempt's sample are not parsed again */
+            R->fc_prev = R->fc;
+            R->fc_prev.prev = NULL;
+            memset(&R->fc, 0, sizeof R->fc);
+            R->fc.budget = R->fc_prev.budget;
+            R->fc.on = R->fc_prev.on;
+            R->fc.prev = &R->fc_prev;
+        }
         for (size_t i = 0; i < n && !st; i++) {
             uint64_t lines;
-            st = run_shard(R, sh[i].path, so, OP_COUNT, &sm, NULL, NULL, &lines, err);
+            st = run_shard(R, (uint32_t)i, sh[i].path, so, OP_COUNT, &sm, NULL, NULL, &lines, err);
         }
+        cache_clear(&R->fc_prev);
+        R->fc.prev = NULL;
         if (st) break;
         memset(df, 0, nb * sizeof *df);
         docs = 0;
@@ -566,6 +754,10 @@ static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const scipru
         sm.all = 1;
     }
     if (!st) st = embed_hash_set_idf(e, df, docs, sm.all ? 1.0 : e->s.idf_sample, err);
+    if (!st)
+        sp_log(SCIPRUNE_LOG_DEBUG, "embed: kept the features of %zu of %llu idf records (%.1f MiB%s)",
+               R->fc.n, (unsigned long long)docs, (double)R->fc.feat_bytes / 1048576.0,
+               R->fc.full ? ", budget reached" : "");
     free(df);
     return st;
 }
@@ -742,7 +934,9 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
                                         e->dim, err);
             if (!st && e->be->shard_begin) st = e->be->shard_begin(e, sh[i].name, err);
             uint64_t lines = 0;
-            if (!st) st = run_shard(R, sh[i].path, &opt->shard, OP_EMBED, NULL, &k, &pg, &lines, err);
+            if (!st)
+                st = run_shard(R, (uint32_t)i, sh[i].path, &opt->shard, OP_EMBED, NULL, &k, &pg,
+                               &lines, err);
             if (!st && e->be->shard_end) st = e->be->shard_end(e, lines, err);
             if (!st && gk) st = gates_sink_end(gk, err); /* before the vectors: they mark it done */
             if (!st) {

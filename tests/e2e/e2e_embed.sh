@@ -37,6 +37,42 @@ n_npy=$(ls "$T"/w1/embed/*.npy | wc -l)
 [ "$n_npy" -eq $((2 * n_shards + 1)) ] || fail "expected $((2 * n_shards + 1)) .npy files, got $n_npy"
 echo "threads 1 and 2: $n_npy .npy files byte-identical"
 
+# ---- the fit pass's feature cache (embed/stage.c) cannot change a byte: default budget (every
+# record kept), a tiny one (some kept, the rest parsed again) and none, with the gates, for the
+# all-records idf and a partial sample; SCIPRUNE_EMBED_CACHE_BYTES is the stage's test hook
+same_outputs() { # workdir workdir what
+  local n=0 f
+  for f in $(cd "$1" && find embed gates -type f \( -name '*.npy' -o -name '*.gates.json' \) | sort); do
+    cmp "$1/$f" "$2/$f" || fail "$3: $f differs"
+    n=$((n + 1))
+  done
+  [ "$n" -eq $(( $(cd "$2" && find embed gates -type f \( -name '*.npy' -o -name '*.gates.json' \) | wc -l) )) ] ||
+    fail "$3: file counts differ"
+  [ "$n" -gt $((2 * n_shards)) ] || fail "$3: only $n files"
+  echo "$n"
+}
+for mode in all part; do
+  opts=(--gates --threads 2) tiny=600000 # budgets that keep some records, not all
+  [ $mode = part ] && opts+=(--idf-sample 0.3 --idf-min-docs 5) && tiny=300000
+  for b in "" $tiny 0; do
+    SCIPRUNE_DEBUG=1 SCIPRUNE_EMBED_CACHE_BYTES=$b "$S" embed --in "$T"/shards/* --workdir "$T/wc-$mode$b" \
+      "${opts[@]}" 2> "$T/logc-$mode$b"
+  done
+  kept=$(grep -o 'kept the features of [0-9]* of [0-9]*' "$T/logc-$mode")
+  read -r k n <<< "$(echo "$kept" | awk '{print $5, $7}')"
+  [ -n "$k" ] && [ "$k" -eq "$n" ] && [ "$n" -gt 0 ] || fail "default cache did not keep every record: $kept"
+  kt=$(grep -o 'kept the features of [0-9]* of [0-9]* idf records ([0-9.]* MiB, budget reached' "$T/logc-${mode}$tiny" |
+       awk '{print $5}')
+  [ -n "$kt" ] && [ "$kt" -gt 0 ] && [ "$kt" -lt "$n" ] || fail "tiny cache budget: $(grep kept "$T/logc-${mode}$tiny")"
+  grep -q 'kept the features of 0 of' "$T/logc-${mode}0" || fail "cache not off: $(grep kept "$T/logc-${mode}0")"
+  c1=$(same_outputs "$T/wc-$mode" "$T/wc-${mode}$tiny" "cache $mode tiny")
+  same_outputs "$T/wc-$mode" "$T/wc-${mode}0" "cache $mode off" > /dev/null
+  echo "feature cache ($mode idf sample, gates): $n records kept / $kt kept (tiny budget) / none: $c1 files byte-identical"
+done
+for f in "$T"/w1/embed/*.npy; do # and the same vectors as without the gates
+  cmp "$f" "$T/wc-all/embed/$(basename "$f")" || fail "--gates changed $(basename "$f")"
+done
+
 # ---- numpy loads every .npy; shapes match the line counts; values make sense
 for s in "$T"/shards/*; do
   case "$s" in *.zst) zstd -dc "$s" | wc -l ;; *) wc -l < "$s" ;; esac
