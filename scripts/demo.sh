@@ -34,8 +34,11 @@ rec = r['recommendation']
 print(f"recommended: {rec['name']} at p = {rec['ratio']:.2f}: mean recall over the corruption "
       f"types {rec['mean_recall']:.3f} (random {rec['random_mean_recall']:.3f})")
 cand = rec.get('candidates', {})
-for name in sorted(cand, key=lambda k: -cand[k])[:8]:
-    print(f"  {name:<24} {cand[name]:.3f}")
+base = lambda k: k.split('+')[-1] in ('random', 'length')
+show = [k for k in sorted(cand, key=lambda k: -cand[k]) if not base(k)][:5]
+show += [k for k in ('distance', 'combined-a0.20', 'size', 'random', 'length') if k in cand and k not in show]
+for name in show:
+    print(f"  {name:<24} {cand[name]:.3f}{'   (baseline, never recommended)' if base(name) else ''}")
 print("per type, recommended:", ", ".join(f"{t} {v:.2f}" for t, v in sorted(rec['per_type_recall'].items())))
 PY
 echo
