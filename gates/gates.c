@@ -70,47 +70,48 @@ int gates_lang_default_on(int gate, const char *lang)
                          lang);
 }
 
+int gates_list_next(const char **p, const char **tok, size_t *len)
+{
+    if (!*p || !**p) return 0;
+    const char *t = *p, *e = strchr(t, ',');
+    size_t l = e ? (size_t)(e - t) : strlen(t);
+    *p = e ? e + 1 : t + l;
+    while (l && *t == ' ') t++, l--;
+    while (l && t[l - 1] == ' ') l--;
+    *tok = t;
+    *len = l;
+    return 1;
+}
+
 int gates_lang_on(const char *list, const char *lang)
 {
     if (!lang) return 0;
     if (!strcmp(list, "all")) return 1;
-    size_t n = strlen(lang);
-    for (const char *p = list; *p;) {
-        const char *e = strchr(p, ',');
-        size_t l = e ? (size_t)(e - p) : strlen(p);
-        while (l && *p == ' ') p++, l--;
-        while (l && p[l - 1] == ' ') l--;
-        if (l == n && !memcmp(p, lang, n)) return 1;
-        if (!e) break;
-        p = e + 1;
-    }
+    size_t n = strlen(lang), l;
+    const char *t;
+    for (const char *p = list; gates_list_next(&p, &t, &l);)
+        if (l == n && !memcmp(t, lang, n)) return 1;
     return 0;
 }
 
 sciprune_status sciprune_gates_settings_check(const sciprune_gates_settings *s,
                                               sciprune_error *err)
 {
-    for (int g = 0; g < 2; g++) {
-        const char *list = gates_langs_of(s, g);
+    for (int g = 0; g < GATES_COUNT; g++) {
+        const char *list = gates_langs_of(s, g), *t;
         if (!strcmp(list, "all")) continue;
-        for (const char *p = list; *p;) {
-            const char *e = strchr(p, ',');
-            size_t l = e ? (size_t)(e - p) : strlen(p);
+        size_t l;
+        for (const char *p = list; gates_list_next(&p, &t, &l);) {
             char name[64];
             if (l >= sizeof name) l = sizeof name - 1;
-            memcpy(name, p, l);
+            memcpy(name, t, l);
             name[l] = '\0';
-            char *a = name, *z = name + strlen(name);
-            while (*a == ' ') a++;
-            while (z > a && z[-1] == ' ') *--z = '\0';
-            const char *c = sciprune_lang_canonical(a);
-            if (!*a || !c || strcmp(c, a) != 0 || !sciprune_lang_has_grammar(c))
+            const char *c = sciprune_lang_canonical(name);
+            if (!l || !c || strcmp(c, name) != 0 || !sciprune_lang_has_grammar(c))
                 return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1,
                               "%s languages: \"%s\" is not a canonical language name with a "
                               "grammar (or use \"all\")",
-                              g == GATES_PARSE_ERROR ? "parse_error" : "undefined_name", a);
-            if (!e) break;
-            p = e + 1;
+                              g == GATES_PARSE_ERROR ? "parse_error" : "undefined_name", name);
         }
     }
     return SCIPRUNE_OK;

@@ -29,6 +29,9 @@ void gates_scores_unsupported(sciprune_gate_scores *out);
  * it ("all": every language). */
 const char *gates_langs_of(const sciprune_gates_settings *s, int gate);
 int gates_lang_on(const char *list, const char *lang);
+/* Iterate a comma-separated list: the next item, spaces trimmed, in *tok / *len (may be
+ * empty); 0 at the end. *p advances. */
+int gates_list_next(const char **p, const char **tok, size_t *len);
 
 /* ---- stage.c: the writer behind W/gates/, shared by the gates stage and the embed stage.
  * Per shard: begin, one add per line in line order (lang NULL for a rejected line), end

@@ -134,15 +134,10 @@ static json_t *langs_json(const char *list)
 {
     if (!strcmp(list, "all")) return json_string("all");
     json_t *a = json_array();
-    for (const char *p = list; *p;) {
-        const char *e = strchr(p, ',');
-        size_t l = e ? (size_t)(e - p) : strlen(p);
-        while (l && *p == ' ') p++, l--;
-        while (l && p[l - 1] == ' ') l--;
-        if (l) json_array_append_new(a, json_stringn(p, l));
-        if (!e) break;
-        p = e + 1;
-    }
+    const char *t;
+    size_t l;
+    for (const char *p = list; gates_list_next(&p, &t, &l);)
+        if (l) json_array_append_new(a, json_stringn(t, l));
     return a;
 }
 

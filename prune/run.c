@@ -35,6 +35,7 @@
  */
 #include "prune_int.h"
 #include "../shard/sp_manifest.h"
+#include "../gates/gates_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -449,13 +450,6 @@ static sciprune_status clear_corrupt_dir(const char *dir, sciprune_error *err)
     return st;
 }
 
-static const char *gates_langs_of_setting(const sciprune_gates_settings *g, int gate)
-{
-    const char *l = gate == 0 ? g->parse_error_langs : g->undefined_name_langs;
-    if (l && *l) return l;
-    return gate == 0 ? SCIPRUNE_GATES_PARSE_ERROR_LANGS : SCIPRUNE_GATES_UNDEFINED_NAME_LANGS;
-}
-
 static void stage_note(const sciprune_run_options *o, const char *stage, const char *state)
 {
     if (o->on_stage) o->on_stage(o->user, stage, state);
@@ -485,8 +479,8 @@ sciprune_status sciprune_run(const char *config_path, const sciprune_run_options
     c_prune = canon(json_object_get(j.cfg, "prune"));
     { /* the gates as they will run (on/off and the language lists in force) */
         json_t *g = json_pack("{s:s, s:s}", "parse_error_langs",
-                              gates_langs_of_setting(&j.gates, 0), "undefined_name_langs",
-                              gates_langs_of_setting(&j.gates, 1));
+                              gates_langs_of(&j.gates, GATES_PARSE_ERROR), "undefined_name_langs",
+                              gates_langs_of(&j.gates, GATES_UNDEFINED_NAME));
         c_gates = canon(g);
         json_decref(g);
     }
