@@ -2,14 +2,14 @@
 #include "cli.h"
 
 #include <getopt.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 static void help(void)
 {
     printf("usage: sciprune run --config JOB.json [--workdir W] [--threads N] [--force]\n\n"
-           "Run every stage (embed, index, score, prune + report) from one JSON config.\n"
+           "Run every stage (embed + gates, index, corrupt, analyze, score, prune + report) from\n"
+           "one JSON config; score metric auto takes this job's analysis' recommendation.\n"
            "Resumable: stages whose outputs are current are skipped (workdir/manifest.json);\n"
            "a killed run picks up where it stopped. A workdir made from other inputs or another\n"
            "config is refused unless --force, which recomputes only what changed.\n"
@@ -29,26 +29,52 @@ static void on_progress(void *user, uint64_t records, uint64_t bytes)
     cli_progress_update(user, records, bytes);
 }
 
-static void print_summary(const char *workdir)
+/* The report's counts and the analysis' pick, from sciprune_workdir_status(). */
+static void print_summary(const sciprune_workdir_info *w, const char *workdir)
 {
-    char p[4200];
-    snprintf(p, sizeof p, "%s/report.json", workdir);
-    json_t *r = json_load_file(p, 0, NULL);
-    if (!r) return;
-    json_t *c = json_object_get(r, "corpus");
-    printf("corpus: %lld records, %lld accepted, %lld rejected; k=%lld, d=%lld\n",
-           json_integer_value(json_object_get(c, "records")), json_integer_value(json_object_get(c, "accepted")),
-           json_integer_value(json_object_get(c, "rejected")), json_integer_value(json_object_get(c, "k")),
-           json_integer_value(json_object_get(c, "d")));
-    printf("%-28s %10s %10s %10s\n", "variant", "kept", "pruned", "rejected");
-    size_t i;
-    json_t *v;
-    json_array_foreach(json_object_get(r, "variants"), i, v)
-        printf("%-28s %10lld %10lld %10lld\n", json_string_value(json_object_get(v, "name")),
-               json_integer_value(json_object_get(v, "kept")), json_integer_value(json_object_get(v, "pruned")),
-               json_integer_value(json_object_get(v, "rejected")));
-    printf("report: %s/report.md   pruned shards: %s/out/<variant>/kept/\n", workdir, workdir);
-    json_decref(r);
+    if (w->has_report) {
+        printf("corpus: %llu records, %llu accepted, %llu rejected; k=%d, d=%d\n",
+               (unsigned long long)w->records, (unsigned long long)w->accepted,
+               (unsigned long long)w->rejected, w->k, w->dim);
+        printf("%-28s %10s %10s %10s\n", "variant", "kept", "pruned", "rejected");
+        for (size_t i = 0; i < w->n_variants; i++) {
+            const sciprune_variant_state *v = &w->variants[i];
+            printf("%-28s %10llu %10llu %10llu%s%s\n", v->name, (unsigned long long)v->kept,
+                   (unsigned long long)v->pruned, (unsigned long long)v->rejected,
+                   v->auto_resolved[0] ? "   = " : "", v->auto_resolved);
+        }
+        printf("report: %s/report.md   pruned shards: %s/out/<variant>/kept/\n", workdir, workdir);
+    }
+    if (w->has_analysis)
+        printf("analysis: recommends %s at p = %.2f (mean recall %.3f over the corruption types, "
+               "random %.3f); %s/analyze/report.md\n",
+               w->recommendation, w->rec_ratio, w->rec_mean_recall, w->rec_random_mean_recall,
+               workdir);
+    if (w->auto_why[0]) printf("auto: %s\n", w->auto_why);
+}
+
+static int summary_of(const char *workdir, int stages)
+{
+    sciprune_workdir_info *w = NULL;
+    sciprune_error e;
+    if (sciprune_workdir_status(workdir, &w, &e)) {
+        cli_error("cannot read the workdir", &e);
+        return CLI_FAIL;
+    }
+    if (stages) {
+        printf("workdir: %s\ninputs: %zu shards\n", workdir, w->n_inputs);
+        for (size_t i = 0; i < w->n_stages; i++) {
+            const sciprune_stage_state *s = &w->stages[i];
+            if (s->done)
+                printf("  %-7s done     %8.1f s  peak %6.0f MB\n", s->name, s->seconds,
+                       (double)s->peak_rss / 1e6);
+            else
+                printf("  %-7s %s\n", s->name, s->optional ? "-" : "pending");
+        }
+    }
+    print_summary(w, workdir);
+    sciprune_workdir_info_free(w);
+    return CLI_OK;
 }
 
 int cmd_run(int argc, char **argv)
@@ -88,8 +114,7 @@ int cmd_run(int argc, char **argv)
         return CLI_FAIL;
     }
     cli_progress_end(&prog);
-    print_summary(wd);
-    return CLI_OK;
+    return summary_of(wd, 0);
 }
 
 int cmd_inspect(int argc, char **argv)
@@ -102,39 +127,5 @@ int cmd_inspect(int argc, char **argv)
         }
         return cli_usage_error("inspect", "give one WORKDIR");
     }
-    char p[4200];
-    snprintf(p, sizeof p, "%s/manifest.json", argv[1]);
-    json_error_t je;
-    json_t *m = json_load_file(p, 0, &je);
-    if (!m) {
-        fprintf(stderr, "sciprune: %s: %s\n", p, je.text);
-        return CLI_FAIL;
-    }
-    printf("workdir: %s\ninputs: %zu shards\n", argv[1], json_array_size(json_object_get(m, "inputs")));
-    static const char *const stages[] = {"embed", "gates", "index", "score", "prune", "corrupt", "analyze"};
-    json_t *s = json_object_get(m, "stages");
-    for (int i = 0; i < 7; i++) {
-        json_t *x = json_object_get(s, stages[i]);
-        if (x)
-            printf("  %-7s done     %8.1f s  peak %6.0f MB\n", stages[i],
-                   json_number_value(json_object_get(x, "seconds")),
-                   (double)json_integer_value(json_object_get(x, "peak_rss")) / 1e6);
-        else if (i < 1 || (i >= 2 && i <= 4))
-            printf("  %-7s pending\n", stages[i]);
-    }
-    json_decref(m);
-    print_summary(argv[1]);
-    /* the analysis' recommendation, when there is one */
-    snprintf(p, sizeof p, "%s/analyze/report.json", argv[1]);
-    json_t *a = json_load_file(p, 0, &je);
-    json_t *rec = a ? json_object_get(a, "recommendation") : NULL;
-    if (rec)
-        printf("analysis: recommends %s at p = %.2f (mean recall %.3f over the corruption types, "
-               "random %.3f); %s/analyze/report.md\n",
-               json_string_value(json_object_get(rec, "name")),
-               json_number_value(json_object_get(rec, "ratio")),
-               json_number_value(json_object_get(rec, "mean_recall")),
-               json_number_value(json_object_get(rec, "random_mean_recall")), argv[1]);
-    json_decref(a);
-    return CLI_OK;
+    return summary_of(argv[1], 1);
 }

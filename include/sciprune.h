@@ -730,10 +730,13 @@ typedef enum sciprune_score_metric {
     SCIPRUNE_METRIC_GATE_SIZE,
     SCIPRUNE_METRIC_GATE_COMBINED,
     SCIPRUNE_METRIC_GATE_RANDOM,
-    SCIPRUNE_METRIC_GATE_LENGTH
+    SCIPRUNE_METRIC_GATE_LENGTH,
+    SCIPRUNE_METRIC_AUTO  /* the analysis' recommendation for this workdir (metric, alpha):
+                             W/analyze/report.json "recommendation"; the variant is named
+                             "auto-p<ratio>" and plan.json says what it resolved to and why */
 } sciprune_score_metric;
-#define SCIPRUNE_METRIC_COUNT 12
-/* 1 for the gate+FILL plans. */
+#define SCIPRUNE_METRIC_COUNT 13
+/* 1 for the gate+FILL plans (not auto, which may resolve to one). */
 int sciprune_score_metric_is_plan(sciprune_score_metric m);
 
 /* "size", "distance", "distance-pc", ...; static storage. */
@@ -814,7 +817,7 @@ sciprune_status sciprune_prune_write(const char *workdir, const sciprune_shard_s
 sciprune_status sciprune_report_write(const char *workdir, sciprune_error *err);
 
 /* ======================================================================= run
- * Every stage from one JSON job config (format: prune/run.c header, example
+ * Every stage from one JSON job config (format: run/config.c header, example
  * data/configs/default.json), resumable through workdir/manifest.json. */
 typedef struct sciprune_run_options {
     const char *workdir;   /* overrides the config's "workdir"; NULL: the config's */
@@ -829,12 +832,54 @@ typedef struct sciprune_run_options {
 } sciprune_run_options;
 void sciprune_run_options_default(sciprune_run_options *o);
 
-/* Run embed -> index -> score -> prune (+ report) for the job in `config_path`, skipping every
- * stage whose outputs are current. Errors: EPARSE/EINVAL (config, naming the key), ESTATE
+/* Run the job in `config_path`: embed (+ gates) -> index -> corrupt -> analyze -> score ->
+ * prune (+ report), each stage only when the job turns it on, skipping every stage whose
+ * outputs are current. Score metric "auto" takes this job's own analysis' recommendation. Errors: EPARSE/EINVAL (config, naming the key), ESTATE
  * (the workdir was made from other inputs or another config and force is 0), and every error
  * of the stages. */
 sciprune_status sciprune_run(const char *config_path, const sciprune_run_options *o,
                              sciprune_error *err);
+/* What a workdir holds: the stages of run's table with their state, the report's counts
+ * and the analysis' recommendation, for `sciprune inspect` and for tools. */
+#define SCIPRUNE_STAGE_MAX 8
+typedef struct sciprune_stage_state {
+    const char *name;      /* "embed", "gates", "index", "corrupt", "analyze", "score",
+                              "prune", in run order; static storage */
+    int done;              /* 1: finished (manifest.json) */
+    int optional;          /* 1: runs only when the job turns it on (gates, corrupt, analyze) */
+    double seconds;        /* wall time of the finished stage */
+    uint64_t peak_rss;     /* bytes */
+} sciprune_stage_state;
+
+typedef struct sciprune_variant_state {
+    char name[128];        /* "gate+distance-p0.20", "auto-p0.20", ... */
+    uint64_t kept, pruned, rejected;
+    char auto_resolved[64]; /* auto variants: the metric it stood for ("" otherwise) */
+} sciprune_variant_state;
+
+typedef struct sciprune_workdir_info {
+    size_t n_inputs;                      /* input shards recorded in the manifest */
+    sciprune_stage_state stages[SCIPRUNE_STAGE_MAX];
+    size_t n_stages;
+    int has_report;                       /* W/report.json exists */
+    uint64_t records, accepted, rejected; /* from the report */
+    int k, dim;
+    sciprune_variant_state *variants;     /* n_variants, owned */
+    size_t n_variants;
+    int has_analysis;                     /* W/analyze/report.json exists */
+    char recommendation[64];              /* the analysis' pick ("gate+distance") */
+    double rec_ratio, rec_mean_recall, rec_random_mean_recall;
+    char rec_text[512];                   /* its one-line reason */
+    char auto_why[512];                   /* why auto resolved as it did ("" without auto) */
+} sciprune_workdir_info;
+
+/* Read workdir/manifest.json (required) and, when present, report.json and
+ * analyze/report.json. Errors: EIO (no manifest), EPARSE (a file that is not ours), ENOMEM.
+ * Free with sciprune_workdir_info_free(). */
+sciprune_status sciprune_workdir_status(const char *workdir, sciprune_workdir_info **out,
+                                        sciprune_error *err);
+void sciprune_workdir_info_free(sciprune_workdir_info *w);
+
 /* ===================================================================== gates
  * Corruption-validated quality gates: cheap per-file checks that catch what one-vector-per-file
  * embeddings miss. Each gate gives a per-record score; a pruning plan drops every record over a
@@ -917,6 +962,9 @@ void sciprune_gates_settings_default(sciprune_gates_settings *s);
  * grammar. */
 sciprune_status sciprune_gates_settings_check(const sciprune_gates_settings *s,
                                               sciprune_error *err);
+/* The language list in force for gate 0 (parse_error) or 1 (undefined_name): the setting,
+ * or its default when NULL/"". Borrowed from `s` or static storage. */
+const char *sciprune_gates_settings_langs(const sciprune_gates_settings *s, int gate);
 
 typedef struct sciprune_gates_info {
     uint64_t n_records, n_accepted;

@@ -27,6 +27,22 @@ typedef sciprune_status (*prune_item_fn)(void *ctx, size_t i, sciprune_error *er
 sciprune_status prune_parallel(size_t n, int threads, prune_item_fn fn, void *ctx,
                                sciprune_error *err);
 
+/* 1 for the metrics that take an alpha (combined, combined-pc, gate+combined). */
+int prune_metric_has_alpha(sciprune_score_metric m);
+
+/* Metric auto (auto.c): the analysis' recommendation of the workdir, from
+ * W/analyze/report.json "recommendation": {"metric", "alpha", "name", "text", ...}. */
+typedef struct prune_auto {
+    sciprune_score_metric metric; /* what auto stands for */
+    double alpha;                 /* its alpha (metrics that take one) */
+    char name[64];                /* the analysis' name for it ("gate+combined-a0.20") */
+    char why[512];                /* the analysis' one-line reason */
+} prune_auto;
+/* Errors: ESTATE (no analysis in W, or it recommends nothing usable), EPARSE, ENOMEM. */
+sciprune_status prune_auto_resolve(const char *workdir, prune_auto *out, sciprune_error *err);
+/* {"resolved": metric, "alpha", "analysis": name, "why": text, "source"}; new reference. */
+json_t *prune_auto_json(const prune_auto *a);
+
 /* Seed offset of the random baseline's hash, so that it is not the index sample's hash. */
 #define PRUNE_RANDOM_SEED_XOR 0x9E3779B97F4A7C15ull
 

@@ -6,7 +6,8 @@
  *    "metric", "warnings"},
  *    "variants": [{"name", "metric", "ratio", "alpha", "threshold", "n_pruned" (plan),
  *                  "kept", "pruned", "rejected", "kept_bytes", "pruned_bytes",
- *                  "rejected_bytes" (written shards; absent before the prune stage)}],
+ *                  "rejected_bytes" (written shards; absent before the prune stage),
+ *                  "auto" (metric auto: {"resolved", "alpha", "analysis", "why", "source"})}],
  *    "languages": [...] (out/prune.json), "clusters": [...] (score/plan.json),
  *    "stages": {"index_train"|"index_assign"|"score"|"prune": {"seconds", "peak_rss"}}}
  * Sections whose stage file is missing are left out. report.md renders the same tables.
@@ -205,6 +206,15 @@ sciprune_status sciprune_report_write(const char *workdir, sciprune_error *err)
             mb_printf(&md, " |\n");
         }
         mb_printf(&md, "\n");
+        for (size_t v = 0; v < json_array_size(vars); v++) {
+            json_t *o = json_array_get(vars, v), *au = json_object_get(o, "auto");
+            if (!au) continue;
+            mb_printf(&md, "**%s** is metric auto: the analysis of this workdir recommends "
+                           "**%s** (`analyze/report.json`): %s\n\n",
+                      json_string_value(json_object_get(o, "name")),
+                      str_or(json_object_get(au, "analysis"), "?"),
+                      str_or(json_object_get(au, "why"), ""));
+        }
         for (size_t v = 0; v < json_array_size(vars); v++) {
             json_t *o = json_array_get(vars, v);
             json_t *th = json_object_get(o, "threshold");

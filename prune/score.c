@@ -54,11 +54,12 @@ static const char *const k_metric_names[SCIPRUNE_METRIC_COUNT] = {
     [SCIPRUNE_METRIC_GATE_COMBINED] = "gate+combined",
     [SCIPRUNE_METRIC_GATE_RANDOM] = "gate+random",
     [SCIPRUNE_METRIC_GATE_LENGTH] = "gate+length",
+    [SCIPRUNE_METRIC_AUTO] = "auto",
 };
 
 int sciprune_score_metric_is_plan(sciprune_score_metric m)
 {
-    return m >= SCIPRUNE_METRIC_GATE_DISTANCE && m < SCIPRUNE_METRIC_COUNT;
+    return m >= SCIPRUNE_METRIC_GATE_DISTANCE && m <= SCIPRUNE_METRIC_GATE_LENGTH;
 }
 
 const char *sciprune_score_metric_name(sciprune_score_metric m)
@@ -76,8 +77,8 @@ sciprune_status sciprune_score_metric_parse(const char *name, sciprune_score_met
         }
     return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1,
                   "unknown metric '%s' (want size, distance, distance-pc, combined, "
-                  "combined-pc, random, length, or a plan gate+distance, gate+size, "
-                  "gate+combined, gate+random, gate+length)", name);
+                  "combined-pc, random, length, a plan gate+distance, gate+size, "
+                  "gate+combined, gate+random, gate+length, or auto)", name);
 }
 
 void sciprune_score_settings_default(sciprune_score_settings *s)
@@ -312,6 +313,7 @@ typedef struct variant {
     char name[128];
     sciprune_score_metric metric;
     double ratio, alpha; /* alpha < 0 when not combined */
+    int is_auto;         /* metric auto, resolved to metric and alpha */
 } variant;
 
 /* Shortest "%.Nf" (N >= 2) that reads back as x. */
@@ -442,6 +444,8 @@ static sciprune_status run_variant(scorer *sc, const variant *va, size_t v, uint
     sciprune_status st = SCIPRUNE_OK;
     const uint32_t *o;
     switch (va->metric) {
+    case SCIPRUNE_METRIC_AUTO: /* resolved to its metric when the variants were made */
+        return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "metric auto was not resolved");
     case SCIPRUNE_METRIC_SIZE:
         if ((st = build_order(sc, ORD_SIZE, err))) return st;
         take_size(sc, mask, nb, v, n, th, tmp);
@@ -687,16 +691,20 @@ sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_s
         return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "need 1..%d metrics and ratios",
                       SCIPRUNE_SWEEP_MAX);
     int need_len = 0, need_rand = 0, combined = 0;
+    prune_auto au;
+    memset(&au, 0, sizeof au);
     for (size_t i = 0; i < s->n_metrics; i++) {
         if ((unsigned)s->metrics[i] >= SCIPRUNE_METRIC_COUNT)
             return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "unknown metric %d", (int)s->metrics[i]);
-        need_len |= s->metrics[i] == SCIPRUNE_METRIC_LENGTH ||
-                    s->metrics[i] == SCIPRUNE_METRIC_GATE_LENGTH;
-        need_rand |= s->metrics[i] == SCIPRUNE_METRIC_RANDOM ||
-                     s->metrics[i] == SCIPRUNE_METRIC_GATE_RANDOM;
-        combined |= s->metrics[i] == SCIPRUNE_METRIC_COMBINED ||
-                    s->metrics[i] == SCIPRUNE_METRIC_COMBINED_PC ||
-                    s->metrics[i] == SCIPRUNE_METRIC_GATE_COMBINED;
+        sciprune_score_metric me = s->metrics[i];
+        if (me == SCIPRUNE_METRIC_AUTO) {
+            sciprune_status ast = prune_auto_resolve(workdir, &au, err);
+            if (ast) return ast;
+            me = au.metric;
+        }
+        need_len |= me == SCIPRUNE_METRIC_LENGTH || me == SCIPRUNE_METRIC_GATE_LENGTH;
+        need_rand |= me == SCIPRUNE_METRIC_RANDOM || me == SCIPRUNE_METRIC_GATE_RANDOM;
+        combined |= s->metrics[i] != SCIPRUNE_METRIC_AUTO && prune_metric_has_alpha(me);
     }
     if (combined && s->n_alphas == 0)
         return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "combined needs at least one alpha");
@@ -787,8 +795,8 @@ sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_s
     for (size_t m = 0; m < s->n_metrics; m++)
         for (size_t r = 0; r < s->n_ratios; r++) {
             sciprune_score_metric me = s->metrics[m];
-            int comb = me == SCIPRUNE_METRIC_COMBINED || me == SCIPRUNE_METRIC_COMBINED_PC ||
-                       me == SCIPRUNE_METRIC_GATE_COMBINED;
+            int is_auto = me == SCIPRUNE_METRIC_AUTO;
+            int comb = !is_auto && prune_metric_has_alpha(me);
             for (size_t a = 0; a < (comb ? s->n_alphas : 1); a++) {
                 variant *v = &va[nv++];
                 char rs[32], as[32];
@@ -796,7 +804,12 @@ sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_s
                 v->metric = me;
                 v->ratio = s->ratios[r];
                 v->alpha = comb ? s->alphas[a] : -1;
-                if (comb) {
+                if (is_auto) { /* the analysis' pick, under a name that does not move */
+                    v->metric = au.metric;
+                    v->alpha = prune_metric_has_alpha(au.metric) ? au.alpha : -1;
+                    v->is_auto = 1;
+                    snprintf(v->name, sizeof v->name, "auto-p%s", rs);
+                } else if (comb) {
                     fmt_num(as, sizeof as, s->alphas[a]);
                     snprintf(v->name, sizeof v->name, "%s-p%s-a%s", k_metric_names[me], rs, as);
                 } else {
@@ -824,6 +837,7 @@ sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_s
                               "n_pruned", (json_int_t)npr[v], "n_kept",
                               (json_int_t)(sc.nacc - npr[v]), "threshold", th);
         if (va[v].alpha >= 0) json_object_set_new(o, "alpha", json_real(va[v].alpha));
+        if (va[v].is_auto) json_object_set_new(o, "auto", prune_auto_json(&au));
         json_array_append_new(jv, o);
     }
     if ((st = build_order(&sc, ORD_CLUSTER, err))) goto done;

@@ -308,3 +308,17 @@ int sp_utf8_valid(const unsigned char *s, size_t n)
     return 1;
 }
 
+
+sciprune_status sp_sweep_add(double *v, size_t *n, double x, const char *what,
+                             sciprune_error *err)
+{
+    if (!(x >= 0.0 && x <= 1.0))
+        return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "bad %s %g (want a number in [0, 1])",
+                      what, x);
+    for (size_t i = 0; i < *n; i++)
+        if (v[i] == x) return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "%s %g given twice", what, x);
+    if (*n == SCIPRUNE_SWEEP_MAX)
+        return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "at most %d %ss", SCIPRUNE_SWEEP_MAX, what);
+    v[(*n)++] = x;
+    return SCIPRUNE_OK;
+}

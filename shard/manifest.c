@@ -194,3 +194,18 @@ sciprune_status sp_manifest_stage_clear(sp_manifest *m, const char *stage, scipr
     json_object_del(json_object_get(m->root, "stages"), stage);
     return sp_manifest_save(m, err);
 }
+
+int sp_manifest_stage_info(const sp_manifest *m, const char *stage, double *seconds,
+                           uint64_t *peak_rss)
+{
+    json_t *s = json_object_get(json_object_get(m->root, "stages"), stage);
+    if (!json_is_string(json_object_get(s, "key"))) return 0;
+    if (seconds) *seconds = json_number_value(json_object_get(s, "seconds"));
+    if (peak_rss) *peak_rss = (uint64_t)json_integer_value(json_object_get(s, "peak_rss"));
+    return 1;
+}
+
+size_t sp_manifest_n_inputs(const sp_manifest *m)
+{
+    return json_array_size(json_object_get(m->root, "inputs"));
+}

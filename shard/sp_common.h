@@ -43,6 +43,11 @@ sciprune_status sp_read_file(const char *path, char **out, size_t *len, sciprune
 bool sp_exists(const char *path);
 /* Copy at most cap-1 bytes and NUL-terminate. */
 void sp_strlcpy(char *dst, const char *src, size_t cap);
+/* One value of a sweep list (ratios, alphas): a number in [0, 1], not given twice, at most
+ * SCIPRUNE_SWEEP_MAX. Appends x to v[*n]. `what` names the list ("ratio") in the error.
+ * Errors: EINVAL. */
+sciprune_status sp_sweep_add(double *v, size_t *n, double x, const char *what,
+                             sciprune_error *err);
 /* Monotonic seconds. */
 double sp_now(void);
 /* Peak resident set size of this process in bytes (0 if unknown). */

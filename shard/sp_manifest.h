@@ -33,6 +33,12 @@ sciprune_status sp_manifest_set_config(sp_manifest *m, const char *config_json,
 int sp_manifest_stage_current(const sp_manifest *m, const char *stage, const char *key);
 /* The key `stage` finished with, or NULL. Borrowed. */
 const char *sp_manifest_stage_key(const sp_manifest *m, const char *stage);
+/* 1 when `stage` is recorded as finished (any key); fills its wall seconds and peak RSS
+ * (either pointer may be NULL). */
+int sp_manifest_stage_info(const sp_manifest *m, const char *stage, double *seconds,
+                           uint64_t *peak_rss);
+/* Number of input shards recorded. */
+size_t sp_manifest_n_inputs(const sp_manifest *m);
 /* Mark `stage` done with `key`, wall seconds and peak RSS, and save the manifest atomically. */
 sciprune_status sp_manifest_stage_done(sp_manifest *m, const char *stage, const char *key,
                                        double seconds, uint64_t peak_rss, sciprune_error *err);

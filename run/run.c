@@ -1,0 +1,329 @@
+/*
+ * run.c - `sciprune run`: every stage from one JSON job config (config.c), resumable; the
+ * stage table and the driver.
+ *
+ * The stage table (stages[] below), in run order; a stage runs when the job turns it on:
+ *   embed    always            vectors; with the hash embedder also the gates on its own parse
+ *                              (one parse per record)
+ *   gates    gates on          on their own parse: npy and exec embedders, or gate settings
+ *                              changed after the vectors were made
+ *   index    always            k-means + assignment
+ *   corrupt  corrupt section   synthetic variants of the inputs (W/corrupt/)
+ *   analyze  analyze section   where the variants land; recommends metric, alpha and gates
+ *   score    always            every variant (metric "auto" takes the analysis' recommendation
+ *                              of this job, so analyze runs before score)
+ *   prune    always            kept/removed shards + report
+ *
+ * Resumability: workdir/manifest.json holds the input hashes, the canonical config and, per
+ * stage, the key it finished with. Each stage's key hashes its name, its inputs or upstream
+ * keys and its config section (key_parts()): embed = H(inputs, shard, embed), gates =
+ * H(inputs, shard, gates in force), index = H(embed, index), corrupt = H(inputs, shard,
+ * corrupt), analyze = H(index, gates, corrupt unless analyze.corrupted, analyze), score =
+ * H(index, gates, score[, analyze when a metric is auto]), prune = H(score, prune). A stage
+ * whose key is current is skipped; embed and gates also resume shard by shard inside
+ * themselves. A workdir made from other inputs or another config is refused unless force is
+ * set; with force, only the stages whose keys changed run again.
+ */
+#include "run_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sciprune_run_options_default(sciprune_run_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->threads = -1;
+}
+
+enum { ST_EMBED, ST_GATES, ST_INDEX, ST_CORRUPT, ST_ANALYZE, ST_SCORE, ST_PRUNE, ST_COUNT };
+
+typedef struct run_ctx {
+    run_job *j;
+    const sciprune_run_options *o;
+    sp_manifest *m;
+    sciprune_shard_set *set;  /* the inputs as a shard set (owned), made after embed */
+    char *canon[ST_COUNT];    /* each stage's config section, canonical (owned) */
+    char *c_shard;            /* the shard section (owned) */
+    char key[ST_COUNT][33];
+    int auto_metric;          /* a score metric is auto */
+    int was_done;             /* the running stage had finished before (with another key) */
+    const char *done_note;    /* what the running stage says when done; NULL: "done" */
+} run_ctx;
+
+typedef struct stage_def {
+    const char *name;
+    int (*on)(const run_ctx *c);
+    sciprune_status (*fn)(run_ctx *c, sciprune_error *err);
+} stage_def;
+
+static int on_always(const run_ctx *c) { (void)c; return 1; }
+static int on_gates(const run_ctx *c) { return c->j->gates_on; }
+static int on_corrupt(const run_ctx *c) { return c->j->corrupt_on; }
+static int on_analyze(const run_ctx *c) { return c->j->analyze_on; }
+
+static void note(const run_ctx *c, int stage, const char *state);
+
+static sciprune_status nomem(sciprune_error *err)
+{
+    return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+}
+
+static sciprune_status do_embed(run_ctx *c, sciprune_error *err)
+{
+    run_job *j = c->j;
+    sciprune_status st;
+    sciprune_embed_options eo;
+    sciprune_embed_options_default(&eo);
+    eo.shard = j->shard;
+    eo.threads = j->threads;
+    eo.force = c->o->force && c->was_done;
+    eo.progress = c->o->progress;
+    eo.progress_user = c->o->user;
+    /* the gates ride on the embedder's parse when they are due too */
+    int gates_too = j->gates_in_embed && !sp_manifest_stage_current(c->m, "gates", c->key[ST_GATES]);
+    eo.gates = gates_too ? &j->gates : NULL;
+    if (gates_too && (st = sp_manifest_stage_clear(c->m, "gates", err))) return st;
+    sciprune_embed_stats es;
+    if ((st = sciprune_embed_shards(j->workdir, (const char *const *)j->inputs, j->n_inputs,
+                                    &j->embed, &eo, &es, err)))
+        return st;
+    if (gates_too) {
+        if ((st = sp_manifest_stage_done(c->m, "gates", c->key[ST_GATES], 0, sp_peak_rss(), err)))
+            return st;
+        c->done_note = "done (with the gates)";
+    }
+    return SCIPRUNE_OK;
+}
+
+static sciprune_status do_gates(run_ctx *c, sciprune_error *err)
+{
+    run_job *j = c->j;
+    return sciprune_gates_run(j->workdir, (const char *const *)j->inputs, j->n_inputs, &j->gates,
+                              NULL, err);
+}
+
+static sciprune_status do_index(run_ctx *c, sciprune_error *err)
+{
+    sciprune_index_info info;
+    sciprune_status st = sciprune_index_train(c->j->workdir, c->set, &c->j->index, &info, err);
+    return st ? st : sciprune_index_assign_shards(c->j->workdir, c->set, &c->j->index, &info, err);
+}
+
+/* Remove what sciprune_corrupt_run writes in dir (corrupt-*.jsonl[.zst], labels.jsonl,
+ * corrupt.json); nothing else. A narrower rerun must not leave old variants. */
+static sciprune_status clear_corrupt_dir(const char *dir, sciprune_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d) return SCIPRUNE_OK;
+    struct dirent *de;
+    sciprune_status st = SCIPRUNE_OK;
+    while (!st && (de = readdir(d)) != NULL) {
+        const char *n = de->d_name;
+        size_t l = strlen(n);
+        int ours = (!strncmp(n, "corrupt-", 8) && ((l > 6 && !strcmp(n + l - 6, ".jsonl")) ||
+                                                   (l > 10 && !strcmp(n + l - 10, ".jsonl.zst")))) ||
+                   !strcmp(n, "labels.jsonl") || !strcmp(n, "corrupt.json");
+        if (!ours) continue;
+        char *p = sp_path_join(dir, n);
+        if (!p) st = nomem(err);
+        else if (unlink(p) != 0 && errno != ENOENT) st = sp_err(err, SCIPRUNE_EIO, p, -1, -1, "cannot remove: %s", strerror(errno));
+        free(p);
+    }
+    closedir(d);
+    return st;
+}
+
+static sciprune_status do_corrupt(run_ctx *c, sciprune_error *err)
+{
+    char *cdir = sp_path_join(c->j->workdir, "corrupt");
+    if (!cdir) return nomem(err);
+    sciprune_status st = clear_corrupt_dir(cdir, err);
+    if (!st)
+        st = sciprune_corrupt_run((const char *const *)c->j->inputs, c->j->n_inputs, cdir,
+                                  &c->j->corrupt, NULL, err);
+    free(cdir);
+    return st;
+}
+
+static sciprune_status do_analyze(run_ctx *c, sciprune_error *err)
+{
+    return sciprune_analyze(c->j->workdir, (const char *const *)c->j->corrupted,
+                            c->j->n_corrupted, &c->j->analyze, NULL, err);
+}
+
+static sciprune_status do_score(run_ctx *c, sciprune_error *err)
+{
+    if (c->auto_metric && !c->j->analyze_on)
+        return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1,
+                      "score metric auto takes the analysis' recommendation: turn on the "
+                      "\"corrupt\" and \"analyze\" sections (or give analyze.corrupted)");
+    sciprune_score_info info;
+    return sciprune_score_sweep(c->j->workdir, c->set, &c->j->score, &info, err);
+}
+
+static sciprune_status do_prune(run_ctx *c, sciprune_error *err)
+{
+    sciprune_prune_info info;
+    sciprune_status st = sciprune_prune_write(c->j->workdir, c->set, &c->j->prune, &info, err);
+    return st ? st : sciprune_report_write(c->j->workdir, err);
+}
+
+static const stage_def stages[ST_COUNT] = {
+    [ST_EMBED] = {"embed", on_always, do_embed},
+    [ST_GATES] = {"gates", on_gates, do_gates},
+    [ST_INDEX] = {"index", on_always, do_index},
+    [ST_CORRUPT] = {"corrupt", on_corrupt, do_corrupt},
+    [ST_ANALYZE] = {"analyze", on_analyze, do_analyze},
+    [ST_SCORE] = {"score", on_always, do_score},
+    [ST_PRUNE] = {"prune", on_always, do_prune},
+};
+
+int run_stage_count(void) { return ST_COUNT; }
+const char *run_stage_name(int i) { return i >= 0 && i < ST_COUNT ? stages[i].name : NULL; }
+
+static void note(const run_ctx *c, int stage, const char *state)
+{
+    if (c->o->on_stage) c->o->on_stage(c->o->user, stages[stage].name, state);
+}
+
+/* The parts of stage i's key: its name, its inputs or upstream keys, its config. Upstream
+ * keys come first in the table, so keys are computed in table order. */
+static void key_parts(const run_ctx *c, int i, const char *p[8])
+{
+    const run_job *j = c->j;
+    const char *in = sp_manifest_inputs_key(c->m);
+    const char *gates = j->gates_on ? c->key[ST_GATES] : "";
+    int n = 0;
+    p[n++] = stages[i].name;
+    switch (i) {
+    case ST_EMBED: p[n++] = in; p[n++] = c->c_shard; break;
+    case ST_GATES: p[n++] = in; p[n++] = c->c_shard; break;
+    case ST_INDEX: p[n++] = c->key[ST_EMBED]; break;
+    case ST_CORRUPT: p[n++] = in; p[n++] = c->c_shard; break;
+    case ST_ANALYZE:
+        p[n++] = c->key[ST_INDEX];
+        p[n++] = gates;
+        p[n++] = j->analyze_own_corrupted ? "" : c->key[ST_CORRUPT];
+        break;
+    case ST_SCORE: p[n++] = c->key[ST_INDEX]; p[n++] = gates; break;
+    case ST_PRUNE: p[n++] = c->key[ST_SCORE]; break;
+    }
+    p[n++] = c->canon[i];
+    if (i == ST_SCORE && c->auto_metric) p[n++] = c->key[ST_ANALYZE];
+    p[n] = NULL;
+}
+
+/* The canonical config texts and the whole config (stored in the manifest). */
+static sciprune_status canon_all(run_ctx *c, char **all, sciprune_error *err)
+{
+    json_t *cfg = c->j->cfg;
+    c->c_shard = run_canon(json_object_get(cfg, "shard"));
+    for (int i = 0; i < ST_COUNT; i++) {
+        if (i == ST_GATES) { /* the gates as they will run: the language lists in force */
+            json_t *g = json_pack("{s:s, s:s}", "parse_error_langs",
+                                  sciprune_gates_settings_langs(&c->j->gates, 0),
+                                  "undefined_name_langs",
+                                  sciprune_gates_settings_langs(&c->j->gates, 1));
+            c->canon[i] = g ? run_canon(g) : NULL;
+            json_decref(g);
+        } else {
+            c->canon[i] = run_canon(json_object_get(cfg, stages[i].name));
+        }
+        if (!c->canon[i]) return nomem(err);
+    }
+    json_t *sub = json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?}",
+                            "shard", json_object_get(cfg, "shard"),
+                            "embed", json_object_get(cfg, "embed"),
+                            "index", json_object_get(cfg, "index"),
+                            "score", json_object_get(cfg, "score"),
+                            "prune", json_object_get(cfg, "prune"),
+                            "gates", json_object_get(cfg, "gates"),
+                            "corrupt", json_object_get(cfg, "corrupt"),
+                            "analyze", json_object_get(cfg, "analyze"));
+    *all = sub ? run_canon(sub) : NULL;
+    json_decref(sub);
+    return c->c_shard && *all ? SCIPRUNE_OK : nomem(err);
+}
+
+/* Load the manifest, record the inputs and config; refuse a workdir made from other inputs
+ * or another config unless forced. */
+static sciprune_status open_workdir(run_ctx *c, sciprune_error *err)
+{
+    sciprune_status st;
+    char *all = NULL;
+    int inputs_changed = 0;
+    if ((st = sp_mkdirs(c->j->workdir, err)) || (st = sp_manifest_load(&c->m, c->j->workdir, err)) ||
+        (st = sp_manifest_set_inputs(c->m, (const char *const *)c->j->inputs, c->j->n_inputs,
+                                     &inputs_changed, err)) ||
+        (st = canon_all(c, &all, err)))
+        goto done;
+    const char *old = sp_manifest_get_config(c->m);
+    int cfg_changed = old && strcmp(old, all) != 0;
+    if ((inputs_changed || cfg_changed) && !c->o->force) {
+        st = sp_err(err, SCIPRUNE_ESTATE, c->j->workdir, -1, -1,
+                    "this workdir was made from %s; refusing to mix results (use --force to "
+                    "recompute what changed, or another workdir)",
+                    inputs_changed && cfg_changed ? "other inputs and another config"
+                    : inputs_changed ? "other inputs" : "another config");
+        goto done;
+    }
+    st = sp_manifest_set_config(c->m, all, err);
+    if (!st) st = sp_manifest_save(c->m, err);
+done:
+    free(all);
+    return st;
+}
+
+sciprune_status sciprune_run(const char *config_path, const sciprune_run_options *opt,
+                             sciprune_error *err)
+{
+    sciprune_run_options o;
+    if (opt) o = *opt; else sciprune_run_options_default(&o);
+    run_job j;
+    run_ctx c;
+    memset(&c, 0, sizeof c);
+    c.j = &j;
+    c.o = &o;
+    sciprune_status st = run_job_parse(&j, config_path, &o, err);
+    if (st) goto done;
+    for (size_t i = 0; i < j.score.n_metrics; i++)
+        c.auto_metric |= j.score.metrics[i] == SCIPRUNE_METRIC_AUTO;
+    if ((st = open_workdir(&c, err))) goto done;
+    for (int i = 0; i < ST_COUNT; i++) {
+        const char *parts[8];
+        key_parts(&c, i, parts);
+        sp_key_of(c.key[i], parts);
+    }
+    for (int i = 0; i < ST_COUNT; i++) {
+        if (!stages[i].on(&c)) continue;
+        if (i == ST_INDEX && !c.set &&
+            (st = sciprune_shard_set_from_paths(&c.set, (const char *const *)j.inputs, j.n_inputs, err)))
+            goto done;
+        if (sp_manifest_stage_current(c.m, stages[i].name, c.key[i])) {
+            note(&c, i, "up to date");
+            continue;
+        }
+        note(&c, i, "running");
+        c.was_done = sp_manifest_stage_key(c.m, stages[i].name) != NULL;
+        c.done_note = NULL;
+        if ((st = sp_manifest_stage_clear(c.m, stages[i].name, err))) goto done;
+        double t0 = sp_now();
+        if ((st = stages[i].fn(&c, err))) goto done;
+        if ((st = sp_manifest_stage_done(c.m, stages[i].name, c.key[i], sp_now() - t0,
+                                         sp_peak_rss(), err)))
+            goto done;
+        note(&c, i, c.done_note ? c.done_note : "done");
+    }
+    if (o.workdir_out) sp_strlcpy(o.workdir_out, j.workdir, o.workdir_out_cap);
+done:
+    for (int i = 0; i < ST_COUNT; i++) free(c.canon[i]);
+    free(c.c_shard);
+    sciprune_shard_set_free(c.set);
+    sp_manifest_free(c.m);
+    run_job_free(&j);
+    return st;
+}
