@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The demo: set up what is missing, build, turn this machine's Python standard library and
 # installed Python packages into shards, and run the SCIP job of data/configs/default.json on
-# them (embed + quality gates -> index -> score -> prune + report -> corrupt -> analyze), then
-# render the analysis plots and print the recommendation. Outputs in demo-work/.
+# them (embed + quality gates -> index -> corrupt -> analyze -> score (auto = the analysis'
+# pick) -> prune + report), then render the analysis plots and print the recommendation. Outputs in demo-work/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 W=demo-work
@@ -45,5 +45,5 @@ echo
 echo "shards:   $W/shards/"
 echo "accounts: $W/check/check.json (rejected lines in $W/check/rejected/)"
 echo "report:   $W/run/report.md"
-echo "pruned:   $W/run/out/<variant>/kept/"
+echo "pruned:   $W/run/out/<variant>/kept/  (auto-p0.20: the analysis' pick)"
 echo "analysis: $W/run/analyze/report.md, plots: $W/run/analyze/index.html"

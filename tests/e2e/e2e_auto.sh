@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# e2e: score metric "auto" in `sciprune run`: corrupt and analyze run before score, the auto
+# variant is exactly the variant of the metric (and alpha) the job's own analysis recommends,
+# report/inspect say what it resolved to, the score key follows the analysis, and auto
+# without an analysis (or without the gates) is a config error.
+set -euo pipefail
+S=${SCIPRUNE_BIN:?}
+PY=/usr/bin/python3
+T=$(mktemp -d /tmp/sciprune-e2e-auto.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+SRC=${SCIPRUNE_SOURCE_ROOT:?}
+if [ -f "$SRC/tests/corpus/make_corpus.py" ]; then
+  $PY "$SRC/tests/corpus/make_corpus.py" --out "$T/src" --seed 3 > /dev/null
+else
+  mkdir -p "$T/src"; cp -r /usr/lib/python3.11/json /usr/lib/python3.11/email /usr/lib/python3.11/http "$T/src/"
+fi
+"$S" ingest "$T/src" --out "$T/shards" --docs-per-shard 100 2>/dev/null
+cat > "$T/job.json" <<JSON
+{"inputs": ["shards/shard-*.jsonl.zst"], "workdir": "w", "threads": 2,
+ "index": {"k": 6},
+ "score": {"metrics": ["auto", "size", "distance", "combined", "gate+size", "gate+distance", "gate+combined"],
+           "ratios": [0.2], "alphas": [0, 0.2, 0.4, 0.6, 0.8, 1]},
+ "prune": {"fsync": false},
+ "corrupt": {"per_type": 4, "seed": 5},
+ "analyze": {"ratios": [0.1, 0.2], "alphas": [0, 0.2, 0.4, 0.6, 0.8, 1], "ratio": 0.2}}
+JSON
+"$S" run --config "$T/job.json" > "$T/out1.txt" 2> "$T/err1.txt" || { cat "$T/err1.txt"; fail "run failed"; }
+# stage order: corrupt and analyze before score
+order=$(grep -o 'run: [a-z]* *running' "$T/err1.txt" | awk '{print $2}' | tr '\n' ' ')
+[ "$order" = "embed index corrupt analyze score prune " ] || fail "stage order: $order"
+$PY - "$T/w" <<'PY'
+import json, sys, numpy as np, glob, os
+w = sys.argv[1]
+rec = json.load(open(f"{w}/analyze/report.json"))["recommendation"]
+plan = json.load(open(f"{w}/score/plan.json"))
+rep = json.load(open(f"{w}/report.json"))
+va = {v["name"]: v for v in plan["variants"]}
+auto = va["auto-p0.20"]
+assert auto["auto"]["resolved"] == rec["metric"], (auto, rec)
+assert auto["metric"] == rec["metric"]
+assert auto["auto"]["analysis"] == rec["name"]
+takes_alpha = rec["metric"] in ("combined", "combined-pc", "gate+combined")
+if takes_alpha:
+    assert abs(auto["alpha"] - rec["alpha"]) < 1e-12
+    twin = f"{rec['metric']}-p0.20-a{rec['alpha']:.2f}"
+else:
+    assert "alpha" not in auto
+    twin = f"{rec['metric']}-p0.20"
+assert twin in va, (twin, list(va))
+nv = plan["n_variants"]
+same = 0
+for f in sorted(glob.glob(f"{w}/score/*.prune.npy")):
+    bits = np.unpackbits(np.load(f), axis=1, bitorder="little")[:, :nv]
+    a, b = bits[:, auto["bit"]], bits[:, va[twin]["bit"]]
+    assert (a == b).all(), f"{f}: auto differs from {twin}"
+    same += int(a.sum())
+assert same == auto["n_pruned"] > 0
+rv = {v["name"]: v for v in rep["variants"]}
+assert rv["auto-p0.20"]["auto"]["resolved"] == rec["metric"]
+assert "is metric auto" in open(f"{w}/report.md").read()
+# the auto variant's kept shards are those of its twin, byte for byte
+for f in sorted(glob.glob(f"{w}/out/auto-p0.20/kept/*")):
+    g = f.replace("/auto-p0.20/", f"/{twin}/")
+    assert open(f, "rb").read() == open(g, "rb").read() or \
+        os.popen(f"zstd -dc '{f}' | sha256sum").read() == os.popen(f"zstd -dc '{g}' | sha256sum").read(), f
+print(f"auto resolved to {rec['name']} ({twin}): {same} pruned, identical to the twin variant")
+PY
+"$S" inspect "$T/w" > "$T/inspect.txt" || fail "inspect failed"
+grep -q "^auto-p0.20 .* = " "$T/inspect.txt" || { cat "$T/inspect.txt"; fail "inspect does not say what auto resolved to"; }
+grep -q "^  analyze done" "$T/inspect.txt" || { cat "$T/inspect.txt"; fail "inspect misses analyze"; }
+# a rerun is all up to date
+"$S" run --config "$T/job.json" > /dev/null 2> "$T/err2.txt" || fail "rerun failed"
+[ "$(grep -c 'up to date' "$T/err2.txt")" = 7 ] || { cat "$T/err2.txt"; fail "rerun was not all up to date"; }
+# another analysis (weights) reruns analyze, score and prune, nothing upstream
+$PY - "$T/job.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1])); j["analyze"]["weights"] = "syntax=3,content=1"
+json.dump(j, open(sys.argv[1], "w"))
+PY
+"$S" run --config "$T/job.json" --force > /dev/null 2> "$T/err3.txt" || { cat "$T/err3.txt"; fail "forced rerun failed"; }
+ran=$(grep -o 'run: [a-z]* *running' "$T/err3.txt" | awk '{print $2}' | tr '\n' ' ')
+[ "$ran" = "analyze score prune " ] || { cat "$T/err3.txt"; fail "after an analyze change ran: $ran"; }
+# auto needs the analysis and the gates
+cat > "$T/bad1.json" <<JSON
+{"inputs": ["shards/shard-*.jsonl.zst"], "workdir": "b1", "index": {"k": 6}, "score": {"metrics": ["auto"]}}
+JSON
+if "$S" run --config "$T/bad1.json" > /dev/null 2> "$T/e1.txt"; then fail "auto without analysis accepted"; fi
+grep -q "analy" "$T/e1.txt" || { cat "$T/e1.txt"; fail "auto without analysis: unclear error"; }
+cat > "$T/bad2.json" <<JSON
+{"inputs": ["shards/shard-*.jsonl.zst"], "workdir": "b2", "score": {"metrics": ["auto"]},
+ "gates": {"enabled": false}, "corrupt": {}, "analyze": {}}
+JSON
+if "$S" run --config "$T/bad2.json" > /dev/null 2> "$T/e2.txt"; then fail "auto without gates accepted"; fi
+grep -q "needs the gates" "$T/e2.txt" || { cat "$T/e2.txt"; fail "auto without gates: unclear error"; }
+echo "e2e_auto: ok"
