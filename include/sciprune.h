@@ -880,6 +880,36 @@ sciprune_status sciprune_workdir_status(const char *workdir, sciprune_workdir_in
                                         sciprune_error *err);
 void sciprune_workdir_info_free(sciprune_workdir_info *w);
 
+/* ===================================================================== check
+ * Read shards, account for every line (accepted, or rejected with a reason) and keep every bad
+ * line: out_dir/rejected/<shard>.jsonl (sciprune_reject_write format; only for shards with
+ * rejected lines, a stale one from an earlier run is removed) and out_dir/check.json:
+ *   {"shards": [{"shard", "lines", "accepted", "rejected", "reasons": {reason: count}}],
+ *    "lines", "accepted", "rejected", "text_bytes"}                                       */
+#define SCIPRUNE_REJECT_REASONS (SCIPRUNE_REJECT_STREAM + 1)
+typedef struct sciprune_check_options {
+    sciprune_shard_options shard;  /* how to read the shards */
+    int fail_fast;                 /* 1: stop at the first bad line (EPARSE naming shard, line,
+                                      reason); default 0: reject it and go on */
+    sciprune_progress_fn progress; /* lines and compressed bytes read so far; may be NULL */
+    void *progress_user;
+} sciprune_check_options;
+void sciprune_check_options_default(sciprune_check_options *o);
+
+typedef struct sciprune_check_info {
+    uint64_t lines, accepted, rejected, text_bytes;
+    uint64_t reasons[SCIPRUNE_REJECT_REASONS]; /* rejected lines per sciprune_reject */
+    size_t n_shards, n_empty;                  /* shards read; shards without a line */
+} sciprune_check_info;
+
+/* Check the n shards of `paths` into out_dir (created). `info` may be NULL. Shards with the
+ * same file name in different folders are refused (their rejected/ files would collide).
+ * Errors: EINVAL (no shards, duplicate names), EIO, EPARSE (fail_fast: the first bad line),
+ * ENOMEM. */
+sciprune_status sciprune_check_run(const char *const *paths, size_t n, const char *out_dir,
+                                   const sciprune_check_options *o, sciprune_check_info *info,
+                                   sciprune_error *err);
+
 /* ===================================================================== gates
  * Corruption-validated quality gates: cheap per-file checks that catch what one-vector-per-file
  * embeddings miss. Each gate gives a per-record score; a pruning plan drops every record over a

@@ -104,5 +104,15 @@ set +e
 set -e
 "$S" --version | grep -q '^sciprune ' || fail "--version"
 "$S" check --help | grep -q 'usage: sciprune check' || fail "check --help"
+# two shards with one file name in different folders: refused (their rejected/ files collide)
+mkdir -p "$T/d1" "$T/d2"
+printf '%s\n' '{"id":"a","content":"x = 1"}' 'nope' > "$T/d1/x.jsonl"
+printf '%s\n' 'bad' '{"id":"b","content":"y = 2"}' > "$T/d2/x.jsonl"
+set +e
+"$S" check --in "$T/d1/x.jsonl" "$T/d2/x.jsonl" --out "$T/dup" 2> "$T/errdup"; rc=$?
+set -e
+[ "$rc" = 1 ] || fail "duplicate shard names: exit $rc"
+grep -q "two input shards are named x" "$T/errdup" || { cat "$T/errdup"; fail "duplicate names: unclear error"; }
+[ ! -e "$T/dup/check.json" ] || fail "duplicate names: a summary was written"
 "$S" ingest --help | grep -q 'usage: sciprune ingest' || fail "ingest --help"
 echo "e2e_shard: ok"
