@@ -83,6 +83,7 @@ void sciprune_analyze_settings_default(sciprune_analyze_settings *s)
     s->seed = 1234;
     s->threads = 0;
     sciprune_shard_options_default(&s->shard);
+    s->gate_budget_share = 0.5;
 }
 
 static sciprune_status parse_list(const char *list, double *v, size_t *n, const char *what,
@@ -175,6 +176,12 @@ typedef struct an_run {
     int gl_set[GATES_COUNT]; /* 1: gl[gate] lists the languages the gate is on for */
     strtab gl[GATES_COUNT];
     const char *gl_source;   /* where the language switch comes from (static string) */
+    /* gates judged per language (judge_gates): per clean language index */
+    int judged;              /* 1: judging on (gate_budget_share > 0) */
+    double jlimit;           /* gate_budget_share x ratio */
+    uint64_t *jn;            /* clean files per language; owned */
+    uint64_t *jflag[GATES_COUNT]; /* flagged per language with the settings' switch; owned */
+    uint8_t *joff[GATES_COUNT];   /* 1: on by the settings, off by judgement; owned */
 } an_run;
 
 static sciprune_status nomem(sciprune_error *err)
@@ -274,7 +281,7 @@ static int grow_var(an_run *r, size_t need)
 
 /* Is `gate` on for `lang`? W/gates/summary.json's list where it has one; else every language
  * for values read from W/gates, the SCIPRUNE_GATES_*_LANGS defaults for values computed here. */
-static int gate_on(const an_run *r, int gate, const char *lang)
+static int gate_on_by_settings(const an_run *r, int gate, const char *lang)
 {
     if (r->gl_set[gate]) {
         for (size_t i = 0; i < r->gl[gate].n; i++)
@@ -282,6 +289,75 @@ static int gate_on(const an_run *r, int gate, const char *lang)
         return 0;
     }
     return r->gates_from_files ? 1 : gates_lang_default_on(gate, lang);
+}
+
+/* ... and not turned off by judge_gates() for the clean corpus' language */
+static int gate_on(const an_run *r, int gate, const char *lang)
+{
+    if (!gate_on_by_settings(r, gate, lang)) return 0;
+    if (r->judged && r->joff[gate])
+        for (size_t i = 0; i < r->clangs.n; i++)
+            if (!strcmp(r->clangs.s[i], lang)) return !r->joff[gate][i];
+    return 1;
+}
+
+/* Gates judged per language on the job's own corpus: a gate stays on for a language only
+ * while the share of that language's clean files it flags is at most gate_budget_share x
+ * ratio. Past that it would spend the budget on one language's files wholesale (tree-sitter-c
+ * on macros, undefined_name on browser globals): a filter for the user to decide on, not a
+ * gate. Needs the clean values (cpe, cun) before the per-language switch. */
+static sciprune_status judge_gates(an_run *r, sciprune_error *err)
+{
+    size_t nl = r->clangs.n;
+    r->judged = r->set->gate_budget_share > 0;
+    r->jlimit = r->set->gate_budget_share * r->set->ratio;
+    r->jn = calloc(nl ? nl : 1, sizeof *r->jn);
+    for (int k = 0; k < GATES_COUNT; k++) {
+        r->jflag[k] = calloc(nl ? nl : 1, sizeof *r->jflag[k]);
+        r->joff[k] = calloc(nl ? nl : 1, 1);
+        if (!r->jflag[k] || !r->joff[k]) return nomem(err);
+    }
+    if (!r->jn) return nomem(err);
+    for (size_t g = 0; g < r->c.nc; g++) {
+        uint16_t l = r->clang[g];
+        r->jn[l]++;
+        r->jflag[GATES_PARSE_ERROR][l] += r->cpe[g] > 0;
+        r->jflag[GATES_UNDEFINED_NAME][l] += r->cun[g] > 0;
+    }
+    for (int k = 0; r->judged && k < GATES_COUNT; k++)
+        for (size_t l = 0; l < nl; l++)
+            r->joff[k][l] = gate_on_by_settings(r, k, r->clangs.s[l]) && r->jn[l] &&
+                            (double)r->jflag[k][l] / (double)r->jn[l] > r->jlimit;
+    return SCIPRUNE_OK;
+}
+
+/* report.json gates.judged: {"budget_share", "limit", "rule", "languages": {lang: {"n",
+ * "parse_error" | "undefined_name": {"flagged", "share", "on_by_settings", "on"}}}} */
+static json_t *judged_json(const an_run *r, const size_t *lo, size_t nl)
+{
+    static const char *const gn[GATES_COUNT] = {"parse_error", "undefined_name"};
+    json_t *j = json_object(), *langs = json_object();
+    json_object_set_new(j, "budget_share", json_real(r->set->gate_budget_share));
+    json_object_set_new(j, "limit", json_real(r->jlimit));
+    json_object_set_new(j, "rule", json_string(
+        r->judged ? "a gate stays on for a language while it flags at most budget_share x ratio "
+                    "of that language's clean files; gate plans and metric auto use the gates "
+                    "so judged"
+                  : "judging off (gate_budget_share 0): the settings' languages"));
+    for (size_t i = 0; i < nl; i++) {
+        size_t l = lo[i];
+        json_t *o = json_pack("{s:I}", "n", (json_int_t)r->jn[l]);
+        for (int k = 0; k < GATES_COUNT; k++) {
+            int by_set = gate_on_by_settings(r, k, r->clangs.s[l]);
+            json_object_set_new(o, gn[k], json_pack("{s:I, s:f, s:b, s:b}", "flagged",
+                (json_int_t)(by_set ? r->jflag[k][l] : 0),
+                "share", r->jn[l] && by_set ? (double)r->jflag[k][l] / (double)r->jn[l] : 0.0,
+                "on_by_settings", by_set, "on", by_set && !r->joff[k][l]));
+        }
+        json_object_set_new(langs, r->clangs.s[l], o);
+    }
+    json_object_set_new(j, "languages", langs);
+    return j;
 }
 
 /* Use W/gates/<shard>.{parse_error,undefined_name}.npy when they exist for every clean shard
@@ -513,7 +589,8 @@ static sciprune_status read_clean(an_run *r, sciprune_error *err)
         st = sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "more than 2G clean records");
         goto out;
     }
-    /* the per-language switch, then the flags eval.c uses */
+    /* the gates judged per language, the per-language switch, then the flags eval.c uses */
+    if ((st = judge_gates(r, err))) goto out;
     r->c.cgate = malloc(r->c.nc ? r->c.nc : 1);
     if (!r->c.cgate) { st = nomem(err); goto out; }
     for (size_t g = 0; g < r->c.nc; g++) {
@@ -1030,6 +1107,7 @@ static sciprune_status gates_report(const an_run *r, json_t *root, sbuf *md, gat
     }
     JSET(gj, "languages_on", langs);
     JSET(gj, "languages_source", json_string(r->gl_source));
+    JSET(gj, "judged", judged_json(r, lo, nl));
     JSET(gj, "generated_heuristic", json_string(GENERATED_HEURISTIC));
     JSET(gj, "clean", gate_counts_json(all));
     for (size_t i = 0; i < nl; i++) JSET(byl, r->clangs.s[lo[i]], gate_counts_json(&bl[lo[i]]));
@@ -1061,6 +1139,16 @@ static sciprune_status gates_report(const an_run *r, json_t *root, sbuf *md, gat
             first = 0;
         }
     sb(md, "] (%s). Generated files: %s.\n\n", r->gl_source, GENERATED_HEURISTIC);
+    for (size_t i = 0; r->judged && i < nl; i++)
+        for (int k = 0; k < GATES_COUNT; k++)
+            if (r->joff[k][lo[i]])
+                sb(md, "> **Gate judged off:** %s for %s: it flags %.1f %% of the %s files, over "
+                       "the limit %.1f %% (gate_budget_share %.2g x p %.2f). The gate plans and "
+                       "metric auto leave it out; turn it on by hand (or raise "
+                       "analyze.gate_budget_share) to use it as a filter.\n\n",
+                   k == GATES_PARSE_ERROR ? "parse_error" : "undefined_name", r->clangs.s[lo[i]],
+                   100.0 * (double)r->jflag[k][lo[i]] / (double)r->jn[lo[i]], r->clangs.s[lo[i]],
+                   100.0 * r->jlimit, r->set->gate_budget_share, r->set->ratio);
     sb(md, "| lang | files | generated (%%) | parse_error | flagged (%%) | of them generated (%%) "
            "| undefined_name | flagged (%%) | of them generated (%%) | either | flagged (%%) "
            "| of them generated (%%) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -1627,6 +1715,8 @@ done:
     free(r.vm);
     free(r.type_kind);
     free(r.cpe); free(r.cun); free(r.cgen); free(r.clang); free(r.vpe); free(r.vun);
+    free(r.jn);
+    for (int k = 0; k < GATES_COUNT; k++) { free(r.jflag[k]); free(r.joff[k]); }
     strtab_free(&r.clangs);
     for (int k = 0; k < GATES_COUNT; k++) strtab_free(&r.gl[k]);
     strtab_free(&r.types);

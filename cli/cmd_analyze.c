@@ -33,6 +33,8 @@ static void help(void)
            "  --weights LIST       type/kind weights of the mean, e.g. syntax=1,content=0.5,\n"
            "                       undefined-name=2,default=1 (default: all 1)\n"
            "  --seed S             random baseline seed (default 1234, as score)\n"
+           "  --gate-budget-share F  a gate stays on for a language while it flags at most\n"
+           "                       F x ratio of its clean files (default 0.5; 0: no judging)\n"
            "  --threads N          embedding and gate threads (default: all cores)\n"
            "  --text-field NAME    text field of the clean shards (default content)\n"
            "  --id-field NAME      id field of the clean shards (default id)\n"
@@ -48,7 +50,7 @@ int cmd_analyze(int argc, char **argv)
         {"seed", required_argument, 0, 's'},    {"threads", required_argument, 0, 't'},
         {"text-field", required_argument, 0, 'T'}, {"id-field", required_argument, 0, 'D'},
         {"verbose", no_argument, 0, 'v'},       {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"gate-budget-share", required_argument, 0, 'G'}, {0, 0, 0, 0}};
     sciprune_analyze_settings s;
     sciprune_analyze_settings_default(&s);
     const char *workdir = NULL, *ratios = NULL, *alphas = NULL;
@@ -72,6 +74,13 @@ int cmd_analyze(int argc, char **argv)
             break;
         }
         case 'W': s.weights = optarg; break;
+        case 'G': {
+            char *end;
+            s.gate_budget_share = strtod(optarg, &end);
+            if (end == optarg || *end || !(s.gate_budget_share >= 0 && s.gate_budget_share <= 1))
+                BAD("bad --gate-budget-share '%s'", optarg);
+            break;
+        }
         case 's': {
             char *end;
             s.seed = strtoull(optarg, &end, 10);

@@ -1093,6 +1093,12 @@ typedef struct sciprune_analyze_settings {
     uint64_t seed;          /* random baseline; default 1234 (as sciprune_score_settings) */
     int threads;            /* embedding threads (hash backend); 0 = all cores */
     sciprune_shard_options shard; /* how the clean shards were read; must match embed */
+    double gate_budget_share; /* gates judged per language: a gate stays on for a language
+                               only while the share of that language's clean files it flags
+                               is at most gate_budget_share x ratio (a gate that would eat the
+                               budget is a filter, not a gate); the gate plans are evaluated,
+                               and metric auto prunes, with the gates so judged. Default 0.5;
+                               0: no judging (the settings' languages as they are) */
 } sciprune_analyze_settings;
 void sciprune_analyze_settings_default(sciprune_analyze_settings *s);
 

@@ -233,6 +233,8 @@ typedef struct scorer {
     uint32_t *pos;        /* ntot: rank inside the cluster by (~dist, g) (after ORD_CLUSTER) */
     uint32_t *ord[ORD_COUNT]; /* nacc each, computed on demand */
     uint8_t *gated;       /* ntot or NULL: bit 0 parse_error > 0, bit 1 undefined_name > 0 */
+    uint8_t *gated_auto;  /* ntot or NULL: the same with the gates the analysis judged per
+                             language (W/analyze/clean.*.npy), for metric auto */
 } scorer;
 
 static uint32_t shard_of(const scorer *sc, uint64_t g)
@@ -401,6 +403,39 @@ static void describe_dist(const scorer *sc, int pc, uint64_t last, json_t *th)
     json_object_set_new(th, "distance_last", record_ref(sc, last));
 }
 
+/* Load W/analyze/clean.{parse_error,undefined_name}.npy (one value per accepted record, in
+ * (shard, line) order, 0 where the analysis judged a gate off for the record's language) into
+ * sc->gated_auto (once): the gates of metric auto when it resolves to a plan. */
+static sciprune_status load_gates_auto(scorer *sc, sciprune_error *err)
+{
+    if (sc->gated_auto) return SCIPRUNE_OK;
+    sc->gated_auto = calloc(sc->ntot ? sc->ntot : 1, 1);
+    if (!sc->gated_auto) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+    static const char *const name[2] = {"clean.parse_error.npy", "clean.undefined_name.npy"};
+    for (int k = 0; k < 2; k++) {
+        char *p = prune_path(sc->workdir, "analyze", name[k], "");
+        if (!p) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+        sp_npy a;
+        sciprune_status st = sp_npy_open(&a, p, err);
+        if (st == SCIPRUNE_EIO)
+            st = sp_err(err, SCIPRUNE_ESTATE, p, -1, -1, "missing: auto needs the analysis' gates");
+        if (!st && (a.dtype != SP_NPY_F32 || a.cols || a.rows != sc->nacc)) {
+            sp_npy_close(&a);
+            st = sp_err(err, SCIPRUNE_ESTATE, p, -1, -1,
+                        "want a float32 vector of the %llu accepted records: the analysis is "
+                        "of another corpus", (unsigned long long)sc->nacc);
+        }
+        free(p);
+        if (st) return st;
+        const float *v = a.data;
+        uint64_t row = 0;
+        for (uint64_t g = 0; g < sc->ntot; g++)
+            if (sc->cl[g] >= 0 && v[row++] > 0.0f) sc->gated_auto[g] |= (uint8_t)(1u << k);
+        sp_npy_close(&a);
+    }
+    return SCIPRUNE_OK;
+}
+
 /* Load W/gates/<shard>.{parse_error,undefined_name}.npy into sc->gated (once). */
 static sciprune_status load_gates(scorer *sc, sciprune_error *err)
 {
@@ -478,15 +513,18 @@ static sciprune_status run_variant(scorer *sc, const variant *va, size_t v, uint
     case SCIPRUNE_METRIC_GATE_COMBINED:
     case SCIPRUNE_METRIC_GATE_RANDOM:
     case SCIPRUNE_METRIC_GATE_LENGTH: {
-        if ((st = load_gates(sc, err))) return st;
+        if ((st = va->is_auto ? load_gates_auto(sc, err) : load_gates(sc, err))) return st;
+        const uint8_t *gated = va->is_auto ? sc->gated_auto : sc->gated;
         uint64_t ng = 0, npe = 0, nun = 0;
         for (uint64_t g = 0; g < sc->ntot; g++)
-            if (sc->gated[g]) {
+            if (gated[g]) {
                 bit_set(mask, nb, g, v);
                 ng++;
-                npe += sc->gated[g] & 1;
-                nun += (sc->gated[g] >> 1) & 1;
+                npe += gated[g] & 1;
+                nun += (gated[g] >> 1) & 1;
             }
+        if (va->is_auto)
+            json_object_set_new(th, "gates_source", json_string("analyze/clean.*.npy (judged per language)"));
         uint64_t m = ng < n ? n - ng : 0;
         json_object_set_new(th, "n_gated", json_integer((json_int_t)ng));
         json_object_set_new(th, "n_gate_parse_error", json_integer((json_int_t)npe));
@@ -931,6 +969,7 @@ done:
     free(sc.crank);
     free(sc.pos);
     free(sc.gated);
+    free(sc.gated_auto);
     for (int i = 0; i < ORD_COUNT; i++) free(sc.ord[i]);
     return st;
 }

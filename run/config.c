@@ -17,7 +17,8 @@
  *               or a comma string, or "all"; enabled defaults to true when a score metric is a
  *               gate+FILL plan)
  *    "corrupt": {"enabled", "per_type", "types", "langs", "seed", "max_tries"},
- *    "analyze": {"enabled", "ratios", "alphas", "ratio", "weights", "seed", "corrupted"},
+ *    "analyze": {"enabled", "ratios", "alphas", "ratio", "weights", "seed", "corrupted",
+ *                "gate_budget_share"},
  *    "comment": anything}
  * Unknown keys are errors (a typo must not silently fall back to a default). Lists of numbers
  * and metric names go straight into the settings' arrays; language and type lists become the
@@ -354,6 +355,9 @@ static sciprune_status parse_corrupt_analyze(run_job *j, const char *path, scipr
         return st;
     NUM(an, "analyze", "ratio", j->analyze.ratio, double);
     NUM(an, "analyze", "seed", j->analyze.seed, uint64_t);
+    NUM(an, "analyze", "gate_budget_share", j->analyze.gate_budget_share, double);
+    if (!(j->analyze.gate_budget_share >= 0 && j->analyze.gate_budget_share <= 1))
+        return bad(err, path, "%s", "analyze.gate_budget_share must be in [0, 1]");
     json_t *wt = json_object_get(an, "weights");
     if (wt) {
         if (!json_is_string(wt))
@@ -404,7 +408,8 @@ sciprune_status run_job_parse(run_job *j, const char *path, const sciprune_run_o
         {"prune", {"write_removed", "zstd_level", "fsync", NULL}},
         {"gates", {"enabled", "parse_error_langs", "undefined_name_langs", NULL}},
         {"corrupt", {"enabled", "per_type", "types", "langs", "seed", "max_tries", NULL}},
-        {"analyze", {"enabled", "ratios", "alphas", "ratio", "weights", "seed", "corrupted", NULL}},
+        {"analyze", {"enabled", "ratios", "alphas", "ratio", "weights", "seed", "corrupted",
+                     "gate_budget_share", NULL}},
     };
     sciprune_status st;
     if (!json_is_object(c)) return bad(err, path, "%s", "the config must be a JSON object");

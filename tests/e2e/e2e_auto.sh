@@ -93,4 +93,44 @@ cat > "$T/bad2.json" <<JSON
 JSON
 if "$S" run --config "$T/bad2.json" > /dev/null 2> "$T/e2.txt"; then fail "auto without gates accepted"; fi
 grep -q "needs the gates" "$T/e2.txt" || { cat "$T/e2.txt"; fail "auto without gates: unclear error"; }
+# gates judged per language: a JavaScript folder where parse_error flags half the files is
+# judged off for javascript (over gate_budget_share x p = 10 %); auto's gates leave it out
+mkdir -p "$T/js"
+for i in $(seq 1 24); do
+  printf 'function f%d(a, b) {\n  const s = a + b * %d;\n  return s > 3 ? s : -s;\n}\nmodule.exports = f%d;\n' $i $i $i > "$T/js/ok$i.js"
+  [ $i -le 12 ] && printf 'function g%d(a, b {\n  return a +;\n' $i > "$T/js/broken$i.js"
+done
+"$S" ingest "$T/js" --out "$T/jsshards" --prefix js --docs-per-shard 100 2>/dev/null
+$PY - "$T/job.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+j["inputs"].append("jsshards/js-*.jsonl.zst"); j["workdir"] = "wj"
+j["corrupt"]["langs"] = ["python"]
+j["score"]["metrics"] = ["auto", "gate+distance", "gate+size", "gate+combined", "size", "distance", "combined"]
+json.dump(j, open(sys.argv[1], "w"))
+PY
+"$S" run --config "$T/job.json" > /dev/null 2> "$T/err4.txt" || { cat "$T/err4.txt"; fail "run with js failed"; }
+$PY - "$T/wj" <<'PY'
+import json, sys, numpy as np
+w = sys.argv[1]
+rep = json.load(open(f"{w}/analyze/report.json"))
+jl = rep["gates"]["judged"]["languages"]
+js = jl["javascript"]["parse_error"]
+assert js["on_by_settings"] and not js["on"] and js["share"] > 0.1, js
+assert jl["python"]["parse_error"]["on"], jl["python"]
+assert "javascript" not in rep["gates"]["languages_on"]["parse_error"]
+assert "Gate judged off:** parse_error for javascript" in open(f"{w}/analyze/report.md").read()
+pe = np.load(f"{w}/analyze/clean.parse_error.npy"); un = np.load(f"{w}/analyze/clean.undefined_name.npy")
+judged = int(((pe > 0) | (un > 0)).sum())
+plan = json.load(open(f"{w}/score/plan.json"))
+va = {v["name"]: v for v in plan["variants"]}
+auto, rec = va["auto-p0.20"], rep["recommendation"]
+assert auto["auto"]["resolved"] == rec["metric"]
+explicit = va["gate+distance-p0.20"]["threshold"]["n_gated"]
+assert explicit >= judged + 12, (explicit, judged)   # the explicit plan still gates the broken JS
+if rec["metric"].startswith("gate+"):
+    assert auto["threshold"]["n_gated"] == judged, (auto["threshold"], judged)
+print(f"judged: parse_error off for javascript ({js['share']:.2f} of its files); auto = {rec['name']}, "
+      f"gated {judged} (explicit gate plans: {explicit})")
+PY
 echo "e2e_auto: ok"
