@@ -43,7 +43,7 @@ sciprune_status sciprune_index_open(sciprune_index **out, const char *workdir,
                                     sciprune_error *err)
 {
     *out = NULL;
-    char *path = index_path(workdir, "index", "kmeans.faiss", "");
+    char *path = sp_wpath(workdir, SP_WF_KMEANS, NULL);
     if (!path) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
     sciprune_status st = SCIPRUNE_OK;
     sciprune_index *ix = calloc(1, sizeof *ix);
@@ -168,8 +168,8 @@ static sciprune_status assign_one(assign_job *job, size_t si, sciprune_error *er
     bd = malloc(B * sizeof *bd);
     bc = malloc(B * sizeof *bc);
     rowidx = malloc(B * sizeof *rowidx);
-    cpath = index_path(job->workdir, "assign", name, ".cluster.npy");
-    dpath = index_path(job->workdir, "assign", name, ".dist.npy");
+    cpath = sp_wpath(job->workdir, SP_WF_CLUSTER, name);
+    dpath = sp_wpath(job->workdir, SP_WF_DIST, name);
     if (!cluster || !dist || !x || !D || !I || !bd || !bc || !rowidx || !cpath || !dpath) {
         st = sp_err(err, SCIPRUNE_ENOMEM, name, -1, -1, "out of memory");
         goto done;
@@ -270,7 +270,7 @@ sciprune_status sciprune_index_assign_shards(const char *workdir,
     job.status = calloc(n, sizeof *job.status);
     job.errs = calloc(n, sizeof *job.errs);
     char *dir = sp_path_join(workdir, "assign");
-    char *jpath = index_path(workdir, "index", "clusters.json", "");
+    char *jpath = sp_wpath(workdir, SP_WF_CLUSTERS, NULL);
     pthread_t *th = NULL;
     json_t *j = NULL;
     int nth = index_threads(s->threads, n), started = 0;

@@ -35,8 +35,8 @@ sciprune_status index_embed_open(index_embed *e, const char *workdir, const char
                                  sciprune_error *err)
 {
     memset(e, 0, sizeof *e);
-    char *vp = index_path(workdir, "embed", name, ".npy");
-    char *sp = index_path(workdir, "embed", name, ".status.npy");
+    char *vp = sp_wpath(workdir, SP_WF_VECTORS, name);
+    char *sp = sp_wpath(workdir, SP_WF_STATUS, name);
     sciprune_status st = SCIPRUNE_OK;
     if (!vp || !sp) {
         st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");

@@ -3,6 +3,7 @@
 #define SCIPRUNE_INDEX_INT_H
 
 #include "../shard/sp_npy.h"
+#include "../shard/sp_workdir.h"
 
 #include <jansson.h>
 
@@ -40,7 +41,5 @@ sciprune_status index_json_write(const char *path, const json_t *j, sciprune_err
 /* Worker count: t > 0 as is, else online cores; never more than n (and at least 1). */
 int index_threads(int t, size_t n);
 
-/* W/<dir>/<name><suffix> into a new string; NULL on ENOMEM. Caller frees with free(). */
-char *index_path(const char *workdir, const char *dir, const char *name, const char *suffix);
 
 #endif /* SCIPRUNE_INDEX_INT_H */

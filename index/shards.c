@@ -152,8 +152,8 @@ sciprune_status sciprune_shard_set_load(sciprune_shard_set **out, const char *wo
                                         sciprune_error *err)
 {
     *out = NULL;
-    char *edir = sp_path_join(workdir, "embed");
-    char *jpath = edir ? sp_path_join(edir, "shards.json") : NULL;
+    char *edir = sp_wdir_path(workdir, SP_WD_EMBED);
+    char *jpath = sp_wpath(workdir, SP_WF_SHARDS, NULL);
     char **names = NULL;
     size_t n = 0, cap = 0;
     sciprune_status st = SCIPRUNE_OK;
@@ -267,10 +267,3 @@ int index_threads(int t, size_t n)
     return (int)c;
 }
 
-char *index_path(const char *workdir, const char *dir, const char *name, const char *suffix)
-{
-    size_t n = strlen(workdir) + strlen(dir) + strlen(name) + strlen(suffix) + 3;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s/%s/%s%s", workdir, dir, name, suffix);
-    return p;
-}

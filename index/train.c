@@ -344,9 +344,9 @@ sciprune_status sciprune_index_train(const char *workdir, const sciprune_shard_s
     if (st) goto fail;
 
     dir = sp_path_join(workdir, "index");
-    cpath = index_path(workdir, "index", "centroids.npy", "");
-    ipath = index_path(workdir, "index", "kmeans.faiss", "");
-    jpath = index_path(workdir, "index", "train.json", "");
+    cpath = sp_wpath(workdir, SP_WF_CENTROIDS, NULL);
+    ipath = sp_wpath(workdir, SP_WF_KMEANS, NULL);
+    jpath = sp_wpath(workdir, SP_WF_TRAIN, NULL);
     if (!dir || !cpath || !ipath || !jpath) {
         st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
         goto fail;

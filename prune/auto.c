@@ -23,7 +23,7 @@ int prune_metric_has_alpha(sciprune_score_metric m)
 sciprune_status prune_auto_resolve(const char *workdir, prune_auto *out, sciprune_error *err)
 {
     memset(out, 0, sizeof *out);
-    char *path = prune_path(workdir, "analyze", "report.json", "");
+    char *path = sp_wpath(workdir, SP_WF_ANALYZE_REPORT, NULL);
     if (!path) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
     json_t *r = NULL;
     sciprune_status st = prune_json_load(path, 1, &r, err);

@@ -3,6 +3,7 @@
 #define SCIPRUNE_PRUNE_INT_H
 
 #include "../shard/sp_npy.h"
+#include "../shard/sp_workdir.h"
 
 #include <jansson.h>
 
@@ -15,9 +16,6 @@ sciprune_status prune_json_load(const char *path, int missing_ok, json_t **out,
                                 sciprune_error *err);
 /* Worker count: t > 0 as is, else online cores; at most n, at least 1. */
 int prune_threads(int t, size_t n);
-/* "<workdir>/<dir>/<name><suffix>" (dir may be "" for "<workdir>/<name><suffix>"); NULL on
- * ENOMEM. Caller frees with free(). */
-char *prune_path(const char *workdir, const char *dir, const char *name, const char *suffix);
 
 /* Run fn(ctx, i, err_i) for i in [0, n) on `threads` workers taking items in order; stops
  * taking new items after the first failure. Returns the failure with the lowest i (its error

@@ -92,17 +92,16 @@ sciprune_status sciprune_report_write(const char *workdir, sciprune_error *err)
 {
     json_t *train = NULL, *clus = NULL, *plan = NULL, *pr = NULL, *rep = NULL, *gsum = NULL;
     mbuf md = {0};
-    const char *names[4] = {"index/train.json", "index/clusters.json", "score/plan.json",
-                            "out/prune.json"};
+    const sp_wfile names[4] = {SP_WF_TRAIN, SP_WF_CLUSTERS, SP_WF_PLAN, SP_WF_PRUNE_SUMMARY};
     json_t **dst[4] = {&train, &clus, &plan, &pr};
     sciprune_status st = SCIPRUNE_OK;
-    char *jp = prune_path(workdir, "", "report.json", ""), *mp = prune_path(workdir, "", "report.md", "");
+    char *jp = sp_wpath(workdir, SP_WF_REPORT_JSON, NULL), *mp = sp_wpath(workdir, SP_WF_REPORT_MD, NULL);
     if (!jp || !mp) {
         st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
         goto done;
     }
     for (int i = 0; i < 4; i++) {
-        char *p = prune_path(workdir, "", names[i], "");
+        char *p = sp_wpath(workdir, names[i], NULL);
         if (!p) {
             st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
             goto done;
@@ -116,7 +115,7 @@ sciprune_status sciprune_report_write(const char *workdir, sciprune_error *err)
         int plans = 0;
         for (size_t v = 0; v < json_array_size(pv0); v++)
             plans |= !strncmp(str_or(json_object_get(json_array_get(pv0, v), "metric"), ""), "gate+", 5);
-        char *gp = plans ? prune_path(workdir, "gates", "summary.json", "") : NULL;
+        char *gp = plans ? sp_wpath(workdir, SP_WF_GATES_SUMMARY, NULL) : NULL;
         if (gp) st = prune_json_load(gp, 1, &gsum, err);
         free(gp);
         if (st) goto done;

@@ -411,9 +411,9 @@ static sciprune_status load_gates_auto(scorer *sc, sciprune_error *err)
     if (sc->gated_auto) return SCIPRUNE_OK;
     sc->gated_auto = calloc(sc->ntot ? sc->ntot : 1, 1);
     if (!sc->gated_auto) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
-    static const char *const name[2] = {"clean.parse_error.npy", "clean.undefined_name.npy"};
+    static const sp_wfile name[2] = {SP_WF_ANALYZE_CLEAN_PE, SP_WF_ANALYZE_CLEAN_UN};
     for (int k = 0; k < 2; k++) {
-        char *p = prune_path(sc->workdir, "analyze", name[k], "");
+        char *p = sp_wpath(sc->workdir, name[k], NULL);
         if (!p) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
         sp_npy a;
         sciprune_status st = sp_npy_open(&a, p, err);
@@ -442,10 +442,10 @@ static sciprune_status load_gates(scorer *sc, sciprune_error *err)
     if (sc->gated) return SCIPRUNE_OK;
     sc->gated = calloc(sc->ntot ? sc->ntot : 1, 1);
     if (!sc->gated) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
-    static const char *const suf[2] = {".parse_error.npy", ".undefined_name.npy"};
+    static const sp_wfile suf[2] = {SP_WF_GATE_PARSE_ERROR, SP_WF_GATE_UNDEFINED_NAME};
     for (size_t i = 0; i < sc->shards->n; i++)
         for (int k = 0; k < 2; k++) {
-            char *p = prune_path(sc->workdir, "gates", sc->shards->names[i], suf[k]);
+            char *p = sp_wpath(sc->workdir, suf[k], sc->shards->names[i]);
             if (!p) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
             sp_npy a;
             sciprune_status st = sp_npy_open(&a, p, err);
@@ -600,8 +600,8 @@ static sciprune_status load_assign(scorer *sc, sciprune_error *err)
     }
     sc->ntot = 0;
     for (size_t i = 0; i < sh->n; i++, opened++) {
-        char *cp = prune_path(sc->workdir, "assign", sh->names[i], ".cluster.npy");
-        char *dp = prune_path(sc->workdir, "assign", sh->names[i], ".dist.npy");
+        char *cp = sp_wpath(sc->workdir, SP_WF_CLUSTER, sh->names[i]);
+        char *dp = sp_wpath(sc->workdir, SP_WF_DIST, sh->names[i]);
         if (!cp || !dp) {
             free(cp);
             free(dp);
@@ -770,9 +770,9 @@ sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_s
     uint8_t *mask = NULL;
     uint64_t *tmp = NULL, *cpruned = NULL, *npr = NULL;
     json_t *clj = NULL, *plan = NULL, *jv = NULL;
-    char *cpath = prune_path(workdir, "index", "clusters.json", "");
-    char *sdir = prune_path(workdir, "score", "", "");
-    char *ppath = prune_path(workdir, "score", "plan.json", "");
+    char *cpath = sp_wpath(workdir, SP_WF_CLUSTERS, NULL);
+    char *sdir = sp_wdir_path(workdir, SP_WD_SCORE);
+    char *ppath = sp_wpath(workdir, SP_WF_PLAN, NULL);
     sciprune_status st = SCIPRUNE_OK;
     if (!cpath || !sdir || !ppath) {
         st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
@@ -915,7 +915,7 @@ sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_s
         uint64_t rows = sc.off[i + 1] - sc.off[i];
         json_array_append_new(jsh, json_pack("{s:s, s:I, s:I}", "name", shards->names[i], "rows",
                                              (json_int_t)rows, "accepted", (json_int_t)sc.acc_shard[i]));
-        char *mp = prune_path(workdir, "score", shards->names[i], ".prune.npy");
+        char *mp = sp_wpath(workdir, SP_WF_PRUNE_MASK, shards->names[i]);
         if (!mp) {
             st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
         } else {

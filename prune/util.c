@@ -47,16 +47,6 @@ int prune_threads(int t, size_t n)
     return (int)c;
 }
 
-char *prune_path(const char *workdir, const char *dir, const char *name, const char *suffix)
-{
-    size_t n = strlen(workdir) + strlen(dir) + strlen(name) + strlen(suffix) + 3;
-    char *p = malloc(n);
-    if (!p) return NULL;
-    if (*dir) snprintf(p, n, "%s/%s/%s%s", workdir, dir, name, suffix);
-    else snprintf(p, n, "%s/%s%s", workdir, name, suffix);
-    return p;
-}
-
 typedef struct par_job {
     size_t n;
     prune_item_fn fn;

@@ -114,9 +114,9 @@ static sciprune_status prune_shard(void *ctx, size_t si, sciprune_error *err)
     sciprune_shard_writer **kw = calloc(nv ? nv : 1, sizeof *kw);
     sciprune_shard_writer **rw = calloc(nv ? nv : 1, sizeof *rw);
     sciprune_shard_writer *jw = NULL;
-    char *cpath = prune_path(p->workdir, "assign", name, ".cluster.npy");
-    char *mpath = prune_path(p->workdir, "score", name, ".prune.npy");
-    char *jpath = prune_path(p->workdir, "out/rejected", name, ".jsonl");
+    char *cpath = sp_wpath(p->workdir, SP_WF_CLUSTER, name);
+    char *mpath = sp_wpath(p->workdir, SP_WF_PRUNE_MASK, name);
+    char *jpath = sp_wpath(p->workdir, SP_WF_REJECTED, name);
     char *opath = NULL;
     sciprune_status st = SCIPRUNE_OK;
     ss->v = calloc(nv ? nv : 1, sizeof *ss->v);
@@ -139,14 +139,11 @@ static sciprune_status prune_shard(void *ctx, size_t si, sciprune_error *err)
     if ((st = sciprune_shard_reader_open(&r, path, &p->set->shard, err))) goto done;
     for (size_t v = 0; v < nv; v++) {
         for (int rem = 0; rem < 1 + (p->set->write_removed != 0); rem++) {
-            size_t l = strlen(p->workdir) + strlen(p->vnames[v]) + strlen(name) + 32;
-            opath = malloc(l);
+            opath = sp_wvariant_path(p->workdir, p->vnames[v], rem, name);
             if (!opath) {
                 st = sp_err(err, SCIPRUNE_ENOMEM, name, -1, -1, "out of memory");
                 goto done;
             }
-            snprintf(opath, l, "%s/out/%s/%s/%s", p->workdir, p->vnames[v],
-                     rem ? "removed" : "kept", name);
             st = sciprune_shard_writer_open(rem ? &rw[v] : &kw[v], opath, &p->set->writer, err);
             free(opath);
             opath = NULL;
@@ -309,7 +306,7 @@ static sciprune_status remove_flat_dir(const char *path, sciprune_error *err)
 static sciprune_status remove_stale(const char *workdir, const pruner *p, int write_removed,
                                     sciprune_error *err)
 {
-    char *out = prune_path(workdir, "out", "", "");
+    char *out = sp_wdir_path(workdir, SP_WD_OUT);
     if (!out) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
     DIR *d = opendir(out);
     sciprune_status st = SCIPRUNE_OK;
@@ -375,8 +372,8 @@ sciprune_status sciprune_prune_write(const char *workdir, const sciprune_shard_s
     json_t *plan = NULL, *out = NULL;
     lang_stat *all = NULL;
     size_t nall = 0;
-    char *ppath = prune_path(workdir, "score", "plan.json", "");
-    char *opath = prune_path(workdir, "out", "prune.json", "");
+    char *ppath = sp_wpath(workdir, SP_WF_PLAN, NULL);
+    char *opath = sp_wpath(workdir, SP_WF_PRUNE_SUMMARY, NULL);
     char *dir = NULL;
     sciprune_status st = SCIPRUNE_OK;
     if (!ppath || !opath) {
@@ -417,14 +414,12 @@ sciprune_status sciprune_prune_write(const char *workdir, const sciprune_shard_s
         for (int rem = 0; rem < 2; rem++) {
             if (v == p.nv && rem) break;
             if (v < p.nv && rem && !s->write_removed) break;
-            size_t l = strlen(workdir) + (v < p.nv ? strlen(p.vnames[v]) : 0) + 32;
-            dir = malloc(l);
+            dir = v == p.nv ? sp_wdir_path(workdir, SP_WD_REJECTED)
+                            : sp_wvariant_path(workdir, p.vnames[v], rem, NULL);
             if (!dir) {
                 st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
                 goto done;
             }
-            if (v == p.nv) snprintf(dir, l, "%s/out/rejected", workdir);
-            else snprintf(dir, l, "%s/out/%s/%s", workdir, p.vnames[v], rem ? "removed" : "kept");
             st = sp_mkdirs(dir, err);
             free(dir);
             dir = NULL;

@@ -383,7 +383,7 @@ static sciprune_status parse_corrupt_analyze(run_job *j, const char *path, scipr
         if (!j->corrupt_on)
             return bad(err, path, "%s", "analyze needs corrupted variants: enable \"corrupt\" or give analyze.corrupted");
         j->corrupted = calloc(1, sizeof *j->corrupted);
-        if (!j->corrupted || !(j->corrupted[0] = sp_path_join(j->workdir, "corrupt"))) return nomem(err, path);
+        if (!j->corrupted || !(j->corrupted[0] = sp_wdir_path(j->workdir, SP_WD_CORRUPT))) return nomem(err, path);
         j->n_corrupted = 1;
     }
     return SCIPRUNE_OK;

@@ -139,7 +139,7 @@ static sciprune_status clear_corrupt_dir(const char *dir, sciprune_error *err)
 
 static sciprune_status do_corrupt(run_ctx *c, sciprune_error *err)
 {
-    char *cdir = sp_path_join(c->j->workdir, "corrupt");
+    char *cdir = sp_wdir_path(c->j->workdir, SP_WD_CORRUPT);
     if (!cdir) return nomem(err);
     sciprune_status st = clear_corrupt_dir(cdir, err);
     if (!st)

@@ -4,6 +4,7 @@
 #define SCIPRUNE_RUN_INT_H
 
 #include "../shard/sp_manifest.h"
+#include "../shard/sp_workdir.h"
 
 #include <jansson.h>
 

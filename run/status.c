@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *load_opt(const char *workdir, const char *name, sciprune_status *st,
+static json_t *load_opt(const char *workdir, sp_wfile f, sciprune_status *st,
                         sciprune_error *err)
 {
-    char *p = sp_path_join(workdir, name);
+    char *p = sp_wpath(workdir, f, NULL);
     json_t *j = NULL;
     if (!p) {
         *st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
@@ -70,7 +70,7 @@ sciprune_status sciprune_workdir_status(const char *workdir, sciprune_workdir_in
                                         sciprune_error *err)
 {
     *out = NULL;
-    char *mp = sp_path_join(workdir, "manifest.json");
+    char *mp = sp_wpath(workdir, SP_WF_MANIFEST, NULL);
     if (!mp) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
     int have = sp_exists(mp);
     free(mp);
@@ -91,7 +91,7 @@ sciprune_status sciprune_workdir_status(const char *workdir, sciprune_workdir_in
                       !strcmp(s->name, "analyze");
         s->done = sp_manifest_stage_info(m, s->name, &s->seconds, &s->peak_rss);
     }
-    r = load_opt(workdir, "report.json", &st, err);
+    r = load_opt(workdir, SP_WF_REPORT_JSON, &st, err);
     if (st) goto fail;
     if (r) {
         size_t nv = json_array_size(json_object_get(r, "variants"));
@@ -101,7 +101,7 @@ sciprune_status sciprune_workdir_status(const char *workdir, sciprune_workdir_in
         }
         report_part(w, r);
     }
-    a = load_opt(workdir, "analyze/report.json", &st, err);
+    a = load_opt(workdir, SP_WF_ANALYZE_REPORT, &st, err);
     if (st) goto fail;
     if (a) analysis_part(w, a);
     json_decref(r);

@@ -11,6 +11,7 @@
  * Written to a temp file and renamed, so a kill never leaves a half-written manifest.
  */
 #include "sp_manifest.h"
+#include "sp_workdir.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -40,7 +41,7 @@ sciprune_status sp_manifest_load(sp_manifest **out, const char *workdir, sciprun
     *out = NULL;
     sciprune_status st;
     sp_manifest *m = calloc(1, sizeof *m);
-    if (!m || !(m->path = sp_path_join(workdir, "manifest.json"))) {
+    if (!m || !(m->path = sp_wpath(workdir, SP_WF_MANIFEST, NULL))) {
         free(m);
         return sp_err(err, SCIPRUNE_ENOMEM, workdir, -1, -1, "out of memory");
     }
