@@ -18,8 +18,11 @@ head -c 50000 /dev/zero | tr '\0' 'x' > "$T/src/pkg/big.py"
 printf 'notes\n' > "$T/src/pkg/README"
 printf 'x = 1\n' > "$T/src/.git/hook.py"
 ln -s "$T/src/pkg/a.py" "$T/src/pkg/link.py"
-# real code too
-cp /usr/lib/python3.11/json/*.py "$T/src/pkg/sub/"
+# generated code too (tests/corpus/make_corpus.py): a dozen Python modules
+SRC=${SCIPRUNE_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+$PY "$SRC/tests/corpus/make_corpus.py" --seed 1 --src "$T/gen" || fail make_corpus
+cp "$T"/gen/py_graph/*.py "$T/src/pkg/sub/"
+[ "$(ls "$T"/src/pkg/sub/*.py | wc -l)" -ge 10 ] || fail "too few generated files"
 
 "$S" ingest "$T/src" --out "$T/shards" --docs-per-shard 4 --max-file-bytes 40K 2> "$T/log"
 cat "$T/log"
