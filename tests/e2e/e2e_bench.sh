@@ -54,9 +54,8 @@ $PY "$SRC/bench/reference/scip_ref.py" "$W" "$T/ref1" --k 4 --threads 1 || fail 
 $PY "$SRC/bench/reference/compare.py" "$W" "$T/ref1" || fail "reference (1 thread) differs"
 # FAISS k-means alone, on the sample the reference dumps, finds sciprune's centroids bit for bit
 KM=${SCIPRUNE_BUILD_ROOT:-$(dirname "$(dirname "$BIN")")}/bench/bench_kmeans
-if [ -x "$KM" ]; then
-  $PY "$SRC/bench/reference/scip_ref.py" "$W" "$T/ref" --k 4 --dump-sample "$T/sample.npy" || fail "dump sample"
-  "$KM" "$T/sample.npy" 4 20 1234 1 "$W/index/centroids.npy" > "$T/km.json" || fail bench_kmeans
-  grep -q '"same_centroids": true' "$T/km.json" || fail "bench_kmeans centroids differ: $(cat "$T/km.json")"
-fi
+[ -x "$KM" ] || fail "no $KM (built with the project: bench/meson.build)"
+$PY "$SRC/bench/reference/scip_ref.py" "$W" "$T/ref" --k 4 --dump-sample "$T/sample.npy" || fail "dump sample"
+"$KM" "$T/sample.npy" 4 20 1234 1 "$W/index/centroids.npy" > "$T/km.json" || fail bench_kmeans
+grep -q '"same_centroids": true' "$T/km.json" || fail "bench_kmeans centroids differ: $(cat "$T/km.json")"
 echo "e2e_bench: ok"
