@@ -10,6 +10,11 @@ structs, enums, macros and switch. A share of the files is unusual on purpose: g
 long lines, unicode. Nothing here is copied from anywhere; the same seed gives the same bytes
 (it does not depend on PYTHONHASHSEED or the Python version's set order).
 
+tests/cases/golden/hashes.txt hashes the pipeline's outputs on this corpus (seed 1): a change to
+what this script generates changes those hashes. Make such a change on its own, and regenerate
+hashes.txt (tests/cases/golden/regen.sh) with code whose outputs are known good, never together
+with a change of the pipeline.
+
   make_corpus.py --src DIR      write the source tree DIR/<project>/<file> (for `sciprune ingest`)
   make_corpus.py --shards DIR   write Stack-like shards DIR/corpus-NNN.jsonl
                                 ({"id","content","lang","path","size"}, like `sciprune ingest`)
