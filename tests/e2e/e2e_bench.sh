@@ -3,21 +3,23 @@
 # python3-faiss + python3-zstandard) prunes exactly what sciprune index + score + prune prune,
 # on the same vectors, seed and sample, and writes the same kept lines; and the FAISS k-means
 # floor (build/bench/bench_kmeans) runs on the sample the reference dumps.
-# The corpus: real Python files, repeated with distinct ids so that the k-means sample is a
+# The corpus: the generated corpus's Python files (tests/corpus/make_corpus.py), repeated with distinct ids so that the k-means sample is a
 # strict subset (N > 256 k) and exact distance ties occur; plus a shard with rejected lines.
 set -euo pipefail
 BIN=${SCIPRUNE_BIN:?}
 SRC=${SCIPRUNE_SOURCE_ROOT:?}
 PY=/usr/bin/python3
 export OMP_WAIT_POLICY=PASSIVE
-$PY -c 'import faiss, xxhash, zstandard' 2>/dev/null || { echo "skip: python3-faiss/xxhash/zstandard missing"; exit 77; }
+# scripts/setup.sh installs these: a missing one is a broken setup, not a reason to skip
+$PY -c 'import faiss, xxhash, zstandard' || { echo "FAIL: python3-faiss/xxhash/zstandard missing (scripts/setup.sh)" >&2; exit 1; }
 T=$(mktemp -d /tmp/sciprune-e2e-bench-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 mkdir -p "$T/src" "$T/shards"
-pydir=$(ls -d /usr/lib/python3.* | sed -n 1p)
-ls "$pydir"/*.py | sort | sed -n 1,150p | xargs -I{} cp {} "$T/src/"
+$PY "$SRC/tests/corpus/make_corpus.py" --seed 1 --src "$T/gen" || fail make_corpus
+ls "$T"/gen/py_*/*.py | sort | sed -n 1,150p | xargs -I{} cp {} "$T/src/"
+[ "$(ls "$T/src" | wc -l)" = 150 ] || fail "expected 150 Python files"
 "$BIN" ingest "$T/src" --out "$T/one" --docs-per-shard 1000 2>/dev/null
 $PY - "$T/one" "$T/shards" <<'PY'
 import glob, json, subprocess, sys
@@ -52,9 +54,8 @@ $PY "$SRC/bench/reference/scip_ref.py" "$W" "$T/ref1" --k 4 --threads 1 || fail 
 $PY "$SRC/bench/reference/compare.py" "$W" "$T/ref1" || fail "reference (1 thread) differs"
 # FAISS k-means alone, on the sample the reference dumps, finds sciprune's centroids bit for bit
 KM=${SCIPRUNE_BUILD_ROOT:-$(dirname "$(dirname "$BIN")")}/bench/bench_kmeans
-if [ -x "$KM" ]; then
-  $PY "$SRC/bench/reference/scip_ref.py" "$W" "$T/ref" --k 4 --dump-sample "$T/sample.npy" || fail "dump sample"
-  "$KM" "$T/sample.npy" 4 20 1234 1 "$W/index/centroids.npy" > "$T/km.json" || fail bench_kmeans
-  grep -q '"same_centroids": true' "$T/km.json" || fail "bench_kmeans centroids differ: $(cat "$T/km.json")"
-fi
+[ -x "$KM" ] || fail "no $KM (built with the project: bench/meson.build)"
+$PY "$SRC/bench/reference/scip_ref.py" "$W" "$T/ref" --k 4 --dump-sample "$T/sample.npy" || fail "dump sample"
+"$KM" "$T/sample.npy" 4 20 1234 1 "$W/index/centroids.npy" > "$T/km.json" || fail bench_kmeans
+grep -q '"same_centroids": true' "$T/km.json" || fail "bench_kmeans centroids differ: $(cat "$T/km.json")"
 echo "e2e_bench: ok"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# e2e_embed.sh - `sciprune embed` on real code: byte-identical output for 1 and 2 threads, every
+# e2e_embed.sh - `sciprune embed` on the generated corpus (tests/corpus/make_corpus.py): byte-identical output for 1 and 2 threads, every
 # .npy loaded by numpy, resumability, spec changes refused, hash quality with a fitted idf,
 # npy import round trip, exec with a fake embedder (success and failures).
 set -euo pipefail
@@ -11,14 +11,15 @@ T=$(mktemp -d /tmp/sciprune-e2e-embed-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# ---- corpus: real Python, JavaScript and C files, plus a shard with bad lines
+# ---- corpus: generated Python, JavaScript and C files, plus a shard with bad lines
 mkdir -p "$T/src/py" "$T/src/js" "$T/src/c" "$T/shards"
-pydir=$(ls -d /usr/lib/python3.* | sed -n 1p)
+$PY "$SRC/tests/corpus/make_corpus.py" --seed 1 --src "$T/gen" || fail make_corpus
+pydir=$T/gen/py_all
+mkdir -p "$pydir"
+for f in "$T"/gen/py_*/*.py; do cp "$f" "$pydir/$(basename "$(dirname "$f")")_$(basename "$f")"; done
 ls "$pydir"/*.py | sort | sed -n 1,120p | xargs -I{} cp {} "$T/src/py/"
-for f in "$SRC"/node_modules/*/bindings/node/*.js "$SRC"/node_modules/node-gyp-build/*.js; do
-  [ -f "$f" ] && cp "$f" "$T/src/js/$(echo "$f" | tr / _)"
-done
-cp "$SRC"/shard/*.c "$SRC"/lang/*.c "$T/src/c/"
+ls "$T"/gen/js_*/*.*js | sort | sed -n 1,40p | xargs -I{} cp {} "$T/src/js/"
+ls "$T"/gen/c_*/*.[ch] | sort | sed -n 1,30p | xargs -I{} cp {} "$T/src/c/"
 "$S" ingest "$T/src/py" "$T/src/js" "$T/src/c" --out "$T/shards" --docs-per-shard 40 2>/dev/null
 printf '%s\n' '{"id":"ok1","content":"def f(x):\n    return x\n","lang":"python"}' 'not json' \
   '{"id":"ok2","content":"fn main() { let x = 1; }","lang":"rust"}' '' \
@@ -169,17 +170,18 @@ for mode in "crash 4 1" "hang 4 0" "rows 4 0" "dim 4 0"; do
 done
 
 # ---- hash quality with the corpus idf: originals, renamed / whitespace / syntax variants
-$PY - "$pydir" "$SRC" "$T/q.jsonl" <<'PYEOF'
+$PY - "$pydir" "$T/gen" "$T/q.jsonl" <<'PYEOF'
 import glob, json, re, sys
 pydir, src, out = sys.argv[1:]
-files = [f for f in sorted(glob.glob(pydir + "/*.py")) if 3000 < len(open(f).read()) < 40000 and "def " in open(f).read()][:50]
+files = [f for f in sorted(glob.glob(pydir + "/*.py")) if 3000 < len(open(f).read()) < 40000 and "def " in open(f).read()]
+files = files[::max(1, len(files) // 50)][:50]  # spread over the corpus's projects
 recs = [{"id": f, "content": open(f).read(), "lang": "python"} for f in files]
 for f in files[:6]:
     t = open(f).read(); name = re.search(r"def (\w+)\(", t).group(1)
     recs.append({"id": f + ":rename", "content": re.sub(r"\b%s\b" % name, "zz_renamed_fn", t), "lang": "python"})
     recs.append({"id": f + ":ws", "content": t.replace("\n", "   \n") + "\n\n", "lang": "python"})
     i = t.find("):\n"); recs.append({"id": f + ":syntax", "content": t[:i + 1] + t[i + 2:], "lang": "python"})
-for f in sorted(glob.glob(src + "/node_modules/*/bindings/node/*.js"))[:6]:
+for f in sorted(glob.glob(src + "/js_*/*.js"))[:6]:
     recs.append({"id": "js:" + f, "content": open(f).read(), "lang": "javascript"})
 with open(out, "w") as o:
     for r in recs: o.write(json.dumps(r) + "\n")

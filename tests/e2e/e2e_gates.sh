@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# e2e_gates.sh - the gates stage and the gate+distance plan through the real binary, on real
-# Python files (this machine's standard library) plus hand-made broken and undefined-name
+# e2e_gates.sh - the gates stage and the gate+distance plan through the real binary, on clean
+# Python files (60 from the generated corpus) plus hand-made broken and undefined-name
 # files: per-line arrays, summary accounting, byte-identical output for 1 and 3 threads,
 # gate+distance pruning every gated record first (and all of them when over budget), prune's
 # line accounting, and a clear failure when the gates stage has not run.
@@ -12,9 +12,13 @@ T=$(mktemp -d /tmp/sciprune-e2e-gates-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-STD=$($PY -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
+SRC=${SCIPRUNE_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 mkdir -p "$T/src/std" "$T/src/bad"
-ls "$STD"/*.py | sort | sed -n 1,60p | xargs -I{} cp {} "$T/src/std/"
+# 60 clean Python files from the generated corpus (tests/corpus/make_corpus.py), several projects
+$PY "$SRC/tests/corpus/make_corpus.py" --seed 1 --src "$T/gen" || fail make_corpus
+ls "$T"/gen/py_*/*.py | sort | awk 'NR % 4 == 1' | sed -n 1,60p | while read -r f; do
+  cp "$f" "$T/src/std/$(basename "$(dirname "$f")")_$(basename "$f")"; done
+[ "$(ls "$T/src/std" | wc -l)" = 60 ] || fail "expected 60 generated Python files"
 printf 'def f(x:\n    return x +\n' > "$T/src/bad/broken.py"
 printf 'def g(a):\n    return a + never_bound\n' > "$T/src/bad/undef.py"
 printf 'function h(a) { return a + alsoNeverBound; }\n' > "$T/src/bad/undef.js"
@@ -61,7 +65,7 @@ assert py['undefined_name']['abstain_reasons'].get('star_import', 0) >= 1
 assert py['undefined_name']['abstain_reasons'].get('parse_error', 0) >= 1
 assert py['parse_error']['flagged'] >= 1 and py['undefined_name']['flagged'] >= 1
 std_flagged = sum(1 for k, v in flag.items() if k.startswith('std/') and (v[0] > 0 or v[1] > 0))
-assert std_flagged <= 3, f'{std_flagged} standard-library files flagged'
+assert std_flagged <= 3, f'{std_flagged} clean generated files flagged'
 PY
 
 # gate+distance: gated records first, then distance; over budget: every gated record.

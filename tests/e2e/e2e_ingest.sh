@@ -18,8 +18,11 @@ head -c 50000 /dev/zero | tr '\0' 'x' > "$T/src/pkg/big.py"
 printf 'notes\n' > "$T/src/pkg/README"
 printf 'x = 1\n' > "$T/src/.git/hook.py"
 ln -s "$T/src/pkg/a.py" "$T/src/pkg/link.py"
-# real code too
-cp /usr/lib/python3.11/json/*.py "$T/src/pkg/sub/"
+# generated code too (tests/corpus/make_corpus.py): a dozen Python modules
+SRC=${SCIPRUNE_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+$PY "$SRC/tests/corpus/make_corpus.py" --seed 1 --src "$T/gen" || fail make_corpus
+cp "$T"/gen/py_graph/*.py "$T/src/pkg/sub/"
+[ "$(ls "$T"/src/pkg/sub/*.py | wc -l)" -ge 10 ] || fail "too few generated files"
 
 "$S" ingest "$T/src" --out "$T/shards" --docs-per-shard 4 --max-file-bytes 40K 2> "$T/log"
 cat "$T/log"
@@ -58,4 +61,22 @@ rm -rf "$T/src/pkg/sub"
 # checked round trip: every ingested record is accepted by the reader
 "$S" check --in "$T"/shards2/*.zst --out "$T/chk" 2> "$T/log2"
 grep -q ' 0 rejected' "$T/log2" || fail "ingested shards do not read back cleanly"
+# the generated corpus as shards (make_corpus.py --shards) holds the same records as its source
+# tree ingested: ids, contents, languages, paths, sizes
+$PY "$SRC/tests/corpus/make_corpus.py" --seed 1 --shards "$T/gshards" --docs-per-shard 100 || fail "make_corpus --shards"
+"$S" ingest "$T/gen" --out "$T/gingest" --docs-per-shard 100 2>/dev/null || fail "ingest of the generated corpus"
+"$S" check --in "$T"/gshards/*.jsonl --out "$T/gchk" 2> "$T/log3"
+grep -q ' 0 rejected' "$T/log3" || fail "generated shards do not read back cleanly: $(cat "$T/log3")"
+$PY - "$T" <<'PY' || fail "generated shards differ from the ingested tree"
+import glob, json, subprocess, sys
+t = sys.argv[1]
+a = [json.loads(l) for s in sorted(glob.glob(t + "/gshards/*.jsonl")) for l in open(s, encoding="utf-8")]
+b = [json.loads(l) for s in sorted(glob.glob(t + "/gingest/*.jsonl.zst"))
+     for l in subprocess.run(["zstd", "-dc", s], capture_output=True, check=True).stdout.decode().splitlines()]
+assert len(a) == len(b) >= 500, (len(a), len(b))
+for x, y in zip(a, b):
+    assert "gen/" + x["id"] == y["id"] and x["content"] == y["content"] and x["lang"] == y["lang"], (x["id"], y["id"])
+    assert x["size"] == y["size"] and x["path"] == x["id"]
+print("generated shards: %d records, equal to the ingested tree" % len(a))
+PY
 echo "e2e_ingest: ok"

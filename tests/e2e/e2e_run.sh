@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# e2e: `sciprune run` on real code with injected corruptions: recall of each metric at p = 0.2,
+# e2e: `sciprune run` on the generated corpus (tests/corpus/make_corpus.py: Python, JavaScript
+# and C) with injected Python corruptions: recall of each metric at p = 0.2,
 # full accounting (kept + removed + rejected = lines, byte-identical lines), resume after a
 # kill, skip when current, refusal of changed config/inputs, --force, thread determinism.
 set -euo pipefail
 S=${SCIPRUNE_BIN:?}
+SRC=${SCIPRUNE_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 PY=/usr/bin/python3
 T=$(mktemp -d /tmp/sciprune-e2e-run.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-L=/usr/lib/python3.11
-"$S" ingest $L --out "$T/shards" --docs-per-shard 150 2>/dev/null
+$PY "$SRC/tests/corpus/make_corpus.py" --seed 1 --src "$T/src" || fail "make_corpus"
+"$S" ingest "$T/src" --out "$T/shards" --docs-per-shard 150 2>/dev/null
 "$S" corrupt --in "$T"/shards/*.zst --out "$T/corrupt" --langs python --per-type 5 --seed 7 > "$T/corrupt.txt" 2>&1
 ls "$T/corrupt/corrupt-python.jsonl.zst" >/dev/null
 # a bad line too, so the rejected path is exercised
@@ -95,13 +97,38 @@ for f in "$T"/w1/embed/*.npy "$T"/w1/assign/*.npy "$T"/w1/score/*.npy; do
   cmp "$f" "$T/w2/${f#$T/w1/}" || fail "differs: $f"
 done
 
-# kill mid-run (during embed), then resume: same bytes as the uninterrupted run
+# kill mid-run (during embed: as soon as the idf is fitted, while the shards are embedded), then
+# resume: same bytes as the uninterrupted run
 set +e
-timeout -s KILL 0.7 "$S" run --config "$T/job.json" --workdir "$T/w3" > /dev/null 2>&1
+"$S" run --config "$T/job.json" --workdir "$T/w3" > /dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+  [ -e "$T/w3/embed/idf.npy" ] && break
+  sleep 0.02
+done
+kill -KILL $pid
+wait $pid 2>/dev/null
 set -e
 grep -q '"prune"' "$T/w3/manifest.json" 2>/dev/null && fail "the run finished before the kill: the resume test tests nothing"
-! find "$T/w3" -name '*.tmp.*' | grep -q . || echo "(temp files left by the kill are ignored and replaced)"
+[ -d "$T/w3/embed" ] || fail "killed before the embed stage began"
+# a killed run never leaves a file that looks finished: every output without the temp suffix is
+# byte-identical to the uninterrupted run's; unfinished files are only "<name>.tmp.<killed pid>"
+n_fin=0
+for f in $(cd "$T/w3" && find . -path ./out -prune -o -type f ! -name '*.tmp.*' \( -name '*.npy' -o -name '*.json' \) -print | sort); do
+  f=${f#./}
+  case $f in manifest.json|*/summary.json|embed/shards.json|index/*.json|score/plan.json) continue ;; esac # timings, paths
+  case $f in *.json) cmp -s <(sed 's/"seconds":[^,}]*//g' "$T/w3/$f") <(sed 's/"seconds":[^,}]*//g' "$T/w1/$f") ;;
+             *) cmp -s "$T/w3/$f" "$T/w1/$f" ;; esac || fail "the kill left $f, which differs from the finished one"
+  n_fin=$((n_fin + 1))
+done
+[ "$n_fin" -ge 1 ] || fail "no finished file to compare after the kill"
+find "$T/w3" -name '*.tmp.*' > "$T/tmp_after_kill"
+if grep -v "\.tmp\.$pid\$" "$T/tmp_after_kill"; then fail "temp files not named after the killed process"; fi
+echo "kill during embed: $n_fin finished files equal the uninterrupted run's, $(wc -l < "$T/tmp_after_kill") temp files"
 "$S" run --config "$T/job.json" --workdir "$T/w3" > /dev/null 2>&1 || fail "resume after kill failed"
+# the resumed run leaves no temp file of its own (stale ones of the killed process may remain)
+find "$T/w3" -name '*.tmp.*' | sort > "$T/tmp_after_resume"
+cmp -s "$T/tmp_after_resume" <(sort "$T/tmp_after_kill") || { cat "$T/tmp_after_resume"; fail "the resumed run left temp files"; }
 (cd "$T/w3/out" && find . -type f -name "*.jsonl*" | sort | xargs sha256sum) > "$T/h3"
 cmp "$T/h1" "$T/h3" || fail "resumed run differs"
 

@@ -280,7 +280,7 @@ static void test_hash_drop_structure_on_error(void **state)
     hemb_close(&h);
 }
 
-/* ------------------------------------------------------------ quality on real files */
+/* ------------------------------------------------- quality on the generated corpus */
 
 static char *find_file(const char *pattern)
 {
@@ -344,18 +344,23 @@ static char *syntax_variant(const char *t)
     return out;
 }
 
+/* Files of the generated test corpus (tests/corpus/make_corpus.py, seed 1): three Python modules
+ * of three different projects (vocabulary and habits) and a JavaScript module. */
 static void test_hash_quality_real_files(void **state)
 {
     (void)state;
-    char *py1 = find_file("/usr/lib/python3*/_compression.py");
-    char *py2 = find_file("/usr/lib/python3*/bisect.py");
-    char *py3 = find_file("/usr/lib/python3*/_markupbase.py");
-    char *js = find_file(SCIPRUNE_TEST_DATA "/../node_modules/node-gyp-build/node-gyp-build.js");
-    if (!js) js = find_file(SCIPRUNE_TEST_DATA "/../node_modules/node-gyp-build/index.js");
-    if (!py1 || !py2 || !py3 || !js) {
-        free(py1), free(py2), free(py3), free(js);
-        skip();
-    }
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, PY " " SCIPRUNE_TEST_DATA "/corpus/make_corpus.py --seed 1 --src '%s'",
+             tpath("corpus"));
+    assert_int_equal(system(cmd), 0);
+    char *py1 = find_file(tpath("corpus/py_graph/graph_functional_162.py"));
+    char *py2 = find_file(tpath("corpus/py_http/http_oop_200.py"));
+    char *py3 = find_file(tpath("corpus/py_game/game_mixed_62.py"));
+    char *js = find_file(tpath("corpus/js_image/cjs_63.js"));
+    assert_non_null(py1);
+    assert_non_null(py2);
+    assert_non_null(py3);
+    assert_non_null(js);
     hemb h;
     hemb_open(&h, SCIPRUNE_FEAT_ALL, 1);
     float o[256], rn[256], ws[256], sy[256], o2[256], o3[256], j[256];
