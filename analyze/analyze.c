@@ -67,7 +67,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RANDOM_SEED_XOR 0x9E3779B97F4A7C15ull /* as prune/: the random baseline's key */
 #define BATCH 256
 
 void sciprune_analyze_settings_default(sciprune_analyze_settings *s)
@@ -473,7 +472,7 @@ static sciprune_status read_clean(an_run *r, sciprune_error *err)
             r->c.ccl[g] = cv[row];
             r->c.cds[g] = dv[row];
             r->c.clen[g] = (int64_t)rec->text_len;
-            r->c.crnd[g] = sp_hash64(rec->id, strlen(rec->id), r->set->seed ^ RANDOM_SEED_XOR);
+            r->c.crnd[g] = rank_key_random_id(rec->id, r->set->seed);
             r->rowmap[i][row] = (int64_t)g;
             r->cgen[g] = (uint8_t)an_is_generated(rec->text, rec->text_len);
             size_t li = intern(&r->clangs, rec->lang ? rec->lang : "unknown");
@@ -694,7 +693,7 @@ static sciprune_status read_variants(an_run *r, sciprune_error *err)
                         /* same shard name but another file: the ids tell (the random key is
                          * a hash of the id) */
                         if (r->c.vorig[j] >= 0 && oid &&
-                            sp_hash64(oid, strlen(oid), r->set->seed ^ RANDOM_SEED_XOR) !=
+                            rank_key_random_id(oid, r->set->seed) !=
                                 r->c.crnd[r->c.vorig[j]])
                             r->c.vorig[j] = -1;
                         break;
@@ -702,7 +701,7 @@ static sciprune_status read_variants(an_run *r, sciprune_error *err)
             }
             json_decref(o);
             r->c.vlen[j] = (int64_t)rec->text_len;
-            r->c.vrnd[j] = sp_hash64(rec->id, strlen(rec->id), r->set->seed ^ RANDOM_SEED_XOR);
+            r->c.vrnd[j] = rank_key_random_id(rec->id, r->set->seed);
             r->c.nv++;
             b.text[b.n] = malloc(rec->text_len + 1);
             if (!b.text[b.n]) { st = nomem(err); break; }

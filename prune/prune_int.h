@@ -3,6 +3,7 @@
 #define SCIPRUNE_PRUNE_INT_H
 
 #include "../shard/sp_npy.h"
+#include "../rank/rank.h"
 
 #include <jansson.h>
 
@@ -26,8 +27,5 @@ char *prune_path(const char *workdir, const char *dir, const char *name, const c
 typedef sciprune_status (*prune_item_fn)(void *ctx, size_t i, sciprune_error *err);
 sciprune_status prune_parallel(size_t n, int threads, prune_item_fn fn, void *ctx,
                                sciprune_error *err);
-
-/* Seed offset of the random baseline's hash, so that it is not the index sample's hash. */
-#define PRUNE_RANDOM_SEED_XOR 0x9E3779B97F4A7C15ull
 
 #endif /* SCIPRUNE_PRUNE_INT_H */
