@@ -3,6 +3,7 @@
 #define SCIPRUNE_ANALYZE_INT_H
 
 #include "../shard/sp_npy.h"
+#include "../shard/sp_pool.h"
 #include "../rank/rank.h"
 
 /* The four total orders of the analysis: rank.h's orders but distance-pc. */

@@ -259,14 +259,6 @@ sciprune_status index_json_write(const char *path, const json_t *j, sciprune_err
     return st;
 }
 
-int index_threads(int t, size_t n)
-{
-    long c = t > 0 ? t : sysconf(_SC_NPROCESSORS_ONLN);
-    if (c < 1) c = 1;
-    if ((size_t)c > n) c = (long)(n ? n : 1);
-    return (int)c;
-}
-
 char *index_path(const char *workdir, const char *dir, const char *name, const char *suffix)
 {
     size_t n = strlen(workdir) + strlen(dir) + strlen(name) + strlen(suffix) + 3;

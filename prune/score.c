@@ -508,8 +508,9 @@ done:
 }
 
 /* Reading the input shards for text lengths and ids. */
-static sciprune_status read_shard(void *ctx, size_t i, sciprune_error *err)
+static sciprune_status read_shard(void *ctx, int worker, size_t i, sciprune_error *err)
 {
+    (void)worker;
     scorer *sc = ctx;
     const char *path = sc->shards->paths[i], *name = sc->shards->names[i];
     sciprune_shard_reader *r;
@@ -641,7 +642,7 @@ sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_s
             st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
             goto done;
         }
-        if ((st = prune_parallel(shards->n, s->threads, read_shard, &sc, err))) goto done;
+        if ((st = sp_parallel_for(shards->n, s->threads, read_shard, &sc, err))) goto done;
         sc.ids_from_shards = need_rand;
     }
 
