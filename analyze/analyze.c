@@ -8,10 +8,10 @@
  * generated-file check (an_is_generated); the quality gates' values come from
  * W/gates/<shard>.{parse_error,undefined_name}.npy when they are there for every shard with the
  * rows of assign/, else they are computed from the same read (batches of BATCH records scored
- * with sciprune_gate_score on OpenMP threads, one parser each); then the per-language switch
+ * with sciprune_gate_score on sp_parallel_for workers, one parser each); then the per-language switch
  * (gate_on: W/gates/summary.json "settings", else every language for W/gates values, else
  * the SCIPRUNE_GATES_*_LANGS defaults). (2) read every variant line, embed it with W/embed's embedder
- * (OpenMP over a batch for the hash backend, one thread for exec), score its gates, and assign
+ * (workers over a batch for the hash backend, one thread for exec), score its gates, and assign
  * it with W/index/kmeans.faiss. (3) eval.c ranks each group (one type over all languages, one
  * type x language) mixed into the clean corpus, for the metrics and the gate plans. (4) write
  * W/analyze/: the raw per-record arrays (so anyone can recompute the report), report.json and
@@ -62,12 +62,10 @@
 #include <dirent.h>
 #include <jansson.h>
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define RANDOM_SEED_XOR 0x9E3779B97F4A7C15ull /* as prune/: the random baseline's key */
 #define BATCH 256
 
 void sciprune_analyze_settings_default(sciprune_analyze_settings *s)
@@ -429,28 +427,29 @@ typedef struct gate_batch {
     size_t g[BATCH];     /* clean row */
 } gate_batch;
 
-/* Score a batch of clean records (OpenMP, one parser per thread) into cpe / cun. */
+typedef struct gate_job {
+    const gate_batch *b;
+    sciprune_parser **parsers; /* one per worker */
+    sciprune_gate_scores gsc[BATCH];
+} gate_job;
+
+static sciprune_status gate_item(void *ctx, int worker, size_t i, sciprune_error *err)
+{
+    gate_job *j = ctx;
+    return sciprune_gate_score(j->parsers[worker], j->b->lang[i], j->b->text[i], j->b->len[i],
+                               &j->gsc[i], err);
+}
+
+/* Score a batch of clean records (sp_parallel_for, one parser per worker) into cpe / cun. */
 static sciprune_status gates_flush(an_run *r, gate_batch *b, sciprune_parser **parsers,
                                    int nthreads, sciprune_error *err)
 {
-    sciprune_status sts[BATCH];
-    sciprune_error errs[BATCH];
-    sciprune_gate_scores gsc[BATCH];
-    int nt = (int)b->n < nthreads ? (int)b->n : nthreads;
-    if (nt < 1) nt = 1;
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
-    for (size_t i = 0; i < b->n; i++)
-        sts[i] = sciprune_gate_score(parsers[omp_get_thread_num()], b->lang[i], b->text[i],
-                                     b->len[i], &gsc[i], &errs[i]);
-    sciprune_status st = SCIPRUNE_OK;
+    gate_job j = {.b = b, .parsers = parsers};
+    sciprune_status st = sp_parallel_for(b->n, nthreads, gate_item, &j, err);
     for (size_t i = 0; i < b->n; i++) {
-        if (sts[i] && !st) {
-            st = sts[i];
-            if (err) *err = errs[i];
-        }
-        if (!sts[i]) {
-            r->cpe[b->g[i]] = (float)gsc[i].parse_errors;
-            r->cun[b->g[i]] = (float)gsc[i].undefined_names;
+        if (!st) {
+            r->cpe[b->g[i]] = (float)j.gsc[i].parse_errors;
+            r->cun[b->g[i]] = (float)j.gsc[i].undefined_names;
         }
         free(b->text[i]);
     }
@@ -468,8 +467,7 @@ static sciprune_status read_clean(an_run *r, sciprune_error *err)
     r->rows = calloc(ss->n, sizeof *r->rows);
     if (!r->rowmap || !r->rows) return nomem(err);
     if ((st = gates_probe(r, err))) return st;
-    int nthreads = r->set->threads > 0 ? r->set->threads : omp_get_num_procs();
-    if (nthreads > BATCH) nthreads = BATCH;
+    int nthreads = sp_threads(r->set->threads, BATCH);
     sciprune_parser **parsers = NULL;
     gate_batch gb;
     gb.n = 0;
@@ -549,7 +547,7 @@ static sciprune_status read_clean(an_run *r, sciprune_error *err)
             r->c.ccl[g] = cv[row];
             r->c.cds[g] = dv[row];
             r->c.clen[g] = (int64_t)rec->text_len;
-            r->c.crnd[g] = sp_hash64(rec->id, strlen(rec->id), r->set->seed ^ RANDOM_SEED_XOR);
+            r->c.crnd[g] = rank_key_random_id(rec->id, r->set->seed);
             r->rowmap[i][row] = (int64_t)g;
             r->cgen[g] = (uint8_t)an_is_generated(rec->text, rec->text_len);
             size_t li = intern(&r->clangs, rec->lang ? rec->lang : "unknown");
@@ -657,32 +655,46 @@ typedef struct batch {
     const char *lang[BATCH]; /* interned, borrowed from langs */
 } batch;
 
+typedef struct embed_job {
+    an_run *r;
+    const batch *b;
+    sciprune_parser **parsers; /* one per worker */
+    float *vecs;
+    uint32_t dim;
+    sciprune_gate_scores gsc[BATCH];
+} embed_job;
+
+/* Embed one variant; the quality gates parse it once more (variants are few). */
+static sciprune_status embed_item(void *ctx, int worker, size_t i, sciprune_error *err)
+{
+    embed_job *j = ctx;
+    const batch *b = j->b;
+    sciprune_parser *p = j->parsers[worker];
+    sciprune_status st = sciprune_embedder_embed(j->r->emb, p, b->lang[i], b->text[i], b->len[i],
+                                                 j->vecs + i * j->dim, j->dim, NULL, err);
+    if (!st) st = sciprune_gate_score(p, b->lang[i], b->text[i], b->len[i], &j->gsc[i], err);
+    return st;
+}
+
 static sciprune_status embed_batch(an_run *r, batch *b, sciprune_parser **parsers, int nthreads,
                                    float *vecs, uint32_t dim, size_t first, sciprune_error *err)
 {
-    sciprune_status sts[BATCH];
-    sciprune_error errs[BATCH];
-    sciprune_gate_scores gsc[BATCH];
-    int nt = (int)b->n < nthreads ? (int)b->n : nthreads;
-    if (nt < 1) nt = 1;
-    /* the quality gates parse every variant once more (variants are few) */
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
-    for (size_t i = 0; i < b->n; i++) {
-        sciprune_parser *p = parsers[omp_get_thread_num()];
-        sts[i] = sciprune_embedder_embed(r->emb, p, b->lang[i], b->text[i], b->len[i],
-                                         vecs + i * dim, dim, NULL, &errs[i]);
-        if (!sts[i])
-            sts[i] = sciprune_gate_score(p, b->lang[i], b->text[i], b->len[i], &gsc[i], &errs[i]);
+    embed_job *j = malloc(sizeof *j);
+    if (!j) return nomem(err);
+    *j = (embed_job){.r = r, .b = b, .parsers = parsers, .vecs = vecs, .dim = dim};
+    sciprune_status st = sp_parallel_for(b->n, nthreads, embed_item, j, err);
+    if (st) {
+        free(j);
+        return st;
     }
-    for (size_t i = 0; i < b->n; i++)
-        if (sts[i]) {
-            if (err) *err = errs[i];
-            return sts[i];
-        }
+    const sciprune_gate_scores *gsc = j->gsc;
     int32_t cl[BATCH];
     float ds[BATCH];
-    sciprune_status st = sciprune_index_assign(r->ix, vecs, b->n, cl, ds, err);
-    if (st) return st;
+    st = sciprune_index_assign(r->ix, vecs, b->n, cl, ds, err);
+    if (st) {
+        free(j);
+        return st;
+    }
     for (size_t i = 0; i < b->n; i++) {
         r->c.vcl[first + i] = cl[i];
         r->c.vds[first + i] = ds[i];
@@ -690,6 +702,7 @@ static sciprune_status embed_batch(an_run *r, batch *b, sciprune_parser **parser
         r->vun[first + i] =
             gate_on(r, GATES_UNDEFINED_NAME, b->lang[i]) ? (float)gsc[i].undefined_names : 0.0f;
     }
+    free(j);
     return SCIPRUNE_OK;
 }
 
@@ -707,9 +720,8 @@ static sciprune_status read_variants(an_run *r, sciprune_error *err)
         return sp_err(err, SCIPRUNE_ESTATE, NULL, -1, -1,
                       "embedder dimension %u differs from the index's %d", dim,
                       sciprune_index_dim(r->ix));
-    int nthreads = r->set->threads > 0 ? r->set->threads : omp_get_num_procs();
+    int nthreads = sp_threads(r->set->threads, BATCH);
     if (strcmp(sciprune_embedder_backend_name(r->emb), "hash")) nthreads = 1;
-    if (nthreads > BATCH) nthreads = BATCH;
     sciprune_parser **parsers = calloc((size_t)nthreads, sizeof *parsers);
     float *vecs = malloc((size_t)BATCH * dim * sizeof *vecs);
     batch b = {0};
@@ -771,7 +783,7 @@ static sciprune_status read_variants(an_run *r, sciprune_error *err)
                         /* same shard name but another file: the ids tell (the random key is
                          * a hash of the id) */
                         if (r->c.vorig[j] >= 0 && oid &&
-                            sp_hash64(oid, strlen(oid), r->set->seed ^ RANDOM_SEED_XOR) !=
+                            rank_key_random_id(oid, r->set->seed) !=
                                 r->c.crnd[r->c.vorig[j]])
                             r->c.vorig[j] = -1;
                         break;
@@ -779,7 +791,7 @@ static sciprune_status read_variants(an_run *r, sciprune_error *err)
             }
             json_decref(o);
             r->c.vlen[j] = (int64_t)rec->text_len;
-            r->c.vrnd[j] = sp_hash64(rec->id, strlen(rec->id), r->set->seed ^ RANDOM_SEED_XOR);
+            r->c.vrnd[j] = rank_key_random_id(rec->id, r->set->seed);
             r->c.nv++;
             b.text[b.n] = malloc(rec->text_len + 1);
             if (!b.text[b.n]) { st = nomem(err); break; }

@@ -1,17 +1,14 @@
 /*
  * eval.c - how a group of corrupted variants would be caught if mixed into the clean corpus.
  *
- * Every record (clean row g < nc, variant g = nc + local index) gets, per order, the key of
- * prune/score.c; ascending (key, g) is the pruning order:
- *   size     rank of the cluster by (clean size, id) << 32 | ~ford(dist)
- *   distance ~ford(dist)                 (farthest first)
- *   random   XXH3(id, seed ^ 0x9E3779B97F4A7C15)
- *   length   ~min(len, 2^32-1)           (longest first)
- * The clean records are sorted once per order; a group's variants are sorted and merged in,
- * which gives the union's order in O(nc + nj). A simple metric prunes the first n of its
- * order; combined marks the first n_s of the size order, then walks the distance order.
- * A gate plan marks every record either gate flags (cgate / vgate), then walks its fill
- * metric's order (combined: size, then distance) skipping marked records until n are marked.
+ * Every record (clean row g < nc, variant g = nc + local index) gets, per order, rank.h's key
+ * (the same as prune/score.c's); ascending (key, g) is the pruning order: size (cluster rank
+ * by clean size), distance, random, length. The clean records are sorted once per order; a
+ * group's variants are sorted and merged in, which gives the union's order in O(nc + nj).
+ * Each metric and gate plan is rank_plan_make()'s plan over the union: a simple metric prunes
+ * the first n of its order (a variant is caught when its position is below n); combined and
+ * the gate plans (every record either gate flags, cgate / vgate, first) take their steps with
+ * rank_take().
  * Cluster sizes are the clean ones (see sciprune.h: variants do not grow clusters).
  */
 #include "analyze_int.h"
@@ -20,21 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint32_t ford(float f)
-{
-    if (f == 0.0f) f = 0.0f;
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-}
-
 uint64_t an_key(const an_corpus *c, int ord, int32_t cl, float dist, int64_t len, uint64_t rnd)
 {
     switch (ord) {
-    case AN_ORD_SIZE: return (uint64_t)c->crank[cl] << 32 | (uint32_t)~ford(dist);
-    case AN_ORD_DIST: return (uint32_t)~ford(dist);
+    case AN_ORD_SIZE: return rank_key_size(c->crank[cl], dist);
+    case AN_ORD_DIST: return rank_key_distance(dist);
     case AN_ORD_RANDOM: return rnd;
-    default: return (uint32_t)~(uint32_t)(len > (int64_t)UINT32_MAX ? UINT32_MAX : len);
+    default: return rank_key_length(len < 0 ? 0 : (uint64_t)len);
     }
 }
 
@@ -49,22 +38,9 @@ static double score(const an_corpus *c, int ord, int32_t cl, float dist, int64_t
     }
 }
 
-static int cmp_kg(const void *pa, const void *pb)
-{
-    const an_kg *a = pa, *b = pb;
-    if (a->key != b->key) return a->key < b->key ? -1 : 1;
-    return (a->g > b->g) - (a->g < b->g);
-}
-
 static int cmp_dbl(const void *pa, const void *pb)
 {
     double a = *(const double *)pa, b = *(const double *)pb;
-    return (a > b) - (a < b);
-}
-
-static int cmp_u64(const void *pa, const void *pb)
-{
-    uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
     return (a > b) - (a < b);
 }
 
@@ -85,46 +61,36 @@ void an_corpus_clear(an_corpus *c)
 sciprune_status an_corpus_prepare(an_corpus *c, sciprune_error *err)
 {
     size_t k = (size_t)c->k, nc = c->nc;
-    uint64_t *ids = NULL; /* size << 32 | id: sorts clusters by (size, id); sizes < 2^32 */
+    sciprune_status st;
     c->size = calloc(k ? k : 1, sizeof *c->size);
     c->crank = calloc(k ? k : 1, sizeof *c->crank);
-    ids = malloc((k ? k : 1) * sizeof *ids);
     c->dsorted = malloc((nc ? nc : 1) * sizeof *c->dsorted);
-    if (!c->size || !c->crank || !ids || !c->dsorted) goto nomem;
+    if (!c->size || !c->crank || !c->dsorted) goto nomem;
     for (size_t i = 0; i < nc; i++) {
-        if (c->ccl[i] < 0 || (size_t)c->ccl[i] >= k) {
-            free(ids);
+        if (c->ccl[i] < 0 || (size_t)c->ccl[i] >= k)
             return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "cluster %d out of range", c->ccl[i]);
-        }
         c->size[c->ccl[i]]++;
     }
     for (size_t i = 0; i < c->nv; i++)
-        if (c->vcl[i] < 0 || (size_t)c->vcl[i] >= k) {
-            free(ids);
+        if (c->vcl[i] < 0 || (size_t)c->vcl[i] >= k)
             return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "cluster %d out of range", c->vcl[i]);
-        }
-    for (size_t i = 0; i < k; i++) ids[i] = c->size[i] << 32 | i;
-    qsort(ids, k, sizeof *ids, cmp_u64);
-    for (size_t r = 0; r < k; r++) c->crank[(uint32_t)ids[r]] = (uint32_t)r;
-    free(ids);
-    ids = NULL;
+    if ((st = rank_cluster_ranks(c->size, k, c->crank, err))) return st;
     for (int o = 0; o < AN_ORD_COUNT; o++) {
-        c->cord[o] = malloc((nc ? nc : 1) * sizeof(an_kg));
+        c->cord[o] = malloc((nc ? nc : 1) * sizeof(rank_kg));
         c->csorted[o] = malloc((nc ? nc : 1) * sizeof(double));
         if (!c->cord[o] || !c->csorted[o]) goto nomem;
         for (size_t i = 0; i < nc; i++) {
-            c->cord[o][i] = (an_kg){an_key(c, o, c->ccl[i], c->cds[i], c->clen[i], c->crnd[i]),
+            c->cord[o][i] = (rank_kg){an_key(c, o, c->ccl[i], c->cds[i], c->clen[i], c->crnd[i]),
                                     (uint32_t)i, 0};
             c->csorted[o][i] = score(c, o, c->ccl[i], c->cds[i], c->clen[i], c->crnd[i]);
         }
-        qsort(c->cord[o], nc, sizeof(an_kg), cmp_kg);
+        rank_sort(c->cord[o], nc);
         qsort(c->csorted[o], nc, sizeof(double), cmp_dbl);
     }
     for (size_t i = 0; i < nc; i++) c->dsorted[i] = c->cds[i];
     qsort(c->dsorted, nc, sizeof(double), cmp_dbl);
     return SCIPRUNE_OK;
 nomem:
-    free(ids);
     return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
 }
 
@@ -171,20 +137,21 @@ static double dist_pct(const an_corpus *c, double d)
     return c->nc ? 100.0 * ((double)b + 0.5 * (double)e) / (double)c->nc : NAN;
 }
 
-static size_t budget(double p, size_t n)
+/* The metric or gate plan of a row of the recall tables (analyze_int.h), and its alpha. */
+static sciprune_score_metric row_metric(size_t row, const double *alphas, size_t na,
+                                        double *alpha)
 {
-    double x = floor(p * (double)n + 0.5);
-    return x > (double)n ? n : (size_t)x;
-}
-
-/* Mark the first cnt records of `order` (nu entries) not marked yet. */
-static void take(const uint32_t *order, size_t nu, unsigned char *mark, size_t cnt)
-{
-    for (size_t i = 0; i < nu && cnt; i++)
-        if (!mark[order[i]]) {
-            mark[order[i]] = 1;
-            cnt--;
-        }
+    size_t m = row % AN_N_METRICS(na);
+    int gate = row >= AN_N_METRICS(na);
+    *alpha = 0;
+    if (m == 0) return gate ? SCIPRUNE_METRIC_GATE_SIZE : SCIPRUNE_METRIC_SIZE;
+    if (m == 1) return gate ? SCIPRUNE_METRIC_GATE_DISTANCE : SCIPRUNE_METRIC_DISTANCE;
+    if (m < 2 + na) {
+        *alpha = alphas[m - 2];
+        return gate ? SCIPRUNE_METRIC_GATE_COMBINED : SCIPRUNE_METRIC_COMBINED;
+    }
+    if (m == 2 + na) return gate ? SCIPRUNE_METRIC_GATE_RANDOM : SCIPRUNE_METRIC_RANDOM;
+    return gate ? SCIPRUNE_METRIC_GATE_LENGTH : SCIPRUNE_METRIC_LENGTH;
 }
 
 /* Number of entries of pos[0..n) (ascending) below lim. */
@@ -203,13 +170,13 @@ sciprune_status an_group_eval(const an_corpus *c, const uint32_t *J, size_t nj,
                               an_group_result *res, sciprune_error *err)
 {
     size_t nc = c->nc, nu = nc + nj;
-    an_kg *vk = malloc((nj ? nj : 1) * sizeof *vk);
+    rank_kg *vk = malloc((nj ? nj : 1) * sizeof *vk);
     uint32_t *u[AN_ORD_COUNT] = {0};
     size_t *vpos[AN_ORD_COUNT] = {0};
     uint32_t *cpos[AN_ORD_COUNT] = {0}; /* position in the union's order of each clean g */
     size_t norig = 0;
-    unsigned char *mark = malloc(nu ? nu : 1);
-    unsigned char *gmark = c->cgate ? malloc(nu ? nu : 1) : NULL; /* gated records of U */
+    uint8_t *mark = malloc(nu ? nu : 1);
+    uint8_t *gmark = c->cgate ? malloc(nu ? nu : 1) : NULL; /* gated records of U */
     size_t ngated = 0;
     double *tmp = malloc((2 * nj + 1) * sizeof *tmp);
     sciprune_status st = SCIPRUNE_OK;
@@ -234,14 +201,14 @@ sciprune_status an_group_eval(const an_corpus *c, const uint32_t *J, size_t nj,
         if (!u[o] || !vpos[o] || !cpos[o]) goto nomem;
         for (size_t i = 0; i < nj; i++) {
             uint32_t j = J[i];
-            vk[i] = (an_kg){an_key(c, o, c->vcl[j], c->vds[j], c->vlen[j], c->vrnd[j]),
+            vk[i] = (rank_kg){an_key(c, o, c->vcl[j], c->vds[j], c->vlen[j], c->vrnd[j]),
                             (uint32_t)(nc + i), 0};
         }
-        qsort(vk, nj, sizeof *vk, cmp_kg);
+        rank_sort(vk, nj);
         size_t a = 0, b = 0, w = 0;
-        const an_kg *co = c->cord[o];
+        const rank_kg *co = c->cord[o];
         while (a < nc || b < nj) {
-            if (b == nj || (a < nc && cmp_kg(&co[a], &vk[b]) < 0)) {
+            if (b == nj || (a < nc && rank_cmp_kg(&co[a], &vk[b]) < 0)) {
                 cpos[o][co[a].g] = (uint32_t)w;
                 u[o][w++] = co[a++].g;
             } else {
@@ -251,75 +218,37 @@ sciprune_status an_group_eval(const an_corpus *c, const uint32_t *J, size_t nj,
         }
     }
     for (size_t i = 0; i < nj; i++) norig += c->vorig[J[i]] >= 0;
-    static const int simple_ord[4] = {AN_ORD_SIZE, AN_ORD_DIST, AN_ORD_RANDOM, AN_ORD_LENGTH};
-    for (size_t r = 0; r < nr; r++) {
-        size_t n = budget(ratios[r], nu);
-        if (res->orig_recall) {
-            const size_t row[4] = {0, 1, 2 + na, 3 + na};
-            for (int q = 0; q < 4; q++) {
-                size_t hit = 0;
-                for (size_t i = 0; i < nj; i++) {
+    double denom = nj ? (double)nj : NAN;
+    for (size_t r = 0; r < nr; r++)
+        for (size_t row = 0; row < AN_N_ROWS(na, c->cgate != NULL); row++) {
+            double alpha;
+            sciprune_score_metric me = row_metric(row, alphas, na, &alpha);
+            rank_plan p; /* over U; its orders are among the four of u[] (no distance-pc) */
+            rank_plan_make(&p, me, ratios[r], alpha, nu, ngated);
+            size_t hit = 0, oh = 0;
+            if (!p.gated && p.n_steps == 1) { /* the first `count` of one order */
+                int o = (int)p.step[0].ord;
+                uint64_t cnt = p.step[0].count;
+                hit = count_lt(vpos[o], nj, cnt);
+                for (size_t i = 0; res->orig_recall && i < nj; i++) {
                     int64_t og = c->vorig[J[i]];
-                    if (og >= 0) hit += cpos[simple_ord[q]][og] < n;
+                    if (og >= 0) oh += cpos[o][og] < cnt;
                 }
-                res->orig_recall[row[q] * nr + r] = norig ? (double)hit / (double)norig : NAN;
-            }
-        }
-        double denom = nj ? (double)nj : NAN;
-        res->recall[0 * nr + r] = (double)count_lt(vpos[AN_ORD_SIZE], nj, n) / denom;
-        res->recall[1 * nr + r] = (double)count_lt(vpos[AN_ORD_DIST], nj, n) / denom;
-        res->recall[(2 + na) * nr + r] = (double)count_lt(vpos[AN_ORD_RANDOM], nj, n) / denom;
-        res->recall[(3 + na) * nr + r] = (double)count_lt(vpos[AN_ORD_LENGTH], nj, n) / denom;
-        for (size_t ai = 0; ai < na; ai++) {
-            size_t ns = budget(alphas[ai], n), taken = ns, hit = 0;
-            memset(mark, 0, nu);
-            for (size_t i = 0; i < ns; i++) {
-                mark[u[AN_ORD_SIZE][i]] = 1;
-                hit += u[AN_ORD_SIZE][i] >= nc;
-            }
-            for (size_t i = 0; i < nu && taken < n; i++) {
-                uint32_t g = u[AN_ORD_DIST][i];
-                if (mark[g]) continue;
-                mark[g] = 1;
-                taken++;
-                hit += g >= nc;
-            }
-            res->recall[(2 + ai) * nr + r] = (double)hit / denom;
-            if (res->orig_recall) {
-                size_t oh = 0;
+            } else {
+                if (p.gated) memcpy(mark, gmark, nu);
+                else memset(mark, 0, nu);
+                for (size_t s = 0; s < p.n_steps; s++)
+                    rank_take(u[p.step[s].ord], nu, mark, 1, 1, p.step[s].count, NULL);
                 for (size_t i = 0; i < nj; i++) {
+                    hit += mark[nc + i];
                     int64_t og = c->vorig[J[i]];
                     if (og >= 0) oh += mark[og];
                 }
-                res->orig_recall[(2 + ai) * nr + r] = norig ? (double)oh / (double)norig : NAN;
-            }
-        }
-        /* gate plans: every gated record of U, then the rest of n by the fill metric */
-        for (size_t m = 0; c->cgate && m < AN_N_METRICS(na); m++) {
-            size_t row = AN_N_METRICS(na) + m, hit = 0, oh = 0;
-            memcpy(mark, gmark, nu);
-            if (ngated < n) {
-                size_t rest = n - ngated;
-                if (m >= 2 && m < 2 + na) {
-                    size_t ns = budget(alphas[m - 2], rest);
-                    take(u[AN_ORD_SIZE], nu, mark, ns);
-                    take(u[AN_ORD_DIST], nu, mark, rest - ns);
-                } else {
-                    int o = m == 0 ? AN_ORD_SIZE : m == 1 ? AN_ORD_DIST
-                            : m == 2 + na ? AN_ORD_RANDOM : AN_ORD_LENGTH;
-                    take(u[o], nu, mark, rest);
-                }
-            }
-            for (size_t i = 0; i < nj; i++) {
-                hit += mark[nc + i];
-                int64_t og = c->vorig[J[i]];
-                if (og >= 0) oh += mark[og];
             }
             res->recall[row * nr + r] = (double)hit / denom;
             if (res->orig_recall)
                 res->orig_recall[row * nr + r] = norig ? (double)oh / (double)norig : NAN;
         }
-    }
     /* AUROC: sum over variants of (#clean below + #clean equal / 2) / (nj * nc). */
     for (int o = 0; o < AN_ORD_COUNT; o++) {
         double s = 0;

@@ -33,11 +33,10 @@
  *               "made","unclean","no_site","invalid"}, ...]}
  */
 #include "corrupt_int.h"
+#include "../shard/sp_pool.h"
 
 #include <dirent.h>
 #include <jansson.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -106,9 +105,6 @@ typedef struct run {
     record *recs;
     size_t nrecs;
     size_t *shard_recs;     /* nshards + 1 offsets into recs (sorted by shard, line) */
-    /* threads */
-    atomic_size_t next;
-    atomic_int failed;
     uint64_t records, rejected, other_lang;
 } run;
 
@@ -116,7 +112,6 @@ typedef struct worker {
     run *r;
     sciprune_parser *parser;
     sciprune_error err;
-    sciprune_status st;
     cell *local;            /* scan: per-thread candidate heaps */
     uint64_t records, rejected, other_lang;
 } worker;
@@ -206,56 +201,28 @@ static size_t lang_index(const char *lang)
 
 typedef sciprune_status (*work_fn)(worker *w, size_t i);
 
-typedef struct pool_arg {
-    worker *w;
+typedef struct pool_ctx {
+    worker *ws;
     work_fn fn;
-    size_t n;
-} pool_arg;
+} pool_ctx;
 
-static void *pool_main(void *p)
+static sciprune_status pool_item(void *ctx, int wi, size_t i, sciprune_error *err)
 {
-    pool_arg *a = p;
-    run *r = a->w->r;
-    for (;;) {
-        if (atomic_load(&r->failed)) break;
-        size_t i = atomic_fetch_add(&r->next, 1);
-        if (i >= a->n) break;
-        sciprune_status s = a->fn(a->w, i);
-        if (s != SCIPRUNE_OK) {
-            a->w->st = s;
-            atomic_store(&r->failed, 1);
-            break;
-        }
-    }
-    return NULL;
+    pool_ctx *p = ctx;
+    worker *w = &p->ws[wi];
+    sp_err_clear(&w->err);
+    sciprune_status s = p->fn(w, i);
+    if (s && err) *err = w->err;
+    return s;
 }
 
-/* Run fn(w, i) for i in [0, n) on nthreads workers. The first failing worker (in worker
- * order) gives the status and error. */
-static sciprune_status pool_run(run *r, worker *ws, int nthreads, size_t n, work_fn fn,
+/* Run fn(w, i) for i in [0, n) on nthreads workers (w: the running worker's state). The
+ * failing item with the lowest i gives the status and error. */
+static sciprune_status pool_run(worker *ws, int nthreads, size_t n, work_fn fn,
                                 sciprune_error *err)
 {
-    atomic_store(&r->next, 0);
-    atomic_store(&r->failed, 0);
-    pool_arg args[256];
-    pthread_t tids[256];
-    int started = 0;
-    for (int t = 0; t < nthreads; t++) {
-        ws[t].st = SCIPRUNE_OK;
-        args[t] = (pool_arg){&ws[t], fn, n};
-    }
-    for (int t = 1; t < nthreads; t++) {
-        if (pthread_create(&tids[t], NULL, pool_main, &args[t]) != 0) break;
-        started = t;
-    }
-    pool_main(&args[0]);
-    for (int t = 1; t <= started; t++) pthread_join(tids[t], NULL);
-    for (int t = 0; t < nthreads; t++)
-        if (ws[t].st != SCIPRUNE_OK) {
-            if (err) *err = ws[t].err;
-            return ws[t].st;
-        }
-    return SCIPRUNE_OK;
+    pool_ctx p = {ws, fn};
+    return sp_parallel_for(n, nthreads, pool_item, &p, err);
 }
 
 /* ------------------------------------------------------------------ scan */
@@ -742,12 +709,6 @@ static void run_free(run *r)
     free(r->cells);
 }
 
-static int online_cpus(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
-}
-
 sciprune_status sciprune_corrupt_run(const char *const *shards, size_t nshards,
                                      const char *out_dir, const sciprune_corrupt_options *opt,
                                      sciprune_corrupt_stats *stats, sciprune_error *err)
@@ -759,8 +720,7 @@ sciprune_status sciprune_corrupt_run(const char *const *shards, size_t nshards,
     if (!shards || nshards == 0 || nshards > UINT32_MAX || !out_dir)
         return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "give input shards and an output folder");
     if (o.per_type == 0) return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "per_type must be > 0");
-    int nthreads = o.threads <= 0 ? online_cpus() : o.threads;
-    if (nthreads > 256) nthreads = 256;
+    int nthreads = sp_threads(o.threads, SP_THREADS_MAX);
 
     run r;
     memset(&r, 0, sizeof r);
@@ -799,7 +759,7 @@ sciprune_status sciprune_corrupt_run(const char *const *shards, size_t nshards,
     }
     sp_log(SCIPRUNE_LOG_INFO, "corrupt: scanning %zu shards, %zu language x type cells", nshards,
            r.ncells);
-    if ((s = pool_run(&r, ws, nthreads, nshards, scan_shard, err)) != SCIPRUNE_OK) goto done;
+    if ((s = pool_run(ws, nthreads, nshards, scan_shard, err)) != SCIPRUNE_OK) goto done;
     for (int t = 0; t < nthreads; t++) {
         r.records += ws[t].records;
         r.rejected += ws[t].rejected;
@@ -841,8 +801,8 @@ sciprune_status sciprune_corrupt_run(const char *const *shards, size_t nshards,
         rounds++;
         sp_log(SCIPRUNE_LOG_INFO, "corrupt: round %llu: %zu records, %zu operator runs",
                (unsigned long long)rounds, r.nrecs, r.njobs);
-        if ((s = pool_run(&r, ws, nthreads, nshards, load_shard, err)) != SCIPRUNE_OK) goto done;
-        if ((s = pool_run(&r, ws, nthreads, r.nrecs, process_record, err)) != SCIPRUNE_OK) goto done;
+        if ((s = pool_run(ws, nthreads, nshards, load_shard, err)) != SCIPRUNE_OK) goto done;
+        if ((s = pool_run(ws, nthreads, r.nrecs, process_record, err)) != SCIPRUNE_OK) goto done;
         if ((s = round_tally(&r, take, err)) != SCIPRUNE_OK) goto done;
         round_free(&r);
     }

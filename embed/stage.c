@@ -19,9 +19,10 @@
  * dtype are skipped, and the stored idf table is reused (it is part of the spec, so new shards
  * are embedded exactly like the old ones). A failed shard leaves no vectors file behind.
  *
- * Pipeline (hash backend with threads > 1): the calling thread reads records into batches (a
- * ring of 2*threads+2 slots), workers embed whole batches with their own parser and scratch,
- * and the calling thread appends finished batches strictly in sequence. A row depends only on
+ * Pipeline (hash backend with threads > 1): the calling thread reads records into batches, a
+ * wave of 3*threads batches at a time; the pool's workers (shard/sp_pool.h) embed a wave's
+ * batches with their own parser and scratch while the calling thread reads the next wave, then
+ * the calling thread appends the finished wave's batches strictly in sequence. A row depends only on
  * its record, so the output does not depend on the thread count. The idf fit pass uses the same
  * pipeline: workers count document frequencies into private integer tables that are summed at
  * the end (integer sums: order-free). Records are in the idf sample iff
@@ -52,11 +53,11 @@
 #include "embed_int.h"
 #include "../gates/gates_int.h"
 #include "../shard/sp_npy.h"
+#include "../shard/sp_pool.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,14 +71,11 @@ void sciprune_embed_options_default(sciprune_embed_options *o)
     o->force = 0;
 }
 
-enum { S_FREE = 0, S_READY, S_BUSY, S_DONE };
-
 /* Memory for the fit pass's features kept for the embed pass (see the header comment). */
 #define EMBED_CACHE_BYTES ((size_t)256 << 20)
 enum { OP_EMBED = 0, OP_COUNT };
 
 typedef struct slot {
-    int state;
     int op;
     embed_item *items;  /* cap, owned */
     size_t *toff;       /* cap: text offsets in the arena while filling, owned */
@@ -120,25 +118,14 @@ typedef struct fcache {
     int full;             /* the budget was reached: later records are not kept */
 } fcache;
 
-typedef struct worker_arg {
-    runner *r;
-    int id;
-} worker_arg;
-
 struct runner {
     sciprune_embedder *e;
     int nworkers;          /* 0: everything on the calling thread */
-    pthread_t *tids;       /* nworkers, owned */
-    worker_arg *args;      /* nworkers, owned */
-    int nstarted;
-    void **wctx;           /* nworkers worker contexts, owned */
+    sp_pool *pool;         /* the workers (NULL inline), owned */
+    void **wctx;           /* nworkers worker contexts, by pool worker id, owned */
     void *ictx;            /* the calling thread's context (inline mode), owned */
-    pthread_mutex_t mu;
-    pthread_cond_t work, done;
-    slot *slots;           /* nslots, owned */
-    size_t nslots;
-    uint64_t published, taken;
-    int quit, abort;
+    slot *slots;           /* nslots = 2 waves of `wave` slots, owned */
+    size_t nslots, wave;
     size_t max_items, max_bytes;
     int need_text;
     int gates;             /* score the gates on the embedder's parse */
@@ -240,40 +227,29 @@ static void process(runner *R, slot *s, void *ctx)
     else s->st = R->e->be->embed_batch(R->e, ctx, &b, &s->err);
 }
 
-static void *worker_main(void *arg)
+/* A wave: batches slots[0..n) embedded by the pool while the calling thread reads the next. */
+typedef struct wave {
+    runner *R;
+    slot *slots;
+    size_t n;
+    sciprune_status st;    /* inline mode: the result */
+    sciprune_error err;
+} wave;
+
+static sciprune_status wave_item(void *ctx, int worker, size_t i, sciprune_error *err)
 {
-    worker_arg *a = arg;
-    runner *R = a->r;
-    void *ctx = R->wctx[a->id];
-    pthread_mutex_lock(&R->mu);
-    for (;;) {
-        while (!R->quit && R->taken == R->published) pthread_cond_wait(&R->work, &R->mu);
-        if (R->taken == R->published) break; /* quit */
-        slot *s = &R->slots[R->taken % R->nslots];
-        R->taken++;
-        s->state = S_BUSY;
-        int ab = R->abort;
-        pthread_mutex_unlock(&R->mu);
-        if (ab) s->st = SCIPRUNE_ESTATE; /* skipped after an earlier failure, never written */
-        else process(R, s, ctx);
-        pthread_mutex_lock(&R->mu);
-        s->state = S_DONE;
-        pthread_cond_broadcast(&R->done);
-    }
-    pthread_mutex_unlock(&R->mu);
-    return NULL;
+    wave *w = ctx;
+    runner *R = w->R;
+    slot *s = &w->slots[i];
+    process(R, s, R->pool ? R->wctx[worker] : R->ictx);
+    if (s->st && err) *err = s->err;
+    return s->st;
 }
 
 static void runner_free(runner *R)
 {
     if (!R) return;
-    if (R->nstarted) {
-        pthread_mutex_lock(&R->mu);
-        R->quit = 1;
-        pthread_cond_broadcast(&R->work);
-        pthread_mutex_unlock(&R->mu);
-        for (int i = 0; i < R->nstarted; i++) pthread_join(R->tids[i], NULL);
-    }
+    sp_pool_free(R->pool);
     const embed_backend *be = R->e->be;
     for (int i = 0; R->wctx && i < R->nworkers; i++)
         if (R->wctx[i] && be->worker_free) be->worker_free(R->wctx[i]);
@@ -294,11 +270,6 @@ static void runner_free(runner *R)
     cache_clear(&R->fc_prev);
     free(R->slots);
     free(R->wctx);
-    free(R->tids);
-    free(R->args);
-    pthread_mutex_destroy(&R->mu);
-    pthread_cond_destroy(&R->work);
-    pthread_cond_destroy(&R->done);
     free(R);
 }
 
@@ -309,12 +280,10 @@ static sciprune_status runner_new(runner **out, sciprune_embedder *e, int thread
     runner *R = calloc(1, sizeof *R);
     if (!R) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
     R->e = e;
-    pthread_mutex_init(&R->mu, NULL);
-    pthread_cond_init(&R->work, NULL);
-    pthread_cond_init(&R->done, NULL);
     const embed_backend *be = e->be;
     R->nworkers = be->parallel && threads > 1 ? threads : 0;
-    R->nslots = R->nworkers ? (size_t)R->nworkers * 2 + 2 : 1;
+    R->wave = R->nworkers ? (size_t)R->nworkers * 3 : 1;
+    R->nslots = 2 * R->wave;
     R->need_text = be != &embed_npy_backend;
     R->fc.budget = EMBED_CACHE_BYTES;
     const char *cb = getenv("SCIPRUNE_EMBED_CACHE_BYTES"); /* test hook, see the header */
@@ -339,22 +308,12 @@ static sciprune_status runner_new(runner **out, sciprune_embedder *e, int thread
     if (!R->slots) goto oom;
     if (R->nworkers) {
         R->wctx = calloc((size_t)R->nworkers, sizeof *R->wctx);
-        R->tids = calloc((size_t)R->nworkers, sizeof *R->tids);
-        R->args = calloc((size_t)R->nworkers, sizeof *R->args);
-        if (!R->wctx || !R->tids || !R->args) goto oom;
+        if (!R->wctx) goto oom;
         for (int i = 0; i < R->nworkers; i++) {
             st = be->worker_new(e, &R->wctx[i], err);
             if (st) goto fail;
         }
-        for (int i = 0; i < R->nworkers; i++) {
-            R->args[i].r = R;
-            R->args[i].id = i;
-            if (pthread_create(&R->tids[i], NULL, worker_main, &R->args[i]) != 0) {
-                st = sp_err(err, SCIPRUNE_EBACKEND, "embed", -1, -1, "cannot start worker thread");
-                goto fail;
-            }
-            R->nstarted++;
-        }
+        if ((st = sp_pool_new(&R->pool, R->nworkers, err))) goto fail;
     } else if (be->worker_new) {
         st = be->worker_new(e, &R->ictx, err);
         if (st) goto fail;
@@ -543,64 +502,55 @@ static sciprune_status run_shard(runner *R, uint32_t shard, const char *path,
     sciprune_status st = sciprune_shard_reader_open(&rd, path, so, err);
     if (st) return st;
     int eof = 0;
-    uint64_t lines = 0, wseq = R->published;
+    uint64_t lines = 0;
     sciprune_error ferr;
     sp_err_clear(&ferr);
     sciprune_status fst = SCIPRUNE_OK; /* first failure, in sequence order */
-    pthread_mutex_lock(&R->mu);
-    R->abort = 0;
+    wave W[2] = {{R, R->slots, 0, SCIPRUNE_OK, {0}}, {R, R->slots + R->wave, 0, SCIPRUNE_OK, {0}}};
+    wave *cur = &W[0], *nxt = &W[1];
     for (;;) {
-        /* 1. hand finished batches to the sink, strictly in order */
-        while (wseq < R->published && R->slots[wseq % R->nslots].state == S_DONE) {
-            slot *s = &R->slots[wseq % R->nslots];
-            pthread_mutex_unlock(&R->mu);
-            if (!fst && s->st) {
-                fst = s->st;
-                ferr = s->err;
-            } else if (!fst && op == OP_EMBED) {
-                fst = sink_write(k, R->e->dim, s, &ferr);
-            }
-            if (!fst && pg && pg->fn && op == OP_EMBED) {
-                pg->records += s->n;
-                pg->fn(pg->user, pg->records, pg->bytes_before + sciprune_shard_reader_tell(rd));
-            }
-            if (!fst && op == OP_COUNT) cache_admit(&R->fc, s);
-            slot_release_cache(s); /* used (embed) or not kept */
-            pthread_mutex_lock(&R->mu);
-            if (fst) R->abort = 1;
-            s->state = S_FREE;
-            wseq++;
+        /* 1. read the next wave while the workers embed the current one */
+        sciprune_status rs = SCIPRUNE_OK;
+        sciprune_error rerr;
+        nxt->n = 0;
+        while (!eof && nxt->n < R->wave) {
+            slot *s = &nxt->slots[nxt->n];
+            if ((rs = fill(R, s, rd, op, shard, sm, &eof, &lines, &rerr))) break;
+            if (s->n) nxt->n++;
         }
-        if ((eof || fst) && wseq == R->published) break;
-        slot *s = &R->slots[R->published % R->nslots];
-        if (!eof && !fst && s->state == S_FREE) {
-            pthread_mutex_unlock(&R->mu);
-            sciprune_status rs = fill(R, s, rd, op, shard, sm, &eof, &lines, &ferr);
-            pthread_mutex_lock(&R->mu);
-            if (rs) {
-                fst = rs;
-                R->abort = 1;
-                continue;
+        /* 2. hand the current wave's batches to the sink, strictly in order */
+        if (cur->n) {
+            if (R->pool) fst = sp_pool_wait(R->pool, &ferr);
+            else if ((fst = cur->st)) ferr = cur->err;
+            for (size_t i = 0; i < cur->n; i++) {
+                slot *s = &cur->slots[i];
+                if (!fst && op == OP_EMBED) fst = sink_write(k, R->e->dim, s, &ferr);
+                if (!fst && pg && pg->fn && op == OP_EMBED) {
+                    pg->records += s->n;
+                    pg->fn(pg->user, pg->records, pg->bytes_before + sciprune_shard_reader_tell(rd));
+                }
+                if (!fst && op == OP_COUNT) cache_admit(&R->fc, s);
+                slot_release_cache(s); /* used (embed) or not kept */
             }
-            if (s->n == 0) continue;
-            if (R->nworkers) {
-                s->state = S_READY;
-                R->published++;
-                pthread_cond_signal(&R->work);
-            } else {
-                pthread_mutex_unlock(&R->mu);
-                process(R, s, R->ictx);
-                pthread_mutex_lock(&R->mu);
-                s->state = S_DONE;
-                R->published++;
-                R->taken++;
-            }
-            continue;
+            cur->n = 0;
         }
-        pthread_cond_wait(&R->done, &R->mu);
+        if (!fst && rs) {
+            fst = rs;
+            ferr = rerr;
+        }
+        if (fst || nxt->n == 0) break;
+        /* 3. start the next wave */
+        if (R->pool) {
+            sp_pool_start(R->pool, nxt->n, wave_item, nxt);
+        } else {
+            sp_err_clear(&nxt->err);
+            nxt->st = sp_parallel_for(nxt->n, 1, wave_item, nxt, &nxt->err);
+        }
+        wave *t = cur;
+        cur = nxt;
+        nxt = t;
     }
-    R->abort = 0;
-    pthread_mutex_unlock(&R->mu);
+    for (size_t i = 0; i < nxt->n; i++) slot_release_cache(&nxt->slots[i]); /* read, not run */
     if (pg) pg->bytes_before += sciprune_shard_reader_tell(rd);
     sciprune_shard_reader_close(rd);
     if (fst) {
@@ -777,12 +727,7 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
     if (!stats) stats = &local;
     memset(stats, 0, sizeof *stats);
     if (n == 0) return sp_err(err, SCIPRUNE_EINVAL, "embed", -1, -1, "no input shards");
-    int threads = opt->threads;
-    if (threads <= 0) {
-        long c = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = c > 0 ? (int)c : 1;
-    }
-    if (threads > 256) threads = 256;
+    int threads = sp_threads(opt->threads, SP_THREADS_MAX);
 
     sciprune_status st = SCIPRUNE_OK;
     sciprune_embedder *e = NULL;

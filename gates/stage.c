@@ -31,10 +31,9 @@
  */
 #include "gates_int.h"
 #include "../shard/sp_npy.h"
+#include "../shard/sp_pool.h"
 
 #include <jansson.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -466,8 +465,6 @@ typedef struct item {
     char lang[32];
     int rejected;
     sciprune_gate_scores g;         /* result */
-    sciprune_status st;
-    sciprune_error err;
 } item;
 
 typedef struct chunk {
@@ -475,7 +472,6 @@ typedef struct chunk {
     size_t n, cap;
     char *text;                     /* texts back to back, owned */
     size_t tlen, tcap;
-    atomic_size_t next;
 } chunk;
 
 typedef struct pool {
@@ -484,48 +480,19 @@ typedef struct pool {
     chunk *c;
 } pool;
 
-typedef struct worker_arg {
-    pool *P;
-    int id;
-} worker_arg;
-
-static void *score_worker(void *arg)
+static sciprune_status score_item(void *ctx, int worker, size_t i, sciprune_error *err)
 {
-    worker_arg *wa = arg;
-    chunk *c = wa->P->c;
-    sciprune_parser *parser = wa->P->parsers[wa->id];
-    for (;;) {
-        size_t i = atomic_fetch_add(&c->next, 1);
-        if (i >= c->n) break;
-        item *it = &c->it[i];
-        if (it->rejected) continue;
-        it->st = sciprune_gate_score(parser, it->lang, c->text + it->text_off, it->text_len,
-                                     &it->g, &it->err);
-    }
-    return NULL;
+    pool *P = ctx;
+    item *it = &P->c->it[i];
+    if (it->rejected) return SCIPRUNE_OK;
+    return sciprune_gate_score(P->parsers[worker], it->lang, P->c->text + it->text_off,
+                               it->text_len, &it->g, err);
 }
 
-/* Score every item of P->c on P->nt threads (the caller's thread is one of them). */
+/* Score every item of P->c on P->nt workers, one parser each (the caller's thread is one). */
 static sciprune_status score_chunk(pool *P, sciprune_error *err)
 {
-    pthread_t tids[256];
-    worker_arg args[256];
-    int started = 0;
-    atomic_store(&P->c->next, 0);
-    for (int t = 1; t < P->nt && t < 256; t++) {
-        args[t] = (worker_arg){P, t};
-        if (pthread_create(&tids[t], NULL, score_worker, &args[t])) break;
-        started = t;
-    }
-    args[0] = (worker_arg){P, 0};
-    score_worker(&args[0]);
-    for (int t = 1; t <= started; t++) pthread_join(tids[t], NULL);
-    for (size_t i = 0; i < P->c->n; i++)
-        if (P->c->it[i].st) {
-            if (err) *err = P->c->it[i].err;
-            return P->c->it[i].st;
-        }
-    return SCIPRUNE_OK;
+    return sp_parallel_for(P->c->n, P->nt, score_item, P, err);
 }
 
 static int chunk_add(chunk *c, const sciprune_record *rec)
@@ -538,7 +505,6 @@ static int chunk_add(chunk *c, const sciprune_record *rec)
         c->cap = nc;
     }
     item *it = &c->it[c->n++];
-    it->st = SCIPRUNE_OK;
     it->rejected = rec->reject != SCIPRUNE_REJECT_NONE;
     it->text_off = c->tlen;
     it->text_len = 0;
@@ -618,9 +584,7 @@ sciprune_status sciprune_gates_run(const char *workdir, const char *const *paths
     memset(&ch, 0, sizeof ch);
     pool P = {.c = &ch};
     uint64_t skipped = 0;
-    int threads = s->threads > 0 ? s->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (threads < 1) threads = 1;
-    if (threads > 256) threads = 256;
+    int threads = sp_threads(s->threads, SP_THREADS_MAX);
     P.parsers = calloc((size_t)threads, sizeof *P.parsers);
     if (!names || !P.parsers) {
         st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");

@@ -21,8 +21,6 @@
 
 #include <math.h>
 #include <omp.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,12 +130,8 @@ typedef struct assign_job {
     const sciprune_shard_set *shards;
     const sciprune_index *ix;
     size_t batch;
-    atomic_size_t next;
-    atomic_int failed;
     uint64_t *counts;          /* n x k cluster counts, owned by the caller */
     uint64_t *rows, *accepted; /* n each */
-    sciprune_status *status;   /* n */
-    sciprune_error *errs;      /* n */
 } assign_job;
 
 static sciprune_status assign_one(assign_job *job, size_t si, sciprune_error *err)
@@ -224,19 +218,11 @@ done:
     return st;
 }
 
-static void *assign_worker(void *arg)
+static sciprune_status assign_item(void *ctx, int worker, size_t i, sciprune_error *err)
 {
-    assign_job *job = arg;
+    (void)worker;
     omp_set_num_threads(1); /* this thread's ICV only: FAISS and OpenBLAS run single-threaded */
-    for (;;) {
-        if (atomic_load(&job->failed)) break;
-        size_t i = atomic_fetch_add(&job->next, 1);
-        if (i >= job->shards->n) break;
-        sp_err_clear(&job->errs[i]);
-        job->status[i] = assign_one(job, i, &job->errs[i]);
-        if (job->status[i]) atomic_store(&job->failed, 1);
-    }
-    return NULL;
+    return assign_one(ctx, i, err);
 }
 
 sciprune_status sciprune_index_assign_shards(const char *workdir,
@@ -262,38 +248,22 @@ sciprune_status sciprune_index_assign_shards(const char *workdir,
     job.shards = shards;
     job.ix = ix;
     job.batch = s->batch_rows;
-    atomic_init(&job.next, 0);
-    atomic_init(&job.failed, 0);
     job.counts = calloc(n * k, sizeof *job.counts);
     job.rows = calloc(n, sizeof *job.rows);
     job.accepted = calloc(n, sizeof *job.accepted);
-    job.status = calloc(n, sizeof *job.status);
-    job.errs = calloc(n, sizeof *job.errs);
     char *dir = sp_path_join(workdir, "assign");
     char *jpath = sp_wpath(workdir, SP_WF_CLUSTERS, NULL);
-    pthread_t *th = NULL;
     json_t *j = NULL;
-    int nth = index_threads(s->threads, n), started = 0;
-    th = calloc((size_t)nth, sizeof *th);
-    if (!job.counts || !job.rows || !job.accepted || !job.status || !job.errs || !dir || !jpath ||
-        !th) {
+    int nth = sp_threads(s->threads, n);
+    if (!job.counts || !job.rows || !job.accepted || !dir || !jpath) {
         st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
         goto done;
     }
     if ((st = sp_mkdirs(dir, err))) goto done;
-    for (; started < nth; started++)
-        if (pthread_create(&th[started], NULL, assign_worker, &job) != 0) break;
-    if (started == 0) {
-        st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "cannot start a thread");
-        goto done;
-    }
-    for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
-    for (size_t i = 0; i < n; i++)
-        if (job.status[i]) {
-            st = job.status[i];
-            if (err) *err = job.errs[i];
-            goto done;
-        }
+    int omp_old = omp_get_max_threads(); /* the calling thread is worker 0 */
+    st = sp_parallel_for(n, nth, assign_item, &job, err);
+    omp_set_num_threads(omp_old);
+    if (st) goto done;
 
     uint64_t nrec = 0, nacc = 0;
     json_t *sizes = json_array(), *sh = json_array();
@@ -331,12 +301,9 @@ sciprune_status sciprune_index_assign_shards(const char *workdir,
     }
 done:
     json_decref(j);
-    free(th);
     free(job.counts);
     free(job.rows);
     free(job.accepted);
-    free(job.status);
-    free(job.errs);
     free(dir);
     free(jpath);
     sciprune_index_free(ix);

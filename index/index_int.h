@@ -4,6 +4,7 @@
 
 #include "../shard/sp_npy.h"
 #include "../shard/sp_workdir.h"
+#include "../shard/sp_pool.h"
 
 #include <jansson.h>
 
@@ -37,9 +38,6 @@ sciprune_status index_faiss_err(sciprune_error *err, const char *source, const c
 
 /* Dump `j` (indented, sorted keys) to `path` atomically. Steals nothing. Errors: EIO, ENOMEM. */
 sciprune_status index_json_write(const char *path, const json_t *j, sciprune_error *err);
-
-/* Worker count: t > 0 as is, else online cores; never more than n (and at least 1). */
-int index_threads(int t, size_t n);
 
 
 #endif /* SCIPRUNE_INDEX_INT_H */

@@ -259,11 +259,3 @@ sciprune_status index_json_write(const char *path, const json_t *j, sciprune_err
     return st;
 }
 
-int index_threads(int t, size_t n)
-{
-    long c = t > 0 ? t : sysconf(_SC_NPROCESSORS_ONLN);
-    if (c < 1) c = 1;
-    if ((size_t)c > n) c = (long)(n ? n : 1);
-    return (int)c;
-}
-

@@ -211,7 +211,7 @@ sciprune_status sciprune_index_train(const char *workdir, const sciprune_shard_s
     FaissIndex *tix = NULL;
     json_t *j = NULL;
     int omp_old = omp_get_max_threads();
-    if (s->threads > 0) omp_set_num_threads(s->threads);
+    omp_set_num_threads(sp_threads(s->threads, SP_THREADS_MAX)); /* affinity, Slurm */
 
     st = open_all(&e, workdir, shards, err);
     if (st) goto fail;

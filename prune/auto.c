@@ -14,12 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int prune_metric_has_alpha(sciprune_score_metric m)
-{
-    return m == SCIPRUNE_METRIC_COMBINED || m == SCIPRUNE_METRIC_COMBINED_PC ||
-           m == SCIPRUNE_METRIC_GATE_COMBINED;
-}
-
 sciprune_status prune_auto_resolve(const char *workdir, prune_auto *out, sciprune_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -44,7 +38,7 @@ sciprune_status prune_auto_resolve(const char *workdir, prune_auto *out, sciprun
     if (!st) {
         json_t *a = json_object_get(rc, "alpha");
         out->alpha = json_is_number(a) ? json_number_value(a) : 0.0;
-        if (prune_metric_has_alpha(out->metric) && !(out->alpha >= 0 && out->alpha <= 1))
+        if (rank_metric_has_alpha(out->metric) && !(out->alpha >= 0 && out->alpha <= 1))
             st = sp_err(err, SCIPRUNE_ESTATE, path, -1, -1, "the recommendation has no alpha in [0, 1]");
         const char *n = json_string_value(json_object_get(rc, "name"));
         const char *t = json_string_value(json_object_get(rc, "text"));
@@ -60,6 +54,6 @@ json_t *prune_auto_json(const prune_auto *a)
 {
     json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "resolved", sciprune_score_metric_name(a->metric),
                           "analysis", a->name, "why", a->why, "source", "analyze/report.json");
-    if (o && prune_metric_has_alpha(a->metric)) json_object_set_new(o, "alpha", json_real(a->alpha));
+    if (o && rank_metric_has_alpha(a->metric)) json_object_set_new(o, "alpha", json_real(a->alpha));
     return o;
 }

@@ -4,6 +4,8 @@
 
 #include "../shard/sp_npy.h"
 #include "../shard/sp_workdir.h"
+#include "../shard/sp_pool.h"
+#include "../rank/rank.h"
 
 #include <jansson.h>
 
@@ -14,20 +16,6 @@ sciprune_status prune_json_write(const char *path, const json_t *j, sciprune_err
  * Errors: EIO, EPARSE. Caller frees with json_decref(). */
 sciprune_status prune_json_load(const char *path, int missing_ok, json_t **out,
                                 sciprune_error *err);
-/* Worker count: t > 0 as is, else online cores; at most n, at least 1. */
-int prune_threads(int t, size_t n);
-
-/* Run fn(ctx, i, err_i) for i in [0, n) on `threads` workers taking items in order; stops
- * taking new items after the first failure. Returns the failure with the lowest i (its error
- * copied into err), so the reported error does not depend on the thread count when only one
- * item fails. Errors: those of fn, ENOMEM (cannot start a thread). */
-typedef sciprune_status (*prune_item_fn)(void *ctx, size_t i, sciprune_error *err);
-sciprune_status prune_parallel(size_t n, int threads, prune_item_fn fn, void *ctx,
-                               sciprune_error *err);
-
-/* 1 for the metrics that take an alpha (combined, combined-pc, gate+combined). */
-int prune_metric_has_alpha(sciprune_score_metric m);
-
 /* Metric auto (auto.c): the analysis' recommendation of the workdir, from
  * W/analyze/report.json "recommendation": {"metric", "alpha", "name", "text", ...}. */
 typedef struct prune_auto {
@@ -40,8 +28,5 @@ typedef struct prune_auto {
 sciprune_status prune_auto_resolve(const char *workdir, prune_auto *out, sciprune_error *err);
 /* {"resolved": metric, "alpha", "analysis": name, "why": text, "source"}; new reference. */
 json_t *prune_auto_json(const prune_auto *a);
-
-/* Seed offset of the random baseline's hash, so that it is not the index sample's hash. */
-#define PRUNE_RANDOM_SEED_XOR 0x9E3779B97F4A7C15ull
 
 #endif /* SCIPRUNE_PRUNE_INT_H */

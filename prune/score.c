@@ -2,7 +2,8 @@
  * score.c - rank every record by each metric and plan what each variant prunes (stage 5).
  *
  * Records get a global index g in (shard order, line order): shard i's rows start at
- * off[i]. Each metric is a total order over the accepted records, built by sorting
+ * off[i]. The keys and plan rules are rank/rank.h's (shared with analyze/); in short: each
+ * metric is a total order over the accepted records, built by sorting
  * (key, g) pairs: ties in the key fall back to g, i.e. (shard index, line). Keys (ascending
  * = pruned first):
  *   size         (rank of the record's cluster by (size, id), 32 bits) << 32 | ~dist
@@ -10,7 +11,7 @@
  *   distance-pc  floor(pos * 2^64 / size): pos = 0-based rank of the record inside its
  *                cluster by (~dist, g); distinct fractions pos/size stay distinct and ordered
  *                since sizes are below 2^32
- *   random       XXH3(id, seed ^ PRUNE_RANDOM_SEED_XOR)
+ *   random       XXH3(id, seed ^ RANK_RANDOM_SEED_XOR)
  *   length       ~text length
  *   gate+FILL    plans, no order of their own: every record with
  *                W/gates/<shard>.parse_error.npy or .undefined_name.npy > 0 first (all of
@@ -40,46 +41,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const k_metric_names[SCIPRUNE_METRIC_COUNT] = {
-    [SCIPRUNE_METRIC_SIZE] = "size",
-    [SCIPRUNE_METRIC_DISTANCE] = "distance",
-    [SCIPRUNE_METRIC_DISTANCE_PC] = "distance-pc",
-    [SCIPRUNE_METRIC_COMBINED] = "combined",
-    [SCIPRUNE_METRIC_COMBINED_PC] = "combined-pc",
-    [SCIPRUNE_METRIC_RANDOM] = "random",
-    [SCIPRUNE_METRIC_LENGTH] = "length",
-    [SCIPRUNE_METRIC_GATE_DISTANCE] = "gate+distance",
-    [SCIPRUNE_METRIC_GATE_SIZE] = "gate+size",
-    [SCIPRUNE_METRIC_GATE_COMBINED] = "gate+combined",
-    [SCIPRUNE_METRIC_GATE_RANDOM] = "gate+random",
-    [SCIPRUNE_METRIC_GATE_LENGTH] = "gate+length",
-    [SCIPRUNE_METRIC_AUTO] = "auto",
-};
-
-int sciprune_score_metric_is_plan(sciprune_score_metric m)
-{
-    return m >= SCIPRUNE_METRIC_GATE_DISTANCE && m <= SCIPRUNE_METRIC_GATE_LENGTH;
-}
-
-const char *sciprune_score_metric_name(sciprune_score_metric m)
-{
-    return (unsigned)m < SCIPRUNE_METRIC_COUNT ? k_metric_names[m] : "?";
-}
-
-sciprune_status sciprune_score_metric_parse(const char *name, sciprune_score_metric *out,
-                                            sciprune_error *err)
-{
-    for (int i = 0; i < SCIPRUNE_METRIC_COUNT; i++)
-        if (!strcmp(name, k_metric_names[i])) {
-            *out = (sciprune_score_metric)i;
-            return SCIPRUNE_OK;
-        }
-    return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1,
-                  "unknown metric '%s' (want size, distance, distance-pc, combined, "
-                  "combined-pc, random, length, a plan gate+distance, gate+size, "
-                  "gate+combined, gate+random, gate+length, or auto)", name);
-}
 
 void sciprune_score_settings_default(sciprune_score_settings *s)
 {
@@ -191,29 +152,11 @@ sciprune_status sciprune_score_settings_parse(sciprune_score_settings *s, const 
 
 /* ---------------------------------------------------------------- ranking */
 
-typedef struct kg {
-    uint64_t key;
-    uint32_t g;
-    uint32_t pad;
-} kg;
-
-static int cmp_kg(const void *pa, const void *pb)
-{
-    const kg *a = pa, *b = pb;
-    if (a->key != b->key) return a->key < b->key ? -1 : 1;
-    return (a->g > b->g) - (a->g < b->g);
-}
-
-/* Order-preserving map of a float to uint32 (ascending); -0 and +0 map alike. */
-static uint32_t ford(float f)
-{
-    if (f == 0.0f) f = 0.0f;
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-}
-
-enum { ORD_SIZE, ORD_DIST, ORD_CLUSTER, ORD_PC, ORD_RANDOM, ORD_LENGTH, ORD_COUNT };
+/* The plan orders of rank.h, and the cluster-by-cluster order distance-pc's positions come
+ * from. */
+enum { ORD_SIZE = RANK_ORD_SIZE, ORD_DIST = RANK_ORD_DIST, ORD_PC = RANK_ORD_PC,
+       ORD_RANDOM = RANK_ORD_RANDOM, ORD_LENGTH = RANK_ORD_LENGTH, ORD_CLUSTER = RANK_ORD_COUNT,
+       ORD_COUNT };
 
 typedef struct scorer {
     const char *workdir;
@@ -251,25 +194,18 @@ static uint32_t shard_of(const scorer *sc, uint64_t g)
 static uint64_t addr_hash(const scorer *sc, uint64_t g)
 {
     uint32_t i = shard_of(sc, g);
-    char key[4200];
-    int l = snprintf(key, sizeof key, "%s:%llu", sc->shards->names[i],
-                     (unsigned long long)(g - sc->off[i] + 1));
-    return sp_hash64(key, (size_t)l, sc->set->seed ^ PRUNE_RANDOM_SEED_XOR);
+    return rank_key_random_addr(sc->shards->names[i], g - sc->off[i] + 1, sc->set->seed);
 }
 
 static uint64_t make_key(const scorer *sc, int which, uint64_t g)
 {
-    uint32_t dneg = ~ford(sc->ds[g]);
     switch (which) {
-    case ORD_SIZE: return (uint64_t)sc->crank[sc->cl[g]] << 32 | dneg;
-    case ORD_DIST: return dneg;
-    case ORD_CLUSTER: return (uint64_t)(uint32_t)sc->cl[g] << 32 | dneg;
-    case ORD_PC: {
-        unsigned __int128 q = ((unsigned __int128)sc->pos[g] << 64) / sc->size[sc->cl[g]];
-        return (uint64_t)q;
-    }
+    case ORD_SIZE: return rank_key_size(sc->crank[sc->cl[g]], sc->ds[g]);
+    case ORD_DIST: return rank_key_distance(sc->ds[g]);
+    case ORD_CLUSTER: return rank_key_cluster(sc->cl[g], sc->ds[g]);
+    case ORD_PC: return rank_key_pc(sc->pos[g], sc->size[sc->cl[g]]);
     case ORD_RANDOM: return sc->idh ? sc->idh[g] : addr_hash(sc, g);
-    case ORD_LENGTH: return ~(uint64_t)sc->len[g];
+    case ORD_LENGTH: return rank_key_length(sc->len[g]);
     }
     return 0;
 }
@@ -281,7 +217,7 @@ static sciprune_status build_order(scorer *sc, int which, sciprune_error *err)
         sciprune_status st = build_order(sc, ORD_CLUSTER, err);
         if (st) return st;
     }
-    kg *a = malloc((sc->nacc ? sc->nacc : 1) * sizeof *a);
+    rank_kg *a = malloc((sc->nacc ? sc->nacc : 1) * sizeof *a);
     uint32_t *o = malloc((sc->nacc ? sc->nacc : 1) * sizeof *o);
     if (!a || !o) {
         free(a);
@@ -291,21 +227,12 @@ static sciprune_status build_order(scorer *sc, int which, sciprune_error *err)
     }
     size_t m = 0;
     for (uint64_t g = 0; g < sc->ntot; g++)
-        if (sc->cl[g] >= 0) a[m++] = (kg){make_key(sc, which, g), (uint32_t)g, 0};
-    qsort(a, m, sizeof *a, cmp_kg);
+        if (sc->cl[g] >= 0) a[m++] = (rank_kg){make_key(sc, which, g), (uint32_t)g, 0};
+    rank_sort(a, m);
     for (size_t i = 0; i < m; i++) o[i] = a[i].g;
     free(a);
     sc->ord[which] = o;
-    if (which == ORD_CLUSTER) { /* positions inside each cluster, farthest = 0 */
-        int32_t prev = -1;
-        uint32_t p = 0;
-        for (size_t i = 0; i < m; i++) {
-            int32_t c = sc->cl[o[i]];
-            p = c == prev ? p + 1 : 0;
-            prev = c;
-            sc->pos[o[i]] = p;
-        }
-    }
+    if (which == ORD_CLUSTER) rank_cluster_positions(o, m, sc->cl, sc->pos);
     return SCIPRUNE_OK;
 }
 
@@ -345,15 +272,12 @@ static json_t *record_ref(const scorer *sc, uint64_t g)
                      (json_int_t)(g - sc->off[i] + 1));
 }
 
-/* Prune the first n records of size order; describe the size threshold into th. */
-static void take_size(scorer *sc, uint8_t *mask, size_t nb, size_t v, uint64_t n, json_t *th,
-                      uint64_t *tmp_count /* k, zeroed, left zeroed */)
+/* Describe the size threshold of the first n records of size order into th. */
+static void describe_size(const scorer *sc, uint64_t n, json_t *th,
+                          uint64_t *tmp_count /* k, zeroed, left zeroed */)
 {
     const uint32_t *o = sc->ord[ORD_SIZE];
-    for (uint64_t i = 0; i < n; i++) {
-        bit_set(mask, nb, o[i], v);
-        tmp_count[sc->cl[o[i]]]++;
-    }
+    for (uint64_t i = 0; i < n; i++) tmp_count[sc->cl[o[i]]]++;
     uint64_t whole = 0, maxwhole = 0;
     int64_t partial = -1;
     uint64_t partial_n = 0;
@@ -375,21 +299,6 @@ static void take_size(scorer *sc, uint8_t *mask, size_t nb, size_t v, uint64_t n
     json_object_set_new(th, "partial_pruned", json_integer((json_int_t)partial_n));
     if (partial >= 0) json_object_set_new(th, "partial_distance_min", json_real(sc->ds[o[n - 1]]));
     if (n) json_object_set_new(th, "size_last", record_ref(sc, o[n - 1]));
-}
-
-/* Take the first n records of order `o` whose bit v is not set yet; returns the last taken
- * (UINT64_MAX when none). */
-static uint64_t take_rest(const scorer *sc, const uint32_t *o, uint8_t *mask, size_t nb,
-                          size_t v, uint64_t n)
-{
-    uint64_t last = UINT64_MAX;
-    for (uint64_t i = 0; i < sc->nacc && n; i++) {
-        if (bit_get(mask, nb, o[i], v)) continue;
-        bit_set(mask, nb, o[i], v);
-        last = o[i];
-        n--;
-    }
-    return last;
 }
 
 static void describe_dist(const scorer *sc, int pc, uint64_t last, json_t *th)
@@ -469,53 +378,17 @@ static sciprune_status load_gates(scorer *sc, sciprune_error *err)
     return SCIPRUNE_OK;
 }
 
+/* Mark variant v's records in the mask (rank_plan_make's steps) and describe its threshold. */
 static sciprune_status run_variant(scorer *sc, const variant *va, size_t v, uint8_t *mask,
                                    size_t nb, uint64_t *tmp, json_t *th, uint64_t *npruned,
                                    sciprune_error *err)
 {
-    uint64_t n = (uint64_t)floor(va->ratio * (double)sc->nacc + 0.5);
-    if (n > sc->nacc) n = sc->nacc;
-    *npruned = n;
-    sciprune_status st = SCIPRUNE_OK;
-    const uint32_t *o;
-    switch (va->metric) {
-    case SCIPRUNE_METRIC_AUTO: /* resolved to its metric when the variants were made */
-        return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "metric auto was not resolved");
-    case SCIPRUNE_METRIC_SIZE:
-        if ((st = build_order(sc, ORD_SIZE, err))) return st;
-        take_size(sc, mask, nb, v, n, th, tmp);
-        break;
-    case SCIPRUNE_METRIC_DISTANCE:
-    case SCIPRUNE_METRIC_DISTANCE_PC: {
-        int pc = va->metric == SCIPRUNE_METRIC_DISTANCE_PC;
-        if ((st = build_order(sc, pc ? ORD_PC : ORD_DIST, err))) return st;
-        o = sc->ord[pc ? ORD_PC : ORD_DIST];
-        for (uint64_t i = 0; i < n; i++) bit_set(mask, nb, o[i], v);
-        describe_dist(sc, pc, n ? o[n - 1] : UINT64_MAX, th);
-        break;
-    }
-    case SCIPRUNE_METRIC_COMBINED:
-    case SCIPRUNE_METRIC_COMBINED_PC: {
-        int pc = va->metric == SCIPRUNE_METRIC_COMBINED_PC;
-        if ((st = build_order(sc, ORD_SIZE, err))) return st;
-        if ((st = build_order(sc, pc ? ORD_PC : ORD_DIST, err))) return st;
-        uint64_t ns = (uint64_t)floor(va->alpha * (double)n + 0.5);
-        if (ns > n) ns = n;
-        json_object_set_new(th, "n_by_size", json_integer((json_int_t)ns));
-        json_object_set_new(th, "n_by_distance", json_integer((json_int_t)(n - ns)));
-        take_size(sc, mask, nb, v, ns, th, tmp);
-        uint64_t last = take_rest(sc, sc->ord[pc ? ORD_PC : ORD_DIST], mask, nb, v, n - ns);
-        describe_dist(sc, pc, last, th);
-        break;
-    }
-    case SCIPRUNE_METRIC_GATE_DISTANCE:
-    case SCIPRUNE_METRIC_GATE_SIZE:
-    case SCIPRUNE_METRIC_GATE_COMBINED:
-    case SCIPRUNE_METRIC_GATE_RANDOM:
-    case SCIPRUNE_METRIC_GATE_LENGTH: {
+    sciprune_status st;
+    uint64_t ng = 0, npe = 0, nun = 0;
+    int gate = sciprune_score_metric_is_plan(va->metric);
+    if (gate) {
         if ((st = va->is_auto ? load_gates_auto(sc, err) : load_gates(sc, err))) return st;
         const uint8_t *gated = va->is_auto ? sc->gated_auto : sc->gated;
-        uint64_t ng = 0, npe = 0, nun = 0;
         for (uint64_t g = 0; g < sc->ntot; g++)
             if (gated[g]) {
                 bit_set(mask, nb, g, v);
@@ -525,61 +398,67 @@ static sciprune_status run_variant(scorer *sc, const variant *va, size_t v, uint
             }
         if (va->is_auto)
             json_object_set_new(th, "gates_source", json_string("analyze/clean.*.npy (judged per language)"));
-        uint64_t m = ng < n ? n - ng : 0;
+    }
+    rank_plan p;
+    rank_plan_make(&p, va->metric, va->ratio, va->alpha, sc->nacc, ng);
+    uint64_t n = p.n, last[2] = {UINT64_MAX, UINT64_MAX};
+    *npruned = gate && ng >= n ? ng : n;
+    for (size_t i = 0; i < p.n_steps; i++) {
+        if ((st = build_order(sc, (int)p.step[i].ord, err))) return st;
+        last[i] = rank_take(sc->ord[p.step[i].ord], sc->nacc, mask + v / 8, nb,
+                            (uint8_t)(1u << (v % 8)), p.step[i].count, NULL);
+    }
+    if (gate) {
         json_object_set_new(th, "n_gated", json_integer((json_int_t)ng));
         json_object_set_new(th, "n_gate_parse_error", json_integer((json_int_t)npe));
         json_object_set_new(th, "n_gate_undefined_name", json_integer((json_int_t)nun));
         json_object_set_new(th, "gates_exceed_budget", json_boolean(ng > n));
-        json_object_set_new(th, "n_fill", json_integer((json_int_t)m));
-        if (ng >= n) *npruned = ng;
-        int ord = -1;
-        switch (va->metric) {
-        case SCIPRUNE_METRIC_GATE_DISTANCE: ord = ORD_DIST; break;
-        case SCIPRUNE_METRIC_GATE_SIZE: ord = ORD_SIZE; break;
-        case SCIPRUNE_METRIC_GATE_RANDOM: ord = ORD_RANDOM; break;
-        case SCIPRUNE_METRIC_GATE_LENGTH: ord = ORD_LENGTH; break;
-        default: break;
-        }
-        if (ord >= 0) {
-            if ((st = build_order(sc, ord, err))) return st;
-            uint64_t last = take_rest(sc, sc->ord[ord], mask, nb, v, m);
-            if (ord == ORD_DIST) {
-                json_object_set_new(th, "n_by_distance", json_integer((json_int_t)m));
-                describe_dist(sc, 0, last, th);
-            } else if (last != UINT64_MAX) {
-                json_object_set_new(th, "last", record_ref(sc, last));
-            }
-        } else { /* gate+combined */
-            if ((st = build_order(sc, ORD_SIZE, err))) return st;
-            if ((st = build_order(sc, ORD_DIST, err))) return st;
-            uint64_t ns = (uint64_t)floor(va->alpha * (double)m + 0.5);
-            if (ns > m) ns = m;
-            json_object_set_new(th, "n_by_size", json_integer((json_int_t)ns));
-            json_object_set_new(th, "n_by_distance", json_integer((json_int_t)(m - ns)));
-            uint64_t ls = take_rest(sc, sc->ord[ORD_SIZE], mask, nb, v, ns);
-            if (ls != UINT64_MAX) json_object_set_new(th, "size_last", record_ref(sc, ls));
-            describe_dist(sc, 0, take_rest(sc, sc->ord[ORD_DIST], mask, nb, v, m - ns), th);
-        }
-        break;
+        json_object_set_new(th, "n_fill", json_integer((json_int_t)p.n_fill));
     }
+    if (p.n_steps == 2) {
+        json_object_set_new(th, "n_by_size", json_integer((json_int_t)p.step[0].count));
+        json_object_set_new(th, "n_by_distance", json_integer((json_int_t)p.step[1].count));
+    }
+    switch (va->metric) {
+    case SCIPRUNE_METRIC_AUTO: /* resolved to its metric when the variants were made */
+        break;
+    case SCIPRUNE_METRIC_SIZE:
+        describe_size(sc, n, th, tmp);
+        break;
+    case SCIPRUNE_METRIC_DISTANCE:
+    case SCIPRUNE_METRIC_DISTANCE_PC:
+        describe_dist(sc, va->metric == SCIPRUNE_METRIC_DISTANCE_PC, last[0], th);
+        break;
+    case SCIPRUNE_METRIC_COMBINED:
+    case SCIPRUNE_METRIC_COMBINED_PC:
+        describe_size(sc, p.step[0].count, th, tmp);
+        describe_dist(sc, va->metric == SCIPRUNE_METRIC_COMBINED_PC, last[1], th);
+        break;
+    case SCIPRUNE_METRIC_GATE_DISTANCE:
+        json_object_set_new(th, "n_by_distance", json_integer((json_int_t)p.n_fill));
+        describe_dist(sc, 0, last[0], th);
+        break;
+    case SCIPRUNE_METRIC_GATE_COMBINED:
+        if (last[0] != UINT64_MAX) json_object_set_new(th, "size_last", record_ref(sc, last[0]));
+        describe_dist(sc, 0, last[1], th);
+        break;
+    case SCIPRUNE_METRIC_GATE_SIZE:
+    case SCIPRUNE_METRIC_GATE_RANDOM:
+    case SCIPRUNE_METRIC_GATE_LENGTH:
+        if (last[0] != UINT64_MAX) json_object_set_new(th, "last", record_ref(sc, last[0]));
+        break;
     case SCIPRUNE_METRIC_RANDOM:
-        if ((st = build_order(sc, ORD_RANDOM, err))) return st;
-        o = sc->ord[ORD_RANDOM];
-        for (uint64_t i = 0; i < n; i++) bit_set(mask, nb, o[i], v);
         if (n) {
             char hex[20];
-            snprintf(hex, sizeof hex, "%016llx", (unsigned long long)make_key(sc, ORD_RANDOM, o[n - 1]));
+            snprintf(hex, sizeof hex, "%016llx", (unsigned long long)make_key(sc, ORD_RANDOM, last[0]));
             json_object_set_new(th, "hash_max", json_string(hex));
-            json_object_set_new(th, "last", record_ref(sc, o[n - 1]));
+            json_object_set_new(th, "last", record_ref(sc, last[0]));
         }
         break;
     case SCIPRUNE_METRIC_LENGTH:
-        if ((st = build_order(sc, ORD_LENGTH, err))) return st;
-        o = sc->ord[ORD_LENGTH];
-        for (uint64_t i = 0; i < n; i++) bit_set(mask, nb, o[i], v);
         if (n) {
-            json_object_set_new(th, "length_min", json_integer((json_int_t)sc->len[o[n - 1]]));
-            json_object_set_new(th, "last", record_ref(sc, o[n - 1]));
+            json_object_set_new(th, "length_min", json_integer((json_int_t)sc->len[last[0]]));
+            json_object_set_new(th, "last", record_ref(sc, last[0]));
         }
         break;
     }
@@ -670,8 +549,9 @@ done:
 }
 
 /* Reading the input shards for text lengths and ids. */
-static sciprune_status read_shard(void *ctx, size_t i, sciprune_error *err)
+static sciprune_status read_shard(void *ctx, int worker, size_t i, sciprune_error *err)
 {
+    (void)worker;
     scorer *sc = ctx;
     const char *path = sc->shards->paths[i], *name = sc->shards->names[i];
     sciprune_shard_reader *r;
@@ -699,7 +579,7 @@ static sciprune_status read_shard(void *ctx, size_t i, sciprune_error *err)
         if (rej) continue;
         if (sc->len) sc->len[g] = rec->text_len > UINT32_MAX ? UINT32_MAX : (uint32_t)rec->text_len;
         if (sc->idh)
-            sc->idh[g] = sp_hash64(rec->id, strlen(rec->id), sc->set->seed ^ PRUNE_RANDOM_SEED_XOR);
+            sc->idh[g] = rank_key_random_id(rec->id, sc->set->seed);
     }
     if (!st && line != rows)
         st = sp_err(err, SCIPRUNE_ESTATE, path, -1, -1,
@@ -742,7 +622,7 @@ sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_s
         }
         need_len |= me == SCIPRUNE_METRIC_LENGTH || me == SCIPRUNE_METRIC_GATE_LENGTH;
         need_rand |= me == SCIPRUNE_METRIC_RANDOM || me == SCIPRUNE_METRIC_GATE_RANDOM;
-        combined |= s->metrics[i] != SCIPRUNE_METRIC_AUTO && prune_metric_has_alpha(me);
+        combined |= s->metrics[i] != SCIPRUNE_METRIC_AUTO && rank_metric_has_alpha(me);
     }
     if (combined && s->n_alphas == 0)
         return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "combined needs at least one alpha");
@@ -801,17 +681,7 @@ sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_s
         goto done;
     }
     if ((st = load_assign(&sc, err))) goto done;
-    { /* cluster ranks by (size, id) */
-        kg *a = malloc(sc.k * sizeof *a);
-        if (!a) {
-            st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
-            goto done;
-        }
-        for (size_t c = 0; c < sc.k; c++) a[c] = (kg){sc.size[c], (uint32_t)c, 0};
-        qsort(a, sc.k, sizeof *a, cmp_kg);
-        for (size_t r = 0; r < sc.k; r++) sc.crank[a[r].g] = (uint32_t)r;
-        free(a);
-    }
+    if ((st = rank_cluster_ranks(sc.size, sc.k, sc.crank, err))) goto done;
     if (read) {
         if (need_len) sc.len = calloc(sc.ntot ? sc.ntot : 1, sizeof *sc.len);
         if (need_rand) sc.idh = calloc(sc.ntot ? sc.ntot : 1, sizeof *sc.idh);
@@ -819,7 +689,7 @@ sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_s
             st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
             goto done;
         }
-        if ((st = prune_parallel(shards->n, s->threads, read_shard, &sc, err))) goto done;
+        if ((st = sp_parallel_for(shards->n, s->threads, read_shard, &sc, err))) goto done;
         sc.ids_from_shards = need_rand;
     }
 
@@ -834,7 +704,7 @@ sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_s
         for (size_t r = 0; r < s->n_ratios; r++) {
             sciprune_score_metric me = s->metrics[m];
             int is_auto = me == SCIPRUNE_METRIC_AUTO;
-            int comb = !is_auto && prune_metric_has_alpha(me);
+            int comb = !is_auto && rank_metric_has_alpha(me);
             for (size_t a = 0; a < (comb ? s->n_alphas : 1); a++) {
                 variant *v = &va[nv++];
                 char rs[32], as[32];
@@ -844,14 +714,14 @@ sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_s
                 v->alpha = comb ? s->alphas[a] : -1;
                 if (is_auto) { /* the analysis' pick, under a name that does not move */
                     v->metric = au.metric;
-                    v->alpha = prune_metric_has_alpha(au.metric) ? au.alpha : -1;
+                    v->alpha = rank_metric_has_alpha(au.metric) ? au.alpha : -1;
                     v->is_auto = 1;
                     snprintf(v->name, sizeof v->name, "auto-p%s", rs);
                 } else if (comb) {
                     fmt_num(as, sizeof as, s->alphas[a]);
-                    snprintf(v->name, sizeof v->name, "%s-p%s-a%s", k_metric_names[me], rs, as);
+                    snprintf(v->name, sizeof v->name, "%s-p%s-a%s", sciprune_score_metric_name(me), rs, as);
                 } else {
-                    snprintf(v->name, sizeof v->name, "%s-p%s", k_metric_names[me], rs);
+                    snprintf(v->name, sizeof v->name, "%s-p%s", sciprune_score_metric_name(me), rs);
                 }
             }
         }
@@ -871,7 +741,7 @@ sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_s
             goto done;
         }
         json_t *o = json_pack("{s:s, s:s, s:f, s:i, s:I, s:I, s:o}", "name", va[v].name, "metric",
-                              k_metric_names[va[v].metric], "ratio", va[v].ratio, "bit", (int)v,
+                              sciprune_score_metric_name(va[v].metric), "ratio", va[v].ratio, "bit", (int)v,
                               "n_pruned", (json_int_t)npr[v], "n_kept",
                               (json_int_t)(sc.nacc - npr[v]), "threshold", th);
         if (va[v].alpha >= 0) json_object_set_new(o, "alpha", json_real(va[v].alpha));

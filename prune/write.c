@@ -101,8 +101,9 @@ static void shard_stat_free(shard_stat *ss)
     free(ss->v);
 }
 
-static sciprune_status prune_shard(void *ctx, size_t si, sciprune_error *err)
+static sciprune_status prune_shard(void *ctx, int worker, size_t si, sciprune_error *err)
 {
+    (void)worker;
     pruner *p = ctx;
     const char *name = p->shards->names[si], *path = p->shards->paths[si];
     const size_t nv = p->nv, nb = p->nb;
@@ -426,8 +427,8 @@ sciprune_status sciprune_prune_write(const char *workdir, const sciprune_shard_s
             if (st) goto done;
         }
     }
-    int nth = prune_threads(s->threads, shards->n);
-    if ((st = prune_parallel(shards->n, nth, prune_shard, &p, err))) goto done;
+    int nth = sp_threads(s->threads, shards->n);
+    if ((st = sp_parallel_for(shards->n, nth, prune_shard, &p, err))) goto done;
 
     /* merge in shard order */
     vcount *tv = calloc(p.nv ? p.nv : 1, sizeof *tv);

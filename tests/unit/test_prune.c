@@ -182,7 +182,7 @@ static void random_order(int by_id, int out[10])
         char key[64];
         if (by_id) snprintf(key, sizeof key, "s%d-%d", s, line);
         else snprintf(key, sizeof key, "%s:%d", k_names[s], line + 1);
-        h[g] = sp_hash64(key, strlen(key), 1234 ^ PRUNE_RANDOM_SEED_XOR);
+        h[g] = sp_hash64(key, strlen(key), 1234 ^ RANK_RANDOM_SEED_XOR);
     }
     int n = 0;
     for (int g = 0; g < 11; g++)
