@@ -14,7 +14,8 @@
  *                               written last: its presence (with equal settings) marks the
  *                               shard complete
  *   summary.json                {"settings": {"parse_error_langs": [..] | "all",
- *                                             "undefined_name_langs": [..] | "all"},
+ *                                             "undefined_name_langs": [..] | "all",
+ *                                             "js_envs": [..] ("auto" by default)},
  *                                "shards": [{"name", "rows", "accepted"}],
  *                                "languages": {"<lang>": {"files", "bytes",
  *                                  "parse_error": {"on", "flagged", "share", "flagged_if_on",
@@ -154,8 +155,9 @@ sciprune_status gates_sink_open(gates_sink **out, const char *workdir,
     }
     sp_strlcpy(k->pe_langs, gates_langs_of(s, GATES_PARSE_ERROR), sizeof k->pe_langs);
     sp_strlcpy(k->un_langs, gates_langs_of(s, GATES_UNDEFINED_NAME), sizeof k->un_langs);
-    k->settings = json_pack("{s:o, s:o}", "parse_error_langs", langs_json(k->pe_langs),
-                            "undefined_name_langs", langs_json(k->un_langs));
+    k->settings = json_pack("{s:o, s:o, s:o}", "parse_error_langs", langs_json(k->pe_langs),
+                            "undefined_name_langs", langs_json(k->un_langs), "js_envs",
+                            langs_json(s->js_envs && *s->js_envs ? s->js_envs : "auto"));
     if (!k->settings) {
         gates_sink_free(k);
         return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
@@ -463,6 +465,7 @@ void gates_sink_free(gates_sink *k)
 
 typedef struct item {
     size_t text_off, text_len;      /* in chunk.text */
+    size_t path_off;                /* in chunk.text; (size_t)-1: no path */
     char lang[32];
     int rejected;
     sciprune_gate_scores g;         /* result */
@@ -479,6 +482,7 @@ typedef struct chunk {
 } chunk;
 
 typedef struct pool {
+    const sciprune_gates_settings *s; /* borrowed */
     sciprune_parser **parsers;      /* nt, owned */
     int nt;
     chunk *c;
@@ -499,8 +503,10 @@ static void *score_worker(void *arg)
         if (i >= c->n) break;
         item *it = &c->it[i];
         if (it->rejected) continue;
-        it->st = sciprune_gate_score(parser, it->lang, c->text + it->text_off, it->text_len,
-                                     &it->g, &it->err);
+        it->st = sciprune_gate_score_file(parser, it->lang,
+                                          it->path_off == (size_t)-1 ? NULL : c->text + it->path_off,
+                                          c->text + it->text_off, it->text_len, wa->P->s, &it->g,
+                                          &it->err);
     }
     return NULL;
 }
@@ -542,10 +548,12 @@ static int chunk_add(chunk *c, const sciprune_record *rec)
     it->rejected = rec->reject != SCIPRUNE_REJECT_NONE;
     it->text_off = c->tlen;
     it->text_len = 0;
+    it->path_off = (size_t)-1;
     if (it->rejected) return 1;
-    if (c->tlen + rec->text_len + 1 > c->tcap) {
+    size_t pl = rec->path ? strlen(rec->path) + 1 : 0;
+    if (c->tlen + rec->text_len + 1 + pl > c->tcap) {
         size_t nc = c->tcap ? c->tcap : 1 << 20;
-        while (nc < c->tlen + rec->text_len + 1) nc *= 2;
+        while (nc < c->tlen + rec->text_len + 1 + pl) nc *= 2;
         char *nt = realloc(c->text, nc);
         if (!nt) return 0;
         c->text = nt;
@@ -555,6 +563,11 @@ static int chunk_add(chunk *c, const sciprune_record *rec)
     memcpy(c->text + c->tlen, rec->text, rec->text_len);
     c->text[c->tlen + rec->text_len] = '\0';
     c->tlen += rec->text_len + 1;
+    if (pl) {
+        it->path_off = c->tlen;
+        memcpy(c->text + c->tlen, rec->path, pl);
+        c->tlen += pl;
+    }
     sp_strlcpy(it->lang, rec->lang ? rec->lang : "unknown", sizeof it->lang);
     return 1;
 }
@@ -616,7 +629,7 @@ sciprune_status sciprune_gates_run(const char *workdir, const char *const *paths
     const char **names = calloc(n, sizeof *names);
     chunk ch;
     memset(&ch, 0, sizeof ch);
-    pool P = {.c = &ch};
+    pool P = {.c = &ch, .s = s};
     uint64_t skipped = 0;
     int threads = s->threads > 0 ? s->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1) threads = 1;
