@@ -426,6 +426,30 @@ static int py_is_builtins_obj(const walker *w, TSNode obj)
            text_is(w, obj, "__builtins__");
 }
 
+/* SCons: Import('a', 'b c') binds a, b and c (names another SConscript exported) */
+static void py_scons_import(walker *w, TSNode call)
+{
+    TSNode args = ts_node_child_by_field_name(call, "arguments", 9);
+    uint32_t n = ts_node_is_null(args) ? 0 : ts_node_named_child_count(args);
+    for (uint32_t i = 0; i < n; i++) {
+        TSNode a = ts_node_named_child(args, i);
+        if (kind_of(w, a) != K_STRING) continue;
+        uint32_t m = ts_node_named_child_count(a);
+        for (uint32_t j = 0; j < m; j++) {
+            TSNode c = ts_node_named_child(a, j);
+            if (kind_of(w, c) != K_STRING_CONTENT) continue;
+            size_t l;
+            const char *t = node_text(w, c, &l);
+            for (size_t k = 0; k < l;) {
+                while (k < l && (t[k] == ' ' || t[k] == '\t')) k++;
+                size_t b = k;
+                while (k < l && t[k] != ' ' && t[k] != '\t') k++;
+                if (k > b && !set_add(&w->binds, t + b, k - b)) w->oom = 1;
+            }
+        }
+    }
+}
+
 static int pick_py(walker *w, int pk, int pm, int f, int ck, TSNode c)
 {
     (void)c;
@@ -725,6 +749,8 @@ static void walk(walker *w, int mode, int depth)
                 w->abstain = text_is(w, fn, "globals") ? "globals" : "exec_eval";
                 return;
             }
+            if (!ts_node_is_null(fn) && kind_of(w, fn) == K_IDENT && text_is(w, fn, "Import"))
+                py_scons_import(w, n);
             break;
         }
         case K_ASSIGN:
