@@ -13,9 +13,10 @@
  *               "max_points_per_centroid"},
  *    "score":  {"metrics": [...], "ratios": [...], "alphas": [...], "seed"},
  *    "prune":  {"write_removed", "zstd_level", "fsync"},
- *    "gates":  {"enabled", "parse_error_langs", "undefined_name_langs"},   (languages: a list
- *               or a comma string, or "all"; enabled defaults to true when a score metric is a
- *               gate+FILL plan)
+ *    "gates":  {"enabled", "parse_error_langs", "undefined_name_langs", "js_envs"},
+ *               (languages: a list or a comma string, or "all"; js_envs: JavaScript
+ *               environments, a list or a comma string, default "auto"; enabled defaults to
+ *               true when a score metric is a gate+FILL plan)
  *    "corrupt": {"enabled", "per_type", "types", "langs", "seed", "max_tries"},
  *    "analyze": {"enabled", "ratios", "alphas", "ratio", "weights", "seed", "corrupted"}}
  * Unknown keys are errors (a typo must not silently fall back to a default).
@@ -191,7 +192,8 @@ static sciprune_status job_parse(job *j, const char *path, const sciprune_run_op
     static const char *const top[] = {"inputs", "workdir", "threads", "shard", "embed", "index",
                                       "score", "prune", "gates", "corrupt", "analyze", "comment",
                                       NULL};
-    static const char *const k_gates[] = {"enabled", "parse_error_langs", "undefined_name_langs", NULL};
+    static const char *const k_gates[] = {"enabled", "parse_error_langs", "undefined_name_langs",
+                                          "js_envs", NULL};
     static const char *const k_corrupt[] = {"enabled", "per_type", "types", "langs", "seed", "max_tries", NULL};
     static const char *const k_analyze[] = {"enabled", "ratios", "alphas", "ratio", "weights", "seed",
                                             "corrupted", NULL};
@@ -353,6 +355,9 @@ static sciprune_status job_parse(job *j, const char *path, const sciprune_run_op
         return st;
     j->gates.parse_error_langs = j->strs[4];
     j->gates.undefined_name_langs = j->strs[5];
+    if ((st = lang_list(json_object_get(ga, "js_envs"), "gates.js_envs", path, &j->strs[15], err)))
+        return st;
+    j->gates.js_envs = j->strs[15];
     j->gates.threads = j->threads;
     j->gates.shard = j->shard;
     if ((st = sciprune_gates_settings_check(&j->gates, err))) {
@@ -478,9 +483,10 @@ sciprune_status sciprune_run(const char *config_path, const sciprune_run_options
     c_score = canon(json_object_get(j.cfg, "score"));
     c_prune = canon(json_object_get(j.cfg, "prune"));
     { /* the gates as they will run (on/off and the language lists in force) */
-        json_t *g = json_pack("{s:s, s:s}", "parse_error_langs",
+        json_t *g = json_pack("{s:s, s:s, s:s}", "parse_error_langs",
                               gates_langs_of(&j.gates, GATES_PARSE_ERROR), "undefined_name_langs",
-                              gates_langs_of(&j.gates, GATES_UNDEFINED_NAME));
+                              gates_langs_of(&j.gates, GATES_UNDEFINED_NAME), "js_envs",
+                              j.gates.js_envs && *j.gates.js_envs ? j.gates.js_envs : "auto");
         c_gates = canon(g);
         json_decref(g);
     }
