@@ -175,6 +175,8 @@ typedef struct an_run {
     int gl_set[GATES_COUNT]; /* 1: gl[gate] lists the languages the gate is on for */
     strtab gl[GATES_COUNT];
     const char *gl_source;   /* where the language switch comes from (static string) */
+    char js_envs[256];       /* undefined_name's JavaScript environments, from the settings in
+                                W/gates/summary.json ("" = auto) */
 } an_run;
 
 static sciprune_status nomem(sciprune_error *err)
@@ -326,6 +328,13 @@ static sciprune_status gates_probe(an_run *r, sciprune_error *err)
     json_t *root = json_load_file(sp, 0, NULL);
     free(sp);
     json_t *set = root ? json_object_get(root, "settings") : NULL;
+    json_t *je = json_is_object(set) ? json_object_get(set, "js_envs") : NULL;
+    for (size_t i = 0; json_is_array(je) && i < json_array_size(je); i++) {
+        const char *v = json_string_value(json_array_get(je, i));
+        size_t at = strlen(r->js_envs);
+        if (v && at + strlen(v) + 2 < sizeof r->js_envs)
+            snprintf(r->js_envs + at, sizeof r->js_envs - at, "%s%s", at ? "," : "", v);
+    }
     static const char *const keys[GATES_COUNT] = {"parse_error_langs", "undefined_name_langs"};
     for (int k = 0; k < GATES_COUNT && json_is_object(set); k++) {
         json_t *l = json_object_get(set, keys[k]);
@@ -350,6 +359,7 @@ typedef struct gate_batch {
     char *text[BATCH];   /* owned */
     size_t len[BATCH];
     const char *lang[BATCH];
+    char *path[BATCH];   /* owned; NULL: the record has none */
     size_t g[BATCH];     /* clean row */
 } gate_batch;
 
@@ -362,10 +372,13 @@ static sciprune_status gates_flush(an_run *r, gate_batch *b, sciprune_parser **p
     sciprune_gate_scores gsc[BATCH];
     int nt = (int)b->n < nthreads ? (int)b->n : nthreads;
     if (nt < 1) nt = 1;
+    sciprune_gates_settings gs;
+    sciprune_gates_settings_default(&gs);
+    gs.js_envs = r->js_envs;
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (size_t i = 0; i < b->n; i++)
-        sts[i] = sciprune_gate_score(parsers[omp_get_thread_num()], b->lang[i], b->text[i],
-                                     b->len[i], &gsc[i], &errs[i]);
+        sts[i] = sciprune_gate_score_file(parsers[omp_get_thread_num()], b->lang[i], b->path[i],
+                                          b->text[i], b->len[i], &gs, &gsc[i], &errs[i]);
     sciprune_status st = SCIPRUNE_OK;
     for (size_t i = 0; i < b->n; i++) {
         if (sts[i] && !st) {
@@ -377,6 +390,7 @@ static sciprune_status gates_flush(an_run *r, gate_batch *b, sciprune_parser **p
             r->cun[b->g[i]] = (float)gsc[i].undefined_names;
         }
         free(b->text[i]);
+        free(b->path[i]);
     }
     b->n = 0;
     return st;
@@ -492,6 +506,7 @@ static sciprune_status read_clean(an_run *r, sciprune_error *err)
                 if (!(gb.text[gb.n] = malloc(rec->text_len + 1))) { st = nomem(err); goto shard_done; }
                 memcpy(gb.text[gb.n], rec->text, rec->text_len + 1);
                 gb.len[gb.n] = rec->text_len;
+                gb.path[gb.n] = rec->path ? strdup(rec->path) : NULL;
                 gb.lang[gb.n] = r->clangs.s[li];
                 gb.g[gb.n++] = g;
                 if (gb.n == BATCH && (st = gates_flush(r, &gb, parsers, nthreads, err)))
@@ -523,7 +538,7 @@ static sciprune_status read_clean(an_run *r, sciprune_error *err)
         r->c.cgate[g] = (uint8_t)((r->cpe[g] > 0) | (r->cun[g] > 0) << 1);
     }
 out:
-    for (size_t i = 0; i < gb.n; i++) free(gb.text[i]);
+    for (size_t i = 0; i < gb.n; i++) free(gb.text[i]), free(gb.path[i]);
     if (parsers)
         for (int t = 0; t < nthreads; t++) sciprune_parser_free(parsers[t]);
     free(parsers);
@@ -589,13 +604,17 @@ static sciprune_status embed_batch(an_run *r, batch *b, sciprune_parser **parser
     int nt = (int)b->n < nthreads ? (int)b->n : nthreads;
     if (nt < 1) nt = 1;
     /* the quality gates parse every variant once more (variants are few) */
+    sciprune_gates_settings gs;
+    sciprune_gates_settings_default(&gs);
+    gs.js_envs = r->js_envs;
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (size_t i = 0; i < b->n; i++) {
         sciprune_parser *p = parsers[omp_get_thread_num()];
         sts[i] = sciprune_embedder_embed(r->emb, p, b->lang[i], b->text[i], b->len[i],
                                          vecs + i * dim, dim, NULL, &errs[i]);
         if (!sts[i])
-            sts[i] = sciprune_gate_score(p, b->lang[i], b->text[i], b->len[i], &gsc[i], &errs[i]);
+            sts[i] = sciprune_gate_score_file(p, b->lang[i], NULL, b->text[i], b->len[i], &gs,
+                                              &gsc[i], &errs[i]);
     }
     for (size_t i = 0; i < b->n; i++)
         if (sts[i]) {

@@ -12,8 +12,16 @@
  * __init__.py they name submodules, which are bound by the import system, not the file.
  *
  * Anything that can bind names invisibly makes the file abstain instead of guess: parse errors,
- * star imports, exec/eval/execfile/globals(), assignment into builtins, gettext.install()
- * (Python); with, eval, importScripts (JavaScript/TypeScript).
+ * star imports, exec/eval/execfile/globals(), assignment into builtins (Python); with, eval,
+ * importScripts (JavaScript/TypeScript). gettext.install() does not: what it installs (_,
+ * ngettext, pgettext, npgettext) is always a builtin here.
+ *
+ * Environments: a JavaScript file's globals are the union of the environments of the npm
+ * package `globals` (jsenv.h, generated at build time) that the settings force or the file
+ * evidences (js_choose_envs); a Python file's are the builtins plus the names of the hosts its
+ * path or its unbound reads show (py_choose_hosts). A JavaScript name used as N.x and read at
+ * two places or at the top level is a namespace object of another script (see the final
+ * loop of gates_undefined).
  *
  * Node kinds and field names are mapped once per grammar into small tables (pthread_once), so
  * the walk compares integers, not strings.

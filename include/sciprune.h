@@ -851,7 +851,7 @@ sciprune_status sciprune_run(const char *config_path, const sciprune_run_options
  *                   soundly abstains (score 0, abstained = 1), with one of these reasons:
  *                   "parse_error" (ERROR/MISSING nodes), "star_import", "exec_eval" (exec,
  *                   eval, execfile, Python 2 exec), "globals" (any globals() call),
- *                   "builtins_write" (assignment into builtins), "gettext_install" (Python);
+ *                   "builtins_write" (assignment into builtins) (Python);
  *                   "with", "eval", "import_scripts" (JavaScript/TypeScript); "too_deep"
  *                   (nesting over 3000); "unsupported" (other languages). Builtins: Python 3
  *                   builtins and module dunders plus Python 2 names read under version checks,
@@ -880,9 +880,13 @@ sciprune_status sciprune_run(const char *config_path, const sciprune_run_options
  *                   Names declared in `/\* global a, b *\/` comments, and names the file
  *                   assigns on the global object (window.x =, globalThis.x =, self.x =,
  *                   global.x =, and top-level this.x = in a script, not a module) are bound.
- *                   A name no environment in force defines still counts as undefined (a
- *                   library's global read without evidence, such as a plugin's `L` or
- *                   `OpenLayers`): the gate judges the file, not the project. A `typeof x`
+ *                   A library's namespace object from another script of the page (`L`,
+ *                   `OpenLayers`, `MathJax`) is bound when the file uses it as N.x and reads
+ *                   it at two places or more, or at the top level (outside every function,
+ *                   arrow, class and method): a misspelt use inside a function is one fresh
+ *                   name read once, and still counts. Any other name no environment in force
+ *                   defines counts as undefined (helpers of another test file, fragments of a
+ *                   concatenated build): the gate judges the file, not the project. A `typeof x`
  *                   compared with "undefined" is a guard, not a read. */
 typedef struct sciprune_gate_scores {
     uint32_t parse_errors;       /* ERROR + MISSING nodes */
