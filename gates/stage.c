@@ -44,7 +44,7 @@
 
 /* Every abstain reason undef.c and sciprune_gate_score() give; the last slot takes any other. */
 static const char *const g_reason_names[MAX_REASONS] = {
-    "parse_error", "star_import", "exec_eval", "globals", "builtins_write", "gettext_install",
+    "parse_error", "star_import", "exec_eval", "globals", "builtins_write", "side_effect_import",
     "with", "eval", "import_scripts", "too_deep", "unsupported", "other"};
 
 static int reason_index(const char *r)

@@ -19,9 +19,9 @@
  * Environments: a JavaScript file's globals are the union of the environments of the npm
  * package `globals` (jsenv.h, generated at build time) that the settings force or the file
  * evidences (js_choose_envs); a Python file's are the builtins plus the names of the hosts its
- * path or its unbound reads show (py_choose_hosts). A JavaScript name used as N.x and read at
- * two places or at the top level is a namespace object of another script (see the final
- * loop of gates_undefined).
+ * path or its unbound reads show (py_choose_hosts). In a classic page script (no import/export,
+ * CommonJS or AMD) a name read at two places, or used as N.x at the top level, is a global of
+ * another script of the page (see the final loop of gates_undefined).
  *
  * Node kinds and field names are mapped once per grammar into small tables (pthread_once), so
  * the walk compares integers, not strings.
@@ -360,8 +360,7 @@ typedef struct walker {
     int fn_depth;           /* non-arrow functions, classes and methods around the node */
     int js_module;          /* an import or export statement: an ES module */
     name_set this_binds;    /* top-level `this.x = ...`: globals of a script, not of a module */
-    name_set member_roots;  /* names read as the object of a member expression (N.x) */
-    name_set top_roots;     /* the same outside every function, arrow, class and method */
+    name_set top_roots;     /* names read as N.x outside every function, arrow, class, method */
     int any_fn_depth;       /* functions, arrows, classes and methods around the node */
 } walker;
 
@@ -611,10 +610,8 @@ static int pick_js(walker *w, int pk, int pm, int f, int ck, TSNode c)
     case K_EXPORT_SPEC:
         return f == F_NAME ? M_READ : M_SKIP;
     case K_MEMBER:
-        if (f == F_OBJECT && ck == K_IDENT && pm == M_READ) {
-            add_name(w, &w->member_roots, c);
-            if (!w->any_fn_depth) add_name(w, &w->top_roots, c);
-        }
+        if (f == F_OBJECT && ck == K_IDENT && pm == M_READ && !w->any_fn_depth)
+            add_name(w, &w->top_roots, c);
         return f == F_PROPERTY ? M_SKIP : M_READ;
     case K_PAIR_PATTERN:
         if (f == F_KEY) return M_READ; /* property_identifier: ignored; computed keys: reads */
@@ -704,6 +701,32 @@ static void js_directive_comment(walker *w, TSNode n)
             if (ei >= 0) w->env[ei] = 1;
         }
     }
+}
+
+/* `import "./polyfill";`: an import for its effects, which are globals the file may read (the
+ * JavaScript star import; d3 3.x's smash builds concatenate such files). Imports of
+ * stylesheets, data and assets (any extension but .js/.mjs/.cjs/.jsx/.ts/.tsx) do not count. */
+static int in_list(const char *const *list, const char *s, size_t len);
+
+static int js_side_effect_import(walker *w, TSNode imp)
+{
+    uint32_t n = ts_node_named_child_count(imp);
+    for (uint32_t i = 0; i < n; i++)
+        if (kind_of(w, ts_node_named_child(imp, i)) == K_IMPORT_CLAUSE) return 0;
+    TSNode src = ts_node_child_by_field_name(imp, "source", 6);
+    if (ts_node_is_null(src)) return 0;
+    size_t l;
+    const char *t = node_text(w, src, &l);
+    if (l < 2) return 0;
+    t++, l -= 2; /* quotes */
+    size_t slash = 0, dot = l;
+    for (size_t i = 0; i < l; i++) {
+        if (t[i] == '/') slash = i + 1, dot = l;
+        else if (t[i] == '.' && i > slash) dot = i;
+    }
+    if (dot == l) return 1;
+    static const char *const code[] = {"js", "mjs", "cjs", "jsx", "ts", "tsx", NULL};
+    return in_list(code, t + dot + 1, l - dot - 1);
 }
 
 /* `window.x = ...`, `globalThis.x =`, `self.x =`, `global.x =` define the global x; so does
@@ -806,6 +829,10 @@ static void walk(walker *w, int mode, int depth)
         }
         case K_IMPORT_JS:
             w->js_module = 1;
+            if (js_side_effect_import(w, n)) {
+                w->abstain = "side_effect_import";
+                return;
+            }
             break;
         case K_ASSIGN_JS:
             js_global_assign(w, n);
@@ -1144,6 +1171,10 @@ sciprune_status gates_undefined(const char *lang, const char *path, const char *
     uint8_t on[GATES_JS_MAX_ENVS];
     uint16_t act[GATES_JS_MAX_ENVS];
     int browser_on = 0;
+    /* a classic script of a web page: no import/export (ES module), no require/module/exports
+     * (CommonJS) and no define (AMD), whose names come from imports or the loader */
+    int page_script = !w.py && !w.js_module && !unbound(&w, "require") &&
+                      !unbound(&w, "module") && !unbound(&w, "exports") && !unbound(&w, "define");
     size_t nact = 0;
     memset(on, 0, sizeof on);
     if (w.py) {
@@ -1163,11 +1194,11 @@ sciprune_status gates_undefined(const char *lang, const char *path, const char *
         if (set_find(&w.binds, sl->s, sl->len)) continue;
         if (in_sorted(bl, nb, sl->s, sl->len)) continue;
         if (!w.py && !w.js_module && set_find(&w.this_binds, sl->s, sl->len)) continue;
-        /* a library's namespace object, defined by another script of the page: used as N.x
-         * and read at two places or more, or at the top level of the script (outside every
-         * function); a misspelt use inside a function is one fresh name, read once */
-        if (!w.py && set_find(&w.member_roots, sl->s, sl->len) &&
-            (sl->used >= 2 || set_find(&w.top_roots, sl->s, sl->len)))
+        /* a page script shares its globals with the page's other scripts (a library's
+         * namespace object, a test harness's helpers): a name read at two places or more,
+         * or used as N.x at the top level (outside every function), is taken as one of
+         * them; a misspelt use inside a function is one fresh name, read once */
+        if (page_script && (sl->used >= 2 || set_find(&w.top_roots, sl->s, sl->len)))
             continue;
         size_t a = 0;
         if (w.py)
@@ -1202,7 +1233,6 @@ done:
     set_free(&w.reads);
     set_free(&w.binds);
     set_free(&w.this_binds);
-    set_free(&w.member_roots);
     set_free(&w.top_roots);
     return st;
 }

@@ -852,7 +852,9 @@ sciprune_status sciprune_run(const char *config_path, const sciprune_run_options
  *                   "parse_error" (ERROR/MISSING nodes), "star_import", "exec_eval" (exec,
  *                   eval, execfile, Python 2 exec), "globals" (any globals() call),
  *                   "builtins_write" (assignment into builtins) (Python);
- *                   "with", "eval", "import_scripts" (JavaScript/TypeScript); "too_deep"
+ *                   "with", "eval", "import_scripts", "side_effect_import" (`import "./x"`
+ *                   of code, not of a stylesheet or asset: it may define globals, like a
+ *                   star import) (JavaScript/TypeScript); "too_deep"
  *                   (nesting over 3000); "unsupported" (other languages). Builtins: Python 3
  *                   builtins and module dunders plus Python 2 names read under version checks,
  *                   and gettext's `_`, ngettext, pgettext, npgettext (gettext.install() puts
@@ -880,13 +882,14 @@ sciprune_status sciprune_run(const char *config_path, const sciprune_run_options
  *                   Names declared in `/\* global a, b *\/` comments, and names the file
  *                   assigns on the global object (window.x =, globalThis.x =, self.x =,
  *                   global.x =, and top-level this.x = in a script, not a module) are bound.
- *                   A library's namespace object from another script of the page (`L`,
- *                   `OpenLayers`, `MathJax`) is bound when the file uses it as N.x and reads
- *                   it at two places or more, or at the top level (outside every function,
- *                   arrow, class and method): a misspelt use inside a function is one fresh
- *                   name read once, and still counts. Any other name no environment in force
- *                   defines counts as undefined (helpers of another test file, fragments of a
- *                   concatenated build): the gate judges the file, not the project. A `typeof x`
+ *                   A classic page script (no import/export, no require/module/exports, no
+ *                   define) shares its globals with the page's other scripts: there a name
+ *                   read at two places or more, or used as N.x at the top level (outside
+ *                   every function, arrow, class and method), is taken as one of them (a
+ *                   library's namespace such as `L`, `OpenLayers`, `MathJax`, a test
+ *                   harness's helpers); a misspelt use inside a function is one fresh name
+ *                   read once, and still counts. In modules (ES, CommonJS, AMD) and for any
+ *                   other name, what no environment in force defines counts as undefined. A `typeof x`
  *                   compared with "undefined" is a guard, not a read. */
 typedef struct sciprune_gate_scores {
     uint32_t parse_errors;       /* ERROR + MISSING nodes */
