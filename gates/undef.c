@@ -703,11 +703,11 @@ static void js_directive_comment(walker *w, TSNode n)
     }
 }
 
+static int in_list(const char *const *list, const char *s, size_t len);
+
 /* `import "./polyfill";`: an import for its effects, which are globals the file may read (the
  * JavaScript star import; d3 3.x's smash builds concatenate such files). Imports of
  * stylesheets, data and assets (any extension but .js/.mjs/.cjs/.jsx/.ts/.tsx) do not count. */
-static int in_list(const char *const *list, const char *s, size_t len);
-
 static int js_side_effect_import(walker *w, TSNode imp)
 {
     uint32_t n = ts_node_named_child_count(imp);
@@ -902,7 +902,6 @@ int gates_js_env_index(const char *name, size_t len)
 {
     static const char *const alias[][2] = {
         {"es6", "es2015"}, {"phantom", "phantomjs"}, {"prototype", "prototypejs"},
-        {"shared-node-browser", "shared-node-browser"},
     };
     char buf[64];
     if (len >= sizeof buf) return -1;
