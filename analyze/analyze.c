@@ -180,6 +180,8 @@ typedef struct an_run {
     uint64_t *jn;            /* clean files per language; owned */
     uint64_t *jflag[GATES_COUNT]; /* flagged per language with the settings' switch; owned */
     uint8_t *joff[GATES_COUNT];   /* 1: on by the settings, off by judgement; owned */
+    char js_envs[256];       /* undefined_name's JavaScript environments, from the settings in
+                                W/gates/summary.json ("" = auto) */
 } an_run;
 
 static sciprune_status nomem(sciprune_error *err)
@@ -400,6 +402,13 @@ static sciprune_status gates_probe(an_run *r, sciprune_error *err)
     json_t *root = json_load_file(sp, 0, NULL);
     free(sp);
     json_t *set = root ? json_object_get(root, "settings") : NULL;
+    json_t *je = json_is_object(set) ? json_object_get(set, "js_envs") : NULL;
+    for (size_t i = 0; json_is_array(je) && i < json_array_size(je); i++) {
+        const char *v = json_string_value(json_array_get(je, i));
+        size_t at = strlen(r->js_envs);
+        if (v && at + strlen(v) + 2 < sizeof r->js_envs)
+            snprintf(r->js_envs + at, sizeof r->js_envs - at, "%s%s", at ? "," : "", v);
+    }
     static const char *const keys[GATES_COUNT] = {"parse_error_langs", "undefined_name_langs"};
     for (int k = 0; k < GATES_COUNT && json_is_object(set); k++) {
         json_t *l = json_object_get(set, keys[k]);
@@ -424,27 +433,32 @@ typedef struct gate_batch {
     char *text[BATCH];   /* owned */
     size_t len[BATCH];
     const char *lang[BATCH];
+    char *path[BATCH];   /* owned; NULL: the record has none */
     size_t g[BATCH];     /* clean row */
 } gate_batch;
 
 typedef struct gate_job {
     const gate_batch *b;
     sciprune_parser **parsers; /* one per worker */
+    const sciprune_gates_settings *gs; /* js_envs of W/gates */
     sciprune_gate_scores gsc[BATCH];
 } gate_job;
 
 static sciprune_status gate_item(void *ctx, int worker, size_t i, sciprune_error *err)
 {
     gate_job *j = ctx;
-    return sciprune_gate_score(j->parsers[worker], j->b->lang[i], j->b->text[i], j->b->len[i],
-                               &j->gsc[i], err);
+    return sciprune_gate_score_file(j->parsers[worker], j->b->lang[i], j->b->path[i],
+                                    j->b->text[i], j->b->len[i], j->gs, &j->gsc[i], err);
 }
 
 /* Score a batch of clean records (sp_parallel_for, one parser per worker) into cpe / cun. */
 static sciprune_status gates_flush(an_run *r, gate_batch *b, sciprune_parser **parsers,
                                    int nthreads, sciprune_error *err)
 {
-    gate_job j = {.b = b, .parsers = parsers};
+    sciprune_gates_settings gs;
+    sciprune_gates_settings_default(&gs);
+    gs.js_envs = r->js_envs;
+    gate_job j = {.b = b, .parsers = parsers, .gs = &gs};
     sciprune_status st = sp_parallel_for(b->n, nthreads, gate_item, &j, err);
     for (size_t i = 0; i < b->n; i++) {
         if (!st) {
@@ -452,6 +466,7 @@ static sciprune_status gates_flush(an_run *r, gate_batch *b, sciprune_parser **p
             r->cun[b->g[i]] = (float)j.gsc[i].undefined_names;
         }
         free(b->text[i]);
+        free(b->path[i]);
     }
     b->n = 0;
     return st;
@@ -566,6 +581,7 @@ static sciprune_status read_clean(an_run *r, sciprune_error *err)
                 if (!(gb.text[gb.n] = malloc(rec->text_len + 1))) { st = nomem(err); goto shard_done; }
                 memcpy(gb.text[gb.n], rec->text, rec->text_len + 1);
                 gb.len[gb.n] = rec->text_len;
+                gb.path[gb.n] = rec->path ? strdup(rec->path) : NULL;
                 gb.lang[gb.n] = r->clangs.s[li];
                 gb.g[gb.n++] = g;
                 if (gb.n == BATCH && (st = gates_flush(r, &gb, parsers, nthreads, err)))
@@ -598,7 +614,7 @@ static sciprune_status read_clean(an_run *r, sciprune_error *err)
         r->c.cgate[g] = (uint8_t)((r->cpe[g] > 0) | (r->cun[g] > 0) << 1);
     }
 out:
-    for (size_t i = 0; i < gb.n; i++) free(gb.text[i]);
+    for (size_t i = 0; i < gb.n; i++) free(gb.text[i]), free(gb.path[i]);
     if (parsers)
         for (int t = 0; t < nthreads; t++) sciprune_parser_free(parsers[t]);
     free(parsers);
@@ -659,6 +675,7 @@ typedef struct embed_job {
     an_run *r;
     const batch *b;
     sciprune_parser **parsers; /* one per worker */
+    sciprune_gates_settings gs; /* js_envs of W/gates */
     float *vecs;
     uint32_t dim;
     sciprune_gate_scores gsc[BATCH];
@@ -672,7 +689,9 @@ static sciprune_status embed_item(void *ctx, int worker, size_t i, sciprune_erro
     sciprune_parser *p = j->parsers[worker];
     sciprune_status st = sciprune_embedder_embed(j->r->emb, p, b->lang[i], b->text[i], b->len[i],
                                                  j->vecs + i * j->dim, j->dim, NULL, err);
-    if (!st) st = sciprune_gate_score(p, b->lang[i], b->text[i], b->len[i], &j->gsc[i], err);
+    if (!st)
+        st = sciprune_gate_score_file(p, b->lang[i], NULL, b->text[i], b->len[i], &j->gs,
+                                      &j->gsc[i], err);
     return st;
 }
 
@@ -682,6 +701,8 @@ static sciprune_status embed_batch(an_run *r, batch *b, sciprune_parser **parser
     embed_job *j = malloc(sizeof *j);
     if (!j) return nomem(err);
     *j = (embed_job){.r = r, .b = b, .parsers = parsers, .vecs = vecs, .dim = dim};
+    sciprune_gates_settings_default(&j->gs);
+    j->gs.js_envs = r->js_envs;
     sciprune_status st = sp_parallel_for(b->n, nthreads, embed_item, j, err);
     if (st) {
         free(j);

@@ -28,6 +28,8 @@ static void help(void)
            "  --parse-error-langs L  with --gates: languages the parse_error gate judges\n"
            "                         (default " SCIPRUNE_GATES_PARSE_ERROR_LANGS "; \"all\")\n"
            "  --undefined-name-langs L  the same for undefined_name\n"
+           "  --js-envs L            with --gates: undefined_name's JavaScript environments\n"
+           "                         (as `sciprune gates --js-envs`; default auto)\n"
            "hash embedder:\n"
            "  --features LIST        all | none | identifiers,keywords,literals,ast_pairs,\n"
            "                         ast_paths,errors (default all)\n"
@@ -86,7 +88,7 @@ int cmd_embed(int argc, char **argv)
 {
     enum {
         O_DIM = 256, O_DTYPE, O_FORCE, O_FEAT, O_KEEP, O_DEPTH, O_SEED, O_IDFS, O_IDFM, O_IDFB,
-        O_NOIDF, O_XB, O_XT, O_XST, O_TF, O_IF, O_DL, O_ML, O_GATES, O_PEL, O_UNL
+        O_NOIDF, O_XB, O_XT, O_XST, O_TF, O_IF, O_DL, O_ML, O_GATES, O_PEL, O_UNL, O_JSE
     };
     static const struct option longopts[] = {
         {"in", required_argument, 0, 'i'},       {"workdir", required_argument, 0, 'w'},
@@ -103,6 +105,7 @@ int cmd_embed(int argc, char **argv)
         {"default-lang", required_argument, 0, O_DL}, {"max-line", required_argument, 0, O_ML},
         {"gates", no_argument, 0, O_GATES},      {"parse-error-langs", required_argument, 0, O_PEL},
         {"undefined-name-langs", required_argument, 0, O_UNL},
+        {"js-envs", required_argument, 0, O_JSE},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     sciprune_gates_settings gs;
     sciprune_gates_settings_default(&gs);
@@ -143,6 +146,7 @@ int cmd_embed(int argc, char **argv)
         case O_GATES: gates = 1; break;
         case O_PEL: gs.parse_error_langs = optarg; break;
         case O_UNL: gs.undefined_name_langs = optarg; break;
+        case O_JSE: gs.js_envs = optarg; break;
         case O_FEAT: features = optarg; break;
         case O_KEEP: s.drop_structure_on_error = 0; break;
         case O_DEPTH:
@@ -193,8 +197,8 @@ int cmd_embed(int argc, char **argv)
     if (sciprune_embedder_settings_parse(&s, spec, &e)) USAGE("%s", e.text);
     if (have_dim) s.dim = (uint32_t)dim;
     if (features && sciprune_embed_features_parse(features, &s.features, &e)) USAGE("%s", e.text);
-    if ((gs.parse_error_langs || gs.undefined_name_langs) && !gates)
-        USAGE("--parse-error-langs/--undefined-name-langs need --gates");
+    if ((gs.parse_error_langs || gs.undefined_name_langs || gs.js_envs) && !gates)
+        USAGE("--parse-error-langs/--undefined-name-langs/--js-envs need --gates");
     if (gates && sciprune_gates_settings_check(&gs, &e)) USAGE("%s", e.text);
     if (gates) {
         gs.shard = o.shard;

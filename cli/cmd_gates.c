@@ -34,8 +34,15 @@ static void help(void)
            "  --id-field NAME      id field (default id)\n"
            "  --default-lang L     language when a record does not tell (default unknown)\n"
            "  --max-line SIZE      longest accepted line (default 16M)\n"
+           "  --js-envs L          undefined_name's JavaScript/TypeScript environments:\n"
+           "                       names of the npm package globals' lists (browser, node,\n"
+           "                       commonjs, amd, worker, mocha, jquery, ...), comma-separated;\n"
+           "                       \"auto\" among them adds the detection from each file\n"
+           "                       (default auto)\n"
            "  --file SOURCE        explain one file (language from its extension or --lang)\n"
-           "  --lang L             language for --file\n");
+           "  --lang L             language for --file\n"
+           "  --path P             the file's path for --file as a record would give it\n"
+           "                       (default SOURCE; shows Python hosts: gdb, lit, SCons, ...)\n");
 }
 
 static void json_str(const char *s)
@@ -49,7 +56,8 @@ static void json_str(const char *s)
     putchar('"');
 }
 
-static int explain(const char *file, const char *lang)
+static int explain(const char *file, const char *lang, const char *path,
+                   const sciprune_gates_settings *s)
 {
     FILE *f = fopen(file, "rb");
     if (!f) {
@@ -78,7 +86,7 @@ static int explain(const char *file, const char *lang)
     sciprune_parser *p = NULL;
     sciprune_error e;
     sciprune_gate_scores g;
-    if (sciprune_parser_new(&p, &e) || sciprune_gate_score(p, lang, buf, len, &g, &e)) {
+    if (sciprune_parser_new(&p, &e) || sciprune_gate_score_file(p, lang, path ? path : file, buf, len, s, &g, &e)) {
         cli_error("gates failed", &e);
         sciprune_parser_free(p);
         free(buf);
@@ -110,10 +118,11 @@ int cmd_gates(int argc, char **argv)
         {"lang", required_argument, 0, 'l'},       {"help", no_argument, 0, 'h'},
         {"parse-error-langs", required_argument, 0, 'P'},
         {"undefined-name-langs", required_argument, 0, 'U'},
+        {"js-envs", required_argument, 0, 'J'},   {"path", required_argument, 0, 'p'},
         {0, 0, 0, 0}};
     sciprune_gates_settings s;
     sciprune_gates_settings_default(&s);
-    const char *workdir = NULL, *file = NULL, *lang = NULL;
+    const char *workdir = NULL, *file = NULL, *lang = NULL, *fpath = NULL;
     char **ins = calloc((size_t)argc + 1, sizeof *ins);
     int nin = 0, c;
     long v;
@@ -134,14 +143,17 @@ int cmd_gates(int argc, char **argv)
         case 'l': lang = optarg; break;
         case 'P': s.parse_error_langs = optarg; break;
         case 'U': s.undefined_name_langs = optarg; break;
+        case 'J': s.js_envs = optarg; break;
+        case 'p': fpath = optarg; break;
         case 'h': help(); free(ins); return CLI_OK;
         default: BAD("bad option");
         }
     }
     for (int i = optind; i < argc; i++) ins[nin++] = argv[i];
     if (file) {
+        if (sciprune_gates_settings_check(&s, &e)) BAD("%s", e.text);
         free(ins);
-        return explain(file, lang);
+        return explain(file, lang, fpath, &s);
     }
     if (!workdir) BAD("--workdir is required");
     if (!nin) BAD("give input shards with --in");

@@ -16,6 +16,8 @@ typedef struct embed_item {
     size_t len;
     uint64_t row;          /* 0-based line of the shard */
     int rejected;          /* 1: the reader rejected the line: zero row, status REJECTED */
+    const char *path;      /* the record's path (shows the gates' Python hosts) or NULL;
+                              borrowed */
 } embed_item;
 
 /* One feature of a document's sparse bag (hash backend): 64-bit feature hash and its count. */
@@ -51,6 +53,8 @@ typedef struct embed_batch {
                                 (feat malloc'd; left NULL when out of memory), with the gates
                                 too when `gates` is set. */
     int keep;
+    const sciprune_gates_settings *gates_settings; /* with `gates`: the settings (js_envs);
+                                                      NULL: defaults; borrowed */
 } embed_batch;
 
 typedef struct hash_state hash_state; /* hash.c: symbol tables, idf */

@@ -524,7 +524,8 @@ static void walk(const hash_state *hs, const sciprune_embedder_settings *s, hash
 /* Fill w->m with the features of one text; *row gets OK / LEXICAL / PARSE_ERROR / EMPTY. */
 static sciprune_status extract(sciprune_embedder *e, hash_worker *w, sciprune_parser *p,
                                const char *lang, const char *text, size_t len, uint8_t *row,
-                               sciprune_gate_scores *gates, sciprune_error *err)
+                               sciprune_gate_scores *gates, const char *path,
+                               const sciprune_gates_settings *gs, sciprune_error *err)
 {
     const hash_state *hs = e->hash;
     fmap_clear(&w->m);
@@ -554,7 +555,8 @@ static sciprune_status extract(sciprune_embedder *e, hash_worker *w, sciprune_pa
         TSNode root = ts_tree_root_node(tree);
         int has_error = ts_node_has_error(root);
         walk(hs, &e->s, w, hl, root, (const unsigned char *)text, has_error);
-        sciprune_status gst = gates ? gates_score_tree(lang, root, text, len, gates, err) : SCIPRUNE_OK;
+        sciprune_status gst = gates ? gates_score_tree_file(lang, path, gs, root, text, len, gates, err)
+                                    : SCIPRUNE_OK;
         ts_tree_delete(tree);
         if (gst) return gst;
         *row = has_error ? SCIPRUNE_ROW_PARSE_ERROR : SCIPRUNE_ROW_OK;
@@ -629,7 +631,8 @@ static sciprune_status hash_embed_batch(sciprune_embedder *e, void *wp, embed_ba
             continue;
         }
         sciprune_status st = extract(e, w, w->parser, it->lang, it->text, it->len, &b->status[i],
-                                     b->gates ? &b->gates[i] : NULL, err);
+                                     b->gates ? &b->gates[i] : NULL, it->path, b->gates_settings,
+                                     err);
         if (st) return st;
         vectorize(e, w, out);
     }
@@ -644,7 +647,7 @@ sciprune_status embed_hash_embed_one(sciprune_embedder *e, sciprune_parser *p, c
     sciprune_status st = worker_make(e, &w, p == NULL, err);
     if (st) return st;
     if (p) w->parser = p; /* borrowed */
-    st = extract(e, w, w->parser, lang, text, len, row, NULL, err);
+    st = extract(e, w, w->parser, lang, text, len, row, NULL, NULL, NULL, err);
     if (st == SCIPRUNE_OK) vectorize(e, w, out);
     worker_free(w);
     return st;
@@ -671,7 +674,8 @@ sciprune_status embed_hash_count_batch(sciprune_embedder *e, void *wp, const emb
         }
         if (c && !b->keep) c = NULL;
         sciprune_gate_scores *g = c && b->gates ? &b->gates[i] : NULL;
-        sciprune_status st = extract(e, w, w->parser, it->lang, it->text, it->len, &row, g, err);
+        sciprune_status st = extract(e, w, w->parser, it->lang, it->text, it->len, &row, g,
+                                     it->path, b->gates_settings, err);
         if (st) return st;
         for (uint32_t k = 0; k < w->m.n; k++) w->df[w->m.ent[k].key & mask]++;
         w->df_docs++;

@@ -129,6 +129,7 @@ struct runner {
     size_t max_items, max_bytes;
     int need_text;
     int gates;             /* score the gates on the embedder's parse */
+    const sciprune_gates_settings *gates_settings; /* their settings; borrowed */
     fcache fc, fc_prev;
 };
 
@@ -221,7 +222,7 @@ static void process(runner *R, slot *s, void *ctx)
     embed_batch b = {.items = s->items, .n = s->n, .out = s->out, .status = s->status,
                      .gates = R->gates && (s->op == OP_EMBED || s->want_cache) ? s->gates : NULL,
                      .cache = s->want_cache || s->has_cached ? s->cache : NULL,
-                     .keep = s->want_cache};
+                     .keep = s->want_cache, .gates_settings = R->gates_settings};
     sp_err_clear(&s->err);
     if (s->op == OP_COUNT) s->st = embed_hash_count_batch(R->e, ctx, &b, &s->err);
     else s->st = R->e->be->embed_batch(R->e, ctx, &b, &s->err);
@@ -419,8 +420,9 @@ static sciprune_status fill(runner *R, slot *s, sciprune_shard_reader *rd, int o
         }
         if (!rejected && R->need_text) {
             size_t ll = strlen(rec->lang ? rec->lang : "unknown");
+            size_t pl = rec->path ? strlen(rec->path) : 0; /* stored after the language */
             size_t tl = cached ? 0 : rec->text_len; /* a cached record is not parsed again */
-            if (grow((void **)&s->arena, &s->acap, s->alen + tl + ll + 2, 1))
+            if (grow((void **)&s->arena, &s->acap, s->alen + tl + ll + pl + 3, 1))
                 return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
             s->toff[s->n] = cached ? (size_t)-1 : s->alen;
             if (!cached) {
@@ -431,6 +433,9 @@ static sciprune_status fill(runner *R, slot *s, sciprune_shard_reader *rd, int o
             s->loff[s->n] = s->alen;
             memcpy(s->arena + s->alen, rec->lang ? rec->lang : "unknown", ll + 1);
             s->alen += ll + 1;
+            if (pl) memcpy(s->arena + s->alen, rec->path, pl);
+            s->arena[s->alen + pl] = '\0';
+            s->alen += pl + 1;
             it->len = rec->text_len;
             s->text_bytes += rec->text_len;
         }
@@ -441,6 +446,8 @@ static sciprune_status fill(runner *R, slot *s, sciprune_shard_reader *rd, int o
         if (!it->rejected && R->need_text) {
             it->text = s->toff[i] == (size_t)-1 ? NULL : s->arena + s->toff[i];
             it->lang = s->arena + s->loff[i];
+            it->path = it->lang + strlen(it->lang) + 1;
+            if (!*it->path) it->path = NULL;
         }
     }
     if (op == OP_EMBED && grow((void **)&s->out, &s->out_cap, s->n * (size_t)dim, sizeof(float)))
@@ -855,6 +862,7 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
         st = runner_new(&R, e, threads, err);
         if (st) goto done;
         R->gates = gk != NULL;
+        R->gates_settings = opt->gates;
         if (!have_spec) {
             if (e->s.backend == SCIPRUNE_EMBED_HASH && e->s.idf) {
                 double ti = sp_now();

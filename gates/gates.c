@@ -3,6 +3,7 @@
  * languages each gate judges. The stage and the files of W/gates/ are in stage.c.
  */
 #include "gates_int.h"
+#include "jsenv.h"
 #include "../shard/sp_npy.h"
 
 #include <stdlib.h>
@@ -12,6 +13,14 @@
 sciprune_status gates_score_tree(const char *lang, TSNode root, const char *text, size_t len,
                                  sciprune_gate_scores *out, sciprune_error *err)
 {
+    return gates_score_tree_file(lang, NULL, NULL, root, text, len, out, err);
+}
+
+sciprune_status gates_score_tree_file(const char *lang, const char *path,
+                                      const sciprune_gates_settings *s, TSNode root,
+                                      const char *text, size_t len, sciprune_gate_scores *out,
+                                      sciprune_error *err)
+{
     sciprune_parse_stats ps;
     lang_count_errors(root, &ps);
     out->error_nodes = ps.error_nodes;
@@ -19,7 +28,7 @@ sciprune_status gates_score_tree(const char *lang, TSNode root, const char *text
     out->parse_errors = ps.error_nodes + ps.missing_nodes;
     out->parse_error_share = len ? (double)ps.error_bytes / (double)len : 0.0;
     if (out->parse_error_share > 1.0) out->parse_error_share = 1.0;
-    return gates_undefined(lang, root, text, len, out, err);
+    return gates_undefined(lang, path, s ? s->js_envs : NULL, root, text, len, out, err);
 }
 
 void gates_scores_unsupported(sciprune_gate_scores *out)
@@ -32,6 +41,14 @@ void gates_scores_unsupported(sciprune_gate_scores *out)
 sciprune_status sciprune_gate_score(sciprune_parser *parser, const char *lang, const char *text,
                                     size_t len, sciprune_gate_scores *out, sciprune_error *err)
 {
+    return sciprune_gate_score_file(parser, lang, NULL, text, len, NULL, out, err);
+}
+
+sciprune_status sciprune_gate_score_file(sciprune_parser *parser, const char *lang,
+                                         const char *path, const char *text, size_t len,
+                                         const sciprune_gates_settings *s,
+                                         sciprune_gate_scores *out, sciprune_error *err)
+{
     memset(out, 0, sizeof *out);
     out->abstain_reason = "";
     if (!lang || !lang_grammar(lang)) {
@@ -41,7 +58,7 @@ sciprune_status sciprune_gate_score(sciprune_parser *parser, const char *lang, c
     TSTree *t = NULL;
     sciprune_status st = lang_parse(parser, lang, text, len, &t, err);
     if (st) return st;
-    st = gates_score_tree(lang, ts_tree_root_node(t), text, len, out, err);
+    st = gates_score_tree_file(lang, path, s, ts_tree_root_node(t), text, len, out, err);
     ts_tree_delete(t);
     return st;
 }
@@ -53,6 +70,7 @@ void sciprune_gates_settings_default(sciprune_gates_settings *s)
     sciprune_shard_options_default(&s->shard);
     s->parse_error_langs = NULL;
     s->undefined_name_langs = NULL;
+    s->js_envs = NULL;
 }
 
 const char *gates_langs_of(const sciprune_gates_settings *s, int gate)
@@ -114,6 +132,14 @@ sciprune_status sciprune_gates_settings_check(const sciprune_gates_settings *s,
                               g == GATES_PARSE_ERROR ? "parse_error" : "undefined_name", name);
         }
     }
+    const char *t;
+    size_t l;
+    for (const char *p = s->js_envs; p && gates_list_next(&p, &t, &l);)
+        if (!(l == 4 && !memcmp(t, "auto", 4)) && gates_js_env_index(t, l) < 0)
+            return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1,
+                          "js_envs: \"%.*s\" is not an environment of the npm package globals "
+                          "(browser, node, commonjs, amd, worker, mocha, jquery, ...) or auto",
+                          (int)l, t);
     return SCIPRUNE_OK;
 }
 

@@ -7,9 +7,11 @@
 
 /* File-scope undefined-name analysis of a parsed tree (undef.c). `lang` is a canonical name;
  * python, javascript, typescript and tsx are analysed, any other language abstains with
- * reason "unsupported". Fills out->undefined_names, undefined_abstained, abstain_reason,
- * names. Errors: ENOMEM. */
-sciprune_status gates_undefined(const char *lang, TSNode root, const char *src, size_t len,
+ * reason "unsupported". `path` (the record's, or NULL) shows Python hosts; `js_envs` is
+ * sciprune_gates_settings.js_envs (NULL: auto). Fills out->undefined_names,
+ * undefined_abstained, abstain_reason, names. Errors: ENOMEM. */
+sciprune_status gates_undefined(const char *lang, const char *path, const char *js_envs,
+                                TSNode root, const char *src, size_t len,
                                 sciprune_gate_scores *out, sciprune_error *err);
 
 /* The gates. */
@@ -22,6 +24,12 @@ int gates_lang_default_on(int gate, const char *lang);
  * sciprune_gate_score() computes after parsing. Errors: ENOMEM. */
 sciprune_status gates_score_tree(const char *lang, TSNode root, const char *text, size_t len,
                                  sciprune_gate_scores *out, sciprune_error *err);
+/* The same for a file with a path (NULL: none) under settings `s` (NULL: defaults), which
+ * choose the undefined_name environments (see sciprune_gate_score_file). */
+sciprune_status gates_score_tree_file(const char *lang, const char *path,
+                                      const sciprune_gates_settings *s, TSNode root,
+                                      const char *text, size_t len, sciprune_gate_scores *out,
+                                      sciprune_error *err);
 /* The scores of a file in a language without a grammar (zero, undefined_name abstains). */
 void gates_scores_unsupported(sciprune_gate_scores *out);
 

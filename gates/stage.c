@@ -14,7 +14,8 @@
  *                               written last: its presence (with equal settings) marks the
  *                               shard complete
  *   summary.json                {"settings": {"parse_error_langs": [..] | "all",
- *                                             "undefined_name_langs": [..] | "all"},
+ *                                             "undefined_name_langs": [..] | "all",
+ *                                             "js_envs": [..] ("auto" by default)},
  *                                "shards": [{"name", "rows", "accepted"}],
  *                                "languages": {"<lang>": {"files", "bytes",
  *                                  "parse_error": {"on", "flagged", "share", "flagged_if_on",
@@ -42,7 +43,7 @@
 
 /* Every abstain reason undef.c and sciprune_gate_score() give; the last slot takes any other. */
 static const char *const g_reason_names[MAX_REASONS] = {
-    "parse_error", "star_import", "exec_eval", "globals", "builtins_write", "gettext_install",
+    "parse_error", "star_import", "exec_eval", "globals", "builtins_write", "side_effect_import",
     "with", "eval", "import_scripts", "too_deep", "unsupported", "other"};
 
 static int reason_index(const char *r)
@@ -153,8 +154,9 @@ sciprune_status gates_sink_open(gates_sink **out, const char *workdir,
     }
     sp_strlcpy(k->pe_langs, gates_langs_of(s, GATES_PARSE_ERROR), sizeof k->pe_langs);
     sp_strlcpy(k->un_langs, gates_langs_of(s, GATES_UNDEFINED_NAME), sizeof k->un_langs);
-    k->settings = json_pack("{s:o, s:o}", "parse_error_langs", langs_json(k->pe_langs),
-                            "undefined_name_langs", langs_json(k->un_langs));
+    k->settings = json_pack("{s:o, s:o, s:o}", "parse_error_langs", langs_json(k->pe_langs),
+                            "undefined_name_langs", langs_json(k->un_langs), "js_envs",
+                            langs_json(s->js_envs && *s->js_envs ? s->js_envs : "auto"));
     if (!k->settings) {
         gates_sink_free(k);
         return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
@@ -462,6 +464,7 @@ void gates_sink_free(gates_sink *k)
 
 typedef struct item {
     size_t text_off, text_len;      /* in chunk.text */
+    size_t path_off;                /* in chunk.text; (size_t)-1: no path */
     char lang[32];
     int rejected;
     sciprune_gate_scores g;         /* result */
@@ -475,6 +478,7 @@ typedef struct chunk {
 } chunk;
 
 typedef struct pool {
+    const sciprune_gates_settings *s; /* borrowed */
     sciprune_parser **parsers;      /* nt, owned */
     int nt;
     chunk *c;
@@ -485,8 +489,9 @@ static sciprune_status score_item(void *ctx, int worker, size_t i, sciprune_erro
     pool *P = ctx;
     item *it = &P->c->it[i];
     if (it->rejected) return SCIPRUNE_OK;
-    return sciprune_gate_score(P->parsers[worker], it->lang, P->c->text + it->text_off,
-                               it->text_len, &it->g, err);
+    return sciprune_gate_score_file(P->parsers[worker], it->lang,
+                                    it->path_off == (size_t)-1 ? NULL : P->c->text + it->path_off,
+                                    P->c->text + it->text_off, it->text_len, P->s, &it->g, err);
 }
 
 /* Score every item of P->c on P->nt workers, one parser each (the caller's thread is one). */
@@ -508,10 +513,12 @@ static int chunk_add(chunk *c, const sciprune_record *rec)
     it->rejected = rec->reject != SCIPRUNE_REJECT_NONE;
     it->text_off = c->tlen;
     it->text_len = 0;
+    it->path_off = (size_t)-1;
     if (it->rejected) return 1;
-    if (c->tlen + rec->text_len + 1 > c->tcap) {
+    size_t pl = rec->path ? strlen(rec->path) + 1 : 0;
+    if (c->tlen + rec->text_len + 1 + pl > c->tcap) {
         size_t nc = c->tcap ? c->tcap : 1 << 20;
-        while (nc < c->tlen + rec->text_len + 1) nc *= 2;
+        while (nc < c->tlen + rec->text_len + 1 + pl) nc *= 2;
         char *nt = realloc(c->text, nc);
         if (!nt) return 0;
         c->text = nt;
@@ -521,6 +528,11 @@ static int chunk_add(chunk *c, const sciprune_record *rec)
     memcpy(c->text + c->tlen, rec->text, rec->text_len);
     c->text[c->tlen + rec->text_len] = '\0';
     c->tlen += rec->text_len + 1;
+    if (pl) {
+        it->path_off = c->tlen;
+        memcpy(c->text + c->tlen, rec->path, pl);
+        c->tlen += pl;
+    }
     sp_strlcpy(it->lang, rec->lang ? rec->lang : "unknown", sizeof it->lang);
     return 1;
 }
@@ -582,7 +594,7 @@ sciprune_status sciprune_gates_run(const char *workdir, const char *const *paths
     const char **names = calloc(n, sizeof *names);
     chunk ch;
     memset(&ch, 0, sizeof ch);
-    pool P = {.c = &ch};
+    pool P = {.c = &ch, .s = s};
     uint64_t skipped = 0;
     int threads = sp_threads(s->threads, SP_THREADS_MAX);
     P.parsers = calloc((size_t)threads, sizeof *P.parsers);

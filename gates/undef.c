@@ -12,13 +12,23 @@
  * __init__.py they name submodules, which are bound by the import system, not the file.
  *
  * Anything that can bind names invisibly makes the file abstain instead of guess: parse errors,
- * star imports, exec/eval/execfile/globals(), assignment into builtins, gettext.install()
- * (Python); with, eval, importScripts (JavaScript/TypeScript).
+ * star imports, exec/eval/execfile/globals(), assignment into builtins (Python); with, eval,
+ * importScripts (JavaScript/TypeScript). gettext.install() does not: what it installs (_,
+ * ngettext, pgettext, npgettext) is always a builtin here.
+ *
+ * Environments: a JavaScript file's globals are the union of the environments of the npm
+ * package `globals` (jsenv.h, generated at build time) that the settings force or the file
+ * evidences (js_choose_envs); a Python file's are the builtins plus the names of the hosts its
+ * path or its unbound reads show (py_choose_hosts). In a classic page script (no import/export,
+ * CommonJS or AMD) a name read at two places, or used as N.x at the top level, is a global of
+ * another script of the page (see the final loop of gates_undefined).
  *
  * Node kinds and field names are mapped once per grammar into small tables (pthread_once), so
  * the walk compares integers, not strings.
  */
+#define _GNU_SOURCE /* memmem */
 #include "gates_int.h"
+#include "jsenv.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -43,7 +53,7 @@ enum {
     K_SHORTHAND_PATTERN, K_PAIR_PATTERN, K_OBJ_ASSIGN_PATTERN, K_ASSIGN_PATTERN, K_REST_PATTERN,
     K_JS_PATTERN, K_UNARY, K_WITH, K_CALL_JS, K_JSX_ELEMENT, K_REQ_PARAM, K_ENUM_DECL,
     K_MODULE_DECL, K_FUNC_SIGNATURE, K_TYPE_ANNOTATION, K_IMPORT_ALIAS, K_SKIP_SUBTREE,
-    K_NEW_EXPR, K_TYPE_IDENT, K_TYPE_DECL,
+    K_NEW_EXPR, K_TYPE_IDENT, K_TYPE_DECL, K_METHOD,
     K_COUNT
 };
 
@@ -118,7 +128,7 @@ static const kind_name k_js_kinds[] = {
     {"type_identifier", K_TYPE_IDENT},
     {"predicate_type", K_SKIP_SUBTREE}, {"asserts_annotation", K_SKIP_SUBTREE},
     {"omitting_type_annotation", K_SKIP_SUBTREE}, {"opting_type_annotation", K_SKIP_SUBTREE},
-    {"jsx_namespace_name", K_SKIP_SUBTREE},
+    {"jsx_namespace_name", K_SKIP_SUBTREE}, {"method_definition", K_METHOD},
 };
 
 static const char *const k_fields[F_COUNT] = {
@@ -188,44 +198,22 @@ static const char *const k_py_builtins[] = {
     "unichr", "unicode", "xrange", "apply", "intern", "coerce", "StandardError",
     /* type checkers (stubs, typing tests) and IPython */
     "reveal_type", "reveal_locals", "ellipsis", "get_ipython", "__IPYTHON__",
+    /* gettext.install() puts _ (and, when asked, ngettext, pgettext, npgettext) into builtins;
+     * applications call it once in their entry point and every module reads `_` unbound */
+    "_", "ngettext", "pgettext", "npgettext",
 };
 
-/* ECMAScript globals, Node.js globals, and common browser / worker globals. */
+/* JavaScript names no environment of the `globals` package lists: `arguments` is a binding of
+ * every non-arrow function. Every other global comes from the environments (jsenv.h). */
 static const char *const k_js_builtins[] = {
-    "AggregateError", "Array", "ArrayBuffer", "Atomics", "BigInt", "BigInt64Array",
-    "BigUint64Array", "Boolean", "DataView", "Date", "Error", "EvalError", "FinalizationRegistry",
-    "Float32Array", "Float64Array", "Function", "Infinity", "Int16Array", "Int32Array",
-    "Int8Array", "Intl", "JSON", "Map", "Math", "NaN", "Number", "Object", "Promise", "Proxy",
-    "RangeError", "ReferenceError", "Reflect", "RegExp", "Set", "SharedArrayBuffer", "String",
-    "Symbol", "SyntaxError", "TypeError", "URIError", "Uint16Array", "Uint32Array",
-    "Uint8Array", "Uint8ClampedArray", "WeakMap", "WeakRef", "WeakSet", "WebAssembly",
-    "arguments", "decodeURI", "decodeURIComponent", "encodeURI", "encodeURIComponent",
-    "escape", "eval", "globalThis", "isFinite", "isNaN", "parseFloat", "parseInt", "undefined",
-    "unescape", "Iterator",
-    /* Node.js */
-    "Buffer", "__dirname", "__filename", "clearImmediate", "clearInterval", "clearTimeout",
-    "console", "exports", "global", "module", "process", "queueMicrotask", "require",
-    "setImmediate", "setInterval", "setTimeout", "structuredClone", "URL", "URLSearchParams",
-    "TextDecoder", "TextEncoder", "AbortController", "AbortSignal", "EventTarget", "Event",
-    "MessageChannel", "MessagePort", "MessageEvent", "BroadcastChannel", "Blob", "File",
-    "FormData", "Headers", "Request", "Response", "fetch", "performance", "crypto", "atob",
-    "btoa", "WebSocket", "ReadableStream", "WritableStream", "TransformStream",
-    "DOMException", "Intl",
-    /* browser and workers */
-    "window", "document", "navigator", "location", "history", "screen", "self", "top",
-    "parent", "frames", "localStorage", "sessionStorage", "alert", "confirm", "prompt",
-    "XMLHttpRequest", "Image", "Audio", "Option", "Node", "Element", "HTMLElement",
-    "CustomEvent", "KeyboardEvent", "MouseEvent", "MutationObserver", "ResizeObserver",
-    "IntersectionObserver", "requestAnimationFrame", "cancelAnimationFrame",
-    "requestIdleCallback", "cancelIdleCallback", "getComputedStyle", "matchMedia",
-    "DOMParser", "FileReader", "Worker", "postMessage", "onmessage", "close", "name",
-    "indexedDB", "caches", "origin", "devicePixelRatio", "innerWidth", "innerHeight",
-    "scrollX", "scrollY", "define", "Deno", "Bun",
-    /* test runners (mocha, jasmine, jest, vitest) */
-    "describe", "it", "before", "after", "beforeEach", "afterEach", "beforeAll", "afterAll",
-    "test", "expect", "jest", "xit", "xdescribe", "fit", "fdescribe",
-    /* TypeScript value-space names that appear without import */
-    "Reflect",
+    "arguments",
+};
+
+/* Old browsers' globals that the `globals` package no longer lists (Internet Explorer, Opera
+ * Presto), read by feature-testing code; on with the browser environment. */
+static const char *const k_js_legacy_browser[] = {
+    "ActiveXObject", "XDomainRequest", "attachEvent", "detachEvent", "opera", "execScript",
+    "showModalDialog", "clipboardData", "createPopup", NULL,
 };
 
 static int has_kind(const kind_name *t, size_t n, const char *name)
@@ -287,7 +275,7 @@ static void init_once(void)
     if (!g_py_builtins || !g_js_builtins) g_init_ok = 0;
 }
 
-static int in_sorted(const char **a, size_t n, const char *s, size_t len)
+static int in_sorted(const char *const *a, size_t n, const char *s, size_t len)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
@@ -306,7 +294,7 @@ typedef struct name_set {
     struct slot {
         const char *s; /* borrowed from the source text */
         uint32_t len;
-        uint32_t used;
+        uint32_t used; /* 0 empty, else how many times the name was added */
     } *slots;          /* cap, owned */
     size_t cap, n;
 } name_set;
@@ -342,7 +330,10 @@ static int set_add(name_set *st, const char *s, size_t len)
     }
     size_t i = hash_name(s, len) & (st->cap - 1);
     while (st->slots[i].used) {
-        if (st->slots[i].len == len && !memcmp(st->slots[i].s, s, len)) return 1;
+        if (st->slots[i].len == len && !memcmp(st->slots[i].s, s, len)) {
+            if (st->slots[i].used < UINT32_MAX) st->slots[i].used++;
+            return 1;
+        }
         i = (i + 1) & (st->cap - 1);
     }
     st->slots[i].s = s;
@@ -364,6 +355,13 @@ typedef struct walker {
     const char *abstain;    /* static reason or NULL */
     int oom;
     TSTreeCursor cur;
+    /* javascript / typescript */
+    uint8_t env[GATES_JS_MAX_ENVS]; /* environments named by eslint-env / jshint comments */
+    int fn_depth;           /* non-arrow functions, classes and methods around the node */
+    int js_module;          /* an import or export statement: an ES module */
+    name_set this_binds;    /* top-level `this.x = ...`: globals of a script, not of a module */
+    name_set top_roots;     /* names read as N.x outside every function, arrow, class, method */
+    int any_fn_depth;       /* functions, arrows, classes and methods around the node */
 } walker;
 
 #define MAX_DEPTH 3000
@@ -433,6 +431,30 @@ static int py_is_builtins_obj(const walker *w, TSNode obj)
     if (ts_node_is_null(obj) || kind_of(w, obj) != K_IDENT) return 0;
     return text_is(w, obj, "builtins") || text_is(w, obj, "__builtin__") ||
            text_is(w, obj, "__builtins__");
+}
+
+/* SCons: Import('a', 'b c') binds a, b and c (names another SConscript exported) */
+static void py_scons_import(walker *w, TSNode call)
+{
+    TSNode args = ts_node_child_by_field_name(call, "arguments", 9);
+    uint32_t n = ts_node_is_null(args) ? 0 : ts_node_named_child_count(args);
+    for (uint32_t i = 0; i < n; i++) {
+        TSNode a = ts_node_named_child(args, i);
+        if (kind_of(w, a) != K_STRING) continue;
+        uint32_t m = ts_node_named_child_count(a);
+        for (uint32_t j = 0; j < m; j++) {
+            TSNode c = ts_node_named_child(a, j);
+            if (kind_of(w, c) != K_STRING_CONTENT) continue;
+            size_t l;
+            const char *t = node_text(w, c, &l);
+            for (size_t k = 0; k < l;) {
+                while (k < l && (t[k] == ' ' || t[k] == '\t')) k++;
+                size_t b = k;
+                while (k < l && t[k] != ' ' && t[k] != '\t') k++;
+                if (k > b && !set_add(&w->binds, t + b, k - b)) w->oom = 1;
+            }
+        }
+    }
 }
 
 static int pick_py(walker *w, int pk, int pm, int f, int ck, TSNode c)
@@ -588,6 +610,8 @@ static int pick_js(walker *w, int pk, int pm, int f, int ck, TSNode c)
     case K_EXPORT_SPEC:
         return f == F_NAME ? M_READ : M_SKIP;
     case K_MEMBER:
+        if (f == F_OBJECT && ck == K_IDENT && pm == M_READ && !w->any_fn_depth)
+            add_name(w, &w->top_roots, c);
         return f == F_PROPERTY ? M_SKIP : M_READ;
     case K_PAIR_PATTERN:
         if (f == F_KEY) return M_READ; /* property_identifier: ignored; computed keys: reads */
@@ -625,33 +649,104 @@ static int pick_js(walker *w, int pk, int pm, int f, int ck, TSNode c)
     return M_READ;
 }
 
-/* /\* global a, b:writable *\/ and /\*globals a *\/ comments (ESLint, JSHint) bind names */
-static void js_global_comment(walker *w, TSNode n)
+static int js_word_char(char c, int first)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$' ||
+           (!first && ((c >= '0' && c <= '9') || c == '-'));
+}
+
+/* Directive comments: `/\* global a, b:writable *\/` and `/\*globals a *\/` (ESLint, JSHint,
+ * JSLint) bind names; `/\* eslint-env browser, node *\/` and `/\* jshint browser: true *\/`
+ * (also jslint) switch environments on (names gates_js_env_index() does not know are
+ * ignored). Block comments only, as ESLint reads them. */
+static void js_directive_comment(walker *w, TSNode n)
 {
     size_t l;
     const char *t = node_text(w, n, &l);
     if (l < 4 || t[0] != '/' || t[1] != '*') return;
     size_t i = 2;
-    while (i < l && (t[i] == ' ' || t[i] == '\t')) i++;
+    while (i < l && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r')) i++;
+    enum { D_GLOBAL, D_ENV, D_HINT } kind;
     size_t kw;
-    if (l - i >= 7 && !memcmp(t + i, "globals", 7)) kw = 7;
-    else if (l - i >= 6 && !memcmp(t + i, "global", 6)) kw = 6;
+    if (l - i >= 7 && !memcmp(t + i, "globals", 7)) kind = D_GLOBAL, kw = 7;
+    else if (l - i >= 6 && !memcmp(t + i, "global", 6)) kind = D_GLOBAL, kw = 6;
+    else if (l - i >= 10 && !memcmp(t + i, "eslint-env", 10)) kind = D_ENV, kw = 10;
+    else if (l - i >= 6 && (!memcmp(t + i, "jshint", 6) || !memcmp(t + i, "jslint", 6)))
+        kind = D_HINT, kw = 6;
     else return;
     i += kw;
-    if (i >= l || !(t[i] == ' ' || t[i] == '\t' || t[i] == '\n')) return;
+    if (i >= l || !(t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r')) return;
     size_t end = l - 2;
     while (i < end) {
-        while (i < end && !((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') ||
-                            t[i] == '_' || t[i] == '$'))
-            i++;
+        while (i < end && !js_word_char(t[i], 1)) i++;
         size_t s = i;
-        while (i < end && ((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') ||
-                           (t[i] >= '0' && t[i] <= '9') || t[i] == '_' || t[i] == '$'))
+        while (i < end && js_word_char(t[i], 0) && (kind != D_GLOBAL || t[i] != '-')) i++;
+        size_t e = i;
+        /* a "name: value" pair; the value is skipped */
+        const char *val = NULL;
+        size_t vl = 0;
+        while (i < end && (t[i] == ' ' || t[i] == '\t')) i++;
+        if (i < end && t[i] == ':') {
             i++;
-        if (i > s && !set_add(&w->binds, t + s, i - s)) w->oom = 1;
-        /* skip ":writable" values */
-        if (i < end && t[i] == ':')
-            while (i < end && t[i] != ',') i++;
+            while (i < end && (t[i] == ' ' || t[i] == '\t')) i++;
+            val = t + i;
+            while (i < end && t[i] != ',' && t[i] != '\n' && t[i] != ' ') i++;
+            vl = (size_t)(t + i - val);
+        }
+        if (e == s) continue;
+        if (kind == D_GLOBAL) {
+            if (!set_add(&w->binds, t + s, e - s)) w->oom = 1;
+        } else if (kind == D_ENV || (val && vl == 4 && !memcmp(val, "true", 4))) {
+            int ei = gates_js_env_index(t + s, e - s);
+            if (ei >= 0) w->env[ei] = 1;
+        }
+    }
+}
+
+static int in_list(const char *const *list, const char *s, size_t len);
+
+/* `import "./polyfill";`: an import for its effects, which are globals the file may read (the
+ * JavaScript star import; d3 3.x's smash builds concatenate such files). Imports of
+ * stylesheets, data and assets (any extension but .js/.mjs/.cjs/.jsx/.ts/.tsx) do not count. */
+static int js_side_effect_import(walker *w, TSNode imp)
+{
+    uint32_t n = ts_node_named_child_count(imp);
+    for (uint32_t i = 0; i < n; i++)
+        if (kind_of(w, ts_node_named_child(imp, i)) == K_IMPORT_CLAUSE) return 0;
+    TSNode src = ts_node_child_by_field_name(imp, "source", 6);
+    if (ts_node_is_null(src)) return 0;
+    size_t l;
+    const char *t = node_text(w, src, &l);
+    if (l < 2) return 0;
+    t++, l -= 2; /* quotes */
+    size_t slash = 0, dot = l;
+    for (size_t i = 0; i < l; i++) {
+        if (t[i] == '/') slash = i + 1, dot = l;
+        else if (t[i] == '.' && i > slash) dot = i;
+    }
+    if (dot == l) return 1;
+    static const char *const code[] = {"js", "mjs", "cjs", "jsx", "ts", "tsx", NULL};
+    return in_list(code, t + dot + 1, l - dot - 1);
+}
+
+/* `window.x = ...`, `globalThis.x =`, `self.x =`, `global.x =` define the global x; so does
+ * `this.x =` outside every function, class and method of a script (not of a module: there
+ * top-level `this` is undefined; decided after the walk). */
+static void js_global_assign(walker *w, TSNode assign)
+{
+    TSNode l = ts_node_child_by_field_name(assign, "left", 4);
+    if (ts_node_is_null(l) || kind_of(w, l) != K_MEMBER) return;
+    TSNode obj = ts_node_child_by_field_name(l, "object", 6);
+    TSNode prop = ts_node_child_by_field_name(l, "property", 8);
+    if (ts_node_is_null(obj) || ts_node_is_null(prop) ||
+        strcmp(ts_node_type(prop), "property_identifier"))
+        return;
+    if (kind_of(w, obj) == K_IDENT) {
+        if (text_is(w, obj, "window") || text_is(w, obj, "globalThis") ||
+            text_is(w, obj, "self") || text_is(w, obj, "global"))
+            add_name(w, &w->binds, prop);
+    } else if (w->fn_depth == 0 && !strcmp(ts_node_type(obj), "this")) {
+        add_name(w, &w->this_binds, prop);
     }
 }
 
@@ -669,7 +764,7 @@ static void walk(walker *w, int mode, int depth)
         return;
     }
     if (k == K_COMMENT) {
-        if (!w->py) js_global_comment(w, n);
+        if (!w->py) js_directive_comment(w, n);
         return;
     }
     if (w->py) {
@@ -685,15 +780,8 @@ static void walk(walker *w, int mode, int depth)
                 w->abstain = text_is(w, fn, "globals") ? "globals" : "exec_eval";
                 return;
             }
-            if (!ts_node_is_null(fn) && kind_of(w, fn) == K_ATTRIBUTE) {
-                TSNode obj = ts_node_child_by_field_name(fn, "object", 6);
-                TSNode at = ts_node_child_by_field_name(fn, "attribute", 9);
-                if (!ts_node_is_null(obj) && !ts_node_is_null(at) && text_is(w, at, "install") &&
-                    text_is(w, obj, "gettext")) {
-                    w->abstain = "gettext_install";
-                    return;
-                }
-            }
+            if (!ts_node_is_null(fn) && kind_of(w, fn) == K_IDENT && text_is(w, fn, "Import"))
+                py_scons_import(w, n);
             break;
         }
         case K_ASSIGN:
@@ -739,7 +827,18 @@ static void walk(walker *w, int mode, int depth)
             if (!ts_node_is_null(b)) add_name(w, &w->binds, b);
             return;
         }
+        case K_IMPORT_JS:
+            w->js_module = 1;
+            if (js_side_effect_import(w, n)) {
+                w->abstain = "side_effect_import";
+                return;
+            }
+            break;
+        case K_ASSIGN_JS:
+            js_global_assign(w, n);
+            break;
         case K_EXPORT_JS:
+            w->js_module = 1;
             /* export {a} from "m" re-exports: nothing read or bound here */
             if (!ts_node_is_null(ts_node_child_by_field_name(n, "source", 6))) return;
             break;
@@ -759,7 +858,14 @@ static void walk(walker *w, int mode, int depth)
             break;
         }
     }
+    int scope = !w->py && (k == K_FUNC_DECL || k == K_FUNC_EXPR || k == K_CLASS_DECL ||
+                           k == K_METHOD || k == K_FUNC_SIGNATURE);
+    int any = scope || (!w->py && k == K_ARROW);
+    w->fn_depth += scope;
+    w->any_fn_depth += any;
     walk_children(w, k, mode, depth);
+    w->fn_depth -= scope;
+    w->any_fn_depth -= any;
 }
 
 static int gram_index(const char *lang)
@@ -791,7 +897,227 @@ static void set_free(name_set *s)
     memset(s, 0, sizeof *s);
 }
 
-sciprune_status gates_undefined(const char *lang, TSNode root, const char *src, size_t len,
+/* ------------------------------------------------------------------ environments */
+int gates_js_env_index(const char *name, size_t len)
+{
+    static const char *const alias[][2] = {
+        {"es6", "es2015"}, {"phantom", "phantomjs"}, {"prototype", "prototypejs"},
+    };
+    char buf[64];
+    if (len >= sizeof buf) return -1;
+    memcpy(buf, name, len);
+    buf[len] = '\0';
+    for (size_t i = 0; i < sizeof alias / sizeof *alias; i++)
+        if (!strcmp(buf, alias[i][0])) {
+            sp_strlcpy(buf, alias[i][1], sizeof buf);
+            break;
+        }
+    size_t lo = 0, hi = gates_js_nenvs;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(gates_js_envs[mid].name, buf);
+        if (!c) return mid < GATES_JS_MAX_ENVS ? (int)mid : -1;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return -1;
+}
+
+static int set_has(const name_set *st, const char *s) { return set_find(st, s, strlen(s)); }
+
+/* read somewhere and bound nowhere in the file */
+static int unbound(const walker *w, const char *s)
+{
+    return set_has(&w->reads, s) && !set_has(&w->binds, s);
+}
+
+static int unbound_any(const walker *w, const char *const *list)
+{
+    for (; *list; list++)
+        if (unbound(w, *list)) return 1;
+    return 0;
+}
+
+static void env_on(uint8_t *on, const char *name)
+{
+    int i = gates_js_env_index(name, strlen(name));
+    if (i >= 0) on[i] = 1;
+}
+
+static int prefix_in(const char *s, size_t len, const char *pre)
+{
+    size_t l = strlen(pre);
+    return len > l && !memcmp(s, pre, l);
+}
+
+/* The environments of a JavaScript/TypeScript file (see sciprune.h, gates): builtin always;
+ * `forced` (comma list of environment names, "auto" among them for the detection below; NULL
+ * or "" = "auto"); the file's eslint-env/jshint comments; and, in auto mode,
+ * shared-node-browser plus the environments evidenced by names the file reads unbound. */
+static void js_choose_envs(const walker *w, const char *forced, uint8_t *on)
+{
+    memcpy(on, w->env, GATES_JS_MAX_ENVS);
+    env_on(on, "builtin");
+    int autod = !forced || !*forced;
+    const char *t;
+    size_t l;
+    for (const char *p = forced; p && gates_list_next(&p, &t, &l);) {
+        if (l == 4 && !memcmp(t, "auto", 4)) autod = 1;
+        else {
+            int i = gates_js_env_index(t, l);
+            if (i >= 0) on[i] = 1;
+        }
+    }
+    if (!autod) return;
+    env_on(on, "shared-node-browser");
+    static const char *const node_m[] = {"require", "module", "exports", "__dirname",
+                                         "__filename", "process", "Buffer", "global",
+                                         "setImmediate", NULL};
+    static const char *const amd_m[] = {"define", "requirejs", NULL};
+    static const char *const browser_m[] = {
+        "window", "document", "navigator", "location", "history", "screen", "localStorage",
+        "sessionStorage", "XMLHttpRequest", "alert", "confirm", "prompt",
+        "requestAnimationFrame", "cancelAnimationFrame", "getComputedStyle", "matchMedia",
+        "Element", "Node", "NodeFilter", "NodeList", "DOMParser", "XMLSerializer", "Image",
+        "Audio", "Option", "FileReader", "MutationObserver", "ResizeObserver",
+        "IntersectionObserver", "customElements", "indexedDB", "devicePixelRatio",
+        "innerWidth", "innerHeight", "pageXOffset", "pageYOffset", "scrollX", "scrollY",
+        "getSelection", "opener", "frames", "jQuery", "$", NULL};
+    static const char *const worker_m[] = {"self", "importScripts", "WorkerGlobalScope",
+                                           "DedicatedWorkerGlobalScope", "postMessage", NULL};
+    static const char *const sw_m[] = {"ServiceWorkerGlobalScope", "skipWaiting", "clients",
+                                       NULL};
+    static const char *const bdd_m[] = {"describe", "it", "xit", "fit", "xdescribe",
+                                        "fdescribe", "beforeEach", "afterEach", "beforeAll",
+                                        "afterAll", "suite", NULL};
+    static const char *const qunit_a[] = {"ok", "equal", "strictEqual", "deepEqual",
+                                          "notEqual", "notStrictEqual", "throws", NULL};
+    if (unbound_any(w, node_m)) env_on(on, "node"), env_on(on, "commonjs");
+    if (unbound_any(w, amd_m)) env_on(on, "amd");
+    if (unbound_any(w, browser_m)) env_on(on, "browser");
+    if (unbound_any(w, worker_m)) env_on(on, "worker");
+    if (unbound_any(w, sw_m) && unbound(w, "self")) env_on(on, "serviceworker");
+    if (unbound_any(w, bdd_m)) {
+        env_on(on, "mocha"), env_on(on, "jasmine"), env_on(on, "jest"), env_on(on, "chai");
+        if (unbound(w, "vi")) env_on(on, "vitest");
+    }
+    if (unbound(w, "jest") || (unbound(w, "test") && unbound(w, "expect"))) env_on(on, "jest");
+    if (unbound(w, "QUnit") ||
+        ((unbound(w, "test") || unbound(w, "asyncTest")) && unbound_any(w, qunit_a)))
+        env_on(on, "qunit");
+    if (unbound(w, "$") || unbound(w, "jQuery")) env_on(on, "jquery");
+    if (unbound(w, "chrome")) env_on(on, "webextensions");
+    if (unbound(w, "unsafeWindow")) env_on(on, "greasemonkey");
+    if (unbound(w, "Prototype") || unbound(w, "$A") || unbound(w, "$H") || unbound(w, "$w"))
+        env_on(on, "prototypejs");
+    if (unbound(w, "YUI") || unbound(w, "YAHOO")) env_on(on, "yui");
+    if (unbound(w, "phantom")) env_on(on, "phantomjs");
+    if (unbound(w, "Packages") || unbound(w, "importPackage"))
+        env_on(on, "rhino"), env_on(on, "nashorn");
+    if (unbound(w, "WScript") || unbound(w, "ActiveXObject")) env_on(on, "wsh");
+    if (unbound(w, "Meteor")) env_on(on, "meteor");
+    if (unbound(w, "Deno")) env_on(on, "denoBuiltin");
+    if (unbound(w, "Bun")) env_on(on, "bunBuiltin");
+    if (unbound(w, "protractor")) env_on(on, "protractor");
+    /* name families: HTML*Element, SVG*, WebGL*, CSS* (browser); GM_* (greasemonkey) */
+    for (size_t i = 0; i < w->reads.cap; i++) {
+        const struct slot *sl = &w->reads.slots[i];
+        if (!sl->used || set_find(&w->binds, sl->s, sl->len)) continue;
+        if (prefix_in(sl->s, sl->len, "HTML") || prefix_in(sl->s, sl->len, "SVG") ||
+            prefix_in(sl->s, sl->len, "WebGL") || prefix_in(sl->s, sl->len, "CSS"))
+            env_on(on, "browser");
+        else if (prefix_in(sl->s, sl->len, "GM_") || (sl->len == 2 && !memcmp(sl->s, "GM", 2)))
+            env_on(on, "greasemonkey");
+    }
+}
+
+/* Python hosts: programs that run a file with names already defined (see sciprune.h, gates).
+ * A host is recognised from the file's name (exact basename), a part of its path, or a name
+ * the file reads unbound that only the host defines. */
+typedef struct py_host {
+    const char *const *files;    /* basenames, NULL-terminated; NULL: none */
+    const char *path_part;       /* substring of the path; NULL: none */
+    const char *const *markers;  /* unbound reads; NULL: none */
+    const char *const *names;    /* what the host defines, NULL-terminated */
+} py_host;
+
+static const char *const k_gdb_names[] = {"gdb", NULL};
+static const char *const k_lit_files[] = {"lit.cfg", "lit.cfg.py", "lit.local.cfg",
+                                          "lit.local.cfg.py", "lit.site.cfg",
+                                          "lit.site.cfg.py", "lit.site.cfg.in",
+                                          "lit.site.cfg.py.in", "lit.cfg.in", NULL};
+static const char *const k_lit_markers[] = {"lit_config", NULL};
+static const char *const k_lit_names[] = {"config", "lit_config", NULL};
+static const char *const k_scons_files[] = {"SConstruct", "Sconstruct", "sconstruct",
+                                            "SConscript", "Sconscript", "sconscript",
+                                            "SConstruct.py", "SConscript.py", NULL};
+static const char *const k_scons_markers[] = {"SConscript", "Import", "Export",
+                                              "DefaultEnvironment", "ARGUMENTS",
+                                              "COMMAND_LINE_TARGETS", "BUILD_TARGETS", NULL};
+/* SCons's SConscript globals (SCons.Script: the environment methods exported as functions) */
+static const char *const k_scons_names[] = {
+    "ARGLIST", "ARGUMENTS", "Action", "AddMethod", "AddOption", "AddPostAction",
+    "AddPreAction", "Alias", "AllowSubstExceptions", "AlwaysBuild", "BUILD_TARGETS",
+    "BoolVariable", "Builder", "COMMAND_LINE_TARGETS", "CacheDir", "Chmod", "Clean", "Command",
+    "Configure", "Copy", "DEFAULT_TARGETS", "Decider", "Default", "DefaultEnvironment",
+    "Delete", "Depends", "Dir", "Dump", "Duplicate", "EnsurePythonVersion",
+    "EnsureSConsVersion", "Entry", "EnumVariable", "Environment", "Execute", "Exit", "Export",
+    "File", "FindFile", "FindInstalledFiles", "FindPathDirs", "FindSourceFiles", "Flatten",
+    "GetBuildFailures", "GetBuildPath", "GetLaunchDir", "GetOption", "Glob", "Help",
+    "Ignore", "Import", "Install", "InstallAs", "ListVariable", "Literal", "Local", "Mkdir",
+    "Move", "NoCache", "NoClean", "PackageVariable", "ParseConfig", "ParseDepends",
+    "PathVariable", "Platform", "Precious", "Progress", "Repository", "Requires", "Return",
+    "SConscript", "SConscriptChdir", "SConsignFile", "Scanner", "SetDefault", "SetOption",
+    "SideEffect", "Split", "Tag", "Tool", "Touch", "Value", "Variables", "VariantDir",
+    "WhereIs", "Object", "Program", "Library", "SharedLibrary", "StaticLibrary",
+    "SharedObject", "StaticObject", "LoadableModule", "CFile", "CXXFile", "Java", "Jar",
+    "Package", "Zip", "Tar", "M4", "PDF", "PostScript", "DVI", NULL};
+static const char *const k_sphinx_files[] = {"conf.py", NULL};
+static const char *const k_sphinx_names[] = {"tags", NULL};
+static const char *const k_freecad_files[] = {"Init.py", "InitGui.py", NULL};
+static const char *const k_freecad_markers[] = {"FreeCAD", "FreeCADGui", NULL};
+static const char *const k_freecad_names[] = {"FreeCAD", "FreeCADGui", "App", "Gui",
+                                              "Workbench", "Log", "Msg", "Err", "Wrn", NULL};
+static const char *const k_blender_markers[] = {"bpy", NULL};
+static const char *const k_blender_names[] = {"bpy", "C", "D", NULL};
+static const char *const k_ipython_markers[] = {"get_ipython", NULL};
+static const char *const k_ipython_names[] = {"get_ipython", "display", "In", "Out", NULL};
+
+static const py_host k_py_hosts[] = {
+    {NULL, "gdb", k_gdb_names, k_gdb_names},                    /* gdb pre-imports gdb */
+    {k_lit_files, NULL, k_lit_markers, k_lit_names},            /* LLVM lit configs */
+    {k_scons_files, NULL, k_scons_markers, k_scons_names},      /* SCons */
+    {k_sphinx_files, NULL, NULL, k_sphinx_names},               /* Sphinx conf.py: tags */
+    {k_freecad_files, NULL, k_freecad_markers, k_freecad_names},/* FreeCAD */
+    {NULL, "blender", k_blender_markers, k_blender_names},      /* Blender */
+    {NULL, ".ipynb", k_ipython_markers, k_ipython_names},       /* IPython / Jupyter */
+};
+#define N_PY_HOSTS (sizeof k_py_hosts / sizeof *k_py_hosts)
+
+static int in_list(const char *const *list, const char *s, size_t len)
+{
+    for (; list && *list; list++)
+        if (strlen(*list) == len && !memcmp(*list, s, len)) return 1;
+    return 0;
+}
+
+/* on[h] = 1 for each host of k_py_hosts the file shows */
+static void py_choose_hosts(const walker *w, const char *path, uint8_t *on)
+{
+    const char *base = path ? strrchr(path, '/') : NULL;
+    base = base ? base + 1 : path;
+    for (size_t h = 0; h < N_PY_HOSTS; h++) {
+        const py_host *ph = &k_py_hosts[h];
+        on[h] = (base && ph->files && in_list(ph->files, base, strlen(base))) ||
+                (path && ph->path_part && strstr(path, ph->path_part)) ||
+                (ph->markers && unbound_any(w, ph->markers));
+    }
+    /* notebooks exported as scripts (jupyter nbconvert) keep their "# In[1]:" cells */
+    if (!on[N_PY_HOSTS - 1] && memmem(w->src, w->len, "# In[", 5)) on[N_PY_HOSTS - 1] = 1;
+}
+
+sciprune_status gates_undefined(const char *lang, const char *path, const char *js_envs,
+                                TSNode root, const char *src, size_t len,
                                 sciprune_gate_scores *out, sciprune_error *err)
 {
     out->undefined_names = 0;
@@ -840,11 +1166,48 @@ sciprune_status gates_undefined(const char *lang, TSNode root, const char *src, 
     }
     const char **bl = w.py ? g_py_builtins : g_js_builtins;
     size_t nb = w.py ? g_py_nb : g_js_nb;
+    /* the environments (javascript) or hosts (python) in force, as lists of indexes */
+    uint8_t on[GATES_JS_MAX_ENVS];
+    uint16_t act[GATES_JS_MAX_ENVS];
+    int browser_on = 0;
+    /* a classic script of a web page: no import/export (ES module), no require/module/exports
+     * (CommonJS) and no define (AMD), whose names come from imports or the loader */
+    int page_script = !w.py && !w.js_module && !unbound(&w, "require") &&
+                      !unbound(&w, "module") && !unbound(&w, "exports") && !unbound(&w, "define");
+    size_t nact = 0;
+    memset(on, 0, sizeof on);
+    if (w.py) {
+        py_choose_hosts(&w, path, on);
+        for (size_t h = 0; h < N_PY_HOSTS; h++)
+            if (on[h]) act[nact++] = (uint16_t)h;
+    } else {
+        js_choose_envs(&w, js_envs, on);
+        int bi = gates_js_env_index("browser", 7);
+        browser_on = bi >= 0 && on[bi];
+        for (size_t e = 0; e < gates_js_nenvs && e < GATES_JS_MAX_ENVS; e++)
+            if (on[e]) act[nact++] = (uint16_t)e;
+    }
     for (size_t i = 0; i < w.reads.cap; i++) {
         const struct slot *sl = &w.reads.slots[i];
         if (!sl->used) continue;
         if (set_find(&w.binds, sl->s, sl->len)) continue;
         if (in_sorted(bl, nb, sl->s, sl->len)) continue;
+        if (!w.py && !w.js_module && set_find(&w.this_binds, sl->s, sl->len)) continue;
+        /* a page script shares its globals with the page's other scripts (a library's
+         * namespace object, a test harness's helpers): a name read at two places or more,
+         * or used as N.x at the top level (outside every function), is taken as one of
+         * them; a misspelt use inside a function is one fresh name, read once */
+        if (page_script && (sl->used >= 2 || set_find(&w.top_roots, sl->s, sl->len)))
+            continue;
+        size_t a = 0;
+        if (w.py)
+            while (a < nact && !in_list(k_py_hosts[act[a]].names, sl->s, sl->len)) a++;
+        else
+            while (a < nact && !in_sorted(gates_js_envs[act[a]].names,
+                                          gates_js_envs[act[a]].n, sl->s, sl->len))
+                a++;
+        if (a < nact) continue;
+        if (!w.py && browser_on && in_list(k_js_legacy_browser, sl->s, sl->len)) continue;
         und[nund].s = sl->s;
         und[nund].len = sl->len;
         nund++;
@@ -868,5 +1231,7 @@ done:
     free(und);
     set_free(&w.reads);
     set_free(&w.binds);
+    set_free(&w.this_binds);
+    set_free(&w.top_roots);
     return st;
 }

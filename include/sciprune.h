@@ -926,13 +926,46 @@ sciprune_status sciprune_check_run(const char *const *paths, size_t n, const cha
  *                   soundly abstains (score 0, abstained = 1), with one of these reasons:
  *                   "parse_error" (ERROR/MISSING nodes), "star_import", "exec_eval" (exec,
  *                   eval, execfile, Python 2 exec), "globals" (any globals() call),
- *                   "builtins_write" (assignment into builtins), "gettext_install" (Python);
- *                   "with", "eval", "import_scripts" (JavaScript/TypeScript); "too_deep"
+ *                   "builtins_write" (assignment into builtins) (Python);
+ *                   "with", "eval", "import_scripts", "side_effect_import" (`import "./x"`
+ *                   of code, not of a stylesheet or asset: it may define globals, like a
+ *                   star import) (JavaScript/TypeScript); "too_deep"
  *                   (nesting over 3000); "unsupported" (other languages). Builtins: Python 3
- *                   builtins and module dunders plus Python 2 names read under version checks;
- *                   ECMAScript, Node.js, common browser/worker and test-runner globals, and
- *                   names declared in ESLint/JSHint "global" comments. A `typeof x` compared
- *                   with "undefined" is a guard, not a read. */
+ *                   builtins and module dunders plus Python 2 names read under version checks,
+ *                   and gettext's `_`, ngettext, pgettext, npgettext (gettext.install() puts
+ *                   them into builtins). Python hosts that run a file with names predefined,
+ *                   recognised from the record's path or an unbound read only the host
+ *                   defines: gdb (a path containing "gdb", or `gdb` read: gdb), lit configs
+ *                   (lit.cfg.py, lit.local.cfg, lit.site.cfg.py, ...; or `lit_config` read:
+ *                   config, lit_config), SCons (SConstruct, SConscript, ...; or SConscript/
+ *                   Import/Export/... read: the SConscript globals), Sphinx conf.py (tags),
+ *                   FreeCAD (Init.py, InitGui.py, or FreeCAD/FreeCADGui read: FreeCAD,
+ *                   FreeCADGui, App, Gui, Workbench, Log, Msg, Err, Wrn), Blender (a path
+ *                   containing "blender" or `bpy` read: bpy, C, D), IPython/Jupyter (".ipynb",
+ *                   `get_ipython` read or "# In[" cells: display, get_ipython, In, Out).
+ *                   JavaScript/TypeScript: the global names of the environments of the npm
+ *                   package `globals` (ESLint's lists; generated at build time) in force for
+ *                   the file: builtin (ECMAScript) always; those named by js_envs (settings)
+ *                   and by the file's `/\* eslint-env a, b *\/` and `/\* jshint a: true *\/`
+ *                   comments; and, in auto mode (the default), shared-node-browser plus what
+ *                   the file evidences by reading unbound: require/module/exports/process/...
+ *                   (node, commonjs), define (amd), window/document/navigator/alert/HTML*...
+ *                   (browser), self/postMessage (worker), describe/it/beforeEach/... (mocha,
+ *                   jasmine, jest, chai), test+expect or jest (jest), QUnit or test with ok/
+ *                   equal/... (qunit), $ or jQuery (jquery, and browser), chrome
+ *                   (webextensions), and a few more (sciprune.h's source: gates/undef.c).
+ *                   Names declared in `/\* global a, b *\/` comments, and names the file
+ *                   assigns on the global object (window.x =, globalThis.x =, self.x =,
+ *                   global.x =, and top-level this.x = in a script, not a module) are bound.
+ *                   A classic page script (no import/export, no require/module/exports, no
+ *                   define) shares its globals with the page's other scripts: there a name
+ *                   read at two places or more, or used as N.x at the top level (outside
+ *                   every function, arrow, class and method), is taken as one of them (a
+ *                   library's namespace such as `L`, `OpenLayers`, `MathJax`, a test
+ *                   harness's helpers); a misspelt use inside a function is one fresh name
+ *                   read once, and still counts. In modules (ES, CommonJS, AMD) and for any
+ *                   other name, what no environment in force defines counts as undefined. A `typeof x`
+ *                   compared with "undefined" is a guard, not a read. */
 typedef struct sciprune_gate_scores {
     uint32_t parse_errors;       /* ERROR + MISSING nodes */
     uint32_t error_nodes;        /* ERROR nodes */
@@ -952,6 +985,15 @@ typedef struct sciprune_gate_scores {
 sciprune_status sciprune_gate_score(sciprune_parser *parser, const char *lang, const char *text,
                                     size_t len, sciprune_gate_scores *out, sciprune_error *err);
 
+typedef struct sciprune_gates_settings sciprune_gates_settings;
+/* The same for a file with a path (the record's path field; NULL: none), which shows Python
+ * hosts (gdb, lit, SCons, ...), under settings `s` (NULL: defaults; js_envs chooses the
+ * JavaScript environments). sciprune_gate_score() is this with path and s NULL. */
+sciprune_status sciprune_gate_score_file(sciprune_parser *parser, const char *lang,
+                                         const char *path, const char *text, size_t len,
+                                         const sciprune_gates_settings *s,
+                                         sciprune_gate_scores *out, sciprune_error *err);
+
 /* ---------------------------------------------------------------- gates stage
  * Read each shard once (one parse per record, records spread over the threads) and write,
  * in W/gates/:
@@ -963,7 +1005,7 @@ sciprune_status sciprune_gate_score(sciprune_parser *parser, const char *lang, c
  *   <shard>.gates.json          the shard's counts per language and the settings; written
  *                               last, it marks the shard complete: a rerun with the same
  *                               settings skips complete shards (resume after a kill)
- *   summary.json                "settings" (the language lists), per language: files, for
+ *   summary.json                "settings" (the language lists, js_envs), per language: files, for
  *                               each gate whether it is on, flagged (count, share) and what it
  *                               would flag if on ("flagged_if_on"), undefined_name abstentions
  *                               by reason, mean error share; totals; time
@@ -986,6 +1028,13 @@ typedef struct sciprune_gates_settings {
     const char *undefined_name_langs; /* the same; NULL: SCIPRUNE_GATES_UNDEFINED_NAME_LANGS.
                                          (undefined_name only analyses python, javascript,
                                          typescript and tsx; it abstains on others.) */
+    const char *js_envs;          /* undefined_name's JavaScript/TypeScript environments:
+                                     comma-separated names of the npm package globals'
+                                     environments ("browser", "node", "commonjs", "amd",
+                                     "worker", "mocha", "jquery", ...; "es6" = es2015), and
+                                     "auto" for the detection from the file; NULL/"": auto.
+                                     Without "auto" exactly builtin, these and the file's
+                                     eslint-env/jshint comments. Borrowed. */
 } sciprune_gates_settings;
 void sciprune_gates_settings_default(sciprune_gates_settings *s);
 /* EINVAL when a language list names something that is not a canonical language with a

@@ -13,9 +13,10 @@
  *               "max_points_per_centroid"},
  *    "score":  {"metrics": [...], "ratios": [...], "alphas": [...], "seed"},
  *    "prune":  {"write_removed", "zstd_level", "fsync"},
- *    "gates":  {"enabled", "parse_error_langs", "undefined_name_langs"},   (languages: a list
- *               or a comma string, or "all"; enabled defaults to true when a score metric is a
- *               gate+FILL plan)
+ *    "gates":  {"enabled", "parse_error_langs", "undefined_name_langs", "js_envs"},
+ *               (languages: a list or a comma string, or "all"; js_envs: JavaScript
+ *               environments, a list or a comma string, default "auto"; enabled defaults to
+ *               true when a score metric is a gate+FILL plan or auto)
  *    "corrupt": {"enabled", "per_type", "types", "langs", "seed", "max_tries"},
  *    "analyze": {"enabled", "ratios", "alphas", "ratio", "weights", "seed", "corrupted",
  *                "gate_budget_share"},
@@ -316,6 +317,9 @@ static sciprune_status parse_gates(run_job *j, const char *path, sciprune_error 
         return st;
     j->gates.parse_error_langs = j->gates_pe_own;
     j->gates.undefined_name_langs = j->gates_un_own;
+    if ((st = name_list(json_object_get(ga, "js_envs"), "gates.js_envs", path, &j->gates_js_own, err)))
+        return st;
+    j->gates.js_envs = j->gates_js_own;
     j->gates.threads = j->threads;
     j->gates.shard = j->shard;
     if ((st = sciprune_gates_settings_check(&j->gates, err))) {
@@ -406,7 +410,7 @@ sciprune_status run_job_parse(run_job *j, const char *path, const sciprune_run_o
         {"index", {"k", "niter", "nredo", "seed", "metric", "max_points_per_centroid", NULL}},
         {"score", {"metrics", "ratios", "alphas", "seed", NULL}},
         {"prune", {"write_removed", "zstd_level", "fsync", NULL}},
-        {"gates", {"enabled", "parse_error_langs", "undefined_name_langs", NULL}},
+        {"gates", {"enabled", "parse_error_langs", "undefined_name_langs", "js_envs", NULL}},
         {"corrupt", {"enabled", "per_type", "types", "langs", "seed", "max_tries", NULL}},
         {"analyze", {"enabled", "ratios", "alphas", "ratio", "weights", "seed", "corrupted",
                      "gate_budget_share", NULL}},
@@ -449,6 +453,7 @@ void run_job_free(run_job *j)
     free(j->embed_spec_own);
     free(j->gates_pe_own);
     free(j->gates_un_own);
+    free(j->gates_js_own);
     free(j->corrupt_types_own);
     free(j->corrupt_langs_own);
     free(j->analyze_weights_own);

@@ -224,10 +224,12 @@ static sciprune_status canon_all(run_ctx *c, char **all, sciprune_error *err)
     c->c_shard = run_canon(json_object_get(cfg, "shard"));
     for (int i = 0; i < ST_COUNT; i++) {
         if (i == ST_GATES) { /* the gates as they will run: the language lists in force */
-            json_t *g = json_pack("{s:s, s:s}", "parse_error_langs",
+            const char *js = c->j->gates.js_envs;
+            json_t *g = json_pack("{s:s, s:s, s:s}", "parse_error_langs",
                                   sciprune_gates_settings_langs(&c->j->gates, 0),
                                   "undefined_name_langs",
-                                  sciprune_gates_settings_langs(&c->j->gates, 1));
+                                  sciprune_gates_settings_langs(&c->j->gates, 1), "js_envs",
+                                  js && *js ? js : "auto");
             c->canon[i] = g ? run_canon(g) : NULL;
             json_decref(g);
         } else {

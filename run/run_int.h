@@ -26,7 +26,7 @@ typedef struct run_job {
     int gates_on;           /* the gates stage runs */
     int gates_in_embed;     /* ... on the hash embedder's parse */
     sciprune_gates_settings gates;
-    char *gates_pe_own, *gates_un_own;
+    char *gates_pe_own, *gates_un_own, *gates_js_own;
     int corrupt_on;
     sciprune_corrupt_options corrupt;
     char *corrupt_types_own, *corrupt_langs_own;

@@ -74,7 +74,7 @@ static int find_input(const char *dir, char *out, size_t cap)
  * tests/cases/gates/<lang>-<name>/{input.<ext>, expected}; the language is the folder name up
  * to the first '-'; `expected` holds key=value lines, each checked when present:
  * parse_errors, parse_errors_min, error_share (0 or >0), undefined_names, abstained, reason,
- * names. */
+ * names. Two keys are inputs, not checks: path (the record's path) and js_envs (the setting). */
 static int check_case(const char *name, const char *lang, const sciprune_gate_scores *g,
                       char *want)
 {
@@ -95,6 +95,7 @@ static int check_case(const char *name, const char *lang, const sciprune_gate_sc
         else if (!strcmp(k, "abstained")) ok = g->undefined_abstained == iv, snprintf(got, sizeof got, "%d", g->undefined_abstained);
         else if (!strcmp(k, "reason")) ok = !strcmp(g->abstain_reason, v), snprintf(got, sizeof got, "%s", g->abstain_reason);
         else if (!strcmp(k, "names")) ok = !strcmp(g->names, v), snprintf(got, sizeof got, "%s", g->names);
+        else if (!strcmp(k, "path") || !strcmp(k, "js_envs")) continue;
         else ok = 0, snprintf(got, sizeof got, "unknown key");
         if (!ok) {
             fprintf(stderr, "golden case %s (%s): %s: want '%s', got '%s'\n", name, lang, k, v, got);
@@ -128,7 +129,18 @@ static void test_golden_cases_replay(void **state)
         assert_non_null(want);
         sciprune_gate_scores g;
         sciprune_error err;
-        assert_int_equal(sciprune_gate_score(g_p, lang, src, il, &g, &err), SCIPRUNE_OK);
+        char path[512] = "", envs[256] = "";
+        const char *kv;
+        if ((kv = strstr(want, "path=")) && (kv == want || kv[-1] == '\n'))
+            sscanf(kv + 5, "%511[^\n]", path);
+        if ((kv = strstr(want, "js_envs=")) && (kv == want || kv[-1] == '\n'))
+            sscanf(kv + 8, "%255[^\n]", envs);
+        sciprune_gates_settings gs;
+        sciprune_gates_settings_default(&gs);
+        gs.js_envs = envs;
+        assert_int_equal(sciprune_gate_score_file(g_p, lang, path[0] ? path : NULL, src, il, &gs,
+                                                  &g, &err),
+                         SCIPRUNE_OK);
         failed += check_case(e->d_name, lang, &g, want);
         py += !strcmp(lang, "python");
         js += !strcmp(lang, "javascript") || !strcmp(lang, "typescript");
@@ -320,6 +332,69 @@ static void test_gates_settings_languages(void **state)
     assert_int_equal(sciprune_gates_settings_check(&s, &e), SCIPRUNE_EINVAL);
 }
 
+static void test_gates_settings_js_envs(void **state)
+{
+    (void)state;
+    sciprune_gates_settings s;
+    sciprune_gates_settings_default(&s);
+    sciprune_error e;
+    s.js_envs = "browser, jquery,es6";
+    assert_int_equal(sciprune_gates_settings_check(&s, &e), SCIPRUNE_OK);
+    s.js_envs = "auto,node";
+    assert_int_equal(sciprune_gates_settings_check(&s, &e), SCIPRUNE_OK);
+    s.js_envs = "browser,netscape";
+    assert_int_equal(sciprune_gates_settings_check(&s, &e), SCIPRUNE_EINVAL);
+    assert_non_null(strstr(e.text, "netscape"));
+}
+
+/* The stage hands each record's path and the js_envs setting to the gate: a lit config is
+ * judged with lit's globals, a browser-only name with js_envs = browser; the setting is in
+ * summary.json and a different setting redoes the shard. */
+static void test_gates_run_path_and_js_envs(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sciprune-test-gates-env-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char in[4200], w[4200], p[4400];
+    snprintf(in, sizeof in, "%s/env.jsonl", dir);
+    snprintf(w, sizeof w, "%s/w", dir);
+    FILE *f = fopen(in, "w");
+    assert_non_null(f);
+    fputs("{\"id\":\"a\",\"lang\":\"python\",\"path\":\"t/lit.local.cfg.py\","
+          "\"content\":\"config.suffixes = ['.c']\\n\"}\n", f);
+    fputs("{\"id\":\"b\",\"lang\":\"python\",\"path\":\"t/other.py\","
+          "\"content\":\"config.suffixes = ['.c']\\n\"}\n", f);
+    fputs("{\"id\":\"c\",\"lang\":\"javascript\",\"path\":\"w.js\","
+          "\"content\":\"function f() { return outerWidth; }\\n\"}\n", f);
+    fclose(f);
+    const char *ins[1] = {in};
+    sciprune_error e;
+    for (int forced = 0; forced < 2; forced++) {
+        sciprune_gates_settings s;
+        sciprune_gates_settings_default(&s);
+        s.js_envs = forced ? "browser" : NULL;
+        sciprune_gates_info info;
+        assert_int_equal(sciprune_gates_run(w, ins, 1, &s, &info, &e), SCIPRUNE_OK);
+        assert_int_equal(info.shards_skipped, 0);
+        float un[3];
+        snprintf(p, sizeof p, "%s/gates/env.jsonl.undefined_name.npy", w);
+        read_npy_f32(p, un, 3);
+        assert_true(un[0] == 0.0f);
+        assert_true(un[1] == 1.0f);
+        assert_true(un[2] == (forced ? 0.0f : 1.0f));
+        snprintf(p, sizeof p, "%s/gates/summary.json", w);
+        json_error_t je;
+        json_t *j = json_load_file(p, 0, &je);
+        assert_non_null(j);
+        json_t *env = json_array_get(json_object_get(json_object_get(j, "settings"), "js_envs"), 0);
+        assert_string_equal(json_string_value(env), forced ? "browser" : "auto");
+        json_decref(j);
+    }
+    char cmd[4300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* A shard of broken C and broken Python: parse_error prunes C only when it is on for C, and
  * the summary says what it would flag either way. */
 static void test_gates_run_language_switch(void **state)
@@ -381,6 +456,8 @@ int main(void)
         cmocka_unit_test(test_gates_run_files_counts_and_threads),
         cmocka_unit_test(test_gates_settings_languages),
         cmocka_unit_test(test_gates_run_language_switch),
+        cmocka_unit_test(test_gates_settings_js_envs),
+        cmocka_unit_test(test_gates_run_path_and_js_envs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

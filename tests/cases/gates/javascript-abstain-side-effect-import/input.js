@@ -1,0 +1,3 @@
+// an import for its effects may define globals (a polyfill, a smash-built fragment)
+import "./polyfill";
+export function f() { return polyfilled(1); }

@@ -1,0 +1,4 @@
+// define(): the amd environment
+define(['jquery'], function ($) {
+  return function () { require(['other'], function (o) { return o; }); };
+});

@@ -1,0 +1,5 @@
+// self.*: a worker
+self.onmessage = function (e) {
+  postMessage(e.data);
+  close();
+};

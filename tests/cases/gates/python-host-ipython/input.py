@@ -1,0 +1,8 @@
+#!/usr/bin/env python
+# coding: utf-8
+
+# In[1]:
+
+
+import math
+display(math.pi)

@@ -1,0 +1,3 @@
+# no host evidence: host names are undefined
+def f():
+    return config, tags, App, display
