@@ -57,7 +57,6 @@
  * Groups are ordered by type name, each type's "all" row first, then its languages by name.
  */
 #include "analyze_int.h"
-#include "../gates/gates_int.h"
 
 #include <dirent.h>
 #include <jansson.h>
@@ -170,8 +169,8 @@ typedef struct an_run {
     float *vpe, *vun;    /* nv (capacity cap_v); owned */
     int gates_from_files; /* 1: clean values from W/gates/<shard>.*.npy; 0: computed here */
     char gates_note[512]; /* why they were computed here */
-    int gl_set[GATES_COUNT]; /* 1: gl[gate] lists the languages the gate is on for */
-    strtab gl[GATES_COUNT];
+    int gl_set[SCIPRUNE_GATE_COUNT]; /* 1: gl[gate] lists the languages the gate is on for */
+    strtab gl[SCIPRUNE_GATE_COUNT];
     const char *gl_source;   /* where the language switch comes from (static string) */
 } an_run;
 
@@ -272,21 +271,21 @@ static int grow_var(an_run *r, size_t need)
 
 /* Is `gate` on for `lang`? W/gates/summary.json's list where it has one; else every language
  * for values read from W/gates, the SCIPRUNE_GATES_*_LANGS defaults for values computed here. */
-static int gate_on(const an_run *r, int gate, const char *lang)
+static int gate_on(const an_run *r, sciprune_gate gate, const char *lang)
 {
     if (r->gl_set[gate]) {
         for (size_t i = 0; i < r->gl[gate].n; i++)
             if (!strcmp(r->gl[gate].s[i], lang)) return 1;
         return 0;
     }
-    return r->gates_from_files ? 1 : gates_lang_default_on(gate, lang);
+    return r->gates_from_files ? 1 : sciprune_gates_lang_on(NULL, gate, lang);
 }
 
 /* Use W/gates/<shard>.{parse_error,undefined_name}.npy when they exist for every clean shard
  * with the rows of assign/; else note why in gates_note (they are computed while reading). */
 static sciprune_status gates_probe(an_run *r, sciprune_error *err)
 {
-    static const char *const suf[GATES_COUNT] = {".parse_error.npy", ".undefined_name.npy"};
+    static const char *const suf[SCIPRUNE_GATE_COUNT] = {".parse_error.npy", ".undefined_name.npy"};
     const sciprune_shard_set *ss = r->shards;
     r->gates_from_files = 1;
     for (size_t i = 0; i < ss->n && r->gates_from_files; i++) {
@@ -297,7 +296,7 @@ static sciprune_status gates_probe(an_run *r, sciprune_error *err)
         uint64_t rows = sp_npy_open(&cl, pcl, &e2) ? UINT64_MAX : cl.rows;
         sp_npy_close(&cl);
         free(pcl);
-        for (int k = 0; k < GATES_COUNT && r->gates_from_files; k++) {
+        for (int k = 0; k < SCIPRUNE_GATE_COUNT && r->gates_from_files; k++) {
             sp_npy a = {0};
             char *p = path4(r->workdir, "gates", ss->names[i], suf[k]);
             if (!p) return nomem(err);
@@ -324,8 +323,8 @@ static sciprune_status gates_probe(an_run *r, sciprune_error *err)
     json_t *root = json_load_file(sp, 0, NULL);
     free(sp);
     json_t *set = root ? json_object_get(root, "settings") : NULL;
-    static const char *const keys[GATES_COUNT] = {"parse_error_langs", "undefined_name_langs"};
-    for (int k = 0; k < GATES_COUNT && json_is_object(set); k++) {
+    static const char *const keys[SCIPRUNE_GATE_COUNT] = {"parse_error_langs", "undefined_name_langs"};
+    for (int k = 0; k < SCIPRUNE_GATE_COUNT && json_is_object(set); k++) {
         json_t *l = json_object_get(set, keys[k]);
         if (!json_is_array(l)) continue;
         r->gl_set[k] = 1;
@@ -516,8 +515,8 @@ static sciprune_status read_clean(an_run *r, sciprune_error *err)
     if (!r->c.cgate) { st = nomem(err); goto out; }
     for (size_t g = 0; g < r->c.nc; g++) {
         const char *lang = r->clangs.s[r->clang[g]];
-        if (!gate_on(r, GATES_PARSE_ERROR, lang)) r->cpe[g] = 0.0f;
-        if (!gate_on(r, GATES_UNDEFINED_NAME, lang)) r->cun[g] = 0.0f;
+        if (!gate_on(r, SCIPRUNE_GATE_PARSE_ERROR, lang)) r->cpe[g] = 0.0f;
+        if (!gate_on(r, SCIPRUNE_GATE_UNDEFINED_NAME, lang)) r->cun[g] = 0.0f;
         r->c.cgate[g] = (uint8_t)((r->cpe[g] > 0) | (r->cun[g] > 0) << 1);
     }
 out:
@@ -621,9 +620,9 @@ static sciprune_status embed_batch(an_run *r, batch *b, sciprune_parser **parser
     for (size_t i = 0; i < b->n; i++) {
         r->c.vcl[first + i] = cl[i];
         r->c.vds[first + i] = ds[i];
-        r->vpe[first + i] = gate_on(r, GATES_PARSE_ERROR, b->lang[i]) ? (float)gsc[i].parse_errors : 0.0f;
+        r->vpe[first + i] = gate_on(r, SCIPRUNE_GATE_PARSE_ERROR, b->lang[i]) ? (float)gsc[i].parse_errors : 0.0f;
         r->vun[first + i] =
-            gate_on(r, GATES_UNDEFINED_NAME, b->lang[i]) ? (float)gsc[i].undefined_names : 0.0f;
+            gate_on(r, SCIPRUNE_GATE_UNDEFINED_NAME, b->lang[i]) ? (float)gsc[i].undefined_names : 0.0f;
     }
     free(j);
     return SCIPRUNE_OK;
@@ -1034,7 +1033,7 @@ static sciprune_status gates_report(const an_run *r, json_t *root, sbuf *md, gat
     json_t *gj = json_object(), *langs = json_object(), *byl = json_object(), *bud = json_array();
     JSET(gj, "source", json_string(r->gates_from_files ? "W/gates" : "computed"));
     JSET(gj, "source_note", json_string(r->gates_from_files ? "" : r->gates_note));
-    for (int k = 0; k < GATES_COUNT; k++) {
+    for (int k = 0; k < SCIPRUNE_GATE_COUNT; k++) {
         json_t *l = json_array();
         for (size_t i = 0; i < nl; i++)
             if (gate_on(r, k, r->clangs.s[lo[i]])) JAPP(l, json_string(r->clangs.s[lo[i]]));
@@ -1062,13 +1061,13 @@ static sciprune_status gates_report(const an_run *r, json_t *root, sbuf *md, gat
     sb(md, "\n## Quality gates\n\nClean-side values %s; gates on for: parse_error [",
        r->gates_from_files ? "read from W/gates" : "computed here (no usable W/gates files)");
     for (size_t i = 0, first = 1; i < nl; i++)
-        if (gate_on(r, GATES_PARSE_ERROR, r->clangs.s[lo[i]])) {
+        if (gate_on(r, SCIPRUNE_GATE_PARSE_ERROR, r->clangs.s[lo[i]])) {
             sb(md, "%s%s", first ? "" : ", ", r->clangs.s[lo[i]]);
             first = 0;
         }
     sb(md, "], undefined_name [");
     for (size_t i = 0, first = 1; i < nl; i++)
-        if (gate_on(r, GATES_UNDEFINED_NAME, r->clangs.s[lo[i]])) {
+        if (gate_on(r, SCIPRUNE_GATE_UNDEFINED_NAME, r->clangs.s[lo[i]])) {
             sb(md, "%s%s", first ? "" : ", ", r->clangs.s[lo[i]]);
             first = 0;
         }
@@ -1640,7 +1639,7 @@ done:
     free(r.type_kind);
     free(r.cpe); free(r.cun); free(r.cgen); free(r.clang); free(r.vpe); free(r.vun);
     strtab_free(&r.clangs);
-    for (int k = 0; k < GATES_COUNT; k++) strtab_free(&r.gl[k]);
+    for (int k = 0; k < SCIPRUNE_GATE_COUNT; k++) strtab_free(&r.gl[k]);
     strtab_free(&r.types);
     strtab_free(&r.langs);
     for (size_t f = 0; f < r.nfiles; f++) free(r.files[f]);

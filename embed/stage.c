@@ -51,7 +51,7 @@
  * npy and exec run on the calling thread (exec overlaps with its process by pipelining).
  */
 #include "embed_int.h"
-#include "../gates/gates_int.h"
+#include "../gates/gates.h"
 #include "../shard/sp_npy.h"
 #include "../shard/sp_pool.h"
 

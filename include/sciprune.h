@@ -918,6 +918,20 @@ void sciprune_gates_settings_default(sciprune_gates_settings *s);
 sciprune_status sciprune_gates_settings_check(const sciprune_gates_settings *s,
                                               sciprune_error *err);
 
+/* The gates, for the language switch below. */
+typedef enum sciprune_gate {
+    SCIPRUNE_GATE_PARSE_ERROR = 0,
+    SCIPRUNE_GATE_UNDEFINED_NAME = 1
+} sciprune_gate;
+#define SCIPRUNE_GATE_COUNT 2
+/* The language list in force for `gate`: the setting, or its default
+ * (SCIPRUNE_GATES_*_LANGS) when the setting is NULL or "", or when s is NULL. Borrowed from s
+ * or static. An unknown gate gives "". */
+const char *sciprune_gates_langs(const sciprune_gates_settings *s, sciprune_gate gate);
+/* 1 when `gate` judges files of `lang` (a canonical name) under s (NULL: the defaults): lang is
+ * on the list in force, or the list is "all". 0 for a NULL lang or an unknown gate. */
+int sciprune_gates_lang_on(const sciprune_gates_settings *s, sciprune_gate gate, const char *lang);
+
 typedef struct sciprune_gates_info {
     uint64_t n_records, n_accepted;
     uint64_t n_parse_error;    /* accepted records with parse_error > 0 */
