@@ -1104,25 +1104,31 @@ SP_PRINTF(4, 5) static void cat(char *b, size_t cap, size_t *o, const char *fmt,
     if (l > 0) *o = *o + (size_t)l < cap ? *o + (size_t)l : cap - 1;
 }
 
-static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
-                                     double seconds, sciprune_analyze_info *info,
-                                     sciprune_error *err)
+/* The report's numbers at the recommendation ratio (r->ratios[ip]): the weighted mean recall
+ * of every metric and plan over the all-language type groups, and what is recommended. The
+ * parts of write_outputs() share it. */
+typedef struct pick {
+    const group *gs;
+    size_t ng, ip;
+    size_t na, nm, nr, nrow;  /* alphas, metrics, ratios, rows (metrics, then gate plans) */
+    double *mean, *omean;     /* nrow each: the variants' and their originals' recall; owned */
+    uint64_t ngated;          /* clean records either gate flags */
+    int exceed;               /* they exceed the budget: gate plans not considered */
+    size_t best, lbest;       /* the row picked on recall, on lift */
+    size_t bfill;             /* best's metric (its fill metric for a plan) */
+    double balpha;            /* best's alpha, -1 for none */
+    size_t bcomb;             /* the combined row the text compares with */
+    size_t norig;             /* variants with their original */
+    char bname[48], lname[48];
+    char rtext[512];          /* the recommendation in one line */
+} pick;
+
+/* The raw per-record arrays and variants.jsonl. Errors: EIO, ENOMEM. */
+static sciprune_status write_raw(an_run *r, const char *dir, sciprune_error *err)
 {
-    const sciprune_analyze_settings *s = r->set;
-    size_t na = s->n_alphas, nm = AN_N_METRICS(na), nr = r->nr;
-    size_t nrow = AN_N_ROWS(na, r->c.cgate != NULL); /* metrics, then gate plans */
     sciprune_status st;
     int bad = 0;
-    char *dir = path3(r->workdir, "", "analyze");
-    json_t *root = NULL;
-    sbuf md = {0}, gmd = {0};
     sbuf jl = {0};
-    gate_counts gall;
-    memset(&gall, 0, sizeof gall);
-    double *mean = calloc(nrow, sizeof *mean), *omean = calloc(nrow, sizeof *omean);
-    if (!dir || !mean || !omean) { st = nomem(err); goto done; }
-    if ((st = sp_mkdirs(dir, err))) goto done;
-    /* raw arrays */
     size_t nc = r->c.nc, nv = r->c.nv;
     if ((st = write_npy(dir, "clean.cluster.npy", SP_NPY_I32, nc, r->c.ccl, err)) ||
         (st = write_npy(dir, "clean.dist.npy", SP_NPY_F32, nc, r->c.cds, err)) ||
@@ -1138,7 +1144,7 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
         (st = write_npy(dir, "clean.generated.npy", SP_NPY_U8, nc, r->cgen, err)) ||
         (st = write_npy(dir, "variants.parse_error.npy", SP_NPY_F32, nv, r->vpe, err)) ||
         (st = write_npy(dir, "variants.undefined_name.npy", SP_NPY_F32, nv, r->vun, err)))
-        goto done;
+        goto out;
     for (size_t j = 0; j < nv; j++) {
         json_t *o = json_object();
         JSET(o, "row", json_integer((json_int_t)j));
@@ -1149,13 +1155,26 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
         JSET(o, "lang", json_string(r->langs.s[r->vm[j].lang]));
         char *t = bad ? NULL : json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(o);
-        if (!t) { st = nomem(err); goto done; }
+        if (!t) { st = nomem(err); goto out; }
         sb(&jl, "%s\n", t);
         free(t);
     }
-    if (jl.oom) { st = nomem(err); goto done; }
-    if ((st = write_text(dir, "variants.jsonl", jl.s ? jl.s : "", err))) goto done;
+    if (jl.oom) { st = nomem(err); goto out; }
+    if ((st = write_text(dir, "variants.jsonl", jl.s ? jl.s : "", err))) goto out;
 
+out:
+    free(jl.s);
+    return st;
+}
+
+/* The weighted means and the picks (p->gs .. p->nrow and the mean arrays set). */
+static void recommend(const an_run *r, pick *p)
+{
+    const sciprune_analyze_settings *s = r->set;
+    const group *gs = p->gs;
+    size_t ng = p->ng, ip = p->ip, na = p->na, nm = p->nm, nr = p->nr, nrow = p->nrow;
+    size_t nc = r->c.nc;
+    double *mean = p->mean, *omean = p->omean;
     /* recommendation: weighted mean recall over the all-language type groups at ratio ip */
     double wsum = 0;
     for (size_t gi = 0; gi < ng; gi++) {
@@ -1210,6 +1229,27 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
             inner = in;
         }
     }
+    p->ngated = ngated;
+    p->exceed = exceed;
+    p->best = best;
+    p->lbest = lbest;
+    p->bfill = bfill;
+    p->balpha = balpha;
+    p->bcomb = bcomb;
+    memcpy(p->bname, bname, sizeof p->bname);
+    memcpy(p->lname, lname, sizeof p->lname);
+}
+
+/* p->rtext: the pick against distance, combined, gate+distance and random, in one line. */
+static void recommend_text(const an_run *r, pick *p)
+{
+    const sciprune_analyze_settings *s = r->set;
+    size_t na = p->na, nm = p->nm, best = p->best, bfill = p->bfill, bcomb = p->bcomb;
+    size_t nc = r->c.nc;
+    const double *mean = p->mean;
+    uint64_t ngated = p->ngated;
+    int exceed = p->exceed;
+    const char *bname = p->bname;
     char rtext[512];
     {
         size_t o = 0;
@@ -1246,59 +1286,24 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
                 100.0 * ratio_or_nan(ngated, nc));
     }
 
-    root = json_object();
-    json_t *set = json_object(), *ra = json_array(), *al = json_array(), *files = json_array();
-    for (size_t i = 0; i < nr; i++) JAPP(ra, json_real(r->ratios[i]));
-    for (size_t i = 0; i < na; i++) JAPP(al, json_real(s->alphas[i]));
-    JSET(set, "ratios", ra);
-    JSET(set, "alphas", al);
-    JSET(set, "ratio", json_real(s->ratio));
-    JSET(set, "weights", s->weights ? json_string(s->weights) : json_null());
-    JSET(set, "seed", json_integer((json_int_t)s->seed));
-    JSET(root, "settings", set);
-    for (size_t f = 0; f < r->nfiles; f++) JAPP(files, json_string(r->files[f]));
-    JSET(root, "corrupted", files);
-    JSET(root, "semantics", json_string(
-        "recall: each group's variants V are added to the clean corpus C; U = C + V is ranked "
-        "with the metric's total order (ties by clean row, then variant row), cluster sizes are "
-        "the clean sizes only; ratio p prunes floor(p*|U|+0.5) records of U; recall = pruned "
-        "variants / |V|. AUROC: Mann-Whitney of one score (size: -clean cluster size, distance, "
-        "length, random: -key; higher = pruned first) for V against C, ties 1/2. Movement: "
-        "variant minus its original, percentiles over C. Gate plans gate+<metric>: every record "
-        "of U either gate flags first (all of them, even past the budget), then the rest of the "
-        "budget by the metric among the unflagged records (combined: floor(alpha*rest+0.5) by "
-        "size, then by distance). gates.<gate> in a group: share of its variants flagged."));
-    JSET(root, "embedder", json_string(sciprune_embedder_backend_name(r->emb)));
-    JSET(root, "k", json_integer(r->c.k));
-    JSET(root, "n_clean", json_integer((json_int_t)nc));
-    JSET(root, "n_variants", json_integer((json_int_t)nv));
-    JSET(root, "n_variants_rejected", json_integer((json_int_t)r->v_rejected));
-    size_t norig = 0;
-    for (size_t j = 0; j < nv; j++) norig += r->c.vorig[j] >= 0;
-    JSET(root, "n_orig_found", json_integer((json_int_t)norig));
-    json_t *ms = json_array(), *gj = json_array(), *sz = json_array();
-    for (size_t m = 0; m < nm; m++) {
-        char name[48];
-        metric_name(name, sizeof name, m, s->alphas, na);
-        JAPP(ms, json_string(name));
-    }
-    JSET(root, "metrics", ms);
-    json_t *plans = json_array();
-    for (size_t m = nm; m < nrow; m++) {
-        char name[48];
-        metric_name(name, sizeof name, m, s->alphas, na);
-        JAPP(plans, json_string(name));
-    }
-    JSET(root, "plans", plans);
-    if (r->c.cgate) {
-        if ((st = gates_report(r, root, &gmd, &gall, err))) goto done;
-    } else {
-        JSET(root, "gates", json_null());
-    }
-    for (int c = 0; c < r->c.k; c++) JAPP(sz, json_integer((json_int_t)r->c.size[c]));
-    JSET(root, "cluster_sizes", sz);
-    for (size_t gi = 0; gi < ng; gi++) JAPP(gj, group_json(r, &gs[gi]));
-    JSET(root, "groups", gj);
+    memcpy(p->rtext, rtext, sizeof p->rtext);
+}
+
+/* report.json's "recommendation" and "recommendation_by_lift" into root; 1 when a value
+ * could not be built (out of memory). */
+static int recommendation_json(const an_run *r, const pick *p, json_t *root)
+{
+    int bad = 0;
+    const sciprune_analyze_settings *s = r->set;
+    const group *gs = p->gs;
+    size_t ng = p->ng, ip = p->ip, na = p->na, nm = p->nm, nr = p->nr, nrow = p->nrow;
+    const double *mean = p->mean, *omean = p->omean;
+    size_t best = p->best, lbest = p->lbest, bfill = p->bfill;
+    double balpha = p->balpha;
+    size_t nc = r->c.nc;
+    uint64_t ngated = p->ngated;
+    int exceed = p->exceed;
+    const char *bname = p->bname, *lname = p->lname, *rtext = p->rtext;
     json_t *rc = json_object(), *cand = json_object(), *pt = json_object(), *wt = json_object();
     JSET(rc, "name", json_string(bname));
     char bmetric[48];
@@ -1348,57 +1353,135 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
     JSET(lr, "mean_orig_recall", jnum(omean[lbest]));
     JSET(lr, "mean_lift", jnum(mean[lbest] - omean[lbest]));
     JSET(root, "recommendation_by_lift", lr);
+    return bad;
+}
+
+/* report.json (gates_report also fills gmd and gall for report.md). Errors: EIO, ENOMEM. */
+static sciprune_status write_report_json(an_run *r, const pick *p, double seconds, sbuf *gmd,
+                                         gate_counts *gall, const char *dir, sciprune_error *err)
+{
+    const sciprune_analyze_settings *s = r->set;
+    const group *gs = p->gs;
+    size_t ng = p->ng, na = p->na, nm = p->nm, nr = p->nr, nrow = p->nrow;
+    size_t nc = r->c.nc, nv = r->c.nv, norig = p->norig;
+    sciprune_status st = SCIPRUNE_OK;
+    int bad = 0;
+    json_t *root = NULL;
+    root = json_object();
+    json_t *set = json_object(), *ra = json_array(), *al = json_array(), *files = json_array();
+    for (size_t i = 0; i < nr; i++) JAPP(ra, json_real(r->ratios[i]));
+    for (size_t i = 0; i < na; i++) JAPP(al, json_real(s->alphas[i]));
+    JSET(set, "ratios", ra);
+    JSET(set, "alphas", al);
+    JSET(set, "ratio", json_real(s->ratio));
+    JSET(set, "weights", s->weights ? json_string(s->weights) : json_null());
+    JSET(set, "seed", json_integer((json_int_t)s->seed));
+    JSET(root, "settings", set);
+    for (size_t f = 0; f < r->nfiles; f++) JAPP(files, json_string(r->files[f]));
+    JSET(root, "corrupted", files);
+    JSET(root, "semantics", json_string(
+        "recall: each group's variants V are added to the clean corpus C; U = C + V is ranked "
+        "with the metric's total order (ties by clean row, then variant row), cluster sizes are "
+        "the clean sizes only; ratio p prunes floor(p*|U|+0.5) records of U; recall = pruned "
+        "variants / |V|. AUROC: Mann-Whitney of one score (size: -clean cluster size, distance, "
+        "length, random: -key; higher = pruned first) for V against C, ties 1/2. Movement: "
+        "variant minus its original, percentiles over C. Gate plans gate+<metric>: every record "
+        "of U either gate flags first (all of them, even past the budget), then the rest of the "
+        "budget by the metric among the unflagged records (combined: floor(alpha*rest+0.5) by "
+        "size, then by distance). gates.<gate> in a group: share of its variants flagged."));
+    JSET(root, "embedder", json_string(sciprune_embedder_backend_name(r->emb)));
+    JSET(root, "k", json_integer(r->c.k));
+    JSET(root, "n_clean", json_integer((json_int_t)nc));
+    JSET(root, "n_variants", json_integer((json_int_t)nv));
+    JSET(root, "n_variants_rejected", json_integer((json_int_t)r->v_rejected));
+    JSET(root, "n_orig_found", json_integer((json_int_t)norig));
+    json_t *ms = json_array(), *gj = json_array(), *sz = json_array();
+    for (size_t m = 0; m < nm; m++) {
+        char name[48];
+        metric_name(name, sizeof name, m, s->alphas, na);
+        JAPP(ms, json_string(name));
+    }
+    JSET(root, "metrics", ms);
+    json_t *plans = json_array();
+    for (size_t m = nm; m < nrow; m++) {
+        char name[48];
+        metric_name(name, sizeof name, m, s->alphas, na);
+        JAPP(plans, json_string(name));
+    }
+    JSET(root, "plans", plans);
+    if (r->c.cgate) {
+        if ((st = gates_report(r, root, gmd, gall, err))) goto out;
+    } else {
+        JSET(root, "gates", json_null());
+    }
+    for (int c = 0; c < r->c.k; c++) JAPP(sz, json_integer((json_int_t)r->c.size[c]));
+    JSET(root, "cluster_sizes", sz);
+    for (size_t gi = 0; gi < ng; gi++) JAPP(gj, group_json(r, &gs[gi]));
+    JSET(root, "groups", gj);
+    bad |= recommendation_json(r, p, root);
     JSET(root, "seconds", json_real(seconds));
     char *txt = bad ? NULL : json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-    if (!txt) { st = nomem(err); goto done; }
+    if (!txt) { st = nomem(err); goto out; }
     st = write_text(dir, "report.json", txt, err);
     free(txt);
-    if (st) goto done;
+out:
+    json_decref(root);
+    return st;
+}
 
-    /* report.md */
-    sb(&md, "# sciprune analyze\n\n");
-    sb(&md, "%zu clean records in %d clusters (embedder %s), %zu corrupted variants of %zu types "
+/* report.md: the summary and the recall table of the metrics at the recommendation ratio. */
+static void md_recall(const an_run *r, const pick *p, sbuf *md)
+{
+    const sciprune_analyze_settings *s = r->set;
+    const group *gs = p->gs;
+    size_t ng = p->ng, ip = p->ip, na = p->na, nm = p->nm, nr = p->nr;
+    const double *mean = p->mean, *omean = p->omean;
+    size_t best = p->best, lbest = p->lbest;
+    size_t nc = r->c.nc, nv = r->c.nv, norig = p->norig;
+    const char *bname = p->bname, *lname = p->lname, *rtext = p->rtext;
+    sb(md, "# sciprune analyze\n\n");
+    sb(md, "%zu clean records in %d clusters (embedder %s), %zu corrupted variants of %zu types "
             "(%zu with their original in the workdir).\n\n",
        nc, r->c.k, sciprune_embedder_backend_name(r->emb), nv, r->types.n, norig);
-    sb(&md, "**Recommendation** at p = %.2f: `%s` with weighted mean recall %.1f %% over the "
+    sb(md, "**Recommendation** at p = %.2f: `%s` with weighted mean recall %.1f %% over the "
             "types (their originals: %.1f %%); random pruning: %.1f %%. Candidates: size, "
             "distance, combined at every alpha and their gate plans; random and length are "
             "baselines, shown but not recommended (their recall shows where the probes sit).\n\n",
        s->ratio, bname, 100 * mean[best], 100 * omean[best], 100 * mean[2 + na]);
-    sb(&md, "In short: %s.\n\n", rtext);
-    sb(&md, "By lift (variants' recall minus their originals'): `%s`, %.1f %% vs %.1f %% "
+    sb(md, "In short: %s.\n\n", rtext);
+    sb(md, "By lift (variants' recall minus their originals'): `%s`, %.1f %% vs %.1f %% "
             "(+%.1f points).\n\n", lname, 100 * mean[lbest], 100 * omean[lbest],
        100 * (mean[lbest] - omean[lbest]));
-    sb(&md, "Recall = share of a type's variants pruned when they are mixed into the clean corpus "
+    sb(md, "Recall = share of a type's variants pruned when they are mixed into the clean corpus "
             "(clean + that type's variants, clean cluster sizes, exact global ranking, ties by "
             "position).\n\n");
-    sb(&md, "## Recall at p = %.2f (%%)\n\n| type | kind | lang | n |", s->ratio);
+    sb(md, "## Recall at p = %.2f (%%)\n\n| type | kind | lang | n |", s->ratio);
     for (size_t m = 0; m < nm; m++) {
         char name[48];
         metric_name(name, sizeof name, m, s->alphas, na);
-        sb(&md, " %s |", name);
+        sb(md, " %s |", name);
     }
-    sb(&md, "\n|---|---|---|---:|");
-    for (size_t m = 0; m < nm; m++) sb(&md, "---:|");
-    sb(&md, "\n");
+    sb(md, "\n|---|---|---|---:|");
+    for (size_t m = 0; m < nm; m++) sb(md, "---:|");
+    sb(md, "\n");
     for (int pass = 0; pass < 2; pass++)
         for (size_t gi = 0; gi < ng; gi++) {
             if ((gs[gi].lang == SIZE_MAX) != (pass == 0)) continue;
-            sb(&md, "| %s | %s | %s | %zu |", r->types.s[gs[gi].type],
+            sb(md, "| %s | %s | %s | %zu |", r->types.s[gs[gi].type],
                sciprune_corrupt_kind_name((sciprune_corrupt_kind)r->type_kind[gs[gi].type]),
                gs[gi].lang == SIZE_MAX ? "all" : r->langs.s[gs[gi].lang], gs[gi].nj);
-            for (size_t m = 0; m < nm; m++) sb_pct(&md, gs[gi].res.recall[m * nr + ip]);
-            sb(&md, "\n");
+            for (size_t m = 0; m < nm; m++) sb_pct(md, gs[gi].res.recall[m * nr + ip]);
+            sb(md, "\n");
         }
-    sb(&md, "| **weighted mean** | | | |");
-    for (size_t m = 0; m < nm; m++) sb_pct(&md, mean[m]);
-    sb(&md, "\n| *originals pruned (weighted mean)* | | | |");
-    for (size_t m = 0; m < nm; m++) sb_pct(&md, omean[m]);
+    sb(md, "| **weighted mean** | | | |");
+    for (size_t m = 0; m < nm; m++) sb_pct(md, mean[m]);
+    sb(md, "\n| *originals pruned (weighted mean)* | | | |");
+    for (size_t m = 0; m < nm; m++) sb_pct(md, omean[m]);
     for (int kind = SCIPRUNE_CORRUPT_SYNTAX; kind <= SCIPRUNE_CORRUPT_CONTENT; kind++) {
         size_t cnt = 0;
         for (size_t gi = 0; gi < ng; gi++) cnt += gs[gi].lang == SIZE_MAX && r->type_kind[gs[gi].type] == kind;
         if (!cnt) continue;
-        sb(&md, "\n| mean of the %s types (unweighted) | %s | | |",
+        sb(md, "\n| mean of the %s types (unweighted) | %s | | |",
            sciprune_corrupt_kind_name((sciprune_corrupt_kind)kind),
            sciprune_corrupt_kind_name((sciprune_corrupt_kind)kind));
         for (size_t m = 0; m < nm; m++) {
@@ -1406,14 +1489,24 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
             for (size_t gi = 0; gi < ng; gi++)
                 if (gs[gi].lang == SIZE_MAX && r->type_kind[gs[gi].type] == kind)
                     acc += gs[gi].res.recall[m * nr + ip];
-            sb_pct(&md, acc / (double)cnt);
+            sb_pct(md, acc / (double)cnt);
         }
     }
-    sb(&md, "\n\nThe last row is the share of the variants' *originals* (clean) that the same "
+    sb(md, "\n\nThe last row is the share of the variants' *originals* (clean) that the same "
             "selection prunes: recall above it is signal from the corruption; recall equal to it "
             "comes from where those files sit (e.g. a minority language in small clusters).\n");
+}
+
+/* report.md: the gates and gate plans (with gates). */
+static void md_gates(const an_run *r, const pick *p, const sbuf *gmd, sbuf *md)
+{
+    const sciprune_analyze_settings *s = r->set;
+    const group *gs = p->gs;
+    size_t ng = p->ng, ip = p->ip, na = p->na, nm = p->nm, nr = p->nr, nrow = p->nrow;
+    const double *mean = p->mean, *omean = p->omean;
+    (void)omean;
     if (r->c.cgate) {
-        sb(&md, "\n## Quality gates and gate plans: recall at p = %.2f (%%)\n\n"
+        sb(md, "\n## Quality gates and gate plans: recall at p = %.2f (%%)\n\n"
                 "A gate's recall is the share of the variants it flags (any ratio). A plan "
                 "`gate+<metric>` prunes every flagged record first, then fills the budget with "
                 "the metric among the rest.\n\n| type | kind | lang | n | parse_error | "
@@ -1421,22 +1514,22 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
         for (size_t m = nm; m < nrow; m++) {
             char name[48];
             metric_name(name, sizeof name, m, s->alphas, na);
-            sb(&md, " %s |", name);
+            sb(md, " %s |", name);
         }
-        sb(&md, "\n|---|---|---|---:|---:|---:|---:|");
-        for (size_t m = nm; m < nrow; m++) sb(&md, "---:|");
-        sb(&md, "\n");
+        sb(md, "\n|---|---|---|---:|---:|---:|---:|");
+        for (size_t m = nm; m < nrow; m++) sb(md, "---:|");
+        sb(md, "\n");
         for (int pass = 0; pass < 2; pass++)
             for (size_t gi = 0; gi < ng; gi++) {
                 if ((gs[gi].lang == SIZE_MAX) != (pass == 0)) continue;
-                sb(&md, "| %s | %s | %s | %zu |", r->types.s[gs[gi].type],
+                sb(md, "| %s | %s | %s | %zu |", r->types.s[gs[gi].type],
                    sciprune_corrupt_kind_name((sciprune_corrupt_kind)r->type_kind[gs[gi].type]),
                    gs[gi].lang == SIZE_MAX ? "all" : r->langs.s[gs[gi].lang], gs[gi].nj);
-                for (int q = 0; q < 3; q++) sb_pct(&md, gs[gi].res.gate_recall[q]);
-                for (size_t m = nm; m < nrow; m++) sb_pct(&md, gs[gi].res.recall[m * nr + ip]);
-                sb(&md, "\n");
+                for (int q = 0; q < 3; q++) sb_pct(md, gs[gi].res.gate_recall[q]);
+                for (size_t m = nm; m < nrow; m++) sb_pct(md, gs[gi].res.recall[m * nr + ip]);
+                sb(md, "\n");
             }
-        sb(&md, "| **weighted mean** | | | |");
+        sb(md, "| **weighted mean** | | | |");
         for (int q = 0; q < 3; q++) {
             double acc = 0, ws = 0;
             for (size_t gi = 0; gi < ng; gi++) {
@@ -1445,62 +1538,78 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
                 acc += w * gs[gi].res.gate_recall[q];
                 ws += w;
             }
-            sb_pct(&md, ws > 0 ? acc / ws : NAN);
+            sb_pct(md, ws > 0 ? acc / ws : NAN);
         }
-        for (size_t m = nm; m < nrow; m++) sb_pct(&md, mean[m]);
-        sb(&md, "\n| *originals pruned (weighted mean)* | | | | | | |");
-        for (size_t m = nm; m < nrow; m++) sb_pct(&md, omean[m]);
-        sb(&md, "\n");
-        sb(&md, "%s", gmd.s ? gmd.s : "");
-        if (gmd.oom) md.oom = 1;
+        for (size_t m = nm; m < nrow; m++) sb_pct(md, mean[m]);
+        sb(md, "\n| *originals pruned (weighted mean)* | | | | | | |");
+        for (size_t m = nm; m < nrow; m++) sb_pct(md, omean[m]);
+        sb(md, "\n");
+        sb(md, "%s", gmd->s ? gmd->s : "");
+        if (gmd->oom) md->oom = 1;
     }
-    sb(&md, "\n## Recall of the variants minus recall of their originals at p = %.2f (points)\n\n"
+}
+
+/* report.md: lift, AUROC and movement per type. */
+static void md_types(const an_run *r, const pick *p, sbuf *md)
+{
+    const sciprune_analyze_settings *s = r->set;
+    const group *gs = p->gs;
+    size_t ng = p->ng, ip = p->ip, na = p->na, nm = p->nm, nr = p->nr;
+    sb(md, "\n## Recall of the variants minus recall of their originals at p = %.2f (points)\n\n"
             "| type | n |", s->ratio);
     for (size_t m = 0; m < nm; m++) {
         char name[48];
         metric_name(name, sizeof name, m, s->alphas, na);
-        sb(&md, " %s |", name);
+        sb(md, " %s |", name);
     }
-    sb(&md, "\n|---|---:|");
-    for (size_t m = 0; m < nm; m++) sb(&md, "---:|");
-    sb(&md, "\n");
+    sb(md, "\n|---|---:|");
+    for (size_t m = 0; m < nm; m++) sb(md, "---:|");
+    sb(md, "\n");
     for (size_t gi = 0; gi < ng; gi++) {
         if (gs[gi].lang != SIZE_MAX) continue;
-        sb(&md, "| %s | %zu |", r->types.s[gs[gi].type], gs[gi].nj);
+        sb(md, "| %s | %zu |", r->types.s[gs[gi].type], gs[gi].nj);
         for (size_t m = 0; m < nm; m++)
-            sb(&md, " %+.1f |", 100 * (gs[gi].res.recall[m * nr + ip] - gs[gi].res.orig_recall[m * nr + ip]));
-        sb(&md, "\n");
+            sb(md, " %+.1f |", 100 * (gs[gi].res.recall[m * nr + ip] - gs[gi].res.orig_recall[m * nr + ip]));
+        sb(md, "\n");
     }
-    sb(&md, "\n\n## AUROC (corrupted vs clean)\n\n| type | lang | size | distance | random | length |\n"
+    sb(md, "\n\n## AUROC (corrupted vs clean)\n\n| type | lang | size | distance | random | length |\n"
             "|---|---|---:|---:|---:|---:|\n");
     for (size_t gi = 0; gi < ng; gi++) {
         if (gs[gi].lang != SIZE_MAX) continue;
-        sb(&md, "| %s | all |", r->types.s[gs[gi].type]);
-        for (int k = 0; k < AN_ORD_COUNT; k++) sb(&md, " %.3f |", gs[gi].res.auroc[k]);
-        sb(&md, "\n");
+        sb(md, "| %s | all |", r->types.s[gs[gi].type]);
+        for (int k = 0; k < AN_ORD_COUNT; k++) sb(md, " %.3f |", gs[gi].res.auroc[k]);
+        sb(md, "\n");
     }
-    sb(&md, "\n## Movement against the originals\n\n"
+    sb(md, "\n## Movement against the originals\n\n"
             "| type | n with original | in a smaller cluster (%%) | same cluster (%%) | "
             "median Δ size percentile | median Δ distance percentile | median dist | "
             "median orig dist |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (size_t gi = 0; gi < ng; gi++) {
         if (gs[gi].lang != SIZE_MAX) continue;
         const an_group_result *g = &gs[gi].res;
-        sb(&md, "| %s | %zu |", r->types.s[gs[gi].type], g->n_orig);
-        sb_pct(&md, g->share_smaller);
-        sb_pct(&md, g->share_same);
-        sb(&md, " %+.1f | %+.1f | %.3f | %.3f |\n", g->med_dsize_pct, g->med_ddist_pct,
+        sb(md, "| %s | %zu |", r->types.s[gs[gi].type], g->n_orig);
+        sb_pct(md, g->share_smaller);
+        sb_pct(md, g->share_same);
+        sb(md, " %+.1f | %+.1f | %.3f | %.3f |\n", g->med_dsize_pct, g->med_ddist_pct,
            g->med_dist, g->med_orig_dist);
     }
-    sb(&md, "\n## Mean recall over the types vs prune ratio (%%)\n\n| metric |");
-    for (size_t i = 0; i < nr; i++) sb(&md, " p=%.2f |", r->ratios[i]);
-    sb(&md, "\n|---|");
-    for (size_t i = 0; i < nr; i++) sb(&md, "---:|");
-    sb(&md, "\n");
+}
+
+/* report.md: mean recall of every metric and plan at every ratio. */
+static void md_sweep(const an_run *r, const pick *p, sbuf *md)
+{
+    const sciprune_analyze_settings *s = r->set;
+    const group *gs = p->gs;
+    size_t ng = p->ng, na = p->na, nr = p->nr, nrow = p->nrow;
+    sb(md, "\n## Mean recall over the types vs prune ratio (%%)\n\n| metric |");
+    for (size_t i = 0; i < nr; i++) sb(md, " p=%.2f |", r->ratios[i]);
+    sb(md, "\n|---|");
+    for (size_t i = 0; i < nr; i++) sb(md, "---:|");
+    sb(md, "\n");
     for (size_t m = 0; m < nrow; m++) {
         char name[48];
         metric_name(name, sizeof name, m, s->alphas, na);
-        sb(&md, "| %s |", name);
+        sb(md, "| %s |", name);
         for (size_t i = 0; i < nr; i++) {
             double acc = 0, ws = 0;
             for (size_t gi = 0; gi < ng; gi++) {
@@ -1509,30 +1618,62 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
                 acc += w * gs[gi].res.recall[m * nr + i];
                 ws += w;
             }
-            sb_pct(&md, ws > 0 ? acc / ws : NAN);
+            sb_pct(md, ws > 0 ? acc / ws : NAN);
         }
-        sb(&md, "\n");
+        sb(md, "\n");
     }
+}
+
+static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
+                                     double seconds, sciprune_analyze_info *info,
+                                     sciprune_error *err)
+{
+    const sciprune_analyze_settings *s = r->set;
+    sciprune_status st;
+    char *dir = path3(r->workdir, "", "analyze");
+    sbuf md = {0}, gmd = {0};
+    gate_counts gall;
+    memset(&gall, 0, sizeof gall);
+    pick p;
+    memset(&p, 0, sizeof p);
+    p.gs = gs;
+    p.ng = ng;
+    p.ip = ip;
+    p.na = s->n_alphas;
+    p.nm = AN_N_METRICS(p.na);
+    p.nr = r->nr;
+    p.nrow = AN_N_ROWS(p.na, r->c.cgate != NULL);
+    p.mean = calloc(p.nrow, sizeof *p.mean);
+    p.omean = calloc(p.nrow, sizeof *p.omean);
+    if (!dir || !p.mean || !p.omean) { st = nomem(err); goto done; }
+    if ((st = sp_mkdirs(dir, err))) goto done;
+    if ((st = write_raw(r, dir, err))) goto done;
+    for (size_t j = 0; j < r->c.nv; j++) p.norig += r->c.vorig[j] >= 0;
+    recommend(r, &p);
+    recommend_text(r, &p);
+    if ((st = write_report_json(r, &p, seconds, &gmd, &gall, dir, err))) goto done;
+    md_recall(r, &p, &md);
+    md_gates(r, &p, &gmd, &md);
+    md_types(r, &p, &md);
+    md_sweep(r, &p, &md);
     if (md.oom) { st = nomem(err); goto done; }
     if ((st = write_text(dir, "report.md", md.s, err))) goto done;
     if (info) {
-        info->n_clean = nc;
-        info->n_variants = nv;
-        info->n_orig_found = norig;
+        info->n_clean = r->c.nc;
+        info->n_variants = r->c.nv;
+        info->n_orig_found = p.norig;
         info->n_types = r->types.n;
-        sp_strlcpy(info->best, bname, sizeof info->best);
-        info->best_alpha = balpha;
-        info->best_recall = mean[best];
-        info->random_recall = mean[2 + na];
-        info->gates_clean_share = r->c.cgate ? ratio_or_nan(ngated, nc) : -1.0;
+        sp_strlcpy(info->best, p.bname, sizeof info->best);
+        info->best_alpha = p.balpha;
+        info->best_recall = p.mean[p.best];
+        info->random_recall = p.mean[2 + p.na];
+        info->gates_clean_share = r->c.cgate ? ratio_or_nan(p.ngated, r->c.nc) : -1.0;
     }
 done:
-    json_decref(root);
     free(md.s);
     free(gmd.s);
-    free(jl.s);
-    free(mean);
-    free(omean);
+    free(p.mean);
+    free(p.omean);
     free(dir);
     return st;
 }
