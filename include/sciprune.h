@@ -13,6 +13,9 @@
  *    next call on the same object.
  * Thread safety: distinct objects may be used from distinct threads at once; one object must not
  * be used from two threads at once unless its section says so.
+ * Thread counts: a `threads` setting of 0 ("all cores" below) means the CPUs this process may
+ * run on (its affinity mask: `taskset -c 0` gives 1), at most SLURM_CPUS_PER_TASK when that is
+ * set; the output bytes never depend on it.
  */
 #ifndef SCIPRUNE_H
 #define SCIPRUNE_H
