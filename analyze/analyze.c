@@ -57,7 +57,6 @@
  * Groups are ordered by type name, each type's "all" row first, then its languages by name.
  */
 #include "analyze_int.h"
-#include "../gates/gates_int.h"
 
 #include <dirent.h>
 #include <jansson.h>
@@ -171,15 +170,15 @@ typedef struct an_run {
     float *vpe, *vun;    /* nv (capacity cap_v); owned */
     int gates_from_files; /* 1: clean values from W/gates/<shard>.*.npy; 0: computed here */
     char gates_note[512]; /* why they were computed here */
-    int gl_set[GATES_COUNT]; /* 1: gl[gate] lists the languages the gate is on for */
-    strtab gl[GATES_COUNT];
+    int gl_set[SCIPRUNE_GATE_COUNT]; /* 1: gl[gate] lists the languages the gate is on for */
+    strtab gl[SCIPRUNE_GATE_COUNT];
     const char *gl_source;   /* where the language switch comes from (static string) */
     /* gates judged per language (judge_gates): per clean language index */
     int judged;              /* 1: judging on (gate_budget_share > 0) */
     double jlimit;           /* gate_budget_share x ratio */
     uint64_t *jn;            /* clean files per language; owned */
-    uint64_t *jflag[GATES_COUNT]; /* flagged per language with the settings' switch; owned */
-    uint8_t *joff[GATES_COUNT];   /* 1: on by the settings, off by judgement; owned */
+    uint64_t *jflag[SCIPRUNE_GATE_COUNT]; /* flagged per language with the settings' switch; owned */
+    uint8_t *joff[SCIPRUNE_GATE_COUNT];   /* 1: on by the settings, off by judgement; owned */
     char js_envs[256];       /* undefined_name's JavaScript environments, from the settings in
                                 W/gates/summary.json ("" = auto) */
 } an_run;
@@ -281,18 +280,18 @@ static int grow_var(an_run *r, size_t need)
 
 /* Is `gate` on for `lang`? W/gates/summary.json's list where it has one; else every language
  * for values read from W/gates, the SCIPRUNE_GATES_*_LANGS defaults for values computed here. */
-static int gate_on_by_settings(const an_run *r, int gate, const char *lang)
+static int gate_on_by_settings(const an_run *r, sciprune_gate gate, const char *lang)
 {
     if (r->gl_set[gate]) {
         for (size_t i = 0; i < r->gl[gate].n; i++)
             if (!strcmp(r->gl[gate].s[i], lang)) return 1;
         return 0;
     }
-    return r->gates_from_files ? 1 : gates_lang_default_on(gate, lang);
+    return r->gates_from_files ? 1 : sciprune_gates_lang_on(NULL, gate, lang);
 }
 
 /* ... and not turned off by judge_gates() for the clean corpus' language */
-static int gate_on(const an_run *r, int gate, const char *lang)
+static int gate_on(const an_run *r, sciprune_gate gate, const char *lang)
 {
     if (!gate_on_by_settings(r, gate, lang)) return 0;
     if (r->judged && r->joff[gate])
@@ -312,7 +311,7 @@ static sciprune_status judge_gates(an_run *r, sciprune_error *err)
     r->judged = r->set->gate_budget_share > 0;
     r->jlimit = r->set->gate_budget_share * r->set->ratio;
     r->jn = calloc(nl ? nl : 1, sizeof *r->jn);
-    for (int k = 0; k < GATES_COUNT; k++) {
+    for (int k = 0; k < SCIPRUNE_GATE_COUNT; k++) {
         r->jflag[k] = calloc(nl ? nl : 1, sizeof *r->jflag[k]);
         r->joff[k] = calloc(nl ? nl : 1, 1);
         if (!r->jflag[k] || !r->joff[k]) return nomem(err);
@@ -321,12 +320,12 @@ static sciprune_status judge_gates(an_run *r, sciprune_error *err)
     for (size_t g = 0; g < r->c.nc; g++) {
         uint16_t l = r->clang[g];
         r->jn[l]++;
-        r->jflag[GATES_PARSE_ERROR][l] += r->cpe[g] > 0;
-        r->jflag[GATES_UNDEFINED_NAME][l] += r->cun[g] > 0;
+        r->jflag[SCIPRUNE_GATE_PARSE_ERROR][l] += r->cpe[g] > 0;
+        r->jflag[SCIPRUNE_GATE_UNDEFINED_NAME][l] += r->cun[g] > 0;
     }
-    for (int k = 0; r->judged && k < GATES_COUNT; k++)
+    for (int k = 0; r->judged && k < SCIPRUNE_GATE_COUNT; k++)
         for (size_t l = 0; l < nl; l++)
-            r->joff[k][l] = gate_on_by_settings(r, k, r->clangs.s[l]) && r->jn[l] &&
+            r->joff[k][l] = gate_on_by_settings(r, (sciprune_gate)k, r->clangs.s[l]) && r->jn[l] &&
                             (double)r->jflag[k][l] / (double)r->jn[l] > r->jlimit;
     return SCIPRUNE_OK;
 }
@@ -335,7 +334,7 @@ static sciprune_status judge_gates(an_run *r, sciprune_error *err)
  * "parse_error" | "undefined_name": {"flagged", "share", "on_by_settings", "on"}}}} */
 static json_t *judged_json(const an_run *r, const size_t *lo, size_t nl)
 {
-    static const char *const gn[GATES_COUNT] = {"parse_error", "undefined_name"};
+    static const char *const gn[SCIPRUNE_GATE_COUNT] = {"parse_error", "undefined_name"};
     json_t *j = json_object(), *langs = json_object();
     json_object_set_new(j, "budget_share", json_real(r->set->gate_budget_share));
     json_object_set_new(j, "limit", json_real(r->jlimit));
@@ -347,8 +346,8 @@ static json_t *judged_json(const an_run *r, const size_t *lo, size_t nl)
     for (size_t i = 0; i < nl; i++) {
         size_t l = lo[i];
         json_t *o = json_pack("{s:I}", "n", (json_int_t)r->jn[l]);
-        for (int k = 0; k < GATES_COUNT; k++) {
-            int by_set = gate_on_by_settings(r, k, r->clangs.s[l]);
+        for (int k = 0; k < SCIPRUNE_GATE_COUNT; k++) {
+            int by_set = gate_on_by_settings(r, (sciprune_gate)k, r->clangs.s[l]);
             json_object_set_new(o, gn[k], json_pack("{s:I, s:f, s:b, s:b}", "flagged",
                 (json_int_t)(by_set ? r->jflag[k][l] : 0),
                 "share", r->jn[l] && by_set ? (double)r->jflag[k][l] / (double)r->jn[l] : 0.0,
@@ -364,7 +363,7 @@ static json_t *judged_json(const an_run *r, const size_t *lo, size_t nl)
  * with the rows of assign/; else note why in gates_note (they are computed while reading). */
 static sciprune_status gates_probe(an_run *r, sciprune_error *err)
 {
-    static const char *const suf[GATES_COUNT] = {".parse_error.npy", ".undefined_name.npy"};
+    static const char *const suf[SCIPRUNE_GATE_COUNT] = {".parse_error.npy", ".undefined_name.npy"};
     const sciprune_shard_set *ss = r->shards;
     r->gates_from_files = 1;
     for (size_t i = 0; i < ss->n && r->gates_from_files; i++) {
@@ -375,7 +374,7 @@ static sciprune_status gates_probe(an_run *r, sciprune_error *err)
         uint64_t rows = sp_npy_open(&cl, pcl, &e2) ? UINT64_MAX : cl.rows;
         sp_npy_close(&cl);
         free(pcl);
-        for (int k = 0; k < GATES_COUNT && r->gates_from_files; k++) {
+        for (int k = 0; k < SCIPRUNE_GATE_COUNT && r->gates_from_files; k++) {
             sp_npy a = {0};
             char *p = path4(r->workdir, "gates", ss->names[i], suf[k]);
             if (!p) return nomem(err);
@@ -409,8 +408,8 @@ static sciprune_status gates_probe(an_run *r, sciprune_error *err)
         if (v && at + strlen(v) + 2 < sizeof r->js_envs)
             snprintf(r->js_envs + at, sizeof r->js_envs - at, "%s%s", at ? "," : "", v);
     }
-    static const char *const keys[GATES_COUNT] = {"parse_error_langs", "undefined_name_langs"};
-    for (int k = 0; k < GATES_COUNT && json_is_object(set); k++) {
+    static const char *const keys[SCIPRUNE_GATE_COUNT] = {"parse_error_langs", "undefined_name_langs"};
+    for (int k = 0; k < SCIPRUNE_GATE_COUNT && json_is_object(set); k++) {
         json_t *l = json_object_get(set, keys[k]);
         if (!json_is_array(l)) continue;
         r->gl_set[k] = 1;
@@ -609,8 +608,8 @@ static sciprune_status read_clean(an_run *r, sciprune_error *err)
     if (!r->c.cgate) { st = nomem(err); goto out; }
     for (size_t g = 0; g < r->c.nc; g++) {
         const char *lang = r->clangs.s[r->clang[g]];
-        if (!gate_on(r, GATES_PARSE_ERROR, lang)) r->cpe[g] = 0.0f;
-        if (!gate_on(r, GATES_UNDEFINED_NAME, lang)) r->cun[g] = 0.0f;
+        if (!gate_on(r, SCIPRUNE_GATE_PARSE_ERROR, lang)) r->cpe[g] = 0.0f;
+        if (!gate_on(r, SCIPRUNE_GATE_UNDEFINED_NAME, lang)) r->cun[g] = 0.0f;
         r->c.cgate[g] = (uint8_t)((r->cpe[g] > 0) | (r->cun[g] > 0) << 1);
     }
 out:
@@ -719,9 +718,9 @@ static sciprune_status embed_batch(an_run *r, batch *b, sciprune_parser **parser
     for (size_t i = 0; i < b->n; i++) {
         r->c.vcl[first + i] = cl[i];
         r->c.vds[first + i] = ds[i];
-        r->vpe[first + i] = gate_on(r, GATES_PARSE_ERROR, b->lang[i]) ? (float)gsc[i].parse_errors : 0.0f;
+        r->vpe[first + i] = gate_on(r, SCIPRUNE_GATE_PARSE_ERROR, b->lang[i]) ? (float)gsc[i].parse_errors : 0.0f;
         r->vun[first + i] =
-            gate_on(r, GATES_UNDEFINED_NAME, b->lang[i]) ? (float)gsc[i].undefined_names : 0.0f;
+            gate_on(r, SCIPRUNE_GATE_UNDEFINED_NAME, b->lang[i]) ? (float)gsc[i].undefined_names : 0.0f;
     }
     free(j);
     return SCIPRUNE_OK;
@@ -1132,7 +1131,7 @@ static sciprune_status gates_report(const an_run *r, json_t *root, sbuf *md, gat
     json_t *gj = json_object(), *langs = json_object(), *byl = json_object(), *bud = json_array();
     JSET(gj, "source", json_string(r->gates_from_files ? "W/gates" : "computed"));
     JSET(gj, "source_note", json_string(r->gates_from_files ? "" : r->gates_note));
-    for (int k = 0; k < GATES_COUNT; k++) {
+    for (int k = 0; k < SCIPRUNE_GATE_COUNT; k++) {
         json_t *l = json_array();
         for (size_t i = 0; i < nl; i++)
             if (gate_on(r, k, r->clangs.s[lo[i]])) JAPP(l, json_string(r->clangs.s[lo[i]]));
@@ -1161,25 +1160,25 @@ static sciprune_status gates_report(const an_run *r, json_t *root, sbuf *md, gat
     sb(md, "\n## Quality gates\n\nClean-side values %s; gates on for: parse_error [",
        r->gates_from_files ? "read from W/gates" : "computed here (no usable W/gates files)");
     for (size_t i = 0, first = 1; i < nl; i++)
-        if (gate_on(r, GATES_PARSE_ERROR, r->clangs.s[lo[i]])) {
+        if (gate_on(r, SCIPRUNE_GATE_PARSE_ERROR, r->clangs.s[lo[i]])) {
             sb(md, "%s%s", first ? "" : ", ", r->clangs.s[lo[i]]);
             first = 0;
         }
     sb(md, "], undefined_name [");
     for (size_t i = 0, first = 1; i < nl; i++)
-        if (gate_on(r, GATES_UNDEFINED_NAME, r->clangs.s[lo[i]])) {
+        if (gate_on(r, SCIPRUNE_GATE_UNDEFINED_NAME, r->clangs.s[lo[i]])) {
             sb(md, "%s%s", first ? "" : ", ", r->clangs.s[lo[i]]);
             first = 0;
         }
     sb(md, "] (%s). Generated files: %s.\n\n", r->gl_source, GENERATED_HEURISTIC);
     for (size_t i = 0; r->judged && i < nl; i++)
-        for (int k = 0; k < GATES_COUNT; k++)
+        for (int k = 0; k < SCIPRUNE_GATE_COUNT; k++)
             if (r->joff[k][lo[i]])
                 sb(md, "> **Gate judged off:** %s for %s: it flags %.1f %% of the %s files, over "
                        "the limit %.1f %% (gate_budget_share %.2g x p %.2f). The gate plans and "
                        "metric auto leave it out; turn it on by hand (or raise "
                        "analyze.gate_budget_share) to use it as a filter.\n\n",
-                   k == GATES_PARSE_ERROR ? "parse_error" : "undefined_name", r->clangs.s[lo[i]],
+                   k == SCIPRUNE_GATE_PARSE_ERROR ? "parse_error" : "undefined_name", r->clangs.s[lo[i]],
                    100.0 * (double)r->jflag[k][lo[i]] / (double)r->jn[lo[i]], r->clangs.s[lo[i]],
                    100.0 * r->jlimit, r->set->gate_budget_share, r->set->ratio);
     sb(md, "| lang | files | generated (%%) | parse_error | flagged (%%) | of them generated (%%) "
@@ -1214,25 +1213,31 @@ SP_PRINTF(4, 5) static void cat(char *b, size_t cap, size_t *o, const char *fmt,
     if (l > 0) *o = *o + (size_t)l < cap ? *o + (size_t)l : cap - 1;
 }
 
-static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
-                                     double seconds, sciprune_analyze_info *info,
-                                     sciprune_error *err)
+/* The report's numbers at the recommendation ratio (r->ratios[ip]): the weighted mean recall
+ * of every metric and plan over the all-language type groups, and what is recommended. The
+ * parts of write_outputs() share it. */
+typedef struct pick {
+    const group *gs;
+    size_t ng, ip;
+    size_t na, nm, nr, nrow;  /* alphas, metrics, ratios, rows (metrics, then gate plans) */
+    double *mean, *omean;     /* nrow each: the variants' and their originals' recall; owned */
+    uint64_t ngated;          /* clean records either gate flags */
+    int exceed;               /* they exceed the budget: gate plans not considered */
+    size_t best, lbest;       /* the row picked on recall, on lift */
+    size_t bfill;             /* best's metric (its fill metric for a plan) */
+    double balpha;            /* best's alpha, -1 for none */
+    size_t bcomb;             /* the combined row the text compares with */
+    size_t norig;             /* variants with their original */
+    char bname[48], lname[48];
+    char rtext[512];          /* the recommendation in one line */
+} pick;
+
+/* The raw per-record arrays and variants.jsonl. Errors: EIO, ENOMEM. */
+static sciprune_status write_raw(an_run *r, const char *dir, sciprune_error *err)
 {
-    const sciprune_analyze_settings *s = r->set;
-    size_t na = s->n_alphas, nm = AN_N_METRICS(na), nr = r->nr;
-    size_t nrow = AN_N_ROWS(na, r->c.cgate != NULL); /* metrics, then gate plans */
     sciprune_status st;
     int bad = 0;
-    char *dir = path3(r->workdir, "", "analyze");
-    json_t *root = NULL;
-    sbuf md = {0}, gmd = {0};
     sbuf jl = {0};
-    gate_counts gall;
-    memset(&gall, 0, sizeof gall);
-    double *mean = calloc(nrow, sizeof *mean), *omean = calloc(nrow, sizeof *omean);
-    if (!dir || !mean || !omean) { st = nomem(err); goto done; }
-    if ((st = sp_mkdirs(dir, err))) goto done;
-    /* raw arrays */
     size_t nc = r->c.nc, nv = r->c.nv;
     if ((st = write_npy(dir, "clean.cluster.npy", SP_NPY_I32, nc, r->c.ccl, err)) ||
         (st = write_npy(dir, "clean.dist.npy", SP_NPY_F32, nc, r->c.cds, err)) ||
@@ -1248,7 +1253,7 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
         (st = write_npy(dir, "clean.generated.npy", SP_NPY_U8, nc, r->cgen, err)) ||
         (st = write_npy(dir, "variants.parse_error.npy", SP_NPY_F32, nv, r->vpe, err)) ||
         (st = write_npy(dir, "variants.undefined_name.npy", SP_NPY_F32, nv, r->vun, err)))
-        goto done;
+        goto out;
     for (size_t j = 0; j < nv; j++) {
         json_t *o = json_object();
         JSET(o, "row", json_integer((json_int_t)j));
@@ -1259,13 +1264,26 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
         JSET(o, "lang", json_string(r->langs.s[r->vm[j].lang]));
         char *t = bad ? NULL : json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(o);
-        if (!t) { st = nomem(err); goto done; }
+        if (!t) { st = nomem(err); goto out; }
         sb(&jl, "%s\n", t);
         free(t);
     }
-    if (jl.oom) { st = nomem(err); goto done; }
-    if ((st = write_text(dir, "variants.jsonl", jl.s ? jl.s : "", err))) goto done;
+    if (jl.oom) { st = nomem(err); goto out; }
+    if ((st = write_text(dir, "variants.jsonl", jl.s ? jl.s : "", err))) goto out;
 
+out:
+    free(jl.s);
+    return st;
+}
+
+/* The weighted means and the picks (p->gs .. p->nrow and the mean arrays set). */
+static void recommend(const an_run *r, pick *p)
+{
+    const sciprune_analyze_settings *s = r->set;
+    const group *gs = p->gs;
+    size_t ng = p->ng, ip = p->ip, na = p->na, nm = p->nm, nr = p->nr, nrow = p->nrow;
+    size_t nc = r->c.nc;
+    double *mean = p->mean, *omean = p->omean;
     /* recommendation: weighted mean recall over the all-language type groups at ratio ip */
     double wsum = 0;
     for (size_t gi = 0; gi < ng; gi++) {
@@ -1320,6 +1338,27 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
             inner = in;
         }
     }
+    p->ngated = ngated;
+    p->exceed = exceed;
+    p->best = best;
+    p->lbest = lbest;
+    p->bfill = bfill;
+    p->balpha = balpha;
+    p->bcomb = bcomb;
+    memcpy(p->bname, bname, sizeof p->bname);
+    memcpy(p->lname, lname, sizeof p->lname);
+}
+
+/* p->rtext: the pick against distance, combined, gate+distance and random, in one line. */
+static void recommend_text(const an_run *r, pick *p)
+{
+    const sciprune_analyze_settings *s = r->set;
+    size_t na = p->na, nm = p->nm, best = p->best, bfill = p->bfill, bcomb = p->bcomb;
+    size_t nc = r->c.nc;
+    const double *mean = p->mean;
+    uint64_t ngated = p->ngated;
+    int exceed = p->exceed;
+    const char *bname = p->bname;
     char rtext[512];
     {
         size_t o = 0;
@@ -1356,59 +1395,24 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
                 100.0 * ratio_or_nan(ngated, nc));
     }
 
-    root = json_object();
-    json_t *set = json_object(), *ra = json_array(), *al = json_array(), *files = json_array();
-    for (size_t i = 0; i < nr; i++) JAPP(ra, json_real(r->ratios[i]));
-    for (size_t i = 0; i < na; i++) JAPP(al, json_real(s->alphas[i]));
-    JSET(set, "ratios", ra);
-    JSET(set, "alphas", al);
-    JSET(set, "ratio", json_real(s->ratio));
-    JSET(set, "weights", s->weights ? json_string(s->weights) : json_null());
-    JSET(set, "seed", json_integer((json_int_t)s->seed));
-    JSET(root, "settings", set);
-    for (size_t f = 0; f < r->nfiles; f++) JAPP(files, json_string(r->files[f]));
-    JSET(root, "corrupted", files);
-    JSET(root, "semantics", json_string(
-        "recall: each group's variants V are added to the clean corpus C; U = C + V is ranked "
-        "with the metric's total order (ties by clean row, then variant row), cluster sizes are "
-        "the clean sizes only; ratio p prunes floor(p*|U|+0.5) records of U; recall = pruned "
-        "variants / |V|. AUROC: Mann-Whitney of one score (size: -clean cluster size, distance, "
-        "length, random: -key; higher = pruned first) for V against C, ties 1/2. Movement: "
-        "variant minus its original, percentiles over C. Gate plans gate+<metric>: every record "
-        "of U either gate flags first (all of them, even past the budget), then the rest of the "
-        "budget by the metric among the unflagged records (combined: floor(alpha*rest+0.5) by "
-        "size, then by distance). gates.<gate> in a group: share of its variants flagged."));
-    JSET(root, "embedder", json_string(sciprune_embedder_backend_name(r->emb)));
-    JSET(root, "k", json_integer(r->c.k));
-    JSET(root, "n_clean", json_integer((json_int_t)nc));
-    JSET(root, "n_variants", json_integer((json_int_t)nv));
-    JSET(root, "n_variants_rejected", json_integer((json_int_t)r->v_rejected));
-    size_t norig = 0;
-    for (size_t j = 0; j < nv; j++) norig += r->c.vorig[j] >= 0;
-    JSET(root, "n_orig_found", json_integer((json_int_t)norig));
-    json_t *ms = json_array(), *gj = json_array(), *sz = json_array();
-    for (size_t m = 0; m < nm; m++) {
-        char name[48];
-        metric_name(name, sizeof name, m, s->alphas, na);
-        JAPP(ms, json_string(name));
-    }
-    JSET(root, "metrics", ms);
-    json_t *plans = json_array();
-    for (size_t m = nm; m < nrow; m++) {
-        char name[48];
-        metric_name(name, sizeof name, m, s->alphas, na);
-        JAPP(plans, json_string(name));
-    }
-    JSET(root, "plans", plans);
-    if (r->c.cgate) {
-        if ((st = gates_report(r, root, &gmd, &gall, err))) goto done;
-    } else {
-        JSET(root, "gates", json_null());
-    }
-    for (int c = 0; c < r->c.k; c++) JAPP(sz, json_integer((json_int_t)r->c.size[c]));
-    JSET(root, "cluster_sizes", sz);
-    for (size_t gi = 0; gi < ng; gi++) JAPP(gj, group_json(r, &gs[gi]));
-    JSET(root, "groups", gj);
+    memcpy(p->rtext, rtext, sizeof p->rtext);
+}
+
+/* report.json's "recommendation" and "recommendation_by_lift" into root; 1 when a value
+ * could not be built (out of memory). */
+static int recommendation_json(const an_run *r, const pick *p, json_t *root)
+{
+    int bad = 0;
+    const sciprune_analyze_settings *s = r->set;
+    const group *gs = p->gs;
+    size_t ng = p->ng, ip = p->ip, na = p->na, nm = p->nm, nr = p->nr, nrow = p->nrow;
+    const double *mean = p->mean, *omean = p->omean;
+    size_t best = p->best, lbest = p->lbest, bfill = p->bfill;
+    double balpha = p->balpha;
+    size_t nc = r->c.nc;
+    uint64_t ngated = p->ngated;
+    int exceed = p->exceed;
+    const char *bname = p->bname, *lname = p->lname, *rtext = p->rtext;
     json_t *rc = json_object(), *cand = json_object(), *pt = json_object(), *wt = json_object();
     JSET(rc, "name", json_string(bname));
     char bmetric[48];
@@ -1458,57 +1462,135 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
     JSET(lr, "mean_orig_recall", jnum(omean[lbest]));
     JSET(lr, "mean_lift", jnum(mean[lbest] - omean[lbest]));
     JSET(root, "recommendation_by_lift", lr);
+    return bad;
+}
+
+/* report.json (gates_report also fills gmd and gall for report.md). Errors: EIO, ENOMEM. */
+static sciprune_status write_report_json(an_run *r, const pick *p, double seconds, sbuf *gmd,
+                                         gate_counts *gall, const char *dir, sciprune_error *err)
+{
+    const sciprune_analyze_settings *s = r->set;
+    const group *gs = p->gs;
+    size_t ng = p->ng, na = p->na, nm = p->nm, nr = p->nr, nrow = p->nrow;
+    size_t nc = r->c.nc, nv = r->c.nv, norig = p->norig;
+    sciprune_status st = SCIPRUNE_OK;
+    int bad = 0;
+    json_t *root = NULL;
+    root = json_object();
+    json_t *set = json_object(), *ra = json_array(), *al = json_array(), *files = json_array();
+    for (size_t i = 0; i < nr; i++) JAPP(ra, json_real(r->ratios[i]));
+    for (size_t i = 0; i < na; i++) JAPP(al, json_real(s->alphas[i]));
+    JSET(set, "ratios", ra);
+    JSET(set, "alphas", al);
+    JSET(set, "ratio", json_real(s->ratio));
+    JSET(set, "weights", s->weights ? json_string(s->weights) : json_null());
+    JSET(set, "seed", json_integer((json_int_t)s->seed));
+    JSET(root, "settings", set);
+    for (size_t f = 0; f < r->nfiles; f++) JAPP(files, json_string(r->files[f]));
+    JSET(root, "corrupted", files);
+    JSET(root, "semantics", json_string(
+        "recall: each group's variants V are added to the clean corpus C; U = C + V is ranked "
+        "with the metric's total order (ties by clean row, then variant row), cluster sizes are "
+        "the clean sizes only; ratio p prunes floor(p*|U|+0.5) records of U; recall = pruned "
+        "variants / |V|. AUROC: Mann-Whitney of one score (size: -clean cluster size, distance, "
+        "length, random: -key; higher = pruned first) for V against C, ties 1/2. Movement: "
+        "variant minus its original, percentiles over C. Gate plans gate+<metric>: every record "
+        "of U either gate flags first (all of them, even past the budget), then the rest of the "
+        "budget by the metric among the unflagged records (combined: floor(alpha*rest+0.5) by "
+        "size, then by distance). gates.<gate> in a group: share of its variants flagged."));
+    JSET(root, "embedder", json_string(sciprune_embedder_backend_name(r->emb)));
+    JSET(root, "k", json_integer(r->c.k));
+    JSET(root, "n_clean", json_integer((json_int_t)nc));
+    JSET(root, "n_variants", json_integer((json_int_t)nv));
+    JSET(root, "n_variants_rejected", json_integer((json_int_t)r->v_rejected));
+    JSET(root, "n_orig_found", json_integer((json_int_t)norig));
+    json_t *ms = json_array(), *gj = json_array(), *sz = json_array();
+    for (size_t m = 0; m < nm; m++) {
+        char name[48];
+        metric_name(name, sizeof name, m, s->alphas, na);
+        JAPP(ms, json_string(name));
+    }
+    JSET(root, "metrics", ms);
+    json_t *plans = json_array();
+    for (size_t m = nm; m < nrow; m++) {
+        char name[48];
+        metric_name(name, sizeof name, m, s->alphas, na);
+        JAPP(plans, json_string(name));
+    }
+    JSET(root, "plans", plans);
+    if (r->c.cgate) {
+        if ((st = gates_report(r, root, gmd, gall, err))) goto out;
+    } else {
+        JSET(root, "gates", json_null());
+    }
+    for (int c = 0; c < r->c.k; c++) JAPP(sz, json_integer((json_int_t)r->c.size[c]));
+    JSET(root, "cluster_sizes", sz);
+    for (size_t gi = 0; gi < ng; gi++) JAPP(gj, group_json(r, &gs[gi]));
+    JSET(root, "groups", gj);
+    bad |= recommendation_json(r, p, root);
     JSET(root, "seconds", json_real(seconds));
     char *txt = bad ? NULL : json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-    if (!txt) { st = nomem(err); goto done; }
+    if (!txt) { st = nomem(err); goto out; }
     st = write_text(dir, "report.json", txt, err);
     free(txt);
-    if (st) goto done;
+out:
+    json_decref(root);
+    return st;
+}
 
-    /* report.md */
-    sb(&md, "# sciprune analyze\n\n");
-    sb(&md, "%zu clean records in %d clusters (embedder %s), %zu corrupted variants of %zu types "
+/* report.md: the summary and the recall table of the metrics at the recommendation ratio. */
+static void md_recall(const an_run *r, const pick *p, sbuf *md)
+{
+    const sciprune_analyze_settings *s = r->set;
+    const group *gs = p->gs;
+    size_t ng = p->ng, ip = p->ip, na = p->na, nm = p->nm, nr = p->nr;
+    const double *mean = p->mean, *omean = p->omean;
+    size_t best = p->best, lbest = p->lbest;
+    size_t nc = r->c.nc, nv = r->c.nv, norig = p->norig;
+    const char *bname = p->bname, *lname = p->lname, *rtext = p->rtext;
+    sb(md, "# sciprune analyze\n\n");
+    sb(md, "%zu clean records in %d clusters (embedder %s), %zu corrupted variants of %zu types "
             "(%zu with their original in the workdir).\n\n",
        nc, r->c.k, sciprune_embedder_backend_name(r->emb), nv, r->types.n, norig);
-    sb(&md, "**Recommendation** at p = %.2f: `%s` with weighted mean recall %.1f %% over the "
+    sb(md, "**Recommendation** at p = %.2f: `%s` with weighted mean recall %.1f %% over the "
             "types (their originals: %.1f %%); random pruning: %.1f %%. Candidates: size, "
             "distance, combined at every alpha and their gate plans; random and length are "
             "baselines, shown but not recommended (their recall shows where the probes sit).\n\n",
        s->ratio, bname, 100 * mean[best], 100 * omean[best], 100 * mean[2 + na]);
-    sb(&md, "In short: %s.\n\n", rtext);
-    sb(&md, "By lift (variants' recall minus their originals'): `%s`, %.1f %% vs %.1f %% "
+    sb(md, "In short: %s.\n\n", rtext);
+    sb(md, "By lift (variants' recall minus their originals'): `%s`, %.1f %% vs %.1f %% "
             "(+%.1f points).\n\n", lname, 100 * mean[lbest], 100 * omean[lbest],
        100 * (mean[lbest] - omean[lbest]));
-    sb(&md, "Recall = share of a type's variants pruned when they are mixed into the clean corpus "
+    sb(md, "Recall = share of a type's variants pruned when they are mixed into the clean corpus "
             "(clean + that type's variants, clean cluster sizes, exact global ranking, ties by "
             "position).\n\n");
-    sb(&md, "## Recall at p = %.2f (%%)\n\n| type | kind | lang | n |", s->ratio);
+    sb(md, "## Recall at p = %.2f (%%)\n\n| type | kind | lang | n |", s->ratio);
     for (size_t m = 0; m < nm; m++) {
         char name[48];
         metric_name(name, sizeof name, m, s->alphas, na);
-        sb(&md, " %s |", name);
+        sb(md, " %s |", name);
     }
-    sb(&md, "\n|---|---|---|---:|");
-    for (size_t m = 0; m < nm; m++) sb(&md, "---:|");
-    sb(&md, "\n");
+    sb(md, "\n|---|---|---|---:|");
+    for (size_t m = 0; m < nm; m++) sb(md, "---:|");
+    sb(md, "\n");
     for (int pass = 0; pass < 2; pass++)
         for (size_t gi = 0; gi < ng; gi++) {
             if ((gs[gi].lang == SIZE_MAX) != (pass == 0)) continue;
-            sb(&md, "| %s | %s | %s | %zu |", r->types.s[gs[gi].type],
+            sb(md, "| %s | %s | %s | %zu |", r->types.s[gs[gi].type],
                sciprune_corrupt_kind_name((sciprune_corrupt_kind)r->type_kind[gs[gi].type]),
                gs[gi].lang == SIZE_MAX ? "all" : r->langs.s[gs[gi].lang], gs[gi].nj);
-            for (size_t m = 0; m < nm; m++) sb_pct(&md, gs[gi].res.recall[m * nr + ip]);
-            sb(&md, "\n");
+            for (size_t m = 0; m < nm; m++) sb_pct(md, gs[gi].res.recall[m * nr + ip]);
+            sb(md, "\n");
         }
-    sb(&md, "| **weighted mean** | | | |");
-    for (size_t m = 0; m < nm; m++) sb_pct(&md, mean[m]);
-    sb(&md, "\n| *originals pruned (weighted mean)* | | | |");
-    for (size_t m = 0; m < nm; m++) sb_pct(&md, omean[m]);
+    sb(md, "| **weighted mean** | | | |");
+    for (size_t m = 0; m < nm; m++) sb_pct(md, mean[m]);
+    sb(md, "\n| *originals pruned (weighted mean)* | | | |");
+    for (size_t m = 0; m < nm; m++) sb_pct(md, omean[m]);
     for (int kind = SCIPRUNE_CORRUPT_SYNTAX; kind <= SCIPRUNE_CORRUPT_CONTENT; kind++) {
         size_t cnt = 0;
         for (size_t gi = 0; gi < ng; gi++) cnt += gs[gi].lang == SIZE_MAX && r->type_kind[gs[gi].type] == kind;
         if (!cnt) continue;
-        sb(&md, "\n| mean of the %s types (unweighted) | %s | | |",
+        sb(md, "\n| mean of the %s types (unweighted) | %s | | |",
            sciprune_corrupt_kind_name((sciprune_corrupt_kind)kind),
            sciprune_corrupt_kind_name((sciprune_corrupt_kind)kind));
         for (size_t m = 0; m < nm; m++) {
@@ -1516,14 +1598,24 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
             for (size_t gi = 0; gi < ng; gi++)
                 if (gs[gi].lang == SIZE_MAX && r->type_kind[gs[gi].type] == kind)
                     acc += gs[gi].res.recall[m * nr + ip];
-            sb_pct(&md, acc / (double)cnt);
+            sb_pct(md, acc / (double)cnt);
         }
     }
-    sb(&md, "\n\nThe last row is the share of the variants' *originals* (clean) that the same "
+    sb(md, "\n\nThe last row is the share of the variants' *originals* (clean) that the same "
             "selection prunes: recall above it is signal from the corruption; recall equal to it "
             "comes from where those files sit (e.g. a minority language in small clusters).\n");
+}
+
+/* report.md: the gates and gate plans (with gates). */
+static void md_gates(const an_run *r, const pick *p, const sbuf *gmd, sbuf *md)
+{
+    const sciprune_analyze_settings *s = r->set;
+    const group *gs = p->gs;
+    size_t ng = p->ng, ip = p->ip, na = p->na, nm = p->nm, nr = p->nr, nrow = p->nrow;
+    const double *mean = p->mean, *omean = p->omean;
+    (void)omean;
     if (r->c.cgate) {
-        sb(&md, "\n## Quality gates and gate plans: recall at p = %.2f (%%)\n\n"
+        sb(md, "\n## Quality gates and gate plans: recall at p = %.2f (%%)\n\n"
                 "A gate's recall is the share of the variants it flags (any ratio). A plan "
                 "`gate+<metric>` prunes every flagged record first, then fills the budget with "
                 "the metric among the rest.\n\n| type | kind | lang | n | parse_error | "
@@ -1531,22 +1623,22 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
         for (size_t m = nm; m < nrow; m++) {
             char name[48];
             metric_name(name, sizeof name, m, s->alphas, na);
-            sb(&md, " %s |", name);
+            sb(md, " %s |", name);
         }
-        sb(&md, "\n|---|---|---|---:|---:|---:|---:|");
-        for (size_t m = nm; m < nrow; m++) sb(&md, "---:|");
-        sb(&md, "\n");
+        sb(md, "\n|---|---|---|---:|---:|---:|---:|");
+        for (size_t m = nm; m < nrow; m++) sb(md, "---:|");
+        sb(md, "\n");
         for (int pass = 0; pass < 2; pass++)
             for (size_t gi = 0; gi < ng; gi++) {
                 if ((gs[gi].lang == SIZE_MAX) != (pass == 0)) continue;
-                sb(&md, "| %s | %s | %s | %zu |", r->types.s[gs[gi].type],
+                sb(md, "| %s | %s | %s | %zu |", r->types.s[gs[gi].type],
                    sciprune_corrupt_kind_name((sciprune_corrupt_kind)r->type_kind[gs[gi].type]),
                    gs[gi].lang == SIZE_MAX ? "all" : r->langs.s[gs[gi].lang], gs[gi].nj);
-                for (int q = 0; q < 3; q++) sb_pct(&md, gs[gi].res.gate_recall[q]);
-                for (size_t m = nm; m < nrow; m++) sb_pct(&md, gs[gi].res.recall[m * nr + ip]);
-                sb(&md, "\n");
+                for (int q = 0; q < 3; q++) sb_pct(md, gs[gi].res.gate_recall[q]);
+                for (size_t m = nm; m < nrow; m++) sb_pct(md, gs[gi].res.recall[m * nr + ip]);
+                sb(md, "\n");
             }
-        sb(&md, "| **weighted mean** | | | |");
+        sb(md, "| **weighted mean** | | | |");
         for (int q = 0; q < 3; q++) {
             double acc = 0, ws = 0;
             for (size_t gi = 0; gi < ng; gi++) {
@@ -1555,62 +1647,78 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
                 acc += w * gs[gi].res.gate_recall[q];
                 ws += w;
             }
-            sb_pct(&md, ws > 0 ? acc / ws : NAN);
+            sb_pct(md, ws > 0 ? acc / ws : NAN);
         }
-        for (size_t m = nm; m < nrow; m++) sb_pct(&md, mean[m]);
-        sb(&md, "\n| *originals pruned (weighted mean)* | | | | | | |");
-        for (size_t m = nm; m < nrow; m++) sb_pct(&md, omean[m]);
-        sb(&md, "\n");
-        sb(&md, "%s", gmd.s ? gmd.s : "");
-        if (gmd.oom) md.oom = 1;
+        for (size_t m = nm; m < nrow; m++) sb_pct(md, mean[m]);
+        sb(md, "\n| *originals pruned (weighted mean)* | | | | | | |");
+        for (size_t m = nm; m < nrow; m++) sb_pct(md, omean[m]);
+        sb(md, "\n");
+        sb(md, "%s", gmd->s ? gmd->s : "");
+        if (gmd->oom) md->oom = 1;
     }
-    sb(&md, "\n## Recall of the variants minus recall of their originals at p = %.2f (points)\n\n"
+}
+
+/* report.md: lift, AUROC and movement per type. */
+static void md_types(const an_run *r, const pick *p, sbuf *md)
+{
+    const sciprune_analyze_settings *s = r->set;
+    const group *gs = p->gs;
+    size_t ng = p->ng, ip = p->ip, na = p->na, nm = p->nm, nr = p->nr;
+    sb(md, "\n## Recall of the variants minus recall of their originals at p = %.2f (points)\n\n"
             "| type | n |", s->ratio);
     for (size_t m = 0; m < nm; m++) {
         char name[48];
         metric_name(name, sizeof name, m, s->alphas, na);
-        sb(&md, " %s |", name);
+        sb(md, " %s |", name);
     }
-    sb(&md, "\n|---|---:|");
-    for (size_t m = 0; m < nm; m++) sb(&md, "---:|");
-    sb(&md, "\n");
+    sb(md, "\n|---|---:|");
+    for (size_t m = 0; m < nm; m++) sb(md, "---:|");
+    sb(md, "\n");
     for (size_t gi = 0; gi < ng; gi++) {
         if (gs[gi].lang != SIZE_MAX) continue;
-        sb(&md, "| %s | %zu |", r->types.s[gs[gi].type], gs[gi].nj);
+        sb(md, "| %s | %zu |", r->types.s[gs[gi].type], gs[gi].nj);
         for (size_t m = 0; m < nm; m++)
-            sb(&md, " %+.1f |", 100 * (gs[gi].res.recall[m * nr + ip] - gs[gi].res.orig_recall[m * nr + ip]));
-        sb(&md, "\n");
+            sb(md, " %+.1f |", 100 * (gs[gi].res.recall[m * nr + ip] - gs[gi].res.orig_recall[m * nr + ip]));
+        sb(md, "\n");
     }
-    sb(&md, "\n\n## AUROC (corrupted vs clean)\n\n| type | lang | size | distance | random | length |\n"
+    sb(md, "\n\n## AUROC (corrupted vs clean)\n\n| type | lang | size | distance | random | length |\n"
             "|---|---|---:|---:|---:|---:|\n");
     for (size_t gi = 0; gi < ng; gi++) {
         if (gs[gi].lang != SIZE_MAX) continue;
-        sb(&md, "| %s | all |", r->types.s[gs[gi].type]);
-        for (int k = 0; k < AN_ORD_COUNT; k++) sb(&md, " %.3f |", gs[gi].res.auroc[k]);
-        sb(&md, "\n");
+        sb(md, "| %s | all |", r->types.s[gs[gi].type]);
+        for (int k = 0; k < AN_ORD_COUNT; k++) sb(md, " %.3f |", gs[gi].res.auroc[k]);
+        sb(md, "\n");
     }
-    sb(&md, "\n## Movement against the originals\n\n"
+    sb(md, "\n## Movement against the originals\n\n"
             "| type | n with original | in a smaller cluster (%%) | same cluster (%%) | "
             "median Δ size percentile | median Δ distance percentile | median dist | "
             "median orig dist |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (size_t gi = 0; gi < ng; gi++) {
         if (gs[gi].lang != SIZE_MAX) continue;
         const an_group_result *g = &gs[gi].res;
-        sb(&md, "| %s | %zu |", r->types.s[gs[gi].type], g->n_orig);
-        sb_pct(&md, g->share_smaller);
-        sb_pct(&md, g->share_same);
-        sb(&md, " %+.1f | %+.1f | %.3f | %.3f |\n", g->med_dsize_pct, g->med_ddist_pct,
+        sb(md, "| %s | %zu |", r->types.s[gs[gi].type], g->n_orig);
+        sb_pct(md, g->share_smaller);
+        sb_pct(md, g->share_same);
+        sb(md, " %+.1f | %+.1f | %.3f | %.3f |\n", g->med_dsize_pct, g->med_ddist_pct,
            g->med_dist, g->med_orig_dist);
     }
-    sb(&md, "\n## Mean recall over the types vs prune ratio (%%)\n\n| metric |");
-    for (size_t i = 0; i < nr; i++) sb(&md, " p=%.2f |", r->ratios[i]);
-    sb(&md, "\n|---|");
-    for (size_t i = 0; i < nr; i++) sb(&md, "---:|");
-    sb(&md, "\n");
+}
+
+/* report.md: mean recall of every metric and plan at every ratio. */
+static void md_sweep(const an_run *r, const pick *p, sbuf *md)
+{
+    const sciprune_analyze_settings *s = r->set;
+    const group *gs = p->gs;
+    size_t ng = p->ng, na = p->na, nr = p->nr, nrow = p->nrow;
+    sb(md, "\n## Mean recall over the types vs prune ratio (%%)\n\n| metric |");
+    for (size_t i = 0; i < nr; i++) sb(md, " p=%.2f |", r->ratios[i]);
+    sb(md, "\n|---|");
+    for (size_t i = 0; i < nr; i++) sb(md, "---:|");
+    sb(md, "\n");
     for (size_t m = 0; m < nrow; m++) {
         char name[48];
         metric_name(name, sizeof name, m, s->alphas, na);
-        sb(&md, "| %s |", name);
+        sb(md, "| %s |", name);
         for (size_t i = 0; i < nr; i++) {
             double acc = 0, ws = 0;
             for (size_t gi = 0; gi < ng; gi++) {
@@ -1619,30 +1727,62 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
                 acc += w * gs[gi].res.recall[m * nr + i];
                 ws += w;
             }
-            sb_pct(&md, ws > 0 ? acc / ws : NAN);
+            sb_pct(md, ws > 0 ? acc / ws : NAN);
         }
-        sb(&md, "\n");
+        sb(md, "\n");
     }
+}
+
+static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
+                                     double seconds, sciprune_analyze_info *info,
+                                     sciprune_error *err)
+{
+    const sciprune_analyze_settings *s = r->set;
+    sciprune_status st;
+    char *dir = path3(r->workdir, "", "analyze");
+    sbuf md = {0}, gmd = {0};
+    gate_counts gall;
+    memset(&gall, 0, sizeof gall);
+    pick p;
+    memset(&p, 0, sizeof p);
+    p.gs = gs;
+    p.ng = ng;
+    p.ip = ip;
+    p.na = s->n_alphas;
+    p.nm = AN_N_METRICS(p.na);
+    p.nr = r->nr;
+    p.nrow = AN_N_ROWS(p.na, r->c.cgate != NULL);
+    p.mean = calloc(p.nrow, sizeof *p.mean);
+    p.omean = calloc(p.nrow, sizeof *p.omean);
+    if (!dir || !p.mean || !p.omean) { st = nomem(err); goto done; }
+    if ((st = sp_mkdirs(dir, err))) goto done;
+    if ((st = write_raw(r, dir, err))) goto done;
+    for (size_t j = 0; j < r->c.nv; j++) p.norig += r->c.vorig[j] >= 0;
+    recommend(r, &p);
+    recommend_text(r, &p);
+    if ((st = write_report_json(r, &p, seconds, &gmd, &gall, dir, err))) goto done;
+    md_recall(r, &p, &md);
+    md_gates(r, &p, &gmd, &md);
+    md_types(r, &p, &md);
+    md_sweep(r, &p, &md);
     if (md.oom) { st = nomem(err); goto done; }
     if ((st = write_text(dir, "report.md", md.s, err))) goto done;
     if (info) {
-        info->n_clean = nc;
-        info->n_variants = nv;
-        info->n_orig_found = norig;
+        info->n_clean = r->c.nc;
+        info->n_variants = r->c.nv;
+        info->n_orig_found = p.norig;
         info->n_types = r->types.n;
-        sp_strlcpy(info->best, bname, sizeof info->best);
-        info->best_alpha = balpha;
-        info->best_recall = mean[best];
-        info->random_recall = mean[2 + na];
-        info->gates_clean_share = r->c.cgate ? ratio_or_nan(ngated, nc) : -1.0;
+        sp_strlcpy(info->best, p.bname, sizeof info->best);
+        info->best_alpha = p.balpha;
+        info->best_recall = p.mean[p.best];
+        info->random_recall = p.mean[2 + p.na];
+        info->gates_clean_share = r->c.cgate ? ratio_or_nan(p.ngated, r->c.nc) : -1.0;
     }
 done:
-    json_decref(root);
     free(md.s);
     free(gmd.s);
-    free(jl.s);
-    free(mean);
-    free(omean);
+    free(p.mean);
+    free(p.omean);
     free(dir);
     return st;
 }
@@ -1749,9 +1889,9 @@ done:
     free(r.type_kind);
     free(r.cpe); free(r.cun); free(r.cgen); free(r.clang); free(r.vpe); free(r.vun);
     free(r.jn);
-    for (int k = 0; k < GATES_COUNT; k++) { free(r.jflag[k]); free(r.joff[k]); }
+    for (int k = 0; k < SCIPRUNE_GATE_COUNT; k++) { free(r.jflag[k]); free(r.joff[k]); }
     strtab_free(&r.clangs);
-    for (int k = 0; k < GATES_COUNT; k++) strtab_free(&r.gl[k]);
+    for (int k = 0; k < SCIPRUNE_GATE_COUNT; k++) strtab_free(&r.gl[k]);
     strtab_free(&r.types);
     strtab_free(&r.langs);
     for (size_t f = 0; f < r.nfiles; f++) free(r.files[f]);

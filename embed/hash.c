@@ -41,7 +41,7 @@
  * summed across workers. Thread count cannot change a byte.
  */
 #include "embed_int.h"
-#include "../gates/gates_int.h"
+#include "../gates/gates.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -521,7 +521,34 @@ static void walk(const hash_state *hs, const sciprune_embedder_settings *s, hash
     }
 }
 
-/* Fill w->m with the features of one text; *row gets OK / LEXICAL / PARSE_ERROR / EMPTY. */
+/* The embedder's consumer of a record's one parse (lang_visit): the tree's features, or the
+ * lexical ones when there is no tree. */
+typedef struct walk_ctx {
+    sciprune_embedder *e;
+    hash_worker *w;
+    const hash_lang *hl;
+    uint8_t *row;
+} walk_ctx;
+
+static sciprune_status walk_visit(void *self, const char *lang, TSNode root, const char *text,
+                                  size_t len, sciprune_error *err)
+{
+    walk_ctx *x = self;
+    (void)lang;
+    (void)err;
+    const hash_state *hs = x->e->hash;
+    if (!ts_node_is_null(root)) {
+        int has_error = ts_node_has_error(root);
+        walk(hs, &x->e->s, x->w, x->hl, root, (const unsigned char *)text, has_error);
+        *x->row = has_error ? SCIPRUNE_ROW_PARSE_ERROR : SCIPRUNE_ROW_OK;
+    } else {
+        lexical(hs, x->e->s.features, &x->w->m, (const unsigned char *)text, len);
+    }
+    return SCIPRUNE_OK;
+}
+
+/* Fill w->m with the features of one text; *row gets OK / LEXICAL / PARSE_ERROR / EMPTY.
+ * With `gates`, the gates' consumer (gates/gates.h) scores the same parse into it. */
 static sciprune_status extract(sciprune_embedder *e, hash_worker *w, sciprune_parser *p,
                                const char *lang, const char *text, size_t len, uint8_t *row,
                                sciprune_gate_scores *gates, const char *path,
@@ -531,38 +558,27 @@ static sciprune_status extract(sciprune_embedder *e, hash_worker *w, sciprune_pa
     fmap_clear(&w->m);
     size_t nb = 0;
     while (nb < len && is_ws((unsigned char)text[nb])) nb++;
-    if (gates) { /* what sciprune_gate_score() gives when there is no tree below */
-        if (lang_grammar(lang)) {
-            memset(gates, 0, sizeof *gates);
-            gates->abstain_reason = "";
-        } else {
-            gates_scores_unsupported(gates);
-        }
-    }
+    lang_visitor v[2];
+    size_t nv = 0;
+    sciprune_status st;
+    gates_visit_ctx gc = {gates, path, gs};
     if (nb == len) { /* empty or blank: one fixed direction, whatever the language */
+        if (gates) {
+            v[nv++] = gates_visitor(&gc);
+            if ((st = lang_visit(p, lang, text, len, LANG_VISIT_NO_PARSE, v, nv, err))) return st;
+        }
         fmap_add(&w->m, hs->fam[F_EMPTY]);
         *row = SCIPRUNE_ROW_EMPTY;
         return w->m.oom ? sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory") : SCIPRUNE_OK;
     }
     const hash_lang *hl = find_lang(hs, lang_grammar(lang));
-    TSTree *tree = NULL;
     *row = SCIPRUNE_ROW_LEXICAL;
-    if (hl && len <= UINT32_MAX) {
-        sciprune_error perr;
-        if (lang_parse(p, lang, text, len, &tree, &perr) != SCIPRUNE_OK) tree = NULL;
-    }
-    if (tree) {
-        TSNode root = ts_tree_root_node(tree);
-        int has_error = ts_node_has_error(root);
-        walk(hs, &e->s, w, hl, root, (const unsigned char *)text, has_error);
-        sciprune_status gst = gates ? gates_score_tree_file(lang, path, gs, root, text, len, gates, err)
-                                    : SCIPRUNE_OK;
-        ts_tree_delete(tree);
-        if (gst) return gst;
-        *row = has_error ? SCIPRUNE_ROW_PARSE_ERROR : SCIPRUNE_ROW_OK;
-    } else {
-        lexical(hs, e->s.features, &w->m, (const unsigned char *)text, len);
-    }
+    walk_ctx wc = {e, w, hl, row};
+    v[nv++] = (lang_visitor){walk_visit, &wc};
+    if (gates) v[nv++] = gates_visitor(&gc);
+    /* a text tree-sitter cannot parse is embedded from its words, not an error */
+    lang_visit_mode mode = hl && len <= UINT32_MAX ? LANG_VISIT_PARSE_OR_NULL : LANG_VISIT_NO_PARSE;
+    if ((st = lang_visit(p, lang, text, len, mode, v, nv, err))) return st;
     if (w->m.oom) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
     if (w->m.n == 0) {
         fmap_add(&w->m, hs->fam[F_EMPTY]);

@@ -51,7 +51,7 @@
  * npy and exec run on the calling thread (exec overlaps with its process by pipelining).
  */
 #include "embed_int.h"
-#include "../gates/gates_int.h"
+#include "../gates/gates.h"
 #include "../shard/sp_npy.h"
 #include "../shard/sp_pool.h"
 
@@ -719,6 +719,151 @@ static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const scipru
     return st;
 }
 
+/* The embedder of this run: the workdir's spec when there is one and it makes the same
+ * vectors (*have_spec: its idf table is there too), else a new one after clearing the
+ * outputs of any other spec. Errors: ESTATE (another spec, without force), EIO, ENOMEM. */
+static sciprune_status open_spec(sciprune_embedder **out, const sciprune_embedder_settings *s,
+                                 int force, const char *dir, const char *jpath, int *have_spec,
+                                 sciprune_error *err)
+{
+    sciprune_status st;
+    sciprune_embedder *e = NULL;
+    *out = NULL;
+    *have_spec = 0;
+    if (sp_exists(jpath) && !force) {
+        sciprune_error lerr;
+        st = embed_load_dir(&e, dir, &lerr);
+        if (st)
+            return sp_err(err, SCIPRUNE_ESTATE, jpath, -1, -1,
+                          "cannot reuse this workdir's embedder (%.120s); use --force to recompute",
+                          lerr.text);
+        char why[200];
+        if (embed_settings_differ(s, e, why, sizeof why)) {
+            sciprune_embedder_free(e);
+            return sp_err(err, SCIPRUNE_ESTATE, jpath, -1, -1,
+                          "this workdir was embedded differently: %.150s; use --force to "
+                          "recompute or another workdir", why);
+        }
+        /* runtime knobs come from this run */
+        e->s.exec_batch = s->exec_batch;
+        e->s.exec_batch_bytes = s->exec_batch_bytes;
+        e->s.exec_timeout_s = s->exec_timeout_s;
+        e->s.exec_start_timeout_s = s->exec_start_timeout_s;
+        *have_spec = !(e->s.backend == SCIPRUNE_EMBED_HASH && e->s.idf && !e->idf);
+    } else {
+        st = clear_dir(dir, err); /* --force, or outputs of an unknown spec */
+        if (st) return st;
+        st = embed_create(&e, s, err);
+        if (st) return st;
+    }
+    *out = e;
+    return SCIPRUNE_OK;
+}
+
+/* shards.json: the input list of this run, in order. Errors: EIO, ENOMEM. */
+static sciprune_status write_shard_list(const char *dir, const shard_info *sh, size_t n,
+                                        sciprune_error *err)
+{
+    json_t *js = json_object();
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(sh[i].name));
+        json_object_set_new(o, "path", json_string(sh[i].path));
+        json_array_append_new(arr, o);
+    }
+    json_object_set_new(js, "shards", arr);
+    char *sjp = sp_path_join(dir, "shards.json");
+    sciprune_status st = sjp ? write_json(sjp, js, err)
+                             : sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    free(sjp);
+    json_decref(js);
+    return st;
+}
+
+/* Embed one shard (number i) through the runner into its vectors and status files (and the
+ * gates' files with gk); fills sh's counts. A failed shard leaves no vectors file behind.
+ * Errors: those of the reader, the backend and the writers. */
+static sciprune_status embed_shard(runner *R, sciprune_embedder *e, gates_sink *gk,
+                                   shard_info *sh, uint32_t i, const sciprune_shard_options *so,
+                                   progress *pg, sciprune_error *err)
+{
+    double ts = sp_now();
+    sink k;
+    memset(&k, 0, sizeof k);
+    k.dtype = e->s.dtype;
+    k.gates = gk;
+    sciprune_status st = gk ? gates_sink_begin(gk, sh->name, err) : SCIPRUNE_OK;
+    if (!st) st = sp_npy_writer_open(&k.stat, sh->stat, SP_NPY_U8, 0, err);
+    if (!st)
+        st = sp_npy_writer_open(&k.vec, sh->vec, k.dtype == SCIPRUNE_VEC_F16 ? SP_NPY_F16 : SP_NPY_F32,
+                                e->dim, err);
+    if (!st && e->be->shard_begin) st = e->be->shard_begin(e, sh->name, err);
+    uint64_t lines = 0;
+    if (!st) st = run_shard(R, i, sh->path, so, OP_EMBED, NULL, &k, pg, &lines, err);
+    if (!st && e->be->shard_end) st = e->be->shard_end(e, lines, err);
+    if (!st && gk) st = gates_sink_end(gk, err); /* before the vectors: they mark it done */
+    if (!st) {
+        st = sp_npy_writer_close(k.stat, err);
+        k.stat = NULL;
+    }
+    if (!st) {
+        st = sp_npy_writer_close(k.vec, err); /* last: marks the shard complete */
+        k.vec = NULL;
+    }
+    if (st) {
+        if (err && !err->source[0]) sp_strlcpy(err->source, sh->path, sizeof err->source);
+        gates_sink_abort(gk);
+        sp_npy_writer_abort(k.vec);
+        sp_npy_writer_abort(k.stat);
+        free(k.half);
+        return st;
+    }
+    free(k.half);
+    sh->lines = lines;
+    memcpy(sh->rows, k.rows, sizeof k.rows);
+    sh->text_bytes = k.text_bytes;
+    sh->seconds = sp_now() - ts;
+    return SCIPRUNE_OK;
+}
+
+/* summary.json: per-shard and total row counts, timings; the totals into tot and *tlines.
+ * Errors: EIO, ENOMEM. */
+static sciprune_status write_summary(const char *dir, const sciprune_embedder *e,
+                                     const shard_info *sh, size_t n, double idf_seconds,
+                                     double t0, uint64_t tot[5], uint64_t *tlines,
+                                     sciprune_error *err)
+{
+    json_t *js = json_object();
+    json_object_set_new(js, "backend", json_string(e->be->name));
+    json_object_set_new(js, "dim", json_integer(e->dim));
+    if (e->model[0]) json_object_set_new(js, "model", json_string(e->model));
+    json_t *sa = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = counts_json(sh[i].rows, sh[i].lines);
+        json_object_set_new(o, "name", json_string(sh[i].name));
+        json_object_set_new(o, "skipped", json_boolean(sh[i].skipped));
+        if (!sh[i].skipped) {
+            json_object_set_new(o, "text_bytes", json_integer((json_int_t)sh[i].text_bytes));
+            json_object_set_new(o, "seconds", json_real(sh[i].seconds));
+        }
+        json_array_append_new(sa, o);
+        for (int v = 0; v < 5; v++) tot[v] += sh[i].rows[v];
+        *tlines += sh[i].lines;
+    }
+    json_object_set_new(js, "shards", sa);
+    json_object_set_new(js, "totals", counts_json(tot, *tlines));
+    if (e->idf) json_object_set_new(js, "idf_docs", json_integer((json_int_t)e->idf_docs));
+    json_object_set_new(js, "idf_seconds", json_real(idf_seconds));
+    json_object_set_new(js, "seconds", json_real(sp_now() - t0));
+    char *sp = sp_path_join(dir, "summary.json");
+    sciprune_status st = sp ? write_json(sp, js, err)
+                            : sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    free(sp);
+    json_decref(js);
+    return st;
+}
+
 sciprune_status sciprune_embed_shards(const char *workdir, const char *const *shards, size_t n,
                                       const sciprune_embedder_settings *s,
                                       const sciprune_embed_options *opt,
@@ -741,9 +886,6 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
     runner *R = NULL;
     gates_sink *gk = NULL;
     const char **names = NULL;
-    sink k;
-    memset(&k, 0, sizeof k);
-    json_t *js = NULL;
     char *dir = sp_path_join(workdir, "embed");
     char *jpath = dir ? sp_path_join(dir, "embedder.json") : NULL;
     shard_info *sh = calloc(n, sizeof *sh);
@@ -789,54 +931,9 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
 
     /* the spec: reuse, refuse, or start afresh */
     int have_spec = 0;
-    if (sp_exists(jpath) && !opt->force) {
-        sciprune_error lerr;
-        st = embed_load_dir(&e, dir, &lerr);
-        if (st) {
-            st = sp_err(err, SCIPRUNE_ESTATE, jpath, -1, -1,
-                        "cannot reuse this workdir's embedder (%.120s); use --force to recompute", lerr.text);
-            goto done;
-        }
-        char why[200];
-        if (embed_settings_differ(s, e, why, sizeof why)) {
-            st = sp_err(err, SCIPRUNE_ESTATE, jpath, -1, -1,
-                        "this workdir was embedded differently: %.150s; use --force to recompute or "
-                        "another workdir", why);
-            goto done;
-        }
-        /* runtime knobs come from this run */
-        e->s.exec_batch = s->exec_batch;
-        e->s.exec_batch_bytes = s->exec_batch_bytes;
-        e->s.exec_timeout_s = s->exec_timeout_s;
-        e->s.exec_start_timeout_s = s->exec_start_timeout_s;
-        have_spec = !(e->s.backend == SCIPRUNE_EMBED_HASH && e->s.idf && !e->idf);
-    } else {
-        st = clear_dir(dir, err); /* --force, or outputs of an unknown spec */
-        if (st) goto done;
-        st = embed_create(&e, s, err);
-        if (st) goto done;
-    }
+    if ((st = open_spec(&e, s, opt->force, dir, jpath, &have_spec, err))) goto done;
 
-    /* shards.json: the input list of this run, in order */
-    js = json_object();
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) {
-        json_t *o = json_object();
-        json_object_set_new(o, "name", json_string(sh[i].name));
-        json_object_set_new(o, "path", json_string(sh[i].path));
-        json_array_append_new(arr, o);
-    }
-    json_object_set_new(js, "shards", arr);
-    char *sjp = sp_path_join(dir, "shards.json");
-    if (!sjp) {
-        st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
-        goto done;
-    }
-    st = write_json(sjp, js, err);
-    free(sjp);
-    json_decref(js);
-    js = NULL;
-    if (st) goto done;
+    if ((st = write_shard_list(dir, sh, n, err))) goto done;
 
     size_t todo = 0;
     for (size_t i = 0; i < n; i++) {
@@ -876,80 +973,17 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
         progress pg = {.fn = opt->progress, .user = opt->progress_user};
         for (size_t i = 0; i < n; i++) {
             if (sh[i].skipped) continue;
-            double ts = sp_now();
-            memset(&k, 0, sizeof k);
-            k.dtype = e->s.dtype;
-            k.gates = gk;
-            st = gk ? gates_sink_begin(gk, sh[i].name, err) : SCIPRUNE_OK;
-            if (!st) st = sp_npy_writer_open(&k.stat, sh[i].stat, SP_NPY_U8, 0, err);
-            if (!st)
-                st = sp_npy_writer_open(&k.vec, sh[i].vec, k.dtype == SCIPRUNE_VEC_F16 ? SP_NPY_F16 : SP_NPY_F32,
-                                        e->dim, err);
-            if (!st && e->be->shard_begin) st = e->be->shard_begin(e, sh[i].name, err);
-            uint64_t lines = 0;
-            if (!st)
-                st = run_shard(R, (uint32_t)i, sh[i].path, &opt->shard, OP_EMBED, NULL, &k, &pg,
-                               &lines, err);
-            if (!st && e->be->shard_end) st = e->be->shard_end(e, lines, err);
-            if (!st && gk) st = gates_sink_end(gk, err); /* before the vectors: they mark it done */
-            if (!st) {
-                st = sp_npy_writer_close(k.stat, err);
-                k.stat = NULL;
-            }
-            if (!st) {
-                st = sp_npy_writer_close(k.vec, err); /* last: marks the shard complete */
-                k.vec = NULL;
-            }
-            if (st) {
-                if (err && !err->source[0]) sp_strlcpy(err->source, sh[i].path, sizeof err->source);
-                gates_sink_abort(gk);
+            if ((st = embed_shard(R, e, gk, &sh[i], (uint32_t)i, &opt->shard, &pg, err)))
                 goto done;
-            }
-            free(k.half);
-            k.half = NULL;
-            sh[i].lines = lines;
-            memcpy(sh[i].rows, k.rows, sizeof k.rows);
-            sh[i].text_bytes = k.text_bytes;
-            sh[i].seconds = sp_now() - ts;
             stats->shards_done++;
-            stats->text_bytes += k.text_bytes;
+            stats->text_bytes += sh[i].text_bytes;
         }
     }
 
     if (gk && (st = gates_sink_finish(gk, names, n, sp_now() - t0, NULL, err))) goto done;
 
-    /* summary.json */
-    js = json_object();
-    json_object_set_new(js, "backend", json_string(e->be->name));
-    json_object_set_new(js, "dim", json_integer(e->dim));
-    if (e->model[0]) json_object_set_new(js, "model", json_string(e->model));
-    json_t *sa = json_array();
     uint64_t tot[5] = {0}, tlines = 0;
-    for (size_t i = 0; i < n; i++) {
-        json_t *o = counts_json(sh[i].rows, sh[i].lines);
-        json_object_set_new(o, "name", json_string(sh[i].name));
-        json_object_set_new(o, "skipped", json_boolean(sh[i].skipped));
-        if (!sh[i].skipped) {
-            json_object_set_new(o, "text_bytes", json_integer((json_int_t)sh[i].text_bytes));
-            json_object_set_new(o, "seconds", json_real(sh[i].seconds));
-        }
-        json_array_append_new(sa, o);
-        for (int v = 0; v < 5; v++) tot[v] += sh[i].rows[v];
-        tlines += sh[i].lines;
-    }
-    json_object_set_new(js, "shards", sa);
-    json_object_set_new(js, "totals", counts_json(tot, tlines));
-    if (e->idf) json_object_set_new(js, "idf_docs", json_integer((json_int_t)e->idf_docs));
-    json_object_set_new(js, "idf_seconds", json_real(stats->idf_seconds));
-    json_object_set_new(js, "seconds", json_real(sp_now() - t0));
-    char *sp = sp_path_join(dir, "summary.json");
-    if (!sp) {
-        st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
-        goto done;
-    }
-    st = write_json(sp, js, err);
-    free(sp);
-    if (st) goto done;
+    if ((st = write_summary(dir, e, sh, n, stats->idf_seconds, t0, tot, &tlines, err))) goto done;
 
     stats->shards = n;
     stats->lines = tlines;
@@ -958,10 +992,6 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
     stats->dim = e->dim;
     sp_strlcpy(stats->model, e->model, sizeof stats->model);
 done:
-    sp_npy_writer_abort(k.vec);
-    sp_npy_writer_abort(k.stat);
-    free(k.half);
-    json_decref(js);
     runner_free(R);
     gates_sink_free(gk);
     free(names);

@@ -51,16 +51,9 @@ sciprune_status sciprune_gate_score_file(sciprune_parser *parser, const char *la
 {
     memset(out, 0, sizeof *out);
     out->abstain_reason = "";
-    if (!lang || !lang_grammar(lang)) {
-        gates_scores_unsupported(out);
-        return SCIPRUNE_OK;
-    }
-    TSTree *t = NULL;
-    sciprune_status st = lang_parse(parser, lang, text, len, &t, err);
-    if (st) return st;
-    st = gates_score_tree_file(lang, path, s, ts_tree_root_node(t), text, len, out, err);
-    ts_tree_delete(t);
-    return st;
+    gates_visit_ctx c = {out, path, s};
+    lang_visitor v = gates_visitor(&c); /* the one consumer, as in the embed stage */
+    return lang_visit(parser, lang, text, len, LANG_VISIT_PARSE, &v, 1, err);
 }
 
 void sciprune_gates_settings_default(sciprune_gates_settings *s)

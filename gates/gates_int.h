@@ -3,7 +3,7 @@
 #ifndef SCIPRUNE_GATES_INT_H
 #define SCIPRUNE_GATES_INT_H
 
-#include "../lang/lang_int.h"
+#include "gates.h"
 
 /* File-scope undefined-name analysis of a parsed tree (undef.c). `lang` is a canonical name;
  * python, javascript, typescript and tsx are analysed, any other language abstains with
@@ -40,23 +40,5 @@ int gates_lang_on(const char *list, const char *lang);
 /* Iterate a comma-separated list: the next item, spaces trimmed, in *tok / *len (may be
  * empty); 0 at the end. *p advances. */
 int gates_list_next(const char **p, const char **tok, size_t *len);
-
-/* ---- stage.c: the writer behind W/gates/, shared by the gates stage and the embed stage.
- * Per shard: begin, one add per line in line order (lang NULL for a rejected line), end
- * (writes the two .npy files, then <shard>.gates.json). finish() sums every shard's
- * .gates.json, in the order given, into summary.json. */
-typedef struct gates_sink gates_sink;
-sciprune_status gates_sink_open(gates_sink **out, const char *workdir,
-                                const sciprune_gates_settings *s, sciprune_error *err);
-/* 1 when the shard's files are complete and were made with the same settings (resume). */
-int gates_sink_shard_complete(gates_sink *k, const char *name);
-sciprune_status gates_sink_begin(gates_sink *k, const char *name, sciprune_error *err);
-sciprune_status gates_sink_add(gates_sink *k, const char *lang, size_t len,
-                               const sciprune_gate_scores *g, sciprune_error *err);
-sciprune_status gates_sink_end(gates_sink *k, sciprune_error *err);
-void gates_sink_abort(gates_sink *k);
-sciprune_status gates_sink_finish(gates_sink *k, const char *const *names, size_t n,
-                                  double seconds, sciprune_gates_info *info, sciprune_error *err);
-void gates_sink_free(gates_sink *k);
 
 #endif /* SCIPRUNE_GATES_INT_H */

@@ -13,6 +13,9 @@
  *    next call on the same object.
  * Thread safety: distinct objects may be used from distinct threads at once; one object must not
  * be used from two threads at once unless its section says so.
+ * Thread counts: a `threads` setting of 0 ("all cores" below) means the CPUs this process may
+ * run on (its affinity mask: `taskset -c 0` gives 1), at most SLURM_CPUS_PER_TASK when that is
+ * set; the output bytes never depend on it.
  */
 #ifndef SCIPRUNE_H
 #define SCIPRUNE_H
@@ -1044,6 +1047,20 @@ sciprune_status sciprune_gates_settings_check(const sciprune_gates_settings *s,
 /* The language list in force for gate 0 (parse_error) or 1 (undefined_name): the setting,
  * or its default when NULL/"". Borrowed from `s` or static storage. */
 const char *sciprune_gates_settings_langs(const sciprune_gates_settings *s, int gate);
+
+/* The gates, for the language switch below. */
+typedef enum sciprune_gate {
+    SCIPRUNE_GATE_PARSE_ERROR = 0,
+    SCIPRUNE_GATE_UNDEFINED_NAME = 1
+} sciprune_gate;
+#define SCIPRUNE_GATE_COUNT 2
+/* The language list in force for `gate`: the setting, or its default
+ * (SCIPRUNE_GATES_*_LANGS) when the setting is NULL or "", or when s is NULL. Borrowed from s
+ * or static. An unknown gate gives "". */
+const char *sciprune_gates_langs(const sciprune_gates_settings *s, sciprune_gate gate);
+/* 1 when `gate` judges files of `lang` (a canonical name) under s (NULL: the defaults): lang is
+ * on the list in force, or the list is "all". 0 for a NULL lang or an unknown gate. */
+int sciprune_gates_lang_on(const sciprune_gates_settings *s, sciprune_gate gate, const char *lang);
 
 typedef struct sciprune_gates_info {
     uint64_t n_records, n_accepted;

@@ -192,6 +192,143 @@ done:
     return st;
 }
 
+/* The training sample: the accepted records whose XXH3("<shard>:<line>", seed) is under a
+ * threshold, sorted by hash and cut to max_points_per_centroid * k, copied (normalised for
+ * cosine) into *xo (n x d, hash order; caller frees) shard by shard. Sets inf->n_sample.
+ * Errors: ENOMEM, EPARSE (NaN or infinite values). */
+static sciprune_status draw_sample(index_embed *e, const sciprune_shard_set *shards,
+                                   const sciprune_index_settings *s, int k,
+                                   sciprune_index_info *inf, float **xo, size_t *no,
+                                   sciprune_error *err)
+{
+    sciprune_status st = SCIPRUNE_OK;
+    const int d = e[0].d;
+    sample_ent *ents = NULL;
+    char *key = NULL;
+    float *x = NULL;
+    size_t n = 0, keycap = 0;
+    for (size_t i = 0; i < shards->n; i++) {
+        size_t l = strlen(shards->names[i]) + 24;
+        if (l > keycap) keycap = l;
+    }
+    const uint64_t M = (uint64_t)s->max_points_per_centroid * (uint64_t)k;
+    int take_all = 1;
+    uint64_t thr = 0;
+    if (inf->n_accepted > M) {
+        double q = ((double)M + 4.0 * sqrt((double)M) + 64.0) / (double)inf->n_accepted;
+        if (q < 1.0) {
+            take_all = 0;
+            thr = (uint64_t)(q * 18446744073709551616.0);
+        }
+    }
+
+    /* The sample: accepted records under the threshold, sorted, cut to M. */
+    size_t cap = take_all ? (size_t)inf->n_accepted : (size_t)(M + 8 * sqrt((double)M) + 256);
+    ents = malloc((cap ? cap : 1) * sizeof *ents);
+    key = malloc(keycap);
+    if (!ents || !key) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory for the sample");
+        goto out;
+    }
+    for (size_t i = 0; i < shards->n; i++) {
+        for (uint64_t r = 0; r < e[i].rows; r++) {
+            if (!index_embed_row_ok(&e[i], r)) continue;
+            int kl = snprintf(key, keycap, "%s:%llu", shards->names[i], (unsigned long long)r + 1);
+            uint64_t h = sp_hash64(key, (size_t)kl, s->seed);
+            if (!take_all && h >= thr) continue;
+            if (n == cap) {
+                size_t nc = cap * 2;
+                sample_ent *ne = realloc(ents, nc * sizeof *ne);
+                if (!ne) {
+                    st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory for the sample");
+                    goto out;
+                }
+                ents = ne;
+                cap = nc;
+            }
+            ents[n++] = (sample_ent){.h = h, .row = r, .shard = (uint32_t)i, .dest = 0, .name = shards->names[i]};
+        }
+    }
+    qsort(ents, n, sizeof *ents, cmp_sample);
+    if (n > M) n = (size_t)M;
+    inf->n_sample = n;
+    x = malloc((n ? n : 1) * (size_t)d * sizeof *x);
+    if (!x) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory for %zu training vectors", n);
+        goto out;
+    }
+    /* Copy the sample shard by shard, in row order (each row to its place in hash order, which
+     * FAISS sees), dropping each shard's pages once read: memory stays flat in corpus size. */
+    for (size_t i = 0; i < n; i++) ents[i].dest = (uint32_t)i;
+    qsort(ents, n, sizeof *ents, cmp_sample_addr);
+    for (size_t i = 0; i < n; i++) {
+        float *v = x + (size_t)ents[i].dest * (size_t)d;
+        index_embed_row(&e[ents[i].shard], ents[i].row, v);
+        if (!index_finite(v, (size_t)d)) {
+            st = sp_err(err, SCIPRUNE_EPARSE, shards->names[ents[i].shard], (int64_t)ents[i].row + 1,
+                        -1, "embedding has NaN or infinite values");
+            goto out;
+        }
+        if (s->space == SCIPRUNE_SPACE_COSINE) index_normalize(v, (size_t)d);
+        if (i + 1 == n || ents[i + 1].shard != ents[i].shard) index_embed_release(&e[ents[i].shard]);
+    }
+    sp_log(SCIPRUNE_LOG_INFO, "k-means: %zu of %llu accepted records, d=%d, k=%d, %s", n,
+           (unsigned long long)inf->n_accepted, d, k, sciprune_space_name(s->space));
+    *xo = x;
+    *no = n;
+    x = NULL;
+out:
+    free(ents);
+    free(key);
+    free(x);
+    return st;
+}
+
+/* FAISS k-means on x (n x d) into cent (k x d, caller-owned). Errors: EBACKEND. */
+static sciprune_status run_kmeans(const sciprune_index_settings *s, const float *x, size_t n,
+                                  int d, int k, float *cent, sciprune_error *err)
+{
+    sciprune_status st = SCIPRUNE_OK;
+    FaissClustering *cl = NULL;
+    FaissIndex *tix = NULL;
+    FaissClusteringParameters cp;
+    faiss_ClusteringParameters_init(&cp);
+    cp.niter = s->niter;
+    cp.nredo = s->nredo;
+    cp.verbose = 0;
+    cp.spherical = s->space == SCIPRUNE_SPACE_COSINE;
+    cp.min_points_per_centroid = 1; /* we lowered k ourselves; no stderr warning */
+    cp.max_points_per_centroid = s->max_points_per_centroid;
+    cp.seed = (int)(s->seed & 0x7fffffff);
+    if (faiss_Clustering_new_with_params(&cl, d, k, &cp)) {
+        st = index_faiss_err(err, NULL, "cannot create clustering");
+        goto out;
+    }
+    int rc = cp.spherical ? faiss_IndexFlatIP_new_with((FaissIndexFlatIP **)&tix, d)
+                          : faiss_IndexFlatL2_new_with((FaissIndexFlatL2 **)&tix, d);
+    if (rc) {
+        st = index_faiss_err(err, NULL, "cannot create index");
+        goto out;
+    }
+    if (faiss_Clustering_train(cl, (idx_t)n, x, tix)) {
+        st = index_faiss_err(err, NULL, "k-means failed");
+        goto out;
+    }
+    float *cp_cent = NULL;
+    size_t csize = 0;
+    faiss_Clustering_centroids(cl, &cp_cent, &csize);
+    if (!cp_cent || csize != (size_t)k * (size_t)d) {
+        st = sp_err(err, SCIPRUNE_EBACKEND, NULL, -1, -1, "FAISS returned %zu centroid values, want %zu",
+                    csize, (size_t)k * (size_t)d);
+        goto out;
+    }
+    memcpy(cent, cp_cent, csize * sizeof *cent);
+out:
+    if (tix) faiss_Index_free(tix);
+    if (cl) faiss_Clustering_free(cl);
+    return st;
+}
+
 sciprune_status sciprune_index_train(const char *workdir, const sciprune_shard_set *shards,
                                      const sciprune_index_settings *s, sciprune_index_info *info,
                                      sciprune_error *err)
@@ -204,11 +341,8 @@ sciprune_status sciprune_index_train(const char *workdir, const sciprune_shard_s
     if (!shards || shards->n == 0)
         return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "no shards");
     index_embed *e = NULL;
-    sample_ent *ents = NULL;
     float *x = NULL, *cent = NULL;
-    char *key = NULL, *dir = NULL, *cpath = NULL, *ipath = NULL, *jpath = NULL;
-    FaissClustering *cl = NULL;
-    FaissIndex *tix = NULL;
+    char *dir = NULL, *cpath = NULL, *ipath = NULL, *jpath = NULL;
     json_t *j = NULL;
     int omp_old = omp_get_max_threads();
     omp_set_num_threads(sp_threads(s->threads, SP_THREADS_MAX)); /* affinity, Slurm */
@@ -218,12 +352,9 @@ sciprune_status sciprune_index_train(const char *workdir, const sciprune_shard_s
     const int d = e[0].d;
     inf.d = d;
     inf.k_requested = s->k;
-    size_t keycap = 0;
     for (size_t i = 0; i < shards->n; i++) {
         inf.n_records += e[i].rows;
         for (uint64_t r = 0; r < e[i].rows; r++) inf.n_accepted += (uint64_t)index_embed_row_ok(&e[i], r);
-        size_t l = strlen(shards->names[i]) + 24;
-        if (l > keycap) keycap = l;
     }
     if (inf.n_accepted == 0) {
         st = sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "no accepted record to cluster");
@@ -240,106 +371,15 @@ sciprune_status sciprune_index_train(const char *workdir, const sciprune_shard_s
         sp_log(SCIPRUNE_LOG_WARN, "%s", inf.warning);
     }
     inf.k = k;
-    const uint64_t M = (uint64_t)s->max_points_per_centroid * (uint64_t)k;
-    int take_all = 1;
-    uint64_t thr = 0;
-    if (inf.n_accepted > M) {
-        double q = ((double)M + 4.0 * sqrt((double)M) + 64.0) / (double)inf.n_accepted;
-        if (q < 1.0) {
-            take_all = 0;
-            thr = (uint64_t)(q * 18446744073709551616.0);
-        }
-    }
-
-    /* The sample: accepted records under the threshold, sorted, cut to M. */
-    size_t cap = take_all ? (size_t)inf.n_accepted : (size_t)(M + 8 * sqrt((double)M) + 256);
     size_t n = 0;
-    ents = malloc((cap ? cap : 1) * sizeof *ents);
-    key = malloc(keycap);
-    if (!ents || !key) {
-        st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory for the sample");
-        goto fail;
-    }
-    for (size_t i = 0; i < shards->n; i++) {
-        for (uint64_t r = 0; r < e[i].rows; r++) {
-            if (!index_embed_row_ok(&e[i], r)) continue;
-            int kl = snprintf(key, keycap, "%s:%llu", shards->names[i], (unsigned long long)r + 1);
-            uint64_t h = sp_hash64(key, (size_t)kl, s->seed);
-            if (!take_all && h >= thr) continue;
-            if (n == cap) {
-                size_t nc = cap * 2;
-                sample_ent *ne = realloc(ents, nc * sizeof *ne);
-                if (!ne) {
-                    st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory for the sample");
-                    goto fail;
-                }
-                ents = ne;
-                cap = nc;
-            }
-            ents[n++] = (sample_ent){.h = h, .row = r, .shard = (uint32_t)i, .dest = 0, .name = shards->names[i]};
-        }
-    }
-    qsort(ents, n, sizeof *ents, cmp_sample);
-    if (n > M) n = (size_t)M;
-    inf.n_sample = n;
-    x = malloc(n * (size_t)d * sizeof *x);
+    if ((st = draw_sample(e, shards, s, k, &inf, &x, &n, err))) goto fail;
     cent = malloc((size_t)k * (size_t)d * sizeof *cent);
-    if (!x || !cent) {
-        st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory for %zu training vectors", n);
+    if (!cent) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory for the centroids");
         goto fail;
     }
-    /* Copy the sample shard by shard, in row order (each row to its place in hash order, which
-     * FAISS sees), dropping each shard's pages once read: memory stays flat in corpus size. */
-    for (size_t i = 0; i < n; i++) ents[i].dest = (uint32_t)i;
-    qsort(ents, n, sizeof *ents, cmp_sample_addr);
-    for (size_t i = 0; i < n; i++) {
-        float *v = x + (size_t)ents[i].dest * (size_t)d;
-        index_embed_row(&e[ents[i].shard], ents[i].row, v);
-        if (!index_finite(v, (size_t)d)) {
-            st = sp_err(err, SCIPRUNE_EPARSE, shards->names[ents[i].shard], (int64_t)ents[i].row + 1,
-                        -1, "embedding has NaN or infinite values");
-            goto fail;
-        }
-        if (s->space == SCIPRUNE_SPACE_COSINE) index_normalize(v, (size_t)d);
-        if (i + 1 == n || ents[i + 1].shard != ents[i].shard) index_embed_release(&e[ents[i].shard]);
-    }
-    free(ents);
-    ents = NULL;
-    sp_log(SCIPRUNE_LOG_INFO, "k-means: %zu of %llu accepted records, d=%d, k=%d, %s", n,
-           (unsigned long long)inf.n_accepted, d, k, sciprune_space_name(s->space));
 
-    FaissClusteringParameters cp;
-    faiss_ClusteringParameters_init(&cp);
-    cp.niter = s->niter;
-    cp.nredo = s->nredo;
-    cp.verbose = 0;
-    cp.spherical = s->space == SCIPRUNE_SPACE_COSINE;
-    cp.min_points_per_centroid = 1; /* we lowered k ourselves; no stderr warning */
-    cp.max_points_per_centroid = s->max_points_per_centroid;
-    cp.seed = (int)(s->seed & 0x7fffffff);
-    if (faiss_Clustering_new_with_params(&cl, d, k, &cp)) {
-        st = index_faiss_err(err, NULL, "cannot create clustering");
-        goto fail;
-    }
-    int rc = cp.spherical ? faiss_IndexFlatIP_new_with((FaissIndexFlatIP **)&tix, d)
-                          : faiss_IndexFlatL2_new_with((FaissIndexFlatL2 **)&tix, d);
-    if (rc) {
-        st = index_faiss_err(err, NULL, "cannot create index");
-        goto fail;
-    }
-    if (faiss_Clustering_train(cl, (idx_t)n, x, tix)) {
-        st = index_faiss_err(err, NULL, "k-means failed");
-        goto fail;
-    }
-    float *cp_cent = NULL;
-    size_t csize = 0;
-    faiss_Clustering_centroids(cl, &cp_cent, &csize);
-    if (!cp_cent || csize != (size_t)k * (size_t)d) {
-        st = sp_err(err, SCIPRUNE_EBACKEND, NULL, -1, -1, "FAISS returned %zu centroid values, want %zu",
-                    csize, (size_t)k * (size_t)d);
-        goto fail;
-    }
-    memcpy(cent, cp_cent, csize * sizeof *cent);
+    if ((st = run_kmeans(s, x, n, d, k, cent, err))) goto fail;
     st = objective(x, n, cent, k, d, s->space, &inf.objective, err);
     if (st) goto fail;
 
@@ -379,15 +419,11 @@ sciprune_status sciprune_index_train(const char *workdir, const sciprune_shard_s
 
 fail:
     json_decref(j);
-    if (tix) faiss_Index_free(tix);
-    if (cl) faiss_Clustering_free(cl);
     if (e)
         for (size_t i = 0; i < shards->n; i++) index_embed_close(&e[i]);
     free(e);
-    free(ents);
     free(x);
     free(cent);
-    free(key);
     free(dir);
     free(cpath);
     free(ipath);

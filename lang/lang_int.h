@@ -22,6 +22,34 @@ sciprune_status lang_parse(sciprune_parser *p, const char *lang, const char *src
 void lang_count_errors(TSNode root, sciprune_parse_stats *st);
 
 
+/* ------------------------------------------------------------------ one parse per record (visit.c)
+ * A record is parsed once and its tree handed to every consumer in turn: the embedder's feature
+ * walk and the quality gates' consumer (gates/gates.h) share the embed stage's parse. A
+ * consumer gets the record, its language, the tree's root and the text; `root` is a null node
+ * (ts_node_is_null) when the record was not parsed (see lang_visit_mode) - a consumer then
+ * scores what it gives for a record without a tree. */
+typedef sciprune_status (*lang_visit_fn)(void *self, const char *lang, TSNode root,
+                                         const char *text, size_t len, sciprune_error *err);
+typedef struct lang_visitor {
+    lang_visit_fn fn;
+    void *self;                 /* the consumer's state; borrowed */
+} lang_visitor;
+
+typedef enum lang_visit_mode {
+    LANG_VISIT_NO_PARSE = 0,    /* do not parse: every consumer gets a null root */
+    LANG_VISIT_PARSE,           /* parse when lang has a grammar (else a null root); a failed
+                                   parse is the error returned, no consumer is called */
+    LANG_VISIT_PARSE_OR_NULL    /* the same, but a failed parse gives a null root */
+} lang_visit_mode;
+
+/* Parse text (len bytes) as lang once, per `mode`, and call v[0..nv) in order on the tree;
+ * stops at the first consumer that fails and returns its error. The tree lives until the last
+ * consumer returns. `p` is the caller's per-thread parser. Errors: those of the consumers;
+ * EINVAL, EBACKEND (LANG_VISIT_PARSE: the parse failed). */
+sciprune_status lang_visit(sciprune_parser *p, const char *lang, const char *text, size_t len,
+                           lang_visit_mode mode, const lang_visitor *v, size_t nv,
+                           sciprune_error *err);
+
 /* ------------------------------------------------------------------ queries (query.c)
  * A compiled tree-sitter query plus its text predicates, which libtree-sitter leaves to the
  * client. Supported predicates (each applies to every node of the capture in the match):

@@ -88,38 +88,54 @@ static void md_threshold(mbuf *b, const json_t *th)
     }
 }
 
-sciprune_status sciprune_report_write(const char *workdir, sciprune_error *err)
+/* The stage files the report is made of (NULL when missing); owned. */
+typedef struct sources {
+    json_t *train, *clus, *plan, *pr; /* index/train.json, index/clusters.json,
+                                         score/plan.json, out/prune.json */
+    json_t *gsum;                      /* gates/summary.json when a plan used the gates */
+} sources;
+
+static void sources_clear(sources *src)
 {
-    json_t *train = NULL, *clus = NULL, *plan = NULL, *pr = NULL, *rep = NULL, *gsum = NULL;
-    mbuf md = {0};
+    json_decref(src->train);
+    json_decref(src->clus);
+    json_decref(src->plan);
+    json_decref(src->pr);
+    json_decref(src->gsum);
+}
+
+/* Load the stage files there are. Errors: EPARSE, ENOMEM. */
+static sciprune_status load_sources(const char *workdir, sources *src, sciprune_error *err)
+{
     const sp_wfile names[4] = {SP_WF_TRAIN, SP_WF_CLUSTERS, SP_WF_PLAN, SP_WF_PRUNE_SUMMARY};
-    json_t **dst[4] = {&train, &clus, &plan, &pr};
-    sciprune_status st = SCIPRUNE_OK;
-    char *jp = sp_wpath(workdir, SP_WF_REPORT_JSON, NULL), *mp = sp_wpath(workdir, SP_WF_REPORT_MD, NULL);
-    if (!jp || !mp) {
-        st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
-        goto done;
-    }
+    json_t **dst[4] = {&src->train, &src->clus, &src->plan, &src->pr};
+    sciprune_status st;
     for (int i = 0; i < 4; i++) {
         char *p = sp_wpath(workdir, names[i], NULL);
-        if (!p) {
-            st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
-            goto done;
-        }
+        if (!p) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
         st = prune_json_load(p, 1, dst[i], err);
         free(p);
-        if (st) goto done;
+        if (st) return st;
     }
-    { /* the gates' summary, when a plan used them */
-        json_t *pv0 = plan ? json_object_get(plan, "variants") : NULL;
-        int plans = 0;
-        for (size_t v = 0; v < json_array_size(pv0); v++)
-            plans |= !strncmp(str_or(json_object_get(json_array_get(pv0, v), "metric"), ""), "gate+", 5);
-        char *gp = plans ? sp_wpath(workdir, SP_WF_GATES_SUMMARY, NULL) : NULL;
-        if (gp) st = prune_json_load(gp, 1, &gsum, err);
-        free(gp);
-        if (st) goto done;
-    }
+    /* the gates' summary, when a plan used them */
+    json_t *pv0 = src->plan ? json_object_get(src->plan, "variants") : NULL;
+    int plans = 0;
+    for (size_t v = 0; v < json_array_size(pv0); v++)
+        plans |= !strncmp(str_or(json_object_get(json_array_get(pv0, v), "metric"), ""), "gate+", 5);
+    if (!plans) return SCIPRUNE_OK;
+    char *gp = sp_wpath(workdir, SP_WF_GATES_SUMMARY, NULL);
+    if (!gp) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+    st = prune_json_load(gp, 1, &src->gsum, err);
+    free(gp);
+    return st;
+}
+
+/* report.json's object (see the header comment). */
+static json_t *build_report(const sources *src)
+{
+    json_t *train = src->train, *clus = src->clus, *plan = src->plan, *pr = src->pr,
+           *gsum = src->gsum;
+    json_t *rep;
     rep = json_pack("{s:s}", "version", sciprune_version());
     if (gsum) json_object_set(rep, "gates", gsum);
     json_t *corpus = json_object();
@@ -169,46 +185,55 @@ sciprune_status sciprune_report_write(const char *workdir, sciprune_error *err)
     if ((sv = stage(clus))) json_object_set_new(stg, "index_assign", sv);
     if ((sv = stage(plan))) json_object_set_new(stg, "score", sv);
     if ((sv = stage(pr))) json_object_set_new(stg, "prune", sv);
-    if ((st = prune_json_write(jp, rep, err))) goto done;
+    return rep;
+}
 
-    /* ---- markdown */
-    mb_printf(&md, "# sciprune report\n\n");
+/* report.md: the corpus in one paragraph and the training warnings. */
+static void md_summary(mbuf *md, const sources *src, const json_t *base)
+{
+    const json_t *clus = src->clus, *train = src->train;
+    mb_printf(md, "# sciprune report\n\n");
     if (base) {
-        mb_printf(&md, "%lld records: %lld accepted, %lld rejected. ", (long long)ji(base, "n_records"),
+        mb_printf(md, "%lld records: %lld accepted, %lld rejected. ", (long long)ji(base, "n_records"),
                   (long long)ji(base, "n_accepted"), (long long)ji(base, "n_rejected"));
     }
     if (clus)
-        mb_printf(&md, "k = %lld clusters (%s, d = %lld)", (long long)ji(clus, "k"),
+        mb_printf(md, "k = %lld clusters (%s, d = %lld)", (long long)ji(clus, "k"),
                   str_or(json_object_get(clus, "metric"), "?"), (long long)ji(clus, "d"));
     if (train)
-        mb_printf(&md, ", trained on %lld sampled records (seed %lld)", (long long)ji(train, "n_sample"),
+        mb_printf(md, ", trained on %lld sampled records (seed %lld)", (long long)ji(train, "n_sample"),
                   (long long)ji(train, "seed"));
-    mb_printf(&md, ".\n\n");
+    mb_printf(md, ".\n\n");
     json_t *warns = train ? json_object_get(train, "warnings") : NULL;
     for (size_t i = 0; i < json_array_size(warns); i++)
-        mb_printf(&md, "> **Warning:** %s\n\n", json_string_value(json_array_get(warns, i)));
+        mb_printf(md, "> **Warning:** %s\n\n", json_string_value(json_array_get(warns, i)));
+}
+
+/* report.md: the variants, the gates over budget and the gates' summary. */
+static void md_variants(mbuf *md, const json_t *vars, const json_t *base, const json_t *gsum)
+{
     if (json_array_size(vars)) {
-        mb_printf(&md, "## Variants\n\n| variant | pruned (plan) | kept | pruned | rejected | kept MB | "
+        mb_printf(md, "## Variants\n\n| variant | pruned (plan) | kept | pruned | rejected | kept MB | "
                        "pruned MB | threshold |\n|---|---:|---:|---:|---:|---:|---:|---|\n");
         for (size_t v = 0; v < json_array_size(vars); v++) {
             json_t *o = json_array_get(vars, v);
             json_int_t acc = base ? ji(base, "n_accepted") : 0;
-            mb_printf(&md, "| %s | %lld (%.1f%%) | ", json_string_value(json_object_get(o, "name")),
+            mb_printf(md, "| %s | %lld (%.1f%%) | ", json_string_value(json_object_get(o, "name")),
                       (long long)ji(o, "n_pruned"), pct(ji(o, "n_pruned"), acc));
             if (json_object_get(o, "kept"))
-                mb_printf(&md, "%lld | %lld | %lld | %.2f | %.2f | ", (long long)ji(o, "kept"),
+                mb_printf(md, "%lld | %lld | %lld | %.2f | %.2f | ", (long long)ji(o, "kept"),
                           (long long)ji(o, "pruned"), (long long)ji(o, "rejected"),
                           jr(o, "kept_bytes") / 1e6, jr(o, "pruned_bytes") / 1e6);
             else
-                mb_printf(&md, "- | - | - | - | - | ");
-            md_threshold(&md, json_object_get(o, "threshold"));
-            mb_printf(&md, " |\n");
+                mb_printf(md, "- | - | - | - | - | ");
+            md_threshold(md, json_object_get(o, "threshold"));
+            mb_printf(md, " |\n");
         }
-        mb_printf(&md, "\n");
+        mb_printf(md, "\n");
         for (size_t v = 0; v < json_array_size(vars); v++) {
             json_t *o = json_array_get(vars, v), *au = json_object_get(o, "auto");
             if (!au) continue;
-            mb_printf(&md, "**%s** is metric auto: the analysis of this workdir recommends "
+            mb_printf(md, "**%s** is metric auto: the analysis of this workdir recommends "
                            "**%s** (`analyze/report.json`): %s\n\n",
                       json_string_value(json_object_get(o, "name")),
                       str_or(json_object_get(au, "analysis"), "?"),
@@ -219,7 +244,7 @@ sciprune_status sciprune_report_write(const char *workdir, sciprune_error *err)
             json_t *th = json_object_get(o, "threshold");
             if (!json_is_true(json_object_get(th, "gates_exceed_budget"))) continue;
             json_int_t acc = base ? ji(base, "n_accepted") : 0;
-            mb_printf(&md, "> **Gates over budget:** %s: the gates flag %lld records (%.1f%%), more "
+            mb_printf(md, "> **Gates over budget:** %s: the gates flag %lld records (%.1f%%), more "
                            "than the ratio allows; every gated record is pruned and nothing by "
                            "the fill metric.\n\n",
                       json_string_value(json_object_get(o, "name")), (long long)ji(th, "n_gated"),
@@ -229,65 +254,103 @@ sciprune_status sciprune_report_write(const char *workdir, sciprune_error *err)
             json_t *gl = json_object_get(gsum, "languages");
             const char *lang;
             json_t *lo;
-            mb_printf(&md, "## Quality gates (W/gates/summary.json)\n\n| language | files | "
+            mb_printf(md, "## Quality gates (W/gates/summary.json)\n\n| language | files | "
                            "parse_error | flagged | if on | undefined_name | flagged | if on | "
                            "abstained |\n|---|---:|---|---:|---:|---|---:|---:|---:|\n");
             json_object_foreach(gl, lang, lo) {
                 json_t *pe = json_object_get(lo, "parse_error"), *un = json_object_get(lo, "undefined_name");
-                mb_printf(&md, "| %s | %lld | %s | %.2f%% | %.2f%% | %s | %.2f%% | %.2f%% | %.1f%% |\n", lang,
+                mb_printf(md, "| %s | %lld | %s | %.2f%% | %.2f%% | %s | %.2f%% | %.2f%% | %.1f%% |\n", lang,
                           (long long)ji(lo, "files"), json_is_true(json_object_get(pe, "on")) ? "on" : "off",
                           100 * jr(pe, "share"), 100 * jr(pe, "share_if_on"),
                           json_is_true(json_object_get(un, "on")) ? "on" : "off", 100 * jr(un, "share"),
                           100 * jr(un, "share_if_on"), 100 * jr(un, "abstained_share"));
             }
-            mb_printf(&md, "\n");
+            mb_printf(md, "\n");
         }
     }
+}
+
+/* report.md: the pruned share per language and variant. */
+static void md_languages(mbuf *md, const json_t *pr, const json_t *wv)
+{
     json_t *langs = pr ? json_object_get(pr, "languages") : NULL;
     if (json_array_size(langs) && json_array_size(wv)) {
-        mb_printf(&md, "## Pruned share per language\n\n| language | records | MB |");
+        mb_printf(md, "## Pruned share per language\n\n| language | records | MB |");
         for (size_t v = 0; v < json_array_size(wv); v++)
-            mb_printf(&md, " %s |", json_string_value(json_object_get(json_array_get(wv, v), "name")));
-        mb_printf(&md, "\n|---|---:|---:|");
-        for (size_t v = 0; v < json_array_size(wv); v++) mb_printf(&md, "---:|");
-        mb_printf(&md, "\n");
+            mb_printf(md, " %s |", json_string_value(json_object_get(json_array_get(wv, v), "name")));
+        mb_printf(md, "\n|---|---:|---:|");
+        for (size_t v = 0; v < json_array_size(wv); v++) mb_printf(md, "---:|");
+        mb_printf(md, "\n");
         for (size_t l = 0; l < json_array_size(langs); l++) {
             json_t *o = json_array_get(langs, l);
             json_t *p = json_object_get(o, "pruned");
-            mb_printf(&md, "| %s | %lld | %.2f |", json_string_value(json_object_get(o, "lang")),
+            mb_printf(md, "| %s | %lld | %.2f |", json_string_value(json_object_get(o, "lang")),
                       (long long)ji(o, "records"), jr(o, "bytes") / 1e6);
             for (size_t v = 0; v < json_array_size(p); v++)
-                mb_printf(&md, " %.1f%% |", pct(json_integer_value(json_array_get(p, v)), ji(o, "records")));
-            mb_printf(&md, "\n");
+                mb_printf(md, " %.1f%% |", pct(json_integer_value(json_array_get(p, v)), ji(o, "records")));
+            mb_printf(md, "\n");
         }
-        mb_printf(&md, "\n");
+        mb_printf(md, "\n");
     }
+}
+
+/* report.md: the clusters (the first 200). */
+static void md_clusters(mbuf *md, const json_t *plan)
+{
     json_t *cl = plan ? json_object_get(plan, "clusters") : NULL;
     if (json_array_size(cl)) {
         size_t shown = json_array_size(cl) < 200 ? json_array_size(cl) : 200;
-        mb_printf(&md, "## Clusters\n\nDistance to the centroid: min / median / p90 / max. Pruned: "
+        mb_printf(md, "## Clusters\n\nDistance to the centroid: min / median / p90 / max. Pruned: "
                        "records of the cluster pruned by each variant, in the order of the Variants table.\n\n| cluster | size | distance | pruned |\n"
                        "|---:|---:|---|---|\n");
         for (size_t c = 0; c < shown; c++) {
             json_t *o = json_array_get(cl, c), *d = json_object_get(o, "dist"), *p = json_object_get(o, "pruned");
-            mb_printf(&md, "| %lld | %lld | ", (long long)ji(o, "id"), (long long)ji(o, "size"));
+            mb_printf(md, "| %lld | %lld | ", (long long)ji(o, "id"), (long long)ji(o, "size"));
             if (json_is_object(d))
-                mb_printf(&md, "%.4f / %.4f / %.4f / %.4f", jr(d, "min"), jr(d, "p50"), jr(d, "p90"), jr(d, "max"));
-            mb_printf(&md, " |");
+                mb_printf(md, "%.4f / %.4f / %.4f / %.4f", jr(d, "min"), jr(d, "p50"), jr(d, "p90"), jr(d, "max"));
+            mb_printf(md, " |");
             for (size_t v = 0; v < json_array_size(p); v++)
-                mb_printf(&md, " %lld", (long long)json_integer_value(json_array_get(p, v)));
-            mb_printf(&md, " |\n");
+                mb_printf(md, " %lld", (long long)json_integer_value(json_array_get(p, v)));
+            mb_printf(md, " |\n");
         }
         if (shown < json_array_size(cl))
-            mb_printf(&md, "\n(%zu more clusters in report.json)\n", json_array_size(cl) - shown);
-        mb_printf(&md, "\n");
+            mb_printf(md, "\n(%zu more clusters in report.json)\n", json_array_size(cl) - shown);
+        mb_printf(md, "\n");
     }
+}
+
+/* report.md: time and memory per stage. */
+static void md_stages(mbuf *md, json_t *stg)
+{
+    json_t *sv;
     if (json_object_size(stg)) {
-        mb_printf(&md, "## Stages\n\n| stage | wall s | peak RSS MB |\n|---|---:|---:|\n");
+        mb_printf(md, "## Stages\n\n| stage | wall s | peak RSS MB |\n|---|---:|---:|\n");
         const char *key;
         json_object_foreach(stg, key, sv)
-            mb_printf(&md, "| %s | %.2f | %.1f |\n", key, jr(sv, "seconds"), jr(sv, "peak_rss") / 1048576.0);
+            mb_printf(md, "| %s | %.2f | %.1f |\n", key, jr(sv, "seconds"), jr(sv, "peak_rss") / 1048576.0);
     }
+}
+
+sciprune_status sciprune_report_write(const char *workdir, sciprune_error *err)
+{
+    sources src = {0};
+    json_t *rep = NULL;
+    mbuf md = {0};
+    sciprune_status st = SCIPRUNE_OK;
+    char *jp = sp_wpath(workdir, SP_WF_REPORT_JSON, NULL), *mp = sp_wpath(workdir, SP_WF_REPORT_MD, NULL);
+    if (!jp || !mp) {
+        st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+        goto done;
+    }
+    if ((st = load_sources(workdir, &src, err))) goto done;
+    rep = build_report(&src);
+    if ((st = prune_json_write(jp, rep, err))) goto done;
+    const json_t *base = src.plan ? src.plan : src.clus;
+    md_summary(&md, &src, base);
+    md_variants(&md, json_object_get(rep, "variants"), base, src.gsum);
+    md_languages(&md, src.pr, src.pr ? json_object_get(src.pr, "variants") : NULL);
+    md_clusters(&md, src.plan);
+    md_stages(&md, json_object_get(rep, "stages"));
     if (md.oom) {
         st = sp_err(err, SCIPRUNE_ENOMEM, mp, -1, -1, "out of memory");
         goto done;
@@ -298,10 +361,6 @@ done:
     free(jp);
     free(mp);
     json_decref(rep);
-    json_decref(train);
-    json_decref(clus);
-    json_decref(plan);
-    json_decref(pr);
-    json_decref(gsum);
+    sources_clear(&src);
     return st;
 }

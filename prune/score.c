@@ -598,30 +598,31 @@ static double quantile(const scorer *sc, const uint32_t *desc, uint64_t n, doubl
     return a + (h - (double)lo) * (b - a);
 }
 
-sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_set *shards,
-                                     const sciprune_score_settings *s, sciprune_score_info *info,
-                                     sciprune_error *err)
+/* Validate the sweep's settings; what the metrics need: text lengths, ids, reading the
+ * shards at all. Errors: EINVAL. */
+static sciprune_status check_settings(const char *workdir, const sciprune_shard_set *shards,
+                                      const sciprune_score_settings *s, prune_auto *au,
+                                      int *need_len, int *need_rand, int *read,
+                                      sciprune_error *err)
 {
-    double t0 = sp_now();
     if (!shards || shards->n == 0) return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "no shards");
     if (s->n_metrics == 0 || s->n_ratios == 0 || s->n_metrics > SCIPRUNE_SWEEP_MAX ||
         s->n_ratios > SCIPRUNE_SWEEP_MAX || s->n_alphas > SCIPRUNE_SWEEP_MAX)
         return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "need 1..%d metrics and ratios",
                       SCIPRUNE_SWEEP_MAX);
-    int need_len = 0, need_rand = 0, combined = 0;
-    prune_auto au;
-    memset(&au, 0, sizeof au);
+    int combined = 0;
+    *need_len = *need_rand = 0;
     for (size_t i = 0; i < s->n_metrics; i++) {
         if ((unsigned)s->metrics[i] >= SCIPRUNE_METRIC_COUNT)
             return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "unknown metric %d", (int)s->metrics[i]);
         sciprune_score_metric me = s->metrics[i];
-        if (me == SCIPRUNE_METRIC_AUTO) {
-            sciprune_status ast = prune_auto_resolve(workdir, &au, err);
-            if (ast) return ast;
-            me = au.metric;
+        if (me == SCIPRUNE_METRIC_AUTO) { /* what the analysis recommends */
+            sciprune_status st = prune_auto_resolve(workdir, au, err);
+            if (st) return st;
+            me = au->metric;
         }
-        need_len |= me == SCIPRUNE_METRIC_LENGTH || me == SCIPRUNE_METRIC_GATE_LENGTH;
-        need_rand |= me == SCIPRUNE_METRIC_RANDOM || me == SCIPRUNE_METRIC_GATE_RANDOM;
+        *need_len |= me == SCIPRUNE_METRIC_LENGTH || me == SCIPRUNE_METRIC_GATE_LENGTH;
+        *need_rand |= me == SCIPRUNE_METRIC_RANDOM || me == SCIPRUNE_METRIC_GATE_RANDOM;
         combined |= s->metrics[i] != SCIPRUNE_METRIC_AUTO && rank_metric_has_alpha(me);
     }
     if (combined && s->n_alphas == 0)
@@ -634,12 +635,124 @@ sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_s
             return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "alpha %g not in [0, 1]", s->alphas[i]);
     int have_paths = 1;
     for (size_t i = 0; i < shards->n; i++) have_paths &= shards->paths[i] != NULL;
-    if (need_len && !have_paths)
+    if (*need_len && !have_paths)
         return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1,
                       "the length metric reads the input shards: give their paths");
-    int read = need_len || (need_rand && have_paths) || s->read_shards;
-    if (read && !have_paths)
+    *read = *need_len || (*need_rand && have_paths) || s->read_shards;
+    if (*read && !have_paths)
         return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "reading the shards needs their paths");
+    return SCIPRUNE_OK;
+}
+
+/* The variants, in metric x ratio x alpha order; *out freed by the caller. Errors: ENOMEM. */
+static sciprune_status make_variants(const sciprune_score_settings *s, const prune_auto *au,
+                                     variant **out, size_t *n, sciprune_error *err)
+{
+    size_t nv = 0, cap = s->n_metrics * s->n_ratios * (s->n_alphas ? s->n_alphas : 1);
+    variant *va = calloc(cap, sizeof *va);
+    if (!va) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+    for (size_t m = 0; m < s->n_metrics; m++)
+        for (size_t r = 0; r < s->n_ratios; r++) {
+            sciprune_score_metric me = s->metrics[m];
+            int is_auto = me == SCIPRUNE_METRIC_AUTO;
+            int comb = !is_auto && rank_metric_has_alpha(me);
+            for (size_t a = 0; a < (comb ? s->n_alphas : 1); a++) {
+                variant *v = &va[nv++];
+                char rs[32], as[32];
+                fmt_num(rs, sizeof rs, s->ratios[r]);
+                v->metric = me;
+                v->ratio = s->ratios[r];
+                v->alpha = comb ? s->alphas[a] : -1;
+                if (is_auto) { /* the analysis' pick, under a name that does not move */
+                    v->metric = au->metric;
+                    v->alpha = rank_metric_has_alpha(au->metric) ? au->alpha : -1;
+                    v->is_auto = 1;
+                    snprintf(v->name, sizeof v->name, "auto-p%s", rs);
+                } else if (comb) {
+                    fmt_num(as, sizeof as, s->alphas[a]);
+                    snprintf(v->name, sizeof v->name, "%s-p%s-a%s", sciprune_score_metric_name(me), rs, as);
+                } else {
+                    snprintf(v->name, sizeof v->name, "%s-p%s", sciprune_score_metric_name(me), rs);
+                }
+            }
+        }
+    *out = va;
+    *n = nv;
+    return SCIPRUNE_OK;
+}
+
+/* plan.json's "clusters": size, distance quantiles and pruned counts per variant of each
+ * cluster (needs ORD_CLUSTER). cpruned: nv * k counts, zeroed. */
+static json_t *clusters_json(scorer *sc, const uint8_t *mask, size_t nb, size_t nv,
+                             uint64_t *cpruned)
+{
+    for (uint64_t g = 0; g < sc->ntot; g++) {
+        if (sc->cl[g] < 0) continue;
+        for (size_t v = 0; v < nv; v++)
+            if (bit_get(mask, nb, g, v)) cpruned[v * sc->k + (size_t)sc->cl[g]]++;
+    }
+    json_t *jc = json_array();
+    const uint32_t *co = sc->ord[ORD_CLUSTER];
+    uint64_t at = 0;
+    for (size_t c = 0; c < sc->k; c++) {
+        uint64_t n = sc->size[c];
+        json_t *pr = json_array();
+        for (size_t v = 0; v < nv; v++) json_array_append_new(pr, json_integer((json_int_t)cpruned[v * sc->k + c]));
+        json_t *d = json_null();
+        if (n) {
+            const uint32_t *desc = co + at;
+            double sum = 0;
+            for (uint64_t i = 0; i < n; i++) sum += sc->ds[desc[i]];
+            d = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "min", (double)sc->ds[desc[n - 1]],
+                          "p10", quantile(sc, desc, n, 0.10), "p25", quantile(sc, desc, n, 0.25),
+                          "p50", quantile(sc, desc, n, 0.50), "p75", quantile(sc, desc, n, 0.75),
+                          "p90", quantile(sc, desc, n, 0.90), "max", (double)sc->ds[desc[0]],
+                          "mean", sum / (double)n);
+        }
+        at += n;
+        json_array_append_new(jc, json_pack("{s:i, s:I, s:o, s:o}", "id", (int)c, "size",
+                                            (json_int_t)n, "dist", d, "pruned", pr));
+    }
+    return jc;
+}
+
+/* score/<shard>.prune.npy for every shard, and plan.json's "shards" into *out.
+ * Errors: EIO, ENOMEM. */
+static sciprune_status write_masks(scorer *sc, const uint8_t *mask, size_t nb, json_t **out,
+                                   sciprune_error *err)
+{
+    sciprune_status st = SCIPRUNE_OK;
+    json_t *jsh = json_array();
+    for (size_t i = 0; i < sc->shards->n; i++) {
+        uint64_t rows = sc->off[i + 1] - sc->off[i];
+        json_array_append_new(jsh, json_pack("{s:s, s:I, s:I}", "name", sc->shards->names[i], "rows",
+                                             (json_int_t)rows, "accepted", (json_int_t)sc->acc_shard[i]));
+        char *mp = sp_wpath(sc->workdir, SP_WF_PRUNE_MASK, sc->shards->names[i]);
+        if (!mp) {
+            st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+        } else {
+            st = sp_npy_write(mp, SP_NPY_U8, rows, nb, mask + sc->off[i] * nb, err);
+            free(mp);
+        }
+        if (st) {
+            json_decref(jsh);
+            return st;
+        }
+    }
+    *out = jsh;
+    return SCIPRUNE_OK;
+}
+
+sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_set *shards,
+                                     const sciprune_score_settings *s, sciprune_score_info *info,
+                                     sciprune_error *err)
+{
+    double t0 = sp_now();
+    int need_len = 0, need_rand = 0, read = 0;
+    prune_auto au;
+    memset(&au, 0, sizeof au);
+    sciprune_status st = check_settings(workdir, shards, s, &au, &need_len, &need_rand, &read, err);
+    if (st) return st;
 
     scorer sc;
     memset(&sc, 0, sizeof sc);
@@ -653,7 +766,6 @@ sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_s
     char *cpath = sp_wpath(workdir, SP_WF_CLUSTERS, NULL);
     char *sdir = sp_wdir_path(workdir, SP_WD_SCORE);
     char *ppath = sp_wpath(workdir, SP_WF_PLAN, NULL);
-    sciprune_status st = SCIPRUNE_OK;
     if (!cpath || !sdir || !ppath) {
         st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
         goto done;
@@ -693,38 +805,8 @@ sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_s
         sc.ids_from_shards = need_rand;
     }
 
-    /* the variants, in metric x ratio x alpha order */
-    size_t nv = 0, cap = s->n_metrics * s->n_ratios * (s->n_alphas ? s->n_alphas : 1);
-    va = calloc(cap, sizeof *va);
-    if (!va) {
-        st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
-        goto done;
-    }
-    for (size_t m = 0; m < s->n_metrics; m++)
-        for (size_t r = 0; r < s->n_ratios; r++) {
-            sciprune_score_metric me = s->metrics[m];
-            int is_auto = me == SCIPRUNE_METRIC_AUTO;
-            int comb = !is_auto && rank_metric_has_alpha(me);
-            for (size_t a = 0; a < (comb ? s->n_alphas : 1); a++) {
-                variant *v = &va[nv++];
-                char rs[32], as[32];
-                fmt_num(rs, sizeof rs, s->ratios[r]);
-                v->metric = me;
-                v->ratio = s->ratios[r];
-                v->alpha = comb ? s->alphas[a] : -1;
-                if (is_auto) { /* the analysis' pick, under a name that does not move */
-                    v->metric = au.metric;
-                    v->alpha = rank_metric_has_alpha(au.metric) ? au.alpha : -1;
-                    v->is_auto = 1;
-                    snprintf(v->name, sizeof v->name, "auto-p%s", rs);
-                } else if (comb) {
-                    fmt_num(as, sizeof as, s->alphas[a]);
-                    snprintf(v->name, sizeof v->name, "%s-p%s-a%s", sciprune_score_metric_name(me), rs, as);
-                } else {
-                    snprintf(v->name, sizeof v->name, "%s-p%s", sciprune_score_metric_name(me), rs);
-                }
-            }
-        }
+    size_t nv = 0;
+    if ((st = make_variants(s, &au, &va, &nv, err))) goto done;
     size_t nb = (nv + 7) / 8;
     mask = calloc(sc.ntot ? sc.ntot * nb : 1, 1);
     cpruned = calloc(nv * sc.k, sizeof *cpruned);
@@ -749,54 +831,15 @@ sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_s
         json_array_append_new(jv, o);
     }
     if ((st = build_order(&sc, ORD_CLUSTER, err))) goto done;
-    for (uint64_t g = 0; g < sc.ntot; g++) {
-        if (sc.cl[g] < 0) continue;
-        for (size_t v = 0; v < nv; v++)
-            if (bit_get(mask, nb, g, v)) cpruned[v * sc.k + (size_t)sc.cl[g]]++;
-    }
-    json_t *jc = json_array();
-    const uint32_t *co = sc.ord[ORD_CLUSTER];
-    uint64_t at = 0;
-    for (size_t c = 0; c < sc.k; c++) {
-        uint64_t n = sc.size[c];
-        json_t *pr = json_array();
-        for (size_t v = 0; v < nv; v++) json_array_append_new(pr, json_integer((json_int_t)cpruned[v * sc.k + c]));
-        json_t *d = json_null();
-        if (n) {
-            const uint32_t *desc = co + at;
-            double sum = 0;
-            for (uint64_t i = 0; i < n; i++) sum += sc.ds[desc[i]];
-            d = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "min", (double)sc.ds[desc[n - 1]],
-                          "p10", quantile(&sc, desc, n, 0.10), "p25", quantile(&sc, desc, n, 0.25),
-                          "p50", quantile(&sc, desc, n, 0.50), "p75", quantile(&sc, desc, n, 0.75),
-                          "p90", quantile(&sc, desc, n, 0.90), "max", (double)sc.ds[desc[0]],
-                          "mean", sum / (double)n);
-        }
-        at += n;
-        json_array_append_new(jc, json_pack("{s:i, s:I, s:o, s:o}", "id", (int)c, "size",
-                                            (json_int_t)n, "dist", d, "pruned", pr));
-    }
+    json_t *jc = clusters_json(&sc, mask, nb, nv, cpruned);
     if ((st = sp_mkdirs(sdir, err))) {
         json_decref(jc);
         goto done;
     }
-    json_t *jsh = json_array();
-    for (size_t i = 0; i < shards->n; i++) {
-        uint64_t rows = sc.off[i + 1] - sc.off[i];
-        json_array_append_new(jsh, json_pack("{s:s, s:I, s:I}", "name", shards->names[i], "rows",
-                                             (json_int_t)rows, "accepted", (json_int_t)sc.acc_shard[i]));
-        char *mp = sp_wpath(workdir, SP_WF_PRUNE_MASK, shards->names[i]);
-        if (!mp) {
-            st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
-        } else {
-            st = sp_npy_write(mp, SP_NPY_U8, rows, nb, mask + sc.off[i] * nb, err);
-            free(mp);
-        }
-        if (st) {
-            json_decref(jc);
-            json_decref(jsh);
-            goto done;
-        }
+    json_t *jsh = NULL;
+    if ((st = write_masks(&sc, mask, nb, &jsh, err))) {
+        json_decref(jc);
+        goto done;
     }
     double secs = sp_now() - t0;
     plan = json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:i, s:i, s:o, s:o, s:o, s:f, s:I}", "k",

@@ -355,6 +355,82 @@ static sciprune_status remove_stale(const char *workdir, const pruner *p, int wr
     return st;
 }
 
+/* The plan's variants: p->nv, p->nb, p->vnames (borrowed from plan), p->stats allocated.
+ * Errors: EPARSE, ENOMEM. */
+static sciprune_status read_variants(pruner *p, const json_t *plan, const char *ppath,
+                                     sciprune_error *err)
+{
+    json_t *vars = json_object_get(plan, "variants");
+    p->nv = json_array_size(vars);
+    p->nb = (size_t)json_integer_value(json_object_get(plan, "mask_bytes"));
+    if (!json_is_array(vars) || p->nb != (p->nv + 7) / 8)
+        return sp_err(err, SCIPRUNE_EPARSE, ppath, -1, -1, "no valid \"variants\" / \"mask_bytes\"");
+    p->vnames = calloc(p->nv ? p->nv : 1, sizeof *p->vnames);
+    p->stats = calloc(p->shards->n, sizeof *p->stats);
+    if (!p->vnames || !p->stats) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+    for (size_t v = 0; v < p->nv; v++) {
+        json_t *o = json_array_get(vars, v);
+        const char *nm = json_string_value(json_object_get(o, "name"));
+        if (!nm || !valid_variant_name(nm) || !strcmp(nm, "rejected") ||
+            json_integer_value(json_object_get(o, "bit")) != (json_int_t)v)
+            return sp_err(err, SCIPRUNE_EPARSE, ppath, -1, -1, "variant %zu: bad name or bit", v);
+        p->vnames[v] = (char *)nm;
+    }
+    return SCIPRUNE_OK;
+}
+
+/* out/<variant>/kept (and removed), out/rejected: folders first, so that workers only create
+ * files. Errors: EIO, ENOMEM. */
+static sciprune_status make_folders(const char *workdir, const pruner *p, int write_removed,
+                                    sciprune_error *err)
+{
+    for (size_t v = 0; v <= p->nv; v++) {
+        for (int rem = 0; rem < 2; rem++) {
+            if (v == p->nv && rem) break;
+            if (v < p->nv && rem && !write_removed) break;
+            char *dir = v == p->nv ? sp_wdir_path(workdir, SP_WD_REJECTED)
+                                   : sp_wvariant_path(workdir, p->vnames[v], rem, NULL);
+            if (!dir) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+            sciprune_status st = sp_mkdirs(dir, err);
+            free(dir);
+            if (st) return st;
+        }
+    }
+    return SCIPRUNE_OK;
+}
+
+/* Add a shard's per-language counts into all[0..*nall) (language names borrowed from the
+ * shard stats). Errors: ENOMEM. */
+static sciprune_status merge_langs(lang_stat **allp, size_t *nallp, const shard_stat *ss,
+                                   size_t nv, sciprune_error *err)
+{
+    for (size_t l = 0; l < ss->nlangs; l++) {
+        lang_stat *src = &ss->langs[l], *dst = NULL;
+        for (size_t a = 0; a < *nallp; a++)
+            if (!strcmp((*allp)[a].lang, src->lang)) dst = &(*allp)[a];
+        if (!dst) {
+            lang_stat *na = realloc(*allp, (*nallp + 1) * sizeof *na);
+            if (!na) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+            *allp = na;
+            dst = &na[*nallp];
+            memset(dst, 0, sizeof *dst);
+            dst->lang = src->lang; /* borrowed from the shard stats */
+            dst->v = calloc(nv ? nv : 1, sizeof *dst->v);
+            if (!dst->v) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+            (*nallp)++;
+        }
+        dst->records += src->records;
+        dst->bytes += src->bytes;
+        for (size_t v = 0; v < nv; v++) {
+            dst->v[v].kept += src->v[v].kept;
+            dst->v[v].pruned += src->v[v].pruned;
+            dst->v[v].kept_bytes += src->v[v].kept_bytes;
+            dst->v[v].pruned_bytes += src->v[v].pruned_bytes;
+        }
+    }
+    return SCIPRUNE_OK;
+}
+
 sciprune_status sciprune_prune_write(const char *workdir, const sciprune_shard_set *shards,
                                      const sciprune_prune_settings *s, sciprune_prune_info *info,
                                      sciprune_error *err)
@@ -375,7 +451,6 @@ sciprune_status sciprune_prune_write(const char *workdir, const sciprune_shard_s
     size_t nall = 0;
     char *ppath = sp_wpath(workdir, SP_WF_PLAN, NULL);
     char *opath = sp_wpath(workdir, SP_WF_PRUNE_SUMMARY, NULL);
-    char *dir = NULL;
     sciprune_status st = SCIPRUNE_OK;
     if (!ppath || !opath) {
         st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
@@ -386,47 +461,9 @@ sciprune_status sciprune_prune_write(const char *workdir, const sciprune_shard_s
         else if (st == SCIPRUNE_EIO) st = SCIPRUNE_ESTATE;
         goto done;
     }
-    json_t *vars = json_object_get(plan, "variants");
-    p.nv = json_array_size(vars);
-    p.nb = (size_t)json_integer_value(json_object_get(plan, "mask_bytes"));
-    if (!json_is_array(vars) || p.nb != (p.nv + 7) / 8) {
-        st = sp_err(err, SCIPRUNE_EPARSE, ppath, -1, -1, "no valid \"variants\" / \"mask_bytes\"");
-        goto done;
-    }
-    p.vnames = calloc(p.nv ? p.nv : 1, sizeof *p.vnames);
-    p.stats = calloc(shards->n, sizeof *p.stats);
-    if (!p.vnames || !p.stats) {
-        st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
-        goto done;
-    }
-    for (size_t v = 0; v < p.nv; v++) {
-        json_t *o = json_array_get(vars, v);
-        const char *nm = json_string_value(json_object_get(o, "name"));
-        if (!nm || !valid_variant_name(nm) || !strcmp(nm, "rejected") ||
-            json_integer_value(json_object_get(o, "bit")) != (json_int_t)v) {
-            st = sp_err(err, SCIPRUNE_EPARSE, ppath, -1, -1, "variant %zu: bad name or bit", v);
-            goto done;
-        }
-        p.vnames[v] = (char *)nm;
-    }
+    if ((st = read_variants(&p, plan, ppath, err))) goto done;
     if ((st = remove_stale(workdir, &p, s->write_removed, err))) goto done;
-    /* folders first, so that workers only create files */
-    for (size_t v = 0; v <= p.nv; v++) {
-        for (int rem = 0; rem < 2; rem++) {
-            if (v == p.nv && rem) break;
-            if (v < p.nv && rem && !s->write_removed) break;
-            dir = v == p.nv ? sp_wdir_path(workdir, SP_WD_REJECTED)
-                            : sp_wvariant_path(workdir, p.vnames[v], rem, NULL);
-            if (!dir) {
-                st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
-                goto done;
-            }
-            st = sp_mkdirs(dir, err);
-            free(dir);
-            dir = NULL;
-            if (st) goto done;
-        }
-    }
+    if ((st = make_folders(workdir, &p, s->write_removed, err))) goto done;
     int nth = sp_threads(s->threads, shards->n);
     if ((st = sp_parallel_for(shards->n, nth, prune_shard, &p, err))) goto done;
 
@@ -455,39 +492,10 @@ sciprune_status sciprune_prune_write(const char *workdir, const sciprune_shard_s
                                              (json_int_t)ss->accepted, "rejected",
                                              (json_int_t)ss->rejected, "kept",
                                              int_array(ss->v, p.nv, 0)));
-        for (size_t l = 0; l < ss->nlangs; l++) {
-            lang_stat *src = &ss->langs[l], *dst = NULL;
-            for (size_t a = 0; a < nall; a++)
-                if (!strcmp(all[a].lang, src->lang)) dst = &all[a];
-            if (!dst) {
-                lang_stat *na = realloc(all, (nall + 1) * sizeof *na);
-                if (!na) {
-                    free(tv);
-                    json_decref(jsh);
-                    st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
-                    goto done;
-                }
-                all = na;
-                dst = &all[nall++];
-                memset(dst, 0, sizeof *dst);
-                dst->lang = src->lang; /* borrowed from the shard stats */
-                dst->v = calloc(p.nv ? p.nv : 1, sizeof *dst->v);
-                if (!dst->v) {
-                    nall--;
-                    free(tv);
-                    json_decref(jsh);
-                    st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
-                    goto done;
-                }
-            }
-            dst->records += src->records;
-            dst->bytes += src->bytes;
-            for (size_t v = 0; v < p.nv; v++) {
-                dst->v[v].kept += src->v[v].kept;
-                dst->v[v].pruned += src->v[v].pruned;
-                dst->v[v].kept_bytes += src->v[v].kept_bytes;
-                dst->v[v].pruned_bytes += src->v[v].pruned_bytes;
-            }
+        if ((st = merge_langs(&all, &nall, ss, p.nv, err))) {
+            free(tv);
+            json_decref(jsh);
+            goto done;
         }
     }
     qsort(all, nall, sizeof *all, cmp_lang);
