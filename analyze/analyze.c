@@ -218,15 +218,6 @@ static char *path3(const char *a, const char *b, const char *c)
     return p;
 }
 
-/* "<a>/<b>/<c><suffix>"; NULL on ENOMEM; caller frees with free(). */
-static char *path4(const char *a, const char *b, const char *c, const char *suffix)
-{
-    size_t n = strlen(a) + strlen(b) + strlen(c) + strlen(suffix) + 3;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s/%s/%s%s", a, b, c, suffix);
-    return p;
-}
-
 static int grow(void **p, size_t *cap, size_t need, size_t item)
 {
     if (need <= *cap) return 0;
@@ -363,20 +354,20 @@ static json_t *judged_json(const an_run *r, const size_t *lo, size_t nl)
  * with the rows of assign/; else note why in gates_note (they are computed while reading). */
 static sciprune_status gates_probe(an_run *r, sciprune_error *err)
 {
-    static const char *const suf[SCIPRUNE_GATE_COUNT] = {".parse_error.npy", ".undefined_name.npy"};
+    static const sp_wfile suf[SCIPRUNE_GATE_COUNT] = {SP_WF_GATE_PARSE_ERROR, SP_WF_GATE_UNDEFINED_NAME};
     const sciprune_shard_set *ss = r->shards;
     r->gates_from_files = 1;
     for (size_t i = 0; i < ss->n && r->gates_from_files; i++) {
         sp_npy cl = {0};
         sciprune_error e2;
-        char *pcl = path4(r->workdir, "assign", ss->names[i], ".cluster.npy");
+        char *pcl = sp_wpath(r->workdir, SP_WF_CLUSTER, ss->names[i]);
         if (!pcl) return nomem(err);
         uint64_t rows = sp_npy_open(&cl, pcl, &e2) ? UINT64_MAX : cl.rows;
         sp_npy_close(&cl);
         free(pcl);
         for (int k = 0; k < SCIPRUNE_GATE_COUNT && r->gates_from_files; k++) {
             sp_npy a = {0};
-            char *p = path4(r->workdir, "gates", ss->names[i], suf[k]);
+            char *p = sp_wpath(r->workdir, suf[k], ss->names[i]);
             if (!p) return nomem(err);
             if (sp_npy_open(&a, p, &e2)) {
                 snprintf(r->gates_note, sizeof r->gates_note, "%s: %s", p, e2.text);
@@ -396,7 +387,7 @@ static sciprune_status gates_probe(an_run *r, sciprune_error *err)
         return SCIPRUNE_OK;
     }
     r->gl_source = "all languages (W/gates/summary.json has no settings)";
-    char *sp = path3(r->workdir, "gates/", "summary.json");
+    char *sp = sp_wpath(r->workdir, SP_WF_GATES_SUMMARY, NULL);
     if (!sp) return nomem(err);
     json_t *root = json_load_file(sp, 0, NULL);
     free(sp);
@@ -499,8 +490,8 @@ static sciprune_status read_clean(an_run *r, sciprune_error *err)
         }
         sp_npy cl = {0}, ds = {0}, gpe = {0}, gun = {0};
         sciprune_shard_reader *rd = NULL;
-        char *pcl = path4(r->workdir, "assign", ss->names[i], ".cluster.npy");
-        char *pds = path4(r->workdir, "assign", ss->names[i], ".dist.npy");
+        char *pcl = sp_wpath(r->workdir, SP_WF_CLUSTER, ss->names[i]);
+        char *pds = sp_wpath(r->workdir, SP_WF_DIST, ss->names[i]);
         if (!pcl || !pds) { free(pcl); free(pds); st = nomem(err); goto out; }
         st = sp_npy_open(&cl, pcl, err);
         if (!st) st = sp_npy_open(&ds, pds, err);
@@ -513,8 +504,8 @@ static sciprune_status read_clean(an_run *r, sciprune_error *err)
             goto out;
         }
         if (r->gates_from_files) { /* checked by gates_probe: float32 with cl.rows rows */
-            char *p1 = path4(r->workdir, "gates", ss->names[i], ".parse_error.npy");
-            char *p2 = path4(r->workdir, "gates", ss->names[i], ".undefined_name.npy");
+            char *p1 = sp_wpath(r->workdir, SP_WF_GATE_PARSE_ERROR, ss->names[i]);
+            char *p2 = sp_wpath(r->workdir, SP_WF_GATE_UNDEFINED_NAME, ss->names[i]);
             if (!p1 || !p2) st = nomem(err);
             if (!st) st = sp_npy_open(&gpe, p1, err);
             if (!st) st = sp_npy_open(&gun, p2, err);
@@ -1739,7 +1730,7 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
 {
     const sciprune_analyze_settings *s = r->set;
     sciprune_status st;
-    char *dir = path3(r->workdir, "", "analyze");
+    char *dir = sp_wdir_path(r->workdir, SP_WD_ANALYZE);
     sbuf md = {0}, gmd = {0};
     gate_counts gall;
     memset(&gall, 0, sizeof gall);
@@ -1813,7 +1804,7 @@ sciprune_status sciprune_analyze(const char *workdir, const char *const *corrupt
     for (ip = 0; ip < r.nr && r.ratios[ip] != s->ratio; ip++) {}
     if (ip == r.nr) r.ratios[r.nr++] = s->ratio;
 
-    char *ed = path3(workdir, "", "embed");
+    char *ed = sp_wdir_path(workdir, SP_WD_EMBED);
     if (!ed) return nomem(err);
     st = sciprune_embedder_load(&r.emb, ed, err);
     free(ed);

@@ -3,6 +3,7 @@
 #define SCIPRUNE_ANALYZE_INT_H
 
 #include "../shard/sp_npy.h"
+#include "../shard/sp_workdir.h"
 #include "../shard/sp_pool.h"
 #include "../rank/rank.h"
 

@@ -5,6 +5,7 @@
 
 #include "../lang/lang_int.h"
 #include "../shard/sp_common.h"
+#include "../shard/sp_workdir.h"
 
 #include <stdint.h>
 

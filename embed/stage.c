@@ -570,17 +570,6 @@ static sciprune_status run_shard(runner *R, uint32_t shard, const char *path,
 
 /* ---------------------------------------------------------------------- the stage */
 
-static char *shard_file(const char *dir, const char *name, const char *suffix)
-{
-    size_t n = strlen(name) + strlen(suffix) + 1;
-    char *f = malloc(n);
-    if (!f) return NULL;
-    snprintf(f, n, "%s%s", name, suffix);
-    char *p = sp_path_join(dir, f);
-    free(f);
-    return p;
-}
-
 /* Remove every .npy (and the json files) of W/embed: the --force path. */
 static sciprune_status clear_dir(const char *dir, sciprune_error *err)
 {
@@ -761,7 +750,7 @@ static sciprune_status open_spec(sciprune_embedder **out, const sciprune_embedde
 }
 
 /* shards.json: the input list of this run, in order. Errors: EIO, ENOMEM. */
-static sciprune_status write_shard_list(const char *dir, const shard_info *sh, size_t n,
+static sciprune_status write_shard_list(const char *workdir, const shard_info *sh, size_t n,
                                         sciprune_error *err)
 {
     json_t *js = json_object();
@@ -773,7 +762,7 @@ static sciprune_status write_shard_list(const char *dir, const shard_info *sh, s
         json_array_append_new(arr, o);
     }
     json_object_set_new(js, "shards", arr);
-    char *sjp = sp_path_join(dir, "shards.json");
+    char *sjp = sp_wpath(workdir, SP_WF_SHARDS, NULL);
     sciprune_status st = sjp ? write_json(sjp, js, err)
                              : sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
     free(sjp);
@@ -829,7 +818,7 @@ static sciprune_status embed_shard(runner *R, sciprune_embedder *e, gates_sink *
 
 /* summary.json: per-shard and total row counts, timings; the totals into tot and *tlines.
  * Errors: EIO, ENOMEM. */
-static sciprune_status write_summary(const char *dir, const sciprune_embedder *e,
+static sciprune_status write_summary(const char *workdir, const sciprune_embedder *e,
                                      const shard_info *sh, size_t n, double idf_seconds,
                                      double t0, uint64_t tot[5], uint64_t *tlines,
                                      sciprune_error *err)
@@ -856,7 +845,7 @@ static sciprune_status write_summary(const char *dir, const sciprune_embedder *e
     if (e->idf) json_object_set_new(js, "idf_docs", json_integer((json_int_t)e->idf_docs));
     json_object_set_new(js, "idf_seconds", json_real(idf_seconds));
     json_object_set_new(js, "seconds", json_real(sp_now() - t0));
-    char *sp = sp_path_join(dir, "summary.json");
+    char *sp = sp_wpath(workdir, SP_WF_EMBED_SUMMARY, NULL);
     sciprune_status st = sp ? write_json(sp, js, err)
                             : sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
     free(sp);
@@ -886,8 +875,8 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
     runner *R = NULL;
     gates_sink *gk = NULL;
     const char **names = NULL;
-    char *dir = sp_path_join(workdir, "embed");
-    char *jpath = dir ? sp_path_join(dir, "embedder.json") : NULL;
+    char *dir = sp_wdir_path(workdir, SP_WD_EMBED);
+    char *jpath = sp_wpath(workdir, SP_WF_EMBEDDER, NULL);
     shard_info *sh = calloc(n, sizeof *sh);
     if (!dir || !jpath || !sh) {
         st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
@@ -903,8 +892,8 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
                             sh[i].name, shards[j]);
                 goto done;
             }
-        sh[i].vec = shard_file(dir, sh[i].name, ".npy");
-        sh[i].stat = shard_file(dir, sh[i].name, ".status.npy");
+        sh[i].vec = sp_wpath(workdir, SP_WF_VECTORS, sh[i].name);
+        sh[i].stat = sp_wpath(workdir, SP_WF_STATUS, sh[i].name);
         if (!sh[i].vec || !sh[i].stat) {
             st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
             goto done;
@@ -933,7 +922,7 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
     int have_spec = 0;
     if ((st = open_spec(&e, s, opt->force, dir, jpath, &have_spec, err))) goto done;
 
-    if ((st = write_shard_list(dir, sh, n, err))) goto done;
+    if ((st = write_shard_list(workdir, sh, n, err))) goto done;
 
     size_t todo = 0;
     for (size_t i = 0; i < n; i++) {
@@ -983,7 +972,7 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
     if (gk && (st = gates_sink_finish(gk, names, n, sp_now() - t0, NULL, err))) goto done;
 
     uint64_t tot[5] = {0}, tlines = 0;
-    if ((st = write_summary(dir, e, sh, n, stats->idf_seconds, t0, tot, &tlines, err))) goto done;
+    if ((st = write_summary(workdir, e, sh, n, stats->idf_seconds, t0, tot, &tlines, err))) goto done;
 
     stats->shards = n;
     stats->lines = tlines;

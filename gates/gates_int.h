@@ -4,6 +4,7 @@
 #define SCIPRUNE_GATES_INT_H
 
 #include "gates.h"
+#include "../shard/sp_workdir.h"
 
 /* File-scope undefined-name analysis of a parsed tree (undef.c). `lang` is a canonical name;
  * python, javascript, typescript and tsx are analysed, any other language abstains with

@@ -122,6 +122,7 @@ static int fvec_push(fvec *a, float x)
 
 struct gates_sink {
     char *dir;                 /* W/gates, owned */
+    char *workdir;             /* W, owned */
     char pe_langs[512], un_langs[512];
     json_t *settings;          /* owned */
     char *name;                /* current shard, owned */
@@ -148,7 +149,8 @@ sciprune_status gates_sink_open(gates_sink **out, const char *workdir,
     sciprune_status st = sciprune_gates_settings_check(s, err);
     if (st) return st;
     gates_sink *k = calloc(1, sizeof *k);
-    if (!k || !(k->dir = sp_path_join(workdir, "gates"))) {
+    if (!k || !(k->dir = sp_wdir_path(workdir, SP_WD_GATES)) || !(k->workdir = strdup(workdir))) {
+        if (k) free(k->dir);
         free(k);
         return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
     }
@@ -169,20 +171,17 @@ sciprune_status gates_sink_open(gates_sink **out, const char *workdir,
     return SCIPRUNE_OK;
 }
 
-static char *shard_path(const gates_sink *k, const char *name, const char *suffix)
+static char *shard_path(const gates_sink *k, const char *name, sp_wfile f)
 {
-    size_t nl = strlen(k->dir) + strlen(name) + strlen(suffix) + 2;
-    char *p = malloc(nl);
-    if (p) snprintf(p, nl, "%s/%s%s", k->dir, name, suffix);
-    return p;
+    return sp_wpath(k->workdir, f, name);
 }
 
 /* The .gates.json of a shard when it is complete with these settings, else NULL. */
 static json_t *load_complete(gates_sink *k, const char *name)
 {
-    char *pj = shard_path(k, name, ".gates.json");
-    char *p1 = shard_path(k, name, ".parse_error.npy");
-    char *p2 = shard_path(k, name, ".undefined_name.npy");
+    char *pj = shard_path(k, name, SP_WF_GATE_SHARD);
+    char *p1 = shard_path(k, name, SP_WF_GATE_PARSE_ERROR);
+    char *p2 = shard_path(k, name, SP_WF_GATE_UNDEFINED_NAME);
     json_t *j = NULL;
     if (pj && p1 && p2 && sp_exists(pj) && sp_exists(p1) && sp_exists(p2)) {
         j = json_load_file(pj, 0, NULL);
@@ -291,9 +290,9 @@ static sciprune_status write_json(const char *path, json_t *j, sciprune_error *e
 sciprune_status gates_sink_end(gates_sink *k, sciprune_error *err)
 {
     sciprune_status st = SCIPRUNE_OK;
-    char *p1 = shard_path(k, k->name, ".parse_error.npy");
-    char *p2 = shard_path(k, k->name, ".undefined_name.npy");
-    char *pj = shard_path(k, k->name, ".gates.json");
+    char *p1 = shard_path(k, k->name, SP_WF_GATE_PARSE_ERROR);
+    char *p2 = shard_path(k, k->name, SP_WF_GATE_UNDEFINED_NAME);
+    char *pj = shard_path(k, k->name, SP_WF_GATE_SHARD);
     json_t *j = NULL;
     if (!p1 || !p2 || !pj) {
         st = sp_err(err, SCIPRUNE_ENOMEM, k->name, -1, -1, "out of memory");
@@ -324,7 +323,7 @@ done:
 void gates_sink_abort(gates_sink *k)
 {
     if (!k || !k->name) return;
-    char *pj = shard_path(k, k->name, ".gates.json");
+    char *pj = shard_path(k, k->name, SP_WF_GATE_SHARD);
     if (pj) unlink(pj);
     free(pj);
 }
@@ -420,7 +419,7 @@ sciprune_status gates_sink_finish(gates_sink *k, const char *const *names, size_
     }
     json_object_set_new(root, "total", summary_stats_json(&all, 0, 0, 0));
     json_object_set_new(root, "seconds", json_real(seconds));
-    char *sp = sp_path_join(k->dir, "summary.json");
+    char *sp = sp_wpath(k->workdir, SP_WF_GATES_SUMMARY, NULL);
     if (!sp) {
         st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
         goto done;
@@ -446,6 +445,7 @@ void gates_sink_free(gates_sink *k)
 {
     if (!k) return;
     free(k->dir);
+    free(k->workdir);
     free(k->name);
     free(k->pe.v);
     free(k->un.v);

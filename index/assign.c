@@ -251,7 +251,7 @@ sciprune_status sciprune_index_assign_shards(const char *workdir,
     job.counts = calloc(n * k, sizeof *job.counts);
     job.rows = calloc(n, sizeof *job.rows);
     job.accepted = calloc(n, sizeof *job.accepted);
-    char *dir = sp_path_join(workdir, "assign");
+    char *dir = sp_wdir_path(workdir, SP_WD_ASSIGN);
     char *jpath = sp_wpath(workdir, SP_WF_CLUSTERS, NULL);
     json_t *j = NULL;
     int nth = sp_threads(s->threads, n);

@@ -383,7 +383,7 @@ sciprune_status sciprune_index_train(const char *workdir, const sciprune_shard_s
     st = objective(x, n, cent, k, d, s->space, &inf.objective, err);
     if (st) goto fail;
 
-    dir = sp_path_join(workdir, "index");
+    dir = sp_wdir_path(workdir, SP_WD_INDEX);
     cpath = sp_wpath(workdir, SP_WF_CENTROIDS, NULL);
     ipath = sp_wpath(workdir, SP_WF_KMEANS, NULL);
     jpath = sp_wpath(workdir, SP_WF_TRAIN, NULL);
