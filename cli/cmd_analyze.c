@@ -35,7 +35,7 @@ static void help(void)
            "  --seed S             random baseline seed (default 1234, as score)\n"
            "  --gate-budget-share F  a gate stays on for a language while it flags at most\n"
            "                       F x ratio of its clean files (default 0.5; 0: no judging)\n"
-           "  --threads N          embedding and gate threads (default: all cores)\n"
+           "  --threads N          embedding and gate threads (default: the CPUs this process may use)\n"
            "  --text-field NAME    text field of the clean shards (default content)\n"
            "  --id-field NAME      id field of the clean shards (default id)\n"
            "  --verbose            print library information\n");

@@ -21,7 +21,7 @@ static void help(void)
            "  --embedder SPEC        hash (default) | npy:DIR | exec:'COMMAND'\n"
            "  --dim N                hash: 64..4096 (default 256); npy/exec: expected dimension\n"
            "  --dtype T              float32 (default) or float16\n"
-           "  --threads N            hash workers (default: all cores)\n"
+           "  --threads N            hash workers (default: the CPUs this process may use)\n"
            "  --force                recompute everything, discarding a different embedder\n"
            "  --gates                hash: also score the quality gates on the same parse and\n"
            "                         write W/gates/ (as `sciprune gates`, one parse per record)\n"

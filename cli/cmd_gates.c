@@ -25,7 +25,7 @@ static void help(void)
            "options:\n"
            "  --workdir W          work folder\n"
            "  --in SHARD...        input shards\n"
-           "  --threads N          parser threads (default: all cores)\n"
+           "  --threads N          parser threads (default: the CPUs this process may use)\n"
            "  --parse-error-langs L    languages parse_error judges, comma-separated or all\n"
            "                       (default " SCIPRUNE_GATES_PARSE_ERROR_LANGS ")\n"
            "  --undefined-name-langs L the same for undefined_name (default\n"

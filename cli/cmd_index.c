@@ -21,7 +21,7 @@ static void help(void)
            "  --seed S             sample and k-means seed (default 1234)\n"
            "  --metric cosine|l2   spherical k-means on normalised vectors (default) or L2\n"
            "  --max-points-per-centroid N   sample size cap per centroid (default 256)\n"
-           "  --threads N          threads (default: all cores)\n"
+           "  --threads N          threads (default: the CPUs this process may use)\n"
            "  --train-only         stop after training\n"
            "  --assign-only        only assign, with the existing index\n"
            "  -v, --verbose        log progress\n");

@@ -18,7 +18,7 @@ static void help(void)
            "  --workdir W          work folder (required)\n"
            "  --in SHARD...        input shards (also as trailing arguments)\n"
            "  --write-removed      also write what each variant prunes\n"
-           "  --threads N          threads over shards (default: all cores)\n"
+           "  --threads N          threads over shards (default: the CPUs this process may use)\n"
            "  --zstd-level N       level for .zst outputs (default 3)\n"
            "  --no-fsync           do not fsync output files\n"
            "  --text-field NAME    text field (default content)\n"

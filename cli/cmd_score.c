@@ -23,7 +23,7 @@ static void help(void)
            "  --ratios LIST        shares of accepted records to prune (default 0.2)\n"
            "  --alphas LIST        combined: share of the budget pruned by cluster size (default 0.8)\n"
            "  --seed S             random baseline seed (default 1234)\n"
-           "  --threads N          threads reading shards (default: all cores)\n"
+           "  --threads N          threads reading shards (default: the CPUs this process may use)\n"
            "  --text-field NAME    text field (default content)\n"
            "  --id-field NAME      id field (default id)\n"
            "  --max-line SIZE      longest accepted line (default 16M)\n");
