@@ -13,10 +13,13 @@ sciprune_status gates_score_tree(const char *lang, TSNode root, const char *text
                                  sciprune_gate_scores *out, sciprune_error *err)
 {
     sciprune_parse_stats ps;
-    lang_count_errors(root, &ps);
+    lang_count_errors(lang, root, text, len, &ps);
     out->error_nodes = ps.error_nodes;
     out->missing_nodes = ps.missing_nodes;
-    out->parse_errors = ps.error_nodes + ps.missing_nodes;
+    out->indent_errors = ps.indent_errors;
+    out->indent_line = ps.indent_line;
+    out->indent_error = ps.indent_error;
+    out->parse_errors = lang_error_count(&ps);
     out->parse_error_share = len ? (double)ps.error_bytes / (double)len : 0.0;
     if (out->parse_error_share > 1.0) out->parse_error_share = 1.0;
     return gates_undefined(lang, root, text, len, out, err);
@@ -25,6 +28,7 @@ sciprune_status gates_score_tree(const char *lang, TSNode root, const char *text
 void gates_scores_unsupported(sciprune_gate_scores *out)
 {
     memset(out, 0, sizeof *out);
+    out->indent_error = "";
     out->undefined_abstained = 1;
     out->abstain_reason = "unsupported";
 }
@@ -34,6 +38,7 @@ sciprune_status sciprune_gate_score(sciprune_parser *parser, const char *lang, c
 {
     memset(out, 0, sizeof *out);
     out->abstain_reason = "";
+    out->indent_error = "";
     if (!lang || !lang_grammar(lang)) {
         gates_scores_unsupported(out);
         return SCIPRUNE_OK;
