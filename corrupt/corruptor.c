@@ -173,7 +173,7 @@ static sciprune_status check_captures(const lang_query *lq, const char *path, sc
             return sp_err(err, SCIPRUNE_EPARSE, path, -1, -1,
                           "unknown capture @%s (edits: delete, delete.spaced, delete.line, "
                           "replace, misspell, rename, swap.a/swap.b, operator, increment, "
-                          "dedent, negate; <edit>.each for each named child; helpers start with '_')", name);
+                          "dedent, indent, misindent, tabify, negate; <edit>.each for each named child; helpers start with '_')", name);
         if (e != EDIT_NONE) has_edit = 1;
         if (e == EDIT_SWAP_A) swap_a = 1;
         if (e == EDIT_SWAP_B) swap_b = 1;

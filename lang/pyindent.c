@@ -29,9 +29,9 @@
  *     the next character in every kind (a raw string cannot end in an odd backslash either);
  *     three quotes open a string that ends at the next three; a one-quote string ends at its
  *     quote or, unterminated, at the end of the line. f-strings are plain strings (Python 3.11).
- * CPython stops at the first error; this counts every offending line and recovers as the
- * tokenizer's stack would if the line were right (an unexpected or unmatched column is pushed),
- * so one slip is one error. Other syntax errors (an unclosed bracket, a stray character) are
+ * CPython stops at the first error; this counts every offending line and recovers so that one
+ * slip is one error: an unexpected column is pushed (as the tokenizer does), an unmatched one
+ * is taken as the level above it (the last one popped), a missing block is not made up. Other syntax errors (an unclosed bracket, a stray character) are
  * tree-sitter's job and are ignored here.
  */
 #include "lang_int.h"
@@ -109,7 +109,7 @@ static void check_line(scan *z, uint32_t col, uint32_t alt, uint32_t line)
         while (z->sp > 0 && col < z->ind[z->sp]) z->sp--;
         if (col != z->ind[z->sp]) {
             e = LANG_INDENT_DEDENT;
-            push(z, col, alt);
+            z->sp++; /* take the line as the level above it, the last one popped */
         } else if (alt != z->alt[z->sp]) e = LANG_INDENT_TAB;
         else if (pending) e = LANG_INDENT_EXPECTED;
         else if (decorator) e = LANG_INDENT_UNINDENT;

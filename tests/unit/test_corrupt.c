@@ -115,7 +115,7 @@ static int parse_errors(const char *lang, const char *s, size_t n)
     sciprune_parse_stats st;
     sciprune_error e;
     assert_int_equal(sciprune_parse_check(g_p, lang, s, n, &st, &e), SCIPRUNE_OK);
-    return (int)(st.error_nodes + st.missing_nodes);
+    return (int)(st.error_nodes + st.missing_nodes + st.indent_errors);
 }
 
 /* ------------------------------------------------------------------ golden cases */
