@@ -238,9 +238,9 @@ sciprune_status sciprune_parse_check(sciprune_parser *p, const char *lang, const
  * <data dir>/queries/<lang>/<type>.scm: the query selects candidate nodes, and the capture name
  * says which small edit to make at one candidate chosen at random (delete, replace, swap, rename,
  * operator flip, off-by-one, re-indent, negate; see data/queries/README.md). Every variant is
- * validated by parsing it again: a `syntax` corruption must add an ERROR or MISSING node, a
- * `content` corruption must still parse cleanly and differ from its input. Inputs that do not
- * parse cleanly are never corrupted. Same seed and input give byte-identical output. */
+ * validated by parsing it again: a `syntax` corruption must add an ERROR or MISSING node (or, in
+ * Python, an indentation error CPython reports), a `content` corruption must still parse
+ * cleanly and differ from its input. Inputs that do not parse cleanly are never corrupted. Same seed and input give byte-identical output. */
 
 typedef enum sciprune_corrupt_kind {
     SCIPRUNE_CORRUPT_SYNTAX = 1,  /* the result must not parse */

@@ -176,7 +176,7 @@ void lang_pyindent_check(const char *s, size_t len, lang_indent_result *r)
     while (i < len) {
         if (atbol) {
             atbol = 0;
-            uint32_t col = 0, alt = 0, cont = 0, first = line;
+            uint32_t col = 0, alt = 0, cont = 0;
             for (;;) {
                 size_t nl;
                 if (i >= len) break;
@@ -195,7 +195,7 @@ void lang_pyindent_check(const char *s, size_t len, lang_indent_result *r)
             int blank = i >= len || s[i] == '#' || nl_at(s, len, i);
             if (!blank && level == 0) {
                 if (cont) col = alt = cont;
-                check_line(&z, col, alt, first);
+                check_line(&z, col, alt, line); /* CPython: the line of the first token */
                 content = 0;
                 last = 0;
             }

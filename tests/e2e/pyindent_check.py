@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """pyindent_check.py - validate the python indentation checker against CPython itself.
 
-usage: pyindent_check.py SCIPRUNE_BIN WORKDIR [--real DIR] [--real-files N] [--mutations N]
-                         [--seed S]
+usage: pyindent_check.py SCIPRUNE_BIN WORKDIR [--real DIR] [--real-glob PATTERN]
+                         [--real-files N] [--gen-files N] [--mutations N] [--seed S]
 
 Takes Python files (a set generated here, so the check never skips, plus up to N real files
 from --real DIR when it exists), keeps those CPython compiles, and applies random indentation
@@ -233,6 +233,7 @@ def main():
     ap.add_argument("bin")
     ap.add_argument("workdir")
     ap.add_argument("--real", default="/usr/lib/python3.11")
+    ap.add_argument("--real-glob", default="", help="recursive glob of more real files")
     ap.add_argument("--real-files", type=int, default=40)
     ap.add_argument("--mutations", type=int, default=8, help="per file and class")
     ap.add_argument("--gen-files", type=int, default=120)
@@ -243,6 +244,8 @@ def main():
 
     bases = generated(rng, a.gen_files)
     real = sorted(glob.glob(os.path.join(a.real, "*.py"))) if os.path.isdir(a.real) else []
+    if a.real_glob:
+        real = sorted(set(real) | set(glob.glob(a.real_glob, recursive=True)))
     rng.shuffle(real)
     for p in real[: a.real_files]:
         try:
@@ -285,7 +288,7 @@ def main():
         results += got
 
     table, origin = {}, {}
-    fp, miss, line_same, line_n = [], [], 0, 0
+    fp, miss, line_same, line_n, line_diff = [], [], 0, 0, []
     for it, r in zip(items, results):
         name, cls, _, v, line = it
         o = origin.setdefault("real" if name.startswith("real:") else "generated", {})
@@ -304,6 +307,8 @@ def main():
         if v == "indent":
             line_n += 1
             line_same += r["indent_line"] == line
+            if r["indent_line"] != line:
+                line_diff.append((r["file"], name, cls, line, r["indent_line"], r["indent_error"]))
             if not r["indent_errors"]:
                 miss.append((r["file"], name, cls, line))
     tot = {}
@@ -320,11 +325,12 @@ def main():
         "false_positives": len(fp), "indent_detected": det, "indent_files": n_ind,
         "detection_rate": det / n_ind if n_ind else 0.0,
         "first_line_agrees": line_same / line_n if line_n else 0.0,
-        "fp_examples": fp[:10], "missed_examples": miss[:10],
+        "fp_examples": fp[:10], "missed_examples": miss[:10], "line_differs": line_diff,
     }
     with open(os.path.join(a.workdir, "pyindent_agreement.json"), "w") as f:
         json.dump(report, f, indent=1)
-    print(json.dumps({k: report[k] for k in report if k != "by_class"}, indent=1))
+    print(json.dumps({k: report[k] for k in report if k not in ("by_class", "line_differs")},
+                     indent=1))
     ok = True
     if fp:
         print("FAIL: %d files CPython accepts have indent_errors: %s" % (len(fp), fp[:5]))
