@@ -75,10 +75,11 @@ static size_t nl_at(const char *s, size_t len, size_t i)
 
 static void report(scan *z, lang_indent_error e, uint32_t line)
 {
-    if (z->r->errors++ == 0) {
+    if (z->r->errors == 0) {
         z->r->first = e;
         z->r->first_line = line;
     }
+    if (z->r->errors < UINT32_MAX) z->r->errors++;
 }
 
 static void push(scan *z, uint32_t col, uint32_t alt)
