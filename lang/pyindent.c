@@ -235,5 +235,7 @@ void lang_pyindent_check(const char *s, size_t len, lang_indent_result *r)
         }
     }
     if (level == 0 && content) z.pending = last == ':';
+    /* CPython puts the end of the file on the last line, not after its newline */
+    if (line > 1 && len && (s[len - 1] == '\n' || s[len - 1] == '\r')) line--;
     if (z.pending) report(&z, LANG_INDENT_EXPECTED, line);
 }
