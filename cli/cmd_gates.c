@@ -11,7 +11,9 @@ static void help(void)
     printf("usage: sciprune gates --workdir W --in SHARD... [options]\n"
            "       sciprune gates --file SOURCE [--lang L]\n\n"
            "Parse every accepted record once and score the quality gates:\n"
-           "  parse_error     ERROR + MISSING tree-sitter nodes (every language with a grammar)\n"
+           "  parse_error     ERROR + MISSING tree-sitter nodes (every language with a grammar),\n"
+           "                  plus python's indentation errors by CPython's rules (IndentationError,\n"
+           "                  TabError: tree-sitter accepts them)\n"
            "  undefined_name  distinct names read but bound nowhere in the file (python,\n"
            "                  javascript, typescript, tsx; abstains where unsound)\n"
            "A gate only flags files of the languages it is on for (a gate is trusted where it\n"
@@ -39,7 +41,8 @@ static void help(void)
            "                       commonjs, amd, worker, mocha, jquery, ...), comma-separated;\n"
            "                       \"auto\" among them adds the detection from each file\n"
            "                       (default auto)\n"
-           "  --file SOURCE        explain one file (language from its extension or --lang)\n"
+           "  --file SOURCE        explain one file (language from its extension or --lang);\n"
+           "                       repeat it for one JSON line per file\n"
            "  --lang L             language for --file\n"
            "  --path P             the file's path for --file as a record would give it\n"
            "                       (default SOURCE; shows Python hosts: gdb, lit, SCons, ...)\n");
@@ -92,13 +95,17 @@ static int explain(const char *file, const char *lang, const char *path,
         free(buf);
         return CLI_FAIL;
     }
-    printf("{\"lang\": ");
+    printf("{\"file\": ");
+    json_str(file);
+    printf(", \"lang\": ");
     json_str(lang);
     printf(", \"parse_errors\": %u, \"error_nodes\": %u, \"missing_nodes\": %u, "
-           "\"parse_error_share\": %.6f, \"undefined_names\": %u, \"abstained\": %d, "
+           "\"indent_errors\": %u, \"indent_line\": %u, \"indent_error\": ",
+           g.parse_errors, g.error_nodes, g.missing_nodes, g.indent_errors, g.indent_line);
+    json_str(g.indent_error);
+    printf(", \"parse_error_share\": %.6f, \"undefined_names\": %u, \"abstained\": %d, "
            "\"abstain_reason\": ",
-           g.parse_errors, g.error_nodes, g.missing_nodes, g.parse_error_share,
-           g.undefined_names, g.undefined_abstained);
+           g.parse_error_share, g.undefined_names, g.undefined_abstained);
     json_str(g.abstain_reason);
     printf(", \"names\": ");
     json_str(g.names);
@@ -122,14 +129,19 @@ int cmd_gates(int argc, char **argv)
         {0, 0, 0, 0}};
     sciprune_gates_settings s;
     sciprune_gates_settings_default(&s);
-    const char *workdir = NULL, *file = NULL, *lang = NULL, *fpath = NULL;
+    const char *workdir = NULL, *lang = NULL, *fpath = NULL;
     char **ins = calloc((size_t)argc + 1, sizeof *ins);
-    int nin = 0, c;
+    const char **files = calloc((size_t)argc + 1, sizeof *files);
+    int nin = 0, nfiles = 0, c;
     long v;
     sciprune_error e;
-    if (!ins) return CLI_FAIL;
+    if (!ins || !files) {
+        free(ins);
+        free(files);
+        return CLI_FAIL;
+    }
     optind = 0;
-#define BAD(...) do { free(ins); return cli_usage_error("gates", __VA_ARGS__); } while (0)
+#define BAD(...) do { free(ins); free(files); return cli_usage_error("gates", __VA_ARGS__); } while (0)
     while ((c = getopt_long(argc, argv, "hw:i:", longopts, NULL)) != -1) {
         switch (c) {
         case 'w': workdir = optarg; break;
@@ -139,22 +151,28 @@ int cmd_gates(int argc, char **argv)
         case 'D': s.shard.id_field = optarg; break;
         case 'G': s.shard.default_lang = optarg; break;
         case 'L': if (cli_parse_size(optarg, &s.shard.max_line_bytes)) BAD("bad size '%s'", optarg); break;
-        case 'f': file = optarg; break;
+        case 'f': files[nfiles++] = optarg; break;
         case 'l': lang = optarg; break;
         case 'P': s.parse_error_langs = optarg; break;
         case 'U': s.undefined_name_langs = optarg; break;
         case 'J': s.js_envs = optarg; break;
         case 'p': fpath = optarg; break;
-        case 'h': help(); free(ins); return CLI_OK;
+        case 'h': help(); free(ins); free(files); return CLI_OK;
         default: BAD("bad option");
         }
     }
     for (int i = optind; i < argc; i++) ins[nin++] = argv[i];
-    if (file) {
+    if (nfiles) {
+        int rc = CLI_OK;
         if (sciprune_gates_settings_check(&s, &e)) BAD("%s", e.text);
+        for (int i = 0; i < nfiles && rc == CLI_OK; i++)
+            rc = explain(files[i], lang, nfiles == 1 ? fpath : NULL, &s);
         free(ins);
-        return explain(file, lang, fpath, &s);
+        free(files);
+        return rc;
     }
+    free(files);
+    files = NULL;
     if (!workdir) BAD("--workdir is required");
     if (!nin) BAD("give input shards with --in");
     if (sciprune_gates_settings_check(&s, &e)) BAD("%s", e.text);

@@ -52,7 +52,10 @@ typedef enum corrupt_edit {
     EDIT_OPERATOR,      /* @operator       flip an operator by the table in edit.c */
     EDIT_INCREMENT,     /* @increment      integer literal +1 or -1 */
     EDIT_DEDENT,        /* @dedent         re-indent a line to an enclosing construct's column */
-    EDIT_NEGATE         /* @negate         wrap as <prefix>(<node>) */
+    EDIT_NEGATE,        /* @negate         wrap as <prefix>(<node>) */
+    EDIT_INDENT,        /* @indent         indent a line deeper (a step or part of one) */
+    EDIT_MISINDENT,     /* @misindent      re-indent a line between two levels */
+    EDIT_TABIFY         /* @tabify         tabs for spaces (or spaces for tabs) in a line's indent */
 } corrupt_edit;
 
 /* The edit a capture name selects; EDIT_NONE for helper captures (names starting with '_')

@@ -173,7 +173,7 @@ static sciprune_status check_captures(const lang_query *lq, const char *path, sc
             return sp_err(err, SCIPRUNE_EPARSE, path, -1, -1,
                           "unknown capture @%s (edits: delete, delete.spaced, delete.line, "
                           "replace, misspell, rename, swap.a/swap.b, operator, increment, "
-                          "dedent, negate; <edit>.each for each named child; helpers start with '_')", name);
+                          "dedent, indent, misindent, tabify, negate; <edit>.each for each named child; helpers start with '_')", name);
         if (e != EDIT_NONE) has_edit = 1;
         if (e == EDIT_SWAP_A) swap_a = 1;
         if (e == EDIT_SWAP_B) swap_b = 1;
@@ -591,9 +591,9 @@ sciprune_status corrupt_apply_tree(const corrupt_op *op, sciprune_parser *parser
             goto done;
         }
         sciprune_parse_stats st;
-        lang_count_errors(ts_tree_root_node(vt), &st);
+        lang_count_errors(op->lang, ts_tree_root_node(vt), var, vlen, &st);
         ts_tree_delete(vt);
-        int broken = st.error_nodes + st.missing_nodes > 0;
+        int broken = lang_error_count(&st) > 0;
         int differs = vlen != len || memcmp(var, src, len) != 0;
         int ok = op->kind == SCIPRUNE_CORRUPT_SYNTAX ? broken : (!broken && differs);
         if (!ok) {
@@ -645,8 +645,8 @@ sciprune_status sciprune_corrupt_apply(const sciprune_corruptor *c, sciprune_par
     sciprune_status s = lang_parse(parser, lang, src ? src : "", len, &tree, err);
     if (s) return s;
     sciprune_parse_stats st;
-    lang_count_errors(ts_tree_root_node(tree), &st);
-    if (st.error_nodes + st.missing_nodes > 0) {
+    lang_count_errors(lang, ts_tree_root_node(tree), src, len, &st);
+    if (lang_error_count(&st) > 0) {
         res->kind = op->kind;
         res->outcome = SCIPRUNE_CORRUPT_UNCLEAN;
     } else {

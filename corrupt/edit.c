@@ -22,6 +22,15 @@
  *   @dedent          re-indent the line a node starts (it must be first on its line) to the
  *                    indentation of the nearest enclosing construct that is indented less, e.g.
  *                    a statement of an `if` body to the column of its `if`
+ *   @indent          indent the line a node starts (first on its line) deeper: by its own step
+ *                    (its indentation beyond the nearest enclosing construct's; 4 spaces at
+ *                    the top level) or, drawn from the seed, by part of a step of spaces
+ *   @misindent       re-indent the line a node starts to a column strictly between the nearest
+ *                    enclosing construct's and its own: the header's indentation plus spaces
+ *   @tabify          rewrite the indentation of the line a node starts: tabs become spaces (to
+ *                    the same column, at tab stops of 8); spaces become a tab per 8 columns and
+ *                    spaces for the rest (the same column; one tab when under 8): the column
+ *                    Python compares with tabs of 8 stays, the one with tabs of 1 moves
  *   @negate          wrap as <prefix>(<node>), prefix from (#set! negate.prefix "not "),
  *                    default "!"; no parentheses around a plain (dotted) name or a node whose
  *                    type is listed in (#set! negate.bare "call attribute ...")
@@ -51,6 +60,8 @@ static const struct {
     {"swap.a", EDIT_SWAP_A},       {"swap.b", EDIT_SWAP_B},
     {"operator", EDIT_OPERATOR},   {"increment", EDIT_INCREMENT},
     {"dedent", EDIT_DEDENT},       {"negate", EDIT_NEGATE},
+    {"indent", EDIT_INDENT},       {"misindent", EDIT_MISINDENT},
+    {"tabify", EDIT_TABIFY},
 };
 
 int corrupt_edit_for_capture(const char *name)
@@ -330,6 +341,87 @@ static int plain_name(const char *t, size_t n)
     return 1;
 }
 
+/* The column of s[0, n) of blanks, tabs to the next multiple of 8. */
+static size_t blank_cols(const char *s, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++) c = s[i] == '\t' ? (c / 8 + 1) * 8 : c + 1;
+    return c;
+}
+
+/* The indentation of the line a node starts, when the node is the first thing on it
+ * (*ls: the line start; the indentation is src[*ls, a)), and that of the nearest enclosing
+ * construct starting on an earlier line (*hl: its line start, *hn: its indentation bytes;
+ * 0 and 0 when there is none). Returns 0 when the node is not first on its line. */
+static int line_indent(TSNode n, const char *src, size_t len, size_t *ls, size_t *hl,
+                       size_t *hn)
+{
+    size_t a = ts_node_start_byte(n), l = a;
+    while (l > 0 && is_blank(src[l - 1])) l--;
+    if (l > 0 && src[l - 1] != '\n') return 0;
+    *ls = l;
+    *hl = *hn = 0;
+    for (TSNode p = ts_node_parent(n); !ts_node_is_null(p); p = ts_node_parent(p)) {
+        size_t ps = ts_node_start_byte(p);
+        if (ps >= l) continue; /* starts on the node's own line */
+        size_t pl = ps;
+        while (pl > 0 && src[pl - 1] != '\n') pl--;
+        size_t ind = 0;
+        while (pl + ind < len && is_blank(src[pl + ind])) ind++;
+        if (blank_cols(src + pl, ind) < blank_cols(src + l, a - l)) {
+            *hl = pl;
+            *hn = ind;
+            return 1;
+        }
+    }
+    return 1;
+}
+
+/* @indent, @misindent, @tabify: the new indentation of the node's line. */
+static int build_reindent(const corrupt_site *site, const char *src, size_t len,
+                          corrupt_rng *rng, corrupt_splice *sp)
+{
+    size_t ls, hl, hn, a = ts_node_start_byte(site->a);
+    if (!line_indent(site->a, src, len, &ls, &hl, &hn)) return 0;
+    const char *ws = src + ls;
+    size_t wn = a - ls, cur = blank_cols(ws, wn), head = blank_cols(src + hl, hn);
+    char w[512];
+    size_t o = 0;
+    if (site->edit == EDIT_INDENT) {
+        /* the step: the node's indentation beyond its header's, when the header's is a
+         * prefix of it; 4 spaces otherwise (top level, mixed indentation) */
+        const char *step = "    ";
+        size_t stepn = 4;
+        if (cur > head && hn < wn && !memcmp(ws, src + hl, hn)) step = ws + hn, stepn = wn - hn;
+        int spaces = 1;
+        for (size_t i = 0; i < stepn; i++) spaces &= step[i] == ' ';
+        if (spaces && stepn >= 2 && (corrupt_rng_next(rng) & 1))
+            stepn = 1 + (size_t)corrupt_rng_below(rng, stepn - 1); /* part of a step */
+        if (stepn > sizeof w) return 0;
+        memcpy(w, step, stepn);
+        return set_splice(sp, a, 0, w, stepn);
+    }
+    if (site->edit == EDIT_MISINDENT) {
+        if (cur < head + 2 || hn > sizeof w / 2 || cur - head - 1 > sizeof w / 2) return 0;
+        size_t k = 1 + (size_t)corrupt_rng_below(rng, cur - head - 1);
+        memcpy(w, src + hl, hn), o = hn;
+        memset(w + o, ' ', k), o += k;
+        return set_splice(sp, ls, wn, w, o);
+    }
+    /* EDIT_TABIFY */
+    if (cur == 0 || cur > 8 * sizeof w / 2) return 0;
+    if (memchr(ws, '\t', wn)) {
+        memset(w, ' ', cur), o = cur;
+    } else if (cur < 8) {
+        w[o++] = '\t';
+    } else {
+        for (size_t i = 0; i < cur / 8; i++) w[o++] = '\t';
+        for (size_t i = 0; i < cur % 8; i++) w[o++] = ' ';
+    }
+    if (o == wn && !memcmp(w, ws, wn)) return 0;
+    return set_splice(sp, ls, wn, w, o);
+}
+
 int corrupt_edit_build(const lang_query *q, const corrupt_site *site, TSNode root,
                        const char *src, size_t len, corrupt_rng *rng, corrupt_splice *sp)
 {
@@ -432,6 +524,10 @@ int corrupt_edit_build(const lang_query *q, const corrupt_site *site, TSNode roo
         }
         return 0;
     }
+    case EDIT_INDENT:
+    case EDIT_MISINDENT:
+    case EDIT_TABIFY:
+        return build_reindent(site, src, len, rng, sp);
     case EDIT_NEGATE: {
         if (n == 0) return 0;
         const char *pre = lang_query_property(q, site->pattern, "negate.prefix");

@@ -305,8 +305,8 @@ static sciprune_status process_record(worker *w, size_t ri)
     sciprune_status s = lang_parse(w->parser, lang, x->text, x->text_len, &tree, &w->err);
     if (s) return s;
     sciprune_parse_stats st;
-    lang_count_errors(ts_tree_root_node(tree), &st);
-    int unclean = st.error_nodes + st.missing_nodes > 0;
+    lang_count_errors(lang, ts_tree_root_node(tree), x->text, x->text_len, &st);
+    int unclean = lang_error_count(&st) > 0;
     for (size_t k = 0; k < x->njobs && s == SCIPRUNE_OK; k++) {
         job *j = &r->jobs[x->jobs[k]];
         if (unclean) {

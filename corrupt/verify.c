@@ -62,10 +62,10 @@ static const char *check_one(sciprune_parser *p, const sciprune_record *rec, int
     sciprune_parse_stats a, b;
     if ((*s = sciprune_parse_check(p, lang, orig, ol, &a, err)) != SCIPRUNE_OK) goto out;
     if ((*s = sciprune_parse_check(p, lang, rec->text, tl, &b, err)) != SCIPRUNE_OK) goto out;
-    if (a.error_nodes + a.missing_nodes) why = "the original does not parse cleanly";
-    else if (*is_syntax && b.error_nodes + b.missing_nodes == 0)
+    if (lang_error_count(&a)) why = "the original does not parse cleanly";
+    else if (*is_syntax && lang_error_count(&b) == 0)
         why = "syntax variant parses cleanly";
-    else if (!*is_syntax && b.error_nodes + b.missing_nodes)
+    else if (!*is_syntax && lang_error_count(&b))
         why = "content variant has a parse error";
     else if (!*is_syntax && ol == tl && memcmp(orig, rec->text, tl) == 0)
         why = "content variant equals the original";

@@ -22,10 +22,13 @@ sciprune_status gates_score_tree_file(const char *lang, const char *path,
                                       sciprune_error *err)
 {
     sciprune_parse_stats ps;
-    lang_count_errors(root, &ps);
+    lang_count_errors(lang, root, text, len, &ps);
     out->error_nodes = ps.error_nodes;
     out->missing_nodes = ps.missing_nodes;
-    out->parse_errors = ps.error_nodes + ps.missing_nodes;
+    out->indent_errors = ps.indent_errors;
+    out->indent_line = ps.indent_line;
+    out->indent_error = ps.indent_error;
+    out->parse_errors = lang_error_count(&ps);
     out->parse_error_share = len ? (double)ps.error_bytes / (double)len : 0.0;
     if (out->parse_error_share > 1.0) out->parse_error_share = 1.0;
     return gates_undefined(lang, path, s ? s->js_envs : NULL, root, text, len, out, err);
@@ -34,6 +37,7 @@ sciprune_status gates_score_tree_file(const char *lang, const char *path,
 void gates_scores_unsupported(sciprune_gate_scores *out)
 {
     memset(out, 0, sizeof *out);
+    out->indent_error = "";
     out->undefined_abstained = 1;
     out->abstain_reason = "unsupported";
 }
@@ -51,6 +55,7 @@ sciprune_status sciprune_gate_score_file(sciprune_parser *parser, const char *la
 {
     memset(out, 0, sizeof *out);
     out->abstain_reason = "";
+    out->indent_error = "";
     gates_visit_ctx c = {out, path, s};
     lang_visitor v = gates_visitor(&c); /* the one consumer, as in the embed stage */
     return lang_visit(parser, lang, text, len, LANG_VISIT_PARSE, &v, 1, err);

@@ -18,6 +18,7 @@ static sciprune_status visit(void *self, const char *lang, TSNode root, const ch
     sciprune_gate_scores *out = c->out;
     memset(out, 0, sizeof *out);
     out->abstain_reason = "";
+    out->indent_error = "";
     if (!lang || !lang_grammar(lang)) {
         gates_scores_unsupported(out);
         return SCIPRUNE_OK;

@@ -225,9 +225,14 @@ typedef struct sciprune_parse_stats {
     uint32_t error_nodes;   /* ERROR nodes */
     uint32_t missing_nodes; /* MISSING nodes */
     uint64_t error_bytes;   /* bytes covered by ERROR nodes (outermost only) */
+    uint32_t indent_errors; /* python: lines with an indentation error CPython reports
+                               (IndentationError, TabError) that tree-sitter accepts */
+    uint32_t indent_line;   /* 1-based line of the first indentation error, 0 when none */
+    const char *indent_error; /* "" or CPython's message for it; static storage */
 } sciprune_parse_stats;
 
-/* Parse `src` as `lang` and count error markers. Errors: EINVAL (no grammar), EBACKEND. */
+/* Parse `src` as `lang` and count error markers (and, for python, indentation errors).
+ * Errors: EINVAL (no grammar), EBACKEND. */
 sciprune_status sciprune_parse_check(sciprune_parser *p, const char *lang, const char *src,
                                      size_t len, sciprune_parse_stats *st, sciprune_error *err);
 
@@ -236,9 +241,9 @@ sciprune_status sciprune_parse_check(sciprune_parser *p, const char *lang, const
  * <data dir>/queries/<lang>/<type>.scm: the query selects candidate nodes, and the capture name
  * says which small edit to make at one candidate chosen at random (delete, replace, swap, rename,
  * operator flip, off-by-one, re-indent, negate; see data/queries/README.md). Every variant is
- * validated by parsing it again: a `syntax` corruption must add an ERROR or MISSING node, a
- * `content` corruption must still parse cleanly and differ from its input. Inputs that do not
- * parse cleanly are never corrupted. Same seed and input give byte-identical output. */
+ * validated by parsing it again: a `syntax` corruption must add an ERROR or MISSING node (or, in
+ * Python, an indentation error CPython reports), a `content` corruption must still parse
+ * cleanly and differ from its input. Inputs that do not parse cleanly are never corrupted. Same seed and input give byte-identical output. */
 
 typedef enum sciprune_corrupt_kind {
     SCIPRUNE_CORRUPT_SYNTAX = 1,  /* the result must not parse */
@@ -970,9 +975,13 @@ sciprune_status sciprune_check_run(const char *const *paths, size_t n, const cha
  *                   other name, what no environment in force defines counts as undefined. A `typeof x`
  *                   compared with "undefined" is a guard, not a read. */
 typedef struct sciprune_gate_scores {
-    uint32_t parse_errors;       /* ERROR + MISSING nodes */
+    uint32_t parse_errors;       /* ERROR + MISSING nodes + indentation errors */
     uint32_t error_nodes;        /* ERROR nodes */
     uint32_t missing_nodes;      /* MISSING nodes */
+    uint32_t indent_errors;      /* python: indentation errors CPython reports (tree-sitter
+                                    accepts them): see sciprune_parse_stats */
+    uint32_t indent_line;        /* 1-based line of the first one, 0 when none */
+    const char *indent_error;    /* "" or CPython's message for it; static storage */
     double parse_error_share;    /* bytes under outermost ERROR nodes / file bytes; 0 if empty */
     uint32_t undefined_names;    /* distinct undefined names; 0 when abstained */
     int undefined_abstained;     /* 1 when the undefined_name gate abstained for this file */
@@ -1000,7 +1009,7 @@ sciprune_status sciprune_gate_score_file(sciprune_parser *parser, const char *la
 /* ---------------------------------------------------------------- gates stage
  * Read each shard once (one parse per record, records spread over the threads) and write,
  * in W/gates/:
- *   <shard>.parse_error.npy     float32 N: ERROR + MISSING nodes per line (0 for rejected
+ *   <shard>.parse_error.npy     float32 N: parse_errors per line (0 for rejected
  *                               lines, languages without a grammar and languages where the
  *                               gate is off)
  *   <shard>.undefined_name.npy  float32 N: distinct undefined names per line (0 when rejected,

@@ -86,9 +86,13 @@ sciprune_status lang_parse(sciprune_parser *p, const char *lang, const char *src
     return SCIPRUNE_OK;
 }
 
-void lang_count_errors(TSNode root, sciprune_parse_stats *st)
+uint32_t lang_error_count(const sciprune_parse_stats *st)
 {
-    memset(st, 0, sizeof *st);
+    return st->error_nodes + st->missing_nodes + st->indent_errors;
+}
+
+static void count_tree_errors(TSNode root, sciprune_parse_stats *st)
+{
     TSTreeCursor c = ts_tree_cursor_new(root);
     uint32_t err_depth = 0; /* >0 while inside an ERROR node */
     uint32_t depth = 0;
@@ -118,13 +122,28 @@ void lang_count_errors(TSNode root, sciprune_parse_stats *st)
     }
 }
 
+void lang_count_errors(const char *lang, TSNode root, const char *src, size_t len,
+                       sciprune_parse_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    st->indent_error = "";
+    count_tree_errors(root, st);
+    if (lang && !strcmp(lang, "python") && src) {
+        lang_indent_result r;
+        lang_pyindent_check(src, len, &r);
+        st->indent_errors = r.errors;
+        st->indent_line = r.first_line;
+        st->indent_error = lang_indent_error_message(r.first);
+    }
+}
+
 sciprune_status sciprune_parse_check(sciprune_parser *p, const char *lang, const char *src,
                                      size_t len, sciprune_parse_stats *st, sciprune_error *err)
 {
     TSTree *t = NULL;
     sciprune_status s = lang_parse(p, lang, src, len, &t, err);
     if (s) return s;
-    lang_count_errors(ts_tree_root_node(t), st);
+    lang_count_errors(lang, ts_tree_root_node(t), src, len, st);
     ts_tree_delete(t);
     return SCIPRUNE_OK;
 }

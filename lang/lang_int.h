@@ -17,9 +17,40 @@ TSParser *lang_ts_parser(sciprune_parser *p);
 sciprune_status lang_parse(sciprune_parser *p, const char *lang, const char *src, size_t len,
                            TSTree **tree, sciprune_error *err);
 
-/* Count ERROR / MISSING nodes of a tree (ts_node_is_error does not exist in 0.20.7:
- * an ERROR node has symbol (TSSymbol)-1). */
-void lang_count_errors(TSNode root, sciprune_parse_stats *st);
+/* Count the parse errors of `src` (len bytes), parsed as `lang` into the tree at `root`:
+ * ERROR / MISSING nodes (ts_node_is_error does not exist in 0.20.7: an ERROR node has symbol
+ * (TSSymbol)-1) and, for python, the indentation errors CPython reports that tree-sitter
+ * accepts (lang_pyindent_check). Every caller that judges "does it parse" uses this. */
+void lang_count_errors(const char *lang, TSNode root, const char *src, size_t len,
+                       sciprune_parse_stats *st);
+
+/* All the errors of st: ERROR + MISSING nodes + indentation errors. */
+uint32_t lang_error_count(const sciprune_parse_stats *st);
+
+/* ------------------------------------------------------------------ pyindent.c
+ * Python indentation errors by CPython's tokenizer rules (indent stack, tabs at 8 and 1,
+ * form feeds, exempt lines in brackets, strings, continuations, blanks and comments) and its
+ * parser's "unexpected indent" / "expected an indented block". Linear time, no allocation. */
+typedef enum lang_indent_error {
+    LANG_INDENT_OK = 0,
+    LANG_INDENT_UNEXPECTED, /* IndentationError: unexpected indent */
+    LANG_INDENT_DEDENT,     /* IndentationError: unindent does not match any outer level */
+    LANG_INDENT_EXPECTED,   /* IndentationError: expected an indented block */
+    LANG_INDENT_TAB,        /* TabError: inconsistent use of tabs and spaces in indentation */
+    LANG_INDENT_TOO_DEEP,   /* IndentationError: too many levels of indentation (100) */
+    LANG_INDENT_UNINDENT    /* IndentationError: unexpected unindent (after a decorator) */
+} lang_indent_error;
+
+typedef struct lang_indent_result {
+    uint32_t errors;         /* offending lines (one per slip: the stack recovers) */
+    uint32_t first_line;     /* 1-based line of the first error, 0 when none */
+    lang_indent_error first; /* its class */
+} lang_indent_result;
+
+void lang_pyindent_check(const char *src, size_t len, lang_indent_result *r);
+
+/* CPython's message for an error class ("" for LANG_INDENT_OK). Static storage. */
+const char *lang_indent_error_message(lang_indent_error e);
 
 
 /* ------------------------------------------------------------------ one parse per record (visit.c)

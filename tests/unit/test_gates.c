@@ -74,7 +74,9 @@ static int find_input(const char *dir, char *out, size_t cap)
  * tests/cases/gates/<lang>-<name>/{input.<ext>, expected}; the language is the folder name up
  * to the first '-'; `expected` holds key=value lines, each checked when present:
  * parse_errors, parse_errors_min, error_share (0 or >0), undefined_names, abstained, reason,
- * names. Two keys are inputs, not checks: path (the record's path) and js_envs (the setting). */
+ * names, indent_errors, indent_line, indent_error (python: CPython's message, checked against
+ * compile() when the cases were written). Two keys are inputs, not checks: path (the record's
+ * path) and js_envs (the setting). */
 static int check_case(const char *name, const char *lang, const sciprune_gate_scores *g,
                       char *want)
 {
@@ -96,6 +98,9 @@ static int check_case(const char *name, const char *lang, const sciprune_gate_sc
         else if (!strcmp(k, "reason")) ok = !strcmp(g->abstain_reason, v), snprintf(got, sizeof got, "%s", g->abstain_reason);
         else if (!strcmp(k, "names")) ok = !strcmp(g->names, v), snprintf(got, sizeof got, "%s", g->names);
         else if (!strcmp(k, "path") || !strcmp(k, "js_envs")) continue;
+        else if (!strcmp(k, "indent_errors")) ok = (long)g->indent_errors == iv, snprintf(got, sizeof got, "%u", g->indent_errors);
+        else if (!strcmp(k, "indent_line")) ok = (long)g->indent_line == iv, snprintf(got, sizeof got, "%u", g->indent_line);
+        else if (!strcmp(k, "indent_error")) ok = !strcmp(g->indent_error, v), snprintf(got, sizeof got, "%s", g->indent_error);
         else ok = 0, snprintf(got, sizeof got, "unknown key");
         if (!ok) {
             fprintf(stderr, "golden case %s (%s): %s: want '%s', got '%s'\n", name, lang, k, v, got);

@@ -21,7 +21,7 @@ def top(counts, n):
     best = []
     for i in range(n):
         if i >= len(items) or items[i][1] == 0:
-            break
+        break
         best.append(items[i][0])
     return best
 
@@ -31,7 +31,7 @@ def main(argv):
         print("usage: words FILE", file=os.sys.stderr)
         return 2
     try:
-    counts, total = count_words(argv[1], 20)
+        counts, total = count_words(argv[1], 20)
     except OSError as e:
         print("cannot read", e)
         return 1

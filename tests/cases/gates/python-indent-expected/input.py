@@ -1,0 +1,8 @@
+import os
+
+
+class Paths:
+
+# nothing here yet
+def main():
+    return os.getcwd()

@@ -1,0 +1,3 @@
+def area(w, h):
+    s = w * h
+        return s

@@ -1,0 +1,4 @@
+class A:
+    @property
+def f(self):
+    return 1
