@@ -1,0 +1,107 @@
+#!/bin/bash
+# make_devcorpus.sh - an independent development corpus for the quality gates, from Debian
+# bookworm source packages (nothing of it is committed).
+#
+# usage: bench/make_devcorpus.sh [--fetch-only]
+#   DEVSRC        cache folder (default /work/devsrc): dl/<pkg>/ (apt-get source --download-only),
+#                 src/<pkg>/ (dpkg-source -x --no-check), tree/<half>/<lang>/<pkg>/... (the
+#                 selected files, hard links), shards/<half>/ (sciprune ingest), manifest.json
+#   SCIPRUNE_BIN  the sciprune binary for `ingest` (default build/cli/sciprune)
+#
+# Selection (bench/devcorpus_select.py): python = *.py, javascript = *.js (not *.min.js, not
+# minified: average line > 300 bytes or any line > 5000 bytes; not under node_modules/),
+# c = *.c (the .h files are left out: ingest reads .h as C++). Files over 256 KiB are skipped,
+# byte-identical duplicates (vendored copies: jquery in several packages...) are kept once (first
+# package in the order below), at most CAP files per package (default 300, chosen by a hash of the
+# path, so the choice is stable). Each file goes to the half `tune` or `eval` by the parity of
+# the first byte of sha1("<pkg>/<path>"): results are quoted on `eval`, gates are tuned on `tune`.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+DEVSRC=${DEVSRC:-/work/devsrc}
+BIN=${SCIPRUNE_BIN:-$here/../build/cli/sciprune}
+CAP=${CAP:-300}
+
+PY_PKGS="jinja2 hplip quodlibet scons:scons meld:meld gajim:gajim ranger:ranger python-click:python3-click python-urllib3:python3-urllib3 terminator:terminator python-docutils:python3-docutils python-markdown:python3-markdown beautifulsoup4:python3-bs4 mako:python3-mako solaar:solaar catfish:catfish zim:zim"
+JS_PKGS="jquery jqueryui mathjax openlayers leaflet codemirror-js:libjs-codemirror node-d3:libjs-d3 sphinx:libjs-sphinxdoc backbone:libjs-backbone highlight.js:libjs-highlight.js dojo:libjs-dojo-core,libjs-dojo-dijit three.js:libjs-three prototypejs:libjs-prototype jsxgraph:jsxgraph katex:libjs-katex"
+C_PKGS="zlib libpng1.6 expat lua5.4 sqlite3 curl libxml2 pcre2 libuv1 jansson libyaml"
+
+mkdir -p "$DEVSRC/dl" "$DEVSRC/src"
+# The package mirror here serves some files of a source package and not others (404): apt-get
+# source is tried twice; the package is extracted with dpkg-source -x when every file came, else
+# from its upstream tarball(s) alone (*.orig.tar.*, *.orig-<component>.tar.*: the Debian patches
+# are left out, which does not matter for a corpus); a package with no upstream tarball is left out
+# and listed in DEVSRC/failed.txt.
+fetch() {  # lang pkg[:binary,binary...]
+    local pkg=${2%%:*} bins= d dsc
+    [ "$pkg" != "$2" ] && bins=${2#*:}
+    d="$DEVSRC/dl/$pkg"
+    if [ ! -e "$d/.done" ]; then
+        mkdir -p "$d"
+        for try in 1 2; do
+            (cd "$d" && apt-get source --download-only "$pkg" >/dev/null 2>&1) && { touch "$d/.complete"; break; }
+        done
+        touch "$d/.done"
+    fi
+    [ -d "$DEVSRC/src/$pkg" ] && { cat "$DEVSRC/src/$pkg.origin"; return 0; }
+    dsc=$(ls "$d"/*.dsc 2>/dev/null | head -1)
+    local ver=; [ -n "$dsc" ] && ver=$(awk '/^Version:/{print $2; exit}' "$dsc")
+    rm -rf "$DEVSRC/src/$pkg.tmp"
+    local origin=
+    if [ -e "$d/.complete" ] && (cd "$d" && dpkg-source -x --no-check "$(basename "$dsc")" "$DEVSRC/src/$pkg.tmp" >/dev/null 2>&1); then
+        origin=debian-source
+    else
+        rm -rf "$DEVSRC/src/$pkg.tmp"
+        local tars; tars=$(ls "$d"/*.orig.tar.* "$d"/*.orig-*.tar.* 2>/dev/null | grep -v '\.asc$' || true)
+        [ -z "$tars" ] && tars=$(ls "$d"/*.tar.* 2>/dev/null | grep -v '\.asc$\|debian\.tar' || true)
+        if [ -n "$tars" ] && [ -n "$dsc" ]; then
+            mkdir -p "$DEVSRC/src/$pkg.tmp"
+            for t in $tars; do
+                local comp; comp=$(basename "$t" | sed -n 's/.*\.orig-\([^.]*\)\.tar\..*/\1/p')
+                mkdir -p "$DEVSRC/src/$pkg.tmp/${comp:-.}"
+                tar -xf "$t" -C "$DEVSRC/src/$pkg.tmp/${comp:-.}"
+            done
+            origin=upstream-tarball
+        elif [ -n "$bins" ]; then
+            # the binary packages: a pure-Python or libjs package ships its sources as they are
+            local bd="$DEVSRC/dl/$pkg/bin"; mkdir -p "$bd"
+            if (cd "$bd" && apt-get download ${bins//,/ } >/dev/null 2>&1); then
+                mkdir -p "$DEVSRC/src/$pkg.tmp"
+                for deb in "$bd"/*.deb; do dpkg-deb -x "$deb" "$DEVSRC/src/$pkg.tmp"; done
+                ver=$(for deb in "$bd"/*.deb; do dpkg-deb -f "$deb" Package Version | tr '\n' '=' ; echo; done | sed 's/Package: //; s/=Version: /=/; s/=$//' | paste -sd, -)
+                origin="binary-packages"
+            fi
+        fi
+    fi
+    if [ -z "$origin" ]; then echo "$1 $pkg ${ver:-?} not-available" >> "$DEVSRC/failed.txt"; return 0; fi
+    mv "$DEVSRC/src/$pkg.tmp" "$DEVSRC/src/$pkg"
+    echo "$1 $pkg $ver $origin" | tee "$DEVSRC/src/$pkg.origin"
+}
+: > "$DEVSRC/failed.txt"
+: > "$DEVSRC/packages.txt"
+for p in $PY_PKGS; do fetch python "$p" >> "$DEVSRC/packages.txt"; done
+for p in $JS_PKGS; do fetch javascript "$p" >> "$DEVSRC/packages.txt"; done
+for p in $C_PKGS; do fetch c "$p" >> "$DEVSRC/packages.txt"; done
+[ "${1:-}" = --fetch-only ] && exit 0
+
+rm -rf "$DEVSRC/tree" "$DEVSRC/shards"
+/usr/bin/python3 "$here/devcorpus_select.py" "$DEVSRC" "$CAP"
+for half in tune eval; do
+    "$BIN" ingest "$DEVSRC/tree/$half" --out "$DEVSRC/shards/$half" --docs-per-shard 2000 >/dev/null
+done
+/usr/bin/python3 - "$DEVSRC" <<'EOF'
+import json, sys, os, io, zstandard
+d = sys.argv[1]
+m = json.load(open(f'{d}/manifest.json'))
+counts = {}
+for half in ('tune', 'eval'):
+    for f in sorted(os.listdir(f'{d}/shards/{half}')):
+        if not f.endswith('.jsonl.zst'): continue
+        with open(f'{d}/shards/{half}/{f}', 'rb') as fh:
+            for line in io.TextIOWrapper(zstandard.ZstdDecompressor().stream_reader(fh), encoding='utf-8'):
+                r = json.loads(line)
+                k = f"{half}/{r['lang']}"
+                counts[k] = counts.get(k, 0) + 1
+m['ingested'] = counts
+json.dump(m, open(f'{d}/manifest.json', 'w'), indent=1)
+print(json.dumps(counts))
+EOF
