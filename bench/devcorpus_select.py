@@ -3,7 +3,7 @@
 
 usage: devcorpus_select.py DEVSRC CAP
 
-Reads DEVSRC/packages.txt ("<lang> <pkg> <version>" per line, written by make_devcorpus.sh),
+Reads DEVSRC/packages.txt ("<lang> <pkg> <version> <origin>" per line, written by make_devcorpus.sh),
 walks DEVSRC/src/<pkg>/, hard-links the chosen files into DEVSRC/tree/<half>/<lang>/<pkg>/<path>
 and writes DEVSRC/manifest.json (packages, versions, rules, files per package/half).
 Rules in make_devcorpus.sh's header.
@@ -33,9 +33,9 @@ def main():
                              'node_modules/, byte-identical duplicates, .git/, .pc/ (quilt)',
                      'split': 'eval if sha1("<pkg>/<path>")[0] is odd else tune'},
            'packages': []}
-    for lang, pkg, ver in pkgs:
+    for lang, pkg, ver, origin in pkgs:
         root = f'{d}/src/{pkg}'
-        cands = []
+        cands, local = [], set()
         for dp, dns, fns in os.walk(root):
             dns[:] = sorted(x for x in dns if x not in ('.git', '.pc', 'node_modules'))
             for fn in sorted(fns):
@@ -50,8 +50,9 @@ def main():
                 if lang == 'javascript' and minified(b):
                     continue
                 h = hashlib.sha1(b).hexdigest()
-                if h in seen:
+                if h in seen or h in local:
                     continue
+                local.add(h)
                 rel = os.path.relpath(p, root)
                 cands.append((hashlib.sha1(f'{pkg}/{rel}'.encode()).hexdigest(), rel, h))
         cands.sort()
@@ -64,7 +65,7 @@ def main():
             os.makedirs(os.path.dirname(dst), exist_ok=True)
             os.link(f'{root}/{rel}', dst)
             n[half] += 1
-        man['packages'].append({'lang': lang, 'package': pkg, 'version': ver,
+        man['packages'].append({'lang': lang, 'package': pkg, 'version': ver, 'origin': origin,
                                 'candidates': len(cands), 'chosen': len(chosen), **n})
         print(f'{lang:10} {pkg:24} {ver:32} candidates {len(cands):5} chosen {len(chosen):4} '
               f'tune {n["tune"]:4} eval {n["eval"]:4}')

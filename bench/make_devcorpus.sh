@@ -5,7 +5,11 @@
 # usage: bench/make_devcorpus.sh [--fetch-only]
 #   DEVSRC        cache folder (default /work/devsrc): dl/<pkg>/ (apt-get source --download-only),
 #                 src/<pkg>/ (dpkg-source -x --no-check), tree/<half>/<lang>/<pkg>/... (the
-#                 selected files, hard links), shards/<half>/ (sciprune ingest), manifest.json
+#                 selected files, hard links), shards/<half>/ (sciprune ingest), indep/<half>/
+#                 (bench/indep_corrupt.py: corruptions, labels, the real tools' verdicts),
+#                 manifest.json (packages, versions, where each came from, counts)
+#   PER_CLASS     validated corruptions per language and error class (default 30)
+#   EVAL_ONLY=1   make the corruptions of the eval half only
 #   SCIPRUNE_BIN  the sciprune binary for `ingest` (default build/cli/sciprune)
 #
 # Selection (bench/devcorpus_select.py): python = *.py, javascript = *.js (not *.min.js, not
@@ -25,7 +29,7 @@ PY_PKGS="jinja2 hplip quodlibet scons:scons meld:meld gajim:gajim ranger:ranger 
 JS_PKGS="jquery jqueryui mathjax openlayers leaflet codemirror-js:libjs-codemirror node-d3:libjs-d3 sphinx:libjs-sphinxdoc backbone:libjs-backbone highlight.js:libjs-highlight.js dojo:libjs-dojo-core,libjs-dojo-dijit three.js:libjs-three prototypejs:libjs-prototype jsxgraph:jsxgraph katex:libjs-katex"
 C_PKGS="zlib libpng1.6 expat lua5.4 sqlite3 curl libxml2 pcre2 libuv1 jansson libyaml"
 
-mkdir -p "$DEVSRC/dl" "$DEVSRC/src"
+mkdir -p "$DEVSRC/dl" "$DEVSRC/src" "$DEVSRC/indep"
 # The package mirror here serves some files of a source package and not others (404): apt-get
 # source is tried twice; the package is extracted with dpkg-source -x when every file came, else
 # from its upstream tarball(s) alone (*.orig.tar.*, *.orig-<component>.tar.*: the Debian patches
@@ -88,6 +92,15 @@ rm -rf "$DEVSRC/tree" "$DEVSRC/shards"
 for half in tune eval; do
     "$BIN" ingest "$DEVSRC/tree/$half" --out "$DEVSRC/shards/$half" --docs-per-shard 2000 >/dev/null
 done
+# the independent corruptions, validated by the real tools, and the tools' verdict on every file
+# (eval first: that is what bench/gates_devcorpus.py reads; tune is for whoever tunes the gates)
+for half in eval tune; do
+    rm -rf "$DEVSRC/indep/$half"
+    /usr/bin/python3 "$here/indep_corrupt.py" --in "$DEVSRC"/shards/$half/*.jsonl.zst \
+        --out "$DEVSRC/indep/$half" --src-root "$DEVSRC/src" --per-class "${PER_CLASS:-30}" --seed 1 \
+        2> "$DEVSRC/indep/$half.log" || { cat "$DEVSRC/indep/$half.log" >&2; exit 1; }
+    [ -n "${EVAL_ONLY:-}" ] && break
+done
 /usr/bin/python3 - "$DEVSRC" <<'EOF'
 import json, sys, os, io, zstandard
 d = sys.argv[1]
@@ -102,6 +115,14 @@ for half in ('tune', 'eval'):
                 k = f"{half}/{r['lang']}"
                 counts[k] = counts.get(k, 0) + 1
 m['ingested'] = counts
+for half in ('eval', 'tune'):
+    try:
+        m['indep_' + half] = json.load(open(f'{d}/indep/{half}/summary.json'))
+        acc = [json.loads(l) for l in open(f'{d}/indep/{half}/accepted.jsonl')]
+        m['accepted_' + half] = {l: [sum(1 for a in acc if a['lang'] == l and a['accepted']),
+                                     sum(1 for a in acc if a['lang'] == l)] for l in ('python', 'javascript', 'c')}
+    except FileNotFoundError:
+        pass
 json.dump(m, open(f'{d}/manifest.json', 'w'), indent=1)
 print(json.dumps(counts))
 EOF
