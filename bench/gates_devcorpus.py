@@ -124,15 +124,19 @@ def main():
                             flagged_lists.setdefault((gname, lang), []).append(r)
                 row[(mode, gname)] = (n_all, n_acc)
             ab = summ[mode]['languages'].get(lang, {}).get('undefined_name', {})
-            row[(mode, 'abstained')] = ab.get('abstained', 0)
+            row[(mode, 'abstained')] = ab.get('abstained', 0) if ab.get('on') else None
         clean_rows[lang] = row
 
     # recall per class
     rec = {}
+    where = {r[2]: (r[0], r[1]) for r in crecs}
     for lb in labels:
         key = (lb['lang'], lb['class'])
         r = rec.setdefault(key, {'n': 0})
         r['n'] += 1
+        if lb['orig_id'] in where:     # the original already flagged (gates all): not the edit's doing
+            f = flags_of('all', 'clean', *where[lb['orig_id']])
+            r['orig'] = r.get('orig', 0) + (f[0] or f[1])
         for mode in ('all', 'default'):
             f = flags_of(mode, 'corrupt', lb['shard'], lb['index'] - 1)
             for gname, hit in (('parse_error', f[0]), ('undefined_name', f[1]), ('either', f[0] or f[1])):
@@ -206,22 +210,24 @@ def main():
         P(f'| {lang} | {n} | {na} | {pct(r[("all","parse_error")][0], n)} | {pct(r[("all","parse_error")][1], na)} | '
           f'{pct(r[("all","undefined_name")][0], n)} | {pct(r[("all","undefined_name")][1], na)} | '
           f'{pct(r[("default","either")][0], n)} | {pct(r[("default","either")][1], na)} | '
-          f'{pct(r[("default","abstained")], n)} |')
+          f'{"off" if r[("default","abstained")] is None else pct(r[("default","abstained")], n)} |')
     P('')
-    P('**Gate recall per error class** (share of the validated variants a gate flags; gates alone)\n')
-    P('| lang | class | n | parse_error all | undefined_name all | either, all | either, default |')
-    P('|---|---|---:|---:|---:|---:|---:|')
+    P('**Gate recall per error class** (share of the validated variants a gate flags; gates alone; '
+      'last column: share whose unmodified original a gate already flags with every language on, '
+      'so the recall there is not the edit\'s doing)\n')
+    P('| lang | class | n | parse_error all | undefined_name all | either, all | either, default | original flagged (all) |')
+    P('|---|---|---:|---:|---:|---:|---:|---:|')
     for (lang, cls), r in sorted(rec.items(), key=lambda x: (LANGS.index(x[0][0]), x[0][1])):
         n = r['n']
         P(f'| {lang} | {cls} | {n} | {pct(r[("all","parse_error")], n)} | {pct(r[("all","undefined_name")], n)} | '
-          f'{pct(r[("all","either")], n)} | {pct(r[("default","either")], n)} |')
+          f'{pct(r[("all","either")], n)} | {pct(r[("default","either")], n)} | {pct(r.get("orig", 0), n)} |')
     for lang in LANGS:
         rs = [r for (l, _), r in rec.items() if l == lang]
         n = sum(r['n'] for r in rs)
         if n:
             P(f'| {lang} | **all syntax** | {n} | {pct(sum(r[("all","parse_error")] for r in rs), n)} | '
               f'{pct(sum(r[("all","undefined_name")] for r in rs), n)} | {pct(sum(r[("all","either")] for r in rs), n)} | '
-              f'{pct(sum(r[("default","either")] for r in rs), n)} |')
+              f'{pct(sum(r[("default","either")] for r in rs), n)} | {pct(sum(r.get("orig", 0) for r in rs), n)} |')
     P('')
     P(f'**Default plan** (`sciprune run`, metrics {", ".join(names)}; eval clean + the variants, '
       f'{clean_removed["all"][0]} clean + {len(labels)} variants): syntax recall\n')

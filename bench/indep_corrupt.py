@@ -140,7 +140,7 @@ class CCheck:
                     break
                 h = os.path.join(stub, m.group(1))
                 if os.path.exists(h):
-                    break
+                    continue            # made by the other thread meanwhile: compile again
                 os.makedirs(os.path.dirname(h), exist_ok=True)
                 with open(h, "w") as sf:   # a stub: the usual standard headers a config header brings
                     sf.write("".join(f"#include <{x}>\n" for x in STUB_INCLUDES))

@@ -22,8 +22,11 @@ rl.on('line', (line) => {
       new vm.SourceTextModule(src, { identifier: 'check.js' });
     } catch (e2) {
       ok = false;
-      mode = 'commonjs';
-      msg = `${e.name}: ${e.message}`;
+      // a module (import/export/import.meta/top-level await) that does not compile as one:
+      // its own error, and it is checked with `node --check x.mjs`
+      const esm = /import statement outside a module|Unexpected token 'export'|import\.meta|await is only valid/.test(e.message);
+      mode = esm ? 'module' : 'commonjs';
+      msg = esm ? `${e2.name}: ${e2.message}` : `${e.name}: ${e.message}`;
     }
   }
   process.stdout.write(JSON.stringify({ ok, msg, mode }) + '\n');
