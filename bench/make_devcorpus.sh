@@ -33,8 +33,11 @@ mkdir -p "$DEVSRC/dl" "$DEVSRC/src" "$DEVSRC/indep"
 # The package mirror here serves some files of a source package and not others (404): apt-get
 # source is tried twice; the package is extracted with dpkg-source -x when every file came, else
 # from its upstream tarball(s) alone (*.orig.tar.*, *.orig-<component>.tar.*: the Debian patches
-# are left out, which does not matter for a corpus); a package with no upstream tarball is left out
-# and listed in DEVSRC/failed.txt.
+# are left out, which does not matter for a corpus), else, for a "src:bin,bin" entry, from those
+# binary packages (apt-get download + dpkg-deb -x: pure-Python and libjs packages ship their
+# sources); a package that none of these gives is left out and listed in DEVSRC/failed.txt. What
+# each package came from is in packages.txt and manifest.json (the mirror decides, so a rebuild
+# on another day may differ: compare manifests before comparing numbers).
 fetch() {  # lang pkg[:binary,binary...]
     local pkg=${2%%:*} bins= d dsc
     [ "$pkg" != "$2" ] && bins=${2#*:}
