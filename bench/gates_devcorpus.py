@@ -65,6 +65,10 @@ def main():
     ap.add_argument('--dump-flagged', type=int, default=0,
                     help='write up to N flagged clean files per gate and language to OUT/flagged/')
     ap.add_argument('--threads', default='0')
+    ap.add_argument('--run-per-class', type=int, default=0,
+                    help='mix only the first N variants of each class into the default-plan run (default: all); '
+                         'a job judges a gate off for a language where it flags over 10 %% of the inputs, '
+                         'which 30 variants per class exceed')
     a = ap.parse_args()
     t_start = time.time()
     binp = os.path.abspath(os.environ.get('SCIPRUNE_BIN', os.path.join(HERE, '..', 'build', 'cli', 'sciprune')))
@@ -149,9 +153,41 @@ def main():
         cfg_path = os.path.join(HERE, '..', 'data', 'configs', 'default.json')
     cfg = json.load(open(cfg_path))
     job = {k: cfg[k] for k in ('shard', 'embed', 'gates', 'index', 'score') if k in cfg}
-    job.update({'inputs': clean + corr, 'workdir': f'{out}/run', 'threads': int(a.threads),
+    run_labels, run_corr = labels, corr
+    if a.run_per_class:
+        # a subset of the variants, written as shards of their own (same names: the labels' shard keys)
+        sub = f'{out}/run-variants'
+        os.makedirs(sub)
+        seen, keep = {}, []
+        for lb in labels:
+            k = (lb['lang'], lb['class'])
+            seen[k] = seen.get(k, 0) + 1
+            if seen[k] <= a.run_per_class:
+                keep.append(lb)
+        want = {}
+        for lb in keep:
+            want.setdefault(lb['shard'], set()).add(lb['index'])
+        run_labels, run_corr = [], []
+        for sh in corr:
+            b = os.path.basename(sh)
+            recs = [r for i, r in enumerate(read_shard(sh), 1) if i in want.get(b, ())]
+            idx = sorted(want.get(b, ()))
+            newpos = {old: new for new, old in enumerate(idx, 1)}
+            with open(f'{sub}/{b}', 'wb') as fh:
+                with zstandard.ZstdCompressor(level=3).stream_writer(fh) as wz:
+                    for r in recs:
+                        wz.write((json.dumps(r, ensure_ascii=False) + '\n').encode('utf-8'))
+            run_corr.append(f'{sub}/{b}')
+            run_labels += [dict(lb, index=newpos[lb['index']]) for lb in keep if lb['shard'] == b]
+    job.update({'inputs': clean + run_corr, 'workdir': f'{out}/run', 'threads': int(a.threads),
                 'prune': dict(cfg.get('prune', {}), write_removed=True, fsync=False),
                 'corrupt': {'enabled': False}, 'analyze': {'enabled': False}})
+    uses_auto = 'auto' in job.get('score', {}).get('metrics', [])
+    if uses_auto:
+        # `auto` takes the job's own analysis (sciprune's corruptions of the inputs): keep the
+        # config's corrupt and analyze sections, as a user of the default config gets them
+        job['corrupt'] = {k: v for k, v in cfg.get('corrupt', {}).items()}
+        job['analyze'] = {k: v for k, v in cfg.get('analyze', {}).items() if k != 'corrupted'}
     json.dump(job, open(f'{out}/job.json', 'w'), indent=1)
     times['run (default plan)'] = run([binp, 'run', '--config', f'{out}/job.json'])
     w = f'{out}/run'
@@ -166,7 +202,7 @@ def main():
             masks[shard] = np.unpackbits(m, axis=1, bitorder='little')[:, :V]
         return masks[shard]
     run_rec, run_kind = {}, {}
-    for lb in labels:
+    for lb in run_labels:
         m = mask(lb['shard'])[lb['index'] - 1]
         for key in ((lb['lang'], lb['class']), (lb['lang'], '**all syntax**')):
             r = run_rec.setdefault(key, np.zeros(V + 1))
@@ -179,7 +215,7 @@ def main():
         for f in os.listdir(rdir):
             for r in read_shard(f'{rdir}/{f}'):
                 removed_ids.add(r['id'])
-    n_mask = sum(int(mask(os.path.basename(s))[:, gv].sum()) for s in clean + corr)
+    n_mask = sum(int(mask(os.path.basename(s))[:, gv].sum()) for s in clean + run_corr)
     clean_removed = {}
     rg = gate_values(w, clean)
     for lang in LANGS + ('all',):
@@ -236,7 +272,11 @@ def main():
               f'{pct(sum(r.get("hit0", 0) for r in rs), sum(r.get("n0", 0) for r in rs))} ({sum(r.get("n0", 0) for r in rs)}) |')
     P('')
     P(f'**Default plan** (`sciprune run`, metrics {", ".join(names)}; eval clean + the variants, '
-      f'{clean_removed["all"][0]} clean + {len(labels)} variants): syntax recall\n')
+      f'{clean_removed["all"][0]} clean + {len(run_labels)} variants): syntax recall\n')
+    if uses_auto:
+        av = next((v for v in plan['variants'] if v['name'].startswith('auto')), {})
+        P('`auto` (the job\'s own corruption analysis, corrupt + analyze sections of the config) resolved to: `'
+          + json.dumps({k: v for k, v in av.items() if k != 'name'})[:400] + '`\n')
     P('| lang | class | n | ' + ' | '.join(names) + ' |')
     P('|---|---|---:|' + '---:|' * V)
     for (lang, cls), r in sorted(run_rec.items(), key=lambda x: (LANGS.index(x[0][0]), x[0][1].startswith('**'), x[0][1])):
