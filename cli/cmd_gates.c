@@ -103,6 +103,7 @@ static int explain(const char *file, const char *lang, const char *path,
            "\"indent_errors\": %u, \"indent_line\": %u, \"indent_error\": ",
            g.parse_errors, g.error_nodes, g.missing_nodes, g.indent_errors, g.indent_line);
     json_str(g.indent_error);
+    printf(", \"early_errors\": %u, \"early_line\": %u", g.early_errors, g.early_line);
     printf(", \"parse_error_share\": %.6f, \"undefined_names\": %u, \"abstained\": %d, "
            "\"abstain_reason\": ",
            g.parse_error_share, g.undefined_names, g.undefined_abstained);

@@ -28,6 +28,8 @@ sciprune_status gates_score_tree_file(const char *lang, const char *path,
     out->indent_errors = ps.indent_errors;
     out->indent_line = ps.indent_line;
     out->indent_error = ps.indent_error;
+    out->early_errors = ps.early_errors;
+    out->early_line = ps.early_line;
     out->parse_errors = lang_error_count(&ps);
     out->parse_error_share = len ? (double)ps.error_bytes / (double)len : 0.0;
     if (out->parse_error_share > 1.0) out->parse_error_share = 1.0;

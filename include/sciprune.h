@@ -229,6 +229,10 @@ typedef struct sciprune_parse_stats {
                                (IndentationError, TabError) that tree-sitter accepts */
     uint32_t indent_line;   /* 1-based line of the first indentation error, 0 when none */
     const char *indent_error; /* "" or CPython's message for it; static storage */
+    uint32_t early_errors;  /* javascript/typescript: redeclarations V8 rejects before running
+                               ("Identifier 'x' has already been declared"): a let/const/class
+                               name declared twice in one scope, or also by var or function */
+    uint32_t early_line;    /* 1-based line of the first one, 0 when none */
 } sciprune_parse_stats;
 
 /* Parse `src` as `lang` and count error markers (and, for python, indentation errors).
@@ -975,13 +979,16 @@ sciprune_status sciprune_check_run(const char *const *paths, size_t n, const cha
  *                   other name, what no environment in force defines counts as undefined. A `typeof x`
  *                   compared with "undefined" is a guard, not a read. */
 typedef struct sciprune_gate_scores {
-    uint32_t parse_errors;       /* ERROR + MISSING nodes + indentation errors */
+    uint32_t parse_errors;       /* ERROR + MISSING nodes + indentation errors + early errors */
     uint32_t error_nodes;        /* ERROR nodes */
     uint32_t missing_nodes;      /* MISSING nodes */
     uint32_t indent_errors;      /* python: indentation errors CPython reports (tree-sitter
                                     accepts them): see sciprune_parse_stats */
     uint32_t indent_line;        /* 1-based line of the first one, 0 when none */
     const char *indent_error;    /* "" or CPython's message for it; static storage */
+    uint32_t early_errors;       /* javascript/typescript: redeclarations V8 rejects (see
+                                    sciprune_parse_stats); counted in parse_errors */
+    uint32_t early_line;         /* 1-based line of the first one, 0 when none */
     double parse_error_share;    /* bytes under outermost ERROR nodes / file bytes; 0 if empty */
     uint32_t undefined_names;    /* distinct undefined names; 0 when abstained */
     int undefined_abstained;     /* 1 when the undefined_name gate abstained for this file */

@@ -88,7 +88,7 @@ sciprune_status lang_parse(sciprune_parser *p, const char *lang, const char *src
 
 uint32_t lang_error_count(const sciprune_parse_stats *st)
 {
-    return st->error_nodes + st->missing_nodes + st->indent_errors;
+    return st->error_nodes + st->missing_nodes + st->indent_errors + st->early_errors;
 }
 
 static void count_tree_errors(TSNode root, sciprune_parse_stats *st)
@@ -135,6 +135,9 @@ void lang_count_errors(const char *lang, TSNode root, const char *src, size_t le
         st->indent_line = r.first_line;
         st->indent_error = lang_indent_error_message(r.first);
     }
+    if (lang && src && (!strcmp(lang, "javascript") || !strcmp(lang, "typescript") ||
+                        !strcmp(lang, "tsx")))
+        lang_js_early_errors(root, src, &st->early_errors, &st->early_line);
 }
 
 sciprune_status sciprune_parse_check(sciprune_parser *p, const char *lang, const char *src,

@@ -27,6 +27,12 @@ void lang_count_errors(const char *lang, TSNode root, const char *src, size_t le
 /* All the errors of st: ERROR + MISSING nodes + indentation errors. */
 uint32_t lang_error_count(const sciprune_parse_stats *st);
 
+/* ------------------------------------------------------------------ jsearly.c
+ * JavaScript/TypeScript redeclarations V8 rejects and the grammar accepts (a let/const/class
+ * name declared twice in one scope, or also by var or function there): how many, and the
+ * 1-based line of the first redeclaration (0 when none). Never flags code V8 accepts. */
+void lang_js_early_errors(TSNode root, const char *src, uint32_t *errors, uint32_t *first_line);
+
 /* ------------------------------------------------------------------ pyindent.c
  * Python indentation errors by CPython's tokenizer rules (indent stack, tabs at 8 and 1,
  * form feeds, exempt lines in brackets, strings, continuations, blanks and comments) and its

@@ -98,6 +98,8 @@ static int check_case(const char *name, const char *lang, const sciprune_gate_sc
         else if (!strcmp(k, "reason")) ok = !strcmp(g->abstain_reason, v), snprintf(got, sizeof got, "%s", g->abstain_reason);
         else if (!strcmp(k, "names")) ok = !strcmp(g->names, v), snprintf(got, sizeof got, "%s", g->names);
         else if (!strcmp(k, "path") || !strcmp(k, "js_envs")) continue;
+        else if (!strcmp(k, "early_errors")) ok = (long)g->early_errors == iv, snprintf(got, sizeof got, "%u", g->early_errors);
+        else if (!strcmp(k, "early_line")) ok = (long)g->early_line == iv, snprintf(got, sizeof got, "%u", g->early_line);
         else if (!strcmp(k, "indent_errors")) ok = (long)g->indent_errors == iv, snprintf(got, sizeof got, "%u", g->indent_errors);
         else if (!strcmp(k, "indent_line")) ok = (long)g->indent_line == iv, snprintf(got, sizeof got, "%u", g->indent_line);
         else if (!strcmp(k, "indent_error")) ok = !strcmp(g->indent_error, v), snprintf(got, sizeof got, "%s", g->indent_error);
