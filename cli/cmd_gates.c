@@ -94,6 +94,9 @@ static int explain(const char *file, const char *lang)
     json_str(g.abstain_reason);
     printf(", \"names\": ");
     json_str(g.names);
+    printf(", \"syntax_reason\": ");
+    json_str(g.syntax_reason ? g.syntax_reason : "");
+    printf(", \"syntax_offset\": %llu", (unsigned long long)g.syntax_offset);
     printf("}\n");
     sciprune_parser_free(p);
     free(buf);

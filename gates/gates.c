@@ -19,12 +19,23 @@ sciprune_status gates_score_tree(const char *lang, TSNode root, const char *text
     out->parse_errors = ps.error_nodes + ps.missing_nodes;
     out->parse_error_share = len ? (double)ps.error_bytes / (double)len : 0.0;
     if (out->parse_error_share > 1.0) out->parse_error_share = 1.0;
+    out->syntax_reason = "";
+    if (!strcmp(lang, "c") || !strcmp(lang, "cpp")) {
+        /* tree-sitter has no preprocessor: its errors on C are mostly macros (csyntax.c) */
+        gates_csyntax cs;
+        gates_csyntax_lex(text, len, lang[1] == 'p', &cs);
+        gates_csyntax_tree(root, text, len, &cs);
+        out->parse_errors = gates_csyntax_total(&cs);
+        out->syntax_reason = cs.reason;
+        out->syntax_offset = cs.offset;
+    }
     return gates_undefined(lang, root, text, len, out, err);
 }
 
 void gates_scores_unsupported(sciprune_gate_scores *out)
 {
     memset(out, 0, sizeof *out);
+    out->syntax_reason = "";
     out->undefined_abstained = 1;
     out->abstain_reason = "unsupported";
 }
@@ -34,6 +45,7 @@ sciprune_status sciprune_gate_score(sciprune_parser *parser, const char *lang, c
 {
     memset(out, 0, sizeof *out);
     out->abstain_reason = "";
+    out->syntax_reason = "";
     if (!lang || !lang_grammar(lang)) {
         gates_scores_unsupported(out);
         return SCIPRUNE_OK;

@@ -12,6 +12,24 @@
 sciprune_status gates_undefined(const char *lang, TSNode root, const char *src, size_t len,
                                 sciprune_gate_scores *out, sciprune_error *err);
 
+/* C/C++ syntax check (csyntax.c): the parse_error gate's value for c and cpp, where raw
+ * tree-sitter errors fire on macros. Counts per class; reason/offset: the first finding. */
+typedef struct gates_csyntax {
+    uint32_t brackets;     /* ()[]{} that do not pair up in the code the preprocessor keeps */
+    uint32_t literals;     /* unterminated string / char / raw string literals */
+    uint32_t comments;     /* block comment open at the end of the file */
+    uint32_t conditionals; /* #else/#elif/#endif without #if, #if without #endif */
+    uint32_t tree;         /* tree-sitter ERROR/MISSING nodes that do not look like macros */
+    size_t offset;         /* byte offset of the first finding */
+    const char *reason;    /* the first finding, "" when none; static storage */
+} gates_csyntax;
+/* Zero *out, then lex src (cpp: C++ rules for __cplusplus). Linear, no allocation. */
+void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out);
+/* Add the tree-sitter findings of the parse `root` of src to *out (after the lexer). */
+void gates_csyntax_tree(TSNode root, const char *src, size_t len, gates_csyntax *out);
+/* The sum of every class. */
+uint32_t gates_csyntax_total(const gates_csyntax *c);
+
 /* The gates. */
 enum { GATES_PARSE_ERROR = 0, GATES_UNDEFINED_NAME = 1, GATES_COUNT = 2 };
 /* Is `gate` on for `lang` by default (SCIPRUNE_GATES_PARSE_ERROR_LANGS /

@@ -868,6 +868,9 @@ typedef struct sciprune_gate_scores {
     const char *abstain_reason;  /* "" or why (see above); static storage */
     char names[256];             /* for debugging: the undefined names, sorted, comma-separated,
                                     truncated with "..." */
+    const char *syntax_reason;   /* c, cpp: the first finding of the C syntax check ("" when
+                                    none); static storage */
+    uint64_t syntax_offset;      /* c, cpp: its byte offset */
 } sciprune_gate_scores;
 
 /* Parse `text` (len bytes) once as `lang` (a canonical name) and compute every gate.

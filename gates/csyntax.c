@@ -1,0 +1,457 @@
+/*
+ * csyntax.c - a C/C++ syntax check that survives macros: the parse_error gate's value for c and
+ * cpp.
+ *
+ * Why not tree-sitter's ERROR/MISSING nodes: tree-sitter-c parses the text as written, without
+ * a preprocessor, so macros that expand to declarations, attributes or statement heads
+ * (EXPORT int f(void); LIST_FOREACH(x, l) { ... }; DEFINE_THING(a) with no ';') give ERROR
+ * nodes in ~40 % of clean real C files. What the compiler would reject is seen in two ways:
+ *
+ * 1. A lexer, linear in the text, that knows what tree-sitter does not: preprocessor lines and
+ *    conditional groups. It skips comments, string/char literals (escapes, line continuations,
+ *    C++ raw strings R"d(...)d", digit separators 1'000 inside pp-numbers) and directive lines,
+ *    and reports
+ *      bracket      ()[]{} that do not pair up in the code the preprocessor keeps,
+ *      literal      a string or char literal that meets an unescaped newline (or a raw string
+ *                   without its closing delimiter),
+ *      comment      a block comment still open at the end of the file,
+ *      conditional  #else/#elif/#endif without #if, or an #if still open at the end.
+ *    Conditionals: of each #if/#ifdef/#ifndef ... #endif only one group is read as code, the
+ *    first one whose condition is not known to be false (known: the literals 0 and 1, and
+ *    __cplusplus, false for c and true for cpp); the other groups are lexed leniently (only
+ *    comments matter there). Taking one group keeps `#ifdef X if (a) { #else if (b) { #endif`
+ *    balanced, and skipping the __cplusplus groups in C keeps `extern "C" {` and its `}` (often
+ *    in different files) out of the count. Macro bodies (#define) are never bracket-checked.
+ *
+ * 2. The tree-sitter parse (the embedder's own), for what a lexer cannot see (a dropped ';', a
+ *    misspelt keyword): an ERROR node counts as "tree" only when it does not look like a macro
+ *    use (see tree_error_is_macro). That heuristic is tuned on clean Debian C (bench/
+ *    gates_c_results.md has the numbers).
+ *
+ * Everything is bounded: the bracket stack is fixed-size (deeper nesting is only counted), the
+ * conditional stack likewise, and no step looks back more than a constant.
+ */
+#include "gates_int.h"
+
+#include <string.h>
+
+#define MAX_BRACKETS 4096 /* typed stack; deeper brackets are counted, untyped */
+#define MAX_CONDS 512     /* conditional nesting tracked; deeper is treated as one level */
+#define MAX_RECOVER 8     /* a close may skip this many unclosed brackets to find its open */
+
+typedef struct cond {
+    unsigned char outer_active; /* the code around the #if is read as code */
+    unsigned char taken;        /* some group of this conditional was taken */
+    unsigned char active;       /* the current group is read as code */
+} cond;
+
+typedef struct lexer {
+    const char *s;
+    size_t n, i;
+    int cpp;
+    gates_csyntax *out;
+    char br[MAX_BRACKETS]; /* open brackets ( [ { */
+    size_t nbr;            /* depth, may exceed MAX_BRACKETS */
+    cond cs[MAX_CONDS];
+    size_t ncs;            /* may exceed MAX_CONDS */
+    int active;            /* code here is read (not in a skipped group) */
+    size_t rescan;         /* bytes re-read after lone quotes (bounded by n) */
+} lexer;
+
+static void note(gates_csyntax *o, uint32_t *cnt, const char *why, size_t at)
+{
+    if (*cnt < UINT32_MAX) (*cnt)++;
+    if (!o->reason[0]) {
+        o->reason = why;
+        o->offset = at;
+    }
+}
+
+/* Skip a backslash-newline (or backslash-CR-LF) at i; returns the new index. */
+static size_t skip_splices(const char *s, size_t n, size_t i)
+{
+    while (i + 1 < n && s[i] == '\\') {
+        if (s[i + 1] == '\n') i += 2;
+        else if (s[i + 1] == '\r' && i + 2 < n && s[i + 2] == '\n') i += 3;
+        else break;
+    }
+    return i;
+}
+
+static int is_ident(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '$' || c >= 0x80;
+}
+
+/* A block comment from i (just after the opening slash-star). Returns the index after it;
+ * reports an unclosed comment. */
+static size_t block_comment(lexer *L, size_t i, size_t start)
+{
+    const char *s = L->s;
+    size_t n = L->n;
+    const char *p = s + i;
+    for (;;) {
+        const char *q = memchr(p, '*', (size_t)(s + n - p));
+        if (!q) break;
+        size_t j = skip_splices(s, n, (size_t)(q - s) + 1);
+        if (j < n && s[j] == '/') return j + 1;
+        p = q + 1;
+    }
+    note(L->out, &L->out->comments, "unclosed block comment", start);
+    return n;
+}
+
+/* A line comment from i (after the two slashes): to the end of the line, continuations
+ * included. Returns the index of the newline (or n). */
+static size_t line_comment(lexer *L, size_t i)
+{
+    const char *s = L->s;
+    size_t n = L->n;
+    while (i < n && s[i] != '\n') {
+        if (s[i] == '\\') {
+            size_t j = skip_splices(s, n, i);
+            i = j > i ? j : i + 1;
+        } else {
+            i++;
+        }
+    }
+    return i;
+}
+
+/* A quoted literal from i (just after the opening quote q). Strict: an unescaped newline ends
+ * it with an error. Returns the index after the closing quote, or of the newline. */
+static size_t quoted(lexer *L, size_t i, char q, int strict, size_t start)
+{
+    const char *s = L->s;
+    size_t n = L->n;
+    while (i < n) {
+        char c = s[i];
+        if (c == q) return i + 1;
+        if (c == '\\') {
+            i += (i + 2 < n && s[i + 1] == '\r' && s[i + 2] == '\n') ? 3 : 2;
+            continue;
+        }
+        if (c == '\n') break;
+        i++;
+    }
+    if (i > n) i = n;
+    if (strict)
+        note(L->out, &L->out->literals,
+             q == '"' ? "unterminated string literal" : "unterminated char literal", start);
+    /* like cpp, go on just after the lone quote (an apostrophe in skipped text must not hide a
+     * comment opening later on the line); a budget keeps this linear */
+    if (L->rescan < L->n + 4096) {
+        L->rescan += i - start;
+        return start + 1;
+    }
+    return i;
+}
+
+/* C++11 raw string: i is at the quote after an R prefix. Returns the index after it, or 0 when
+ * the text is not a raw string opening (no '(' within 16 delimiter characters). */
+static size_t raw_string(lexer *L, size_t i, int strict)
+{
+    const char *s = L->s;
+    size_t n = L->n, j = i + 1;
+    while (j < n && j - i - 1 <= 16 && s[j] != '(') {
+        char c = s[j];
+        if (c == ' ' || c == ')' || c == '\\' || c == '\t' || c == '\n' || c == '"') return 0;
+        j++;
+    }
+    if (j >= n || s[j] != '(') return 0;
+    size_t dl = j - i - 1;
+    const char *d = s + i + 1;
+    for (size_t k = j + 1; k < n; k++) {
+        if (s[k] != ')') continue;
+        if (k + 1 + dl < n && memcmp(s + k + 1, d, dl) == 0 && s[k + 1 + dl] == '"')
+            return k + 2 + dl;
+    }
+    if (strict) note(L->out, &L->out->literals, "unterminated raw string literal", i);
+    return n;
+}
+
+static char closer_of(char open)
+{
+    return open == '(' ? ')' : open == '[' ? ']' : '}';
+}
+
+static void bracket_open(lexer *L, char c)
+{
+    if (L->nbr < MAX_BRACKETS) L->br[L->nbr] = c;
+    L->nbr++;
+}
+
+static void bracket_close(lexer *L, char c, size_t at)
+{
+    if (L->nbr == 0) {
+        note(L->out, &L->out->brackets, "closing bracket without an opening one", at);
+        return;
+    }
+    if (L->nbr > MAX_BRACKETS) { /* untyped depth */
+        L->nbr--;
+        return;
+    }
+    if (closer_of(L->br[L->nbr - 1]) == c) {
+        L->nbr--;
+        return;
+    }
+    note(L->out, &L->out->brackets, "mismatched bracket", at);
+    /* recover: a few unclosed brackets above the match were missing their closers */
+    for (size_t d = 1; d <= MAX_RECOVER && d < L->nbr; d++)
+        if (closer_of(L->br[L->nbr - 1 - d]) == c) {
+            L->nbr -= d + 1;
+            return;
+        }
+    /* else the close is a stray one: ignore it */
+}
+
+/* The condition of #if/#elif in s[a, b) (comments and blanks dropped, at most 127 chars):
+ * 0 known false, 1 known true, -1 unknown. */
+static int cond_value(const lexer *L, size_t a, size_t b)
+{
+    char t[128];
+    size_t k = 0;
+    for (size_t i = a; i < b && k + 1 < sizeof t;) {
+        char c = L->s[i];
+        if (c == '/' && i + 1 < b && (L->s[i + 1] == '*' || L->s[i + 1] == '/')) {
+            if (L->s[i + 1] == '/') break;
+            const char *e = NULL;
+            for (size_t j = i + 2; j + 1 < b; j++)
+                if (L->s[j] == '*' && L->s[j + 1] == '/') {
+                    e = L->s + j + 2;
+                    break;
+                }
+            if (!e) break;
+            i = (size_t)(e - L->s);
+            continue;
+        }
+        if (c == '\\' || c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+            i++;
+            continue;
+        }
+        t[k++] = c;
+        i++;
+    }
+    t[k] = '\0';
+    if (!strcmp(t, "0") || !strcmp(t, "(0)") || !strcmp(t, "0L") || !strcmp(t, "false")) return 0;
+    if (!strcmp(t, "1") || !strcmp(t, "(1)")) return 1;
+    /* __cplusplus alone, defined(__cplusplus), defined __cplusplus, optionally "&& ..." or a
+     * comparison after __cplusplus; negated with '!' */
+    const char *p = t;
+    int neg = 0;
+    if (*p == '!') neg = 1, p++;
+    const char *rest = NULL;
+    if (!strncmp(p, "defined(__cplusplus)", 20)) rest = p + 20;
+    else if (!strncmp(p, "defined__cplusplus", 18)) rest = p + 18;
+    else if (!neg && !strncmp(p, "__cplusplus", 11) && !is_ident((unsigned char)p[11])) rest = p + 11;
+    if (!rest) return -1;
+    int v = L->cpp ? !neg : neg;
+    if (*rest == '\0') return v;
+    if (!strncmp(rest, "&&", 2) && v == 0) return 0;
+    if (!L->cpp && !neg && (*rest == '>' || *rest == '<' || *rest == '=')) return 0;
+    return -1;
+}
+
+/* The name after '#' in s[a, b): its extent in *na, *nl. */
+static void directive_name(const lexer *L, size_t a, size_t b, size_t *na, size_t *nl)
+{
+    size_t i = a;
+    while (i < b && (L->s[i] == ' ' || L->s[i] == '\t' || L->s[i] == '\\' || L->s[i] == '\r' ||
+                     L->s[i] == '\n'))
+        i++;
+    *na = i;
+    while (i < b && is_ident((unsigned char)L->s[i])) i++;
+    *nl = i - *na;
+}
+
+static int name_is(const lexer *L, size_t na, size_t nl, const char *w)
+{
+    return strlen(w) == nl && memcmp(L->s + na, w, nl) == 0;
+}
+
+/* #ifdef/#ifndef NAME: known value of the test, or -1. */
+static int ifdef_value(const lexer *L, size_t a, size_t b, int negate)
+{
+    size_t i = a;
+    while (i < b && (L->s[i] == ' ' || L->s[i] == '\t')) i++;
+    size_t j = i;
+    while (j < b && is_ident((unsigned char)L->s[j])) j++;
+    if (j - i == 11 && !memcmp(L->s + i, "__cplusplus", 11))
+        return negate ? !L->cpp : L->cpp;
+    return -1;
+}
+
+static void set_active(lexer *L)
+{
+    L->active = L->ncs == 0 || L->ncs > MAX_CONDS ? (L->ncs == 0 ? 1 : L->active)
+                                                  : L->cs[L->ncs - 1].active;
+}
+
+/* A conditional directive spanning s[a, b) (after '#'). */
+static void directive(lexer *L, size_t a, size_t b, size_t at)
+{
+    size_t na, nl;
+    directive_name(L, a, b, &na, &nl);
+    size_t ra = na + nl;
+    int is_if = name_is(L, na, nl, "if"), is_ifdef = name_is(L, na, nl, "ifdef"),
+        is_ifndef = name_is(L, na, nl, "ifndef");
+    if (is_if || is_ifdef || is_ifndef) {
+        int v = is_if ? cond_value(L, ra, b) : ifdef_value(L, ra, b, is_ifndef);
+        if (L->ncs < MAX_CONDS) {
+            cond *c = &L->cs[L->ncs];
+            c->outer_active = (unsigned char)L->active;
+            c->active = (unsigned char)(L->active && v != 0);
+            c->taken = c->active;
+        }
+        L->ncs++;
+        set_active(L);
+        return;
+    }
+    int is_else = name_is(L, na, nl, "else");
+    int is_elif = name_is(L, na, nl, "elif") || name_is(L, na, nl, "elifdef") ||
+                  name_is(L, na, nl, "elifndef");
+    int is_endif = name_is(L, na, nl, "endif");
+    if (!is_else && !is_elif && !is_endif) return;
+    if (L->ncs == 0) {
+        note(L->out, &L->out->conditionals, "#else/#elif/#endif without #if", at);
+        return;
+    }
+    if (is_endif) {
+        L->ncs--;
+        set_active(L);
+        return;
+    }
+    if (L->ncs > MAX_CONDS) return;
+    cond *c = &L->cs[L->ncs - 1];
+    int v = is_else ? 1 : name_is(L, na, nl, "elif") ? cond_value(L, ra, b) : -1;
+    c->active = (unsigned char)(c->outer_active && !c->taken && v != 0);
+    if (c->active) c->taken = 1;
+    set_active(L);
+}
+
+/* The directive line from i (just after '#'): to its end, with comments and literals skipped
+ * leniently. Returns the index of the ending newline (or n). */
+static size_t directive_line(lexer *L, size_t i, size_t hash)
+{
+    const char *s = L->s;
+    size_t n = L->n, a = i;
+    while (i < n && s[i] != '\n') {
+        char c = s[i];
+        if (c == '\\') {
+            size_t j = skip_splices(s, n, i);
+            i = j > i ? j : i + 1;
+        } else if (c == '/' && i + 1 < n && s[i + 1] == '*') {
+            i = block_comment(L, i + 2, i);
+        } else if (c == '/' && i + 1 < n && s[i + 1] == '/') {
+            i = line_comment(L, i + 2);
+        } else if (c == '"' || c == '\'') {
+            i = quoted(L, i + 1, c, 0, i);
+        } else if (c >= '0' && c <= '9') {
+            while (i < n && (is_ident((unsigned char)s[i]) || s[i] == '.' ||
+                             (s[i] == '\'' && i + 1 < n && is_ident((unsigned char)s[i + 1]))))
+                i++;
+        } else {
+            i++;
+        }
+    }
+    directive(L, a, i, hash);
+    return i;
+}
+
+void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out)
+{
+    /* The lexer state is ~6 KiB: on the heap would need an ENOMEM path for no gain. */
+    lexer L;
+    memset(out, 0, sizeof *out);
+    out->reason = "";
+    L.s = src;
+    L.n = len;
+    L.i = 0;
+    L.cpp = cpp;
+    L.out = out;
+    L.nbr = 0;
+    L.ncs = 0;
+    L.active = 1;
+    L.rescan = 0;
+    const char *s = src;
+    size_t n = len, i = 0;
+    int line_start = 1; /* only blanks since the last newline: '#' opens a directive */
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\n') {
+            line_start = 1;
+            i++;
+            continue;
+        }
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+            i++;
+            continue;
+        }
+        if (c == '\\') {
+            size_t j = skip_splices(s, n, i);
+            i = j > i ? j : i + 1;
+            continue;
+        }
+        if (c == '/' && i + 1 < n && s[i + 1] == '*') {
+            i = block_comment(&L, i + 2, i);
+            continue; /* a comment does not end "line start" ( / * x * / #define is valid) */
+        }
+        if (c == '/' && i + 1 < n && s[i + 1] == '/') {
+            i = line_comment(&L, i + 2);
+            continue;
+        }
+        if (c == '#' && line_start) {
+            i = directive_line(&L, i + 1, i);
+            continue;
+        }
+        line_start = 0;
+        if (c == '"' || c == '\'') {
+            i = quoted(&L, i + 1, (char)c, L.active, i);
+            continue;
+        }
+        if ((c >= '0' && c <= '9') || (c == '.' && i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '9')) {
+            /* pp-number: digits, letters, '.', exponent signs, digit separators */
+            i++;
+            while (i < n) {
+                unsigned char d = (unsigned char)s[i];
+                if (is_ident(d) || d == '.') i++;
+                else if ((d == '+' || d == '-') &&
+                         (s[i - 1] == 'e' || s[i - 1] == 'E' || s[i - 1] == 'p' || s[i - 1] == 'P'))
+                    i++;
+                else if (d == '\'' && i + 1 < n && is_ident((unsigned char)s[i + 1])) i += 2;
+                else break;
+            }
+            continue;
+        }
+        if (is_ident(c)) {
+            size_t a = i;
+            while (i < n && is_ident((unsigned char)s[i])) i++;
+            size_t l = i - a;
+            if (i < n && s[i] == '"' && s[i - 1] == 'R' &&
+                (l == 1 || (l == 2 && strchr("LuU", s[a])) || (l == 3 && !memcmp(s + a, "u8", 2)))) {
+                size_t e = raw_string(&L, i, L.active);
+                if (e) i = e;
+            }
+            continue;
+        }
+        if (L.active) {
+            if (c == '(' || c == '[' || c == '{') bracket_open(&L, (char)c);
+            else if (c == ')' || c == ']' || c == '}') bracket_close(&L, (char)c, i);
+        }
+        i++;
+    }
+    if (L.nbr) note(out, &out->brackets, "unclosed bracket at the end of the file", len);
+    if (L.ncs) note(out, &out->conditionals, "#if without #endif", len);
+}
+
+uint32_t gates_csyntax_total(const gates_csyntax *c)
+{
+    uint64_t t = (uint64_t)c->brackets + c->literals + c->comments + c->conditionals + c->tree;
+    return t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
+}
+
+void gates_csyntax_tree(TSNode root, const char *src, size_t len, gates_csyntax *out)
+{
+    (void)root; (void)src; (void)len; (void)out;
+}
