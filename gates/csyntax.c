@@ -36,13 +36,21 @@
 #include <string.h>
 
 #define MAX_BRACKETS 4096 /* typed stack; deeper brackets are counted, untyped */
-#define MAX_CONDS 512     /* conditional nesting tracked; deeper is treated as one level */
+#define MAX_CONDS 256     /* conditional nesting tracked; deeper is treated as one level */
 #define MAX_RECOVER 8     /* a close may skip this many unclosed brackets to find its open */
 
+/* The state of one #if ... #endif. Groups are read in one of three modes. */
+enum { G_SKIP = 0, G_ACTIVE = 1, G_CHECK = 2 };
+#define SNAP 32 /* bracket-stack entries saved at #if and at the end of the taken group */
 typedef struct cond {
-    unsigned char outer_active; /* the code around the #if is read as code */
-    unsigned char taken;        /* some group of this conditional was taken */
-    unsigned char active;       /* the current group is read as code */
+    unsigned char outer;    /* the mode around the #if */
+    unsigned char taken;    /* some group was taken (read as code) */
+    unsigned char mode;     /* the current group's mode */
+    unsigned char cxx;      /* a condition tests __cplusplus: alternatives are not checked */
+    unsigned char has_end;  /* the taken group's end state is in end/end_n */
+    unsigned char in_taken; /* the current group is the taken one */
+    size_t saved_n, end_n;  /* bracket depth at #if, at the end of the taken group */
+    char saved[SNAP], end[SNAP];
 } cond;
 
 typedef struct lexer {
@@ -54,7 +62,9 @@ typedef struct lexer {
     size_t nbr;            /* depth, may exceed MAX_BRACKETS */
     cond cs[MAX_CONDS];
     size_t ncs;            /* may exceed MAX_CONDS */
-    int active;            /* code here is read (not in a skipped group) */
+    int mode;              /* G_ACTIVE: code read; G_CHECK: an alternative group, read for its
+                              own balance from the state at its #if; G_SKIP: comments only */
+    int active;            /* mode != G_SKIP */
     size_t rescan;         /* bytes re-read after lone quotes (bounded by n) */
 } lexer;
 
@@ -253,13 +263,24 @@ static int cond_value(const lexer *L, size_t a, size_t b)
     return -1;
 }
 
+/* Does the condition s[a, b) mention __cplusplus? */
+static int cond_is_cxx(const lexer *L, size_t a, size_t b)
+{
+    for (size_t i = a; i + 11 <= b; i++)
+        if (L->s[i] == '_' && !memcmp(L->s + i, "__cplusplus", 11)) return 1;
+    return 0;
+}
+
 /* The name after '#' in s[a, b): its extent in *na, *nl. */
 static void directive_name(const lexer *L, size_t a, size_t b, size_t *na, size_t *nl)
 {
     size_t i = a;
-    while (i < b && (L->s[i] == ' ' || L->s[i] == '\t' || L->s[i] == '\\' || L->s[i] == '\r' ||
-                     L->s[i] == '\n'))
-        i++;
+    for (;;) {
+        while (i < b && (L->s[i] == ' ' || L->s[i] == '\t')) i++;
+        size_t j = skip_splices(L->s, b, i);
+        if (j == i) break;
+        i = j;
+    }
     *na = i;
     while (i < b && is_ident((unsigned char)L->s[i])) i++;
     *nl = i - *na;
@@ -282,52 +303,139 @@ static int ifdef_value(const lexer *L, size_t a, size_t b, int negate)
     return -1;
 }
 
-static void set_active(lexer *L)
+static void set_mode(lexer *L, int m)
 {
-    L->active = L->ncs == 0 || L->ncs > MAX_CONDS ? (L->ncs == 0 ? 1 : L->active)
-                                                  : L->cs[L->ncs - 1].active;
+    L->mode = m;
+    L->active = m != G_SKIP;
 }
 
-/* A conditional directive spanning s[a, b) (after '#'). */
-static void directive(lexer *L, size_t a, size_t b, size_t at)
+static void snap(const lexer *L, char *dst, size_t *n)
 {
-    size_t na, nl;
-    directive_name(L, a, b, &na, &nl);
+    *n = L->nbr;
+    size_t k = L->nbr < SNAP ? L->nbr : SNAP;
+    if (L->nbr <= MAX_BRACKETS) memcpy(dst, L->br + L->nbr - k, k);
+}
+
+static void restore(lexer *L, const char *src, size_t n)
+{
+    L->nbr = n;
+    size_t k = n < SNAP ? n : SNAP;
+    if (n <= MAX_BRACKETS) memcpy(L->br + n - k, src, k);
+}
+
+/* Leave the current group of c: remember the taken group's end state. */
+static void group_end(lexer *L, cond *c)
+{
+    if (c->in_taken) {
+        snap(L, c->end, &c->end_n);
+        c->has_end = 1;
+    }
+}
+
+/* Enter a group of c whose condition has value v (1 true, 0 false, -1 unknown). */
+static void group_begin(lexer *L, cond *c, int v)
+{
+    int m;
+    if (c->outer == G_SKIP || v == 0) m = G_SKIP;
+    else if (!c->taken) m = c->outer;
+    else m = c->cxx ? G_SKIP : G_CHECK;
+    c->in_taken = (unsigned char)(m != G_SKIP && !c->taken);
+    if (c->in_taken) c->taken = 1;
+    if (m == G_CHECK) restore(L, c->saved, c->saved_n);
+    c->mode = (unsigned char)m;
+    set_mode(L, m);
+}
+
+/* Brackets of an #if/#elif condition or a #define parameter list s[a, b): () must pair. */
+static void check_parens(lexer *L, size_t a, size_t b, size_t at, const char *why)
+{
+    long d = 0;
+    for (size_t i = a; i < b; i++) {
+        char c = L->s[i];
+        if (c == '/' && i + 1 < b && L->s[i + 1] == '/') break;
+        if (c == '/' && i + 1 < b && L->s[i + 1] == '*') {
+            size_t j = i + 2;
+            while (j + 1 < b && !(L->s[j] == '*' && L->s[j + 1] == '/')) j++;
+            i = j + 1;
+            continue;
+        }
+        if (c == '"' || c == '\'') {
+            size_t j = i + 1;
+            while (j < b && L->s[j] != c && L->s[j] != '\n') j += L->s[j] == '\\' ? 2 : 1;
+            i = j;
+            continue;
+        }
+        if (c == '(') d++;
+        else if (c == ')' && --d < 0) break;
+    }
+    if (d != 0) note(L->out, &L->out->brackets, why, at);
+}
+
+/* A directive spanning s[a, b) (after '#'), its name at s[na, na + nl). */
+static void directive(lexer *L, size_t a, size_t b, size_t na, size_t nl, size_t at)
+{
+    (void)a;
     size_t ra = na + nl;
     int is_if = name_is(L, na, nl, "if"), is_ifdef = name_is(L, na, nl, "ifdef"),
         is_ifndef = name_is(L, na, nl, "ifndef");
+    int is_elif = name_is(L, na, nl, "elif");
+    if ((is_if && L->active) ||
+        (is_elif && L->ncs && L->ncs <= MAX_CONDS && L->cs[L->ncs - 1].outer != G_SKIP))
+        check_parens(L, ra, b, at, "unbalanced () in #if");
+    if (name_is(L, na, nl, "define") && L->active) {
+        size_t i = ra;
+        while (i < b && (L->s[i] == ' ' || L->s[i] == '\t')) i++;
+        while (i < b && is_ident((unsigned char)L->s[i])) i++;
+        if (i < b && L->s[i] == '(') {
+            size_t j = i;
+            while (j < b && L->s[j] != ')') j++;
+            if (j >= b) note(L->out, &L->out->brackets, "unclosed macro parameter list", at);
+        }
+        return;
+    }
     if (is_if || is_ifdef || is_ifndef) {
         int v = is_if ? cond_value(L, ra, b) : ifdef_value(L, ra, b, is_ifndef);
         if (L->ncs < MAX_CONDS) {
             cond *c = &L->cs[L->ncs];
-            c->outer_active = (unsigned char)L->active;
-            c->active = (unsigned char)(L->active && v != 0);
-            c->taken = c->active;
+            c->outer = (unsigned char)L->mode;
+            c->taken = 0;
+            c->has_end = 0;
+            c->cxx = (unsigned char)(v >= 0 && cond_is_cxx(L, ra, b));
+            snap(L, c->saved, &c->saved_n);
+            L->ncs++;
+            group_begin(L, c, v);
+        } else {
+            L->ncs++;
         }
-        L->ncs++;
-        set_active(L);
         return;
     }
     int is_else = name_is(L, na, nl, "else");
-    int is_elif = name_is(L, na, nl, "elif") || name_is(L, na, nl, "elifdef") ||
-                  name_is(L, na, nl, "elifndef");
+    is_elif = is_elif || name_is(L, na, nl, "elifdef") || name_is(L, na, nl, "elifndef");
     int is_endif = name_is(L, na, nl, "endif");
     if (!is_else && !is_elif && !is_endif) return;
     if (L->ncs == 0) {
-        note(L->out, &L->out->conditionals, "#else/#elif/#endif without #if", at);
+        if (L->active)
+            note(L->out, &L->out->conditionals, "#else/#elif/#endif without #if", at);
         return;
     }
-    if (is_endif) {
-        L->ncs--;
-        set_active(L);
+    if (L->ncs > MAX_CONDS) {
+        if (is_endif) L->ncs--;
         return;
     }
-    if (L->ncs > MAX_CONDS) return;
     cond *c = &L->cs[L->ncs - 1];
+    group_end(L, c);
+    if (is_endif) {
+        /* go on from the taken group's end (or the state at #if when none was taken) */
+        if (c->has_end) restore(L, c->end, c->end_n);
+        else if (c->outer != G_SKIP) restore(L, c->saved, c->saved_n);
+        int m = c->outer;
+        L->ncs--;
+        set_mode(L, m);
+        return;
+    }
     int v = is_else ? 1 : name_is(L, na, nl, "elif") ? cond_value(L, ra, b) : -1;
-    c->active = (unsigned char)(c->outer_active && !c->taken && v != 0);
-    if (c->active) c->taken = 1;
-    set_active(L);
+    if (v >= 0 && !is_else && cond_is_cxx(L, ra, b)) c->cxx = 1;
+    group_begin(L, c, v);
 }
 
 /* The directive line from i (just after '#'): to its end, with comments and literals skipped
@@ -335,7 +443,12 @@ static void directive(lexer *L, size_t a, size_t b, size_t at)
 static size_t directive_line(lexer *L, size_t i, size_t hash)
 {
     const char *s = L->s;
-    size_t n = L->n, a = i;
+    size_t n = L->n, a = i, na, nl;
+    directive_name(L, a, n, &na, &nl);
+    /* an #include "file without its closing quote is an error even where strings elsewhere
+     * on directive lines are not checked (#error don't) */
+    int strict = L->active && (name_is(L, na, nl, "include") || name_is(L, na, nl, "include_next") ||
+                               name_is(L, na, nl, "import"));
     while (i < n && s[i] != '\n') {
         char c = s[i];
         if (c == '\\') {
@@ -346,7 +459,7 @@ static size_t directive_line(lexer *L, size_t i, size_t hash)
         } else if (c == '/' && i + 1 < n && s[i + 1] == '/') {
             i = line_comment(L, i + 2);
         } else if (c == '"' || c == '\'') {
-            i = quoted(L, i + 1, c, 0, i);
+            i = quoted(L, i + 1, c, strict && c == '"', i);
         } else if (c >= '0' && c <= '9') {
             while (i < n && (is_ident((unsigned char)s[i]) || s[i] == '.' ||
                              (s[i] == '\'' && i + 1 < n && is_ident((unsigned char)s[i + 1]))))
@@ -355,7 +468,7 @@ static size_t directive_line(lexer *L, size_t i, size_t hash)
             i++;
         }
     }
-    directive(L, a, i, hash);
+    directive(L, a, i, na, nl, hash);
     return i;
 }
 
@@ -372,7 +485,7 @@ void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out)
     L.out = out;
     L.nbr = 0;
     L.ncs = 0;
-    L.active = 1;
+    set_mode(&L, G_ACTIVE);
     L.rescan = 0;
     const char *s = src;
     size_t n = len, i = 0;
