@@ -564,7 +564,337 @@ uint32_t gates_csyntax_total(const gates_csyntax *c)
     return t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
 }
 
-void gates_csyntax_tree(TSNode root, const char *src, size_t len, gates_csyntax *out)
+/* ---------------------------------------------------------------- tree-sitter errors */
+
+/* An identifier that names a macro by convention: no lowercase letter and at least two
+ * characters (EXPORT, LIST_FOREACH, XMLPUBFUN), an upper-case first word (DEFINE_STACK_OF,
+ * IMPLEMENT_PEM_rw), or a reserved __name (__attribute__, __declspec). */
+static int macro_like(const char *s, size_t n)
 {
-    (void)root; (void)src; (void)len; (void)out;
+    if (n >= 2 && s[0] == '_' && s[1] == '_') return 1;
+    if (n < 2) return 0;
+    int upper = 0, lower = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '_' && i >= 2 && upper && !lower) return 1;
+        lower |= s[i] >= 'a' && s[i] <= 'z';
+        upper |= s[i] >= 'A' && s[i] <= 'Z';
+    }
+    if (!lower) return upper;
+    /* a word of two or more capitals after an underscore: ZSTDLIBv06_API, static_ASN1_ITEM */
+    for (size_t i = 0; i < n;) {
+        if (s[i] != '_') {
+            i++;
+            continue;
+        }
+        size_t j = ++i, caps = 0;
+        while (j < n && s[j] != '_' && !(s[j] >= 'a' && s[j] <= 'z')) caps += s[j] >= 'A' && s[j] <= 'Z', j++;
+        if (caps >= 2 && j - i >= 2 && (j == n || s[j] == '_')) return 1;
+        i = j;
+    }
+    return 0;
+}
+
+#define LOOK 512       /* bytes scanned around an error site */
+#define MAX_SITES 4096 /* error sites judged per file */
+
+static int blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* The identifier ending at i (exclusive) after skipping blanks back, or at the '(' matching a
+ * ')' there (the callee of FOO(x)). *a, *l its extent (l = 0: none); returns the index where
+ * the scan stopped. */
+static size_t skip_back(const char *s, size_t i, size_t lo)
+{
+    for (;;) {
+        while (i > lo && blank(s[i - 1])) i--;
+        if (i >= lo + 4 && s[i - 1] == '/' && s[i - 2] == '*') { /* a comment before */
+            size_t j = i - 2;
+            while (j > lo + 1 && !(s[j - 2] == '/' && s[j - 1] == '*')) j--;
+            if (j <= lo + 1) return i;
+            i = j - 2;
+            continue;
+        }
+        return i;
+    }
+}
+
+static size_t ident_back(const char *s, size_t i, size_t lo, size_t *a, size_t *l)
+{
+    *l = 0;
+    i = skip_back(s, i, lo);
+    if (i > lo && s[i - 1] == ')') {
+        long d = 0;
+        while (i > lo) {
+            char c = s[--i];
+            if (c == ')') d++;
+            else if (c == '(' && --d == 0) break;
+        }
+        if (d != 0) return lo;
+        while (i > lo && blank(s[i - 1])) i--;
+    }
+    size_t e = i;
+    while (i > lo && is_ident((unsigned char)s[i - 1])) i--;
+    if (e > i && !(s[i] >= '0' && s[i] <= '9')) {
+        *a = i;
+        *l = e - i;
+    }
+    return i;
+}
+
+/* Statement keywords that take a parenthesised head, and sizeof-like operators. */
+static int is_keyword(const char *s, size_t n)
+{
+    static const char *const k[] = {"if", "while", "for", "switch", "return", "sizeof",
+                                    "_Alignof", "alignof", "do", "else", "case", NULL};
+    for (int i = 0; k[i]; i++)
+        if (strlen(k[i]) == n && !memcmp(k[i], s, n)) return 1;
+    return 0;
+}
+
+/* The site is inside the arguments of a call that is not a statement head: a macro taking
+ * statements, types or operators (FOO( stmt; ), va_arg(ap, char *), CHECK(a, ==, b)); within
+ * LOOK. */
+static int open_call_is_macro(const char *s, size_t len, size_t at)
+{
+    size_t lo = at > LOOK ? at - LOOK : 0, i = at;
+    long d = 0;
+    while (i > lo) {
+        char c = s[--i];
+        if (c == ')') d++;
+        else if (c == '(' && d-- == 0) {
+            size_t j = i, a, l;
+            while (j > lo && (blank(s[j - 1]) || s[j - 1] == '(')) j--;
+            ident_back(s, j, lo, &a, &l);
+            if (!l || is_keyword(s + a, l) || at >= len) return 0;
+            /* a ';' in the arguments of a lower-case name is a misspelt for (fro(i = 0; ...)) */
+            return macro_like(s + a, l) || s[at] != ';';
+        } else if (c == '{' || c == '}') {
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* The logical line holding `at` is a directive (tree-sitter cannot parse conditionals that cut
+ * through statements), or the nearest non-blank line before or after it is one. */
+static int near_directive(const char *s, size_t len, size_t at)
+{
+    size_t lo = at > (1u << 14) ? at - (1u << 14) : 0, i = at;
+    for (;;) { /* back to the start of the logical line (macro bodies can be long) */
+        while (i > lo && s[i - 1] != '\n') i--;
+        if (i >= lo + 2 && s[i - 2] == '\\') {
+            i--;
+            continue;
+        }
+        if (i >= lo + 3 && s[i - 2] == '\r' && s[i - 3] == '\\') {
+            i--;
+            continue;
+        }
+        break;
+    }
+    size_t j = i;
+    while (j < len && (s[j] == ' ' || s[j] == '\t')) j++;
+    if (j < len && s[j] == '#') return 1;
+    lo = at > LOOK ? at - LOOK : 0;
+    if (i < lo) i = lo;
+    for (int back = 0; back < 3; back++) { /* the previous non-blank lines */
+        size_t k = i;
+        while (k > lo && blank(s[k - 1])) k--;
+        if (k <= lo) break;
+        size_t ls = k;
+        while (ls > lo && s[ls - 1] != '\n') ls--;
+        size_t f = ls;
+        while (f < k && (s[f] == ' ' || s[f] == '\t')) f++;
+        if (s[f] == '#') return 1;
+        i = ls;
+    }
+    size_t e = at, hi = len - at > LOOK ? at + LOOK : len;
+    for (int fwd = 0; fwd < 2; fwd++) { /* the next non-blank lines */
+        while (e < hi && s[e] != '\n') e++;
+        while (e < hi && blank(s[e])) e++;
+        if (e < hi && s[e] == '#') return 1;
+    }
+    return 0;
+}
+
+/* Does s[a, b) (at most LOOK bytes of it) hold a macro-like identifier? */
+static int span_has_macro(const char *s, size_t a, size_t b)
+{
+    if (b - a > LOOK) b = a + LOOK;
+    for (size_t i = a; i < b;) {
+        if (is_ident((unsigned char)s[i]) && !(s[i] >= '0' && s[i] <= '9')) {
+            size_t j = i;
+            while (j < b && is_ident((unsigned char)s[j])) j++;
+            if (macro_like(s + i, j - i)) return 1;
+            i = j;
+        } else if (s[i] >= '0' && s[i] <= '9') {
+            while (i < b && is_ident((unsigned char)s[i])) i++;
+        } else {
+            i++;
+        }
+    }
+    return 0;
+}
+
+/* An error site looks like a macro use when a macro-like identifier is one of the two before it
+ * (or the callee of a call just before it), inside the ERROR node, next on the same line, or the
+ * callee of the call the site is inside; or when it touches a directive line. */
+/* A C keyword with two adjacent letters swapped (retrun, cosnt, fi, whlie): a misspelt keyword,
+ * which no macro convention explains. */
+static int typo_keyword(const char *s, size_t n)
+{
+    static const char *const k[] = {"if", "for", "while", "do", "switch", "case", "return",
+                                    "struct", "typedef", "sizeof", "static", "const", "enum",
+                                    "union", "goto", "extern", "else", "break", "continue",
+                                    "default", "unsigned", "signed", "char", "int", "void",
+                                    "volatile", "register", "short", "long", "double", "float",
+                                    NULL};
+    if (n < 2 || n > 8) return 0;
+    for (int i = 0; k[i]; i++) {
+        if (strlen(k[i]) != n) continue;
+        size_t d = 0, first = 0;
+        for (size_t j = 0; j < n; j++)
+            if (s[j] != k[i][j]) {
+                if (!d) first = j;
+                d++;
+            }
+        if (d == 2 && first + 1 < n && s[first] == k[i][first + 1] && s[first + 1] == k[i][first])
+            return 1;
+    }
+    return 0;
+}
+
+/* The first identifier in s[a, b), or after b on the same line when b == a; *l = 0: none. */
+static void ident_at(const char *s, size_t len, size_t a, size_t b, size_t *ia, size_t *il)
+{
+    size_t e = a, hi = b > a ? b : (len - a > 80 ? a + 80 : len);
+    *il = 0;
+    while (e < hi && s[e] != '\n' && !(is_ident((unsigned char)s[e]) && !(s[e] >= '0' && s[e] <= '9')))
+        e++;
+    if (e >= hi || s[e] == '\n') return;
+    size_t f = e;
+    while (f < len && is_ident((unsigned char)s[f])) f++;
+    *ia = e;
+    *il = f - e;
+}
+
+/* The text at a starts with a C type keyword. */
+static int type_keyword_at(const char *s, size_t len, size_t a)
+{
+    static const char *const k[] = {"char", "int", "void", "unsigned", "signed", "short", "long",
+                                    "const", "struct", "union", "enum", "float", "double",
+                                    "static", "volatile", "size_t", NULL};
+    for (int i = 0; k[i]; i++) {
+        size_t l = strlen(k[i]);
+        if (a + l <= len && !memcmp(s + a, k[i], l) && (a + l == len || !is_ident((unsigned char)s[a + l])))
+            return 1;
+    }
+    return 0;
+}
+
+static int decl_macro(const char *s, size_t n)
+{
+    /* lower-case declaration macros common enough to know by name (zlib's local) */
+    return (n == 5 && !memcmp(s, "local", 5)) || memchr(s, '_', n) != NULL;
+}
+
+static int site_is_macro(const char *src, size_t len, size_t a, size_t b, int missing)
+{
+    size_t ia, il;
+    if (b > len) b = len;
+    if (a > b) a = b;
+    size_t lo = a > LOOK ? a - LOOK : 0;
+    /* a misspelt keyword at, just before or just after the site is an error whatever else */
+    size_t ta, tl;
+    ident_at(src, len, a, b, &ta, &tl);
+    if (tl && typo_keyword(src + ta, tl)) return 0;
+    ident_at(src, len, b, b, &ta, &tl);
+    if (tl && typo_keyword(src + ta, tl)) return 0;
+    size_t i = ident_back(src, a, lo, &ia, &il);
+    if (il && typo_keyword(src + ia, il)) return 0;
+    if (il && macro_like(src + ia, il)) return 1;
+    if (il && !missing && decl_macro(src + ia, il) &&
+        (type_keyword_at(src, len, a) || (a < len && is_ident((unsigned char)src[a]))))
+        return 1;
+    for (int back = 0; il && back < 2; back++) {
+        i = ident_back(src, i, lo, &ia, &il);
+        if (il && macro_like(src + ia, il)) return 1;
+    }
+    if (span_has_macro(src, a, b)) return 1;
+    /* NAME(args) { ... }: a loop macro (json_object_foreach(o, k, v) {) */
+    size_t q = b;
+    while (q < len && q - b < 80 && blank(src[q])) q++;
+    size_t p = skip_back(src, a, lo);
+    if (q < len && src[q] == '{' && p > lo && src[p - 1] == ')') return 1;
+    size_t e = b;
+    while (e < len && e - b < 80 && src[e] != '\n' && !is_ident((unsigned char)src[e])) e++;
+    if (e < len && is_ident((unsigned char)src[e])) {
+        size_t f = e;
+        while (f < len && is_ident((unsigned char)src[f])) f++;
+        if (macro_like(src + e, f - e)) return 1;
+    }
+    return open_call_is_macro(src, len, a) || near_directive(src, len, a);
+}
+
+/* C++ in a file parsed as C (headers of C++ libraries are .h): tree-sitter-c cannot judge it. */
+static int looks_cxx(const char *s, size_t n)
+{
+    static const char *const marks[] = {"template <", "template<", "namespace ", "public:",
+                                        "private:", "::", "class ", NULL};
+    size_t m = n < (1u << 20) ? n : (1u << 20);
+    for (int k = 0; marks[k]; k++) {
+        size_t l = strlen(marks[k]);
+        const char *p = s, *e = s + m;
+        while (p + l <= e && (p = memchr(p, marks[k][0], (size_t)(e - p))) != NULL) {
+            if (p + l <= e && !memcmp(p, marks[k], l)) return 1;
+            p++;
+        }
+    }
+    return 0;
+}
+
+/* An ERROR of nothing but closing brackets and ';' (the lexer judges brackets). */
+static int only_closers(const char *s, size_t a, size_t b)
+{
+    if (b - a > LOOK) return 0;
+    for (size_t i = a; i < b; i++)
+        if (!blank(s[i]) && s[i] != '}' && s[i] != ')' && s[i] != ']' && s[i] != ';') return 0;
+    return 1;
+}
+
+void gates_csyntax_tree(TSNode root, const char *src, size_t len, int cpp, gates_csyntax *out)
+{
+    if (!ts_node_has_error(root)) return;
+    if (!cpp && looks_cxx(src, len)) return;
+    TSTreeCursor c = ts_tree_cursor_new(root);
+    unsigned sites = 0;
+    for (;;) {
+        TSNode n = ts_tree_cursor_current_node(&c);
+        int is_err = ts_node_symbol(n) == (TSSymbol)-1, miss = ts_node_is_missing(n);
+        if (is_err || miss) {
+            size_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
+            const char *t = miss ? ts_node_type(n) : "";
+            /* the lexer owns brackets and conditionals: a MISSING closer or #endif is the parse
+             * losing its way in code the preprocessor would have cut */
+            int closer = miss ? !strcmp(t, "}") || !strcmp(t, "#endif") : only_closers(src, a, b);
+            if (!closer && ++sites <= MAX_SITES && !site_is_macro(src, len, a, b, miss)) {
+                note(out, &out->tree,
+                     miss ? "tree-sitter: missing token" : "tree-sitter: unexpected text", a);
+                break; /* one is enough: the gate is a yes/no */
+            }
+        } else if (ts_node_has_error(n) && ts_tree_cursor_goto_first_child(&c)) {
+            continue;
+        }
+        /* next: sibling, or up */
+        for (;;) {
+            if (ts_tree_cursor_goto_next_sibling(&c)) break;
+            if (!ts_tree_cursor_goto_parent(&c)) {
+                ts_tree_cursor_delete(&c);
+                return;
+            }
+        }
+    }
+    ts_tree_cursor_delete(&c);
 }

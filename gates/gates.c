@@ -24,7 +24,7 @@ sciprune_status gates_score_tree(const char *lang, TSNode root, const char *text
         /* tree-sitter has no preprocessor: its errors on C are mostly macros (csyntax.c) */
         gates_csyntax cs;
         gates_csyntax_lex(text, len, lang[1] == 'p', &cs);
-        gates_csyntax_tree(root, text, len, &cs);
+        gates_csyntax_tree(root, text, len, lang[1] == 'p', &cs);
         out->parse_errors = gates_csyntax_total(&cs);
         out->syntax_reason = cs.reason;
         out->syntax_offset = cs.offset;

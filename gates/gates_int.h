@@ -26,7 +26,7 @@ typedef struct gates_csyntax {
 /* Zero *out, then lex src (cpp: C++ rules for __cplusplus). Linear, no allocation. */
 void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out);
 /* Add the tree-sitter findings of the parse `root` of src to *out (after the lexer). */
-void gates_csyntax_tree(TSNode root, const char *src, size_t len, gates_csyntax *out);
+void gates_csyntax_tree(TSNode root, const char *src, size_t len, int cpp, gates_csyntax *out);
 /* The sum of every class. */
 uint32_t gates_csyntax_total(const gates_csyntax *c);
 
