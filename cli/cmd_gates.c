@@ -96,7 +96,8 @@ static int explain(const char *file, const char *lang)
     json_str(g.names);
     printf(", \"syntax_reason\": ");
     json_str(g.syntax_reason ? g.syntax_reason : "");
-    printf(", \"syntax_offset\": %llu", (unsigned long long)g.syntax_offset);
+    printf(", \"syntax_offset\": %llu, \"syntax_suspects\": %u",
+           (unsigned long long)g.syntax_offset, g.syntax_suspects);
     printf("}\n");
     sciprune_parser_free(p);
     free(buf);

@@ -560,7 +560,7 @@ void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out)
 
 uint32_t gates_csyntax_total(const gates_csyntax *c)
 {
-    uint64_t t = (uint64_t)c->brackets + c->literals + c->comments + c->conditionals + c->tree;
+    uint64_t t = (uint64_t)c->brackets + c->literals + c->comments + c->conditionals + c->keywords;
     return t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
 }
 
@@ -809,11 +809,11 @@ static int site_is_macro(const char *src, size_t len, size_t a, size_t b, int mi
     /* a misspelt keyword at, just before or just after the site is an error whatever else */
     size_t ta, tl;
     ident_at(src, len, a, b, &ta, &tl);
-    if (tl && typo_keyword(src + ta, tl)) return 0;
+    if (tl && typo_keyword(src + ta, tl)) return -1;
     ident_at(src, len, b, b, &ta, &tl);
-    if (tl && typo_keyword(src + ta, tl)) return 0;
+    if (tl && typo_keyword(src + ta, tl)) return -1;
     size_t i = ident_back(src, a, lo, &ia, &il);
-    if (il && typo_keyword(src + ia, il)) return 0;
+    if (il && typo_keyword(src + ia, il)) return -1;
     if (il && macro_like(src + ia, il)) return 1;
     if (il && !missing && decl_macro(src + ia, il) &&
         (type_keyword_at(src, len, a) || (a < len && is_ident((unsigned char)src[a]))))
@@ -879,11 +879,14 @@ void gates_csyntax_tree(TSNode root, const char *src, size_t len, int cpp, gates
             /* the lexer owns brackets and conditionals: a MISSING closer or #endif is the parse
              * losing its way in code the preprocessor would have cut */
             int closer = miss ? !strcmp(t, "}") || !strcmp(t, "#endif") : only_closers(src, a, b);
-            if (!closer && ++sites <= MAX_SITES && !site_is_macro(src, len, a, b, miss)) {
-                note(out, &out->tree,
-                     miss ? "tree-sitter: missing token" : "tree-sitter: unexpected text", a);
-                break; /* one is enough: the gate is a yes/no */
+            int v = closer || ++sites > MAX_SITES ? 1 : site_is_macro(src, len, a, b, miss);
+            if (v == -1 && !out->keywords)
+                note(out, &out->keywords, "misspelt keyword", a);
+            else if (v == 0 && !out->tree) {
+                out->tree = 1;
+                out->tree_offset = a;
             }
+            if (out->keywords && out->tree) break; /* one of each is enough */
         } else if (ts_node_has_error(n) && ts_tree_cursor_goto_first_child(&c)) {
             continue;
         }

@@ -28,6 +28,7 @@ sciprune_status gates_score_tree(const char *lang, TSNode root, const char *text
         out->parse_errors = gates_csyntax_total(&cs);
         out->syntax_reason = cs.reason;
         out->syntax_offset = cs.offset;
+        out->syntax_suspects = cs.tree;
     }
     return gates_undefined(lang, root, text, len, out, err);
 }
