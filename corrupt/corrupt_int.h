@@ -52,7 +52,9 @@ typedef enum corrupt_edit {
     EDIT_OPERATOR,      /* @operator       flip an operator by the table in edit.c */
     EDIT_INCREMENT,     /* @increment      integer literal +1 or -1 */
     EDIT_DEDENT,        /* @dedent         re-indent a line to an enclosing construct's column */
-    EDIT_NEGATE         /* @negate         wrap as <prefix>(<node>) */
+    EDIT_NEGATE,        /* @negate         wrap as <prefix>(<node>) */
+    EDIT_DELETE_TAIL,   /* @delete.tail    remove the node's last (#set! tail "N") bytes */
+    EDIT_TRUNCATE       /* @truncate       cut the text from the node's start to its end */
 } corrupt_edit;
 
 /* The edit a capture name selects; EDIT_NONE for helper captures (names starting with '_')

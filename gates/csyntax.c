@@ -324,11 +324,15 @@ static void restore(lexer *L, const char *src, size_t n)
 }
 
 /* Leave the current group of c: remember the taken group's end state. */
-static void group_end(lexer *L, cond *c)
+static void group_end(lexer *L, cond *c, size_t at)
 {
     if (c->in_taken) {
         snap(L, c->end, &c->end_n);
         c->has_end = 1;
+    } else if (c->mode == G_CHECK && c->has_end && L->nbr != c->end_n) {
+        /* an alternative must leave the brackets as the taken group does
+         * (#ifdef A if (a) { #else if (b) { #endif) */
+        note(L->out, &L->out->brackets, "#if branches leave different brackets open", at);
     }
 }
 
@@ -423,7 +427,7 @@ static void directive(lexer *L, size_t a, size_t b, size_t na, size_t nl, size_t
         return;
     }
     cond *c = &L->cs[L->ncs - 1];
-    group_end(L, c);
+    group_end(L, c, at);
     if (is_endif) {
         /* go on from the taken group's end (or the state at #if when none was taken) */
         if (c->has_end) restore(L, c->end, c->end_n);

@@ -74,7 +74,7 @@ static int find_input(const char *dir, char *out, size_t cap)
  * tests/cases/gates/<lang>-<name>/{input.<ext>, expected}; the language is the folder name up
  * to the first '-'; `expected` holds key=value lines, each checked when present:
  * parse_errors, parse_errors_min, error_share (0 or >0), undefined_names, abstained, reason,
- * names. */
+ * names, syntax_reason, syntax_suspects (c, cpp: the C syntax check, gates/csyntax.c). */
 static int check_case(const char *name, const char *lang, const sciprune_gate_scores *g,
                       char *want)
 {
@@ -95,6 +95,8 @@ static int check_case(const char *name, const char *lang, const sciprune_gate_sc
         else if (!strcmp(k, "abstained")) ok = g->undefined_abstained == iv, snprintf(got, sizeof got, "%d", g->undefined_abstained);
         else if (!strcmp(k, "reason")) ok = !strcmp(g->abstain_reason, v), snprintf(got, sizeof got, "%s", g->abstain_reason);
         else if (!strcmp(k, "names")) ok = !strcmp(g->names, v), snprintf(got, sizeof got, "%s", g->names);
+        else if (!strcmp(k, "syntax_reason")) ok = !strcmp(g->syntax_reason, v), snprintf(got, sizeof got, "%s", g->syntax_reason);
+        else if (!strcmp(k, "syntax_suspects")) ok = (long)g->syntax_suspects == iv, snprintf(got, sizeof got, "%u", g->syntax_suspects);
         else ok = 0, snprintf(got, sizeof got, "unknown key");
         if (!ok) {
             fprintf(stderr, "golden case %s (%s): %s: want '%s', got '%s'\n", name, lang, k, v, got);
@@ -340,7 +342,7 @@ static void test_gates_run_language_switch(void **state)
     for (int on = 0; on < 2; on++) {
         sciprune_gates_settings s;
         sciprune_gates_settings_default(&s);
-        s.parse_error_langs = on ? "c,python" : NULL;
+        s.parse_error_langs = on ? "c,python" : "python";
         snprintf(w, sizeof w, "%s/w%d", dir, on);
         sciprune_gates_info info;
         assert_int_equal(sciprune_gates_run(w, ins, 1, &s, &info, &e), SCIPRUNE_OK);
