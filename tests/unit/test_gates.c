@@ -144,6 +144,94 @@ static void test_golden_cases_replay(void **state)
     assert_true(py >= 10 && js >= 5 && abst >= 5);
 }
 
+
+/* ------------------------------------------------------------------ the C syntax check */
+static uint32_t c_errors(const char *lang, const char *src, size_t n)
+{
+    sciprune_gate_scores g;
+    sciprune_error e;
+    assert_int_equal(sciprune_gate_score(g_p, lang, src, n, &g, &e), SCIPRUNE_OK);
+    return g.parse_errors;
+}
+
+/* The raw tree-sitter count would flag every one of these; the C check must not. */
+static void test_csyntax_macros_and_preprocessor_not_flagged(void **state)
+{
+    (void)state;
+    static const char *const clean[] = {
+        "#define BEGIN {\n#define END }\nint f(void)\nBEGIN\n  return 1;\nEND\n",
+        "#ifdef __cplusplus\nextern \"C\" {\n#endif\nint f(void);\n",          /* header half */
+        "int f(int a) {\n#if A\n  if (a) {\n#else\n  if (!a) {\n#endif\n    a++;\n  }\n  return a;\n}\n",
+        "#if 0\nit's { junk ( here\n#endif\nint x;\n",
+        "#define S \"a/*b\"\nconst char *s = S; /* real */ int y;\n",
+        "const char *s = \"a\\\n b\"; int z = sizeof(\"(\");\n",
+        "#error don't build this\nint w;\n",
+        "#define F(a, b) ((a) + (b)\nint v;\n",                                 /* body unbalanced */
+        "#if defined(X) && \\\n    (Y > 1)\nint u;\n#endif\n",
+    };
+    for (size_t i = 0; i < sizeof clean / sizeof *clean; i++) {
+        if (c_errors("c", clean[i], strlen(clean[i])) != 0) fail_msg("flagged clean case %zu", i);
+    }
+    const char cxx[] = "auto s = R\"x(\")x\"; long n = 1'000'000; char c = '}';\n";
+    assert_int_equal(c_errors("cpp", cxx, sizeof cxx - 1), 0);
+    /* __cplusplus is true for cpp: its extern "C" { is read as code and must be closed */
+    const char half[] = "#ifdef __cplusplus\nextern \"C\" {\n#endif\nint f(void);\n";
+    assert_true(c_errors("cpp", half, sizeof half - 1) > 0);
+}
+
+static void test_csyntax_broken_flagged(void **state)
+{
+    (void)state;
+    static const char *const broken[] = {
+        "int f(void) { return g(1; }\n",
+        "int f(void) { return 1; \n",
+        "const char *s = \"abc;\nint x;\n",
+        "int c = 'a;\n",
+        "int x; /* never closed\nint y;\n",
+        "#if A\nint x;\n",
+        "#endif\n",
+        "#if defined(A\n#endif\n",
+        "#include \"x.h\nint y;\n",
+        "#define F(a, b\nint v;\n",
+        "int f(int a) {\n#ifdef A\n  if (a) {\n#else\n  if (g(a) {\n#endif\n  }\n  return 0;\n}\n",
+    };
+    for (size_t i = 0; i < sizeof broken / sizeof *broken; i++) {
+        if (c_errors("c", broken[i], strlen(broken[i])) == 0) fail_msg("missed broken case %zu", i);
+    }
+}
+
+/* Deep nesting, thousands of #if, stray quotes and random bytes: bounded, no crash. */
+static void test_csyntax_pathological_input_bounded(void **state)
+{
+    (void)state;
+    size_t n = 1 << 16;
+    char *b = malloc(n + 1);
+    assert_non_null(b);
+    /* 20000 '{' then 20000 '}' (over the typed stack) and a lone '(' */
+    size_t k = 0;
+    for (int i = 0; i < 20000; i++) b[k++] = '{';
+    for (int i = 0; i < 20000; i++) b[k++] = '}';
+    assert_int_equal(c_errors("c", b, k), 0);
+    b[k++] = '(';
+    assert_true(c_errors("c", b, k) > 0);
+    /* 3000 nested #if (over the tracked depth), all closed */
+    k = 0;
+    for (int i = 0; i < 3000; i++) k += (size_t)sprintf(b + k, "#if A\n");
+    for (int i = 0; i < 3000; i++) k += (size_t)sprintf(b + k, "#endif\n");
+    assert_int_equal(c_errors("c", b, k), 0);
+    /* a long line of quotes and backslashes */
+    k = 0;
+    for (size_t i = 0; i + 2 < n; i += 2) b[k++] = '\'', b[k++] = '\\';
+    (void)c_errors("c", b, k);
+    (void)c_errors("cpp", b, k);
+    /* pseudo-random bytes */
+    uint32_t x = 12345;
+    for (size_t i = 0; i < n; i++) x = x * 1103515245u + 12345u, b[i] = (char)(x >> 16);
+    (void)c_errors("c", b, n);
+    (void)c_errors("cpp", b, n);
+    free(b);
+}
+
 /* ------------------------------------------------------------------ the scoring call */
 static void test_gate_score_unsupported_language_abstains(void **state)
 {
@@ -377,6 +465,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden_cases_replay),
+        cmocka_unit_test(test_csyntax_macros_and_preprocessor_not_flagged),
+        cmocka_unit_test(test_csyntax_broken_flagged),
+        cmocka_unit_test(test_csyntax_pathological_input_bounded),
         cmocka_unit_test(test_gate_score_unsupported_language_abstains),
         cmocka_unit_test(test_gate_score_error_share),
         cmocka_unit_test(test_gate_score_names_truncated_and_sorted),
