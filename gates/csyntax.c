@@ -5,31 +5,38 @@
  * Why not tree-sitter's ERROR/MISSING nodes: tree-sitter-c parses the text as written, without
  * a preprocessor, so macros that expand to declarations, attributes or statement heads
  * (EXPORT int f(void); LIST_FOREACH(x, l) { ... }; DEFINE_THING(a) with no ';') give ERROR
- * nodes in ~40 % of clean real C files. What the compiler would reject is seen in two ways:
+ * nodes in ~46 % of clean real C files. What the compiler would reject is seen in two ways:
  *
  * 1. A lexer, linear in the text, that knows what tree-sitter does not: preprocessor lines and
  *    conditional groups. It skips comments, string/char literals (escapes, line continuations,
  *    C++ raw strings R"d(...)d", digit separators 1'000 inside pp-numbers) and directive lines,
  *    and reports
- *      bracket      ()[]{} that do not pair up in the code the preprocessor keeps,
- *      literal      a string or char literal that meets an unescaped newline (or a raw string
- *                   without its closing delimiter),
- *      comment      a block comment still open at the end of the file,
- *      conditional  #else/#elif/#endif without #if, or an #if still open at the end.
- *    Conditionals: of each #if/#ifdef/#ifndef ... #endif only one group is read as code, the
- *    first one whose condition is not known to be false (known: the literals 0 and 1, and
- *    __cplusplus, false for c and true for cpp); the other groups are lexed leniently (only
- *    comments matter there). Taking one group keeps `#ifdef X if (a) { #else if (b) { #endif`
- *    balanced, and skipping the __cplusplus groups in C keeps `extern "C" {` and its `}` (often
- *    in different files) out of the count. Macro bodies (#define) are never bracket-checked.
+ *      brackets      ()[]{} that do not pair up in the code the preprocessor keeps; () in an
+ *                    #if/#elif condition; a #define parameter list without ')',
+ *      literals      a string or char literal that meets an unescaped newline, a raw string
+ *                    without its closing delimiter, #include "x without its quote,
+ *      comments      a block comment still open at the end of the file,
+ *      conditionals  #else/#elif/#endif without #if, or an #if still open at the end.
+ *    Conditionals: of each #if/#ifdef/#ifndef ... #endif one group is read as code (G_ACTIVE):
+ *    the first whose condition is not known to be false (known: the literals 0 and 1, and
+ *    __cplusplus, false for c and true for cpp). Taking one group keeps
+ *    `#ifdef X if (a) { #else if (b) { #endif` balanced. Each later group (G_CHECK) is read from
+ *    the bracket state at its #if and must end with the brackets the taken group left; then the
+ *    taken group's state goes on. Known-false groups and the alternatives of a __cplusplus test
+ *    are skipped (G_SKIP: only comments matter), which keeps `extern "C" {` and its `}` (often
+ *    in different files) out of a C file's count. Macro bodies are never bracket-checked.
  *
- * 2. The tree-sitter parse (the embedder's own), for what a lexer cannot see (a dropped ';', a
- *    misspelt keyword): an ERROR node counts as "tree" only when it does not look like a macro
- *    use (see tree_error_is_macro). That heuristic is tuned on clean Debian C (bench/
- *    gates_c_results.md has the numbers).
+ * 2. The tree-sitter parse (the embedder's own), for what a lexer cannot see:
+ *      keywords      a misspelt keyword (a keyword with two adjacent letters swapped: retrun,
+ *                    cosnt, whlie) at, just before or just after an ERROR/MISSING site,
+ *      tree          (0/1, not in the gate's value) some other site that does not look like a
+ *                    macro use (site_is_macro). It catches about half of the dropped ';' but
+ *                    also marks ~3 % of clean C, so it is reported as syntax_suspects only.
+ *    bench/gates_c_results.md has the numbers on Debian C/C++.
  *
  * Everything is bounded: the bracket stack is fixed-size (deeper nesting is only counted), the
- * conditional stack likewise, and no step looks back more than a constant.
+ * conditional stack likewise, lone-quote re-scans are capped at the text length, and at most
+ * MAX_SITES tree-sitter sites are judged, each within a constant window.
  */
 #include "gates_int.h"
 
@@ -55,7 +62,7 @@ typedef struct cond {
 
 typedef struct lexer {
     const char *s;
-    size_t n, i;
+    size_t n;
     int cpp;
     gates_csyntax *out;
     char br[MAX_BRACKETS]; /* open brackets ( [ { */
@@ -375,10 +382,9 @@ static void check_parens(lexer *L, size_t a, size_t b, size_t at, const char *wh
     if (d != 0) note(L->out, &L->out->brackets, why, at);
 }
 
-/* A directive spanning s[a, b) (after '#'), its name at s[na, na + nl). */
-static void directive(lexer *L, size_t a, size_t b, size_t na, size_t nl, size_t at)
+/* A directive ending at b, its name at s[na, na + nl). */
+static void directive(lexer *L, size_t b, size_t na, size_t nl, size_t at)
 {
-    (void)a;
     size_t ra = na + nl;
     int is_if = name_is(L, na, nl, "if"), is_ifdef = name_is(L, na, nl, "ifdef"),
         is_ifndef = name_is(L, na, nl, "ifndef");
@@ -472,7 +478,7 @@ static size_t directive_line(lexer *L, size_t i, size_t hash)
             i++;
         }
     }
-    directive(L, a, i, na, nl, hash);
+    directive(L, i, na, nl, hash);
     return i;
 }
 
@@ -484,7 +490,6 @@ void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out)
     out->reason = "";
     L.s = src;
     L.n = len;
-    L.i = 0;
     L.cpp = cpp;
     L.out = out;
     L.nbr = 0;

@@ -894,9 +894,10 @@ sciprune_status sciprune_gate_score(sciprune_parser *parser, const char *lang, c
 /* ---------------------------------------------------------------- gates stage
  * Read each shard once (one parse per record, records spread over the threads) and write,
  * in W/gates/:
- *   <shard>.parse_error.npy     float32 N: ERROR + MISSING nodes per line (0 for rejected
+ *   <shard>.parse_error.npy     float32 N: sciprune_gate_scores.parse_errors per line (ERROR +
+ *                               MISSING nodes; c, cpp: the C syntax check); 0 for rejected
  *                               lines, languages without a grammar and languages where the
- *                               gate is off)
+ *                               gate is off
  *   <shard>.undefined_name.npy  float32 N: distinct undefined names per line (0 when rejected,
  *                               abstained or off for the language)
  *   <shard>.gates.json          the shard's counts per language and the settings; written
@@ -980,9 +981,8 @@ sciprune_status sciprune_gates_run(const char *workdir, const char *const *paths
  * {"parse_error_langs": [...], "undefined_name_langs": [...]} where the values come from
  * W/gates and it has them (a list, or "all"); W/gates values without settings: every language;
  * computed here: SCIPRUNE_GATES_PARSE_ERROR_LANGS and SCIPRUNE_GATES_UNDEFINED_NAME_LANGS
- * (python, javascript, typescript, tsx for both; see the gates section). The switch applies
- * to both sides. Variants are scored with sciprune_gate_score. A gate's recall is the share of
- * a group's variants it flags ("gates" = either gate). Gate plans "gate+<metric>" (every metric
+ * (see the gates section). The switch applies to both sides. Variants are scored with
+ * sciprune_gate_score. A gate's recall is the share of a group's variants it flags ("gates" = either gate). Gate plans "gate+<metric>" (every metric
  * above, "gate+combined-a0.20", ...): every record of U either gate flags first, then the rest
  * of n by the metric among the unflagged records (combined: floor(alpha * rest + 0.5) of them
  * by size, then by distance); when the flagged records alone exceed n, all of them are pruned
