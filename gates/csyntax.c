@@ -26,9 +26,11 @@
  *    are skipped (G_SKIP: only comments matter), which keeps `extern "C" {` and its `}` (often
  *    in different files) out of a C file's count. Macro bodies are never bracket-checked.
  *
- * 2. The tree-sitter parse (the embedder's own), for what a lexer cannot see:
- *      keywords      a misspelt keyword (a keyword with two adjacent letters swapped: retrun,
- *                    cosnt, whlie) at, just before or just after an ERROR/MISSING site,
+ * 2. The tree-sitter parse (the embedder's own), for what a lexer alone cannot see:
+ *      keywords      a misspelt keyword (two adjacent letters of a keyword swapped: retrun,
+ *                    cosnt, whlie; C++ keywords too for cpp): any identifier of 4+ letters in
+ *                    code the lexer reads (tree-sitter takes `retrun n;` for a declaration),
+ *                    and any at, just before or just after an ERROR/MISSING site (fi, fro),
  *      tree          (0/1, not in the gate's value) some other site that does not look like a
  *                    macro use (site_is_macro). It catches about half of the dropped ';' but
  *                    also marks ~3 % of clean C, so it is reported as syntax_suspects only.
@@ -186,6 +188,39 @@ static size_t raw_string(lexer *L, size_t i, int strict)
     }
     if (strict) note(L->out, &L->out->literals, "unterminated raw string literal", i);
     return n;
+}
+
+/* A C keyword with two adjacent letters swapped (retrun, cosnt, fi, whlie): a misspelt keyword,
+ * which no macro convention explains. */
+static int typo_keyword(const char *s, size_t n, int cpp)
+{
+    static const char *const kx[] = {"class", "namespace", "template", "typename", "public",
+                                     "private", "protected", "virtual", "using", "new",
+                                     "delete", "throw", "try", "catch", "operator", "friend",
+                                     "explicit", "nullptr", NULL};
+    static const char *const k[] = {"if", "for", "while", "do", "switch", "case", "return",
+                                    "struct", "typedef", "sizeof", "static", "const", "enum",
+                                    "union", "goto", "extern", "else", "break", "continue",
+                                    "default", "unsigned", "signed", "char", "int", "void",
+                                    "volatile", "register", "short", "long", "double", "float",
+                                    NULL};
+    if (n < 2 || n > 9) return 0;
+    for (int list = 0; list < (cpp ? 2 : 1); list++) {
+        const char *const *kw = list ? kx : k;
+        for (int i = 0; kw[i]; i++) {
+            if (strlen(kw[i]) != n) continue;
+            size_t d = 0, first = 0;
+            for (size_t j = 0; j < n; j++)
+                if (s[j] != kw[i][j]) {
+                    if (!d) first = j;
+                    d++;
+                }
+            if (d == 2 && first + 1 < n && s[first] == kw[i][first + 1] &&
+                s[first + 1] == kw[i][first])
+                return 1;
+        }
+    }
+    return 0;
 }
 
 static char closer_of(char open)
@@ -550,6 +585,9 @@ void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out)
             size_t a = i;
             while (i < n && is_ident((unsigned char)s[i])) i++;
             size_t l = i - a;
+            /* retrun x; cosnt char *s: a misspelt keyword the parse may accept (as a type) */
+            if (L.active && l >= 4 && typo_keyword(s + a, l, L.cpp))
+                note(out, &out->keywords, "misspelt keyword", a);
             if (i < n && s[i] == '"' && s[i - 1] == 'R' &&
                 (l == 1 || (l == 2 && strchr("LuU", s[a])) || (l == 3 && !memcmp(s + a, "u8", 2)))) {
                 size_t e = raw_string(&L, i, L.active);
@@ -750,31 +788,6 @@ static int span_has_macro(const char *s, size_t a, size_t b)
 /* An error site looks like a macro use when a macro-like identifier is one of the two before it
  * (or the callee of a call just before it), inside the ERROR node, next on the same line, or the
  * callee of the call the site is inside; or when it touches a directive line. */
-/* A C keyword with two adjacent letters swapped (retrun, cosnt, fi, whlie): a misspelt keyword,
- * which no macro convention explains. */
-static int typo_keyword(const char *s, size_t n)
-{
-    static const char *const k[] = {"if", "for", "while", "do", "switch", "case", "return",
-                                    "struct", "typedef", "sizeof", "static", "const", "enum",
-                                    "union", "goto", "extern", "else", "break", "continue",
-                                    "default", "unsigned", "signed", "char", "int", "void",
-                                    "volatile", "register", "short", "long", "double", "float",
-                                    NULL};
-    if (n < 2 || n > 8) return 0;
-    for (int i = 0; k[i]; i++) {
-        if (strlen(k[i]) != n) continue;
-        size_t d = 0, first = 0;
-        for (size_t j = 0; j < n; j++)
-            if (s[j] != k[i][j]) {
-                if (!d) first = j;
-                d++;
-            }
-        if (d == 2 && first + 1 < n && s[first] == k[i][first + 1] && s[first + 1] == k[i][first])
-            return 1;
-    }
-    return 0;
-}
-
 /* The first identifier in s[a, b), or after b on the same line when b == a; *l = 0: none. */
 static void ident_at(const char *s, size_t len, size_t a, size_t b, size_t *ia, size_t *il)
 {
@@ -809,7 +822,7 @@ static int decl_macro(const char *s, size_t n)
     return (n == 5 && !memcmp(s, "local", 5)) || memchr(s, '_', n) != NULL;
 }
 
-static int site_is_macro(const char *src, size_t len, size_t a, size_t b, int missing)
+static int site_is_macro(const char *src, size_t len, size_t a, size_t b, int missing, int cpp)
 {
     size_t ia, il;
     if (b > len) b = len;
@@ -818,11 +831,11 @@ static int site_is_macro(const char *src, size_t len, size_t a, size_t b, int mi
     /* a misspelt keyword at, just before or just after the site is an error whatever else */
     size_t ta, tl;
     ident_at(src, len, a, b, &ta, &tl);
-    if (tl && typo_keyword(src + ta, tl)) return -1;
+    if (tl && typo_keyword(src + ta, tl, cpp)) return -1;
     ident_at(src, len, b, b, &ta, &tl);
-    if (tl && typo_keyword(src + ta, tl)) return -1;
+    if (tl && typo_keyword(src + ta, tl, cpp)) return -1;
     size_t i = ident_back(src, a, lo, &ia, &il);
-    if (il && typo_keyword(src + ia, il)) return -1;
+    if (il && typo_keyword(src + ia, il, cpp)) return -1;
     if (il && macro_like(src + ia, il)) return 1;
     if (il && !missing && decl_macro(src + ia, il) &&
         (type_keyword_at(src, len, a) || (a < len && is_ident((unsigned char)src[a]))))
@@ -888,7 +901,7 @@ void gates_csyntax_tree(TSNode root, const char *src, size_t len, int cpp, gates
             /* the lexer owns brackets and conditionals: a MISSING closer or #endif is the parse
              * losing its way in code the preprocessor would have cut */
             int closer = miss ? !strcmp(t, "}") || !strcmp(t, "#endif") : only_closers(src, a, b);
-            int v = closer || ++sites > MAX_SITES ? 1 : site_is_macro(src, len, a, b, miss);
+            int v = closer || ++sites > MAX_SITES ? 1 : site_is_macro(src, len, a, b, miss, cpp);
             if (v == -1 && !out->keywords)
                 note(out, &out->keywords, "misspelt keyword", a);
             else if (v == 0 && !out->tree) {

@@ -19,7 +19,7 @@ typedef struct gates_csyntax {
     uint32_t literals;     /* unterminated string / char / raw string literals */
     uint32_t comments;     /* block comment open at the end of the file */
     uint32_t conditionals; /* #else/#elif/#endif without #if, #if without #endif */
-    uint32_t keywords;     /* a misspelt keyword (retrun, cosnt) at a tree-sitter error */
+    uint32_t keywords;     /* misspelt keywords (retrun, cosnt): in code, or at a tree-sitter error */
     uint32_t tree;         /* 0/1: some other tree-sitter error does not look like a macro use.
                               Not part of the total: it flags ~3 % of clean C (see
                               bench/gates_c_results.md) */
