@@ -31,9 +31,14 @@
  *                    cosnt, whlie; C++ keywords too for cpp): any identifier of 4+ letters in
  *                    code the lexer reads (tree-sitter takes `retrun n;` for a declaration),
  *                    and any at, just before or just after an ERROR/MISSING site (fi, fro),
- *      tree          (0/1, not in the gate's value) some other site that does not look like a
- *                    macro use (site_is_macro). It catches about half of the dropped ';' but
- *                    also marks ~3 % of clean C, so it is reported as syntax_suspects only.
+ *      semicolons    a dropped ';' where two weak signals agree: the lexer's line rule (a line
+ *                    in a block that ends in an operand or a plain ')' and is followed by a
+ *                    line that starts with a name, semi_*) and a tree-sitter site between
+ *                    those two lines that does not look like a macro use (site_is_macro).
+ *                    Either alone marks ~3 % of clean C; together 0.06 %.
+ *      tree          (0/1, not in the gate's value) any site that does not look like a macro
+ *                    use: about half of the dropped ';', but also ~3 % of clean C, so it is
+ *                    reported as syntax_suspects only.
  *    bench/gates_c_results.md has the numbers on Debian C/C++.
  *
  * Everything is bounded: the bracket stack is fixed-size (deeper nesting is only counted), the
@@ -68,6 +73,7 @@ typedef struct lexer {
     int cpp;
     gates_csyntax *out;
     char br[MAX_BRACKETS]; /* open brackets ( [ { */
+    unsigned char bk[MAX_BRACKETS]; /* their kind: K_* below */
     size_t nbr;            /* depth, may exceed MAX_BRACKETS */
     cond cs[MAX_CONDS];
     size_t ncs;            /* may exceed MAX_CONDS */
@@ -75,7 +81,18 @@ typedef struct lexer {
                               own balance from the state at its #if; G_SKIP: comments only */
     int active;            /* mode != G_SKIP */
     size_t rescan;         /* bytes re-read after lone quotes (bounded by n) */
+    /* the dropped-';' check (semi_*): the previous token and the current line */
+    int prev;              /* T_* of the previous token in code */
+    size_t prev_a, prev_l; /* its extent when an identifier */
+    int close_kind;        /* K_* of the bracket the last ')' closed */
+    int ln_toks;           /* tokens on the current line */
+    int ln_macro;          /* the line is one macro-like name */
+    size_t pending;        /* 1 + offset of a line end that wants a ';' (0: none) */
 } lexer;
+
+/* Token kinds for the dropped-';' check, and bracket kinds. */
+enum { T_NONE = 0, T_IDENT, T_NUM, T_LIT, T_CLOSE, T_INCDEC, T_OTHER };
+enum { K_PLAIN = 0, K_STMT, K_MACRO, K_BLOCK, K_OTHER };
 
 static void note(gates_csyntax *o, uint32_t *cnt, const char *why, size_t at)
 {
@@ -223,14 +240,91 @@ static int typo_keyword(const char *s, size_t n, int cpp)
     return 0;
 }
 
+static int macro_like(const char *s, size_t n);
+
+static int word_is(const char *s, size_t n, const char *w)
+{
+    return strlen(w) == n && !memcmp(s, w, n);
+}
+
+/* ---- dropped ';': a statement line inside a block that ends in an operand or ')' (not of an
+ * if/while/for/switch head, not of a macro-like call) and is followed by a line that starts
+ * with a name. These are candidates (out->semi_at); gates_csyntax_tree counts one only where a
+ * tree-sitter error that does not look like a macro use falls between the two lines. */
+static void semi_token(lexer *L, int t, size_t a, size_t l)
+{
+    if (L->mode != G_ACTIVE) {
+        L->pending = 0;
+        return;
+    }
+    if (L->pending) {
+        gates_csyntax *o = L->out;
+        if (t == T_IDENT && !word_is(L->s + a, l, "else") && o->nsemi < GATES_CSYNTAX_SEMI) {
+            o->semi_at[o->nsemi][0] = L->pending - 1;
+            o->semi_at[o->nsemi][1] = a;
+            o->nsemi++;
+        }
+        L->pending = 0;
+    }
+    L->ln_toks++;
+    L->ln_macro = L->ln_toks == 1 && t == T_IDENT && macro_like(L->s + a, l);
+    L->prev = t;
+    L->prev_a = a;
+    L->prev_l = l;
+}
+
+static void semi_newline(lexer *L, size_t at)
+{
+    /* the candidate gap starts at the end of the line's last token */
+    at = L->prev_a + (L->prev == T_IDENT || L->prev == T_LIT ? L->prev_l : 1);
+    int t = L->prev, want = 0;
+    if (L->ln_toks && L->mode == G_ACTIVE && L->nbr && L->nbr <= MAX_BRACKETS &&
+        L->br[L->nbr - 1] == '{' && L->bk[L->nbr - 1] == K_BLOCK) {
+        if (t == T_NUM || t == T_LIT || t == T_INCDEC) want = 1;
+        else if (t == T_IDENT)
+            want = !L->ln_macro && !word_is(L->s + L->prev_a, L->prev_l, "else") &&
+                   !word_is(L->s + L->prev_a, L->prev_l, "do");
+        else if (t == T_CLOSE) want = L->close_kind == K_PLAIN;
+    }
+    L->pending = want ? at + 1 : 0;
+    L->ln_toks = 0;
+    L->ln_macro = 0;
+}
+
+/* The kind of a bracket about to open, from the previous token. */
+static int open_kind(const lexer *L, char c)
+{
+    const char *p = L->s + L->prev_a;
+    size_t l = L->prev_l;
+    if (c == '(') {
+        if (L->prev != T_IDENT) return K_PLAIN;
+        if (word_is(p, l, "if") || word_is(p, l, "while") || word_is(p, l, "for") ||
+            word_is(p, l, "switch") || word_is(p, l, "sizeof") || word_is(p, l, "return"))
+            return K_STMT;
+        return macro_like(p, l) ? K_MACRO : K_PLAIN;
+    }
+    if (c == '{') {
+        /* a block: a function body or statement block, not an initializer or a type body */
+        if (L->prev == T_CLOSE && L->close_kind != K_MACRO) return K_BLOCK;
+        if (L->prev == T_NONE) return K_BLOCK;
+        if (L->prev == T_IDENT && (word_is(p, l, "else") || word_is(p, l, "do"))) return K_BLOCK;
+        if (L->prev == T_OTHER && (L->s[L->prev_a] == '{' || L->s[L->prev_a] == ';' ||
+                                   L->s[L->prev_a] == ':'))
+            return K_BLOCK;
+        if (L->prev == T_CLOSE && L->s[L->prev_a] == '}') return K_BLOCK;
+        return K_OTHER;
+    }
+    return K_OTHER;
+}
+
 static char closer_of(char open)
 {
     return open == '(' ? ')' : open == '[' ? ']' : '}';
 }
 
-static void bracket_open(lexer *L, char c)
+static void bracket_open(lexer *L, char c, int kind)
 {
-    if (L->nbr < MAX_BRACKETS) L->br[L->nbr] = c;
+    if (L->nbr < MAX_BRACKETS) L->br[L->nbr] = c, L->bk[L->nbr] = (unsigned char)kind;
     L->nbr++;
 }
 
@@ -245,6 +339,7 @@ static void bracket_close(lexer *L, char c, size_t at)
         return;
     }
     if (closer_of(L->br[L->nbr - 1]) == c) {
+        L->close_kind = L->bk[L->nbr - 1];
         L->nbr--;
         return;
     }
@@ -531,12 +626,18 @@ void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out)
     L.ncs = 0;
     set_mode(&L, G_ACTIVE);
     L.rescan = 0;
+    L.prev = T_NONE;
+    L.prev_a = L.prev_l = 0;
+    L.close_kind = K_OTHER;
+    L.ln_toks = L.ln_macro = 0;
+    L.pending = 0;
     const char *s = src;
     size_t n = len, i = 0;
     int line_start = 1; /* only blanks since the last newline: '#' opens a directive */
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
         if (c == '\n') {
+            if (!line_start) semi_newline(&L, i);
             line_start = 1;
             i++;
             continue;
@@ -560,11 +661,15 @@ void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out)
         }
         if (c == '#' && line_start) {
             i = directive_line(&L, i + 1, i);
+            L.pending = 0;
+            L.prev = T_NONE;
             continue;
         }
         line_start = 0;
         if (c == '"' || c == '\'') {
+            size_t a0 = i;
             i = quoted(&L, i + 1, (char)c, L.active, i);
+            semi_token(&L, T_LIT, a0, i - a0);
             continue;
         }
         if ((c >= '0' && c <= '9') || (c == '.' && i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '9')) {
@@ -579,6 +684,7 @@ void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out)
                 else if (d == '\'' && i + 1 < n && is_ident((unsigned char)s[i + 1])) i += 2;
                 else break;
             }
+            semi_token(&L, T_NUM, i - 1, 0);
             continue;
         }
         if (is_ident(c)) {
@@ -591,14 +697,26 @@ void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out)
             if (i < n && s[i] == '"' && s[i - 1] == 'R' &&
                 (l == 1 || (l == 2 && strchr("LuU", s[a])) || (l == 3 && !memcmp(s + a, "u8", 2)))) {
                 size_t e = raw_string(&L, i, L.active);
-                if (e) i = e;
+                if (e) {
+                    i = e;
+                    semi_token(&L, T_LIT, a, i - a);
+                    continue;
+                }
             }
+            semi_token(&L, T_IDENT, a, l);
             continue;
         }
         if (L.active) {
-            if (c == '(' || c == '[' || c == '{') bracket_open(&L, (char)c);
+            if (c == '(' || c == '[' || c == '{') bracket_open(&L, (char)c, open_kind(&L, (char)c));
             else if (c == ')' || c == ']' || c == '}') bracket_close(&L, (char)c, i);
         }
+        if ((c == '+' || c == '-') && i + 1 < n && s[i + 1] == c) {
+            semi_token(&L, T_INCDEC, i, 2);
+            i += 2;
+            continue;
+        }
+        semi_token(&L, c == ')' || c == ']' || c == '}' ? T_CLOSE : T_OTHER, i, 1);
+        if (c == ']' || c == '}') L.close_kind = K_OTHER;
         i++;
     }
     if (L.nbr) note(out, &out->brackets, "unclosed bracket at the end of the file", len);
@@ -607,7 +725,8 @@ void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out)
 
 uint32_t gates_csyntax_total(const gates_csyntax *c)
 {
-    uint64_t t = (uint64_t)c->brackets + c->literals + c->comments + c->conditionals + c->keywords;
+    uint64_t t = (uint64_t)c->brackets + c->literals + c->comments + c->conditionals + c->keywords +
+                 c->semicolons;
     return t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
 }
 
@@ -904,11 +1023,17 @@ void gates_csyntax_tree(TSNode root, const char *src, size_t len, int cpp, gates
             int v = closer || ++sites > MAX_SITES ? 1 : site_is_macro(src, len, a, b, miss, cpp);
             if (v == -1 && !out->keywords)
                 note(out, &out->keywords, "misspelt keyword", a);
-            else if (v == 0 && !out->tree) {
-                out->tree = 1;
-                out->tree_offset = a;
+            else if (v == 0) {
+                if (!out->tree) {
+                    out->tree = 1;
+                    out->tree_offset = a;
+                }
+                /* a lexer candidate for a dropped ';' at the same place: both agree */
+                for (uint32_t k = 0; k < out->nsemi && !out->semicolons; k++)
+                    if (a >= out->semi_at[k][0] && a <= out->semi_at[k][1])
+                        note(out, &out->semicolons, "missing ';'", out->semi_at[k][0]);
             }
-            if (out->keywords && out->tree) break; /* one of each is enough */
+            if (out->keywords && out->semicolons) break; /* one of each is enough */
         } else if (ts_node_has_error(n) && ts_tree_cursor_goto_first_child(&c)) {
             continue;
         }

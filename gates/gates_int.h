@@ -24,6 +24,12 @@ typedef struct gates_csyntax {
                               Not part of the total: it flags ~3 % of clean C (see
                               bench/gates_c_results.md) */
     size_t tree_offset;    /* where, when tree = 1 */
+    uint32_t semicolons;   /* a dropped ';': a lexer candidate where tree-sitter has an error */
+#define GATES_CSYNTAX_SEMI 64
+    uint32_t nsemi;        /* lexer candidates: a line in a block ending in an operand or a
+                              plain ')', the next starting with a name */
+    size_t semi_at[GATES_CSYNTAX_SEMI][2]; /* the gap: [end of that line's last token, next
+                                              token] */
     size_t offset;         /* byte offset of the first finding */
     const char *reason;    /* the first finding, "" when none; static storage */
 } gates_csyntax;
@@ -31,7 +37,8 @@ typedef struct gates_csyntax {
 void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out);
 /* Add the tree-sitter findings of the parse `root` of src to *out (after the lexer). */
 void gates_csyntax_tree(TSNode root, const char *src, size_t len, int cpp, gates_csyntax *out);
-/* The parse_error value: brackets + literals + comments + conditionals + keywords. */
+/* The parse_error value: brackets + literals + comments + conditionals + keywords +
+ * semicolons. */
 uint32_t gates_csyntax_total(const gates_csyntax *c);
 
 /* The gates. */

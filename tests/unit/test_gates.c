@@ -194,6 +194,8 @@ static void test_csyntax_broken_flagged(void **state)
         "#include \"x.h\nint y;\n",
         "#define F(a, b\nint v;\n",
         "int f(int a) {\n#ifdef A\n  if (a) {\n#else\n  if (g(a) {\n#endif\n  }\n  return 0;\n}\n",
+        "int f(int a)\n{\n  a++;\n  a = a * 2\n  return a;\n}\n",          /* dropped ';' */
+        "int f(int a)\n{\n  retrun a;\n}\n",                                 /* parses */
     };
     for (size_t i = 0; i < sizeof broken / sizeof *broken; i++) {
         if (c_errors("c", broken[i], strlen(broken[i])) == 0) fail_msg("missed broken case %zu", i);
