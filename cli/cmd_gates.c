@@ -13,12 +13,14 @@ static void help(void)
            "Parse every accepted record once and score the quality gates:\n"
            "  parse_error     ERROR + MISSING tree-sitter nodes (every language with a grammar),\n"
            "                  plus python's indentation errors by CPython's rules (IndentationError,\n"
-           "                  TabError: tree-sitter accepts them)\n"
+           "                  TabError: tree-sitter accepts them) and javascript/typescript\n"
+           "                  redeclarations V8 rejects; for c and cpp a syntax check that knows\n"
+           "                  the preprocessor (brackets, literals, comments, #if groups, misspelt\n"
+           "                  keywords) instead of raw tree-sitter errors\n"
            "  undefined_name  distinct names read but bound nowhere in the file (python,\n"
            "                  javascript, typescript, tsx; abstains where unsound)\n"
            "A gate only flags files of the languages it is on for (a gate is trusted where it\n"
-           "was validated on clean code; tree-sitter-c/cpp report parse errors in 39-83%% of\n"
-           "clean C/C++ files): summary.json still says what it would flag elsewhere.\n"
+           "was validated on clean code): summary.json still says what it would flag elsewhere.\n"
            "Writes W/gates/<shard>.parse_error.npy, W/gates/<shard>.undefined_name.npy (float32\n"
            "per line), W/gates/<shard>.gates.json and W/gates/summary.json; a rerun skips shards\n"
            "already done with the same settings. With --file, prints one source file's scores\n"
@@ -110,6 +112,10 @@ static int explain(const char *file, const char *lang, const char *path,
     json_str(g.abstain_reason);
     printf(", \"names\": ");
     json_str(g.names);
+    printf(", \"syntax_reason\": ");
+    json_str(g.syntax_reason ? g.syntax_reason : "");
+    printf(", \"syntax_offset\": %llu, \"syntax_suspects\": %u",
+           (unsigned long long)g.syntax_offset, g.syntax_suspects);
     printf("}\n");
     sciprune_parser_free(p);
     free(buf);

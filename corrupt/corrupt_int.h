@@ -55,7 +55,9 @@ typedef enum corrupt_edit {
     EDIT_NEGATE,        /* @negate         wrap as <prefix>(<node>) */
     EDIT_INDENT,        /* @indent         indent a line deeper (a step or part of one) */
     EDIT_MISINDENT,     /* @misindent      re-indent a line between two levels */
-    EDIT_TABIFY         /* @tabify         tabs for spaces (or spaces for tabs) in a line's indent */
+    EDIT_TABIFY,        /* @tabify         tabs for spaces (or spaces for tabs) in a line's indent */
+    EDIT_DELETE_TAIL,   /* @delete.tail    remove the node's last (#set! tail "N") bytes */
+    EDIT_TRUNCATE       /* @truncate       cut the text from the node's start to its end */
 } corrupt_edit;
 
 /* The edit a capture name selects; EDIT_NONE for helper captures (names starting with '_')

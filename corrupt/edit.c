@@ -62,6 +62,7 @@ static const struct {
     {"dedent", EDIT_DEDENT},       {"negate", EDIT_NEGATE},
     {"indent", EDIT_INDENT},       {"misindent", EDIT_MISINDENT},
     {"tabify", EDIT_TABIFY},
+    {"delete.tail", EDIT_DELETE_TAIL}, {"truncate", EDIT_TRUNCATE},
 };
 
 int corrupt_edit_for_capture(const char *name)
@@ -546,6 +547,15 @@ int corrupt_edit_build(const lang_query *q, const corrupt_site *site, TSNode roo
         free(w);
         return r;
     }
+    case EDIT_DELETE_TAIL: {
+        const char *tp = lang_query_property(q, site->pattern, "tail");
+        long k = tp ? strtol(tp, NULL, 10) : 1;
+        if (k <= 0 || (size_t)k >= n) return 0;
+        return set_splice(sp, b - (size_t)k, (size_t)k, "", 0);
+    }
+    case EDIT_TRUNCATE:
+        if (a == 0) return 0; /* an empty file is no variant */
+        return set_splice(sp, a, len - a, "", 0);
     }
     return 0;
 }

@@ -33,6 +33,17 @@ sciprune_status gates_score_tree_file(const char *lang, const char *path,
     out->parse_errors = lang_error_count(&ps);
     out->parse_error_share = len ? (double)ps.error_bytes / (double)len : 0.0;
     if (out->parse_error_share > 1.0) out->parse_error_share = 1.0;
+    out->syntax_reason = "";
+    if (!strcmp(lang, "c") || !strcmp(lang, "cpp")) {
+        /* tree-sitter has no preprocessor: its errors on C are mostly macros (csyntax.c) */
+        gates_csyntax cs;
+        gates_csyntax_lex(text, len, lang[1] == 'p', &cs);
+        gates_csyntax_tree(root, text, len, lang[1] == 'p', &cs);
+        out->parse_errors = gates_csyntax_total(&cs);
+        out->syntax_reason = cs.reason;
+        out->syntax_offset = cs.offset;
+        out->syntax_suspects = cs.tree;
+    }
     return gates_undefined(lang, path, s ? s->js_envs : NULL, root, text, len, out, err);
 }
 
@@ -40,6 +51,7 @@ void gates_scores_unsupported(sciprune_gate_scores *out)
 {
     memset(out, 0, sizeof *out);
     out->indent_error = "";
+    out->syntax_reason = "";
     out->undefined_abstained = 1;
     out->abstain_reason = "unsupported";
 }
@@ -57,6 +69,7 @@ sciprune_status sciprune_gate_score_file(sciprune_parser *parser, const char *la
 {
     memset(out, 0, sizeof *out);
     out->abstain_reason = "";
+    out->syntax_reason = "";
     out->indent_error = "";
     gates_visit_ctx c = {out, path, s};
     lang_visitor v = gates_visitor(&c); /* the one consumer, as in the embed stage */

@@ -15,6 +15,35 @@ sciprune_status gates_undefined(const char *lang, const char *path, const char *
                                 TSNode root, const char *src, size_t len,
                                 sciprune_gate_scores *out, sciprune_error *err);
 
+/* C/C++ syntax check (csyntax.c): the parse_error gate's value for c and cpp, where raw
+ * tree-sitter errors fire on macros. Counts per class; reason/offset: the first finding. */
+typedef struct gates_csyntax {
+    uint32_t brackets;     /* ()[]{} that do not pair up in the code the preprocessor keeps */
+    uint32_t literals;     /* unterminated string / char / raw string literals */
+    uint32_t comments;     /* block comment open at the end of the file */
+    uint32_t conditionals; /* #else/#elif/#endif without #if, #if without #endif */
+    uint32_t keywords;     /* misspelt keywords (retrun, cosnt): in code, or at a tree-sitter error */
+    uint32_t tree;         /* 0/1: some other tree-sitter error does not look like a macro use.
+                              Not part of the total: it flags ~3 % of clean C (see
+                              bench/gates_c_results.md) */
+    size_t tree_offset;    /* where, when tree = 1 */
+    uint32_t semicolons;   /* a dropped ';': a lexer candidate where tree-sitter has an error */
+#define GATES_CSYNTAX_SEMI 64
+    uint32_t nsemi;        /* lexer candidates: a line in a block ending in an operand or a
+                              plain ')', the next starting with a name */
+    size_t semi_at[GATES_CSYNTAX_SEMI][2]; /* the gap: [end of that line's last token, next
+                                              token] */
+    size_t offset;         /* byte offset of the first finding */
+    const char *reason;    /* the first finding, "" when none; static storage */
+} gates_csyntax;
+/* Zero *out, then lex src (cpp: C++ rules for __cplusplus). Linear, no allocation. */
+void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out);
+/* Add the tree-sitter findings of the parse `root` of src to *out (after the lexer). */
+void gates_csyntax_tree(TSNode root, const char *src, size_t len, int cpp, gates_csyntax *out);
+/* The parse_error value: brackets + literals + comments + conditionals + keywords +
+ * semicolons. */
+uint32_t gates_csyntax_total(const gates_csyntax *c);
+
 /* The gates. */
 enum { GATES_PARSE_ERROR = 0, GATES_UNDEFINED_NAME = 1, GATES_COUNT = 2 };
 /* Is `gate` on for `lang` by default (SCIPRUNE_GATES_PARSE_ERROR_LANGS /

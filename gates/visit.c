@@ -19,6 +19,7 @@ static sciprune_status visit(void *self, const char *lang, TSNode root, const ch
     memset(out, 0, sizeof *out);
     out->abstain_reason = "";
     out->indent_error = "";
+    out->syntax_reason = "";
     if (!lang || !lang_grammar(lang)) {
         gates_scores_unsupported(out);
         return SCIPRUNE_OK;

@@ -928,6 +928,15 @@ sciprune_status sciprune_check_run(const char *const *paths, size_t n, const cha
  * gate's threshold first, then fills the budget with an embedding metric ("gate+distance").
  *   parse_error     ERROR and MISSING nodes of the tree-sitter parse, and the share of the
  *                   file's bytes under (outermost) ERROR nodes. Every language with a grammar.
+ *                   For c and cpp (no preprocessor in tree-sitter: macros give ERROR nodes in
+ *                   ~40 % of clean C) the value is the C syntax check's count instead: ()[]{}
+ *                   that do not pair up in the code the preprocessor keeps (one group of each
+ *                   #if read as code, the others checked from the same state), unterminated
+ *                   string/char/raw-string literals, an unclosed block comment, unbalanced
+ *                   #if/#endif, unbalanced () in #if or a macro parameter list, a misspelt
+ *                   keyword (two letters swapped: retrun, cosnt), and a dropped ';' where a
+ *                   line rule and a tree-sitter error agree (a quarter of them;
+ *                   syntax_suspects marks about half, with ~3 % of clean C).
  *   undefined_name  file-scope name resolution: names read somewhere but bound nowhere in the
  *                   file (assignment, parameter, def/class/function, import, loop/with/except/
  *                   comprehension targets, global/nonlocal, destructuring, ...) and not a
@@ -979,7 +988,8 @@ sciprune_status sciprune_check_run(const char *const *paths, size_t n, const cha
  *                   other name, what no environment in force defines counts as undefined. A `typeof x`
  *                   compared with "undefined" is a guard, not a read. */
 typedef struct sciprune_gate_scores {
-    uint32_t parse_errors;       /* ERROR + MISSING nodes + indentation errors + early errors */
+    uint32_t parse_errors;       /* ERROR + MISSING nodes + indentation errors + early errors;
+                                    c, cpp: the C syntax check (above) instead */
     uint32_t error_nodes;        /* ERROR nodes */
     uint32_t missing_nodes;      /* MISSING nodes */
     uint32_t indent_errors;      /* python: indentation errors CPython reports (tree-sitter
@@ -995,6 +1005,12 @@ typedef struct sciprune_gate_scores {
     const char *abstain_reason;  /* "" or why (see above); static storage */
     char names[256];             /* for debugging: the undefined names, sorted, comma-separated,
                                     truncated with "..." */
+    const char *syntax_reason;   /* c, cpp: the first finding of the C syntax check ("" when
+                                    none); static storage */
+    uint64_t syntax_offset;      /* c, cpp: its byte offset */
+    uint32_t syntax_suspects;    /* c, cpp: 1 when some other tree-sitter error does not look
+                                    like a macro use (a dropped ';' looks like this); not part
+                                    of parse_errors: it also marks ~3 % of clean C */
 } sciprune_gate_scores;
 
 /* Parse `text` (len bytes) once as `lang` (a canonical name) and compute every gate.
@@ -1016,9 +1032,10 @@ sciprune_status sciprune_gate_score_file(sciprune_parser *parser, const char *la
 /* ---------------------------------------------------------------- gates stage
  * Read each shard once (one parse per record, records spread over the threads) and write,
  * in W/gates/:
- *   <shard>.parse_error.npy     float32 N: parse_errors per line (0 for rejected
+ *   <shard>.parse_error.npy     float32 N: sciprune_gate_scores.parse_errors per line (ERROR +
+ *                               MISSING nodes, indentation, early errors; c, cpp: the C syntax check); 0 for rejected
  *                               lines, languages without a grammar and languages where the
- *                               gate is off)
+ *                               gate is off
  *   <shard>.undefined_name.npy  float32 N: distinct undefined names per line (0 when rejected,
  *                               abstained or off for the language)
  *   <shard>.gates.json          the shard's counts per language and the settings; written
@@ -1033,10 +1050,13 @@ sciprune_status sciprune_gate_score_file(sciprune_parser *parser, const char *la
  * (sciprune_embed_options.gates, hash embedder): one parse per record for both. */
 /* Languages where a gate judges files by default. A gate is only trusted where it was
  * validated on clean code: on this machine's Python and JavaScript it flags 0.02-0.3 % of
- * clean files, but tree-sitter-c/cpp put ERROR nodes in 39-83 % of clean C/C++ files (macros,
- * attributes), so parse_error would prune good C code wholesale. Other grammars (java, go,
- * rust) are off until measured. "all" turns a gate on for every language. */
-#define SCIPRUNE_GATES_PARSE_ERROR_LANGS "python,javascript,typescript,tsx"
+ * clean files. tree-sitter-c/cpp put ERROR nodes in 39-83 % of clean C/C++ files (macros,
+ * attributes), so for c and cpp the parse_error value is the C syntax check instead (brackets,
+ * literals, comments and #if groups as the preprocessor sees them, misspelt keywords, some
+ * dropped ';'): 0.18 % of ~4900 clean Debian C files (7 of the 9 real bugs), 0 % of C++
+ * (bench/gates_c_results.md). Other grammars (java, go, rust) are off until measured.
+ * "all" turns a gate on for every language. */
+#define SCIPRUNE_GATES_PARSE_ERROR_LANGS "python,javascript,typescript,tsx,c,cpp"
 #define SCIPRUNE_GATES_UNDEFINED_NAME_LANGS "python,javascript,typescript,tsx"
 
 typedef struct sciprune_gates_settings {
@@ -1123,9 +1143,8 @@ sciprune_status sciprune_gates_run(const char *workdir, const char *const *paths
  * {"parse_error_langs": [...], "undefined_name_langs": [...]} where the values come from
  * W/gates and it has them (a list, or "all"); W/gates values without settings: every language;
  * computed here: SCIPRUNE_GATES_PARSE_ERROR_LANGS and SCIPRUNE_GATES_UNDEFINED_NAME_LANGS
- * (python, javascript, typescript, tsx for both; see the gates section). The switch applies
- * to both sides. Variants are scored with sciprune_gate_score. A gate's recall is the share of
- * a group's variants it flags ("gates" = either gate). Gate plans "gate+<metric>" (every metric
+ * (see the gates section). The switch applies to both sides. Variants are scored with
+ * sciprune_gate_score. A gate's recall is the share of a group's variants it flags ("gates" = either gate). Gate plans "gate+<metric>" (every metric
  * above, "gate+combined-a0.20", ...): every record of U either gate flags first, then the rest
  * of n by the metric among the unflagged records (combined: floor(alpha * rest + 0.5) of them
  * by size, then by distance); when the flagged records alone exceed n, all of them are pruned

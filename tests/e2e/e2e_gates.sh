@@ -182,7 +182,8 @@ grep -q pythn "$T/err" || fail "bad language not named"
 mkdir -p "$T/src/c"; printf 'int main(void) { return (1 + ; }\n' > "$T/src/c/broken.c"
 cp "$T/src/bad/broken.py" "$T/src/c/"
 "$BIN" ingest "$T/src/c" --out "$T/cshards" 2>/dev/null || fail "ingest c"
-"$BIN" gates --workdir "$T/c1" --in "$T"/cshards/*.jsonl.zst 2>/dev/null || fail "gates c default"
+"$BIN" gates --workdir "$T/c1" --in "$T"/cshards/*.jsonl.zst --parse-error-langs python 2>/dev/null || fail "gates c off"
+"$BIN" gates --workdir "$T/c3" --in "$T"/cshards/*.jsonl.zst 2>/dev/null || fail "gates c default"
 "$BIN" gates --workdir "$T/c2" --in "$T"/cshards/*.jsonl.zst --parse-error-langs all 2>/dev/null || fail "gates c all"
 $PY - "$T" <<'PY' || fail "language switch"
 import glob, json, os, sys
@@ -195,7 +196,11 @@ for d, c_on in (('c1', False), ('c2', True)):
     assert py['on'] and py['flagged'] == 1, (d, py)
     pe = np.concatenate([np.load(f) for f in sorted(glob.glob(f'{t}/{d}/gates/*.parse_error.npy'))])
     assert int((pe > 0).sum()) == (2 if c_on else 1), (d, pe)
-assert json.load(open(f'{t}/c1/gates/summary.json'))['settings']['parse_error_langs'] == ['python', 'javascript', 'typescript', 'tsx']
+assert json.load(open(f'{t}/c1/gates/summary.json'))['settings']['parse_error_langs'] == ['python']
+# the default list has c and cpp (the C syntax check, not raw tree-sitter errors)
+s3 = json.load(open(f'{t}/c3/gates/summary.json'))
+assert s3['settings']['parse_error_langs'] == ['python', 'javascript', 'typescript', 'tsx', 'c', 'cpp'], s3['settings']
+assert s3['languages']['c']['parse_error']['on'] and s3['languages']['c']['parse_error']['flagged'] == 1
 assert json.load(open(f'{t}/c2/gates/summary.json'))['settings']['parse_error_langs'] == 'all'
 PY
 

@@ -76,7 +76,8 @@ static int find_input(const char *dir, char *out, size_t cap)
  * parse_errors, parse_errors_min, error_share (0 or >0), undefined_names, abstained, reason,
  * names, indent_errors, indent_line, indent_error (python: CPython's message, checked against
  * compile() when the cases were written). Two keys are inputs, not checks: path (the record's
- * path) and js_envs (the setting). */
+ * path) and js_envs (the setting). Also early_errors, early_line (javascript redeclarations),
+ * syntax_reason, syntax_suspects (c, cpp: the C syntax check, gates/csyntax.c). */
 static int check_case(const char *name, const char *lang, const sciprune_gate_scores *g,
                       char *want)
 {
@@ -103,6 +104,8 @@ static int check_case(const char *name, const char *lang, const sciprune_gate_sc
         else if (!strcmp(k, "indent_errors")) ok = (long)g->indent_errors == iv, snprintf(got, sizeof got, "%u", g->indent_errors);
         else if (!strcmp(k, "indent_line")) ok = (long)g->indent_line == iv, snprintf(got, sizeof got, "%u", g->indent_line);
         else if (!strcmp(k, "indent_error")) ok = !strcmp(g->indent_error, v), snprintf(got, sizeof got, "%s", g->indent_error);
+        else if (!strcmp(k, "syntax_reason")) ok = !strcmp(g->syntax_reason, v), snprintf(got, sizeof got, "%s", g->syntax_reason);
+        else if (!strcmp(k, "syntax_suspects")) ok = (long)g->syntax_suspects == iv, snprintf(got, sizeof got, "%u", g->syntax_suspects);
         else ok = 0, snprintf(got, sizeof got, "unknown key");
         if (!ok) {
             fprintf(stderr, "golden case %s (%s): %s: want '%s', got '%s'\n", name, lang, k, v, got);
@@ -159,6 +162,96 @@ static void test_golden_cases_replay(void **state)
     closedir(d);
     assert_int_equal(failed, 0);
     assert_true(py >= 10 && js >= 5 && abst >= 5);
+}
+
+
+/* ------------------------------------------------------------------ the C syntax check */
+static uint32_t c_errors(const char *lang, const char *src, size_t n)
+{
+    sciprune_gate_scores g;
+    sciprune_error e;
+    assert_int_equal(sciprune_gate_score(g_p, lang, src, n, &g, &e), SCIPRUNE_OK);
+    return g.parse_errors;
+}
+
+/* The raw tree-sitter count would flag every one of these; the C check must not. */
+static void test_csyntax_macros_and_preprocessor_not_flagged(void **state)
+{
+    (void)state;
+    static const char *const clean[] = {
+        "#define BEGIN {\n#define END }\nint f(void)\nBEGIN\n  return 1;\nEND\n",
+        "#ifdef __cplusplus\nextern \"C\" {\n#endif\nint f(void);\n",          /* header half */
+        "int f(int a) {\n#if A\n  if (a) {\n#else\n  if (!a) {\n#endif\n    a++;\n  }\n  return a;\n}\n",
+        "#if 0\nit's { junk ( here\n#endif\nint x;\n",
+        "#define S \"a/*b\"\nconst char *s = S; /* real */ int y;\n",
+        "const char *s = \"a\\\n b\"; int z = sizeof(\"(\");\n",
+        "#error don't build this\nint w;\n",
+        "#define F(a, b) ((a) + (b)\nint v;\n",                                 /* body unbalanced */
+        "#if defined(X) && \\\n    (Y > 1)\nint u;\n#endif\n",
+    };
+    for (size_t i = 0; i < sizeof clean / sizeof *clean; i++) {
+        if (c_errors("c", clean[i], strlen(clean[i])) != 0) fail_msg("flagged clean case %zu", i);
+    }
+    const char cxx[] = "auto s = R\"x(\")x\"; long n = 1'000'000; char c = '}';\n";
+    assert_int_equal(c_errors("cpp", cxx, sizeof cxx - 1), 0);
+    /* __cplusplus is true for cpp: its extern "C" { is read as code and must be closed */
+    const char half[] = "#ifdef __cplusplus\nextern \"C\" {\n#endif\nint f(void);\n";
+    assert_true(c_errors("cpp", half, sizeof half - 1) > 0);
+}
+
+static void test_csyntax_broken_flagged(void **state)
+{
+    (void)state;
+    static const char *const broken[] = {
+        "int f(void) { return g(1; }\n",
+        "int f(void) { return 1; \n",
+        "const char *s = \"abc;\nint x;\n",
+        "int c = 'a;\n",
+        "int x; /* never closed\nint y;\n",
+        "#if A\nint x;\n",
+        "#endif\n",
+        "#if defined(A\n#endif\n",
+        "#include \"x.h\nint y;\n",
+        "#define F(a, b\nint v;\n",
+        "int f(int a) {\n#ifdef A\n  if (a) {\n#else\n  if (g(a) {\n#endif\n  }\n  return 0;\n}\n",
+        "int f(int a)\n{\n  a++;\n  a = a * 2\n  return a;\n}\n",          /* dropped ';' */
+        "int f(int a)\n{\n  retrun a;\n}\n",                                 /* parses */
+    };
+    for (size_t i = 0; i < sizeof broken / sizeof *broken; i++) {
+        if (c_errors("c", broken[i], strlen(broken[i])) == 0) fail_msg("missed broken case %zu", i);
+    }
+}
+
+/* Deep nesting, thousands of #if, stray quotes and random bytes: bounded, no crash. */
+static void test_csyntax_pathological_input_bounded(void **state)
+{
+    (void)state;
+    size_t n = 1 << 16;
+    char *b = malloc(n + 1);
+    assert_non_null(b);
+    /* 20000 '{' then 20000 '}' (over the typed stack) and a lone '(' */
+    size_t k = 0;
+    for (int i = 0; i < 20000; i++) b[k++] = '{';
+    for (int i = 0; i < 20000; i++) b[k++] = '}';
+    assert_int_equal(c_errors("c", b, k), 0);
+    b[k++] = '(';
+    assert_true(c_errors("c", b, k) > 0);
+    /* 3000 nested #if (over the tracked depth), all closed */
+    k = 0;
+    for (int i = 0; i < 3000; i++) k += (size_t)sprintf(b + k, "#if A\n");
+    for (int i = 0; i < 3000; i++) k += (size_t)sprintf(b + k, "#endif\n");
+    assert_int_equal(c_errors("c", b, k), 0);
+    /* a long line of quotes and backslashes */
+    k = 0;
+    for (size_t i = 0; i + 2 < n; i += 2) b[k++] = '\'', b[k++] = '\\';
+    (void)c_errors("c", b, k);
+    (void)c_errors("cpp", b, k);
+    /* pseudo-random bytes */
+    uint32_t x = 12345;
+    for (size_t i = 0; i < n; i++) x = x * 1103515245u + 12345u, b[i] = (char)(x >> 16);
+    (void)c_errors("c", b, n);
+    (void)c_errors("cpp", b, n);
+    free(b);
 }
 
 /* ------------------------------------------------------------------ the scoring call */
@@ -422,7 +515,7 @@ static void test_gates_run_language_switch(void **state)
     for (int on = 0; on < 2; on++) {
         sciprune_gates_settings s;
         sciprune_gates_settings_default(&s);
-        s.parse_error_langs = on ? "c,python" : NULL;
+        s.parse_error_langs = on ? "c,python" : "python";
         snprintf(w, sizeof w, "%s/w%d", dir, on);
         sciprune_gates_info info;
         assert_int_equal(sciprune_gates_run(w, ins, 1, &s, &info, &e), SCIPRUNE_OK);
@@ -457,6 +550,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden_cases_replay),
+        cmocka_unit_test(test_csyntax_macros_and_preprocessor_not_flagged),
+        cmocka_unit_test(test_csyntax_broken_flagged),
+        cmocka_unit_test(test_csyntax_pathological_input_bounded),
         cmocka_unit_test(test_gate_score_unsupported_language_abstains),
         cmocka_unit_test(test_gate_score_error_share),
         cmocka_unit_test(test_gate_score_names_truncated_and_sorted),

@@ -149,7 +149,8 @@ static void test_gates_lang_switch_public(void **state)
     assert_string_equal(sciprune_gates_langs(NULL, SCIPRUNE_GATE_UNDEFINED_NAME),
                         SCIPRUNE_GATES_UNDEFINED_NAME_LANGS);
     assert_true(sciprune_gates_lang_on(NULL, SCIPRUNE_GATE_PARSE_ERROR, "python"));
-    assert_false(sciprune_gates_lang_on(NULL, SCIPRUNE_GATE_PARSE_ERROR, "c"));
+    assert_true(sciprune_gates_lang_on(NULL, SCIPRUNE_GATE_PARSE_ERROR, "c")); /* on since csyntax */
+    assert_false(sciprune_gates_lang_on(NULL, SCIPRUNE_GATE_PARSE_ERROR, "java"));
     assert_false(sciprune_gates_lang_on(NULL, SCIPRUNE_GATE_PARSE_ERROR, NULL));
     sciprune_gates_settings s;
     sciprune_gates_settings_default(&s);

@@ -1,0 +1,10 @@
+// counter.cpp - count words
+#include <map>
+#include <string>
+
+/* Count how often each word occurs. */
+std::map<std::string, int> count_words(const std::string &text)
+{
+    std::map<std::string, int> n;
+    std::string w;
+    

@@ -1,0 +1,4 @@
+int is_sep(int c)
+{
+    return c == ',' || c == ';
+}
