@@ -33,6 +33,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ------------------------------------------------------------------ kinds */
 enum {
@@ -663,7 +664,28 @@ static void js_directive_comment(walker *w, TSNode n)
 {
     size_t l;
     const char *t = node_text(w, n, &l);
-    if (l < 4 || t[0] != '/' || t[1] != '*') return;
+    if (l < 4 || t[0] != '/') return;
+    /* `eslint-disable no-undef` (block, line or -line forms): the author says the file reads
+     * globals it does not declare; judge nothing rather than guess */
+    const char *ed = memmem(t, l, "eslint-disable", 14);
+    if (ed && memmem(ed, l - (size_t)(ed - t), "no-undef", 8)) {
+        w->abstain = "eslint_no_undef";
+        return;
+    }
+    if (t[1] == '/') { /* `// declare global: a, b` (CodeMirror's convention) binds names */
+        size_t i = 2;
+        while (i < l && (t[i] == ' ' || t[i] == '\t')) i++;
+        if (l - i < 15 || memcmp(t + i, "declare global:", 15)) return;
+        for (i += 15; i < l;) {
+            while (i < l && !js_word_char(t[i], 1)) i++;
+            size_t b = i;
+            while (i < l && js_word_char(t[i], 0) && t[i] != '-') i++;
+            if (i > b && !set_add(&w->binds, t + b, i - b)) w->oom = 1;
+            if (i == b) i++;
+        }
+        return;
+    }
+    if (t[1] != '*') return;
     size_t i = 2;
     while (i < l && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r')) i++;
     enum { D_GLOBAL, D_ENV, D_HINT } kind;
@@ -704,6 +726,31 @@ static void js_directive_comment(walker *w, TSNode n)
 }
 
 static int in_list(const char *const *list, const char *s, size_t len);
+
+/* A path inside a test suite: a test/, tests/, spec/, specs/ or __tests__/ folder, or a file
+ * named test.js, tests.js, *_test.js, *-test.js, *.test.js, *.spec.js, test_*.js (ASCII case
+ * ignored). */
+static int js_test_path(const char *path)
+{
+    if (!path) return 0;
+    static const char *const dirs[] = {"test/", "tests/", "spec/", "specs/", "__tests__/", NULL};
+    for (const char *p = path; *p; p++) {
+        if (p != path && p[-1] != '/') continue;
+        for (size_t i = 0; dirs[i]; i++)
+            if (!strncasecmp(p, dirs[i], strlen(dirs[i]))) return 1;
+    }
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strchr(base, '.');
+    size_t stem = dot ? (size_t)(dot - base) : strlen(base);
+    if ((stem == 4 && !strncasecmp(base, "test", 4)) || (stem == 5 && !strncasecmp(base, "tests", 5)))
+        return 1;
+    if (stem >= 5 && !strncasecmp(base + stem - 4, "test", 4) &&
+        (base[stem - 5] == '_' || base[stem - 5] == '-'))
+        return 1;
+    if (!strncasecmp(base, "test_", 5)) return 1;
+    return dot && (strstr(dot, ".test.") || strstr(dot, ".spec."));
+}
 
 /* `import "./polyfill";`: an import for its effects, which are globals the file may read (the
  * JavaScript star import; d3 3.x's smash builds concatenate such files). Imports of
@@ -1187,10 +1234,25 @@ sciprune_status gates_undefined(const char *lang, const char *path, const char *
         for (size_t e = 0; e < gates_js_nenvs && e < GATES_JS_MAX_ENVS; e++)
             if (on[e]) act[nact++] = (uint16_t)e;
     }
+    /* a classic page script of a test suite (by its path) reads the harness' helpers that the
+     * suite's other scripts define (jQuery's testinit.js, CodeMirror's mode tests): those
+     * globals are the environment, not this file's, so it is not judged */
+    if (page_script && js_test_path(path)) {
+        out->undefined_abstained = 1;
+        out->abstain_reason = "test_page_script";
+        goto done;
+    }
+    int amd_on = 0;
+    if (!w.py) {
+        int ai = gates_js_env_index("amd", 3);
+        amd_on = ai >= 0 && on[ai];
+    }
     for (size_t i = 0; i < w.reads.cap; i++) {
         const struct slot *sl = &w.reads.slots[i];
         if (!sl->used) continue;
         if (set_find(&w.binds, sl->s, sl->len)) continue;
+        /* RequireJS's own name, which the globals package's amd list lacks */
+        if (amd_on && sl->len == 9 && !memcmp(sl->s, "requirejs", 9)) continue;
         if (in_sorted(bl, nb, sl->s, sl->len)) continue;
         if (!w.py && !w.js_module && set_find(&w.this_binds, sl->s, sl->len)) continue;
         /* a page script shares its globals with the page's other scripts (a library's

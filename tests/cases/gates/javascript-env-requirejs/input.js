@@ -1,0 +1,2 @@
+requirejs.config({ baseUrl: "lib" });
+define(["a"], function (a) { return a; });
