@@ -107,9 +107,19 @@ static void judge(decls *d, uint32_t *errors, uint32_t *first_line)
     }
 }
 
-static int is_scope(const char *t)
+/* The grammar's symbols of the three scope kinds (named), so the walk compares integers. */
+typedef struct scope_syms {
+    TSSymbol program, block, switch_body;
+} scope_syms;
+
+static scope_syms syms_of(TSNode root)
 {
-    return !strcmp(t, "program") || !strcmp(t, "statement_block") || !strcmp(t, "switch_body");
+    const TSLanguage *l = ts_tree_language(root.tree);
+    scope_syms s;
+    s.program = ts_language_symbol_for_name(l, "program", 7, true);
+    s.block = ts_language_symbol_for_name(l, "statement_block", 15, true);
+    s.switch_body = ts_language_symbol_for_name(l, "switch_body", 11, true);
+    return s;
 }
 
 void lang_js_early_errors(TSNode root, const char *src, uint32_t *errors, uint32_t *first_line)
@@ -118,12 +128,14 @@ void lang_js_early_errors(TSNode root, const char *src, uint32_t *errors, uint32
     *first_line = 0;
     if (ts_node_is_null(root) || !src) return;
     decls d = {0};
+    scope_syms ss = syms_of(root);
     TSTreeCursor c = ts_tree_cursor_new(root);
     for (;;) {
         TSNode n = ts_tree_cursor_current_node(&c);
-        if (is_scope(ts_node_type(n))) {
+        TSSymbol sym = ts_node_symbol(n);
+        if (sym && (sym == ss.program || sym == ss.block || sym == ss.switch_body)) {
             d.n = 0;
-            int sw = !strcmp(ts_node_type(n), "switch_body");
+            int sw = sym == ss.switch_body;
             uint32_t k = ts_node_named_child_count(n);
             for (uint32_t i = 0; i < k; i++) {
                 TSNode s = ts_node_named_child(n, i);
