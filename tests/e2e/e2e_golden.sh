@@ -16,6 +16,11 @@ BIN=${SCIPRUNE_BIN:?}
 SRC=${SCIPRUNE_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 PY=/usr/bin/python3
 export OMP_WAIT_POLICY=PASSIVE SCIPRUNE_NO_PROGRESS=1
+# OpenBLAS picks its kernels by CPU, and the last bits of the assignment distances (an sgemm
+# inside FAISS) follow the kernel: pin one that every x86-64 CPU since 2008 runs, so the hashes
+# hold on any machine (a fresh bookworm chroot on this host, without the host's
+# OPENBLAS_CORETYPE=Haswell, gave other dist.npy bytes and the same everything else).
+export OPENBLAS_CORETYPE=Nehalem
 G=$SRC/tests/cases/golden
 T=$(mktemp -d /tmp/sciprune-e2e-golden-XXXXXX)
 trap 'rm -rf "$T"' EXIT
