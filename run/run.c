@@ -27,6 +27,7 @@
 #include "run_int.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <errno.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -280,6 +281,42 @@ done:
     return st;
 }
 
+/* Files "<name>.tmp.<pid>" are outputs a process was writing (shard/writer.c, shard/npy.c,
+ * sp_write_file_atomic): one whose process is gone (a run killed by SIGKILL, a crash) is
+ * removed before the stages run, so that no glob over kept/ picks it up. A file of a live
+ * process (another run on this workdir, or an unrelated process that reuses the pid) is left
+ * alone. Folders are walked to the depth of out/<variant>/kept/. Returns the count removed. */
+static size_t sweep_stale_tmp(const char *dir, int depth)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *nm = de->d_name;
+        if (nm[0] == '.' && (!nm[1] || (nm[1] == '.' && !nm[2]))) continue;
+        char *p = sp_path_join(dir, nm);
+        if (!p) break;
+        const char *t = strstr(nm, ".tmp.");
+        const char *q = NULL;
+        while (t) { /* the last ".tmp." */
+            q = t;
+            t = strstr(t + 1, ".tmp.");
+        }
+        char *end = NULL;
+        long pid = q && q[5] ? strtol(q + 5, &end, 10) : 0;
+        if (pid > 0 && end && !*end && pid != (long)getpid() && kill((pid_t)pid, 0) != 0 &&
+            errno == ESRCH) {
+            if (unlink(p) == 0) n++;
+        } else if (depth > 0 && de->d_type == DT_DIR) {
+            n += sweep_stale_tmp(p, depth - 1);
+        }
+        free(p);
+    }
+    closedir(d);
+    return n;
+}
+
 sciprune_status sciprune_run(const char *config_path, const sciprune_run_options *opt,
                              sciprune_error *err)
 {
@@ -295,6 +332,10 @@ sciprune_status sciprune_run(const char *config_path, const sciprune_run_options
     for (size_t i = 0; i < j.score.n_metrics; i++)
         c.auto_metric |= j.score.metrics[i] == SCIPRUNE_METRIC_AUTO;
     if ((st = open_workdir(&c, err))) goto done;
+    size_t swept = sweep_stale_tmp(j.workdir, 4);
+    if (swept)
+        sp_log(SCIPRUNE_LOG_INFO, "run: removed %zu unfinished file(s) of a process that is gone",
+               swept);
     for (int i = 0; i < ST_COUNT; i++) {
         const char *parts[8];
         key_parts(&c, i, parts);
