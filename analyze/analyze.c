@@ -96,13 +96,10 @@ static sciprune_status parse_list(const char *list, double *v, size_t *n, const 
         char *end;
         double x = strtod(t, &end);
         while (*end == ' ') end++;
-        if (end == t || *end || !(x >= 0.0 && x <= 1.0))
+        if (end == t || *end)
             return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "bad %s '%s' (want a number in [0, 1])", what, t);
-        for (size_t i = 0; i < m; i++)
-            if (v[i] == x) return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "%s %s given twice", what, t);
-        if (m == SCIPRUNE_SWEEP_MAX)
-            return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "at most %d %ss", SCIPRUNE_SWEEP_MAX, what);
-        v[m++] = x;
+        sciprune_status st = sp_sweep_add(v, &m, x, what, err); /* range, duplicates, count */
+        if (st) return st;
     }
     if (!m) return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "empty %s list", what);
     *n = m;

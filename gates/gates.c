@@ -155,8 +155,3 @@ sciprune_status sciprune_gates_settings_check(const sciprune_gates_settings *s,
                           (int)l, t);
     return SCIPRUNE_OK;
 }
-
-const char *sciprune_gates_settings_langs(const sciprune_gates_settings *s, int gate)
-{
-    return gates_langs_of(s, gate == 0 ? GATES_PARSE_ERROR : GATES_UNDEFINED_NAME);
-}

@@ -1080,9 +1080,6 @@ void sciprune_gates_settings_default(sciprune_gates_settings *s);
  * grammar. */
 sciprune_status sciprune_gates_settings_check(const sciprune_gates_settings *s,
                                               sciprune_error *err);
-/* The language list in force for gate 0 (parse_error) or 1 (undefined_name): the setting,
- * or its default when NULL/"". Borrowed from `s` or static storage. */
-const char *sciprune_gates_settings_langs(const sciprune_gates_settings *s, int gate);
 
 /* The gates, for the language switch below. */
 typedef enum sciprune_gate {

@@ -92,15 +92,10 @@ static sciprune_status add_num(const char *t, void *ctx, sciprune_error *err)
     num_list *l = ctx;
     char *end;
     double x = strtod(t, &end);
-    if (end == t || *end || !(x >= 0.0 && x <= 1.0))
+    if (end == t || *end)
         return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "bad %s '%s' (want a number in [0, 1])",
                       l->what, t);
-    for (size_t i = 0; i < l->n; i++)
-        if (l->v[i] == x) return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "%s %s given twice", l->what, t);
-    if (l->n == SCIPRUNE_SWEEP_MAX)
-        return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "at most %d %ss", SCIPRUNE_SWEEP_MAX, l->what);
-    l->v[l->n++] = x;
-    return SCIPRUNE_OK;
+    return sp_sweep_add(l->v, &l->n, x, l->what, err); /* range, duplicates, count */
 }
 
 typedef struct metric_list {

@@ -185,6 +185,7 @@ static const stage_def stages[ST_COUNT] = {
 
 int run_stage_count(void) { return ST_COUNT; }
 const char *run_stage_name(int i) { return i >= 0 && i < ST_COUNT ? stages[i].name : NULL; }
+int run_stage_optional(int i) { return i >= 0 && i < ST_COUNT && stages[i].on != on_always; }
 
 static void note(const run_ctx *c, int stage, const char *state)
 {
@@ -227,9 +228,9 @@ static sciprune_status canon_all(run_ctx *c, char **all, sciprune_error *err)
         if (i == ST_GATES) { /* the gates as they will run: the language lists in force */
             const char *js = c->j->gates.js_envs;
             json_t *g = json_pack("{s:s, s:s, s:s}", "parse_error_langs",
-                                  sciprune_gates_settings_langs(&c->j->gates, 0),
+                                  sciprune_gates_langs(&c->j->gates, SCIPRUNE_GATE_PARSE_ERROR),
                                   "undefined_name_langs",
-                                  sciprune_gates_settings_langs(&c->j->gates, 1), "js_envs",
+                                  sciprune_gates_langs(&c->j->gates, SCIPRUNE_GATE_UNDEFINED_NAME), "js_envs",
                                   js && *js ? js : "auto");
             c->canon[i] = g ? run_canon(g) : NULL;
             json_decref(g);

@@ -54,5 +54,7 @@ char *run_canon(const json_t *v);
 #define RUN_MAX_STAGES 8
 int run_stage_count(void);
 const char *run_stage_name(int i);
+/* 1 for a stage that runs only when the job turns it on (gates, corrupt, analyze). */
+int run_stage_optional(int i);
 
 #endif /* SCIPRUNE_RUN_INT_H */

@@ -87,8 +87,7 @@ sciprune_status sciprune_workdir_status(const char *workdir, sciprune_workdir_in
     for (int i = 0; i < run_stage_count() && i < SCIPRUNE_STAGE_MAX; i++) {
         sciprune_stage_state *s = &w->stages[w->n_stages++];
         s->name = run_stage_name(i);
-        s->optional = !strcmp(s->name, "gates") || !strcmp(s->name, "corrupt") ||
-                      !strcmp(s->name, "analyze");
+        s->optional = run_stage_optional(i);
         s->done = sp_manifest_stage_info(m, s->name, &s->seconds, &s->peak_rss);
     }
     r = load_opt(workdir, SP_WF_REPORT_JSON, &st, err);
