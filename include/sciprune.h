@@ -89,8 +89,11 @@ typedef enum sciprune_reject {
     SCIPRUNE_REJECT_TOO_LONG,        /* the line exceeds max_line_bytes */
     SCIPRUNE_REJECT_NO_NEWLINE,      /* the last line has no final newline (truncated write?) */
     SCIPRUNE_REJECT_EMPTY_LINE,      /* a blank line */
-    SCIPRUNE_REJECT_STREAM           /* compressed stream damaged: truncated, corrupt, not zstd;
-                                        the bytes decoded before the damage, if any */
+    SCIPRUNE_REJECT_STREAM           /* compressed stream damaged (truncated, corrupt, not zstd)
+                                        or compressed with something else (gzip...); ends the
+                                        shard; raw = the verified bytes of the line that ran into
+                                        the damaged zstd frame, if any; offset = the compressed
+                                        byte offset where that frame starts */
 } sciprune_reject;
 
 /* Stable snake_case name of a reason ("bad_json", ...); static storage. */
@@ -111,7 +114,8 @@ void sciprune_shard_options_default(sciprune_shard_options *o);
 typedef struct sciprune_record {
     int64_t line;          /* 1-based line number in the (decompressed) shard */
     int64_t offset;        /* byte offset of the line in the decompressed stream; for
-                              SCIPRUNE_REJECT_STREAM the compressed offset of the damage */
+                              SCIPRUNE_REJECT_STREAM the compressed offset of the damaged
+                              zstd frame's first byte (0 for a file that is not zstd) */
     const char *raw;       /* the line's bytes without the '\n'; borrowed */
     size_t raw_len;
     const char *text;      /* decoded text field (NUL-terminated, no inner NUL); borrowed;
@@ -126,8 +130,13 @@ typedef struct sciprune_record {
 
 typedef struct sciprune_shard_reader sciprune_shard_reader;
 
-/* Open a shard for streaming. Format by content: a file that ends in ".zst" must be a zstd
- * stream (one or more frames, any level); anything else is read as plain JSONL.
+/* Open a shard for streaming. A file that ends in ".zst" must be a zstd stream (one or more
+ * frames, any level); a file that starts with a zstd magic number is read as zstd whatever its
+ * name; anything else is read as plain JSONL (a UTF-8 byte-order mark at its start is skipped).
+ * zstd: a frame's lines are returned only once the whole frame decoded and its checksum (if
+ * any) matched; the first damaged frame ends the shard (see SCIPRUNE_REJECT_STREAM). A file
+ * that starts with a gzip, bzip2, xz, lz4 or zip magic number gives one SCIPRUNE_REJECT_STREAM
+ * record "unsupported compression: <name> (...)" and nothing else.
  * Errors: EIO (cannot open), EINVAL (bad options), ENOMEM.
  * `opt` may be NULL (defaults); its strings must outlive the reader. Free with _close(). */
 sciprune_status sciprune_shard_reader_open(sciprune_shard_reader **out, const char *path,
@@ -152,6 +161,9 @@ typedef struct sciprune_shard_writer sciprune_shard_writer;
 typedef struct sciprune_writer_options {
     int zstd_level; /* default 3 */
     int fsync;      /* fsync before rename; default 1 */
+    size_t zstd_frame_bytes; /* a zstd frame (with its checksum) ends at the first line end after
+                                this many uncompressed bytes, so damage costs one frame when read
+                                back; default 8 MiB; 0: the whole shard is one frame */
 } sciprune_writer_options;
 void sciprune_writer_options_default(sciprune_writer_options *o);
 

@@ -2,16 +2,35 @@
  * reader.c - streaming JSONL / JSONL.zst shard reader.
  *
  * Format read:
- *   shard      := line*            one JSON object per line, '\n'-terminated
+ *   shard      := [BOM] line*      one JSON object per line, '\n'-terminated; a UTF-8 byte-order
+ *                                  mark (EF BB BF) at the very start is skipped (the first line's
+ *                                  offset is then 3); anywhere else it is a bad line
  *   .jsonl.zst := zstd frame+      any level, any number of frames (skippable frames allowed);
- *                                  the decompressed bytes are the JSONL above
+ *                                  the decompressed bytes are the shard above. Read as zstd: a
+ *                                  name ending in ".zst", or a file that starts with a zstd magic
+ * A file that starts with a gzip, bzip2, xz, lz4 or zip magic number is not read: it comes back
+ * as one SCIPRUNE_REJECT_STREAM record "unsupported compression: gzip (...)".
  * Every line comes back to the caller, good or bad, so that accepted + rejected = lines.
- * Stream damage (truncated stream, corrupt block, bad magic) ends the shard: what was decoded
- * before the damage is returned line by line; the partial line at the damage (possibly empty)
- * comes back once as SCIPRUNE_REJECT_STREAM with the compressed byte offset of the damage.
+ *
+ * Damaged zstd (per-frame recovery). zstd has no per-block checksum: the only integrity check is
+ * the optional 32-bit content checksum at the end of each frame, and a flipped byte inside a
+ * block often decodes without error into wrong bytes. So the bytes of a frame are held back
+ * until the frame has decoded completely and its checksum (when it has one) matched; only then
+ * are its lines returned. A frame larger than FRAME_HOLD decompressed bytes is decoded twice
+ * instead: once to verify it (output thrown away), then again from its start to deliver it.
+ * The first frame that fails (decode error, checksum mismatch, garbage where a frame should
+ * start, or the file ends inside it) ends the shard: the lines of the frames before it come
+ * back unchanged, then the partial line that ran into the damaged frame (its verified bytes,
+ * possibly none) comes back once as SCIPRUNE_REJECT_STREAM with offset = the compressed byte
+ * offset where the damaged frame starts. Nothing decoded from the damaged frame is returned,
+ * and the reader does not resume at a later frame: the number of lines lost in the damaged
+ * frame is unknown, so the line numbers after it would be wrong, and a magic number found by
+ * scanning may be a false match inside compressed data. A frame without a checksum cannot be
+ * verified: damage that still decodes passes unseen (our writer always writes checksums).
  *
  * Memory: one window of decompressed data that grows to hold the longest line, capped at
- * max_line_bytes (+ one read); a longer line is skipped to its newline and returned as
+ * max_line_bytes (+ one read), plus one held frame (at most FRAME_HOLD bytes; the writer's
+ * frames are ~8 MiB); a longer line is skipped to its newline and returned as
  * SCIPRUNE_REJECT_TOO_LONG with its first max_line_bytes bytes.
  */
 #include "shard_int.h"
@@ -24,9 +43,13 @@
 #include <strings.h>
 #include <unistd.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #define READ_CHUNK ((size_t)1 << 20)
 #define MAX_FIELDS 8
+/* Decompressed bytes of one zstd frame held back until the frame verifies; a larger frame is
+ * decoded twice (verify, then deliver). The writer's frames are ~8 MiB, so they fit. */
+#define FRAME_HOLD ((size_t)16 << 20)
 
 struct sciprune_shard_reader {
     int fd;
@@ -42,18 +65,23 @@ struct sciprune_shard_reader {
     int zst;
     ZSTD_DCtx *dctx;    /* owned */
     unsigned char *in;  /* compressed input buffer, owned */
+    size_t in_cap;
     ZSTD_inBuffer zin;
     int in_eof;
-    size_t last_zret;   /* 0 when the last frame was complete */
-    int started;        /* any compressed byte seen */
-    uint64_t file_off;  /* file bytes read so far */
+    uint64_t file_off;  /* file offset of the next read */
+    uint64_t tell;      /* most file bytes read so far (a re-decoded frame does not count twice) */
+    int in_frame;       /* bytes of the current frame consumed, frame not finished */
+    uint64_t frame_off; /* compressed offset of the current frame's first byte */
+    uint64_t frame_no;  /* frames started so far (1-based number of the current one) */
+    int replay;         /* delivering a frame verified by an earlier decode (too big to hold) */
+    int bom_checked;
 
     char *buf;          /* decompressed window, owned */
     size_t cap, start, end, scan;
     int eof;            /* no more data (clean end or damage) */
     int damaged;
     int64_t damage_off;
-    char damage_msg[120];
+    char damage_msg[sizeof ((sciprune_record *)0)->detail];
     int done;
 
     int skipping;       /* inside a line longer than max_line_bytes */
@@ -117,6 +145,33 @@ static int ends_with(const char *s, const char *suf)
     return a >= b && memcmp(s + a - b, suf, b) == 0;
 }
 
+/* Stream damage (or a file that cannot be read at all): the shard ends after the lines before
+ * it, with one SCIPRUNE_REJECT_STREAM record carrying `fmt` (self-contained, offset included). */
+static void set_damage(sciprune_shard_reader *r, int64_t off, const char *fmt, ...) SP_PRINTF(3, 4);
+static void set_damage(sciprune_shard_reader *r, int64_t off, const char *fmt, ...)
+{
+    r->damaged = 1;
+    r->eof = 1;
+    r->damage_off = off;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->damage_msg, sizeof r->damage_msg, fmt, ap);
+    va_end(ap);
+    sp_log(SCIPRUNE_LOG_WARN, "%s: %s", r->path, r->damage_msg);
+}
+
+/* The compression a file's first bytes announce, or NULL. Each of these starts with a byte a
+ * JSON line cannot start with, so a plain shard is never taken for one. */
+static const char *foreign_compression(const unsigned char *h, size_t n)
+{
+    if (n >= 2 && h[0] == 0x1f && h[1] == 0x8b) return "gzip";
+    if (n >= 4 && memcmp(h, "BZh", 3) == 0 && h[3] >= '1' && h[3] <= '9') return "bzip2";
+    if (n >= 6 && memcmp(h, "\xfd" "7zXZ", 5) == 0 && h[5] == 0) return "xz";
+    if (n >= 4 && memcmp(h, "\x04\x22\x4d\x18", 4) == 0) return "lz4";
+    if (n >= 4 && memcmp(h, "PK\x03\x04", 4) == 0) return "zip";
+    return NULL;
+}
+
 void sciprune_shard_reader_close(sciprune_shard_reader *r)
 {
     if (!r) return;
@@ -176,10 +231,21 @@ sciprune_status sciprune_shard_reader_open(sciprune_shard_reader **out, const ch
         st = sp_err_errno(err, SCIPRUNE_EIO, path, errno, "cannot open shard");
         goto fail;
     }
-    r->zst = ends_with(path, ".zst");
+    /* Sniff the first bytes (a regular file; a pipe cannot be sniffed and is read by name). */
+    unsigned char head[8];
+    ssize_t hn = pread(r->fd, head, sizeof head, 0);
+    if (hn < 0) hn = 0;
+    uint32_t magic = hn >= 4 ? (uint32_t)head[0] | (uint32_t)head[1] << 8 |
+                                   (uint32_t)head[2] << 16 | (uint32_t)head[3] << 24
+                             : 0;
+    int zmagic = hn >= 4 && (magic == ZSTD_MAGICNUMBER || (magic & ZSTD_MAGIC_SKIPPABLE_MASK) ==
+                                                               ZSTD_MAGIC_SKIPPABLE_START);
+    const char *foreign = foreign_compression(head, (size_t)hn);
+    r->zst = !foreign && (ends_with(path, ".zst") || zmagic);
     if (r->zst) {
         r->dctx = ZSTD_createDCtx();
-        r->in = malloc(ZSTD_DStreamInSize());
+        r->in_cap = ZSTD_DStreamInSize();
+        r->in = malloc(r->in_cap);
         if (!r->dctx || !r->in) {
             st = sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
             goto fail;
@@ -191,6 +257,11 @@ sciprune_status sciprune_shard_reader_open(sciprune_shard_reader **out, const ch
         st = sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
         goto fail;
     }
+    if (foreign)
+        set_damage(r, 0, "unsupported compression: %s (decompress it or recompress with zstd)",
+                   foreign);
+    else if (r->zst && hn >= 4 && !zmagic)
+        set_damage(r, 0, "not a zstd stream (bad magic number at compressed byte 0)");
     *out = r;
     return SCIPRUNE_OK;
 fail:
@@ -198,15 +269,7 @@ fail:
     return st;
 }
 
-uint64_t sciprune_shard_reader_tell(const sciprune_shard_reader *r) { return r->file_off; }
-
-static void set_damage(sciprune_shard_reader *r, int64_t off, const char *msg)
-{
-    r->damaged = 1;
-    r->eof = 1;
-    r->damage_off = off;
-    snprintf(r->damage_msg, sizeof r->damage_msg, "%s", msg);
-}
+uint64_t sciprune_shard_reader_tell(const sciprune_shard_reader *r) { return r->tell; }
 
 /* Read raw file bytes into dst. Returns bytes read, 0 at EOF, -1 on error (err set). */
 static ssize_t read_file(sciprune_shard_reader *r, void *dst, size_t cap, sciprune_error *err)
@@ -215,6 +278,7 @@ static ssize_t read_file(sciprune_shard_reader *r, void *dst, size_t cap, scipru
         ssize_t n = read(r->fd, dst, cap);
         if (n >= 0) {
             r->file_off += (uint64_t)n;
+            if (r->file_off > r->tell) r->tell = r->file_off;
             return n;
         }
         if (errno == EINTR) continue;
@@ -223,57 +287,150 @@ static ssize_t read_file(sciprune_shard_reader *r, void *dst, size_t cap, scipru
     }
 }
 
-/* Append decompressed bytes at buf[end..cap). Sets eof / damaged at the end. */
-static sciprune_status fill(sciprune_shard_reader *r, sciprune_error *err)
+/* Plain shard: append file bytes at buf[end..cap). */
+static sciprune_status fill_plain(sciprune_shard_reader *r, sciprune_error *err)
 {
-    if (!r->zst) {
-        ssize_t n = read_file(r, r->buf + r->end, r->cap - r->end, err);
-        if (n < 0) return SCIPRUNE_EIO;
-        if (n == 0) r->eof = 1;
-        r->end += (size_t)n;
-        return SCIPRUNE_OK;
+    ssize_t n = read_file(r, r->buf + r->end, r->cap - r->end, err);
+    if (n < 0) return SCIPRUNE_EIO;
+    if (n == 0) r->eof = 1;
+    r->end += (size_t)n;
+    return SCIPRUNE_OK;
+}
+
+/* What a decode error means for a damaged file (zstd's own names can mislead: a corrupt frame
+ * that declares its size fails as "Destination buffer is too small"). */
+static const char *zstd_error_text(size_t code)
+{
+    switch (ZSTD_getErrorCode(code)) {
+    case ZSTD_error_checksum_wrong: return "content checksum mismatch";
+    case ZSTD_error_dstSize_tooSmall: return "decodes past its declared size";
+    case ZSTD_error_corruption_detected: return "corrupt block";
+    case ZSTD_error_prefix_unknown: return "no zstd magic number where a frame should start";
+    default: return ZSTD_getErrorName(code);
     }
+}
+
+/* The damaged frame ends the shard (see the header comment: no resync at a later frame). */
+static void frame_damage(sciprune_shard_reader *r, const char *why, uint64_t withheld)
+{
+    if (withheld)
+        set_damage(r, (int64_t)r->frame_off,
+                   "zstd frame %llu at compressed byte %llu %s; its %llu decoded bytes and the "
+                   "rest of the shard are skipped",
+                   (unsigned long long)r->frame_no, (unsigned long long)r->frame_off, why,
+                   (unsigned long long)withheld);
+    else
+        set_damage(r, (int64_t)r->frame_off,
+                   "zstd frame %llu at compressed byte %llu %s; the rest of the shard is skipped",
+                   (unsigned long long)r->frame_no, (unsigned long long)r->frame_off, why);
+}
+
+/* zstd shard: decode until at least one more verified byte is visible at buf[end..), or the
+ * stream ends (clean end or damage). A held frame's bytes sit at [end, hold) and become visible
+ * (end = hold) only once the frame is complete, checksum included; a frame too big to hold is
+ * decoded to verify it (output into [end, cap), thrown away), then decoded again from its first
+ * byte straight into the window (replay). */
+static sciprune_status fill_zstd(sciprune_shard_reader *r, sciprune_error *err)
+{
+    const size_t entry_end = r->end;
+    size_t hold = r->end;
+    int verify_only = 0;
+    uint64_t decoded = 0; /* bytes of the current frame decoded by this pass */
     for (;;) {
         if (r->zin.pos == r->zin.size && !r->in_eof) {
-            ssize_t n = read_file(r, r->in, ZSTD_DStreamInSize(), err);
+            ssize_t n = read_file(r, r->in, r->in_cap, err);
             if (n < 0) return SCIPRUNE_EIO;
-            if (n == 0) {
-                r->in_eof = 1;
-            } else {
-                if (!r->started) {
-                    r->started = 1;
-                    uint32_t magic = 0;
-                    if (n >= 4) memcpy(&magic, r->in, 4);
-                    if (n >= 4 && magic != ZSTD_MAGICNUMBER &&
-                        (magic & ZSTD_MAGIC_SKIPPABLE_MASK) != ZSTD_MAGIC_SKIPPABLE_START) {
-                        set_damage(r, 0, "not a zstd stream (bad magic number at byte 0)");
-                        return SCIPRUNE_OK;
-                    }
-                }
-                r->zin.src = r->in;
-                r->zin.size = (size_t)n;
-                r->zin.pos = 0;
-            }
+            if (n == 0) r->in_eof = 1;
+            r->zin.src = r->in;
+            r->zin.size = (size_t)n;
+            r->zin.pos = 0;
         }
-        if (r->zin.pos == r->zin.size && r->in_eof) {
-            if (r->last_zret != 0)
-                set_damage(r, (int64_t)r->file_off, "truncated zstd stream (frame incomplete at end of file)");
-            else
+        if (r->zin.pos == r->zin.size) { /* end of file */
+            if (r->in_frame) {
+                char why[96];
+                snprintf(why, sizeof why, "is cut off at byte %llu (truncated file)",
+                         (unsigned long long)r->file_off);
+                frame_damage(r, why, decoded);
+            } else {
                 r->eof = 1;
+            }
             return SCIPRUNE_OK;
         }
-        ZSTD_outBuffer zout = {r->buf + r->end, r->cap - r->end, 0};
+        if (!r->in_frame) {
+            r->in_frame = 1;
+            r->frame_off = r->file_off - (r->zin.size - r->zin.pos);
+            r->frame_no++;
+            decoded = 0;
+        }
+        char *dst;
+        size_t room;
+        if (r->replay) {
+            dst = r->buf + r->end;
+            room = r->cap - r->end;
+        } else {
+            if (!verify_only && hold == r->cap) {
+                if (hold - r->end >= FRAME_HOLD) {
+                    verify_only = 1; /* drop what is held; [end, cap) becomes scratch */
+                    hold = r->end;
+                } else {
+                    size_t ncap = r->cap * 2;
+                    char *nb = realloc(r->buf, ncap + 1);
+                    if (!nb)
+                        return sp_err(err, SCIPRUNE_ENOMEM, r->path, -1, -1, "out of memory");
+                    r->buf = nb;
+                    r->cap = ncap;
+                }
+            }
+            dst = r->buf + hold;
+            room = r->cap - hold;
+        }
+        ZSTD_outBuffer zout = {dst, room, 0};
         size_t ret = ZSTD_decompressStream(r->dctx, &zout, &r->zin);
         if (ZSTD_isError(ret)) {
-            char msg[120];
-            snprintf(msg, sizeof msg, "corrupt zstd stream: %s", ZSTD_getErrorName(ret));
-            set_damage(r, (int64_t)(r->file_off - (r->zin.size - r->zin.pos)), msg);
+            char why[96];
+            snprintf(why, sizeof why, "is %s (%s)", r->replay ? "changed since it verified" : "corrupt",
+                     zstd_error_text(ret));
+            frame_damage(r, why, decoded + zout.pos);
             return SCIPRUNE_OK;
         }
-        r->last_zret = ret;
-        r->end += zout.pos;
-        if (zout.pos > 0) return SCIPRUNE_OK;
+        decoded += zout.pos;
+        if (r->replay)
+            r->end += zout.pos;
+        else if (!verify_only)
+            hold += zout.pos;
+        if (ret == 0) { /* frame complete; the decoder has checked its checksum */
+            r->in_frame = 0;
+            if (verify_only) {
+                /* verified: decode it again from its first byte, straight into the window */
+                if (lseek(r->fd, (off_t)r->frame_off, SEEK_SET) < 0)
+                    return sp_err_errno(err, SCIPRUNE_EIO, r->path, errno,
+                                        "cannot seek back to zstd frame %llu (larger than %zu MiB)",
+                                        (unsigned long long)r->frame_no, FRAME_HOLD >> 20);
+                r->file_off = r->frame_off;
+                r->zin.pos = r->zin.size = 0;
+                r->in_eof = 0;
+                ZSTD_DCtx_reset(r->dctx, ZSTD_reset_session_only);
+                r->replay = 1;
+                r->in_frame = 1;
+                verify_only = 0;
+                decoded = 0;
+                continue;
+            }
+            if (r->replay)
+                r->replay = 0; /* its bytes went straight into the window */
+            else
+                r->end = hold; /* the held bytes are verified: make them visible */
+            hold = r->end;
+            if (r->end > entry_end) return SCIPRUNE_OK;
+            continue;
+        }
+        if (r->replay && zout.pos > 0) return SCIPRUNE_OK;
     }
+}
+
+static sciprune_status fill(sciprune_shard_reader *r, sciprune_error *err)
+{
+    return r->zst ? fill_zstd(r, err) : fill_plain(r, err);
 }
 
 static int is_blank(const char *s, size_t n)
@@ -334,6 +491,9 @@ static void parse_line(sciprune_shard_reader *r, const char *raw, size_t len, in
     if (jl_parse(raw, len, r->keys, r->nkeys, fl, r->dbuf, r->dcap, &jr) != 0) {
         if (jr.error == JL_BAD_UTF8)
             reject(r, SCIPRUNE_REJECT_BAD_UTF8, "invalid UTF-8 at byte %zu of the line", jr.error_pos);
+        else if (len >= 3 && memcmp(raw, "\xef\xbb\xbf", 3) == 0)
+            reject(r, SCIPRUNE_REJECT_BAD_JSON, "invalid JSON at byte 0 of the line: a UTF-8 "
+                   "byte-order mark (EF BB BF), accepted only at the start of a shard");
         else
             reject(r, SCIPRUNE_REJECT_BAD_JSON, "invalid JSON at byte %zu of the line: %s",
                    jr.error_pos, jr.error_msg);
@@ -395,6 +555,15 @@ sciprune_status sciprune_shard_reader_next(sciprune_shard_reader *r,
     *out = NULL;
     for (;;) {
         if (r->done) return SCIPRUNE_OK;
+        if (!r->bom_checked && (r->end >= 3 || r->eof || memchr(r->buf, '\n', r->end))) {
+            r->bom_checked = 1;
+            if (r->end >= 3 && memcmp(r->buf, "\xef\xbb\xbf", 3) == 0) {
+                r->start = r->scan = 3;
+                r->line_off = 3;
+                sp_log(SCIPRUNE_LOG_INFO, "%s: skipped the UTF-8 byte-order mark at its start",
+                       r->path);
+            }
+        }
         char *nl = r->scan < r->end ? memchr(r->buf + r->scan, '\n', r->end - r->scan) : NULL;
         if (nl) {
             size_t pos = (size_t)(nl - r->buf);
@@ -434,8 +603,7 @@ sciprune_status sciprune_shard_reader_next(sciprune_shard_reader *r,
             if (r->skipping) len = r->opt.max_line_bytes;
             if (r->damaged) {
                 parse_line(r, r->buf + r->start, len, r->line_off);
-                reject(r, SCIPRUNE_REJECT_STREAM, "%s (compressed byte %lld)", r->damage_msg,
-                       (long long)r->damage_off);
+                reject(r, SCIPRUNE_REJECT_STREAM, "%s", r->damage_msg);
                 r->rec.offset = r->damage_off;
                 r->done = 1;
                 *out = &r->rec;

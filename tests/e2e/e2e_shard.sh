@@ -28,18 +28,30 @@ $PY - "$T" <<'PY'
 import sys, subprocess
 t = sys.argv[1]
 lines = b"".join(b'{"id":"r%d","content":"line %d"}\n' % (i, i) for i in range(50000))
-z = subprocess.run(["zstd", "-q", "-c", "-3"], input=lines, stdout=subprocess.PIPE, check=True).stdout
-open(t + "/trunc.jsonl.zst", "wb").write(z[: len(z) // 2])
 half = lines.index(b"\n", len(lines) // 2) + 1
 z1 = subprocess.run(["zstd", "-q", "-c"], input=lines[:half], stdout=subprocess.PIPE, check=True).stdout
 z2 = subprocess.run(["zstd", "-q", "-c"], input=lines[half:], stdout=subprocess.PIPE, check=True).stdout
+# two frames, the second cut in half: the first frame's lines, then one record naming frame 2
+open(t + "/trunc.jsonl.zst", "wb").write(z1 + z2[: len(z2) // 2])
 open(t + "/garbage.jsonl.zst", "wb").write(z1 + b"\x00GARBAGE" * 8 + z2)
+# one flipped byte in the second frame: its lines are withheld, none of them comes back altered
+flip = bytearray(z1 + z2)
+flip[len(z1) + len(z2) // 2] ^= 0x40
+open(t + "/flip.jsonl.zst", "wb").write(bytes(flip))
+open(t + "/z1len", "w").write(str(len(z1)))
+open(t + "/half", "w").write(str(lines[:half].count(b"\n")))
+# a leading UTF-8 byte-order mark is skipped; a gzip shard is named as such
+open(t + "/bom.jsonl", "wb").write(b"\xef\xbb\xbf" + b"".join(l + b"\n" for l in lines.split(b"\n")[:1000]))
+subprocess.run("gzip -c %s/bom.jsonl > %s/gz.jsonl.gz" % (t, t), shell=True, check=True)
 open(t + "/notzstd.jsonl.zst", "wb").write(lines[:1000])
 open(t + "/empty.jsonl", "wb").write(b"")
 PY
 
 "$S" check --in "$T/good.jsonl" "$T/good.jsonl.zst" "$T/bad.jsonl" "$T/trunc.jsonl.zst" \
-  "$T/garbage.jsonl.zst" "$T/notzstd.jsonl.zst" "$T/empty.jsonl" --out "$T/out" --max-line 2K 2> "$T/stderr"
+  "$T/garbage.jsonl.zst" "$T/notzstd.jsonl.zst" "$T/empty.jsonl" "$T/flip.jsonl.zst" "$T/bom.jsonl" \
+  "$T/gz.jsonl.gz" --out "$T/out" --max-line 2K 2> "$T/stderr"
+grep -q "gz.jsonl.gz: unsupported compression: gzip (decompress it or recompress with zstd)" "$T/stderr" \
+  || { cat "$T/stderr"; fail "gzip shard not named on stderr"; }
 grep -q 'rejected' "$T/stderr" || fail "no summary line"
 $PY - "$T" <<'PY'
 import json, sys
@@ -72,14 +84,22 @@ for r in rej:
     assert r["shard"] == "bad.jsonl"
 assert [r["reason"] for r in rej] == ["bad_json", "no_text", "text_not_string", "bad_utf8", "nul_in_text", "empty_line", "too_long", "no_newline"], [r["reason"] for r in rej]
 # streams: everything before the damage is accepted, then exactly one stream record
-tr = by["trunc.jsonl.zst"]
-assert tr["reasons"] == {"stream": 1} and 1000 < tr["accepted"] < 50000, tr
+z1len, half = int(open(t + "/z1len").read()), int(open(t + "/half").read())
+for name in ("trunc.jsonl.zst", "flip.jsonl.zst"):
+    tr = by[name]
+    assert tr["reasons"] == {"stream": 1} and tr["accepted"] == half, tr
+    r = [json.loads(l) for l in open(t + "/out/rejected/" + name + ".jsonl")]
+    assert len(r) == 1 and r[0]["offset"] == z1len and "frame 2 at compressed byte %d" % z1len in r[0]["detail"], r
+assert by["bom.jsonl"] == {"shard": "bom.jsonl", "lines": 1000, "accepted": 1000, "rejected": 0, "reasons": {}}, by["bom.jsonl"]
+gz = [json.loads(l) for l in open(t + "/out/rejected/gz.jsonl.gz.jsonl")]
+assert by["gz.jsonl.gz"]["reasons"] == {"stream": 1} and by["gz.jsonl.gz"]["lines"] == 1, by["gz.jsonl.gz"]
+assert gz[0]["detail"] == "unsupported compression: gzip (decompress it or recompress with zstd)", gz
 ga = by["garbage.jsonl.zst"]
-assert ga["reasons"] == {"stream": 1} and ga["accepted"] >= 24999, ga
+assert ga["reasons"] == {"stream": 1} and ga["accepted"] == half, ga
 nz = by["notzstd.jsonl.zst"]
 assert nz == {"shard": "notzstd.jsonl.zst", "lines": 1, "accepted": 0, "rejected": 1, "reasons": {"stream": 1}}, nz
 g = [json.loads(l) for l in open(t + "/out/rejected/garbage.jsonl.zst.jsonl")]
-assert g[0]["reason"] == "stream" and "corrupt" in g[0]["detail"] and g[0]["offset"] > 0, g
+assert g[0]["reason"] == "stream" and "corrupt" in g[0]["detail"] and g[0]["offset"] == z1len, g
 n = [json.loads(l) for l in open(t + "/out/rejected/notzstd.jsonl.zst.jsonl")]
 assert n[0]["offset"] == 0 and "not a zstd stream" in n[0]["detail"], n
 print("check accounting ok")

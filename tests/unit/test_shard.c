@@ -340,7 +340,9 @@ static void test_reader_multi_frame_any_level(void **state)
     free(a); free(b); free(za); free(zb); free(cat);
 }
 
-static void test_reader_truncated_zstd_keeps_records_before(void **state)
+/* A truncated single frame cannot be verified (its checksum is in the cut-off part): none of
+ * it is returned, one stream record names frame 1 at compressed byte 0. */
+static void test_reader_truncated_single_frame_is_withheld(void **state)
 {
     (void)state;
     size_t n, zn;
@@ -348,13 +350,13 @@ static void test_reader_truncated_zstd_keeps_records_before(void **state)
     char *z = zcompress(a, n, 3, &zn);
     write_bytes(path_of("trunc.jsonl.zst"), z, zn * 2 / 3);
     counts c = read_all(path_of("trunc.jsonl.zst"), NULL);
-    assert_true(c.ok > 1000);
-    assert_true(c.ok < 20000);
+    assert_int_equal(c.ok, 0);
     assert_int_equal(c.rej, 1);
     assert_int_equal(c.reason[SCIPRUNE_REJECT_STREAM], 1);
     assert_int_equal(c.bad_line[SCIPRUNE_REJECT_STREAM], c.lines);
-    assert_int_equal(c.bad_offset[SCIPRUNE_REJECT_STREAM], (int64_t)(zn * 2 / 3));
+    assert_int_equal(c.bad_offset[SCIPRUNE_REJECT_STREAM], 0);
     assert_non_null(strstr(c.last_bad.detail, "truncated"));
+    assert_non_null(strstr(c.last_bad.detail, "frame 1 at compressed byte 0"));
     free(a);
     free(z);
 }
@@ -383,8 +385,8 @@ static void test_reader_garbage_in_zstd_stream(void **state)
     assert_int_equal(c.ok, first_frame_lines);
     assert_int_equal(c.reason[SCIPRUNE_REJECT_STREAM], 1);
     assert_int_equal(c.rej, 1);
-    assert_true(c.bad_offset[SCIPRUNE_REJECT_STREAM] >= (int64_t)z1);
-    assert_true(c.bad_offset[SCIPRUNE_REJECT_STREAM] <= (int64_t)zn);
+    /* the offset is where the damaged frame starts */
+    assert_int_equal(c.bad_offset[SCIPRUNE_REJECT_STREAM], (int64_t)z1);
     assert_non_null(strstr(c.last_bad.detail, "corrupt"));
     free(a); free(za); free(zb); free(cat);
 
@@ -401,7 +403,9 @@ static void test_reader_garbage_in_zstd_stream(void **state)
     write_bytes(path_of("garbage2.jsonl.zst"), z, zn);
     c = read_all(path_of("garbage2.jsonl.zst"), NULL);
     assert_int_equal(c.reason[SCIPRUNE_REJECT_STREAM], 1);
-    assert_true(c.ok < 20000);
+    /* the only frame is damaged: nothing decoded from it is trusted */
+    assert_int_equal(c.ok, 0);
+    assert_int_equal(c.bad_offset[SCIPRUNE_REJECT_STREAM], 0);
     free(a);
     free(z);
 }
@@ -612,6 +616,536 @@ static void test_reader_json_agrees_with_jansson(void **state)
     assert_true(agree_bad > 1000);
 }
 
+/* ---- damaged zstd: per-frame recovery (reader.c header comment) */
+
+/* The original lines of a shard, to compare what the reader returns against. */
+typedef struct orig_shard {
+    char *data;         /* decompressed bytes, owned */
+    size_t n;
+    size_t *start;      /* start[i] = offset of line i (0-based); start[nlines] = n, owned */
+    size_t nlines;
+} orig_shard;
+
+/* Frame layout of a zstd file: compressed and decompressed start of every frame. */
+typedef struct zframes {
+    size_t n;
+    size_t coff[512]; /* coff[n] = file size */
+    size_t doff[512]; /* doff[n] = decompressed size */
+    int checksum[512];
+} zframes;
+
+static void orig_index(orig_shard *o)
+{
+    o->nlines = 0;
+    for (size_t i = 0; i < o->n; i++) o->nlines += o->data[i] == '\n';
+    o->start = malloc((o->nlines + 1) * sizeof *o->start);
+    size_t k = 0;
+    o->start[0] = 0;
+    for (size_t i = 0; i < o->n; i++)
+        if (o->data[i] == '\n') o->start[++k] = i + 1;
+    assert_int_equal(o->start[o->nlines], o->n);
+}
+
+/* Lines of varied length (some > 128 KiB blocks are not needed: a few KiB each), all distinct. */
+static void orig_make(orig_shard *o, size_t bytes, unsigned seed)
+{
+    o->data = malloc(bytes + 8192);
+    o->n = 0;
+    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (int i = 0; o->n < bytes; i++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        size_t len = 10 + (size_t)(x % 3000);
+        o->n += (size_t)sprintf(o->data + o->n, "{\"id\":\"s%u-%d\",\"content\":\"", seed, i);
+        for (size_t j = 0; j < len; j++) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            o->data[o->n++] = "abcdefghij  klmnopqrstuvwxyz(){};=+ 0123456789.,"[x % 48];
+        }
+        o->n += (size_t)sprintf(o->data + o->n, "\",\"lang\":\"python\"}\n");
+    }
+    orig_index(o);
+}
+
+static void zframes_of(const char *z, size_t zn, zframes *f)
+{
+    memset(f, 0, sizeof *f);
+    size_t off = 0, doff = 0;
+    char *scratch = malloc((size_t)64 << 20);
+    while (off < zn) {
+        size_t fs = ZSTD_findFrameCompressedSize(z + off, zn - off);
+        assert_false(ZSTD_isError(fs));
+        size_t ds = ZSTD_decompress(scratch, (size_t)64 << 20, z + off, fs);
+        assert_false(ZSTD_isError(ds));
+        assert_true(f->n < 511 && fs > 4);
+        /* Frame_Header_Descriptor (byte 4 of a frame), bit 2: Content_Checksum_flag */
+        f->checksum[f->n] = ((unsigned char)z[off + 4] >> 2) & 1;
+        f->coff[f->n] = off;
+        f->doff[f->n] = doff;
+        f->n++;
+        off += fs;
+        doff += ds;
+    }
+    f->coff[f->n] = zn;
+    f->doff[f->n] = doff;
+    free(scratch);
+}
+
+/* Lines that end (their '\n' included) at or before decompressed offset d. */
+static size_t lines_before(const orig_shard *o, size_t d)
+{
+    size_t k = 0;
+    while (k < o->nlines && o->start[k + 1] <= d) k++;
+    return k;
+}
+
+typedef struct damage_read {
+    size_t good;         /* good records: lines 1..good, each identical to the original */
+    int stream;          /* a stream record came */
+    int64_t stream_off;
+    size_t stream_raw;   /* its raw bytes: the verified start of the cut line */
+    char detail[160];
+} damage_read;
+
+/* Read a (damaged) copy of o; fail on any good record that differs from the original line with
+ * the same number, and on any reject other than the final stream record. */
+static damage_read read_damaged(const char *path, const orig_shard *o, const char *what)
+{
+    damage_read d;
+    memset(&d, 0, sizeof d);
+    sciprune_shard_reader *r;
+    sciprune_error e;
+    assert_int_equal(sciprune_shard_reader_open(&r, path, NULL, &e), SCIPRUNE_OK);
+    uint64_t tell = 0;
+    for (;;) {
+        const sciprune_record *rec;
+        assert_int_equal(sciprune_shard_reader_next(r, &rec, &e), SCIPRUNE_OK);
+        assert_true(sciprune_shard_reader_tell(r) >= tell);
+        tell = sciprune_shard_reader_tell(r);
+        if (!rec) break;
+        if (d.stream) fail_msg("%s: a record after the stream record", what);
+        if (rec->reject == SCIPRUNE_REJECT_STREAM) {
+            d.stream = 1;
+            d.stream_off = rec->offset;
+            d.stream_raw = rec->raw_len;
+            snprintf(d.detail, sizeof d.detail, "%s", rec->detail);
+            /* its raw bytes are the verified start of the next original line */
+            size_t k = d.good;
+            if (k < o->nlines) {
+                size_t len = o->start[k + 1] - 1 - o->start[k];
+                if (rec->raw_len > len || memcmp(rec->raw, o->data + o->start[k], rec->raw_len))
+                    fail_msg("%s: stream record raw is not the start of line %zu", what, k + 1);
+            } else if (rec->raw_len) {
+                fail_msg("%s: stream record raw past the last line", what);
+            }
+            continue;
+        }
+        if (rec->reject != SCIPRUNE_REJECT_NONE)
+            fail_msg("%s: line %lld rejected (%s: %s)", what, (long long)rec->line,
+                     sciprune_reject_name(rec->reject), rec->detail);
+        size_t k = (size_t)rec->line - 1;
+        if (k != d.good || k >= o->nlines)
+            fail_msg("%s: line %lld out of order or past the end", what, (long long)rec->line);
+        size_t len = o->start[k + 1] - 1 - o->start[k];
+        if (rec->raw_len != len || memcmp(rec->raw, o->data + o->start[k], len))
+            fail_msg("%s: line %lld returned as good but differs from the original (damage "
+                     "passed through)", what, (long long)rec->line);
+        if (rec->offset != (int64_t)o->start[k])
+            fail_msg("%s: line %lld offset %lld, want %zu", what, (long long)rec->line,
+                     (long long)rec->offset, o->start[k]);
+        d.good++;
+    }
+    sciprune_shard_reader_close(r);
+    return d;
+}
+
+/* `zstd -dc path`: what it writes before its error. Counts its complete lines that equal the
+ * original line with the same number (*intact: a prefix) and those that do not (*altered). */
+static void zstd_dc(const char *path, const orig_shard *o, size_t *intact, size_t *altered)
+{
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "zstd -q -dc '%s' 2>/dev/null", path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t cap = o->n + ((size_t)1 << 20), n = 0;
+    char *b = malloc(cap);
+    size_t got;
+    while ((got = fread(b + n, 1, cap - n, p)) > 0) {
+        n += got;
+        if (n == cap) { cap *= 2; b = realloc(b, cap); }
+    }
+    pclose(p);
+    *intact = *altered = 0;
+    int still = 1;
+    size_t k = 0, ls = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (b[i] != '\n') continue;
+        size_t len = i - ls;
+        int same = k < o->nlines && len == o->start[k + 1] - 1 - o->start[k] &&
+                   memcmp(b + ls, o->data + o->start[k], len) == 0;
+        if (same && still) (*intact)++;
+        if (!same) { (*altered)++; still = 0; }
+        k++;
+        ls = i + 1;
+    }
+    free(b);
+}
+
+typedef struct flip_tally {
+    size_t positions, detected, undetected, later_offset;
+    size_t reader_good, required, dc_intact, dc_altered;
+} flip_tally;
+
+/* Flip one byte of z at p (mask m), read it back, check the recovery rules. */
+static void flip_check(const char *z, size_t zn, const zframes *f, const orig_shard *o, size_t p,
+                       unsigned char m, const char *name, flip_tally *t)
+{
+    char *d = malloc(zn);
+    memcpy(d, z, zn);
+    d[p] ^= (char)m;
+    const char *path = path_of(name);
+    write_bytes(path, d, zn);
+    free(d);
+    char what[200];
+    snprintf(what, sizeof what, "%s, byte %zu ^ 0x%02x", name, p, m);
+    size_t k = 0;
+    while (f->coff[k + 1] <= p) k++;
+    size_t before = lines_before(o, f->doff[k]);
+    damage_read r = read_damaged(path, o, what);
+    size_t dc_intact, dc_altered;
+    zstd_dc(path, o, &dc_intact, &dc_altered);
+    t->positions++;
+    t->reader_good += r.good;
+    t->required += before;
+    t->dc_intact += dc_intact;
+    t->dc_altered += dc_altered;
+    /* every record lying entirely before the damaged frame comes back */
+    if (r.good < before) fail_msg("%s: %zu records, want the %zu before frame %zu", what, r.good, before, k + 1);
+    /* nothing we return is something zstd -dc would not have written intact */
+    if (r.good > dc_intact) fail_msg("%s: %zu records, zstd -dc has %zu intact", what, r.good, dc_intact);
+    if (!r.stream) {
+        /* damage nobody can see (e.g. inside a skippable frame): then everything is intact */
+        if (r.good != o->nlines) fail_msg("%s: no stream record but %zu of %zu lines", what, r.good, o->nlines);
+        t->undetected++;
+        return;
+    }
+    t->detected++;
+    if (r.stream_off == (int64_t)f->coff[k]) {
+        /* the damaged frame is named by its first byte, and nothing of it is returned */
+        if (r.good != before) fail_msg("%s: %zu records from a damaged frame", what, r.good - before);
+        char want[64];
+        snprintf(want, sizeof want, "frame %zu at compressed byte %zu", k + 1, f->coff[k]);
+        if (!strstr(r.detail, want) && !(k == 0 && strstr(r.detail, "bad magic number at compressed byte 0")))
+            fail_msg("%s: detail \"%s\" lacks \"%s\"", what, r.detail, want);
+    } else {
+        /* the flip left frame k decodable and verified (e.g. it cleared the checksum flag, so
+         * the checksum bytes then read as a bad next frame): the damage shows after p */
+        if (r.stream_off <= (int64_t)p)
+            fail_msg("%s: stream offset %lld is neither frame %zu's start %zu nor after the flip",
+                     what, (long long)r.stream_off, k + 1, f->coff[k]);
+        t->later_offset++;
+    }
+}
+
+/* 200+ flipped bytes spread over a file, plus every frame's first bytes and the last ones. */
+static void flip_many(const char *z, size_t zn, const orig_shard *o, const char *name, flip_tally *t)
+{
+    zframes f;
+    zframes_of(z, zn, &f);
+    size_t step = zn / 200;
+    for (size_t i = 0; i < 200; i++) {
+        size_t p = i * step + (i * 131) % (step ? step : 1);
+        flip_check(z, zn, &f, o, p, (unsigned char)(i % 3 == 0 ? 0xFF : 1u << (i % 8)), name, t);
+    }
+    for (size_t k = 0; k < f.n; k++)
+        for (size_t j = 0; j < 6 && f.coff[k] + j < zn; j++)
+            flip_check(z, zn, &f, o, f.coff[k] + j, 0x10, name, t);
+    for (size_t j = 1; j <= 4; j++) flip_check(z, zn, &f, o, zn - j, 0x01, name, t);
+}
+
+/* Cut the file at many lengths: the lines of the frames before the cut come back, the cut frame
+ * is named; a cut exactly at a frame boundary looks like a shorter, complete shard. */
+static void truncate_many(const char *z, size_t zn, const orig_shard *o, const char *name)
+{
+    zframes f;
+    zframes_of(z, zn, &f);
+    const char *path = path_of(name);
+    size_t cuts[300], nc = 0;
+    for (size_t i = 1; i < 60; i++) cuts[nc++] = i * (zn / 60);
+    for (size_t k = 1; k < f.n; k++) { cuts[nc++] = f.coff[k]; cuts[nc++] = f.coff[k] + 3; }
+    cuts[nc++] = 1;
+    cuts[nc++] = 5;
+    cuts[nc++] = zn - 1;
+    cuts[nc++] = zn - 4;
+    for (size_t c = 0; c < nc; c++) {
+        size_t L = cuts[c];
+        write_bytes(path, z, L);
+        char what[160];
+        snprintf(what, sizeof what, "%s cut at %zu of %zu", name, L, zn);
+        size_t k = 0;
+        while (f.coff[k + 1] <= L && k < f.n) k++;
+        damage_read r = read_damaged(path, o, what);
+        size_t before = lines_before(o, f.doff[k]);
+        if (r.good != before) fail_msg("%s: %zu records, want %zu", what, r.good, before);
+        if (L == f.coff[k]) {
+            if (r.stream) fail_msg("%s: cut at a frame boundary gave a stream record", what);
+        } else {
+            if (!r.stream || r.stream_off != (int64_t)f.coff[k] || !strstr(r.detail, "truncated"))
+                fail_msg("%s: want a truncation record at %zu, got %d at %lld (%s)", what,
+                         f.coff[k], r.stream, (long long)r.stream_off, r.detail);
+        }
+    }
+}
+
+/* The writer cuts frames at line ends, each with a checksum, and no empty frame at the end. */
+static void test_writer_zstd_frames_end_at_lines(void **state)
+{
+    (void)state;
+    orig_shard o;
+    orig_make(&o, (size_t)3 << 20, 1);
+    const char *p = path_of("frames.jsonl.zst");
+    sciprune_writer_options wo;
+    sciprune_writer_options_default(&wo);
+    assert_int_equal(wo.zstd_frame_bytes, (size_t)8 << 20);
+    wo.zstd_frame_bytes = (size_t)256 << 10;
+    wo.fsync = 0;
+    sciprune_shard_writer *w;
+    sciprune_error e;
+    assert_int_equal(sciprune_shard_writer_open(&w, p, &wo, &e), SCIPRUNE_OK);
+    for (size_t i = 0; i < o.nlines; i++)
+        assert_int_equal(sciprune_shard_writer_write(w, o.data + o.start[i],
+                                                     o.start[i + 1] - 1 - o.start[i], &e), SCIPRUNE_OK);
+    assert_int_equal(sciprune_shard_writer_close(w, &e), SCIPRUNE_OK);
+    size_t zn;
+    char *z = read_bytes(p, &zn);
+    zframes f;
+    zframes_of(z, zn, &f);
+    assert_true(f.n >= 12 && f.n <= 13);
+    assert_int_equal(f.doff[f.n], o.n);
+    for (size_t k = 0; k < f.n; k++) {
+        assert_true(f.checksum[k]);
+        assert_true(f.doff[k + 1] > f.doff[k]); /* no empty frame */
+        assert_int_equal(f.doff[k + 1] - 1 < o.n ? o.data[f.doff[k + 1] - 1] : 0, '\n');
+        if (k + 1 < f.n) assert_true(f.doff[k + 1] - f.doff[k] >= wo.zstd_frame_bytes);
+    }
+    free(z);
+    /* default options: a 3 MiB shard is one frame */
+    wo.zstd_frame_bytes = (size_t)8 << 20;
+    assert_int_equal(sciprune_shard_writer_open(&w, p, &wo, &e), SCIPRUNE_OK);
+    assert_int_equal(sciprune_shard_writer_write(w, o.data, o.n - 1, &e), SCIPRUNE_OK);
+    assert_int_equal(sciprune_shard_writer_close(w, &e), SCIPRUNE_OK);
+    z = read_bytes(p, &zn);
+    zframes_of(z, zn, &f);
+    assert_int_equal(f.n, 1);
+    free(z);
+    free(o.data);
+    free(o.start);
+}
+
+/* One flipped byte at 200+ positions of (a) a 13-frame 1.5 MiB shard from our writer and (b) a
+ * single-frame `zstd -19 --check` file: no returned record differs from the original, every
+ * record before the damaged frame comes back, the offset is that frame's first byte; compared
+ * with what `zstd -dc` writes before its error. Then truncation at 60+ lengths of both. */
+static void test_reader_zstd_flipped_bytes_keep_whole_frames(void **state)
+{
+    (void)state;
+    orig_shard o;
+    orig_make(&o, (size_t)3 << 19, 2);
+    const char *pw = path_of("flip-w.jsonl.zst");
+    sciprune_writer_options wo;
+    sciprune_writer_options_default(&wo);
+    wo.zstd_frame_bytes = (size_t)128 << 10;
+    wo.fsync = 0;
+    sciprune_shard_writer *w;
+    sciprune_error e;
+    assert_int_equal(sciprune_shard_writer_open(&w, pw, &wo, &e), SCIPRUNE_OK);
+    for (size_t i = 0; i < o.nlines; i++)
+        assert_int_equal(sciprune_shard_writer_write(w, o.data + o.start[i],
+                                                     o.start[i + 1] - 1 - o.start[i], &e), SCIPRUNE_OK);
+    assert_int_equal(sciprune_shard_writer_close(w, &e), SCIPRUNE_OK);
+    size_t zn;
+    char *z = read_bytes(pw, &zn);
+    damage_read clean = read_damaged(pw, &o, "intact writer shard");
+    assert_int_equal(clean.good, o.nlines);
+    assert_false(clean.stream);
+    flip_tally tw;
+    memset(&tw, 0, sizeof tw);
+    flip_many(z, zn, &o, "flip-w-bad.jsonl.zst", &tw);
+    truncate_many(z, zn, &o, "cut-w.jsonl.zst");
+    free(z);
+
+    /* (b) a zstd CLI file: one frame, content size and checksum in it */
+    orig_shard o2;
+    orig_make(&o2, (size_t)400 << 10, 3);
+    write_bytes(path_of("flip-z.jsonl"), o2.data, o2.n);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "zstd -q -f -19 --check '%s' -o '%s'", path_of("flip-z.jsonl"),
+             path_of("flip-z.jsonl.zst"));
+    assert_int_equal(system(cmd), 0);
+    z = read_bytes(path_of("flip-z.jsonl.zst"), &zn);
+    clean = read_damaged(path_of("flip-z.jsonl.zst"), &o2, "intact zstd file");
+    assert_int_equal(clean.good, o2.nlines);
+    flip_tally tz;
+    memset(&tz, 0, sizeof tz);
+    flip_many(z, zn, &o2, "flip-z-bad.jsonl.zst", &tz);
+    truncate_many(z, zn, &o2, "cut-z.jsonl.zst");
+    free(z);
+
+    flip_tally *ts[2] = {&tw, &tz};
+    const char *names[2] = {"writer, 13 frames", "zstd -19 --check, 1 frame"};
+    for (int i = 0; i < 2; i++) {
+        print_message("flips (%s): %zu positions, %zu detected (%zu named after the flip), "
+                      "%zu harmless; reader %zu records (0 altered; %zu required); zstd -dc %zu "
+                      "intact + %zu altered lines\n", names[i], ts[i]->positions, ts[i]->detected,
+                      ts[i]->later_offset, ts[i]->undetected, ts[i]->reader_good,
+                      ts[i]->required, ts[i]->dc_intact, ts[i]->dc_altered);
+        /* a flip nobody can see (a frame header's window size grown) is rare */
+        assert_true(ts[i]->undetected * 10 <= ts[i]->positions);
+    }
+    /* the writer's frames pay off: most of the shard survives a flip, on average */
+    assert_true(tw.reader_good > tw.positions * o.nlines / 3);
+    free(o.data); free(o.start); free(o2.data); free(o2.start);
+}
+
+/* A frame larger than the reader holds (16 MiB) is verified by a first decode, then decoded
+ * again to deliver it; damage in it still withholds all of it. */
+static void test_reader_zstd_big_frame_verified_before_use(void **state)
+{
+    (void)state;
+    orig_shard o;
+    size_t cap = (size_t)20 << 20;
+    o.data = malloc(cap);
+    o.n = 0;
+    for (int i = 0; o.n < (size_t)18 << 20; i++)
+        o.n += (size_t)snprintf(o.data + o.n, cap - o.n,
+                                "{\"id\":\"big%d\",\"content\":\"x = %d # padding padding padding "
+                                "padding padding padding padding padding padding\"}\n", i, i % 97);
+    orig_index(&o);
+    size_t small = o.start[1000]; /* frame 1: 1000 lines; frame 2: the rest (~18 MiB) */
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
+    ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, 1);
+    size_t zcap = ZSTD_compressBound(o.n) + 64;
+    char *z = malloc(zcap + 4096);
+    size_t z1 = ZSTD_compress2(cc, z, zcap, o.data, small);
+    assert_false(ZSTD_isError(z1));
+    size_t z2 = ZSTD_compress2(cc, z + z1, zcap - z1, o.data + small, o.n - small);
+    assert_false(ZSTD_isError(z2));
+    size_t zn = z1 + z2;
+    write_bytes(path_of("big.jsonl.zst"), z, zn);
+    damage_read r = read_damaged(path_of("big.jsonl.zst"), &o, "big frame intact");
+    assert_int_equal(r.good, o.nlines);
+    assert_false(r.stream);
+    /* damage near the end of the big frame: only frame 1 comes back */
+    z[zn - 40] ^= 0x04;
+    write_bytes(path_of("big-bad.jsonl.zst"), z, zn);
+    r = read_damaged(path_of("big-bad.jsonl.zst"), &o, "big frame damaged");
+    assert_int_equal(r.good, 1000);
+    assert_true(r.stream);
+    assert_int_equal(r.stream_off, (int64_t)z1);
+    z[zn - 40] ^= 0x04;
+    /* the big frame intact, a damaged small frame after it: all of the big one comes back */
+    orig_shard o3 = o;
+    o3.data = malloc(o.n + small);
+    memcpy(o3.data, o.data, o.n);
+    memcpy(o3.data + o.n, o.data, small);
+    o3.n = o.n + small;
+    orig_index(&o3);
+    memcpy(z + zn, z, z1);
+    z[zn + z1 / 2] ^= 0x20;
+    write_bytes(path_of("big-then-bad.jsonl.zst"), z, zn + z1);
+    r = read_damaged(path_of("big-then-bad.jsonl.zst"), &o3, "big frame, then a damaged one");
+    assert_int_equal(r.good, o.nlines);
+    assert_true(r.stream);
+    assert_int_equal(r.stream_off, (int64_t)zn);
+    assert_non_null(strstr(r.detail, "frame 3 at compressed byte"));
+    ZSTD_freeCCtx(cc);
+    free(z); free(o.data); free(o.start); free(o3.data); free(o3.start);
+}
+
+/* A UTF-8 byte-order mark at the start of a shard (plain or zstd) is skipped: the records are
+ * the same bytes, line 1 sits at offset 3. Elsewhere it makes a bad line that names it. */
+static void test_reader_skips_leading_bom(void **state)
+{
+    (void)state;
+    const char *body = "{\"id\":\"a\",\"content\":\"x = 1\"}\n{\"id\":\"b\",\"content\":\"y\"}\n";
+    char buf[256];
+    size_t n = (size_t)snprintf(buf, sizeof buf, "\xef\xbb\xbf%s", body);
+    write_bytes(path_of("bom.jsonl"), buf, n);
+    size_t zn;
+    void *z = zcompress(buf, n, 3, &zn);
+    write_bytes(path_of("bom.jsonl.zst"), z, zn);
+    free(z);
+    const char *names[] = {"bom.jsonl", "bom.jsonl.zst"};
+    for (int f = 0; f < 2; f++) {
+        sciprune_shard_reader *r;
+        sciprune_error e;
+        assert_int_equal(sciprune_shard_reader_open(&r, path_of(names[f]), NULL, &e), SCIPRUNE_OK);
+        const sciprune_record *rec;
+        assert_int_equal(sciprune_shard_reader_next(r, &rec, &e), SCIPRUNE_OK);
+        assert_non_null(rec);
+        assert_int_equal(rec->reject, SCIPRUNE_REJECT_NONE);
+        assert_int_equal(rec->offset, 3);
+        assert_int_equal(rec->raw_len, strchr(body, '\n') - body);
+        assert_memory_equal(rec->raw, body, rec->raw_len);
+        assert_string_equal(rec->id, "a");
+        assert_int_equal(sciprune_shard_reader_next(r, &rec, &e), SCIPRUNE_OK);
+        assert_non_null(rec);
+        assert_int_equal(rec->reject, SCIPRUNE_REJECT_NONE);
+        assert_string_equal(rec->id, "b");
+        assert_int_equal(sciprune_shard_reader_next(r, &rec, &e), SCIPRUNE_OK);
+        assert_null(rec);
+        sciprune_shard_reader_close(r);
+    }
+    /* a BOM on line 2 is a bad line, and the message says so */
+    n = (size_t)snprintf(buf, sizeof buf, "%s\xef\xbb\xbf{\"content\":\"z\"}\n", body);
+    write_bytes(path_of("bom2.jsonl"), buf, n);
+    counts c = read_all(path_of("bom2.jsonl"), NULL);
+    assert_int_equal(c.ok, 2);
+    assert_int_equal(c.reason[SCIPRUNE_REJECT_BAD_JSON], 1);
+    assert_non_null(strstr(c.last_bad.detail, "byte-order mark"));
+    /* a shard that is only a BOM is empty */
+    write_bytes(path_of("bom3.jsonl"), "\xef\xbb\xbf", 3);
+    c = read_all(path_of("bom3.jsonl"), NULL);
+    assert_int_equal(c.lines, 0);
+}
+
+/* gzip, bzip2, xz, lz4, zip: one stream record that names the compression, whatever the name. */
+static void test_reader_names_unsupported_compression(void **state)
+{
+    (void)state;
+    write_bytes(path_of("g.jsonl"), "{\"content\":\"x\"}\n", 16);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "gzip -c '%s' > '%s' && cp '%s' '%s' && cp '%s' '%s'",
+             path_of("g.jsonl"), path_of("g.jsonl.gz"), path_of("g.jsonl.gz"),
+             path_of("gz-named-plain.jsonl"), path_of("g.jsonl.gz"), path_of("gz-named.jsonl.zst"));
+    assert_int_equal(system(cmd), 0);
+    write_bytes(path_of("b.jsonl.bz2"), "BZh91AY&SY\x01\x02", 12);
+    write_bytes(path_of("x.jsonl.xz"), "\xfd" "7zXZ\0\0\x04\xe6", 10);
+    write_bytes(path_of("l.jsonl.lz4"), "\x04\x22\x4d\x18\x64\x40", 6);
+    write_bytes(path_of("z.jsonl.zip"), "PK\x03\x04\x14\0", 6);
+    struct { const char *name, *comp; } cases[] = {
+        {"g.jsonl.gz", "gzip"}, {"gz-named-plain.jsonl", "gzip"}, {"gz-named.jsonl.zst", "gzip"},
+        {"b.jsonl.bz2", "bzip2"}, {"x.jsonl.xz", "xz"}, {"l.jsonl.lz4", "lz4"}, {"z.jsonl.zip", "zip"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        counts c = read_all(path_of(cases[i].name), NULL);
+        assert_int_equal(c.lines, 1);
+        assert_int_equal(c.reason[SCIPRUNE_REJECT_STREAM], 1);
+        assert_int_equal(c.bad_offset[SCIPRUNE_REJECT_STREAM], 0);
+        char want[160];
+        snprintf(want, sizeof want,
+                 "unsupported compression: %s (decompress it or recompress with zstd)", cases[i].comp);
+        assert_string_equal(c.last_bad.detail, want);
+    }
+    /* zstd data in a file not named .zst is read as zstd */
+    size_t zn;
+    void *z = zcompress("{\"content\":\"x\"}\n", 16, 3, &zn);
+    write_bytes(path_of("zstd-named-plain.jsonl"), z, zn);
+    free(z);
+    counts c = read_all(path_of("zstd-named-plain.jsonl"), NULL);
+    assert_int_equal(c.lines, 1);
+    assert_int_equal(c.ok, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -621,7 +1155,7 @@ int main(void)
         cmocka_unit_test(test_reader_skips_huge_line_and_continues),
         cmocka_unit_test(test_reader_empty_file_has_no_records),
         cmocka_unit_test(test_reader_multi_frame_any_level),
-        cmocka_unit_test(test_reader_truncated_zstd_keeps_records_before),
+        cmocka_unit_test(test_reader_truncated_single_frame_is_withheld),
         cmocka_unit_test(test_reader_garbage_in_zstd_stream),
         cmocka_unit_test(test_reader_not_zstd_despite_name),
         cmocka_unit_test(test_reader_open_missing_file_names_it),
@@ -630,6 +1164,11 @@ int main(void)
         cmocka_unit_test(test_file_hash_is_stable_and_content_based),
         cmocka_unit_test(test_lang_names),
         cmocka_unit_test(test_reader_json_agrees_with_jansson),
+        cmocka_unit_test(test_writer_zstd_frames_end_at_lines),
+        cmocka_unit_test(test_reader_zstd_flipped_bytes_keep_whole_frames),
+        cmocka_unit_test(test_reader_zstd_big_frame_verified_before_use),
+        cmocka_unit_test(test_reader_skips_leading_bom),
+        cmocka_unit_test(test_reader_names_unsupported_compression),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }
