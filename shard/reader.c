@@ -633,7 +633,8 @@ sciprune_status sciprune_shard_reader_next(sciprune_shard_reader *r,
             r->skip_len = r->end - r->start;
             r->end = r->scan = keep_end;
         }
-        if (r->start > 0 && (r->end == r->cap || r->cap - r->end < READ_CHUNK / 2)) {
+        /* (zstd: a whole frame lands after end, so the window always starts at 0 before it) */
+        if (r->start > 0 && (r->zst || r->end == r->cap || r->cap - r->end < READ_CHUNK / 2)) {
             memmove(r->buf, r->buf + r->start, r->end - r->start);
             r->end -= r->start;
             r->scan -= r->start;
