@@ -162,8 +162,8 @@ typedef struct sciprune_writer_options {
     int zstd_level; /* default 3 */
     int fsync;      /* fsync before rename; default 1 */
     size_t zstd_frame_bytes; /* a zstd frame (with its checksum) ends at the first line end after
-                                this many uncompressed bytes, so damage costs one frame when read
-                                back; default 8 MiB; 0: the whole shard is one frame */
+                                this many uncompressed bytes, so damage costs the reader only the
+                                frames from the damaged one on; default 8 MiB; 0: one frame */
 } sciprune_writer_options;
 void sciprune_writer_options_default(sciprune_writer_options *o);
 
