@@ -374,6 +374,12 @@ typedef struct sciprune_corrupt_stats {
     uint64_t rounds;           /* sampling rounds (passes over the inputs) */
 } sciprune_corrupt_stats;
 
+/* Check the options as sciprune_corrupt_run() would before reading anything: per_type, the
+ * type and language selection (loads the queries). Errors: EINVAL (naming the type or
+ * language in err->source), EIO, EPARSE (queries), ENOMEM. */
+sciprune_status sciprune_corrupt_options_check(const sciprune_corrupt_options *o,
+                                               sciprune_error *err);
+
 /* Run the stage. Errors: EINVAL (bad options, unknown type or language, nothing to do), EIO,
  * EPARSE (queries), EBACKEND, ENOMEM. On error no output file is half-written (each is written
  * to a temp name and renamed), but files renamed before the error stay. `stats` may be NULL;
@@ -1204,6 +1210,10 @@ void sciprune_analyze_settings_default(sciprune_analyze_settings *s);
  * EINVAL (bad number, outside [0, 1], duplicates, too many). */
 sciprune_status sciprune_analyze_settings_parse(sciprune_analyze_settings *s,
                                                 const char *ratios, const char *alphas,
+                                                sciprune_error *err);
+/* Check settings as sciprune_analyze() does before reading anything: ratios, alphas, ratio and
+ * gate_budget_share in [0, 1], weights "NAME=W,..." with W >= 0. Errors: EINVAL. */
+sciprune_status sciprune_analyze_settings_check(const sciprune_analyze_settings *s,
                                                 sciprune_error *err);
 
 typedef struct sciprune_analyze_info {
