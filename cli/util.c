@@ -17,6 +17,22 @@ void cli_error(const char *what, const sciprune_error *e)
     fprintf(stderr, ": %s [%s]\n", e->text, sciprune_status_name(e->code));
 }
 
+int cli_lock_workdir(const char *dir, const char *cmd)
+{
+    static sciprune_workdir_lock *held; /* released when the process exits */
+    sciprune_error e;
+    sciprune_status st = sciprune_workdir_lock_acquire(&held, dir, cmd, &e);
+    if (st == SCIPRUNE_EBUSY) {
+        fprintf(stderr, "sciprune %s: %s\n", cmd, e.text);
+        return CLI_BUSY;
+    }
+    if (st) {
+        cli_error("cannot lock the workdir", &e);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;

@@ -328,8 +328,11 @@ sciprune_status sciprune_run(const char *config_path, const sciprune_run_options
     memset(&c, 0, sizeof c);
     c.j = &j;
     c.o = &o;
+    sciprune_workdir_lock *lock = NULL;
     sciprune_status st = run_job_parse(&j, config_path, &o, err);
     if (st) goto done;
+    /* the config is valid: take the workdir (no other writer from here on) */
+    if ((st = sciprune_workdir_lock_acquire(&lock, j.workdir, "run", err))) goto done;
     for (size_t i = 0; i < j.score.n_metrics; i++)
         c.auto_metric |= j.score.metrics[i] == SCIPRUNE_METRIC_AUTO;
     if ((st = open_workdir(&c, err))) goto done;
@@ -369,5 +372,6 @@ done:
     sciprune_shard_set_free(c.set);
     sp_manifest_free(c.m);
     run_job_free(&j);
+    sciprune_workdir_lock_release(lock);
     return st;
 }
