@@ -1,8 +1,9 @@
 /*
  * lock.c - the workdir lock: one writer per workdir at a time.
  *
- * File W/.lock, text: "<pid> <command>\n" (e.g. "4242 sciprune run"), written by the holder
- * after it took the lock; kept (empty or stale content is harmless) when the holder exits.
+ * File W/.lock, text: "<pid> <command>\n" (e.g. "4242 run"), written by the holder after it
+ * took the lock and emptied when it releases it (a killed holder leaves its line: harmless,
+ * the lock itself is gone). The file stays, so the workdir's file list does not change.
  * The lock itself is flock(2) LOCK_EX on that file, taken without waiting: the kernel drops
  * it when the holder's descriptor is closed, also when the process is killed (SIGKILL, a
  * crash), so a lock is never stale and nothing has to be cleaned up. The descriptor is
@@ -86,6 +87,7 @@ fail:
 void sciprune_workdir_lock_release(sciprune_workdir_lock *l)
 {
     if (!l) return;
+    if (ftruncate(l->fd, 0) != 0) { /* best effort: an emptied file names no holder */ }
     close(l->fd);
     free(l);
 }
