@@ -105,6 +105,9 @@ static void test_config_names_the_key_of_each_bad_value(void **state)
 {
     (void)state;
     static const struct { const char *rest; const char *key; } cases[] = {
+        /* the two: a bad range refused late, a string for a boolean */
+        {", \"index\": {\"k\": -3}", "index.k"},
+        {", \"prune\": {\"fsync\": \"yes\"}", "prune.fsync"},
         /* unknown keys, at every level, named with their path */
         {", \"inputz\": []", "inputz"},
         {", \"prune\": {\"fsynk\": true}", "prune.fsynk"},
