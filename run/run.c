@@ -23,8 +23,9 @@
  * whose key is current and whose outputs are all there as recorded (the manifest lists each
  * stage's files with size and, for small ones, hash) is skipped; a stage whose outputs are
  * missing or changed reruns, saying why, and so does every stage after it. embed and gates
- * also resume shard by shard inside themselves. A workdir made from other inputs or another config is refused unless force is
- * set; with force, only the stages whose keys changed run again.
+ * also resume shard by shard inside themselves. A workdir made from other inputs or another
+ * config is refused unless force is set; with force, only the stages whose keys changed or
+ * whose outputs are damaged run again.
  */
 #include "run_int.h"
 
@@ -398,7 +399,9 @@ sciprune_status sciprune_run(const char *config_path, const sciprune_run_options
         }
         if (why[i][0]) note(&c, i, why[i]);
         note(&c, i, "running");
-        c.was_done = sp_manifest_stage_key(c.m, stages[i].name) != NULL;
+        /* with another key (not: the same key, its outputs damaged, which resumes) */
+        c.was_done = sp_manifest_stage_key(c.m, stages[i].name) != NULL &&
+                     !sp_manifest_stage_current(c.m, stages[i].name, c.key[i]);
         c.done_note = NULL;
         if ((st = sp_manifest_stage_clear(c.m, stages[i].name, err))) goto done;
         double t0 = sp_now();
