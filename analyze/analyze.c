@@ -882,6 +882,16 @@ static sciprune_status check_weights(const char *w, sciprune_error *err)
     return SCIPRUNE_OK;
 }
 
+sciprune_status sciprune_analyze_settings_check(const sciprune_analyze_settings *s,
+                                                sciprune_error *err)
+{
+    if (!s->n_ratios || !s->n_alphas || !(s->ratio >= 0 && s->ratio <= 1))
+        return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "ratios and alphas in [0, 1] needed");
+    if (!(s->gate_budget_share >= 0 && s->gate_budget_share <= 1))
+        return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "gate_budget_share must be in [0, 1]");
+    return check_weights(s->weights, err);
+}
+
 /* Row m of the recall tables: the plain metrics, then (m >= AN_N_METRICS(na)) "gate+<metric>". */
 static void metric_name(char *buf, size_t cap, size_t m, const double *alphas, size_t na)
 {
@@ -1791,9 +1801,7 @@ sciprune_status sciprune_analyze(const char *workdir, const char *const *corrupt
     if (info) memset(info, 0, sizeof *info);
     if (!workdir || !s || (!corrupted && n))
         return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "missing argument");
-    if (!s->n_ratios || !s->n_alphas || !(s->ratio >= 0 && s->ratio <= 1))
-        return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "ratios and alphas in [0, 1] needed");
-    if ((st = check_weights(s->weights, err))) return st;
+    if ((st = sciprune_analyze_settings_check(s, err))) return st;
     r.workdir = workdir;
     r.set = s;
     memcpy(r.ratios, s->ratios, s->n_ratios * sizeof *s->ratios);

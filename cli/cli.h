@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 /* Exit codes (documented in the README). */
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_BUSY = 3 /* the workdir is locked */ };
 
 typedef struct cli_command {
     const char *name;
@@ -18,6 +18,10 @@ typedef struct cli_command {
 
 /* Print "sciprune: <error>" with source/line/offset. */
 void cli_error(const char *what, const sciprune_error *e);
+/* Take the workdir lock of `dir` for command `cmd` (sciprune_workdir_lock_acquire) and hold it
+ * until the process exits. Prints the error; returns CLI_OK, CLI_BUSY (another writer) or
+ * CLI_FAIL. */
+int cli_lock_workdir(const char *dir, const char *cmd);
 /* Print a usage error for `cmd` and return CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...);
 

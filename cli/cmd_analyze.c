@@ -100,6 +100,13 @@ int cmd_analyze(int argc, char **argv)
     if (!nin) BAD("--corrupted is required");
     if (sciprune_analyze_settings_parse(&s, ratios, alphas, &e)) BAD("%s", e.text);
 #undef BAD
+    {
+        int lrc = cli_lock_workdir(workdir, "analyze");
+        if (lrc) {
+            free(ins);
+            return lrc;
+        }
+    }
     cli_logger_install(verbose);
     sciprune_analyze_info info;
     sciprune_status st = sciprune_analyze(workdir, (const char *const *)ins, (size_t)nin, &s, &info, &e);

@@ -68,6 +68,13 @@ int cmd_check(int argc, char **argv)
         free(ins);
         return cli_usage_error("check", "--out and at least one input shard are required");
     }
+    {
+        int lrc = cli_lock_workdir(out, "check");
+        if (lrc) {
+            free(ins);
+            return lrc;
+        }
+    }
     sciprune_check_options o;
     sciprune_check_options_default(&o);
     o.shard = so;

@@ -245,6 +245,10 @@ int cmd_corrupt(int argc, char **argv)
         rc = do_file(o.queries_dir, file, canon, type, o.seed);
     } else {
         if (!out || nin == 0) USAGE("--out and at least one input shard are required");
+        if ((rc = cli_lock_workdir(out, "corrupt"))) {
+            free(ins);
+            return rc;
+        }
         sciprune_corrupt_stats st;
         sciprune_error e;
         if (sciprune_corrupt_run((const char *const *)ins, (size_t)nin, out, &o, &st, &e)) {

@@ -206,6 +206,13 @@ int cmd_embed(int argc, char **argv)
         o.gates = &gs;
     }
 #undef USAGE
+    {
+        int lrc = cli_lock_workdir(workdir, "embed");
+        if (lrc) {
+            free(ins);
+            return lrc;
+        }
+    }
 
     signal(SIGPIPE, SIG_IGN); /* an exec embedder that dies must not kill us (the library also
                                  guards its writes) */

@@ -184,6 +184,13 @@ int cmd_gates(int argc, char **argv)
     if (!nin) BAD("give input shards with --in");
     if (sciprune_gates_settings_check(&s, &e)) BAD("%s", e.text);
 #undef BAD
+    {
+        int lrc = cli_lock_workdir(workdir, "gates");
+        if (lrc) {
+            free(ins); free(files);
+            return lrc;
+        }
+    }
     cli_logger_install(0);
     sciprune_gates_info info;
     int rc = CLI_OK;

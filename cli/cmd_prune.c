@@ -65,6 +65,13 @@ int cmd_prune(int argc, char **argv)
     for (int i = optind; i < argc; i++) ins[nin++] = argv[i];
     if (!workdir) BAD("--workdir is required");
 #undef BAD
+    {
+        int lrc = cli_lock_workdir(workdir, "prune");
+        if (lrc) {
+            free(ins);
+            return lrc;
+        }
+    }
     cli_logger_install(0);
     sciprune_shard_set *sh = NULL;
     int rc = cli_shard_set(&sh, workdir, ins, nin);

@@ -13,6 +13,7 @@ static void help(void)
            "Resumable: stages whose outputs are current are skipped (workdir/manifest.json);\n"
            "a killed run picks up where it stopped. A workdir made from other inputs or another\n"
            "config is refused unless --force, which recomputes only what changed.\n"
+           "One writer per workdir: while a command writes into W (W/.lock), another exits 3.\n"
            "Example config with every key: data/configs/default.json.\n");
 }
 
@@ -108,7 +109,13 @@ int cmd_run(int argc, char **argv)
     o.workdir_out = wd;
     o.workdir_out_cap = sizeof wd;
     sciprune_error e;
-    if (sciprune_run(config, &o, &e) != SCIPRUNE_OK) {
+    sciprune_status st = sciprune_run(config, &o, &e);
+    if (st == SCIPRUNE_EBUSY) { /* another writer holds the workdir: a distinct exit status */
+        cli_progress_end(&prog);
+        fprintf(stderr, "sciprune run: %s\n", e.text);
+        return CLI_BUSY;
+    }
+    if (st != SCIPRUNE_OK) {
         cli_progress_end(&prog);
         cli_error("run failed", &e);
         return CLI_FAIL;

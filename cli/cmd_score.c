@@ -84,6 +84,13 @@ int cmd_score(int argc, char **argv)
             s.metrics[i] = m;
         }
 #undef BAD
+    {
+        int lrc = cli_lock_workdir(workdir, "score");
+        if (lrc) {
+            free(ins);
+            return lrc;
+        }
+    }
     cli_logger_install(0);
     sciprune_shard_set *sh = NULL;
     int rc = cli_shard_set(&sh, workdir, ins, nin);

@@ -26,7 +26,7 @@ static void usage(FILE *f)
                "       sciprune --version\n\ncommands:\n");
     for (size_t i = 0; i < NCMDS; i++)
         fprintf(f, "  %-10s %s\n", k_commands[i].name, k_commands[i].summary);
-    fprintf(f, "\nexit codes: 0 ok, 1 failure, 2 usage error\n");
+    fprintf(f, "\nexit codes: 0 ok, 1 failure, 2 usage error, 3 workdir in use by another command\n");
 }
 
 static void log_to_stderr(void *user, sciprune_log_level level, const char *msg)

@@ -17,6 +17,30 @@ void cli_error(const char *what, const sciprune_error *e)
     fprintf(stderr, ": %s [%s]\n", e->text, sciprune_status_name(e->code));
 }
 
+static sciprune_workdir_lock *g_held; /* the command's workdir lock, released at exit */
+
+static void release_held(void)
+{
+    sciprune_workdir_lock_release(g_held);
+    g_held = NULL;
+}
+
+int cli_lock_workdir(const char *dir, const char *cmd)
+{
+    sciprune_error e;
+    sciprune_status st = sciprune_workdir_lock_acquire(&g_held, dir, cmd, &e);
+    if (!st) atexit(release_held); /* a killed command's lock goes with the process */
+    if (st == SCIPRUNE_EBUSY) {
+        fprintf(stderr, "sciprune %s: %s\n", cmd, e.text);
+        return CLI_BUSY;
+    }
+    if (st) {
+        cli_error("cannot lock the workdir", &e);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;

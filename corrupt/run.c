@@ -709,6 +709,23 @@ static void run_free(run *r)
     free(r->cells);
 }
 
+sciprune_status sciprune_corrupt_options_check(const sciprune_corrupt_options *o,
+                                               sciprune_error *err)
+{
+    if (o->per_type == 0) return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "per_type must be > 0");
+    run r;
+    memset(&r, 0, sizeof r);
+    sciprune_corruptor *c = NULL;
+    sciprune_status s = sciprune_corruptor_new(&c, o->queries_dir, err);
+    if (!s) {
+        r.c = c;
+        s = select_cells(&r, o, err); /* the same selection the stage makes */
+    }
+    free(r.cells);
+    sciprune_corruptor_free(c);
+    return s;
+}
+
 sciprune_status sciprune_corrupt_run(const char *const *shards, size_t nshards,
                                      const char *out_dir, const sciprune_corrupt_options *opt,
                                      sciprune_corrupt_stats *stats, sciprune_error *err)

@@ -3,8 +3,12 @@
  *
  * Files written in W/embed/ (each through a temp name and rename):
  *   embedder.json, idf.npy   the spec (embedder.c); written once, before any shard
- *   shards.json              {"shards": [{"name": "x.jsonl.zst", "path": "in/x.jsonl.zst"}, ...]}
- *                            the input list of the latest run, in order (read by index/)
+ *   shards.json              {"shards": [{"name": "x.jsonl.zst", "path": "in/x.jsonl.zst",
+ *                            "size": N, "mtime_ns": T, "hash": "<XXH3-128>"}, ...]}
+ *                            the input list of the latest run, in order (read by index/), with
+ *                            each file's identity (sp_input_identity): a shard whose file
+ *                            differs from the one its vectors were made from is embedded
+ *                            again, and prune/score refuse to apply old decisions to it
  *   <shard>.status.npy       '|u1', shape (N,): one sciprune_embed_row value per line:
  *                              0 ok, 1 rejected (zero row), 2 lexical fallback (no grammar),
  *                              3 parse error (structure features dropped), 4 empty text
@@ -52,6 +56,7 @@
  */
 #include "embed_int.h"
 #include "../gates/gates.h"
+#include "../shard/sp_manifest.h"
 #include "../shard/sp_npy.h"
 #include "../shard/sp_pool.h"
 
@@ -641,6 +646,7 @@ typedef struct shard_info {
     const char *name;
     char *vec, *stat;     /* owned */
     int skipped;
+    int changed;          /* the file differs from the one recorded in shards.json */
     uint64_t lines, rows[5], text_bytes;
     double seconds;
 } shard_info;
@@ -749,22 +755,38 @@ static sciprune_status open_spec(sciprune_embedder **out, const sciprune_embedde
     return SCIPRUNE_OK;
 }
 
-/* shards.json: the input list of this run, in order. Errors: EIO, ENOMEM. */
-static sciprune_status write_shard_list(const char *workdir, const shard_info *sh, size_t n,
+/* shards.json: the input list of this run, in order, with each file's identity; sets
+ * sh[i].changed for a shard whose file differs from the one the previous list recorded under
+ * its name. Errors: EIO, ENOMEM. */
+static sciprune_status write_shard_list(const char *workdir, shard_info *sh, size_t n,
                                         sciprune_error *err)
 {
+    char *sjp = sp_wpath(workdir, SP_WF_SHARDS, NULL);
+    json_t *prev = sjp && sp_exists(sjp) ? json_load_file(sjp, 0, NULL) : NULL;
     json_t *js = json_object();
     json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) {
-        json_t *o = json_object();
+    sciprune_status st = SCIPRUNE_OK;
+    for (size_t i = 0; i < n && !st; i++) {
+        json_t *o = json_object(), *old = NULL, *x;
+        size_t k;
+        json_array_foreach(json_object_get(prev, "shards"), k, x) {
+            const char *nm = json_string_value(json_object_get(x, "name"));
+            if (nm && !strcmp(nm, sh[i].name)) old = x;
+        }
         json_object_set_new(o, "name", json_string(sh[i].name));
         json_object_set_new(o, "path", json_string(sh[i].path));
+        st = sp_input_identity(o, sh[i].path, old, &sh[i].changed, err);
+        /* a changed file's old vectors go before its new identity is recorded: a kill in
+         * between must not leave vectors that pass for the new file's */
+        if (!st && sh[i].changed &&
+            ((unlink(sh[i].vec) != 0 && errno != ENOENT) || (unlink(sh[i].stat) != 0 && errno != ENOENT)))
+            st = sp_err_errno(err, SCIPRUNE_EIO, sh[i].vec, errno, "cannot remove the vectors of a changed shard");
         json_array_append_new(arr, o);
     }
+    json_decref(prev);
     json_object_set_new(js, "shards", arr);
-    char *sjp = sp_wpath(workdir, SP_WF_SHARDS, NULL);
-    sciprune_status st = sjp ? write_json(sjp, js, err)
-                             : sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    if (!st)
+        st = sjp ? write_json(sjp, js, err) : sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
     free(sjp);
     json_decref(js);
     return st;
@@ -926,7 +948,7 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
 
     size_t todo = 0;
     for (size_t i = 0; i < n; i++) {
-        if (have_spec && (!gk || gates_sink_shard_complete(gk, sh[i].name)) &&
+        if (have_spec && !sh[i].changed && (!gk || gates_sink_shard_complete(gk, sh[i].name)) &&
             shard_complete(e, sh[i].vec, sh[i].stat, sh[i].rows, &sh[i].lines)) {
             sh[i].skipped = 1;
             stats->shards_skipped++;

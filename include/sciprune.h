@@ -40,7 +40,8 @@ typedef enum sciprune_status {
     SCIPRUNE_EPARSE,   /* malformed input (JSON, stream, config) */
     SCIPRUNE_EINVAL,   /* bad argument or option */
     SCIPRUNE_EBACKEND, /* a third-party library or external process failed */
-    SCIPRUNE_ESTATE    /* wrong order of calls, or on-disk state that does not match */
+    SCIPRUNE_ESTATE,   /* wrong order of calls, or on-disk state that does not match */
+    SCIPRUNE_EBUSY     /* the workdir is locked by another writer (sciprune_workdir_lock_acquire) */
 } sciprune_status;
 
 typedef struct sciprune_error { /* caller-owned; filling it never allocates */
@@ -385,6 +386,12 @@ typedef struct sciprune_corrupt_stats {
     uint64_t other_lang;       /* accepted records in languages not selected */
     uint64_t rounds;           /* sampling rounds (passes over the inputs) */
 } sciprune_corrupt_stats;
+
+/* Check the options as sciprune_corrupt_run() would before reading anything: per_type, the
+ * type and language selection (loads the queries). Errors: EINVAL (naming the type or
+ * language in err->source), EIO, EPARSE (queries), ENOMEM. */
+sciprune_status sciprune_corrupt_options_check(const sciprune_corrupt_options *o,
+                                               sciprune_error *err);
 
 /* Run the stage. Errors: EINVAL (bad options, unknown type or language, nothing to do), EIO,
  * EPARSE (queries), EBACKEND, ENOMEM. On error no output file is half-written (each is written
@@ -858,11 +865,25 @@ void sciprune_run_options_default(sciprune_run_options *o);
 
 /* Run the job in `config_path`: embed (+ gates) -> index -> corrupt -> analyze -> score ->
  * prune (+ report), each stage only when the job turns it on, skipping every stage whose
- * outputs are current. Score metric "auto" takes this job's own analysis' recommendation. Errors: EPARSE/EINVAL (config, naming the key), ESTATE
+ * outputs are current. Score metric "auto" takes this job's own analysis' recommendation. Holds
+ * the workdir lock while it runs. Errors: EPARSE/EINVAL (config, naming the key), EBUSY (another
+ * process writes into the workdir), ESTATE
  * (the workdir was made from other inputs or another config and force is 0), and every error
  * of the stages. */
 sciprune_status sciprune_run(const char *config_path, const sciprune_run_options *o,
                              sciprune_error *err);
+/* The workdir lock: one writer per workdir. Every command that writes into a workdir takes it
+ * (sciprune_run does itself; the stage functions do not, so a caller that runs them alone takes
+ * it around them). flock(2) on W/.lock, which records "<pid> <command>"; the kernel releases it
+ * when the holder closes it or dies (SIGKILL included), so it is never stale. Makes W when
+ * missing. Never waits. Errors: EBUSY (another holder; err->text "workdir W in use by pid N
+ * (sciprune CMD)"), EIO, ENOMEM. Release with _release() (NULL: no-op). A second acquire of
+ * the same workdir in the same process is refused too. */
+typedef struct sciprune_workdir_lock sciprune_workdir_lock;
+sciprune_status sciprune_workdir_lock_acquire(sciprune_workdir_lock **out, const char *workdir,
+                                              const char *command, sciprune_error *err);
+void sciprune_workdir_lock_release(sciprune_workdir_lock *l);
+
 /* What a workdir holds: the stages of run's table with their state, the report's counts
  * and the analysis' recommendation, for `sciprune inspect` and for tools. */
 #define SCIPRUNE_STAGE_MAX 8
@@ -1216,6 +1237,10 @@ void sciprune_analyze_settings_default(sciprune_analyze_settings *s);
  * EINVAL (bad number, outside [0, 1], duplicates, too many). */
 sciprune_status sciprune_analyze_settings_parse(sciprune_analyze_settings *s,
                                                 const char *ratios, const char *alphas,
+                                                sciprune_error *err);
+/* Check settings as sciprune_analyze() does before reading anything: ratios, alphas, ratio and
+ * gate_budget_share in [0, 1], weights "NAME=W,..." with W >= 0. Errors: EINVAL. */
+sciprune_status sciprune_analyze_settings_check(const sciprune_analyze_settings *s,
                                                 sciprune_error *err);
 
 typedef struct sciprune_analyze_info {

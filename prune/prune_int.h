@@ -2,6 +2,7 @@
 #ifndef SCIPRUNE_PRUNE_INT_H
 #define SCIPRUNE_PRUNE_INT_H
 
+#include "../shard/sp_manifest.h"
 #include "../shard/sp_npy.h"
 #include "../shard/sp_workdir.h"
 #include "../shard/sp_pool.h"

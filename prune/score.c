@@ -747,6 +747,7 @@ sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_s
     prune_auto au;
     memset(&au, 0, sizeof au);
     sciprune_status st = check_settings(workdir, shards, s, &au, &need_len, &need_rand, &read, err);
+    if (!st) st = sp_inputs_verify(workdir, shards, err); /* the files the vectors came from */
     if (st) return st;
 
     scorer sc;

@@ -441,6 +441,9 @@ sciprune_status sciprune_prune_write(const char *workdir, const sciprune_shard_s
         if (!shards->paths[i])
             return sp_err(err, SCIPRUNE_EINVAL, shards->names[i], -1, -1,
                           "the input path of this shard is unknown");
+    /* the lines must be those the decisions were made on */
+    sciprune_status vst = sp_inputs_verify(workdir, shards, err);
+    if (vst) return vst;
     pruner p;
     memset(&p, 0, sizeof p);
     p.workdir = workdir;

@@ -28,6 +28,7 @@
 #include "run_int.h"
 
 #include <glob.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,22 +48,225 @@ char *run_canon(const json_t *v)
     return v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : strdup("null");
 }
 
-/* every key of obj must be in the NULL-terminated list */
-static sciprune_status check_keys(json_t *obj, const char *const *allowed, const char *section,
-                                  const char *cfg, sciprune_error *err)
+/* ------------------------------------------------------------------ the key table
+ * Every key the config may hold, with its JSON type and range: validate_all() checks the whole
+ * config against it before anything is parsed, made or written (a bad value must not surface
+ * only after embedding has finished). Integer ranges are those the stages accept (index/
+ * train.c, embed/embedder.c, shard/reader.c, shard/writer.c), so a value that passes here
+ * is not refused later; semantic checks of names (metrics, languages, corruption types,
+ * weights) follow in the parse functions, still before anything is written. */
+typedef enum vtype {
+    V_ANY,    /* anything (comment) */
+    V_BOOL,   /* true or false, nothing else */
+    V_INT,    /* an integral number in [lo, hi] */
+    V_NUM,    /* a number in [lo, hi] */
+    V_STR,    /* a non-empty string */
+    V_ENUM,   /* a string from `names` ("a|b|c") */
+    V_NAMES,  /* a non-empty string ("a,b" or "all") or a non-empty list of non-empty strings */
+    V_STRS,   /* a non-empty list of non-empty strings */
+    V_NUMS,   /* a non-empty list of numbers, each in [lo, hi] */
+    V_OBJ     /* a section: an object whose keys are the rules with this section name */
+} vtype;
+
+typedef struct vrule {
+    const char *sec;   /* NULL: top level */
+    const char *key;
+    vtype t;
+    double lo, hi;
+    const char *names; /* V_ENUM */
+} vrule;
+
+#define I63 9223372036854775807.0 /* JSON integers are signed 64-bit */
+static const vrule k_rules[] = {
+    {NULL, "inputs", V_STRS, 0, 0, NULL},
+    {NULL, "workdir", V_STR, 0, 0, NULL},
+    {NULL, "threads", V_INT, 0, 4096, NULL},
+    {NULL, "comment", V_ANY, 0, 0, NULL},
+    {NULL, "shard", V_OBJ, 0, 0, NULL},
+    {NULL, "embed", V_OBJ, 0, 0, NULL},
+    {NULL, "index", V_OBJ, 0, 0, NULL},
+    {NULL, "score", V_OBJ, 0, 0, NULL},
+    {NULL, "prune", V_OBJ, 0, 0, NULL},
+    {NULL, "gates", V_OBJ, 0, 0, NULL},
+    {NULL, "corrupt", V_OBJ, 0, 0, NULL},
+    {NULL, "analyze", V_OBJ, 0, 0, NULL},
+    {"shard", "text_field", V_STR, 0, 0, NULL},
+    {"shard", "id_field", V_STR, 0, 0, NULL},
+    {"shard", "default_lang", V_STR, 0, 0, NULL},
+    {"shard", "max_line_bytes", V_INT, 16, 1099511627776.0, NULL},
+    {"embed", "embedder", V_STR, 0, 0, NULL},
+    {"embed", "dim", V_INT, 1, 65536, NULL}, /* hash: 64..4096, checked in parse_shard_embed */
+    {"embed", "dtype", V_ENUM, 0, 0, "float32|float16|f32|f16"},
+    {"embed", "features", V_STR, 0, 0, NULL},
+    {"embed", "idf", V_BOOL, 0, 0, NULL},
+    {"embed", "seed", V_INT, 0, I63, NULL},
+    {"embed", "drop_structure_on_error", V_BOOL, 0, 0, NULL},
+    {"index", "k", V_INT, 1, 16777216, NULL},
+    {"index", "niter", V_INT, 1, 1000000, NULL},
+    {"index", "nredo", V_INT, 1, 10000, NULL},
+    {"index", "seed", V_INT, 0, I63, NULL},
+    {"index", "metric", V_ENUM, 0, 0, "cosine|l2|ip"},
+    {"index", "max_points_per_centroid", V_INT, 1, 16777216, NULL},
+    {"score", "metrics", V_STRS, 0, 0, NULL},
+    {"score", "ratios", V_NUMS, 0, 1, NULL},
+    {"score", "alphas", V_NUMS, 0, 1, NULL},
+    {"score", "seed", V_INT, 0, I63, NULL},
+    {"prune", "write_removed", V_BOOL, 0, 0, NULL},
+    {"prune", "zstd_level", V_INT, 1, 22, NULL},
+    {"prune", "fsync", V_BOOL, 0, 0, NULL},
+    {"gates", "enabled", V_BOOL, 0, 0, NULL},
+    {"gates", "parse_error_langs", V_NAMES, 0, 0, NULL},
+    {"gates", "undefined_name_langs", V_NAMES, 0, 0, NULL},
+    {"gates", "js_envs", V_NAMES, 0, 0, NULL},
+    {"corrupt", "enabled", V_BOOL, 0, 0, NULL},
+    {"corrupt", "per_type", V_INT, 1, 1e9, NULL},
+    {"corrupt", "types", V_NAMES, 0, 0, NULL},
+    {"corrupt", "langs", V_NAMES, 0, 0, NULL},
+    {"corrupt", "seed", V_INT, 0, I63, NULL},
+    {"corrupt", "max_tries", V_INT, 0, 1e12, NULL},
+    {"analyze", "enabled", V_BOOL, 0, 0, NULL},
+    {"analyze", "ratios", V_NUMS, 0, 1, NULL},
+    {"analyze", "alphas", V_NUMS, 0, 1, NULL},
+    {"analyze", "ratio", V_NUM, 0, 1, NULL},
+    {"analyze", "weights", V_STR, 0, 0, NULL},
+    {"analyze", "seed", V_INT, 0, I63, NULL},
+    {"analyze", "corrupted", V_STRS, 0, 0, NULL},
+    {"analyze", "gate_budget_share", V_NUM, 0, 1, NULL},
+};
+#define N_RULES (sizeof k_rules / sizeof *k_rules)
+
+/* "sec.key" (or "key" at the top level) into buf. */
+static const char *key_path(char *buf, size_t cap, const char *sec, const char *key)
 {
-    if (!obj) return SCIPRUNE_OK;
-    if (!json_is_object(obj)) return bad(err, cfg, "\"%s\" must be an object", section);
+    snprintf(buf, cap, "%s%s%s", sec ? sec : "", sec ? "." : "", key);
+    return buf;
+}
+
+static int is_int(json_t *v, double lo, double hi)
+{
+    if (json_is_integer(v)) {
+        json_int_t x = json_integer_value(v);
+        return (double)x >= lo && (double)x <= hi;
+    }
+    if (!json_is_real(v)) return 0;
+    double x = json_real_value(v);
+    return x == floor(x) && x >= lo && x <= hi;
+}
+
+static int in_names(const char *s, const char *names)
+{
+    size_t n = strlen(s);
+    for (const char *p = names; p && *p;) {
+        const char *q = strchr(p, '|');
+        size_t l = q ? (size_t)(q - p) : strlen(p);
+        if (l == n && !strncmp(p, s, n)) return 1;
+        p = q ? q + 1 : NULL;
+    }
+    return 0;
+}
+
+static int nonempty_str(json_t *v) { return json_is_string(v) && json_string_value(v)[0]; }
+
+/* One value against its rule; the error names the key path. */
+static sciprune_status check_value(const vrule *r, json_t *v, const char *cfg, sciprune_error *err)
+{
+    char kp[96];
+    key_path(kp, sizeof kp, r->sec, r->key);
+    size_t i;
+    json_t *x;
+    switch (r->t) {
+    case V_ANY: return SCIPRUNE_OK;
+    case V_OBJ:
+        if (!json_is_object(v))
+            return sp_err(err, SCIPRUNE_EINVAL, cfg, -1, -1, "\"%s\" must be an object", kp);
+        return SCIPRUNE_OK;
+    case V_BOOL:
+        if (!json_is_boolean(v))
+            return sp_err(err, SCIPRUNE_EINVAL, cfg, -1, -1, "%s must be true or false (a JSON boolean)", kp);
+        return SCIPRUNE_OK;
+    case V_INT:
+        if (!json_is_number(v) || !is_int(v, r->lo, r->hi))
+            return sp_err(err, SCIPRUNE_EINVAL, cfg, -1, -1,
+                          "%s must be %s in [%.0f, %.0f]", kp,
+                          json_is_number(v) ? "an integer" : "a number, an integer", r->lo, r->hi);
+        return SCIPRUNE_OK;
+    case V_NUM:
+        if (!json_is_number(v) || !(json_number_value(v) >= r->lo && json_number_value(v) <= r->hi))
+            return sp_err(err, SCIPRUNE_EINVAL, cfg, -1, -1, "%s must be a number in [%g, %g]", kp,
+                          r->lo, r->hi);
+        return SCIPRUNE_OK;
+    case V_STR:
+        if (!nonempty_str(v))
+            return sp_err(err, SCIPRUNE_EINVAL, cfg, -1, -1, "%s must be a non-empty string", kp);
+        return SCIPRUNE_OK;
+    case V_ENUM:
+        if (!json_is_string(v) || !in_names(json_string_value(v), r->names))
+            return sp_err(err, SCIPRUNE_EINVAL, cfg, -1, -1, "%s \"%s\": want one of %s", kp,
+                          json_is_string(v) ? json_string_value(v) : "(not a string)", r->names);
+        return SCIPRUNE_OK;
+    case V_NAMES:
+    case V_STRS:
+        if (r->t == V_NAMES && nonempty_str(v)) return SCIPRUNE_OK;
+        if (!json_is_array(v) || !json_array_size(v))
+            return sp_err(err, SCIPRUNE_EINVAL, cfg, -1, -1, "%s must be a %snon-empty list of strings",
+                          kp, r->t == V_NAMES ? "non-empty string or a " : "");
+        json_array_foreach(v, i, x) {
+            if (!nonempty_str(x))
+                return sp_err(err, SCIPRUNE_EINVAL, cfg, -1, -1,
+                              "%s[%zu] must be a non-empty string", kp, i);
+        }
+        return SCIPRUNE_OK;
+    case V_NUMS:
+        if (!json_is_array(v) || !json_array_size(v))
+            return sp_err(err, SCIPRUNE_EINVAL, cfg, -1, -1, "%s must be a non-empty list of numbers", kp);
+        json_array_foreach(v, i, x) {
+            if (!json_is_number(x) || !(json_number_value(x) >= r->lo && json_number_value(x) <= r->hi))
+                return sp_err(err, SCIPRUNE_EINVAL, cfg, -1, -1,
+                              "%s[%zu] must be a number in [%g, %g]", kp, i, r->lo, r->hi);
+        }
+        return SCIPRUNE_OK;
+    }
+    return SCIPRUNE_OK;
+}
+
+/* Every key of one object (the top level when sec is NULL) against the table: unknown keys
+ * are refused with their path, known ones checked, sections recursed into. */
+static sciprune_status check_object(json_t *obj, const char *sec, const char *cfg,
+                                    sciprune_error *err)
+{
     const char *k;
     json_t *v;
     json_object_foreach(obj, k, v) {
-        int ok = 0;
-        for (size_t i = 0; allowed[i]; i++) ok |= strcmp(k, allowed[i]) == 0;
-        if (!ok)
-            return sp_err(err, SCIPRUNE_EINVAL, cfg, -1, -1, "unknown key \"%s\" in \"%s\"", k,
-                          section);
+        const vrule *r = NULL;
+        for (size_t i = 0; i < N_RULES && !r; i++)
+            if (((!sec && !k_rules[i].sec) || (sec && k_rules[i].sec && !strcmp(sec, k_rules[i].sec))) &&
+                !strcmp(k, k_rules[i].key))
+                r = &k_rules[i];
+        if (!r) {
+            char kp[96];
+            return sp_err(err, SCIPRUNE_EINVAL, cfg, -1, -1, "unknown key \"%s\" in \"%s\" (%s)", k,
+                          sec ? sec : "(top level)", key_path(kp, sizeof kp, sec, k));
+        }
+        sciprune_status st = check_value(r, v, cfg, err);
+        if (!st && r->t == V_OBJ) st = check_object(v, r->key, cfg, err);
+        if (st) return st;
     }
     return SCIPRUNE_OK;
+}
+
+/* A library check failed on the value of `key`: make the error name the key and the config. */
+static sciprune_status keyed(sciprune_status st, const char *key, const char *cfg, sciprune_error *err)
+{
+    if (st && err) {
+        char t[2 * sizeof err->text + sizeof err->source];
+        if (!strstr(err->text, key)) {
+            snprintf(t, sizeof t, "%s: %s%s%s", key, err->source[0] && strcmp(err->source, cfg) ? err->source : "",
+                     err->source[0] && strcmp(err->source, cfg) ? ": " : "", err->text);
+            sp_strlcpy(err->text, t, sizeof err->text);
+        }
+        sp_strlcpy(err->source, cfg, sizeof err->source);
+    }
+    return st;
 }
 
 /* obj.key as a number: 0 absent, 1 set, EINVAL when it is something else */
@@ -137,10 +341,7 @@ static sciprune_status sweep_list(json_t *v, const char *key, const char *what, 
     json_array_foreach(v, idx, x) {
         if (!json_is_number(x)) return bad(err, cfg, "\"%s\" entries must be numbers", key);
         sciprune_status st = sp_sweep_add(tmp, &k, json_number_value(x), what, err);
-        if (st) {
-            if (err) sp_strlcpy(err->source, cfg, sizeof err->source);
-            return st;
-        }
+        if (st) return keyed(st, key, cfg, err);
     }
     memcpy(dst, tmp, k * sizeof *tmp);
     *n = k;
@@ -191,9 +392,10 @@ static sciprune_status parse_shard_embed(run_job *j, const char *path, sciprune_
     sciprune_status st;
     json_t *s = json_object_get(j->cfg, "shard");
     sciprune_shard_options_default(&j->shard);
-    if (json_is_string(json_object_get(s, "text_field"))) j->shard.text_field = json_string_value(json_object_get(s, "text_field"));
-    if (json_is_string(json_object_get(s, "id_field"))) j->shard.id_field = json_string_value(json_object_get(s, "id_field"));
-    if (json_is_string(json_object_get(s, "default_lang"))) j->shard.default_lang = json_string_value(json_object_get(s, "default_lang"));
+    /* types and ranges were checked against k_rules (validate before parse) */
+    if (json_object_get(s, "text_field")) j->shard.text_field = json_string_value(json_object_get(s, "text_field"));
+    if (json_object_get(s, "id_field")) j->shard.id_field = json_string_value(json_object_get(s, "id_field"));
+    if (json_object_get(s, "default_lang")) j->shard.default_lang = json_string_value(json_object_get(s, "default_lang"));
     NUM(s, "shard", "max_line_bytes", j->shard.max_line_bytes, size_t);
 
     json_t *e = json_object_get(j->cfg, "embed");
@@ -210,9 +412,13 @@ static sciprune_status parse_shard_embed(run_job *j, const char *path, sciprune_
             if (!j->embed_spec_own) return nomem(err, path);
             sp = j->embed_spec_own;
         }
-        if ((st = sciprune_embedder_settings_parse(&j->embed, sp, err))) return st;
+        if ((st = sciprune_embedder_settings_parse(&j->embed, sp, err)))
+            return keyed(st, "embed.embedder", path, err);
     }
     NUM(e, "embed", "dim", j->embed.dim, uint32_t);
+    if (j->embed.backend == SCIPRUNE_EMBED_HASH && json_object_get(e, "dim") &&
+        (j->embed.dim < 64 || j->embed.dim > 4096)) /* embed/embedder.c's limits for hash */
+        return bad(err, path, "%s", "embed.dim must be in [64, 4096] for the hash embedder");
     NUM(e, "embed", "seed", j->embed.seed, uint64_t);
     json_t *dt = json_object_get(e, "dtype");
     if (dt) {
@@ -222,9 +428,8 @@ static sciprune_status parse_shard_embed(run_job *j, const char *path, sciprune_
         else return bad(err, path, "embed.dtype \"%s\": want float32 or float16", t);
     }
     json_t *ft = json_object_get(e, "features");
-    if (ft && (!json_is_string(ft) ||
-               (st = sciprune_embed_features_parse(json_string_value(ft), &j->embed.features, err))))
-        return json_is_string(ft) ? st : bad(err, path, "%s", "embed.features must be a string");
+    if (ft && (st = sciprune_embed_features_parse(json_string_value(ft), &j->embed.features, err)))
+        return keyed(st, "embed.features", path, err);
     int b = j->embed.idf;
     if ((st = get_bool(e, "embed", "idf", &b, path, err))) return st;
     j->embed.idf = b;
@@ -245,9 +450,8 @@ static sciprune_status parse_index_score_prune(run_job *j, const char *path, sci
     NUM(x, "index", "seed", j->index.seed, uint64_t);
     NUM(x, "index", "max_points_per_centroid", j->index.max_points_per_centroid, int);
     json_t *me = json_object_get(x, "metric");
-    if (me && (!json_is_string(me) ||
-               (st = sciprune_space_parse(json_string_value(me), &j->index.space, err))))
-        return json_is_string(me) ? st : bad(err, path, "%s", "index.metric must be a string");
+    if (me && (st = sciprune_space_parse(json_string_value(me), &j->index.space, err)))
+        return keyed(st, "index.metric", path, err);
     j->index.threads = j->threads;
 
     json_t *sc = json_object_get(j->cfg, "score");
@@ -261,10 +465,8 @@ static sciprune_status parse_index_score_prune(run_job *j, const char *path, sci
         json_array_foreach(ml, idx, v) {
             sciprune_score_metric m;
             if (!json_is_string(v)) return bad(err, path, "%s", "score.metrics entries must be names");
-            if ((st = sciprune_score_metric_parse(json_string_value(v), &m, err))) {
-                if (err) sp_strlcpy(err->source, path, sizeof err->source);
-                return st;
-            }
+            if ((st = sciprune_score_metric_parse(json_string_value(v), &m, err)))
+                return keyed(st, "score.metrics", path, err);
             for (size_t i = 0; i < n; i++)
                 if (j->score.metrics[i] == m) return bad(err, path, "score.metrics: %s given twice", json_string_value(v));
             if (n == SCIPRUNE_SWEEP_MAX) return bad(err, path, "%s", "score.metrics: too many");
@@ -322,10 +524,7 @@ static sciprune_status parse_gates(run_job *j, const char *path, sciprune_error 
     j->gates.js_envs = j->gates_js_own;
     j->gates.threads = j->threads;
     j->gates.shard = j->shard;
-    if ((st = sciprune_gates_settings_check(&j->gates, err))) {
-        if (err) sp_strlcpy(err->source, path, sizeof err->source);
-        return st;
-    }
+    if ((st = sciprune_gates_settings_check(&j->gates, err))) return keyed(st, "gates", path, err);
     j->gates_in_embed = j->gates_on && j->embed.backend == SCIPRUNE_EMBED_HASH;
     return SCIPRUNE_OK;
 }
@@ -347,6 +546,8 @@ static sciprune_status parse_corrupt_analyze(run_job *j, const char *path, scipr
     j->corrupt.langs = j->corrupt_langs_own;
     j->corrupt.threads = j->threads;
     j->corrupt.shard = &j->shard;
+    if (j->corrupt_on && (st = sciprune_corrupt_options_check(&j->corrupt, err)))
+        return keyed(st, "corrupt", path, err);
 
     json_t *an = json_object_get(j->cfg, "analyze");
     sciprune_analyze_settings_default(&j->analyze);
@@ -360,15 +561,13 @@ static sciprune_status parse_corrupt_analyze(run_job *j, const char *path, scipr
     NUM(an, "analyze", "ratio", j->analyze.ratio, double);
     NUM(an, "analyze", "seed", j->analyze.seed, uint64_t);
     NUM(an, "analyze", "gate_budget_share", j->analyze.gate_budget_share, double);
-    if (!(j->analyze.gate_budget_share >= 0 && j->analyze.gate_budget_share <= 1))
-        return bad(err, path, "%s", "analyze.gate_budget_share must be in [0, 1]");
     json_t *wt = json_object_get(an, "weights");
     if (wt) {
-        if (!json_is_string(wt))
-            return bad(err, path, "%s", "analyze.weights must be a string like \"syntax=2,content=1\"");
         if (!(j->analyze_weights_own = strdup(json_string_value(wt)))) return nomem(err, path);
         j->analyze.weights = j->analyze_weights_own;
     }
+    if (j->analyze_on && (st = sciprune_analyze_settings_check(&j->analyze, err)))
+        return keyed(st, wt && strstr(err ? err->text : "", "weight") ? "analyze.weights" : "analyze", path, err);
     j->analyze.threads = j->threads;
     j->analyze.shard = j->shard;
     json_t *cd = json_object_get(an, "corrupted");
@@ -401,27 +600,9 @@ sciprune_status run_job_parse(run_job *j, const char *path, const sciprune_run_o
     j->cfg = json_load_file(path, 0, &je);
     if (!j->cfg) return sp_err(err, SCIPRUNE_EPARSE, path, je.line, je.position, "%s", je.text);
     json_t *c = j->cfg;
-    static const char *const top[] = {"inputs", "workdir", "threads", "shard", "embed", "index",
-                                      "score", "prune", "gates", "corrupt", "analyze", "comment",
-                                      NULL};
-    static const struct { const char *name; const char *const keys[10]; } sections[] = {
-        {"shard", {"text_field", "id_field", "default_lang", "max_line_bytes", NULL}},
-        {"embed", {"embedder", "dim", "dtype", "features", "idf", "seed", "drop_structure_on_error", NULL}},
-        {"index", {"k", "niter", "nredo", "seed", "metric", "max_points_per_centroid", NULL}},
-        {"score", {"metrics", "ratios", "alphas", "seed", NULL}},
-        {"prune", {"write_removed", "zstd_level", "fsync", NULL}},
-        {"gates", {"enabled", "parse_error_langs", "undefined_name_langs", "js_envs", NULL}},
-        {"corrupt", {"enabled", "per_type", "types", "langs", "seed", "max_tries", NULL}},
-        {"analyze", {"enabled", "ratios", "alphas", "ratio", "weights", "seed", "corrupted",
-                     "gate_budget_share", NULL}},
-    };
     sciprune_status st;
     if (!json_is_object(c)) return bad(err, path, "%s", "the config must be a JSON object");
-    if ((st = check_keys(c, top, "(top level)", path, err))) return st;
-    for (size_t i = 0; i < sizeof sections / sizeof *sections; i++)
-        if ((st = check_keys(json_object_get(c, sections[i].name), sections[i].keys,
-                             sections[i].name, path, err)))
-            return st;
+    if ((st = check_object(c, NULL, path, err))) return st;
     char *slash = strrchr(path, '/');
     j->dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
     if (!j->dir) return nomem(err, path);

@@ -20,9 +20,12 @@
  * H(inputs, shard, gates in force), index = H(embed, index), corrupt = H(inputs, shard,
  * corrupt), analyze = H(index, gates, corrupt unless analyze.corrupted, analyze), score =
  * H(index, gates, score[, analyze when a metric is auto]), prune = H(score, prune). A stage
- * whose key is current is skipped; embed and gates also resume shard by shard inside
- * themselves. A workdir made from other inputs or another config is refused unless force is
- * set; with force, only the stages whose keys changed run again.
+ * whose key is current and whose outputs are all there as recorded (the manifest lists each
+ * stage's files with size and, for small ones, hash) is skipped; a stage whose outputs are
+ * missing or changed reruns, saying why, and so does every stage after it. embed and gates
+ * also resume shard by shard inside themselves. A workdir made from other inputs or another
+ * config is refused unless force is set; with force, only the stages whose keys changed or
+ * whose outputs are damaged run again.
  */
 #include "run_int.h"
 
@@ -51,6 +54,7 @@ typedef struct run_ctx {
     char *c_shard;            /* the shard section (owned) */
     char key[ST_COUNT][33];
     int auto_metric;          /* a score metric is auto */
+    int fresh[ST_COUNT];      /* key current and outputs as recorded: skipped */
     int was_done;             /* the running stage had finished before (with another key) */
     const char *done_note;    /* what the running stage says when done; NULL: "done" */
 } run_ctx;
@@ -67,6 +71,7 @@ static int on_corrupt(const run_ctx *c) { return c->j->corrupt_on; }
 static int on_analyze(const run_ctx *c) { return c->j->analyze_on; }
 
 static void note(const run_ctx *c, int stage, const char *state);
+static sciprune_status record_outputs(run_ctx *c, int stage, sciprune_error *err);
 
 static sciprune_status nomem(sciprune_error *err)
 {
@@ -85,7 +90,7 @@ static sciprune_status do_embed(run_ctx *c, sciprune_error *err)
     eo.progress = c->o->progress;
     eo.progress_user = c->o->user;
     /* the gates ride on the embedder's parse when they are due too */
-    int gates_too = j->gates_in_embed && !sp_manifest_stage_current(c->m, "gates", c->key[ST_GATES]);
+    int gates_too = j->gates_in_embed && !c->fresh[ST_GATES];
     eo.gates = gates_too ? &j->gates : NULL;
     if (gates_too && (st = sp_manifest_stage_clear(c->m, "gates", err))) return st;
     sciprune_embed_stats es;
@@ -93,8 +98,10 @@ static sciprune_status do_embed(run_ctx *c, sciprune_error *err)
                                     &j->embed, &eo, &es, err)))
         return st;
     if (gates_too) {
-        if ((st = sp_manifest_stage_done(c->m, "gates", c->key[ST_GATES], 0, sp_peak_rss(), err)))
+        if ((st = record_outputs(c, ST_GATES, err)) ||
+            (st = sp_manifest_stage_done(c->m, "gates", c->key[ST_GATES], 0, sp_peak_rss(), err)))
             return st;
+        c->fresh[ST_GATES] = 1;
         c->done_note = "done (with the gates)";
     }
     return SCIPRUNE_OK;
@@ -182,6 +189,24 @@ static const stage_def stages[ST_COUNT] = {
     [ST_SCORE] = {"score", on_always, do_score},
     [ST_PRUNE] = {"prune", on_always, do_prune},
 };
+
+/* Where each stage's outputs live (relative to W): recorded in the manifest when the stage
+ * finishes, checked before a resume trusts it (sp_manifest_stage_outputs / _verify). */
+static const char *const stage_outputs[ST_COUNT][4] = {
+    [ST_EMBED] = {"embed", NULL},
+    [ST_GATES] = {"gates", NULL},
+    [ST_INDEX] = {"index", "assign", NULL},
+    [ST_CORRUPT] = {"corrupt", NULL},
+    [ST_ANALYZE] = {"analyze", NULL},
+    [ST_SCORE] = {"score", NULL},
+    [ST_PRUNE] = {"out", "report.json", "report.md", NULL},
+};
+
+static sciprune_status record_outputs(run_ctx *c, int stage, sciprune_error *err)
+{
+    return sp_manifest_stage_outputs(c->m, stages[stage].name, c->j->workdir,
+                                     stage_outputs[stage], err);
+}
 
 int run_stage_count(void) { return ST_COUNT; }
 const char *run_stage_name(int i) { return i >= 0 && i < ST_COUNT ? stages[i].name : NULL; }
@@ -328,8 +353,11 @@ sciprune_status sciprune_run(const char *config_path, const sciprune_run_options
     memset(&c, 0, sizeof c);
     c.j = &j;
     c.o = &o;
+    sciprune_workdir_lock *lock = NULL;
     sciprune_status st = run_job_parse(&j, config_path, &o, err);
     if (st) goto done;
+    /* the config is valid: take the workdir (no other writer from here on) */
+    if ((st = sciprune_workdir_lock_acquire(&lock, j.workdir, "run", err))) goto done;
     for (size_t i = 0; i < j.score.n_metrics; i++)
         c.auto_metric |= j.score.metrics[i] == SCIPRUNE_METRIC_AUTO;
     if ((st = open_workdir(&c, err))) goto done;
@@ -342,21 +370,43 @@ sciprune_status sciprune_run(const char *config_path, const sciprune_run_options
         key_parts(&c, i, parts);
         sp_key_of(c.key[i], parts);
     }
+    /* Which stages to trust: key current and every recorded output there as recorded. A stage
+     * whose outputs are missing or changed reruns, and so does every stage after it. */
+    char why[ST_COUNT][300];
+    int stale_from = -1;
+    for (int i = 0; i < ST_COUNT; i++) {
+        why[i][0] = '\0';
+        if (!stages[i].on(&c) || !sp_manifest_stage_current(c.m, stages[i].name, c.key[i])) continue;
+        char w[256];
+        if (stale_from >= 0) {
+            snprintf(why[i], sizeof why[i], "rerunning: it comes after %s, which reruns",
+                     stages[stale_from].name);
+        } else if (!sp_manifest_stage_verify(c.m, stages[i].name, j.workdir, w, sizeof w)) {
+            snprintf(why[i], sizeof why[i], "%s, rerunning %s", w, stages[i].name);
+            stale_from = i;
+        } else {
+            c.fresh[i] = 1;
+        }
+    }
     for (int i = 0; i < ST_COUNT; i++) {
         if (!stages[i].on(&c)) continue;
         if (i == ST_INDEX && !c.set &&
             (st = sciprune_shard_set_from_paths(&c.set, (const char *const *)j.inputs, j.n_inputs, err)))
             goto done;
-        if (sp_manifest_stage_current(c.m, stages[i].name, c.key[i])) {
+        if (c.fresh[i]) {
             note(&c, i, "up to date");
             continue;
         }
+        if (why[i][0]) note(&c, i, why[i]);
         note(&c, i, "running");
-        c.was_done = sp_manifest_stage_key(c.m, stages[i].name) != NULL;
+        /* with another key (not: the same key, its outputs damaged, which resumes) */
+        c.was_done = sp_manifest_stage_key(c.m, stages[i].name) != NULL &&
+                     !sp_manifest_stage_current(c.m, stages[i].name, c.key[i]);
         c.done_note = NULL;
         if ((st = sp_manifest_stage_clear(c.m, stages[i].name, err))) goto done;
         double t0 = sp_now();
         if ((st = stages[i].fn(&c, err))) goto done;
+        if ((st = record_outputs(&c, i, err))) goto done;
         if ((st = sp_manifest_stage_done(c.m, stages[i].name, c.key[i], sp_now() - t0,
                                          sp_peak_rss(), err)))
             goto done;
@@ -369,5 +419,6 @@ done:
     sciprune_shard_set_free(c.set);
     sp_manifest_free(c.m);
     run_job_free(&j);
+    sciprune_workdir_lock_release(lock);
     return st;
 }

@@ -30,6 +30,7 @@ const char *sciprune_status_name(sciprune_status s)
     case SCIPRUNE_EINVAL: return "EINVAL";
     case SCIPRUNE_EBACKEND: return "EBACKEND";
     case SCIPRUNE_ESTATE: return "ESTATE";
+    case SCIPRUNE_EBUSY: return "EBUSY";
     }
     return "E?";
 }

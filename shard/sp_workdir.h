@@ -40,6 +40,7 @@ typedef enum sp_wfile {
     SP_WF_ANALYZE_REPORT,       /* analyze/report.json */
     SP_WF_ANALYZE_CLEAN_PE,     /* analyze/clean.parse_error.npy */
     SP_WF_ANALYZE_CLEAN_UN,     /* analyze/clean.undefined_name.npy */
+    SP_WF_LOCK,                 /* .lock                         the workdir lock (run/lock.c) */
     SP_WF_COUNT
 } sp_wfile;
 

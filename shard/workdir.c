@@ -41,6 +41,7 @@ static const struct { int dir; const char *name; } k_files[SP_WF_COUNT] = {
     [SP_WF_ANALYZE_REPORT] = {SP_WD_ANALYZE, "report.json"},
     [SP_WF_ANALYZE_CLEAN_PE] = {SP_WD_ANALYZE, "clean.parse_error.npy"},
     [SP_WF_ANALYZE_CLEAN_UN] = {SP_WD_ANALYZE, "clean.undefined_name.npy"},
+    [SP_WF_LOCK] = {-1, ".lock"},
 };
 
 static char *join3(const char *a, const char *b, const char *c, const char *d)

@@ -75,7 +75,7 @@ static void test_config_refuses_bad_keys_and_values(void **state)
     expect_refused(", \"score\": {\"ratios\": \"0.2\"}", SCIPRUNE_EINVAL, "list of numbers");
     expect_refused(", \"index\": {\"k\": \"eight\"}", SCIPRUNE_EINVAL, "index.k must be a number");
     expect_refused(", \"prune\": {\"fsync\": 1}", SCIPRUNE_EINVAL, "prune.fsync must be true or false");
-    expect_refused(", \"embed\": {\"dtype\": \"int8\"}", SCIPRUNE_EINVAL, "float32 or float16");
+    expect_refused(", \"embed\": {\"dtype\": \"int8\"}", SCIPRUNE_EINVAL, "embed.dtype");
     expect_refused(", \"gates\": {\"parse_error_langs\": [\"klingon\"]}", SCIPRUNE_EINVAL, "klingon");
     expect_refused(", \"score\": {\"metrics\": [\"gate+distance\"]}, \"gates\": {\"enabled\": false}",
                    SCIPRUNE_EINVAL, "needs the gates");
@@ -96,6 +96,86 @@ static void test_config_refuses_bad_keys_and_values(void **state)
     write_text(cfg, "{\"inputs\": [");
     assert_int_equal(sciprune_run(cfg, NULL, &e), SCIPRUNE_EPARSE);
     assert_string_equal(e.source, cfg);
+}
+
+/* Every class of bad value, each refused before anything is written with an error that names
+ * the key (issue 13 item 6: "k": -3 was refused only after embedding, "fsync": "yes" and a
+ * non-string text_field were ignored). */
+static void test_config_names_the_key_of_each_bad_value(void **state)
+{
+    (void)state;
+    static const struct { const char *rest; const char *key; } cases[] = {
+        /* the issue's two: a bad range refused late, a string for a boolean */
+        {", \"index\": {\"k\": -3}", "index.k"},
+        {", \"prune\": {\"fsync\": \"yes\"}", "prune.fsync"},
+        /* unknown keys, at every level, named with their path */
+        {", \"inputz\": []", "inputz"},
+        {", \"prune\": {\"fsynk\": true}", "prune.fsynk"},
+        {", \"analyze\": {\"ratio\": 0.2, \"weight\": \"x=1\"}", "analyze.weight"},
+        /* sections must be objects */
+        {", \"index\": [8]", "\"index\" must be an object"},
+        /* booleans are JSON booleans, nothing else */
+        {", \"prune\": {\"fsync\": \"yes\"}", "prune.fsync"},
+        {", \"prune\": {\"write_removed\": 0}", "prune.write_removed"},
+        {", \"embed\": {\"idf\": \"true\"}", "embed.idf"},
+        {", \"embed\": {\"drop_structure_on_error\": null}", "embed.drop_structure_on_error"},
+        {", \"gates\": {\"enabled\": 1}", "gates.enabled"},
+        {", \"corrupt\": {\"enabled\": \"no\"}", "corrupt.enabled"},
+        /* integers: type, integral, range */
+        {", \"index\": {\"k\": -3}", "index.k"},
+        {", \"index\": {\"k\": 0}", "index.k"},
+        {", \"index\": {\"k\": 2.5}", "index.k"},
+        {", \"index\": {\"k\": 1e30}", "index.k"},
+        {", \"index\": {\"niter\": 0}", "index.niter"},
+        {", \"index\": {\"nredo\": -1}", "index.nredo"},
+        {", \"index\": {\"max_points_per_centroid\": 0}", "index.max_points_per_centroid"},
+        {", \"index\": {\"seed\": -1}", "index.seed"},
+        {", \"threads\": -2", "threads"},
+        {", \"threads\": \"2\"", "threads"},
+        {", \"embed\": {\"dim\": 0}", "embed.dim"},
+        {", \"embed\": {\"dim\": 32}", "embed.dim"},
+        {", \"embed\": {\"seed\": 1.5}", "embed.seed"},
+        {", \"shard\": {\"max_line_bytes\": 4}", "shard.max_line_bytes"},
+        {", \"prune\": {\"zstd_level\": 40}", "prune.zstd_level"},
+        {", \"score\": {\"seed\": \"x\"}", "score.seed"},
+        {", \"corrupt\": {\"per_type\": 0}", "corrupt.per_type"},
+        {", \"corrupt\": {\"max_tries\": -5}", "corrupt.max_tries"},
+        /* numbers and ratios in range */
+        {", \"score\": {\"ratios\": [0.2, -0.1]}", "score.ratios[1]"},
+        {", \"score\": {\"alphas\": [2]}", "score.alphas[0]"},
+        {", \"score\": {\"ratios\": [0.2, 0.2]}", "score.ratios"},
+        {", \"corrupt\": {}, \"analyze\": {\"ratio\": 1.5}", "analyze.ratio"},
+        {", \"corrupt\": {}, \"analyze\": {\"alphas\": [\"a\"]}", "analyze.alphas[0]"},
+        {", \"corrupt\": {}, \"analyze\": {\"gate_budget_share\": -1}", "analyze.gate_budget_share"},
+        /* strings: type and emptiness */
+        {", \"shard\": {\"text_field\": 5}", "shard.text_field"},
+        {", \"shard\": {\"id_field\": \"\"}", "shard.id_field"},
+        {", \"shard\": {\"default_lang\": []}", "shard.default_lang"},
+        {", \"embed\": {\"features\": [\"all\"]}", "embed.features"},
+        {", \"inputs\": [\"shard-*.jsonl\", 3]", "inputs[1]"},
+        {", \"gates\": {\"js_envs\": [\"\"]}", "gates.js_envs[0]"},
+        {", \"corrupt\": {}, \"analyze\": {\"corrupted\": \"x\"}", "analyze.corrupted"},
+        /* enums and names from their lists */
+        {", \"embed\": {\"dtype\": \"int8\"}", "embed.dtype"},
+        {", \"index\": {\"metric\": \"manhattan\"}", "index.metric"},
+        {", \"embed\": {\"embedder\": \"magic\"}", "embed.embedder"},
+        {", \"embed\": {\"features\": \"identifiers,colours\"}", "embed.features"},
+        {", \"score\": {\"metrics\": [\"size\", \"sizes\"]}", "score.metrics"},
+        {", \"gates\": {\"undefined_name_langs\": \"python,klingon\"}", "gates"},
+        {", \"corrupt\": {\"types\": [\"drop-colon\", \"drop-everything\"]}", "corrupt"},
+        {", \"corrupt\": {\"langs\": [\"klingon\"]}", "corrupt"},
+        {", \"corrupt\": {}, \"analyze\": {\"weights\": \"syntax=-2\"}", "analyze.weights"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        expect_refused(cases[i].rest, SCIPRUNE_EINVAL, cases[i].key);
+    /* the type-and-range pass runs before the workdir is resolved: a bad value deep in the
+     * file is reported even when the workdir is missing too */
+    char cfg[512];
+    snprintf(cfg, sizeof cfg, "%s/job.json", g_dir);
+    write_text(cfg, "{\"inputs\": [\"shard-*.jsonl\"], \"index\": {\"k\": -3}}");
+    sciprune_error e;
+    assert_int_equal(sciprune_run(cfg, NULL, &e), SCIPRUNE_EINVAL);
+    assert_non_null(strstr(e.text, "index.k"));
 }
 
 static void test_workdir_status_reads_what_run_records(void **state)
@@ -160,6 +240,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_refuses_bad_keys_and_values),
+        cmocka_unit_test(test_config_names_the_key_of_each_bad_value),
         cmocka_unit_test(test_workdir_status_reads_what_run_records),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
