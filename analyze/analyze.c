@@ -388,6 +388,7 @@ static sciprune_status gates_probe(an_run *r, sciprune_error *err)
     if (!sp) return nomem(err);
     json_t *root = json_load_file(sp, 0, NULL);
     free(sp);
+    if (!root && sp_json_alloc_failed()) return nomem(err);
     json_t *set = root ? json_object_get(root, "settings") : NULL;
     json_t *je = json_is_object(set) ? json_object_get(set, "js_envs") : NULL;
     for (size_t i = 0; json_is_array(je) && i < json_array_size(je); i++) {
@@ -754,8 +755,10 @@ static sciprune_status read_variants(an_run *r, sciprune_error *err)
             const char *kind = o ? jstr(o, "kind") : NULL;
             if (!type || !kind) {
                 json_decref(o);
-                st = sp_err(err, SCIPRUNE_EPARSE, r->files[f], rec->line, -1,
-                            "not a corrupted variant: \"corruption\" or \"kind\" missing");
+                st = !o && sp_json_alloc_failed()
+                         ? sp_err(err, SCIPRUNE_ENOMEM, r->files[f], rec->line, -1, "out of memory")
+                         : sp_err(err, SCIPRUNE_EPARSE, r->files[f], rec->line, -1,
+                                  "not a corrupted variant: \"corruption\" or \"kind\" missing");
                 break;
             }
             size_t j = r->c.nv;
@@ -1250,7 +1253,7 @@ static sciprune_status write_raw(an_run *r, const char *dir, sciprune_error *err
         JSET(o, "type", json_string(r->types.s[r->vm[j].type]));
         JSET(o, "kind", json_string(sciprune_corrupt_kind_name((sciprune_corrupt_kind)r->vm[j].kind)));
         JSET(o, "lang", json_string(r->langs.s[r->vm[j].lang]));
-        char *t = bad ? NULL : json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        char *t = bad ? NULL : sp_json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(o);
         if (!t) { st = nomem(err); goto out; }
         sb(&jl, "%s\n", t);
@@ -1517,7 +1520,7 @@ static sciprune_status write_report_json(an_run *r, const pick *p, double second
     JSET(root, "groups", gj);
     bad |= recommendation_json(r, p, root);
     JSET(root, "seconds", json_real(seconds));
-    char *txt = bad ? NULL : json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    char *txt = bad ? NULL : sp_json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     if (!txt) { st = nomem(err); goto out; }
     st = write_text(dir, "report.json", txt, err);
     free(txt);

@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
@@ -56,12 +58,16 @@ void sp_err_clear(sciprune_error *err)
 static sciprune_status err_v(sciprune_error *err, sciprune_status code, const char *source,
                              int64_t line, int64_t offset, const char *fmt, va_list ap)
 {
+    if (code == SCIPRUNE_ENOMEM) sp_json_alloc_failed(); /* reported: see sp_common.h */
     if (!err) return code;
     err->code = code;
     sp_strlcpy(err->source, source ? source : "", sizeof err->source);
     err->line = line;
     err->offset = offset;
     vsnprintf(err->text, sizeof err->text, fmt, ap);
+    if (!err->text[0]) /* a foreign message that was empty (jansson out of memory) */
+        sp_strlcpy(err->text, code == SCIPRUNE_ENOMEM ? "out of memory" : sciprune_status_name(code),
+                   sizeof err->text);
     return code;
 }
 
@@ -85,6 +91,52 @@ sciprune_status sp_err_errno(sciprune_error *err, sciprune_status code, const ch
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     return sp_err(err, code, source, -1, -1, "%s: %s", msg, strerror(errno_value));
+}
+
+/* jansson's allocator, counted: see sp_common.h. Installed once when the library is loaded,
+ * chaining to the allocator set before (a host's, or malloc/free); a host that sets its own
+ * later only turns the counting off. */
+static json_malloc_t g_json_malloc;
+static json_free_t g_json_free;
+static _Thread_local unsigned long g_json_failed;
+
+static void *json_malloc_counted(size_t n)
+{
+    void *p = g_json_malloc(n);
+    if (!p) g_json_failed++;
+    return p;
+}
+
+static void json_free_chained(void *p) { g_json_free(p); }
+
+__attribute__((constructor)) static void json_alloc_hook_install(void)
+{
+    json_get_alloc_funcs(&g_json_malloc, &g_json_free);
+    if (!g_json_malloc) g_json_malloc = malloc;
+    if (!g_json_free) g_json_free = free;
+    json_set_alloc_funcs(json_malloc_counted, json_free_chained);
+}
+
+unsigned long sp_json_alloc_failed(void)
+{
+    unsigned long n = g_json_failed;
+    g_json_failed = 0;
+    return n;
+}
+
+char *sp_json_dumps(const struct json_t *j, size_t flags)
+{
+    char *s = j ? json_dumps(j, flags) : NULL;
+    if (sp_json_alloc_failed()) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+sciprune_status sp_json_load_status(sciprune_status otherwise)
+{
+    return sp_json_alloc_failed() ? SCIPRUNE_ENOMEM : otherwise;
 }
 
 static _Atomic(sciprune_log_fn) g_log_fn;
