@@ -72,6 +72,15 @@ unsigned long sp_json_alloc_failed(void);
  * else `otherwise` (EPARSE, EIO). Resets the count like sp_json_alloc_failed(). */
 sciprune_status sp_json_load_status(sciprune_status otherwise);
 
+/* `s` made safe for a cell of a markdown table (report.md) or one line of text: '|' -> "\|",
+ * '\\' -> "\\\\", newline, carriage return and tab -> "\n", "\r", "\t", other control bytes
+ * (< 0x20, 0x7f) -> "\xNN". Written into buf[cap], cut with "..." (U+2026) when longer; NULL s
+ * gives "". Returns buf. SP_MD(s) does it into a buffer that lives until the end of the
+ * enclosing block, for use as a printf argument (a language name read from a shard can hold
+ * anything). */
+const char *sp_md_cell(const char *s, char *buf, size_t cap);
+#define SP_MD(s) sp_md_cell((s), (char[256]){0}, 256)
+
 /* 1 when s[0..n) is valid UTF-8 (no overlongs, no surrogates). */
 int sp_utf8_valid(const unsigned char *s, size_t n);
 

@@ -766,7 +766,7 @@ static void inject(inj *c)
     }
     sciprune_status want = c->kind < K_FIRST_IO ? SCIPRUNE_ENOMEM : SCIPRUNE_EIO;
     if (st != want) {
-        char d[1400];
+        char d[2200];
         snprintf(d, sizeof d, "status %s, want %s; \"%s\" \"%s\"", sciprune_status_name(st),
                  sciprune_status_name(want), e.source, e.text);
         inj_fail(c, "wrong status", d);
@@ -777,7 +777,7 @@ static void inject(inj *c)
     /* rerun without faults: completes, same bytes */
     st = pipeline_run(p, &e);
     if (st != SCIPRUNE_OK) {
-        char d[1400];
+        char d[2200];
         snprintf(d, sizeof d, "%s \"%s\" \"%s\"", sciprune_status_name(st), e.source, e.text);
         inj_fail(c, "the rerun without faults failed", d);
         return;
