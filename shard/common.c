@@ -63,7 +63,7 @@ static void fit_middle(char *dst, size_t cap, const char *src, size_t n)
     static const char ell[] = "\xe2\x80\xa6";
     if (cap == 0) return;
     if (n < cap) {
-        memcpy(dst, src, n);
+        memmove(dst, src, n); /* src may be err->source itself */
         dst[n] = '\0';
         return;
     }
@@ -72,9 +72,9 @@ static void fit_middle(char *dst, size_t cap, const char *src, size_t n)
     while (head > 0 && ((unsigned char)src[head] & 0xC0) == 0x80) head--;
     size_t ts = n - tail;
     while (ts < n && ((unsigned char)src[ts] & 0xC0) == 0x80) ts++;
-    memcpy(dst, src, head);
+    memmove(dst, src, head);
     memcpy(dst + head, ell, sizeof ell - 1);
-    memcpy(dst + head + sizeof ell - 1, src + ts, n - ts);
+    memmove(dst + head + sizeof ell - 1, src + ts, n - ts);
     dst[head + sizeof ell - 1 + n - ts] = '\0';
 }
 

@@ -19,7 +19,8 @@
  *     and everything else.
  * N (sampled to keep the test near 40 s of CPU): in each stage and kind the first 2 calls, the
  * first call of every distinct call site (jansson's allocator: of every third site, in order of
- * appearance) and the last call; SCIPRUNE_FAULT_ALL=1 takes every N (about 20 000 runs: hours).
+ * appearance; SCIPRUNE_FAULT_JSON_EVERY=1: every one) and the last call; SCIPRUNE_FAULT_ALL=1
+ * takes every N (about 20 000 runs: hours).
  * For the driver itself (config, manifest, the code around the stages) the same over a run from
  * an empty workdir for the sites outside the stages, with the first malloc and rename of every
  * stage as boundaries.
@@ -1220,6 +1221,8 @@ int main(void)
     backtrace(warm, 4); /* loads the unwinder now, not inside a wrapped call */
     const char *all = getenv("SCIPRUNE_FAULT_ALL");
     g_all = all && *all && strcmp(all, "0");
+    const char *je = getenv("SCIPRUNE_FAULT_JSON_EVERY"); /* 1: every jansson site */
+    if (je && atol(je) > 0) g_json_every = atol(je);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_writer_failures_leave_nothing),
         cmocka_unit_test(test_reader_failures_are_errors),
