@@ -367,7 +367,7 @@ static sciprune_status gates_probe(an_run *r, sciprune_error *err)
             char *p = sp_wpath(r->workdir, suf[k], ss->names[i]);
             if (!p) return nomem(err);
             if (sp_npy_open(&a, p, &e2)) {
-                snprintf(r->gates_note, sizeof r->gates_note, "%s: %s", p, e2.text);
+                snprintf(r->gates_note, sizeof r->gates_note, "%s: %.200s", p, e2.text);
                 r->gates_from_files = 0;
             } else if (a.dtype != SP_NPY_F32 || a.cols || a.rows != rows) {
                 snprintf(r->gates_note, sizeof r->gates_note,
@@ -388,6 +388,7 @@ static sciprune_status gates_probe(an_run *r, sciprune_error *err)
     if (!sp) return nomem(err);
     json_t *root = json_load_file(sp, 0, NULL);
     free(sp);
+    if (!root && sp_json_alloc_failed()) return nomem(err);
     json_t *set = root ? json_object_get(root, "settings") : NULL;
     json_t *je = json_is_object(set) ? json_object_get(set, "js_envs") : NULL;
     for (size_t i = 0; json_is_array(je) && i < json_array_size(je); i++) {
@@ -754,8 +755,10 @@ static sciprune_status read_variants(an_run *r, sciprune_error *err)
             const char *kind = o ? jstr(o, "kind") : NULL;
             if (!type || !kind) {
                 json_decref(o);
-                st = sp_err(err, SCIPRUNE_EPARSE, r->files[f], rec->line, -1,
-                            "not a corrupted variant: \"corruption\" or \"kind\" missing");
+                st = !o && sp_json_alloc_failed()
+                         ? sp_err(err, SCIPRUNE_ENOMEM, r->files[f], rec->line, -1, "out of memory")
+                         : sp_err(err, SCIPRUNE_EPARSE, r->files[f], rec->line, -1,
+                                  "not a corrupted variant: \"corruption\" or \"kind\" missing");
                 break;
             }
             size_t j = r->c.nv;
@@ -1093,7 +1096,7 @@ static json_t *gate_counts_json(const gate_counts *c)
 
 static void gate_counts_md(sbuf *md, const char *lang, const gate_counts *c)
 {
-    sb(md, "| %s | %llu |", lang, (unsigned long long)c->n);
+    sb(md, "| %s | %llu |", SP_MD(lang), (unsigned long long)c->n);
     sb_pct(md, ratio_or_nan(c->ngen, c->n));
     for (int q = 0; q < 3; q++) {
         sb(md, " %llu |", (unsigned long long)c->flagged[q]);
@@ -1159,13 +1162,13 @@ static sciprune_status gates_report(const an_run *r, json_t *root, sbuf *md, gat
        r->gates_from_files ? "read from W/gates" : "computed here (no usable W/gates files)");
     for (size_t i = 0, first = 1; i < nl; i++)
         if (gate_on(r, SCIPRUNE_GATE_PARSE_ERROR, r->clangs.s[lo[i]])) {
-            sb(md, "%s%s", first ? "" : ", ", r->clangs.s[lo[i]]);
+            sb(md, "%s%s", first ? "" : ", ", SP_MD(r->clangs.s[lo[i]]));
             first = 0;
         }
     sb(md, "], undefined_name [");
     for (size_t i = 0, first = 1; i < nl; i++)
         if (gate_on(r, SCIPRUNE_GATE_UNDEFINED_NAME, r->clangs.s[lo[i]])) {
-            sb(md, "%s%s", first ? "" : ", ", r->clangs.s[lo[i]]);
+            sb(md, "%s%s", first ? "" : ", ", SP_MD(r->clangs.s[lo[i]]));
             first = 0;
         }
     sb(md, "] (%s). Generated files: %s.\n\n", r->gl_source, GENERATED_HEURISTIC);
@@ -1176,8 +1179,8 @@ static sciprune_status gates_report(const an_run *r, json_t *root, sbuf *md, gat
                        "the limit %.1f %% (gate_budget_share %.2g x p %.2f). The gate plans and "
                        "metric auto leave it out; turn it on by hand (or raise "
                        "analyze.gate_budget_share) to use it as a filter.\n\n",
-                   k == SCIPRUNE_GATE_PARSE_ERROR ? "parse_error" : "undefined_name", r->clangs.s[lo[i]],
-                   100.0 * (double)r->jflag[k][lo[i]] / (double)r->jn[lo[i]], r->clangs.s[lo[i]],
+                   k == SCIPRUNE_GATE_PARSE_ERROR ? "parse_error" : "undefined_name", SP_MD(r->clangs.s[lo[i]]),
+                   100.0 * (double)r->jflag[k][lo[i]] / (double)r->jn[lo[i]], SP_MD(r->clangs.s[lo[i]]),
                    100.0 * r->jlimit, r->set->gate_budget_share, r->set->ratio);
     sb(md, "| lang | files | generated (%%) | parse_error | flagged (%%) | of them generated (%%) "
            "| undefined_name | flagged (%%) | of them generated (%%) | either | flagged (%%) "
@@ -1260,7 +1263,7 @@ static sciprune_status write_raw(an_run *r, const char *dir, sciprune_error *err
         JSET(o, "type", json_string(r->types.s[r->vm[j].type]));
         JSET(o, "kind", json_string(sciprune_corrupt_kind_name((sciprune_corrupt_kind)r->vm[j].kind)));
         JSET(o, "lang", json_string(r->langs.s[r->vm[j].lang]));
-        char *t = bad ? NULL : json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        char *t = bad ? NULL : sp_json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(o);
         if (!t) { st = nomem(err); goto out; }
         sb(&jl, "%s\n", t);
@@ -1527,7 +1530,7 @@ static sciprune_status write_report_json(an_run *r, const pick *p, double second
     JSET(root, "groups", gj);
     bad |= recommendation_json(r, p, root);
     JSET(root, "seconds", json_real(seconds));
-    char *txt = bad ? NULL : json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    char *txt = bad ? NULL : sp_json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     if (!txt) { st = nomem(err); goto out; }
     st = write_text(dir, "report.json", txt, err);
     free(txt);
@@ -1574,9 +1577,9 @@ static void md_recall(const an_run *r, const pick *p, sbuf *md)
     for (int pass = 0; pass < 2; pass++)
         for (size_t gi = 0; gi < ng; gi++) {
             if ((gs[gi].lang == SIZE_MAX) != (pass == 0)) continue;
-            sb(md, "| %s | %s | %s | %zu |", r->types.s[gs[gi].type],
+            sb(md, "| %s | %s | %s | %zu |", SP_MD(r->types.s[gs[gi].type]),
                sciprune_corrupt_kind_name((sciprune_corrupt_kind)r->type_kind[gs[gi].type]),
-               gs[gi].lang == SIZE_MAX ? "all" : r->langs.s[gs[gi].lang], gs[gi].nj);
+               gs[gi].lang == SIZE_MAX ? "all" : SP_MD(r->langs.s[gs[gi].lang]), gs[gi].nj);
             for (size_t m = 0; m < nm; m++) sb_pct(md, gs[gi].res.recall[m * nr + ip]);
             sb(md, "\n");
         }
@@ -1629,9 +1632,9 @@ static void md_gates(const an_run *r, const pick *p, const sbuf *gmd, sbuf *md)
         for (int pass = 0; pass < 2; pass++)
             for (size_t gi = 0; gi < ng; gi++) {
                 if ((gs[gi].lang == SIZE_MAX) != (pass == 0)) continue;
-                sb(md, "| %s | %s | %s | %zu |", r->types.s[gs[gi].type],
+                sb(md, "| %s | %s | %s | %zu |", SP_MD(r->types.s[gs[gi].type]),
                    sciprune_corrupt_kind_name((sciprune_corrupt_kind)r->type_kind[gs[gi].type]),
-                   gs[gi].lang == SIZE_MAX ? "all" : r->langs.s[gs[gi].lang], gs[gi].nj);
+                   gs[gi].lang == SIZE_MAX ? "all" : SP_MD(r->langs.s[gs[gi].lang]), gs[gi].nj);
                 for (int q = 0; q < 3; q++) sb_pct(md, gs[gi].res.gate_recall[q]);
                 for (size_t m = nm; m < nrow; m++) sb_pct(md, gs[gi].res.recall[m * nr + ip]);
                 sb(md, "\n");
@@ -1674,7 +1677,7 @@ static void md_types(const an_run *r, const pick *p, sbuf *md)
     sb(md, "\n");
     for (size_t gi = 0; gi < ng; gi++) {
         if (gs[gi].lang != SIZE_MAX) continue;
-        sb(md, "| %s | %zu |", r->types.s[gs[gi].type], gs[gi].nj);
+        sb(md, "| %s | %zu |", SP_MD(r->types.s[gs[gi].type]), gs[gi].nj);
         for (size_t m = 0; m < nm; m++)
             sb(md, " %+.1f |", 100 * (gs[gi].res.recall[m * nr + ip] - gs[gi].res.orig_recall[m * nr + ip]));
         sb(md, "\n");
@@ -1683,7 +1686,7 @@ static void md_types(const an_run *r, const pick *p, sbuf *md)
             "|---|---|---:|---:|---:|---:|\n");
     for (size_t gi = 0; gi < ng; gi++) {
         if (gs[gi].lang != SIZE_MAX) continue;
-        sb(md, "| %s | all |", r->types.s[gs[gi].type]);
+        sb(md, "| %s | all |", SP_MD(r->types.s[gs[gi].type]));
         for (int k = 0; k < AN_ORD_COUNT; k++) sb(md, " %.3f |", gs[gi].res.auroc[k]);
         sb(md, "\n");
     }
@@ -1694,7 +1697,7 @@ static void md_types(const an_run *r, const pick *p, sbuf *md)
     for (size_t gi = 0; gi < ng; gi++) {
         if (gs[gi].lang != SIZE_MAX) continue;
         const an_group_result *g = &gs[gi].res;
-        sb(md, "| %s | %zu |", r->types.s[gs[gi].type], g->n_orig);
+        sb(md, "| %s | %zu |", SP_MD(r->types.s[gs[gi].type]), g->n_orig);
         sb_pct(md, g->share_smaller);
         sb_pct(md, g->share_same);
         sb(md, " %+.1f | %+.1f | %.3f | %.3f |\n", g->med_dsize_pct, g->med_ddist_pct,

@@ -30,6 +30,25 @@ static void on_progress(void *user, uint64_t records, uint64_t bytes)
     cli_progress_update(user, records, bytes);
 }
 
+/* s with control characters escaped ("\n", "\t", "\xNN"), so a name read from a shard (a
+ * language, through the report's texts) cannot break the terminal's lines; into buf[cap]. */
+static const char *printable(const char *s, char *buf, size_t cap)
+{
+    size_t o = 0;
+    for (; *s && o + 5 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '\n' || c == '\t' || c == '\r')
+            o += (size_t)snprintf(buf + o, cap - o, "\\%c", c == '\n' ? 'n' : c == '\t' ? 't' : 'r');
+        else if (c < 0x20 || c == 0x7f)
+            o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", c);
+        else
+            buf[o++] = (char)c;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+#define PRINTABLE(s) printable((s), (char[1100]){0}, 1100)
+
 /* The report's counts and the analysis' pick, from sciprune_workdir_status(). */
 static void print_summary(const sciprune_workdir_info *w, const char *workdir)
 {
@@ -40,18 +59,18 @@ static void print_summary(const sciprune_workdir_info *w, const char *workdir)
         printf("%-28s %10s %10s %10s\n", "variant", "kept", "pruned", "rejected");
         for (size_t i = 0; i < w->n_variants; i++) {
             const sciprune_variant_state *v = &w->variants[i];
-            printf("%-28s %10llu %10llu %10llu%s%s\n", v->name, (unsigned long long)v->kept,
+            printf("%-28s %10llu %10llu %10llu%s%s\n", PRINTABLE(v->name), (unsigned long long)v->kept,
                    (unsigned long long)v->pruned, (unsigned long long)v->rejected,
-                   v->auto_resolved[0] ? "   = " : "", v->auto_resolved);
+                   v->auto_resolved[0] ? "   = " : "", PRINTABLE(v->auto_resolved));
         }
         printf("report: %s/report.md   pruned shards: %s/out/<variant>/kept/\n", workdir, workdir);
     }
     if (w->has_analysis)
         printf("analysis: recommends %s at p = %.2f (mean recall %.3f over the corruption types, "
                "random %.3f); %s/analyze/report.md\n",
-               w->recommendation, w->rec_ratio, w->rec_mean_recall, w->rec_random_mean_recall,
+               PRINTABLE(w->recommendation), w->rec_ratio, w->rec_mean_recall, w->rec_random_mean_recall,
                workdir);
-    if (w->auto_why[0]) printf("auto: %s\n", w->auto_why);
+    if (w->auto_why[0]) printf("auto: %s\n", PRINTABLE(w->auto_why));
 }
 
 static int summary_of(const char *workdir, int stages)

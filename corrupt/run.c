@@ -488,7 +488,7 @@ static char *line_json(const run *r, const cell *c, const variant *v, int with_c
     }
     bad = bad || json_object_set_new(o, "orig_shard", json_string(sciprune_shard_name(r->shards[v->shard])));
     bad = bad || json_object_set_new(o, "orig_line", json_integer((json_int_t)v->line));
-    char *s = bad ? NULL : json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *s = bad ? NULL : sp_json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     free(id);
     return s;
@@ -581,7 +581,7 @@ static sciprune_status write_summary(const run *r, const char *out_dir, uint64_t
         bad = !x || json_array_append_new(cells, x);
     }
     bad = bad || json_object_set(o, "cells", cells);
-    char *s = bad ? NULL : json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *s = bad ? NULL : sp_json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(ins);
     json_decref(cells);
     json_decref(o);

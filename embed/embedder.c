@@ -340,7 +340,7 @@ sciprune_status sciprune_embedder_save(const sciprune_embedder *e, const char *d
         if (st) goto done;
     }
     j = spec_json(e, hash);
-    text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15)) : NULL;
+    text = j ? sp_json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15)) : NULL;
     if (!text) {
         st = sp_err(err, SCIPRUNE_ENOMEM, dir, -1, -1, "out of memory");
         goto done;
@@ -445,7 +445,7 @@ sciprune_status embed_load_dir(sciprune_embedder **out, const char *dir, sciprun
     json_error_t je;
     j = json_load_file(jp, 0, &je);
     if (!j) {
-        st = sp_exists(jp) ? sp_err(err, SCIPRUNE_EPARSE, jp, je.line, je.position, "%s", je.text)
+        st = sp_exists(jp) ? sp_err(err, sp_json_load_status(SCIPRUNE_EPARSE), jp, je.line, je.position, "%s", je.text)
                            : sp_err(err, SCIPRUNE_EIO, jp, -1, -1, "no embedder.json here");
         goto done;
     }

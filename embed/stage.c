@@ -602,7 +602,7 @@ static sciprune_status clear_dir(const char *dir, sciprune_error *err)
 
 static sciprune_status write_json(const char *path, json_t *j, sciprune_error *err)
 {
-    char *t = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *t = sp_json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (!t) return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
     size_t n = strlen(t);
     char *t2 = realloc(t, n + 2);

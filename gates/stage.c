@@ -278,7 +278,7 @@ static json_t *shard_stats_json(const lang_stats *l)
 
 static sciprune_status write_json(const char *path, json_t *j, sciprune_error *err)
 {
-    char *js = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    char *js = sp_json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
     if (!js) return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
     size_t jl = strlen(js);
     js[jl] = '\n'; /* replace the NUL: written with its length */
@@ -372,8 +372,10 @@ sciprune_status gates_sink_finish(gates_sink *k, const char *const *names, size_
     for (size_t i = 0; i < n; i++) {
         json_t *j = load_complete(k, names[i]);
         if (!j) {
-            st = sp_err(err, SCIPRUNE_ESTATE, k->dir, -1, -1,
-                        "gate files of shard %s are missing or incomplete", names[i]);
+            st = sp_json_alloc_failed()
+                     ? sp_err(err, SCIPRUNE_ENOMEM, k->dir, -1, -1, "out of memory")
+                     : sp_err(err, SCIPRUNE_ESTATE, k->dir, -1, -1,
+                              "gate files of shard %s are missing or incomplete", names[i]);
             goto done;
         }
         json_array_append_new(shards, json_pack("{s:s, s:I, s:I}", "name", names[i], "rows",

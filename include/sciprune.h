@@ -46,11 +46,15 @@ typedef enum sciprune_status {
 
 typedef struct sciprune_error { /* caller-owned; filling it never allocates */
     sciprune_status code;
-    char source[256]; /* file, shard or backend; "" when none */
+    char source[512]; /* file, shard or backend; "" when none */
     int64_t line;     /* 1-based line, -1 when unknown */
     int64_t offset;   /* byte offset, -1 when unknown */
-    char text[256];
+    char text[1024];  /* what went wrong; ends with the reason ("...: File exists") */
 } sciprune_error;
+/* A source or text longer than its field keeps its start and its end with "\u2026" (the
+ * UTF-8 ellipsis) in place of the middle, so the file name at the end of a long path and the
+ * reason at the end of a message are never lost ("/very/long/\u2026/x.jsonl: cannot create:
+ * File exists"). */
 
 /* "0.1.0"; static storage. */
 const char *sciprune_version(void);

@@ -101,7 +101,7 @@ static sciprune_status load_json(sciprune_shard_set **out, const char *jpath, sc
 {
     json_error_t je;
     json_t *root = json_load_file(jpath, 0, &je);
-    if (!root) return sp_err(err, SCIPRUNE_EPARSE, jpath, je.line, je.position, "%s", je.text);
+    if (!root) return sp_err(err, sp_json_load_status(SCIPRUNE_EPARSE), jpath, je.line, je.position, "%s", je.text);
     json_t *arr = json_is_array(root) ? root : json_object_get(root, "shards");
     sciprune_status st;
     sciprune_shard_set *s = NULL;
@@ -244,7 +244,7 @@ void index_normalize(float *v, size_t d)
 
 sciprune_status index_json_write(const char *path, const json_t *j, sciprune_error *err)
 {
-    char *txt = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(9));
+    char *txt = sp_json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(9));
     if (!txt) return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "cannot serialise JSON");
     size_t n = strlen(txt);
     char *buf = realloc(txt, n + 2);

@@ -79,10 +79,10 @@ static void md_threshold(mbuf *b, const json_t *th)
     int first = 1;
     json_object_foreach((json_t *)th, key, v) {
         if (json_is_object(v)) continue;
-        mb_printf(b, "%s%s=", first ? "" : ", ", key);
+        mb_printf(b, "%s%s=", first ? "" : ", ", SP_MD(key));
         if (json_is_integer(v)) mb_printf(b, "%lld", (long long)json_integer_value(v));
         else if (json_is_real(v)) mb_printf(b, "%.4g", json_real_value(v));
-        else if (json_is_string(v)) mb_printf(b, "%s", json_string_value(v));
+        else if (json_is_string(v)) mb_printf(b, "%s", SP_MD(json_string_value(v)));
         else if (json_is_boolean(v)) mb_printf(b, "%s", json_is_true(v) ? "true" : "false");
         first = 0;
     }
@@ -218,7 +218,7 @@ static void md_variants(mbuf *md, const json_t *vars, const json_t *base, const 
         for (size_t v = 0; v < json_array_size(vars); v++) {
             json_t *o = json_array_get(vars, v);
             json_int_t acc = base ? ji(base, "n_accepted") : 0;
-            mb_printf(md, "| %s | %lld (%.1f%%) | ", json_string_value(json_object_get(o, "name")),
+            mb_printf(md, "| %s | %lld (%.1f%%) | ", SP_MD(json_string_value(json_object_get(o, "name"))),
                       (long long)ji(o, "n_pruned"), pct(ji(o, "n_pruned"), acc));
             if (json_object_get(o, "kept"))
                 mb_printf(md, "%lld | %lld | %lld | %.2f | %.2f | ", (long long)ji(o, "kept"),
@@ -235,8 +235,8 @@ static void md_variants(mbuf *md, const json_t *vars, const json_t *base, const 
             if (!au) continue;
             mb_printf(md, "**%s** is metric auto: the analysis of this workdir recommends "
                            "**%s** (`analyze/report.json`): %s\n\n",
-                      json_string_value(json_object_get(o, "name")),
-                      str_or(json_object_get(au, "analysis"), "?"),
+                      SP_MD(json_string_value(json_object_get(o, "name"))),
+                      SP_MD(str_or(json_object_get(au, "analysis"), "?")),
                       str_or(json_object_get(au, "why"), ""));
         }
         for (size_t v = 0; v < json_array_size(vars); v++) {
@@ -247,7 +247,7 @@ static void md_variants(mbuf *md, const json_t *vars, const json_t *base, const 
             mb_printf(md, "> **Gates over budget:** %s: the gates flag %lld records (%.1f%%), more "
                            "than the ratio allows; every gated record is pruned and nothing by "
                            "the fill metric.\n\n",
-                      json_string_value(json_object_get(o, "name")), (long long)ji(th, "n_gated"),
+                      SP_MD(json_string_value(json_object_get(o, "name"))), (long long)ji(th, "n_gated"),
                       pct(ji(th, "n_gated"), acc));
         }
         if (gsum) {
@@ -259,7 +259,7 @@ static void md_variants(mbuf *md, const json_t *vars, const json_t *base, const 
                            "abstained |\n|---|---:|---|---:|---:|---|---:|---:|---:|\n");
             json_object_foreach(gl, lang, lo) {
                 json_t *pe = json_object_get(lo, "parse_error"), *un = json_object_get(lo, "undefined_name");
-                mb_printf(md, "| %s | %lld | %s | %.2f%% | %.2f%% | %s | %.2f%% | %.2f%% | %.1f%% |\n", lang,
+                mb_printf(md, "| %s | %lld | %s | %.2f%% | %.2f%% | %s | %.2f%% | %.2f%% | %.1f%% |\n", SP_MD(lang),
                           (long long)ji(lo, "files"), json_is_true(json_object_get(pe, "on")) ? "on" : "off",
                           100 * jr(pe, "share"), 100 * jr(pe, "share_if_on"),
                           json_is_true(json_object_get(un, "on")) ? "on" : "off", 100 * jr(un, "share"),
@@ -277,14 +277,14 @@ static void md_languages(mbuf *md, const json_t *pr, const json_t *wv)
     if (json_array_size(langs) && json_array_size(wv)) {
         mb_printf(md, "## Pruned share per language\n\n| language | records | MB |");
         for (size_t v = 0; v < json_array_size(wv); v++)
-            mb_printf(md, " %s |", json_string_value(json_object_get(json_array_get(wv, v), "name")));
+            mb_printf(md, " %s |", SP_MD(json_string_value(json_object_get(json_array_get(wv, v), "name"))));
         mb_printf(md, "\n|---|---:|---:|");
         for (size_t v = 0; v < json_array_size(wv); v++) mb_printf(md, "---:|");
         mb_printf(md, "\n");
         for (size_t l = 0; l < json_array_size(langs); l++) {
             json_t *o = json_array_get(langs, l);
             json_t *p = json_object_get(o, "pruned");
-            mb_printf(md, "| %s | %lld | %.2f |", json_string_value(json_object_get(o, "lang")),
+            mb_printf(md, "| %s | %lld | %.2f |", SP_MD(json_string_value(json_object_get(o, "lang"))),
                       (long long)ji(o, "records"), jr(o, "bytes") / 1e6);
             for (size_t v = 0; v < json_array_size(p); v++)
                 mb_printf(md, " %.1f%% |", pct(json_integer_value(json_array_get(p, v)), ji(o, "records")));
@@ -327,7 +327,7 @@ static void md_stages(mbuf *md, json_t *stg)
         mb_printf(md, "## Stages\n\n| stage | wall s | peak RSS MB |\n|---|---:|---:|\n");
         const char *key;
         json_object_foreach(stg, key, sv)
-            mb_printf(md, "| %s | %.2f | %.1f |\n", key, jr(sv, "seconds"), jr(sv, "peak_rss") / 1048576.0);
+            mb_printf(md, "| %s | %.2f | %.1f |\n", SP_MD(key), jr(sv, "seconds"), jr(sv, "peak_rss") / 1048576.0);
     }
 }
 

@@ -7,7 +7,7 @@
 
 sciprune_status prune_json_write(const char *path, const json_t *j, sciprune_error *err)
 {
-    char *txt = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(9));
+    char *txt = sp_json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(9));
     if (!txt) return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "cannot serialise JSON");
     size_t n = strlen(txt);
     char *buf = realloc(txt, n + 2);
@@ -32,6 +32,6 @@ sciprune_status prune_json_load(const char *path, int missing_ok, json_t **out,
     }
     json_error_t je;
     *out = json_load_file(path, 0, &je);
-    if (!*out) return sp_err(err, SCIPRUNE_EPARSE, path, je.line, je.position, "%s", je.text);
+    if (!*out) return sp_err(err, sp_json_load_status(SCIPRUNE_EPARSE), path, je.line, je.position, "%s", je.text);
     return SCIPRUNE_OK;
 }

@@ -45,7 +45,7 @@ static sciprune_status nomem(sciprune_error *err, const char *cfg)
 
 char *run_canon(const json_t *v)
 {
-    return v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : strdup("null");
+    return v ? sp_json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : strdup("null");
 }
 
 /* ------------------------------------------------------------------ the key table
@@ -598,7 +598,7 @@ sciprune_status run_job_parse(run_job *j, const char *path, const sciprune_run_o
     memset(j, 0, sizeof *j);
     json_error_t je;
     j->cfg = json_load_file(path, 0, &je);
-    if (!j->cfg) return sp_err(err, SCIPRUNE_EPARSE, path, je.line, je.position, "%s", je.text);
+    if (!j->cfg) return sp_err(err, sp_json_load_status(SCIPRUNE_EPARSE), path, je.line, je.position, "%s", je.text);
     json_t *c = j->cfg;
     sciprune_status st;
     if (!json_is_object(c)) return bad(err, path, "%s", "the config must be a JSON object");

@@ -18,7 +18,7 @@ static json_t *load_opt(const char *workdir, sp_wfile f, sciprune_status *st,
     } else if (sp_exists(p)) {
         json_error_t je;
         if (!(j = json_load_file(p, 0, &je)))
-            *st = sp_err(err, SCIPRUNE_EPARSE, p, je.line, je.position, "%s", je.text);
+            *st = sp_err(err, sp_json_load_status(SCIPRUNE_EPARSE), p, je.line, je.position, "%s", je.text);
     }
     free(p);
     return j;

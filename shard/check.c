@@ -126,7 +126,7 @@ sciprune_status sciprune_check_run(const char *const *paths, size_t n, const cha
         all = json_pack("{s:O, s:I, s:I, s:I, s:I}", "shards", jshards, "lines", (json_int_t)info->lines,
                         "accepted", (json_int_t)info->accepted, "rejected", (json_int_t)info->rejected,
                         "text_bytes", (json_int_t)info->text_bytes);
-        text = all ? json_dumps(all, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+        text = all ? sp_json_dumps(all, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
         st = text ? sp_write_file_atomic(jpath, text, strlen(text), err)
                   : sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
     }

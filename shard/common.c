@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
@@ -54,15 +56,45 @@ void sp_err_clear(sciprune_error *err)
     err->line = err->offset = -1;
 }
 
+/* src[0..n) into dst[cap]; when it does not fit, its start (a third of the room) and its end
+ * with U+2026 between, cut on UTF-8 character boundaries: the end of a path names the file, the
+ * end of a message says why. */
+static void fit_middle(char *dst, size_t cap, const char *src, size_t n)
+{
+    static const char ell[] = "\xe2\x80\xa6";
+    if (cap == 0) return;
+    if (n < cap) {
+        memmove(dst, src, n); /* src may be err->source itself */
+        dst[n] = '\0';
+        return;
+    }
+    size_t room = cap > sizeof ell ? cap - sizeof ell : 0; /* bytes of src kept */
+    size_t head = room / 3, tail = room - head;
+    while (head > 0 && ((unsigned char)src[head] & 0xC0) == 0x80) head--;
+    size_t ts = n - tail;
+    while (ts < n && ((unsigned char)src[ts] & 0xC0) == 0x80) ts++;
+    memmove(dst, src, head);
+    memcpy(dst + head, ell, sizeof ell - 1);
+    memmove(dst + head + sizeof ell - 1, src + ts, n - ts);
+    dst[head + sizeof ell - 1 + n - ts] = '\0';
+}
+
 static sciprune_status err_v(sciprune_error *err, sciprune_status code, const char *source,
                              int64_t line, int64_t offset, const char *fmt, va_list ap)
 {
+    if (code == SCIPRUNE_ENOMEM) sp_json_alloc_failed(); /* reported: see sp_common.h */
     if (!err) return code;
     err->code = code;
-    sp_strlcpy(err->source, source ? source : "", sizeof err->source);
+    fit_middle(err->source, sizeof err->source, source ? source : "", source ? strlen(source) : 0);
     err->line = line;
     err->offset = offset;
-    vsnprintf(err->text, sizeof err->text, fmt, ap);
+    char full[8192]; /* on the stack: filling an error never allocates */
+    int n = vsnprintf(full, sizeof full, fmt, ap);
+    fit_middle(err->text, sizeof err->text, full,
+               n < 0 ? 0 : (size_t)n < sizeof full ? (size_t)n : sizeof full - 1);
+    if (!err->text[0]) /* a foreign message that was empty (jansson out of memory) */
+        sp_strlcpy(err->text, code == SCIPRUNE_ENOMEM ? "out of memory" : sciprune_status_name(code),
+                   sizeof err->text);
     return code;
 }
 
@@ -80,12 +112,113 @@ sciprune_status sp_err_errno(sciprune_error *err, sciprune_status code, const ch
                              int errno_value, const char *fmt, ...)
 {
     if (!err) return code;
-    char msg[200];
+    char msg[4096];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     return sp_err(err, code, source, -1, -1, "%s: %s", msg, strerror(errno_value));
+}
+
+/* jansson's allocator, counted: see sp_common.h. Installed once when the library is loaded,
+ * chaining to the allocator set before (a host's, or malloc/free); a host that sets its own
+ * later only turns the counting off. */
+static json_malloc_t g_json_malloc;
+static json_free_t g_json_free;
+static _Thread_local unsigned long g_json_failed;
+
+static void *json_malloc_counted(size_t n)
+{
+    void *p = g_json_malloc(n);
+    if (!p) g_json_failed++;
+    return p;
+}
+
+static void json_free_chained(void *p) { g_json_free(p); }
+
+__attribute__((constructor)) static void json_alloc_hook_install(void)
+{
+    json_get_alloc_funcs(&g_json_malloc, &g_json_free);
+    if (!g_json_malloc) g_json_malloc = malloc;
+    if (!g_json_free) g_json_free = free;
+    json_set_alloc_funcs(json_malloc_counted, json_free_chained);
+}
+
+unsigned long sp_json_alloc_failed(void)
+{
+    unsigned long n = g_json_failed;
+    g_json_failed = 0;
+    return n;
+}
+
+char *sp_json_dumps(const struct json_t *j, size_t flags)
+{
+    char *s = j ? json_dumps(j, flags) : NULL;
+    if (sp_json_alloc_failed()) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+sciprune_status sp_json_load_status(sciprune_status otherwise)
+{
+    return sp_json_alloc_failed() ? SCIPRUNE_ENOMEM : otherwise;
+}
+
+/* one unit of sp_md_cell's output for the character at s: its escape, or the UTF-8 character
+ * whole; returns the bytes of s it covers */
+static size_t md_unit(const char *s, char e[8], size_t *n)
+{
+    unsigned char c = (unsigned char)*s;
+    if (c == '|' || c == '\\') {
+        e[0] = '\\';
+        e[1] = (char)c;
+        *n = 2;
+        return 1;
+    }
+    if (c == '\n' || c == '\r' || c == '\t') {
+        e[0] = '\\';
+        e[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+        *n = 2;
+        return 1;
+    }
+    if (c < 0x20 || c == 0x7f) {
+        snprintf(e, 8, "\\x%02x", c);
+        *n = 4;
+        return 1;
+    }
+    size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    size_t i = 0;
+    for (; i < len && s[i]; i++) e[i] = s[i];
+    *n = i;
+    return i;
+}
+
+const char *sp_md_cell(const char *s, char *buf, size_t cap)
+{
+    static const char ell[] = "\xe2\x80\xa6"; /* U+2026 */
+    char e[8];
+    size_t n, total = 0;
+    if (cap == 0) return buf;
+    for (const char *p = s; p && *p;) {
+        p += md_unit(p, e, &n);
+        total += n;
+    }
+    size_t o = 0, room = total < cap ? cap - 1 : (cap > sizeof ell ? cap - sizeof ell : 0);
+    for (const char *p = s; p && *p;) {
+        size_t k = md_unit(p, e, &n);
+        if (o + n > room) break;
+        memcpy(buf + o, e, n);
+        o += n;
+        p += k;
+    }
+    if (total >= cap && o + sizeof ell <= cap) {
+        memcpy(buf + o, ell, sizeof ell - 1);
+        o += sizeof ell - 1;
+    }
+    buf[o] = '\0';
+    return buf;
 }
 
 static _Atomic(sciprune_log_fn) g_log_fn;

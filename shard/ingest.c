@@ -90,7 +90,7 @@ static sciprune_status add_file(ingest *g, const char *full, const char *id, con
         json_object_set_new(o, "lang", json_string(lang)) ||
         json_object_set_new(o, "path", json_string(id)) ||
         json_object_set_new(o, "size", json_integer((json_int_t)len)) ||
-        !(line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+        !(line = sp_json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
         st = sp_err(g->err, SCIPRUNE_ENOMEM, full, -1, -1, "out of memory (or path not UTF-8)");
         goto done;
     }

@@ -62,7 +62,7 @@ sciprune_status sp_manifest_load(sp_manifest **out, const char *workdir, sciprun
         json_error_t je;
         m->root = json_load_file(m->path, 0, &je);
         if (!m->root) {
-            st = sp_err(err, SCIPRUNE_EPARSE, m->path, je.line, je.position, "bad manifest: %s", je.text);
+            st = sp_err(err, sp_json_load_status(SCIPRUNE_EPARSE), m->path, je.line, je.position, "bad manifest: %s", je.text);
             goto fail;
         }
         const char *fmt = json_string_value(json_object_get(m->root, "format"));
@@ -91,7 +91,7 @@ fail:
 
 sciprune_status sp_manifest_save(sp_manifest *m, sciprune_error *err)
 {
-    char *s = json_dumps(m->root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+    char *s = sp_json_dumps(m->root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
     if (!s) return sp_err(err, SCIPRUNE_ENOMEM, m->path, -1, -1, "out of memory");
     size_t n = strlen(s);
     char *t = realloc(s, n + 2);

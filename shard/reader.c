@@ -84,6 +84,7 @@ struct sciprune_shard_reader {
     char damage_msg[sizeof ((sciprune_record *)0)->detail];
     int done;
 
+    int nomem;          /* parse_line could not grow dbuf: the call returns ENOMEM */
     int skipping;       /* inside a line longer than max_line_bytes */
     uint64_t skip_len;  /* bytes of that line seen so far */
 
@@ -479,8 +480,8 @@ static void parse_line(sciprune_shard_reader *r, const char *raw, size_t len, in
     if (len + 64 > r->dcap) {
         size_t nc = len + 64 > 2 * r->dcap ? len + 64 : 2 * r->dcap;
         char *nb = realloc(r->dbuf, nc);
-        if (!nb) {
-            reject(r, SCIPRUNE_REJECT_TOO_LONG, "out of memory decoding a line of %zu bytes", len);
+        if (!nb) { /* an error, not a rejected line: the line is good, memory is short */
+            r->nomem = 1;
             return;
         }
         r->dbuf = nb;
@@ -549,6 +550,19 @@ static void parse_line(sciprune_shard_reader *r, const char *raw, size_t len, in
     rec->lang = lang ? lang : r->opt.default_lang;
 }
 
+/* Hand out the record parse_line made, or ENOMEM when it could not. */
+static sciprune_status line_out(sciprune_shard_reader *r, const sciprune_record **out,
+                                sciprune_error *err)
+{
+    if (r->nomem) {
+        r->nomem = 0;
+        r->done = 1;
+        return sp_err(err, SCIPRUNE_ENOMEM, r->path, r->rec.line, -1, "out of memory decoding a line");
+    }
+    *out = &r->rec;
+    return SCIPRUNE_OK;
+}
+
 sciprune_status sciprune_shard_reader_next(sciprune_shard_reader *r,
                                            const sciprune_record **out, sciprune_error *err)
 {
@@ -579,8 +593,7 @@ sciprune_status sciprune_shard_reader_next(sciprune_shard_reader *r,
                 r->skipping = 0;
                 r->line_off += (int64_t)total + 1;
                 r->start = r->scan = pos + 1;
-                *out = &r->rec;
-                return SCIPRUNE_OK;
+                return line_out(r, out, err);
             }
             size_t len = pos - r->start;
             int64_t off = r->line_off;
@@ -594,8 +607,7 @@ sciprune_status sciprune_shard_reader_next(sciprune_shard_reader *r,
             }
             r->line_off += (int64_t)len + 1;
             r->start = r->scan = pos + 1;
-            *out = &r->rec;
-            return SCIPRUNE_OK;
+            return line_out(r, out, err);
         }
         r->scan = r->end;
         if (r->eof) {
@@ -606,8 +618,7 @@ sciprune_status sciprune_shard_reader_next(sciprune_shard_reader *r,
                 reject(r, SCIPRUNE_REJECT_STREAM, "%s", r->damage_msg);
                 r->rec.offset = r->damage_off;
                 r->done = 1;
-                *out = &r->rec;
-                return SCIPRUNE_OK;
+                return line_out(r, out, err);
             }
             r->done = 1;
             if (len == 0) return SCIPRUNE_OK;
@@ -619,8 +630,7 @@ sciprune_status sciprune_shard_reader_next(sciprune_shard_reader *r,
             else
                 reject(r, SCIPRUNE_REJECT_NO_NEWLINE,
                        "last line has no final newline (truncated write?)");
-            *out = &r->rec;
-            return SCIPRUNE_OK;
+            return line_out(r, out, err);
         }
         /* need more data */
         if (r->skipping) {

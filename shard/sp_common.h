@@ -56,6 +56,31 @@ uint64_t sp_peak_rss(void);
 /* 64-bit hash of bytes with a seed (XXH3). Stable across runs and machines. */
 uint64_t sp_hash64(const void *data, size_t len, uint64_t seed);
 
+/* jansson and memory. jansson's setters (json_object_set_new, json_array_append_new) drop a
+ * member silently when its value could not be allocated, so a JSON file built under memory
+ * pressure could be written without members. The library counts, per thread, the jansson
+ * allocations that failed (its allocator hook, installed at load time on top of whatever
+ * allocator was set before, see common.c). sp_json_dumps() is json_dumps() that returns NULL
+ * (out of memory) when any jansson allocation of this thread failed since the last
+ * sp_json_dumps() or sp_json_alloc_failed() call, so the object may lack members; writers use
+ * it instead of json_dumps. sp_json_alloc_failed() returns that count and resets it: a json_load
+ * that returned NULL because of it is ENOMEM, not EPARSE. */
+struct json_t;
+char *sp_json_dumps(const struct json_t *j, size_t flags);
+unsigned long sp_json_alloc_failed(void);
+/* The status for a json_load that returned NULL: ENOMEM when jansson ran out of memory,
+ * else `otherwise` (EPARSE, EIO). Resets the count like sp_json_alloc_failed(). */
+sciprune_status sp_json_load_status(sciprune_status otherwise);
+
+/* `s` made safe for a cell of a markdown table (report.md) or one line of text: '|' -> "\|",
+ * '\\' -> "\\\\", newline, carriage return and tab -> "\n", "\r", "\t", other control bytes
+ * (< 0x20, 0x7f) -> "\xNN". Written into buf[cap], cut with "..." (U+2026) when longer; NULL s
+ * gives "". Returns buf. SP_MD(s) does it into a buffer that lives until the end of the
+ * enclosing block, for use as a printf argument (a language name read from a shard can hold
+ * anything). */
+const char *sp_md_cell(const char *s, char *buf, size_t cap);
+#define SP_MD(s) sp_md_cell((s), (char[256]){0}, 256)
+
 /* 1 when s[0..n) is valid UTF-8 (no overlongs, no surrogates). */
 int sp_utf8_valid(const unsigned char *s, size_t n);
 

@@ -260,7 +260,7 @@ sciprune_status sciprune_reject_write(sciprune_shard_writer *w, const char *shar
             bad = !b64 || json_object_set_new(o, "raw_base64", json_string(b64));
         }
     }
-    if (!bad) line = json_dumps(o, JSON_COMPACT);
+    if (!bad) line = sp_json_dumps(o, JSON_COMPACT);
     if (bad || !line) {
         st = sp_err(err, SCIPRUNE_ENOMEM, shard, rec->line, -1, "out of memory");
         goto fail;

@@ -649,7 +649,7 @@ static void test_npy_mismatches(void **state)
         sciprune_status r = npy_stage(wd, in, 2, tpath("bad"), 0, &st, &e);
         print_message("%s: [%s] %s: %s\n", cases[i].name, sciprune_status_name(r), e.source, e.text);
         assert_int_equal(r, SCIPRUNE_EPARSE);
-        char full[800];
+        char full[1600];
         snprintf(full, sizeof full, "%s: %s", e.source, e.text);
         for (int k = 0; k < 3; k++)
             if (cases[i].want[k]) assert_non_null(strstr(full, cases[i].want[k]));

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char g_dir[256];
@@ -516,6 +517,75 @@ static void test_prune_write_unwritable(void **state)
     sciprune_shard_set_free(sh);
 }
 
+/* every table line of a markdown file is whole: starts and ends with '|', and no line is the
+ * broken-off rest of a cell */
+static void check_md_tables(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[8192];
+    int found = 0, rows = 0;
+    while (fgets(line, sizeof line, f)) {
+        size_t n = strlen(line);
+        if (n && line[n - 1] == '\n') line[--n] = '\0';
+        if (strstr(line, needle)) found++;
+        assert_true(strncmp(line, "thon", 4) != 0);
+        if (line[0] == '|') {
+            rows++;
+            if (line[n - 1] != '|') fail_msg("%s: table line cut: %s", path, line);
+        }
+    }
+    fclose(f);
+    assert_true(rows > 0);
+    if (!found) fail_msg("%s: no \"%s\"", path, needle);
+}
+
+/* A language name with a newline, a tab and '|' (read verbatim from the shards) is escaped in
+ * report.md and analyze/report.md; config inputs are globs, and a file name with [ ] ? is
+ * taken when escaped (README: "The job config"). */
+static void test_report_escapes_names_and_inputs_are_globs(void **state)
+{
+    (void)state;
+    char d[400], p[600];
+    snprintf(d, sizeof d, "%s/esc", g_dir);
+    mkdir(d, 0777);
+    snprintf(p, sizeof p, "%s/sh[1]?.jsonl", d);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 12; i++)
+        fprintf(f, "{\"id\":\"r%d\",\"lang\":\"%s\",\"content\":\"def f%d(a):\\n    return a + %d\\n\"}\n", i,
+                i % 3 ? "python" : "py\\nthon|x\\ty", i, i);
+    fclose(f);
+    const char *body = "\"workdir\": \"w\", \"threads\": 1, \"embed\": {\"dim\": 64},"
+                       " \"index\": {\"k\": 2, \"niter\": 2},"
+                       " \"score\": {\"metrics\": [\"gate+distance\"], \"ratios\": [0.25]},"
+                       " \"prune\": {\"fsync\": false},"
+                       " \"corrupt\": {\"per_type\": 1, \"langs\": [\"python\"], \"types\": [\"drop-close-bracket\"]},"
+                       " \"analyze\": {\"ratios\": [0.25], \"alphas\": [0.5]}}";
+    snprintf(p, sizeof p, "%s/job.json", d);
+    /* unescaped, the name is a pattern that does not match itself */
+    f = fopen(p, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"inputs\": [\"sh[1]?.jsonl\"], %s\n", body);
+    fclose(f);
+    sciprune_error e;
+    assert_int_equal(sciprune_run(p, NULL, &e), SCIPRUNE_EINVAL);
+    assert_non_null(strstr(e.text, "matches no file"));
+    /* escaped: the file */
+    f = fopen(p, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"inputs\": [\"sh\\\\[1\\\\]\\\\?.jsonl\"], %s\n", body);
+    fclose(f);
+    sciprune_status st = sciprune_run(p, NULL, &e);
+    if (st) fail_msg("run: %s %s", e.source, e.text);
+    snprintf(p, sizeof p, "%s/w/out/gate+distance-p0.25/kept/sh[1]?.jsonl", d);
+    assert_int_equal(access(p, R_OK), 0);
+    snprintf(p, sizeof p, "%s/w/report.md", d);
+    check_md_tables(p, "py\\nthon\\|x\\ty");
+    snprintf(p, sizeof p, "%s/w/analyze/report.md", d);
+    check_md_tables(p, "py\\nthon\\|x\\ty");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -524,6 +594,7 @@ int main(void)
         cmocka_unit_test(test_prune_write_accounting),
         cmocka_unit_test(test_prune_write_mismatch),
         cmocka_unit_test(test_prune_write_unwritable),
+        cmocka_unit_test(test_report_escapes_names_and_inputs_are_globs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

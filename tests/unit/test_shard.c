@@ -440,6 +440,65 @@ static void test_reader_open_missing_file_names_it(void **state)
     sciprune_shard_writer_abort(NULL);
 }
 
+/* 1 when s is valid UTF-8 (enough for the test: lead bytes and their continuation bytes) */
+static int utf8_ok(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int n = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
+        if (!n) return 0;
+        for (int i = 1; i < n; i++)
+            if ((p[i] & 0xC0) != 0x80) return 0;
+        p += n;
+    }
+    return 1;
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+    size_t a = strlen(s), b = strlen(tail);
+    return a >= b && !strcmp(s + a - b, tail);
+}
+
+/* Paths longer than the error's fields: the start and the end are kept with U+2026 between,
+ * cut on UTF-8 boundaries; the reason at the end of the text is never lost. */
+static void test_error_long_path_keeps_reason(void **state)
+{
+    (void)state;
+    char dir[2400], path[2600];
+    int n = snprintf(dir, sizeof dir, "%s", g_dir);
+    for (int i = 0; i < 18; i++) /* 18 x 62 bytes of missing folders, with 2-byte characters */
+        n += snprintf(dir + n, sizeof dir - (size_t)n, "/%s", "d\xc3\xa9\xc3\xa9\xc3\xa9" "ddddddddddddddddddddddddddddddddddddddddddddddddddddd");
+    snprintf(path, sizeof path, "%s/x.jsonl", dir);
+    assert_true(strlen(path) > 700);
+    sciprune_shard_writer *w;
+    sciprune_error e;
+    assert_int_equal(sciprune_shard_writer_open(&w, path, NULL, &e), SCIPRUNE_EIO);
+    assert_string_equal(e.text, "cannot create: No such file or directory");
+    assert_true(strlen(e.source) < sizeof e.source);
+    assert_true(ends_with(e.source, "/x.jsonl"));
+    assert_true(!strncmp(e.source, g_dir, strlen(g_dir)));
+    assert_non_null(strstr(e.source, "\xe2\x80\xa6"));
+    assert_true(utf8_ok(e.source));
+    /* a 400-byte path that fits: kept whole */
+    snprintf(path, sizeof path, "%.*s/x.jsonl", 392, dir);
+    assert_int_equal(sciprune_shard_writer_open(&w, path, NULL, &e), SCIPRUNE_EIO);
+    assert_string_equal(e.source, path);
+    assert_string_equal(e.text, "cannot create: No such file or directory");
+    /* a path inside the text, longer than the text: its start and the end of the message */
+    char cfg[2700];
+    snprintf(cfg, sizeof cfg, "%s/long-job.json", g_dir);
+    FILE *f = fopen(cfg, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"inputs\": [\"%s/none-*.jsonl\"], \"workdir\": \"w-long\"}\n", dir);
+    fclose(f);
+    assert_int_equal(sciprune_run(cfg, NULL, &e), SCIPRUNE_EINVAL);
+    assert_true(strlen(e.text) < sizeof e.text);
+    assert_non_null(strstr(e.text, "matches no file"));
+    assert_true(ends_with(e.text, "/none-*.jsonl"));
+    assert_non_null(strstr(e.text, "\xe2\x80\xa6"));
+    assert_true(utf8_ok(e.text));
+}
+
 static void test_writer_is_atomic(void **state)
 {
     (void)state;
@@ -1181,6 +1240,7 @@ int main(void)
         cmocka_unit_test(test_reader_garbage_in_zstd_stream),
         cmocka_unit_test(test_reader_not_zstd_despite_name),
         cmocka_unit_test(test_reader_open_missing_file_names_it),
+        cmocka_unit_test(test_error_long_path_keeps_reason),
         cmocka_unit_test(test_writer_is_atomic),
         cmocka_unit_test(test_reject_write_keeps_raw_bytes),
         cmocka_unit_test(test_file_hash_is_stable_and_content_based),
