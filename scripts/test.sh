@@ -1,14 +1,38 @@
 #!/usr/bin/env bash
 # The test command: set up what is missing (scripts/setup.sh), build, run every test with
 # `meson test -v` (so cmocka's summary lines print). Exit status is meson's.
+#   scripts/test.sh [meson test args]              build/ (debugoptimized)
+#   scripts/test.sh --sanitize [meson test args]   build-sanitize/: gcc ASan + UBSan
+#       (-fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer
+#       -fno-sanitize-recover=all:
+#       UBSan halts on the first finding), the same tests; suppressions for third-party frames
+#       only, in tests/sanitize/ (README there). Timeouts x4.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+sanitize=0
+if [ "${1:-}" = --sanitize ]; then
+  sanitize=1
+  shift
+fi
 bash scripts/setup.sh
 export OMP_WAIT_POLICY=PASSIVE
-if [ ! -f build/build.ninja ]; then
-  meson setup build --buildtype=debugoptimized
-else
-  meson setup --reconfigure build >/dev/null
+dir=build
+opts=(--buildtype=debugoptimized)
+test_opts=()
+if [ $sanitize = 1 ]; then
+  dir=build-sanitize
+  flags='-fno-omit-frame-pointer -fsanitize=float-cast-overflow -fno-sanitize-recover=all'
+  opts+=(-Db_sanitize=address,undefined -Db_lundef=false "-Dc_args=$flags" "-Dcpp_args=$flags")
+  sup="$PWD/tests/sanitize"
+  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1"
+  export LSAN_OPTIONS="suppressions=$sup/lsan.supp:print_suppressions=0"
+  export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$sup/ubsan.supp"
+  test_opts=(--timeout-multiplier 4)
 fi
-ninja -C build
-meson test -C build -v --num-processes "${SCIPRUNE_TEST_JOBS:-2}" "$@"
+if [ ! -f "$dir/build.ninja" ]; then
+  meson setup "$dir" "${opts[@]}"
+else
+  meson setup --reconfigure "$dir" >/dev/null
+fi
+ninja -C "$dir"
+meson test -C "$dir" -v --num-processes "${SCIPRUNE_TEST_JOBS:-2}" "${test_opts[@]}" "$@"

@@ -134,13 +134,17 @@ def config():
          'corrupt': {'enabled': False}, 'analyze': {'corrupted': ['c/*.jsonl']}},
         {'inputs': ['a.jsonl'], 'workdir': 'w', 'index': {'k': -3, 'metric': 'l2'}},
         {'inputs': ['a.jsonl'], 'workdir': 'w', 'prune': {'fsync': 'yes'}},
-        {'inputs': ['a.jsonl'], 'workdir': 'w', 'index': {'k': 1e300}},
         {'inputs': ['nomatch*'], 'workdir': 'w'},
         {'inputs': ['a.jsonl'], 'workdir': 'w', 'typo': 1},
         {'inputs': [], 'workdir': 'w'},
     ]
     for i, c in enumerate(small):
         put('config', '%02d' % i, json.dumps(c))
+    # regression: a number outside its setting's type was converted anyway (undefined
+    # behaviour: UBSan float-cast-overflow)
+    put('config', 'float-cast', prefix='crash-',
+        data=json.dumps({'inputs': ['a.jsonl'], 'workdir': 'w', 'index': {'k': 1e300},
+                         'shard': {'max_line_bytes': -1}}))
     put('config', 'notjson', '{"inputs": ["a.jsonl"], "workdir": ')
 
 
