@@ -25,7 +25,15 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "sciprune_config.h"
+
+/* The fuzz build (-Dfuzz=enabled) reads in small chunks, so that short inputs reach the
+ * window's refill, move and growth paths. */
+#ifdef SCIPRUNE_FUZZ_READ_CHUNK
+#define READ_CHUNK ((size_t)SCIPRUNE_FUZZ_READ_CHUNK)
+#else
 #define READ_CHUNK ((size_t)1 << 20)
+#endif
 #define MAX_FIELDS 8
 
 struct sciprune_shard_reader {
