@@ -7,7 +7,11 @@
 #      undefined_name gate) from the npm registry, pinned by package.json + package-lock.json
 # Nothing third-party is committed; no registry host is named here: the deb-src entry is
 # derived from the machine's own apt source list and removed afterwards.
+#   --fuzz: also clang-14 with its sanitizer/libFuzzer runtimes and LLVM's OpenMP, for
+#      scripts/fuzz.sh (not needed by the build or the tests)
 set -euo pipefail
+fuzz=0
+[ "${1:-}" = --fuzz ] && fuzz=1
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 log() { printf 'setup: %s\n' "$*" >&2; }
@@ -21,6 +25,7 @@ pkgs=(build-essential meson ninja-build pkg-config git ca-certificates dpkg-dev
       openmpi-bin libopenmpi-dev
       python3 python3-numpy python3-faiss python3-matplotlib python3-zstandard python3-xxhash
       debootstrap time)
+[ $fuzz = 1 ] && pkgs+=(clang-14 libclang-rt-14-dev libomp-14-dev)
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 

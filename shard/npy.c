@@ -282,6 +282,13 @@ sciprune_status sp_npy_open(sp_npy *a, const char *path, sciprune_error *err)
     a->dtype = (sp_npy_dtype)found;
     a->rows = dims[0];
     a->cols = nd == 2 ? dims[1] : 0;
+    /* a shape whose byte count wraps around would pass the size check below with a small
+     * file and send readers far past the mapping */
+    if (a->rows > (uint64_t)SIZE_MAX / (a->cols ? a->cols : 1) / k_types[found].size) {
+        st = sp_err(err, SCIPRUNE_EPARSE, path, -1, (int64_t)ho, "shape too large: %llu x %llu",
+                    (unsigned long long)a->rows, (unsigned long long)a->cols);
+        goto fail;
+    }
     size_t want = (size_t)a->rows * (size_t)(a->cols ? a->cols : 1) * k_types[found].size;
     if (len - ho - hl != want) {
         st = sp_err(err, SCIPRUNE_EPARSE, path, -1, (int64_t)(ho + hl),

@@ -45,7 +45,15 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "sciprune_config.h"
+
+/* The fuzz build (-Dfuzz=enabled) reads in small chunks, so that short inputs reach the
+ * window's refill, move and growth paths. */
+#ifdef SCIPRUNE_FUZZ_READ_CHUNK
+#define READ_CHUNK ((size_t)SCIPRUNE_FUZZ_READ_CHUNK)
+#else
 #define READ_CHUNK ((size_t)1 << 20)
+#endif
 #define MAX_FIELDS 8
 /* Decompressed bytes of one zstd frame held back until the frame verifies; a larger frame is
  * decoded twice (verify, then deliver). The writer's frames are ~8 MiB, so they fit. */
