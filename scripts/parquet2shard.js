@@ -143,15 +143,14 @@ async function main() {
   const st = { rows: 0, written: 0, bytes: 0, rejected: {}, files: 0 };
   let lastProgress = t0;
   const isTTY = process.stderr.isTTY;
-  const progress = (final, file, rg, nrg) => {
+  const progress = (file, rg, nrg) => {
     const now = Date.now();
-    if (!final && (o.progressSecs === 0 || now - lastProgress < o.progressSecs * 1000)) return;
+    if ((o.progressSecs === 0 || now - lastProgress < o.progressSecs * 1000)) return;
     lastProgress = now;
     const secs = (now - t0) / 1000;
     const line = `parquet2shard: ${file ? `${path.basename(file)} row group ${rg + 1}/${nrg}, ` : ''}` +
       `${st.rows} rows, ${(st.bytes / 1e6).toFixed(1)} MB, ` +
       `${fmtRate(st.rows, secs).toFixed(0)} rows/s, ${fmtRate(st.bytes / 1e6, secs).toFixed(1)} MB/s`;
-    if (final) return;
     process.stderr.write(isTTY ? `\r${line}\x1b[K` : `${line}\n`);
   };
 
@@ -194,6 +193,7 @@ async function main() {
         die(`${file}: row group ${g} (rows ${rowStart}..${rowStart + n - 1}): ${e.message}`);
       }
       const lines = [];
+      let pending = 0;
       for (let r = 0; r < n; r++) {
         const row = rows[r];
         const at = rowStart + r;
@@ -220,14 +220,21 @@ async function main() {
         if (o.path) { const v = row[idx[o.path]]; if (v !== null && v !== undefined) rec.path = asText(v); }
         rec.size = size;
         for (const c of extras) rec[c] = jsonValue(row[idx[c]]);
-        lines.push(JSON.stringify(rec));
+        const line = JSON.stringify(rec);
+        lines.push(line);
+        pending += line.length;
         st.written++;
         st.bytes += size;
+        if (pending > 4e6) { // write in pieces of ~4 M characters: no row-group-sized string
+          await writeAsync(out, lines.join('\n') + '\n');
+          lines.length = 0;
+          pending = 0;
+        }
       }
       rows = null;
       if (lines.length) await writeAsync(out, lines.join('\n') + '\n');
       rowStart += n;
-      progress(false, file, g, nrg);
+      progress(file, g, nrg);
     }
     st.files++;
   }

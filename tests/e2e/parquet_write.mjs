@@ -72,9 +72,6 @@ if (bigIdx > 0) {
     total += Buffer.byteLength(c)
     rows.push(row(i, c, l, `repo${i % 97}/src/f${i}.${e}`))
   }
-  parquetWriteFile({ filename: path.join(outDir, 'big.parquet'), columnData: columns(rows), codec: 'SNAPPY',
-    compressors, rowGroupSize: 4000 })
-  // content pages with zstd: write again with a per-column codec
   const cols = columns(rows)
   cols.find((c) => c.name === 'content').codec = 'ZSTD'
   parquetWriteFile({ filename: path.join(outDir, 'big.parquet'), columnData: cols, codec: 'SNAPPY', compressors,
