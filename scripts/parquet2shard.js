@@ -164,7 +164,7 @@ async function main() {
       die(`${file}: not a readable Parquet file: ${e.message}`);
     }
     const top = parquetSchema(meta).children.map((c) => c.element.name);
-    const need = [o.text, o.path, o.lang, o.id].filter(Boolean);
+    const need = [...new Set([o.text, o.path, o.lang, o.id].filter(Boolean))];
     for (const c of need) {
       if (!top.includes(c)) die(`${file}: no column '${c}' (columns: ${top.join(', ')})`);
     }
