@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -223,6 +224,16 @@ typedef struct sciprune_ingest_stats {
 sciprune_status sciprune_ingest(const char *const *dirs, size_t ndirs, const char *out_dir,
                                 const sciprune_ingest_options *opt, sciprune_ingest_stats *stats,
                                 sciprune_error *err);
+
+/* Write the same shards from JSON records read from `in`, one object per line with a string
+ * "content" (what scripts/parquet2shard.js prints for Parquet files). Field order is kept;
+ * "lang" is normalised like the reader does (alias -> name, else lower case, else from the
+ * extension of "path", else "unknown"); "size" defaults to the bytes of "content". `name`
+ * names the stream in errors. A line that is not such an object stops it: EINVAL with the
+ * line number. max_file_bytes and known_langs_only do not apply. Errors: EINVAL, EIO, ENOMEM. */
+sciprune_status sciprune_ingest_jsonl(FILE *in, const char *name, const char *out_dir,
+                                      const sciprune_ingest_options *opt,
+                                      sciprune_ingest_stats *stats, sciprune_error *err);
 
 /* ===================================================================== lang
  * tree-sitter grammars: python, javascript, typescript, tsx, java, c, cpp, go, rust. */

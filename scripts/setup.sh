@@ -3,8 +3,10 @@
 #   1. apt packages (build tools, tree-sitter, FAISS, OpenMP OpenBLAS, zstd, jansson, cmocka,
 #      Open MPI, python3 + numpy/faiss/matplotlib/zstandard for cross-checks and scripts)
 #   2. FAISS C API sources from Debian's own faiss source package -> build/deps/faiss-capi
-#   3. tree-sitter grammars and the `globals` lists (JavaScript environments of the
-#      undefined_name gate) from the npm registry, pinned by package.json + package-lock.json
+#   3. tree-sitter grammars, the `globals` lists (JavaScript environments of the
+#      undefined_name gate) and the Parquet reader of scripts/parquet2shard.js (hyparquet,
+#      hyparquet-compressors; hyparquet-writer for its test) from the npm registry, pinned by
+#      package.json + package-lock.json
 # Nothing third-party is committed; no registry host is named here: the deb-src entry is
 # derived from the machine's own apt source list and removed afterwards.
 #   --fuzz: also clang-14 with its sanitizer/libFuzzer runtimes and LLVM's OpenMP, for
@@ -79,7 +81,7 @@ fi
 # node_modules is a link to another checkout's) must not reinstall, and wipe, a current folder.
 lockhash=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ "$(cat node_modules/.sciprune-complete 2>/dev/null)" != "$lockhash" ]; then
-  log "installing tree-sitter grammars and globals (npm ci)"
+  log "installing tree-sitter grammars, globals and the Parquet reader (npm ci)"
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
   echo "$lockhash" > node_modules/.sciprune-complete
 fi

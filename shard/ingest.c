@@ -6,6 +6,13 @@
  *    "path": "<same as id>", "size": <bytes>}
  * Files are visited in byte-wise sorted order of their names, folder by folder, so the same
  * trees give the same shards. Symbolic links are not followed; VCS and cache folders skipped.
+ *
+ * sciprune_ingest_jsonl() writes the same shards from a stream of JSON records (one object
+ * per line, as scripts/parquet2shard.js makes from Parquet): each record is kept with its
+ * fields in ingest's order (id, content, lang, path, size, then the others as they came);
+ * "lang" becomes sciprune's name (sciprune_lang_canonical, else the value in
+ * lower case; absent or empty: from the extension of "path", else "unknown"); "size" is set
+ * to the bytes of "content" when absent.
  */
 #include "shard_int.h"
 
@@ -66,6 +73,27 @@ static sciprune_status open_next(ingest *g)
     return st;
 }
 
+/* Append one record line, opening the next shard when the current one is full. */
+static sciprune_status put_line(ingest *g, const char *line, size_t ll, size_t text_len)
+{
+    sciprune_status st;
+    if (!g->w || g->in_shard == g->opt->docs_per_shard) {
+        if (g->w) {
+            st = sciprune_shard_writer_close(g->w, g->err);
+            g->w = NULL;
+            if (st) return st;
+        }
+        st = open_next(g);
+        if (st) return st;
+    }
+    st = sciprune_shard_writer_write(g->w, line, ll, g->err);
+    if (st) return st;
+    g->in_shard++;
+    g->stats->files_written++;
+    g->stats->bytes_written += text_len;
+    return SCIPRUNE_OK;
+}
+
 static sciprune_status add_file(ingest *g, const char *full, const char *id, const char *lang)
 {
     char *text = NULL;
@@ -94,21 +122,7 @@ static sciprune_status add_file(ingest *g, const char *full, const char *id, con
         st = sp_err(g->err, SCIPRUNE_ENOMEM, full, -1, -1, "out of memory (or path not UTF-8)");
         goto done;
     }
-    if (!g->w || g->in_shard == g->opt->docs_per_shard) {
-        if (g->w) {
-            st = sciprune_shard_writer_close(g->w, g->err);
-            g->w = NULL;
-            if (st) goto done;
-        }
-        st = open_next(g);
-        if (st) goto done;
-    }
-    size_t ll = strlen(line);
-    st = sciprune_shard_writer_write(g->w, line, ll, g->err);
-    if (st) goto done;
-    g->in_shard++;
-    g->stats->files_written++;
-    g->stats->bytes_written += len;
+    st = put_line(g, line, strlen(line), len);
 done:
     free(line);
     json_decref(o);
@@ -156,6 +170,27 @@ static sciprune_status walk(ingest *g, const char *dir, const char *rel)
     return st;
 }
 
+/* Close the last shard and remove shards a previous, larger ingest left under the prefix. */
+static sciprune_status finish(ingest *g, sciprune_status st)
+{
+    if (st) {
+        sciprune_shard_writer_abort(g->w);
+        return st;
+    }
+    if (g->w) st = sciprune_shard_writer_close(g->w, g->err);
+    if (st) return st;
+    for (uint64_t k = g->stats->shards;; k++) {
+        char name[300];
+        snprintf(name, sizeof name, "%s-%05llu.jsonl.zst", g->opt->prefix, (unsigned long long)k);
+        char *p = sp_path_join(g->out_dir, name);
+        if (!p) return sp_err(g->err, SCIPRUNE_ENOMEM, g->out_dir, -1, -1, "out of memory");
+        int gone = !sp_exists(p) || unlink(p) != 0;
+        free(p);
+        if (gone) break;
+    }
+    return SCIPRUNE_OK;
+}
+
 sciprune_status sciprune_ingest(const char *const *dirs, size_t ndirs, const char *out_dir,
                                 const sciprune_ingest_options *opt, sciprune_ingest_stats *stats,
                                 sciprune_error *err)
@@ -191,21 +226,107 @@ sciprune_status sciprune_ingest(const char *const *dirs, size_t ndirs, const cha
         st = walk(&g, dirs[i], bn);
         free(base);
     }
-    if (st) {
-        sciprune_shard_writer_abort(g.w);
-        return st;
+    return finish(&g, st);
+}
+
+/* One JSON record line -> normalised shard line. */
+static sciprune_status jsonl_record(ingest *g, const char *name, long long lineno, const char *buf,
+                                    size_t n)
+{
+    json_error_t je;
+    json_t *o = json_loadb(buf, n, JSON_ALLOW_NUL, &je);
+    if (!o || !json_is_object(o)) {
+        json_decref(o);
+        return sp_err(g->err, SCIPRUNE_EINVAL, name, lineno, -1, "not a JSON object: %s",
+                      o ? "other JSON value" : je.text);
     }
-    if (g.w) st = sciprune_shard_writer_close(g.w, err);
+    sciprune_status st = SCIPRUNE_OK;
+    char *line = NULL;
+    json_t *text = json_object_get(o, "content");
+    if (!json_is_string(text)) {
+        st = sp_err(g->err, SCIPRUNE_EINVAL, name, lineno, -1, "no string \"content\"");
+        goto done;
+    }
+    size_t len = json_string_length(text);
+    const char *lang = NULL;
+    char low[64];
+    json_t *lv = json_object_get(o, "lang");
+    if (json_is_string(lv) && json_string_length(lv) > 0) {
+        lang = sciprune_lang_canonical(json_string_value(lv));
+        if (!lang) {
+            const char *v = json_string_value(lv);
+            size_t i = 0;
+            for (; v[i] && i + 1 < sizeof low; i++)
+                low[i] = (char)((v[i] >= 'A' && v[i] <= 'Z') ? v[i] + 32 : v[i]);
+            low[i] = '\0';
+            lang = low;
+        }
+    }
+    json_t *pv = json_object_get(o, "path");
+    if (!lang && json_is_string(pv)) lang = sciprune_lang_from_path(json_string_value(pv));
+    if (!lang) lang = "unknown";
+    /* fields in ingest's order: id, content, lang, path, size, then the others as they came */
+    json_t *r = json_object();
+    json_t *idv = json_object_get(o, "id"), *sz = json_object_get(o, "size");
+    int bad = !r || (idv && json_object_set(r, "id", idv)) || json_object_set(r, "content", text) ||
+              json_object_set_new(r, "lang", json_string(lang)) ||
+              (pv && json_object_set(r, "path", pv)) ||
+              (sz ? json_object_set(r, "size", sz)
+                  : json_object_set_new(r, "size", json_integer((json_int_t)len)));
+    const char *key;
+    json_t *val;
+    json_object_foreach(o, key, val) {
+        if (bad) break;
+        if (!json_object_get(r, key) && strcmp(key, "lang") != 0) bad = json_object_set(r, key, val);
+    }
+    if (bad || !(line = json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+        json_decref(r);
+        st = sp_err(g->err, SCIPRUNE_ENOMEM, name, lineno, -1, "out of memory");
+        goto done;
+    }
+    json_decref(r);
+    g->stats->files_seen++;
+    st = put_line(g, line, strlen(line), len);
+done:
+    free(line);
+    json_decref(o);
+    return st;
+}
+
+sciprune_status sciprune_ingest_jsonl(FILE *in, const char *name, const char *out_dir,
+                                      const sciprune_ingest_options *opt,
+                                      sciprune_ingest_stats *stats, sciprune_error *err)
+{
+    sciprune_ingest_options o;
+    if (opt)
+        o = *opt;
+    else
+        sciprune_ingest_options_default(&o);
+    if (!name) name = "<stdin>";
+    if (o.docs_per_shard == 0 || !o.prefix || !o.prefix[0])
+        return sp_err(err, SCIPRUNE_EINVAL, out_dir, -1, -1, "docs_per_shard must be > 0");
+    sciprune_ingest_stats local;
+    if (!stats) stats = &local;
+    memset(stats, 0, sizeof *stats);
+    sciprune_status st = sp_mkdirs(out_dir, err);
     if (st) return st;
-    /* remove shards a previous, larger ingest left under the same prefix */
-    for (uint64_t k = stats->shards;; k++) {
-        char name[300];
-        snprintf(name, sizeof name, "%s-%05llu.jsonl.zst", o.prefix, (unsigned long long)k);
-        char *p = sp_path_join(out_dir, name);
-        if (!p) return sp_err(err, SCIPRUNE_ENOMEM, out_dir, -1, -1, "out of memory");
-        int gone = !sp_exists(p) || unlink(p) != 0;
-        free(p);
-        if (gone) break;
+    ingest g = {&o, out_dir, stats, NULL, 0, err};
+    char *buf = NULL;
+    size_t cap = 0;
+    long long lineno = 0;
+    ssize_t n;
+    errno = 0;
+    while (!st && (n = getline(&buf, &cap, in)) >= 0) {
+        lineno++;
+        if (n == 0 || buf[n - 1] != '\n') {
+            st = sp_err(err, SCIPRUNE_EINVAL, name, lineno, -1, "last line has no newline (truncated?)");
+            break;
+        }
+        if (n == 1) continue;
+        st = jsonl_record(&g, name, lineno, buf, (size_t)n - 1);
     }
-    return SCIPRUNE_OK;
+    if (!st && ferror(in))
+        st = sp_err(err, SCIPRUNE_EIO, name, lineno, -1, "read error: %s", strerror(errno));
+    free(buf);
+    return finish(&g, st);
 }

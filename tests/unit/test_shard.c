@@ -1227,6 +1227,66 @@ static void test_reader_names_unsupported_compression(void **state)
     assert_int_equal(c.ok, 1);
 }
 
+/* sciprune_ingest_jsonl: fields in ingest's order, language names as the reader makes them,
+ * size defaulted, sharding; a bad line names its line. */
+static void test_ingest_jsonl_names_langs_and_orders_fields(void **state)
+{
+    (void)state;
+    static const char in[] =
+        "{\"lang\":\"Python\",\"content\":\"x\",\"id\":\"a\",\"extra\":[1],\"path\":\"p.py\"}\n"
+        "{\"content\":\"a\\u0000b \\u00e9\",\"lang\":null,\"path\":\"m.cpp\"}\n"
+        "\n"
+        "{\"id\":\"c\",\"content\":\"\",\"lang\":\"Markdown\",\"size\":99}\n"
+        "{\"content\":\"q\",\"lang\":\"\"}\n";
+    static const char *want[] = {
+        "{\"id\":\"a\",\"content\":\"x\",\"lang\":\"python\",\"path\":\"p.py\",\"size\":1,\"extra\":[1]}",
+        "{\"content\":\"a\\u0000b \xc3\xa9\",\"lang\":\"cpp\",\"path\":\"m.cpp\",\"size\":6}",
+        "{\"id\":\"c\",\"content\":\"\",\"lang\":\"markdown\",\"size\":99}",
+        "{\"content\":\"q\",\"lang\":\"unknown\",\"size\":1}",
+    };
+    FILE *f = fmemopen((void *)in, sizeof in - 1, "r");
+    assert_non_null(f);
+    sciprune_ingest_options o;
+    sciprune_ingest_options_default(&o);
+    o.docs_per_shard = 2;
+    o.prefix = "pq";
+    sciprune_ingest_stats st;
+    sciprune_error e;
+    const char *dir = path_of("ingest_jsonl");
+    assert_int_equal(sciprune_ingest_jsonl(f, "t", dir, &o, &st, &e), SCIPRUNE_OK);
+    fclose(f);
+    assert_int_equal(st.files_written, 4);
+    assert_int_equal(st.shards, 2);
+    assert_int_equal(st.bytes_written, 1 + 6 + 0 + 1);
+    size_t k = 0;
+    for (int s = 0; s < 2; s++) {
+        char name[600];
+        snprintf(name, sizeof name, "%s/pq-%05d.jsonl.zst", dir, s);
+        sciprune_shard_reader *r;
+        assert_int_equal(sciprune_shard_reader_open(&r, name, NULL, &e), SCIPRUNE_OK);
+        const sciprune_record *rec;
+        while (sciprune_shard_reader_next(r, &rec, &e) == SCIPRUNE_OK && rec) {
+            assert_true(k < 4);
+            assert_int_equal(rec->raw_len, strlen(want[k]));
+            assert_memory_equal(rec->raw, want[k], rec->raw_len);
+            k++;
+        }
+        sciprune_shard_reader_close(r);
+    }
+    assert_int_equal(k, 4);
+    /* a line that is not a record, and a cut last line, stop it with the line number */
+    static const char bad[] = "{\"content\":\"x\"}\n[1]\n";
+    f = fmemopen((void *)bad, sizeof bad - 1, "r");
+    assert_int_equal(sciprune_ingest_jsonl(f, "t", dir, &o, &st, &e), SCIPRUNE_EINVAL);
+    fclose(f);
+    assert_int_equal(e.line, 2);
+    static const char cut[] = "{\"content\":\"x\"}\n{\"content\":";
+    f = fmemopen((void *)cut, sizeof cut - 1, "r");
+    assert_int_equal(sciprune_ingest_jsonl(f, "t", dir, &o, &st, &e), SCIPRUNE_EINVAL);
+    fclose(f);
+    assert_non_null(strstr(e.text, "no newline"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1251,6 +1311,7 @@ int main(void)
         cmocka_unit_test(test_reader_zstd_big_frame_verified_before_use),
         cmocka_unit_test(test_reader_skips_leading_bom),
         cmocka_unit_test(test_reader_names_unsupported_compression),
+        cmocka_unit_test(test_ingest_jsonl_names_langs_and_orders_fields),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }
