@@ -27,6 +27,9 @@
 extern "C" {
 #endif
 
+/* libsciprune is built with hidden visibility: what this header declares is its whole ABI. */
+#pragma GCC visibility push(default)
+
 /* ===================================================================== core */
 
 #define SCIPRUNE_VERSION_MAJOR 0
@@ -257,8 +260,9 @@ typedef enum sciprune_corrupt_kind {
 /* "syntax" / "content"; static storage. */
 const char *sciprune_corrupt_kind_name(sciprune_corrupt_kind k);
 
-/* The data folder: $SCIPRUNE_DATA_DIR when set and not empty, else the source tree's data/
- * folder recorded at build time. Static or environment storage; do not free. */
+/* The data folder: $SCIPRUNE_DATA_DIR when set and not empty, else, for an installed shared
+ * library, <prefix>/<datadir>/sciprune/data found from the library's own path (so a copied or
+ * DESTDIR tree works), else the source tree's data/ folder recorded at build time. Static or environment storage; do not free. */
 const char *sciprune_data_dir(void);
 
 typedef struct sciprune_corruptor sciprune_corruptor;
@@ -1364,6 +1368,8 @@ sciprune_status sciprune_embed_worker_embed(sciprune_embed_worker *w, const char
                                             const sciprune_gates_settings *gs,
                                             struct sciprune_gate_scores *gates,
                                             sciprune_error *err);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -56,6 +56,10 @@ uint64_t sp_peak_rss(void);
 /* 64-bit hash of bytes with a seed (XXH3). Stable across runs and machines. */
 uint64_t sp_hash64(const void *data, size_t len, uint64_t seed);
 
+/* The installed data/ folder of this shared library (<prefix>/<datadir>/sciprune/data, found
+ * from the library's own path; install.c), or NULL when the library is not installed. */
+const char *sp_install_data_dir(void);
+
 /* 1 when s[0..n) is valid UTF-8 (no overlongs, no surrogates). */
 int sp_utf8_valid(const unsigned char *s, size_t n);
 
