@@ -533,12 +533,12 @@ sciprune_status sciprune_model_export(const char *workdir, const char *variant,
     json_t *va = NULL, *v;
     size_t idx;
     json_array_foreach(json_object_get(plan, "variants"), idx, v)
-        if (!strcmp(json_string_value(json_object_get(v, "name")) ?: "", variant)) va = v;
+        if (!strcmp(model_str(json_object_get(v, "name"), ""), variant)) va = v;
     if (!va) {
         char names[200] = "";
         json_array_foreach(json_object_get(plan, "variants"), idx, v) {
             if (*names) strncat(names, ", ", sizeof names - strlen(names) - 1);
-            strncat(names, json_string_value(json_object_get(v, "name")) ?: "?",
+            strncat(names, model_str(json_object_get(v, "name"), "?"),
                     sizeof names - strlen(names) - 1);
         }
         st = sp_err(err, SCIPRUNE_EINVAL, pp, -1, -1, "no variant '%s' (the plan has: %s)", variant, names);

@@ -96,12 +96,12 @@ static char *list_str(const json_t *v)
     if (json_is_string(v)) return strdup(json_string_value(v));
     size_t cap = 1, i;
     json_t *x;
-    json_array_foreach(v, i, x) cap += strlen(json_string_value(x) ?: "") + 1;
+    json_array_foreach(v, i, x) cap += strlen(model_str(x, "")) + 1;
     char *s = calloc(cap, 1);
     if (!s) return NULL;
     json_array_foreach(v, i, x) {
         if (i) strcat(s, ",");
-        strcat(s, json_string_value(x) ?: "");
+        strcat(s, model_str(x, ""));
     }
     return s;
 }
@@ -158,7 +158,7 @@ static sciprune_status load_step(sciprune_model *m, mstep *s, json_t *j, const c
         near_rec *r = &s->near[i];
         if (parse_hex(json_string_value(json_array_get(e, 0)), &r->th))
             return bad(err, path, "bad training record");
-        r->id = strdup(json_string_value(json_array_get(e, 1)) ?: "");
+        r->id = strdup(model_str(json_array_get(e, 1), ""));
         if (!r->id) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
         r->pruned = (int)json_integer_value(json_array_get(e, 2));
     }
@@ -193,17 +193,19 @@ sciprune_status sciprune_model_open(sciprune_model **out, const char *path, scip
     }
     json_t *ver = json_object_get(j, "version");
     if (!json_is_integer(ver) || json_integer_value(ver) != SCIPRUNE_MODEL_VERSION) {
+        char vs[32] = "missing";
+        if (json_is_integer(ver)) snprintf(vs, sizeof vs, "%lld", (long long)json_integer_value(ver));
+        else if (ver) sp_strlcpy(vs, "not an integer", sizeof vs);
         st = sp_err(err, SCIPRUNE_ESTATE, jp, -1, -1,
                     "model format version %s; this library (sciprune %s) reads version %d only: "
-                    "export the model again with this version",
-                    json_is_integer(ver) ? json_dumps(ver, JSON_ENCODE_ANY) : "missing",
-                    sciprune_version(), SCIPRUNE_MODEL_VERSION);
+                    "export the model again with this version", vs, sciprune_version(),
+                    SCIPRUNE_MODEL_VERSION);
         goto fail;
     }
     json_t *va = json_object_get(j, "variant"), *ix = json_object_get(j, "index");
     json_t *ga = json_object_get(j, "gates"), *steps = json_object_get(j, "steps");
-    m->variant = strdup(json_string_value(json_object_get(va, "name")) ?: "");
-    m->metric = strdup(json_string_value(json_object_get(va, "metric")) ?: "");
+    m->variant = strdup(model_str(json_object_get(va, "name"), ""));
+    m->metric = strdup(model_str(json_object_get(va, "metric"), ""));
     if (!m->variant || !m->metric) {
         st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
         goto fail;
@@ -242,10 +244,10 @@ sciprune_status sciprune_model_open(sciprune_model **out, const char *path, scip
     m->gate_plan = json_is_true(json_object_get(ga, "plan"));
     m->pe_langs = list_str(json_object_get(ga, "parse_error_langs"));
     m->un_langs = list_str(json_object_get(ga, "undefined_name_langs"));
-    m->js_envs = strdup(json_string_value(json_object_get(ga, "js_envs")) ?: "");
+    m->js_envs = strdup(model_str(json_object_get(ga, "js_envs"), ""));
     json_t *off = json_object_get(ga, "judged_off");
-    m->off[0] = list_str(json_object_get(off, "parse_error") ?: json_array());
-    m->off[1] = list_str(json_object_get(off, "undefined_name") ?: json_array());
+    m->off[0] = list_str(json_object_get(off, "parse_error"));
+    m->off[1] = list_str(json_object_get(off, "undefined_name"));
     if (!m->pe_langs || !m->un_langs || !m->js_envs || !m->off[0] || !m->off[1]) {
         st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
         goto fail;

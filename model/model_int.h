@@ -19,6 +19,13 @@
  * batch's matrix product and one vector's dot product may differ in the last bits). */
 #define MODEL_NEAR_EPS 1e-5
 
+/* A JSON string's value, or `dflt` when v is not a string. */
+static inline const char *model_str(const json_t *v, const char *dflt)
+{
+    const char *s = json_string_value(v);
+    return s ? s : dflt;
+}
+
 /* The text hash that identifies a training record near a cut (with its id). */
 uint64_t model_text_hash(const char *text, size_t len);
 

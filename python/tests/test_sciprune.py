@@ -42,6 +42,22 @@ class TestBinding(unittest.TestCase):
             self.assertEqual(n, self.wd.plan["n_accepted"])
             m.close()
 
+    def test_new_records_follow_the_cut(self):
+        # a file the model never saw is judged by the stored cut alone: distance > cut -> drop,
+        # a tie with the cut -> keep (a new record is ordered after every training record)
+        d = os.path.join(T, "models", "distance-p0.20")
+        cut = json.load(open(f"{d}/model.json"))["steps"][0]["cut"]["distance"]
+        m = sciprune.Model(d)
+        n = drops = 0
+        for r in self.recs[self.shards[0]["name"]][:80]:
+            v = m.judge(r["content"] + "\n# seen for the first time\n", r["lang"], id="new:" + r["id"])
+            self.assertFalse(v.from_training)
+            self.assertEqual(v.keep, not (v.distance > cut), (v, cut))
+            n += 1
+            drops += not v.keep
+        self.assertGreater(drops, 0)
+        self.assertLess(drops, n)
+
     def test_embed_batch_is_the_embed_stage(self):
         m = sciprune.Model(os.path.join(T, "models", VARIANTS[0]))
         s = self.shards[0]

@@ -13,7 +13,7 @@ trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 LIBDIR=$("$SRC/tests/install_tree.sh" "$B" "$T/tree") || fail "meson install"
 P=$T/tree
-for f in include/sciprune.h bin/sciprune share/sciprune/data/queries/python; do
+for f in include/sciprune.h bin/sciprune share/sciprune/data/queries/python share/doc/sciprune/sciprune-help.txt; do
   [ -e "$P/$f" ] || fail "not installed: $f"
 done
 [ -e "$LIBDIR/libsciprune.so.0" ] && [ -e "$LIBDIR/pkgconfig/sciprune.pc" ] || fail "library or .pc not installed"
