@@ -34,13 +34,15 @@ export PKG_CONFIG_PATH=$LIBDIR/pkgconfig
 flags=$(pkg-config --define-variable=prefix="$P" --cflags --libs sciprune) || fail "pkg-config"
 case "$flags" in *"$SRC"*|*"$B"*) fail "pkg-config points into the source or build tree: $flags" ;; esac
 cc -std=c11 -Wall -Werror judge.c $flags -Wl,-rpath,"$LIBDIR" -o judge || fail "compile the example"
-ldd ./judge | grep -q "$LIBDIR/libsciprune.so.0" || fail "the example does not link the installed library"
-files=$(find "$T/src" -type f \( -name '*.py' -o -name '*.js' -o -name '*.c' \) | sort | head -12)
+ldd ./judge > "$T/ldd.txt"
+grep -q "$LIBDIR/libsciprune.so.0" "$T/ldd.txt" || fail "the example does not link the installed library"
+files=$(find "$T/src" -type f \( -name '*.py' -o -name '*.js' -o -name '*.c' \) | sort | sed -n '1,12p')
 ./judge "$T/model" $files > "$T/judge.out" 2> "$T/judge.err" || { cat "$T/judge.err"; fail "the example failed"; }
 head -1 "$T/judge.out" | grep -q "model gate+distance-p0.20 (gate+distance), data $P/share/sciprune/data\$" \
   || { head -1 "$T/judge.out"; fail "the installed library does not find data/ under its prefix"; }
 [ "$(grep -cE '^(keep|drop) [a-z_]+ cluster=[0-9]+ distance=' "$T/judge.out")" = 12 ] || { cat "$T/judge.out"; fail "want 12 verdicts"; }
 grep -q '^keep ' "$T/judge.out" || fail "the example kept nothing"
 # SCIPRUNE_DATA_DIR still overrides
-SCIPRUNE_DATA_DIR=/elsewhere ./judge "$T/model" | head -1 | grep -q "data /elsewhere$" || fail "SCIPRUNE_DATA_DIR override lost"
+SCIPRUNE_DATA_DIR=/elsewhere ./judge "$T/model" > "$T/env.out" || fail "the example failed"
+grep -q "data /elsewhere$" "$T/env.out" || fail "SCIPRUNE_DATA_DIR override lost"
 echo "e2e_install: ok (installed tree moved to $P; example built with pkg-config, judged 12 files)"

@@ -40,7 +40,7 @@ n_gated=$($PY -c "import json;print(json.load(open('$T/model/model.json'))['sour
 $PY "$SRC/tests/e2e/model_check.py" "$S" "$T/w" "$T/models" || fail "verdicts differ from prune"
 M=$T/models/gate+distance-p0.20
 # stdin gives the same lines as a shard argument
-sh=$(ls "$T"/shards/shard-*.jsonl.zst | head -1)
+sh=$(ls "$T"/shards/shard-*.jsonl.zst | sed -n 1p)
 zstd -dcq "$sh" | "$S" judge --model "$M" > "$T/stdin.out" 2>/dev/null || fail "judge on stdin"
 "$S" judge --model "$M" "$sh" > "$T/file.out" 2>/dev/null || fail "judge on a shard"
 cmp -s "$T/stdin.out" "$T/file.out" || fail "stdin and shard input differ"

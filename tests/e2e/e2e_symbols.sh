@@ -8,8 +8,10 @@ SRC=${SCIPRUNE_SOURCE_ROOT:?}
 fail() { echo "FAIL: $*" >&2; exit 1; }
 so=$B/libsciprune.so.0
 [ -e "$so" ] || fail "no $so"
-readelf -d "$so" | grep -q 'SONAME.*\[libsciprune.so.0\]' || fail "soname is not libsciprune.so.0"
-readelf -d "$B/cli/sciprune" | grep -q 'NEEDED.*\[libsciprune.so.0\]' || fail "the CLI does not link the shared library"
+soname=$(readelf -d "$so" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
+[ "$soname" = libsciprune.so.0 ] || fail "soname is '$soname', not libsciprune.so.0"
+needed=$(readelf -d "$B/cli/sciprune" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p')
+case " $(echo $needed) " in *" libsciprune.so.0 "*) ;; *) fail "the CLI does not link the shared library ($needed)" ;; esac
 # defined dynamic symbols; the version node (an absolute symbol SCIPRUNE_0) is not a symbol of code
 nm -D --defined-only "$so" | awk '!($2 == "A" && $3 ~ /^SCIPRUNE_[0-9]+$/) {print $3}' | sed 's/@.*//' | sort -u > "${TMPDIR:-/tmp}/sp_exported.$$"
 trap 'rm -f "${TMPDIR:-/tmp}"/sp_*.$$' EXIT
