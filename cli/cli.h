@@ -56,6 +56,9 @@ int cmd_score(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
 int cmd_gates(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
+/* cmd_model.c */
+int cmd_export(int argc, char **argv);
+int cmd_judge(int argc, char **argv);
 /* Print library warnings (and info with verbose) on stderr. */
 void cli_logger_install(int verbose);
 /* Shards from --in paths when nin > 0, else from W/embed; prints the error. CLI_OK or CLI_FAIL. */

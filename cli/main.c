@@ -16,6 +16,8 @@ static const cli_command k_commands[] = {
     {"inspect", "stage states and report summary of a workdir", cmd_inspect},
     {"gates", "per-record quality gates: parse errors, undefined names", cmd_gates},
     {"prune", "write each variant's kept (and removed) shards, and the report", cmd_prune},
+    {"export", "save one variant of a workdir as a pruning model folder", cmd_export},
+    {"judge", "filter JSONL through a pruning model: kept lines out (or annotated)", cmd_judge},
 };
 #define NCMDS (sizeof k_commands / sizeof k_commands[0])
 

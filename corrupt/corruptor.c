@@ -47,7 +47,9 @@ const char *sciprune_corrupt_outcome_name(sciprune_corrupt_outcome o)
 const char *sciprune_data_dir(void)
 {
     const char *e = getenv("SCIPRUNE_DATA_DIR");
-    return e && *e ? e : SCIPRUNE_DATA_DIR;
+    if (e && *e) return e;
+    const char *inst = sp_install_data_dir(); /* an installed library: its prefix's data/ */
+    return inst ? inst : SCIPRUNE_DATA_DIR;
 }
 
 void sciprune_corrupt_result_clear(sciprune_corrupt_result *r)

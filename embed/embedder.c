@@ -554,3 +554,65 @@ int embed_settings_differ(const sciprune_embedder_settings *w, const sciprune_em
 #undef DIFF
     return 0;
 }
+
+/* ------------------------------------------------------------------ per-thread worker */
+
+struct sciprune_embed_worker {
+    sciprune_embedder *e;  /* borrowed */
+    void *w;               /* the backend's worker context (hash: parser + scratch), owned */
+    sciprune_parser *p;    /* gates for backends without a parse of their own, owned */
+};
+
+sciprune_status sciprune_embed_worker_new(sciprune_embed_worker **out, sciprune_embedder *e,
+                                          sciprune_error *err)
+{
+    *out = NULL;
+    if (e->be == &embed_npy_backend)
+        return sp_err(err, SCIPRUNE_EINVAL, "embed", -1, -1,
+                      "the npy embedder imports precomputed vectors; it cannot embed a text");
+    sciprune_status st = embed_ensure_started(e, err);
+    if (st) return st;
+    sciprune_embed_worker *w = calloc(1, sizeof *w);
+    if (!w) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    w->e = e;
+    if (e->be->parallel && e->be->worker_new) st = e->be->worker_new(e, &w->w, err);
+    else st = sciprune_parser_new(&w->p, err);
+    if (st) {
+        sciprune_embed_worker_free(w);
+        return st;
+    }
+    *out = w;
+    return SCIPRUNE_OK;
+}
+
+void sciprune_embed_worker_free(sciprune_embed_worker *w)
+{
+    if (!w) return;
+    if (w->w && w->e->be->worker_free) w->e->be->worker_free(w->w);
+    sciprune_parser_free(w->p);
+    free(w);
+}
+
+sciprune_status sciprune_embed_worker_embed(sciprune_embed_worker *w, const char *lang,
+                                            const char *path, const char *text, size_t len,
+                                            float *dst, size_t dst_cap, sciprune_embed_row *row,
+                                            const sciprune_gates_settings *gs,
+                                            struct sciprune_gate_scores *gates,
+                                            sciprune_error *err)
+{
+    sciprune_embedder *e = w->e;
+    if (dst_cap < e->dim)
+        return sp_err(err, SCIPRUNE_EINVAL, "embed", -1, -1, "output holds %zu floats, dimension is %u", dst_cap, e->dim);
+    if (!text) return sp_err(err, SCIPRUNE_EINVAL, "embed", -1, -1, "no text");
+    uint8_t r = SCIPRUNE_ROW_OK;
+    embed_item it = {.lang = lang ? lang : "unknown", .text = text, .len = len, .row = 0,
+                     .rejected = 0, .path = path};
+    int one_parse = w->w != NULL; /* hash: the gates consume the embedder's own parse */
+    embed_batch b = {.items = &it, .n = 1, .out = dst, .status = &r,
+                     .gates = one_parse ? gates : NULL, .gates_settings = gs};
+    sciprune_status st = e->be->embed_batch(e, w->w, &b, err);
+    if (!st && gates && !one_parse)
+        st = sciprune_gate_score_file(w->p, it.lang, path, text, len, gs, gates, err);
+    if (st == SCIPRUNE_OK && row) *row = (sciprune_embed_row)r;
+    return st;
+}

@@ -28,6 +28,9 @@
 extern "C" {
 #endif
 
+/* libsciprune is built with hidden visibility: what this header declares is its whole ABI. */
+#pragma GCC visibility push(default)
+
 /* ===================================================================== core */
 
 #define SCIPRUNE_VERSION_MAJOR 0
@@ -285,8 +288,9 @@ typedef enum sciprune_corrupt_kind {
 /* "syntax" / "content"; static storage. */
 const char *sciprune_corrupt_kind_name(sciprune_corrupt_kind k);
 
-/* The data folder: $SCIPRUNE_DATA_DIR when set and not empty, else the source tree's data/
- * folder recorded at build time. Static or environment storage; do not free. */
+/* The data folder: $SCIPRUNE_DATA_DIR when set and not empty, else, for an installed shared
+ * library, <prefix>/<datadir>/sciprune/data found from the library's own path (so a copied or
+ * DESTDIR tree works), else the source tree's data/ folder recorded at build time. Static or environment storage; do not free. */
 const char *sciprune_data_dir(void);
 
 typedef struct sciprune_corruptor sciprune_corruptor;
@@ -1284,6 +1288,140 @@ typedef struct sciprune_analyze_info {
 sciprune_status sciprune_analyze(const char *workdir, const char *const *corrupted, size_t n,
                                  const sciprune_analyze_settings *s, sciprune_analyze_info *info,
                                  sciprune_error *err);
+
+
+/* ===================================================================== model
+ * A pruning model: one variant of a finished job (score and its inputs done) saved as a
+ * self-contained, versioned folder that ingestion tools load once to ask "keep or drop?" per
+ * file, in-process. The folder (format: model/export.c header; "format": "sciprune-model",
+ * "version": SCIPRUNE_MODEL_VERSION in model.json) holds the embedder spec and idf, the
+ * centroids, the cluster sizes, the variant's plan as thresholds, the gates' settings.
+ *
+ * The rule (the batch ranks of score/, rank/rank.h, turned into thresholds). A variant prunes
+ * the records its gates flag (gate plans) and, for each step of its plan (one order, or size
+ * then distance for combined), the records up to the step's cut in that order: the prefix of
+ * the order that ends at the last record the step took. A record is judged by its key in
+ * each order, against the cut's key:
+ *   size         (rank of its cluster by (size, id)) << 32 | ~distance: smaller clusters,
+ *                then farther in the cut's cluster, before the cut
+ *   distance     ~distance (global): farther than the cut
+ *   distance-pc  per cluster: farther than the last record the step pruned in its cluster
+ *   random       XXH3(id, seed): needs the record's id (sciprune_model_doc.id)
+ *   length       ~text bytes: longer than the cut
+ * Ties with the cut's key: the batch broke them by position in the corpus (shard, line); a new
+ * record has no position and is ordered after every training record, so a tie is kept. The
+ * training records near each cut (same key, or a distance within 1e-5 of the cut's, where the
+ * last bits of a distance may differ between the batch's matrix product and one vector) are
+ * stored with the batch's decision and matched by (text hash, id): for every record of the
+ * training corpus the verdict equals what prune decided. Cluster sizes and cuts are fixed:
+ * judging never changes the model. */
+#define SCIPRUNE_MODEL_VERSION 1
+
+/* Export variant `variant` ("gate+distance-p0.20", "auto-p0.20", ... as in score/plan.json)
+ * of workdir W into folder `out_dir` (created; replaced when it holds a model; written to a
+ * temp folder and renamed). Reads the shards once (paths from W/embed/shards.json) for ids,
+ * lengths and text hashes, recomputes the variant's plan with rank/ and checks it against
+ * W/score/<shard>.prune.npy. Errors: EINVAL (no such variant, npy embedder: cannot embed
+ * texts), ESTATE (score not done, files that do not match), EIO, EPARSE, ENOMEM. */
+sciprune_status sciprune_model_export(const char *workdir, const char *variant,
+                                      const char *out_dir, sciprune_error *err);
+
+typedef struct sciprune_model sciprune_model;               /* immutable once open */
+typedef struct sciprune_model_worker sciprune_model_worker; /* one per thread */
+
+/* Open a model folder. Errors: EIO (missing files), EPARSE (not a model), ESTATE (a model of
+ * another format version: the error names both versions), EBACKEND (exec embedder), ENOMEM.
+ * The model may serve many threads at once, each with its own worker (exec embedder: one
+ * process, calls serialised). Free with sciprune_model_free(). */
+sciprune_status sciprune_model_open(sciprune_model **out, const char *path, sciprune_error *err);
+void sciprune_model_free(sciprune_model *m);
+/* The variant's name and metric it was exported from ("gate+distance-p0.20"; "gate+distance");
+ * borrowed from m. */
+const char *sciprune_model_variant(const sciprune_model *m);
+const char *sciprune_model_metric(const sciprune_model *m);
+/* Vector dimension and cluster count. */
+uint32_t sciprune_model_dim(const sciprune_model *m);
+uint32_t sciprune_model_k(const sciprune_model *m);
+
+/* Per-thread scratch: the embedder's worker (its own parser) and buffers. Errors: ENOMEM,
+ * EBACKEND. Free with sciprune_model_worker_free() before the model. */
+sciprune_status sciprune_model_worker_new(sciprune_model_worker **out, const sciprune_model *m,
+                                          sciprune_error *err);
+void sciprune_model_worker_free(sciprune_model_worker *w);
+
+/* Why a file is dropped (the first rule that drops it, in plan order), or KEEP. */
+typedef enum sciprune_reason {
+    SCIPRUNE_REASON_KEEP = 0,
+    SCIPRUNE_REASON_PARSE_ERROR,    /* gate parse_error */
+    SCIPRUNE_REASON_UNDEFINED_NAME, /* gate undefined_name */
+    SCIPRUNE_REASON_SMALL_CLUSTER,  /* size order: in a small cluster */
+    SCIPRUNE_REASON_FAR,            /* distance order: far from its centroid */
+    SCIPRUNE_REASON_FAR_IN_CLUSTER, /* distance-pc order: far for its cluster */
+    SCIPRUNE_REASON_RANDOM,         /* random baseline */
+    SCIPRUNE_REASON_LONG            /* length baseline */
+} sciprune_reason;
+/* "keep", "parse_error", "undefined_name", "small_cluster", "far", "far_in_cluster", "random",
+ * "long"; static storage. */
+const char *sciprune_reason_name(sciprune_reason r);
+
+typedef struct sciprune_verdict {
+    int keep;                 /* 1 keep, 0 drop */
+    sciprune_reason reason;   /* KEEP when kept */
+    int32_t cluster;          /* nearest centroid */
+    float distance;           /* to it (cosine: 1 - cos; l2: Euclidean) */
+    uint64_t cluster_size;    /* training records in that cluster */
+    float parse_error;        /* gate values after the model's language switch (0 = off) */
+    float undefined_name;
+    int gated;                /* 1 when a gate of the plan flags it (gate plans only) */
+    int from_training;        /* 1 when decided by the stored training records near a cut */
+    sciprune_embed_row row;   /* how the text was embedded */
+} sciprune_verdict;
+
+/* A file to judge. id: the record id (random needs it; near a cut it picks the training
+ * record), path: its path field (the gates' Python hosts); both may be NULL. */
+typedef struct sciprune_model_doc {
+    const char *text;
+    size_t len;
+    const char *lang;         /* canonical language name ("python"); NULL: "unknown" */
+    const char *path;
+    const char *id;
+} sciprune_model_doc;
+
+/* Judge one file: embed it, assign it, score the gates, apply the variant's thresholds.
+ * Thread safety: one worker per thread, any number of threads on one model.
+ * Errors: EINVAL (random without an id, text over 4 GiB), EBACKEND, ENOMEM. */
+sciprune_status sciprune_model_judge(const sciprune_model *m, sciprune_model_worker *w,
+                                     const char *text, size_t len, const char *lang,
+                                     sciprune_verdict *out, sciprune_error *err);
+sciprune_status sciprune_model_judge_doc(const sciprune_model *m, sciprune_model_worker *w,
+                                         const sciprune_model_doc *doc, sciprune_verdict *out,
+                                         sciprune_error *err);
+/* The vector the model gives a text (float32, L2-normalised for hash; dst_cap >= dim), for
+ * tools that want the embedding itself. Same thread rules. Errors: as judge. */
+sciprune_status sciprune_model_embed(const sciprune_model *m, sciprune_model_worker *w,
+                                     const char *text, size_t len, const char *lang, float *dst,
+                                     size_t dst_cap, sciprune_error *err);
+
+/* Embedding with a per-thread worker (what the model uses; also for other tools): hash keeps
+ * its parser and scratch in the worker so per-text calls do not allocate. */
+typedef struct sciprune_embed_worker sciprune_embed_worker;
+struct sciprune_gate_scores;
+/* Errors: EINVAL (npy embedder), EBACKEND (exec start), ENOMEM. `e` must outlive the worker.
+ * Free with sciprune_embed_worker_free(). */
+sciprune_status sciprune_embed_worker_new(sciprune_embed_worker **out, sciprune_embedder *e,
+                                          sciprune_error *err);
+void sciprune_embed_worker_free(sciprune_embed_worker *w);
+/* sciprune_embedder_embed with the worker; with `gates` non-NULL the quality gates too, as
+ * sciprune_gate_score_file(lang, path, text, gs) gives them (hash: on the same parse).
+ * Thread safety: as sciprune_embedder_embed, one worker per thread. */
+sciprune_status sciprune_embed_worker_embed(sciprune_embed_worker *w, const char *lang,
+                                            const char *path, const char *text, size_t len,
+                                            float *dst, size_t dst_cap, sciprune_embed_row *row,
+                                            const sciprune_gates_settings *gs,
+                                            struct sciprune_gate_scores *gates,
+                                            sciprune_error *err);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

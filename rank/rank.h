@@ -2,8 +2,9 @@
  * rank.h - the SCIP ranking, defined once: every metric's key, the cluster ranks, the plan
  * rules (budget, combined's alpha split, gate+FILL). prune/score.c ranks the corpus with it and
  * analyze/eval.c ranks the corpus mixed with the corrupted probes with it, so a metric means the
- * same in both. A module-level internal header (like shard/sp_*.h): prune/ and analyze/ include
- * it; it is not part of the public API.
+ * same in both; model/ replays a variant's plan with it to turn the cuts into a model's
+ * thresholds. A module-level internal header (like shard/sp_*.h): prune/, analyze/ and model/
+ * include it; it is not part of the public API.
  *
  * Orders. Each metric is a total order over the records, ascending (key, g) = pruned first,
  * where g is the caller's record index (a tie in the key falls back to g):

@@ -20,6 +20,9 @@
  *    "corrupt": {"enabled", "per_type", "types", "langs", "seed", "max_tries"},
  *    "analyze": {"enabled", "ratios", "alphas", "ratio", "weights", "seed", "corrupted",
  *                "gate_budget_share"},
+ *    "export": {"variant": "V" | [...], "out": "DIR"},   after prune: pruning models
+ *                                            (sciprune_model_export; a list: DIR/<variant>);
+ *                                            not part of any stage's key
  *    "comment": anything}
  * Unknown keys are errors (a typo must not silently fall back to a default). Lists of numbers
  * and metric names go straight into the settings' arrays; language and type lists become the
@@ -92,6 +95,7 @@ static const vrule k_rules[] = {
     {NULL, "gates", V_OBJ, 0, 0, NULL},
     {NULL, "corrupt", V_OBJ, 0, 0, NULL},
     {NULL, "analyze", V_OBJ, 0, 0, NULL},
+    {NULL, "export", V_OBJ, 0, 0, NULL},
     {"shard", "text_field", V_STR, 0, 0, NULL},
     {"shard", "id_field", V_STR, 0, 0, NULL},
     {"shard", "default_lang", V_STR, 0, 0, NULL},
@@ -134,6 +138,8 @@ static const vrule k_rules[] = {
     {"analyze", "seed", V_INT, 0, I63, NULL},
     {"analyze", "corrupted", V_STRS, 0, 0, NULL},
     {"analyze", "gate_budget_share", V_NUM, 0, 1, NULL},
+    {"export", "variant", V_NAMES, 0, 0, NULL},
+    {"export", "out", V_STR, 0, 0, NULL},
 };
 #define N_RULES (sizeof k_rules / sizeof *k_rules)
 
@@ -605,6 +611,39 @@ static sciprune_status parse_corrupt_analyze(run_job *j, const char *path, scipr
     return SCIPRUNE_OK;
 }
 
+/* "export": {"variant": "V" | ["V", ...], "out": "DIR"}: after prune, the variant(s) as
+ * pruning models (sciprune_model_export): one variant -> DIR, a list -> DIR/<variant>. */
+static sciprune_status parse_export(run_job *j, const char *path, sciprune_error *err)
+{
+    json_t *ex = json_object_get(j->cfg, "export");
+    if (!ex) return SCIPRUNE_OK;
+    json_t *v = json_object_get(ex, "variant"), *out = json_object_get(ex, "out");
+    if (!json_is_string(out)) return bad(err, path, "%s", "export.out must be a folder name");
+    size_t n = json_is_string(v) ? 1 : json_is_array(v) ? json_array_size(v) : 0;
+    if (!n) return bad(err, path, "%s", "export.variant must be a variant name or a list of them");
+    j->export_variants = calloc(n, sizeof *j->export_variants);
+    j->export_outs = calloc(n, sizeof *j->export_outs);
+    if (!j->export_variants || !j->export_outs) return nomem(err, path);
+    char *base = rel(j->dir, json_string_value(out));
+    if (!base) return nomem(err, path);
+    for (size_t i = 0; i < n; i++) {
+        json_t *x = json_is_string(v) ? v : json_array_get(v, i);
+        if (!json_is_string(x)) {
+            free(base);
+            return bad(err, path, "%s", "export.variant entries must be strings");
+        }
+        j->n_export = i + 1;
+        j->export_variants[i] = strdup(json_string_value(x));
+        j->export_outs[i] = json_is_string(v) ? strdup(base) : sp_path_join(base, json_string_value(x));
+        if (!j->export_variants[i] || !j->export_outs[i]) {
+            free(base);
+            return nomem(err, path);
+        }
+    }
+    free(base);
+    return SCIPRUNE_OK;
+}
+
 sciprune_status run_job_parse(run_job *j, const char *path, const sciprune_run_options *o,
                               sciprune_error *err)
 {
@@ -632,7 +671,7 @@ sciprune_status run_job_parse(run_job *j, const char *path, const sciprune_run_o
     if (o->threads >= 0) j->threads = o->threads;
     if ((st = parse_inputs(j, path, err)) || (st = parse_shard_embed(j, path, err)) ||
         (st = parse_index_score_prune(j, path, err)) || (st = parse_gates(j, path, err)) ||
-        (st = parse_corrupt_analyze(j, path, err)))
+        (st = parse_corrupt_analyze(j, path, err)) || (st = parse_export(j, path, err)))
         return st;
     return SCIPRUNE_OK;
 }
@@ -653,5 +692,8 @@ void run_job_free(run_job *j)
     free(j->analyze_weights_own);
     for (size_t i = 0; i < j->n_corrupted; i++) free(j->corrupted[i]);
     free(j->corrupted);
+    for (size_t i = 0; i < j->n_export; i++) free(j->export_variants[i]), free(j->export_outs[i]);
+    free(j->export_variants);
+    free(j->export_outs);
     memset(j, 0, sizeof *j);
 }

@@ -412,6 +412,11 @@ sciprune_status sciprune_run(const char *config_path, const sciprune_run_options
             goto done;
         note(&c, i, c.done_note ? c.done_note : "done");
     }
+    for (size_t i = 0; i < j.n_export; i++) { /* cheap, and the models must follow score */
+        if ((st = sciprune_model_export(j.workdir, j.export_variants[i], j.export_outs[i], err)))
+            goto done;
+        if (o.on_stage) o.on_stage(o.user, "export", j.export_variants[i]);
+    }
     if (o.workdir_out) sp_strlcpy(o.workdir_out, j.workdir, o.workdir_out_cap);
 done:
     for (int i = 0; i < ST_COUNT; i++) free(c.canon[i]);

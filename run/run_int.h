@@ -36,6 +36,9 @@ typedef struct run_job {
     char *analyze_weights_own;
     char **corrupted;       /* analyze inputs, owned */
     size_t n_corrupted;
+    char **export_variants; /* "export": variants to save as models, owned */
+    char **export_outs;     /* and their folders, owned */
+    size_t n_export;
 } run_job;
 
 /* Parse and check the config at `path` (format: run.c header) with the option overrides.

@@ -81,6 +81,10 @@ sciprune_status sp_json_load_status(sciprune_status otherwise);
 const char *sp_md_cell(const char *s, char *buf, size_t cap);
 #define SP_MD(s) sp_md_cell((s), (char[256]){0}, 256)
 
+/* The installed data/ folder of this shared library (<prefix>/<datadir>/sciprune/data, found
+ * from the library's own path; install.c), or NULL when the library is not installed. */
+const char *sp_install_data_dir(void);
+
 /* 1 when s[0..n) is valid UTF-8 (no overlongs, no surrogates). */
 int sp_utf8_valid(const unsigned char *s, size_t n);
 

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# e2e: pruning models. A job over the generated corpus (with corrupted variants mixed in, so the
+# gates flag records, and a shard with a bad line) runs every metric and plan; its "export"
+# key writes a model after prune; then every variant is exported and, for EVERY accepted record
+# of every shard, `sciprune judge --annotate` (sciprune_model_judge_doc) must decide what prune
+# decided (score/<shard>.prune.npy), and plain `judge` must print exactly prune's kept lines.
+# Also: stdin input, rejected lines named by line number (--on-error fail stops), a model of
+# another format version refused with a clear error, an unknown variant named.
+set -euo pipefail
+S=${SCIPRUNE_BIN:?}
+SRC=${SCIPRUNE_SOURCE_ROOT:?}
+PY=/usr/bin/python3
+T=$(mktemp -d /tmp/sciprune-e2e-model.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+$PY "$SRC/tests/corpus/make_corpus.py" --src "$T/src" --seed 1 > /dev/null
+"$S" ingest "$T/src" --out "$T/shards" --docs-per-shard 100 2>/dev/null
+"$S" corrupt --in "$T"/shards/*.jsonl.zst --out "$T/variants" --langs python,javascript,c \
+  --per-type 3 --seed 7 --threads 2 >/dev/null 2>&1 || fail corrupt
+printf '%s\n' '{"id":"bad-1","content":"x = 1"' \
+  '{"id":"ok-1","content":"def f(x):\n    return x\n","lang":"python"}' > "$T/shards/zz-bad.jsonl"
+cat > "$T/job.json" <<JSON
+{"inputs": ["shards/shard-*.jsonl.zst", "shards/zz-bad.jsonl", "variants/corrupt-*.jsonl.zst"],
+ "workdir": "w", "threads": 2, "index": {"k": 8},
+ "score": {"metrics": ["auto", "size", "distance", "distance-pc", "combined", "combined-pc",
+                       "random", "length", "gate+size", "gate+distance", "gate+combined",
+                       "gate+random", "gate+length"],
+           "ratios": [0.2], "alphas": [0.2, 0.8]},
+ "prune": {"fsync": false},
+ "corrupt": {"per_type": 3, "seed": 5, "langs": ["python", "javascript"]},
+ "analyze": {"ratios": [0.2], "alphas": [0.2, 0.8]},
+ "export": {"variant": "gate+distance-p0.20", "out": "model"}}
+JSON
+"$S" run --config "$T/job.json" > /dev/null 2> "$T/err.txt" || { cat "$T/err.txt"; fail "run"; }
+grep -q "run: export gate+distance-p0.20" "$T/err.txt" || { cat "$T/err.txt"; fail "run did not export"; }
+[ -f "$T/model/model.json" ] || fail "run's export wrote no model.json"
+n_gated=$($PY -c "import json;print(json.load(open('$T/model/model.json'))['source']['n_gated'])")
+[ "$n_gated" -gt 0 ] || fail "no gated record: the test would not cover the gate rule"
+# every record, every variant
+$PY "$SRC/tests/e2e/model_check.py" "$S" "$T/w" "$T/models" || fail "verdicts differ from prune"
+M=$T/models/gate+distance-p0.20
+# stdin gives the same lines as a shard argument
+sh=$(ls "$T"/shards/shard-*.jsonl.zst | sed -n 1p)
+zstd -dcq "$sh" | "$S" judge --model "$M" > "$T/stdin.out" 2>/dev/null || fail "judge on stdin"
+"$S" judge --model "$M" "$sh" > "$T/file.out" 2>/dev/null || fail "judge on a shard"
+cmp -s "$T/stdin.out" "$T/file.out" || fail "stdin and shard input differ"
+# bad lines: reported with their line number and not written; --on-error fail stops
+zstd -dcq "$sh" > "$T/first.jsonl"
+{ sed -n 1,3p "$T/first.jsonl"; echo '{"id": "broken", "content": '; sed -n 4,6p "$T/first.jsonl"; } > "$T/bad.jsonl"
+"$S" judge --model "$M" --annotate < "$T/bad.jsonl" > "$T/bad.out" 2> "$T/bad.err" || fail "judge with a bad line failed"
+grep -q "<stdin>:4: rejected (bad_json)" "$T/bad.err" || { cat "$T/bad.err"; fail "bad line not named"; }
+[ "$(wc -l < "$T/bad.out")" = 6 ] || fail "annotate: want the 6 good lines"
+$PY - "$T/bad.out" <<'PY'
+import json, sys
+for l in open(sys.argv[1]):
+    j = json.loads(l)
+    assert set(j["sciprune"]) >= {"keep", "reason", "cluster", "distance", "gated"}, j
+PY
+if "$S" judge --model "$M" --on-error fail < "$T/bad.jsonl" > /dev/null 2> "$T/bad2.err"; then
+  fail "--on-error fail accepted a bad line"
+fi
+# another format version: refused, naming both versions
+cp -r "$M" "$T/v2"
+$PY - "$T/v2/model.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1])); j["version"] = 2; json.dump(j, open(sys.argv[1], "w"))
+PY
+if "$S" judge --model "$T/v2" < /dev/null > /dev/null 2> "$T/v2.err"; then fail "version 2 accepted"; fi
+grep -q "model format version 2; .* reads version 1" "$T/v2.err" || { cat "$T/v2.err"; fail "unclear version error"; }
+# an unknown variant is named with the ones there are
+if "$S" export --workdir "$T/w" --variant nope --out "$T/x" 2> "$T/x.err"; then fail "unknown variant exported"; fi
+grep -q "no variant 'nope' (the plan has: auto-p0.20" "$T/x.err" || { cat "$T/x.err"; fail "unclear variant error"; }
+echo "e2e_model: ok"
