@@ -27,8 +27,8 @@ _lock = threading.Lock()
 
 
 class _Error(ctypes.Structure):
-    _fields_ = [("code", ctypes.c_int), ("source", ctypes.c_char * 256),
-                ("line", ctypes.c_int64), ("offset", ctypes.c_int64), ("text", ctypes.c_char * 256)]
+    _fields_ = [("code", ctypes.c_int), ("source", ctypes.c_char * 512),
+                ("line", ctypes.c_int64), ("offset", ctypes.c_int64), ("text", ctypes.c_char * 1024)]
 
 
 class _Verdict(ctypes.Structure):

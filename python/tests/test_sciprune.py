@@ -27,6 +27,18 @@ class TestBinding(unittest.TestCase):
         lib = sciprune.library()
         self.assertTrue(lib.sciprune_data_dir().decode().startswith(os.path.join(T, "tree")))
 
+    def test_error_struct_matches_the_installed_header(self):
+        # the ctypes mirror of sciprune_error must have the header's field sizes, or every
+        # call that fills an error writes past the Python buffer
+        import glob, re
+        hdr = glob.glob(os.path.join(T, "tree", "**", "sciprune.h"), recursive=True)
+        self.assertEqual(len(hdr), 1)
+        body = re.search(r"typedef struct sciprune_error \{(.*?)\} sciprune_error;",
+                         open(hdr[0]).read(), re.S).group(1)
+        for field in ("source", "text"):
+            n = int(re.search(r"char " + field + r"\[(\d+)\]", body).group(1))
+            self.assertEqual(getattr(sciprune._Error, field).size, n, field)
+
     def test_verdict_equals_prune_for_every_record(self):
         for v in VARIANTS:
             m = sciprune.Model(os.path.join(T, "models", v))
