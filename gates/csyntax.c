@@ -49,8 +49,11 @@
 
 #include <string.h>
 
+static int blank(char c);
+
 #define MAX_BRACKETS 4096 /* typed stack; deeper brackets are counted, untyped */
 #define MAX_CONDS 256     /* conditional nesting tracked; deeper is treated as one level */
+#define DEFS_BITS 8192 /* Bloom filter of the names the file #defines */
 #define MAX_RECOVER 8     /* a close may skip this many unclosed brackets to find its open */
 
 /* The state of one #if ... #endif. Groups are read in one of three modes. */
@@ -88,11 +91,19 @@ typedef struct lexer {
     int ln_toks;           /* tokens on the current line */
     int ln_macro;          /* the line is one macro-like name */
     size_t pending;        /* 1 + offset of a line end that wants a ';' (0: none) */
+    /* impossible token pairs (expr_*): the two previous tokens in code read (X_*) */
+    int xk, xk2;
+    size_t xa, xl, xa2, xl2;
+    size_t xpend;          /* 1 + offset of `a MACRO` in call arguments: an error when the
+                              argument ends there (0: none) */
+    unsigned char defs[DEFS_BITS / 8]; /* names #defined so far (a Bloom filter, 2 bits) */
 } lexer;
 
 /* Token kinds for the dropped-';' check, and bracket kinds. */
 enum { T_NONE = 0, T_IDENT, T_NUM, T_LIT, T_CLOSE, T_INCDEC, T_OTHER };
-enum { K_PLAIN = 0, K_STMT, K_MACRO, K_BLOCK, K_OTHER };
+enum { K_PLAIN = 0, K_STMT, K_MACRO, K_BLOCK, K_OTHER, K_CALL, K_INIT, K_ENUM, K_ASM, K_TYPO };
+/* Token kinds for the token-pair rules (expr_token). */
+enum { X_NONE = 0, X_IDENT, X_NUM, X_STR, X_CHR, X_OP, X_OPEN, X_CLOSE };
 
 static void note(gates_csyntax *o, uint32_t *cnt, const char *why, size_t at)
 {
@@ -136,6 +147,35 @@ static size_t block_comment(lexer *L, size_t i, size_t start)
     }
     note(L->out, &L->out->comments, "unclosed block comment", start);
     return n;
+}
+
+/* A block comment s[a, b) in code that holds another comment's opening after a line of code
+ * (ending in ';', '{' or '}' after the comment's first line): a comment whose closing was lost,
+ * running on to the next comment's end over the code between. */
+static void comment_swallows(lexer *L, size_t a, size_t b)
+{
+    const char *s = L->s;
+    if (b - a < 8) return;
+    const char *o = NULL;
+    for (const char *p = s + a + 2; p + 1 < s + b - 2; p++)
+        if (p[0] == '/' && p[1] == '*') {
+            o = p;
+            break;
+        }
+    if (!o) return;
+    /* a code line between the first line of the comment and the inner opening */
+    const char *nl = memchr(s + a, '\n', (size_t)(o - (s + a)));
+    while (nl && nl < o) {
+        const char *e = memchr(nl + 1, '\n', (size_t)(o - nl - 1));
+        const char *end = e ? e : o;
+        const char *t = end;
+        while (t > nl + 1 && blank(t[-1])) t--;
+        if (t > nl + 1 && (t[-1] == ';' || t[-1] == '{' || t[-1] == '}')) {
+            note(L->out, &L->out->comments, "comment opening inside a comment", a);
+            return;
+        }
+        nl = e;
+    }
 }
 
 /* A line comment from i (after the two slashes): to the end of the line, continuations
@@ -241,6 +281,8 @@ static int typo_keyword(const char *s, size_t n, int cpp)
 }
 
 static int macro_like(const char *s, size_t n);
+struct lexer;
+static int is_macro(const struct lexer *L, const char *s, size_t n);
 
 static int word_is(const char *s, size_t n, const char *w)
 {
@@ -284,11 +326,246 @@ static void semi_newline(lexer *L, size_t at)
         else if (t == T_IDENT)
             want = !L->ln_macro && !word_is(L->s + L->prev_a, L->prev_l, "else") &&
                    !word_is(L->s + L->prev_a, L->prev_l, "do");
-        else if (t == T_CLOSE) want = L->close_kind == K_PLAIN;
+        else if (t == T_CLOSE) want = L->close_kind == K_PLAIN || L->close_kind == K_CALL;
     }
     L->pending = want ? at + 1 : 0;
     L->ln_toks = 0;
     L->ln_macro = 0;
+}
+
+/* A C (or common C++) keyword: never a macro name, a callee or a value. */
+static int c_keyword(const char *s, size_t n)
+{
+    static const char *const k[] = {
+        "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+        "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+        "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch",
+        "typedef", "union", "unsigned", "void", "volatile", "while", "_Bool", "_Complex",
+        "_Alignas", "_Alignof", "_Atomic", "_Generic", "_Noreturn", "_Static_assert",
+        "_Thread_local", "asm", "typeof", "bool", "class", "namespace", "template", "typename",
+        "public", "private", "protected", "virtual", "using", "new", "delete", "throw", "try",
+        "catch", "operator", "friend", "explicit", "nullptr", "this", "true", "false",
+        "constexpr", "decltype", "noexcept", "static_assert", "alignof", "alignas", "mutable",
+        "co_return", "co_await", "co_yield", "override", "final", "static_cast",
+        "dynamic_cast", "const_cast", "reinterpret_cast", NULL};
+    if (n < 2 || n > 16) return 0;
+    for (int i = 0; k[i]; i++)
+        if (word_is(s, n, k[i])) return 1;
+    return 0;
+}
+
+/* The length of the punctuator at s[i] (1 for any other character). */
+static size_t punct_len(const char *s, size_t n, size_t i)
+{
+    static const char *const p3[] = {"<<=", ">>=", "...", "->*", NULL};
+    static const char *const p2[] = {"->", "++", "--", "<<", ">>", "<=", ">=", "==", "!=",
+                                     "&&", "||", "*=", "/=", "%=", "+=", "-=", "&=", "^=",
+                                     "|=", "##", "::", NULL};
+    for (int k = 0; p3[k]; k++)
+        if (i + 3 <= n && !memcmp(s + i, p3[k], 3)) return 3;
+    for (int k = 0; p2[k]; k++)
+        if (i + 2 <= n && !memcmp(s + i, p2[k], 2)) return 2;
+    return 1;
+}
+
+/* A binary-only operator (no unary or declarator use: not * & ! ~ ++ --; < > and >> only for
+ * C, where they close no template). */
+static int binary_op(const char *s, size_t l, int cpp)
+{
+    static const char *const ops[] = {"/", "%", "<<", "<=", ">=", "==", "!=", "&&", "||", "|",
+                                      "^", "=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=",
+                                      "<<=", ">>=", "?", "+", "-", NULL};
+    if (!cpp && (word_is(s, l, "<") || word_is(s, l, ">") || word_is(s, l, ">>"))) return 1;
+    for (int k = 0; ops[k]; k++)
+        if (word_is(s, l, ops[k])) return 1;
+    return 0;
+}
+
+static int assign_op(const char *s, size_t l)
+{
+    return (l == 1 && s[0] == '=') || (l >= 2 && s[l - 1] == '=' && strchr("+-*/%&|^<>", s[0]) &&
+                                       !word_is(s, l, "<=") && !word_is(s, l, ">="));
+}
+
+/* A name a string literal may stand next to: a macro (PRIu64 and the like too). */
+static int string_macro(const lexer *L, const char *s, size_t n)
+{
+    return is_macro(L, s, n) || (n >= 4 && (!memcmp(s, "PRI", 3) || !memcmp(s, "SCN", 3)));
+}
+
+static uint32_t name_hash(const char *s, size_t n, uint32_t h)
+{
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+static void def_add(lexer *L, const char *s, size_t n)
+{
+    uint32_t a = name_hash(s, n, 2166136261u) % DEFS_BITS, b = name_hash(s, n, 33u) % DEFS_BITS;
+    L->defs[a / 8] |= (unsigned char)(1u << (a % 8));
+    L->defs[b / 8] |= (unsigned char)(1u << (b % 8));
+}
+
+/* A macro by convention, or a name the file #defines (before this point). */
+static int is_macro(const lexer *L, const char *s, size_t n)
+{
+    if (macro_like(s, n)) return 1;
+    uint32_t a = name_hash(s, n, 2166136261u) % DEFS_BITS, b = name_hash(s, n, 33u) % DEFS_BITS;
+    return (L->defs[a / 8] >> (a % 8) & 1) && (L->defs[b / 8] >> (b % 8) & 1);
+}
+
+/* A reserved name that is a function, not a macro or a compiler keyword taking non-expressions:
+ * __xmlRaiseError(...), as opposed to __attribute__, __declspec, __builtin_offsetof, __asm. */
+static int reserved_function(const char *s, size_t n)
+{
+    if (n < 3 || s[0] != '_' || s[1] != '_') return 0;
+    static const char *const pre[] = {"__attribute", "__declspec", "__builtin", "__typeof",
+                                      "__asm", "__extension", "__alignof", "__has_", "__pragma",
+                                      "__VA_", "__cplusplus", "__declspec", NULL};
+    for (int k = 0; pre[k]; k++)
+        if (n >= strlen(pre[k]) && !memcmp(s, pre[k], strlen(pre[k]))) return 0;
+    for (size_t i = 2; i < n; i++)
+        if (s[i] >= 'a' && s[i] <= 'z') return 1;
+    return 0;
+}
+
+/* The null pointer and boolean constants: values, although macros. */
+static int value_name(const char *s, size_t n)
+{
+    return word_is(s, n, "NULL") || word_is(s, n, "nullptr") || word_is(s, n, "true") ||
+           word_is(s, n, "false") || word_is(s, n, "TRUE") || word_is(s, n, "FALSE");
+}
+
+/* A type keyword that starts a declaration (not const/volatile, which may follow a type). */
+static int type_start(const char *s, size_t n)
+{
+    static const char *const k[] = {"char", "int", "void", "struct", "union", "enum", "unsigned",
+                                    "signed", "long", "short", "float", "double", "_Bool",
+                                    NULL};
+    for (int i = 0; k[i]; i++)
+        if (word_is(s, n, k[i])) return 1;
+    return 0;
+}
+
+/* Some open bracket is a macro's arguments or an inline-assembly block: anything goes. */
+static int in_macro(const lexer *L)
+{
+    size_t d = L->nbr < MAX_BRACKETS ? L->nbr : MAX_BRACKETS;
+    for (size_t k = 0; k < d; k++)
+        if (L->bk[k] == K_MACRO || L->bk[k] == K_ASM) return 1;
+    return 0;
+}
+
+/* Some open bracket is a statement block: the tokens are inside a function body. */
+static int in_body(const lexer *L)
+{
+    size_t d = L->nbr < MAX_BRACKETS ? L->nbr : MAX_BRACKETS;
+    for (size_t k = 0; k < d; k++)
+        if (L->bk[k] == K_BLOCK) return 1;
+    return 0;
+}
+
+/* Token pairs that no C expression has, whatever the macros (they are judged only outside
+ * directive lines, where a macro's parameters could be anything):
+ *   an operator with no right operand   a + ;   x = ;   return - ;   f(a - )
+ *   a literal assigned to               1 = x   x + 1 = y   "s" += t
+ *   two operands with no operator       1 x   'c' 2   f(a "s")   x 1   f(a NULL)
+ *   a name before a type keyword        f(int a char *b)   f(char *a b_t c)
+ *   and two names in call arguments in a function body, in an initializer or in an enum
+ *   body, or after a ',' in a block:    f(a b)   {a b}   int i, j k;
+ * A name is fine next to a literal when it is a keyword (return 1, extern "C"), a macro by
+ * convention or #defined in the file (10 KB, "%" PRIu64) or a string prefix (L"x"). Inside a
+ * macro's arguments only pairs of literals count. */
+static void expr_token(lexer *L, int k, size_t a, size_t l)
+{
+    if (!L->active) {
+        L->xk = L->xk2 = X_NONE;
+        return;
+    }
+    const char *s = L->s, *p = s + L->xa, *q = s + a, *p2 = s + L->xa2;
+    size_t pl = L->xl, pl2 = L->xl2;
+    int pk = L->xk, k2 = L->xk2, bad = 0, names = 0;
+    if (L->xpend) { /* f(a MACRO) f(a MACRO, b): a value macro after a value */
+        if ((k == X_CLOSE && *q == ')') || (k == X_OP && *q == ',' && l == 1) || (k == X_CLOSE && *q == '}'))
+            note(L->out, &L->out->exprs, "impossible token pair", L->xpend - 1);
+        L->xpend = 0;
+    }
+    /* an operand: a literal, NULL, or a name that is no macro and no keyword */
+    int p_val = pk == X_IDENT && value_name(p, pl), q_val = k == X_IDENT && value_name(q, l);
+    int p_name = pk == X_IDENT && !p_val && !is_macro(L, p, pl) && !c_keyword(p, pl);
+    int q_name = k == X_IDENT && !q_val && !is_macro(L, q, l) && !c_keyword(q, l);
+    int p_lit = pk == X_NUM || pk == X_CHR || pk == X_STR || p_val;
+    int q_lit = k == X_NUM || k == X_CHR || k == X_STR || q_val;
+    if (pk == X_OP && k == X_OP && l == 1 && *q == ';') {
+        bad = binary_op(p, pl, L->cpp) || word_is(p, pl, "*") || word_is(p, pl, "&") ||
+              word_is(p, pl, "!") || word_is(p, pl, "~") || word_is(p, pl, ".") ||
+              word_is(p, pl, "->") || (!L->cpp && (word_is(p, pl, "<") || word_is(p, pl, ">")));
+    } else if (pk == X_OP && k == X_CLOSE && binary_op(p, pl, L->cpp)) {
+        /* the operator follows an operand (not '(' or ',': OP(<) passes an operator) */
+        if (k2 == X_NUM || k2 == X_STR || k2 == X_CHR ||
+            (k2 == X_CLOSE && (*p2 == ')' || *p2 == ']')) ||
+            (k2 == X_IDENT && !c_keyword(p2, pl2)))
+            bad = !(*q == ')' && L->close_kind == K_MACRO && assign_op(p, pl)); /* TESTONLY(rc = ) */
+    } else if (k == X_OP && assign_op(q, l) && (pk == X_NUM || pk == X_STR || pk == X_CHR)) {
+        bad = 1;
+    } else if (p_lit && q_lit) {
+        bad = !(pk == X_STR && k == X_STR) && !(p_val && q_val);
+    } else if ((pk == X_NUM || pk == X_CHR) && k == X_IDENT) {
+        bad = names = !is_macro(L, q, l) && !c_keyword(q, l);
+    } else if (pk == X_STR && k == X_IDENT) {
+        bad = names = !string_macro(L, q, l) && !c_keyword(q, l) &&
+                      !(L->cpp && a == L->xa + pl && *q == '_'); /* "x"_sv */
+    } else if (pk == X_IDENT && (k == X_NUM || k == X_CHR || k == X_STR)) {
+        int prefix = a == L->xa + pl && (word_is(p, pl, "L") || word_is(p, pl, "u") ||
+                                        word_is(p, pl, "U") || word_is(p, pl, "u8"));
+        bad = names = !prefix && !string_macro(L, p, pl) && !c_keyword(p, pl) &&
+                      !(k2 == X_IDENT && word_is(p2, pl2, "operator"));
+    } else if ((p_name || p_val) && (q_name || q_val)) {
+        int bk = L->nbr && L->nbr <= MAX_BRACKETS ? L->bk[L->nbr - 1] : -1;
+        int br = L->nbr && L->nbr <= MAX_BRACKETS ? L->br[L->nbr - 1] : 0;
+        int k2_kw = k2 == X_IDENT && c_keyword(p2, pl2);
+        names = 1;
+        if (p_val || q_val) bad = 1;
+        else if ((bk == K_CALL && in_body(L)) || bk == K_INIT || bk == K_ENUM) bad = !k2_kw;
+        else if (br == '(' && k2 == X_OP && word_is(p2, pl2, "*")) bad = 1; /* (a_t *a b_t *b) */
+        else if ((br == '{' || !br) && k2 == X_OP && word_is(p2, pl2, ",")) bad = 1; /* int a, b c; */
+    } else if (p_name && k == X_IDENT && type_start(q, l) && L->nbr && L->nbr <= MAX_BRACKETS &&
+               L->br[L->nbr - 1] == '(') {
+        /* a parameter's name before the next parameter's type: f(int a char b) */
+        int k2_type = (k2 == X_IDENT && type_start(p2, pl2)) || (k2 == X_OP && word_is(p2, pl2, "*")) ||
+                      (k2 == X_IDENT && !c_keyword(p2, pl2) && !is_macro(L, p2, pl2));
+        bad = names = k2_type;
+    } else if (p_name && k == X_IDENT && (word_is(q, l, "const") || word_is(q, l, "volatile")) &&
+               L->nbr && L->nbr <= MAX_BRACKETS && L->br[L->nbr - 1] == '(' &&
+               ((k2 == X_IDENT && type_start(p2, pl2) && !word_is(p2, pl2, "struct") &&
+                 !word_is(p2, pl2, "union") && !word_is(p2, pl2, "enum")) ||
+                (k2 == X_OP && word_is(p2, pl2, "*")))) {
+        bad = names = 1; /* f(int a const char *b) */
+    } else if ((p_name || pk == X_NUM || pk == X_CHR) && k == X_IDENT && macro_like(q, l) &&
+               !(k2 == X_IDENT && is_macro(L, p2, pl2)) &&
+               !(q[0] == '_' && q[1] == '_') && !c_keyword(q, l) && !in_macro(L) &&
+               L->nbr && L->nbr <= MAX_BRACKETS &&
+               ((L->bk[L->nbr - 1] == K_CALL && in_body(L)) || L->bk[L->nbr - 1] == K_INIT)) {
+        L->xpend = L->xa + 1;
+    }
+    /* short misspelt keywords, where they stand as the keyword would: nit x; (nit)y;
+     * fi (a) b = 1; fro (i = 0; ...) {; od { */
+    if (pk == X_IDENT && (word_is(p, pl, "nit") || word_is(p, pl, "itn")) &&
+        ((k == X_IDENT && !c_keyword(q, l)) ||
+         (k == X_CLOSE && *q == ')' && k2 == X_OPEN && *p2 == '(')))
+        note(L->out, &L->out->keywords, "misspelt keyword", L->xa);
+    if (pk == X_IDENT && word_is(p, pl, "od") && k == X_OPEN && *q == '{')
+        note(L->out, &L->out->keywords, "misspelt keyword", L->xa);
+    if (pk == X_CLOSE && *p == ')' && L->close_kind == K_TYPO &&
+        ((k == X_IDENT && !is_macro(L, q, l)) || (k == X_OPEN && *q == '{')))
+        note(L->out, &L->out->keywords, "misspelt keyword", L->xa);
+    if (bad && !(names && in_macro(L))) note(L->out, &L->out->exprs, "impossible token pair", L->xa);
+    L->xk2 = L->xk;
+    L->xa2 = L->xa;
+    L->xl2 = L->xl;
+    L->xk = k;
+    L->xa = a;
+    L->xl = l;
 }
 
 /* The kind of a bracket about to open, from the previous token. */
@@ -301,9 +578,35 @@ static int open_kind(const lexer *L, char c)
         if (word_is(p, l, "if") || word_is(p, l, "while") || word_is(p, l, "for") ||
             word_is(p, l, "switch") || word_is(p, l, "sizeof") || word_is(p, l, "return"))
             return K_STMT;
-        return macro_like(p, l) ? K_MACRO : K_PLAIN;
+        if (word_is(p, l, "fi") || word_is(p, l, "fro") || word_is(p, l, "ofr") ||
+            word_is(p, l, "hwile") || word_is(p, l, "wihle"))
+            return K_TYPO; /* fi (x) y = 1; */
+        if (is_macro(L, p, l) && !reserved_function(p, l)) return K_MACRO;
+        if (c_keyword(p, l)) return K_PLAIN;
+        /* a declarator (extern int f(size_t n);) when a type name stands before the name */
+        if (L->xk2 == X_IDENT) {
+            const char *t = L->s + L->xa2;
+            size_t tl = L->xl2;
+            if (!word_is(t, tl, "return") && !word_is(t, tl, "else") && !word_is(t, tl, "do") &&
+                !word_is(t, tl, "case") && !word_is(t, tl, "goto"))
+                return K_PLAIN;
+        }
+        return K_CALL;
     }
     if (c == '{') {
+        /* an initializer (= { ... }, and the braces nested in one) or an enum body: commas
+         * between their items */
+        const char *x = L->s + L->xa;
+        if (L->xk == X_OP && L->xl == 1 && *x == '=') return K_INIT;
+        if (L->nbr && L->nbr <= MAX_BRACKETS && L->bk[L->nbr - 1] == K_INIT &&
+            ((L->xk == X_OPEN && *x == '{') || (L->xk == X_OP && *x == ',')))
+            return K_INIT;
+        if (L->xk == X_IDENT && word_is(x, L->xl, "enum")) return K_ENUM;
+        if (L->xk == X_IDENT && (word_is(x, L->xl, "__asm") || word_is(x, L->xl, "_asm") ||
+                                 word_is(x, L->xl, "asm") || word_is(x, L->xl, "__asm__")))
+            return K_ASM;
+        if (L->xk == X_IDENT && L->xk2 == X_IDENT && word_is(L->s + L->xa2, L->xl2, "enum"))
+            return K_ENUM;
         /* a block: a function body or statement block, not an initializer or a type body */
         if (L->prev == T_CLOSE && L->close_kind != K_MACRO) return K_BLOCK;
         if (L->prev == T_NONE) return K_BLOCK;
@@ -525,7 +828,9 @@ static void directive(lexer *L, size_t b, size_t na, size_t nl, size_t at)
     if (name_is(L, na, nl, "define") && L->active) {
         size_t i = ra;
         while (i < b && (L->s[i] == ' ' || L->s[i] == '\t')) i++;
+        size_t da = i;
         while (i < b && is_ident((unsigned char)L->s[i])) i++;
+        def_add(L, L->s + da, i - da);
         if (i < b && L->s[i] == '(') {
             size_t j = i;
             while (j < b && L->s[j] != ')') j++;
@@ -631,6 +936,10 @@ void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out)
     L.close_kind = K_OTHER;
     L.ln_toks = L.ln_macro = 0;
     L.pending = 0;
+    L.xk = L.xk2 = X_NONE;
+    L.xa = L.xl = L.xa2 = L.xl2 = 0;
+    L.xpend = 0;
+    memset(L.defs, 0, sizeof L.defs);
     const char *s = src;
     size_t n = len, i = 0;
     int line_start = 1; /* only blanks since the last newline: '#' opens a directive */
@@ -648,11 +957,21 @@ void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out)
         }
         if (c == '\\') {
             size_t j = skip_splices(s, n, i);
-            i = j > i ? j : i + 1;
+            if (j == i) {
+                /* a backslash that splices no line (blanks before the newline only warn) */
+                j = i + 1;
+                while (j < n && (s[j] == ' ' || s[j] == '\t')) j++;
+                if (L.active && j < n && s[j] != '\n' && s[j] != '\r')
+                    note(out, &out->chars, "stray backslash", i);
+                j = i + 1;
+            }
+            i = j;
             continue;
         }
         if (c == '/' && i + 1 < n && s[i + 1] == '*') {
+            size_t a_c = i;
             i = block_comment(&L, i + 2, i);
+            if (L.active) comment_swallows(&L, a_c, i);
             continue; /* a comment does not end "line start" ( / * x * / #define is valid) */
         }
         if (c == '/' && i + 1 < n && s[i + 1] == '/') {
@@ -663,17 +982,21 @@ void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out)
             i = directive_line(&L, i + 1, i);
             L.pending = 0;
             L.prev = T_NONE;
+            L.xk = L.xk2 = X_NONE;
+            L.xpend = 0;
             continue;
         }
         line_start = 0;
         if (c == '"' || c == '\'') {
             size_t a0 = i;
             i = quoted(&L, i + 1, (char)c, L.active, i);
+            expr_token(&L, c == '"' ? X_STR : X_CHR, a0, i - a0);
             semi_token(&L, T_LIT, a0, i - a0);
             continue;
         }
         if ((c >= '0' && c <= '9') || (c == '.' && i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '9')) {
             /* pp-number: digits, letters, '.', exponent signs, digit separators */
+            size_t a0 = i;
             i++;
             while (i < n) {
                 unsigned char d = (unsigned char)s[i];
@@ -684,6 +1007,7 @@ void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out)
                 else if (d == '\'' && i + 1 < n && is_ident((unsigned char)s[i + 1])) i += 2;
                 else break;
             }
+            expr_token(&L, X_NUM, a0, i - a0);
             semi_token(&L, T_NUM, i - 1, 0);
             continue;
         }
@@ -699,25 +1023,31 @@ void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out)
                 size_t e = raw_string(&L, i, L.active);
                 if (e) {
                     i = e;
+                    expr_token(&L, X_STR, a, i - a);
                     semi_token(&L, T_LIT, a, i - a);
                     continue;
                 }
             }
+            expr_token(&L, X_IDENT, a, l);
             semi_token(&L, T_IDENT, a, l);
             continue;
         }
         if (L.active) {
             if (c == '(' || c == '[' || c == '{') bracket_open(&L, (char)c, open_kind(&L, (char)c));
             else if (c == ')' || c == ']' || c == '}') bracket_close(&L, (char)c, i);
+            else if (c == '@' || c == '`') note(out, &out->chars, "stray character", i);
         }
-        if ((c == '+' || c == '-') && i + 1 < n && s[i + 1] == c) {
+        int open = c == '(' || c == '[' || c == '{', close = c == ')' || c == ']' || c == '}';
+        size_t pl = open || close ? 1 : punct_len(s, n, i);
+        expr_token(&L, open ? X_OPEN : close ? X_CLOSE : X_OP, i, pl);
+        if ((c == '+' || c == '-') && pl == 2 && s[i + 1] == c) {
             semi_token(&L, T_INCDEC, i, 2);
             i += 2;
             continue;
         }
-        semi_token(&L, c == ')' || c == ']' || c == '}' ? T_CLOSE : T_OTHER, i, 1);
+        semi_token(&L, close ? T_CLOSE : T_OTHER, i, 1);
         if (c == ']' || c == '}') L.close_kind = K_OTHER;
-        i++;
+        i += pl;
     }
     if (L.nbr) note(out, &out->brackets, "unclosed bracket at the end of the file", len);
     if (L.ncs) note(out, &out->conditionals, "#if without #endif", len);
@@ -726,7 +1056,7 @@ void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out)
 uint32_t gates_csyntax_total(const gates_csyntax *c)
 {
     uint64_t t = (uint64_t)c->brackets + c->literals + c->comments + c->conditionals + c->keywords +
-                 c->semicolons;
+                 c->chars + c->exprs + c->semicolons;
     return t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
 }
 
