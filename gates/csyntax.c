@@ -94,6 +94,13 @@ typedef struct lexer {
     /* impossible token pairs (expr_*): the two previous tokens in code read (X_*) */
     int xk, xk2;
     size_t xa, xl, xa2, xl2;
+    int cxx;               /* C++ (cpp, or C++ in a file read as c): no token-pair rule that
+                              templates or rvalue references break */
+    size_t asm_until;      /* an MSVC `_asm op` line: no pair rules before this offset */
+    size_t xfind;          /* 1 + offset of a token-pair finding not yet counted: one in a
+                              conditional group of prose (#if N != 8 \n Sorry, ... #endif, no
+                              ';', '{' or '}' in it) is dropped at the #else/#endif */
+    int grp_stmt;          /* ';', '{' or '}' seen since the last directive */
     size_t xpend;          /* 1 + offset of `a MACRO` in call arguments: an error when the
                               argument ends there (0: none) */
     unsigned char defs[DEFS_BITS / 8]; /* names #defined so far (a Bloom filter, 2 bits) */
@@ -281,6 +288,7 @@ static int typo_keyword(const char *s, size_t n, int cpp)
 }
 
 static int macro_like(const char *s, size_t n);
+static int looks_cxx(const char *s, size_t n);
 struct lexer;
 static int is_macro(const struct lexer *L, const char *s, size_t n);
 
@@ -296,7 +304,13 @@ static int word_is(const char *s, size_t n, const char *w)
 static void semi_token(lexer *L, int t, size_t a, size_t l)
 {
     if (L->mode != G_ACTIVE) {
+        /* an alternative group: no ';' candidates, but bracket kinds need the previous token */
         L->pending = 0;
+        if (L->active) {
+            L->prev = t;
+            L->prev_a = a;
+            L->prev_l = l;
+        }
         return;
     }
     if (L->pending) {
@@ -410,6 +424,7 @@ static void def_add(lexer *L, const char *s, size_t n)
 static int is_macro(const lexer *L, const char *s, size_t n)
 {
     if (macro_like(s, n)) return 1;
+    if (n >= 2 && s[0] == '_' && s[1] >= 'A' && s[1] <= 'Z') return 1; /* reserved: _In_z_ */
     uint32_t a = name_hash(s, n, 2166136261u) % DEFS_BITS, b = name_hash(s, n, 33u) % DEFS_BITS;
     return (L->defs[a / 8] >> (a % 8) & 1) && (L->defs[b / 8] >> (b % 8) & 1);
 }
@@ -465,6 +480,55 @@ static int in_body(const lexer *L)
     return 0;
 }
 
+/* C++ in a file read as c, for the token-pair rules: stronger marks than looks_cxx (whose
+ * "class " and "::" are common in C comments). */
+static int cxx_marks(const char *s, size_t n)
+{
+    static const char *const marks[] = {"template <", "template<", "public:", "private:",
+                                        "std::", "&&) = ", NULL};
+    size_t m = n < (1u << 20) ? n : (1u << 20);
+    for (int k = 0; marks[k]; k++) {
+        size_t l = strlen(marks[k]);
+        const char *p = s, *e = s + m;
+        while (p + l <= e && (p = memchr(p, marks[k][0], (size_t)(e - p))) != NULL) {
+            if (p + l <= e && !memcmp(p, marks[k], l)) return 1;
+            p++;
+        }
+    }
+    return 0;
+}
+
+/* A value macro that may stand after a value only where it is an argument of its own (not an
+ * extra-arguments macro: f(a ParseCTX_PARAM), f(a TSRMLS_CC)): all capitals. */
+static int value_macro(const char *s, size_t n)
+{
+    static const char *const suf[] = {"_CC", "_DC", "_PARAM", "_PARAMS", "_ARG", "_ARGS",
+                                      "_PDECL", "_DECL", NULL};
+    if (n < 2 || (s[0] == '_' && s[1] == '_')) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] >= 'a' && s[i] <= 'z') return 0;
+    for (int k = 0; suf[k]; k++) {
+        size_t m = strlen(suf[k]);
+        if (n > m && !memcmp(s + n - m, suf[k], m)) return 0;
+    }
+    return macro_like(s, n);
+}
+
+/* A token-pair finding at `at`: counted at the next directive or the end of the file, unless
+ * the conditional group it is in holds prose (see lexer.xfind). */
+static void expr_find(lexer *L, size_t at)
+{
+    if (!L->xfind) L->xfind = at + 1;
+}
+
+static void expr_flush(lexer *L, int group_ends)
+{
+    if (L->xfind && !(group_ends && !L->grp_stmt && L->ncs))
+        note(L->out, &L->out->exprs, "impossible token pair", L->xfind - 1);
+    L->xfind = 0;
+    L->grp_stmt = 0;
+}
+
 /* Token pairs that no C expression has, whatever the macros (they are judged only outside
  * directive lines, where a macro's parameters could be anything):
  *   an operator with no right operand   a + ;   x = ;   return - ;   f(a - )
@@ -487,9 +551,20 @@ static void expr_token(lexer *L, int k, size_t a, size_t l)
     int pk = L->xk, k2 = L->xk2, bad = 0, names = 0;
     if (L->xpend) { /* f(a MACRO) f(a MACRO, b): a value macro after a value */
         if ((k == X_CLOSE && *q == ')') || (k == X_OP && *q == ',' && l == 1) || (k == X_CLOSE && *q == '}'))
-            note(L->out, &L->out->exprs, "impossible token pair", L->xpend - 1);
+            expr_find(L, L->xpend - 1);
         L->xpend = 0;
     }
+    if (k == X_IDENT && (word_is(q, l, "_asm") || word_is(q, l, "__asm"))) {
+        size_t j = a + l;
+        while (j < L->n && blank(s[j])) j++;
+        const char *e = memchr(q, '\n', L->n - a);
+        if (j < L->n && s[j] != '{' && s[j] != '(') L->asm_until = e ? (size_t)(e - s) : L->n;
+    }
+    if (a < L->asm_until) {
+        L->xk = L->xk2 = X_NONE;
+        return;
+    }
+    if ((k == X_OP && *q == ';') || k == X_OPEN || k == X_CLOSE) L->grp_stmt |= *q == ';' || *q == '{' || *q == '}';
     /* an operand: a literal, NULL, or a name that is no macro and no keyword */
     int p_val = pk == X_IDENT && value_name(p, pl), q_val = k == X_IDENT && value_name(q, l);
     int p_name = pk == X_IDENT && !p_val && !is_macro(L, p, pl) && !c_keyword(p, pl);
@@ -497,10 +572,11 @@ static void expr_token(lexer *L, int k, size_t a, size_t l)
     int p_lit = pk == X_NUM || pk == X_CHR || pk == X_STR || p_val;
     int q_lit = k == X_NUM || k == X_CHR || k == X_STR || q_val;
     if (pk == X_OP && k == X_OP && l == 1 && *q == ';') {
-        bad = binary_op(p, pl, L->cpp) || word_is(p, pl, "*") || word_is(p, pl, "&") ||
+        bad = binary_op(p, pl, L->cxx) || word_is(p, pl, "*") || word_is(p, pl, "&") ||
               word_is(p, pl, "!") || word_is(p, pl, "~") || word_is(p, pl, ".") ||
-              word_is(p, pl, "->") || (!L->cpp && (word_is(p, pl, "<") || word_is(p, pl, ">")));
-    } else if (pk == X_OP && k == X_CLOSE && binary_op(p, pl, L->cpp)) {
+              word_is(p, pl, "->") || (!L->cxx && (word_is(p, pl, "<") || word_is(p, pl, ">")));
+    } else if (pk == X_OP && k == X_CLOSE && binary_op(p, pl, L->cxx) &&
+               !(L->cxx && word_is(p, pl, "&&"))) {
         /* the operator follows an operand (not '(' or ',': OP(<) passes an operator) */
         if (k2 == X_NUM || k2 == X_STR || k2 == X_CHR ||
             (k2 == X_CLOSE && (*p2 == ')' || *p2 == ']')) ||
@@ -514,13 +590,13 @@ static void expr_token(lexer *L, int k, size_t a, size_t l)
         bad = names = !is_macro(L, q, l) && !c_keyword(q, l);
     } else if (pk == X_STR && k == X_IDENT) {
         bad = names = !string_macro(L, q, l) && !c_keyword(q, l) &&
-                      !(L->cpp && a == L->xa + pl && *q == '_'); /* "x"_sv */
+                      !(L->cxx && a == L->xa + pl && *q == '_'); /* "x"_sv */
     } else if (pk == X_IDENT && (k == X_NUM || k == X_CHR || k == X_STR)) {
         int prefix = a == L->xa + pl && (word_is(p, pl, "L") || word_is(p, pl, "u") ||
                                         word_is(p, pl, "U") || word_is(p, pl, "u8"));
         bad = names = !prefix && !string_macro(L, p, pl) && !c_keyword(p, pl) &&
                       !(k2 == X_IDENT && word_is(p2, pl2, "operator"));
-    } else if ((p_name || p_val) && (q_name || q_val)) {
+    } else if ((p_name || p_val) && (q_name || q_val) && !L->cxx) {
         int bk = L->nbr && L->nbr <= MAX_BRACKETS ? L->bk[L->nbr - 1] : -1;
         int br = L->nbr && L->nbr <= MAX_BRACKETS ? L->br[L->nbr - 1] : 0;
         int k2_kw = k2 == X_IDENT && c_keyword(p2, pl2);
@@ -529,19 +605,20 @@ static void expr_token(lexer *L, int k, size_t a, size_t l)
         else if ((bk == K_CALL && in_body(L)) || bk == K_INIT || bk == K_ENUM) bad = !k2_kw;
         else if (br == '(' && k2 == X_OP && word_is(p2, pl2, "*")) bad = 1; /* (a_t *a b_t *b) */
         else if ((br == '{' || !br) && k2 == X_OP && word_is(p2, pl2, ",")) bad = 1; /* int a, b c; */
-    } else if (p_name && k == X_IDENT && type_start(q, l) && L->nbr && L->nbr <= MAX_BRACKETS &&
+    } else if (p_name && k == X_IDENT && type_start(q, l) && !L->cxx && L->nbr && L->nbr <= MAX_BRACKETS &&
                L->br[L->nbr - 1] == '(') {
         /* a parameter's name before the next parameter's type: f(int a char b) */
         int k2_type = (k2 == X_IDENT && type_start(p2, pl2)) || (k2 == X_OP && word_is(p2, pl2, "*")) ||
                       (k2 == X_IDENT && !c_keyword(p2, pl2) && !is_macro(L, p2, pl2));
         bad = names = k2_type;
     } else if (p_name && k == X_IDENT && (word_is(q, l, "const") || word_is(q, l, "volatile")) &&
+               !L->cxx &&
                L->nbr && L->nbr <= MAX_BRACKETS && L->br[L->nbr - 1] == '(' &&
                ((k2 == X_IDENT && type_start(p2, pl2) && !word_is(p2, pl2, "struct") &&
                  !word_is(p2, pl2, "union") && !word_is(p2, pl2, "enum")) ||
                 (k2 == X_OP && word_is(p2, pl2, "*")))) {
         bad = names = 1; /* f(int a const char *b) */
-    } else if ((p_name || pk == X_NUM || pk == X_CHR) && k == X_IDENT && macro_like(q, l) &&
+    } else if ((p_name || pk == X_NUM || pk == X_CHR) && k == X_IDENT && value_macro(q, l) &&
                !(k2 == X_IDENT && is_macro(L, p2, pl2)) &&
                !(q[0] == '_' && q[1] == '_') && !c_keyword(q, l) && !in_macro(L) &&
                L->nbr && L->nbr <= MAX_BRACKETS &&
@@ -559,7 +636,7 @@ static void expr_token(lexer *L, int k, size_t a, size_t l)
     if (pk == X_CLOSE && *p == ')' && L->close_kind == K_TYPO &&
         ((k == X_IDENT && !is_macro(L, q, l)) || (k == X_OPEN && *q == '{')))
         note(L->out, &L->out->keywords, "misspelt keyword", L->xa);
-    if (bad && !(names && in_macro(L))) note(L->out, &L->out->exprs, "impossible token pair", L->xa);
+    if (bad && !(names && in_macro(L))) expr_find(L, L->xa);
     L->xk2 = L->xk;
     L->xa2 = L->xa;
     L->xl2 = L->xl;
@@ -939,6 +1016,10 @@ void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out)
     L.xk = L.xk2 = X_NONE;
     L.xa = L.xl = L.xa2 = L.xl2 = 0;
     L.xpend = 0;
+    L.cxx = cpp || cxx_marks(src, len);
+    L.asm_until = 0;
+    L.xfind = 0;
+    L.grp_stmt = 0;
     memset(L.defs, 0, sizeof L.defs);
     const char *s = src;
     size_t n = len, i = 0;
@@ -979,6 +1060,12 @@ void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out)
             continue;
         }
         if (c == '#' && line_start) {
+            {
+                size_t na, nl;
+                directive_name(&L, i + 1, n, &na, &nl);
+                expr_flush(&L, name_is(&L, na, nl, "else") || name_is(&L, na, nl, "elif") ||
+                                   name_is(&L, na, nl, "endif"));
+            }
             i = directive_line(&L, i + 1, i);
             L.pending = 0;
             L.prev = T_NONE;
@@ -1049,6 +1136,7 @@ void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out)
         if (c == ']' || c == '}') L.close_kind = K_OTHER;
         i += pl;
     }
+    expr_flush(&L, 0);
     if (L.nbr) note(out, &out->brackets, "unclosed bracket at the end of the file", len);
     if (L.ncs) note(out, &out->conditionals, "#if without #endif", len);
 }
