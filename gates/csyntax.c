@@ -101,6 +101,7 @@ typedef struct lexer {
                               conditional group of prose (#if N != 8 \n Sorry, ... #endif, no
                               ';', '{' or '}' in it) is dropped at the #else/#endif */
     int grp_stmt;          /* ';', '{' or '}' seen since the last directive */
+    int xck;               /* the kind of the bracket the previous token closed (K_*) */
     size_t xpend;          /* 1 + offset of `a MACRO` in call arguments: an error when the
                               argument ends there (0: none) */
     unsigned char defs[DEFS_BITS / 8]; /* names #defined so far (a Bloom filter, 2 bits) */
@@ -108,7 +109,7 @@ typedef struct lexer {
 
 /* Token kinds for the dropped-';' check, and bracket kinds. */
 enum { T_NONE = 0, T_IDENT, T_NUM, T_LIT, T_CLOSE, T_INCDEC, T_OTHER };
-enum { K_PLAIN = 0, K_STMT, K_MACRO, K_BLOCK, K_OTHER, K_CALL, K_INIT, K_ENUM, K_ASM, K_TYPO };
+enum { K_PLAIN = 0, K_STMT, K_MACRO, K_BLOCK, K_OTHER, K_CALL, K_INIT, K_ENUM, K_ASM, K_TYPO, K_GROUP };
 /* Token kinds for the token-pair rules (expr_token). */
 enum { X_NONE = 0, X_IDENT, X_NUM, X_STR, X_CHR, X_OP, X_OPEN, X_CLOSE };
 
@@ -340,7 +341,8 @@ static void semi_newline(lexer *L, size_t at)
         else if (t == T_IDENT)
             want = !L->ln_macro && !word_is(L->s + L->prev_a, L->prev_l, "else") &&
                    !word_is(L->s + L->prev_a, L->prev_l, "do");
-        else if (t == T_CLOSE) want = L->close_kind == K_PLAIN || L->close_kind == K_CALL;
+        else if (t == T_CLOSE)
+            want = L->close_kind == K_PLAIN || L->close_kind == K_CALL || L->close_kind == K_GROUP;
     }
     L->pending = want ? at + 1 : 0;
     L->ln_toks = 0;
@@ -498,6 +500,15 @@ static int cxx_marks(const char *s, size_t n)
     return 0;
 }
 
+/* A fall-through annotation macro (sqlite's deliberate_fall_through, fallthrough): a statement
+ * that takes no ';'. */
+static int fallthrough(const char *s, size_t n)
+{
+    for (size_t i = 0; i + 4 <= n; i++)
+        if (!memcmp(s + i, "fall", 4)) return 1;
+    return 0;
+}
+
 /* A value macro that may stand after a value only where it is an argument of its own (not an
  * extra-arguments macro: f(a ParseCTX_PARAM), f(a TSRMLS_CC)): all capitals. */
 static int value_macro(const char *s, size_t n)
@@ -572,7 +583,8 @@ static void expr_token(lexer *L, int k, size_t a, size_t l)
     int p_lit = pk == X_NUM || pk == X_CHR || pk == X_STR || p_val;
     int q_lit = k == X_NUM || k == X_CHR || k == X_STR || q_val;
     if (pk == X_OP && k == X_OP && l == 1 && *q == ';') {
-        bad = binary_op(p, pl, L->cxx) || word_is(p, pl, "*") || word_is(p, pl, "&") ||
+        bad = binary_op(p, pl, L->cxx) ||
+              (!L->cxx && (word_is(p, pl, "*") || word_is(p, pl, "&"))) ||
               word_is(p, pl, "!") || word_is(p, pl, "~") || word_is(p, pl, ".") ||
               word_is(p, pl, "->") || (!L->cxx && (word_is(p, pl, "<") || word_is(p, pl, ">")));
     } else if (pk == X_OP && k == X_CLOSE && binary_op(p, pl, L->cxx) &&
@@ -590,6 +602,7 @@ static void expr_token(lexer *L, int k, size_t a, size_t l)
         bad = names = !is_macro(L, q, l) && !c_keyword(q, l);
     } else if (pk == X_STR && k == X_IDENT) {
         bad = names = !string_macro(L, q, l) && !c_keyword(q, l) &&
+                      !(k2 == X_IDENT && word_is(p2, pl2, "operator")) && /* operator"" _a */
                       !(L->cxx && a == L->xa + pl && *q == '_'); /* "x"_sv */
     } else if (pk == X_IDENT && (k == X_NUM || k == X_CHR || k == X_STR)) {
         int prefix = a == L->xa + pl && (word_is(p, pl, "L") || word_is(p, pl, "u") ||
@@ -625,6 +638,19 @@ static void expr_token(lexer *L, int k, size_t a, size_t l)
                ((L->bk[L->nbr - 1] == K_CALL && in_body(L)) || L->bk[L->nbr - 1] == K_INIT)) {
         L->xpend = L->xa + 1;
     }
+    /* a statement block closed after an operand or a call: a dropped ';' (x = f(a) }, return 1 }),
+     * unless a macro ends the statement (Py_END_ALLOW_THREADS }, FOREACH(x) }) */
+    if (k == X_CLOSE && *q == '}' && L->close_kind == K_BLOCK && !L->cxx && !in_macro(L)) {
+        int semi = pk == X_NUM || pk == X_STR || pk == X_CHR ||
+                   (pk == X_IDENT && !is_macro(L, p, pl) && !fallthrough(p, pl) &&
+                    (!c_keyword(p, pl) || word_is(p, pl, "break") || word_is(p, pl, "continue") ||
+                     word_is(p, pl, "return"))) ||
+                   (pk == X_CLOSE && *p == ']') ||
+                   (pk == X_CLOSE && *p == ')' &&
+                    (L->xck == K_PLAIN || L->xck == K_CALL || L->xck == K_GROUP)) ||
+                   (pk == X_OP && (word_is(p, pl, "++") || word_is(p, pl, "--")));
+        if (semi) note(L->out, &L->out->semicolons, "missing ';' before '}'", L->xa + pl);
+    }
     /* short misspelt keywords, where they stand as the keyword would: nit x; (nit)y;
      * fi (a) b = 1; fro (i = 0; ...) {; od { */
     if (pk == X_IDENT && (word_is(p, pl, "nit") || word_is(p, pl, "itn")) &&
@@ -637,6 +663,7 @@ static void expr_token(lexer *L, int k, size_t a, size_t l)
         ((k == X_IDENT && !is_macro(L, q, l)) || (k == X_OPEN && *q == '{')))
         note(L->out, &L->out->keywords, "misspelt keyword", L->xa);
     if (bad && !(names && in_macro(L))) expr_find(L, L->xa);
+    if (k == X_CLOSE) L->xck = L->close_kind;
     L->xk2 = L->xk;
     L->xa2 = L->xa;
     L->xl2 = L->xl;
@@ -651,10 +678,11 @@ static int open_kind(const lexer *L, char c)
     const char *p = L->s + L->prev_a;
     size_t l = L->prev_l;
     if (c == '(') {
-        if (L->prev != T_IDENT) return K_PLAIN;
+        if (L->prev != T_IDENT) return K_GROUP; /* (a + b), a cast */
         if (word_is(p, l, "if") || word_is(p, l, "while") || word_is(p, l, "for") ||
-            word_is(p, l, "switch") || word_is(p, l, "sizeof") || word_is(p, l, "return"))
+            word_is(p, l, "switch"))
             return K_STMT;
+        if (word_is(p, l, "sizeof") || word_is(p, l, "return")) return K_GROUP;
         if (word_is(p, l, "fi") || word_is(p, l, "fro") || word_is(p, l, "ofr") ||
             word_is(p, l, "hwile") || word_is(p, l, "wihle"))
             return K_TYPO; /* fi (x) y = 1; */
@@ -675,6 +703,7 @@ static int open_kind(const lexer *L, char c)
          * between their items */
         const char *x = L->s + L->xa;
         if (L->xk == X_OP && L->xl == 1 && *x == '=') return K_INIT;
+        if (L->nbr && L->nbr <= MAX_BRACKETS && L->bk[L->nbr - 1] == K_INIT) return K_INIT;
         if (L->nbr && L->nbr <= MAX_BRACKETS && L->bk[L->nbr - 1] == K_INIT &&
             ((L->xk == X_OPEN && *x == '{') || (L->xk == X_OP && *x == ',')))
             return K_INIT;
@@ -685,7 +714,10 @@ static int open_kind(const lexer *L, char c)
         if (L->xk == X_IDENT && L->xk2 == X_IDENT && word_is(L->s + L->xa2, L->xl2, "enum"))
             return K_ENUM;
         /* a block: a function body or statement block, not an initializer or a type body */
-        if (L->prev == T_CLOSE && L->close_kind != K_MACRO) return K_BLOCK;
+        /* not after a macro call or a cast ((struct s){ 1, 2 } is a compound literal) */
+        if (L->prev == T_CLOSE && L->s[L->prev_a] == ')' && L->close_kind != K_MACRO &&
+            L->close_kind != K_GROUP)
+            return K_BLOCK;
         if (L->prev == T_NONE) return K_BLOCK;
         if (L->prev == T_IDENT && (word_is(p, l, "else") || word_is(p, l, "do"))) return K_BLOCK;
         if (L->prev == T_OTHER && (L->s[L->prev_a] == '{' || L->s[L->prev_a] == ';' ||
@@ -1020,6 +1052,7 @@ void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out)
     L.asm_until = 0;
     L.xfind = 0;
     L.grp_stmt = 0;
+    L.xck = K_OTHER;
     memset(L.defs, 0, sizeof L.defs);
     const char *s = src;
     size_t n = len, i = 0;
