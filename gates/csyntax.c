@@ -91,6 +91,10 @@ typedef struct lexer {
     int ln_toks;           /* tokens on the current line */
     int ln_macro;          /* the line is one macro-like name */
     size_t pending;        /* 1 + offset of a line end that wants a ';' (0: none) */
+    int pending_strong;    /* ... and the statement there starts with a plain name */
+    size_t pending_stmt;   /* the offset of that statement's first token */
+    int st_t, st_new;      /* T_* of the current statement's first token; 1: next token starts one */
+    size_t st_a, st_l;
     /* impossible token pairs (expr_*): the two previous tokens in code read (X_*) */
     int xk, xk2;
     size_t xa, xl, xa2, xl2;
@@ -290,6 +294,8 @@ static int typo_keyword(const char *s, size_t n, int cpp)
 
 static int macro_like(const char *s, size_t n);
 static int looks_cxx(const char *s, size_t n);
+static int c_keyword(const char *s, size_t n);
+static int stmt_keyword(const char *s, size_t n);
 struct lexer;
 static int is_macro(const struct lexer *L, const char *s, size_t n);
 
@@ -319,10 +325,24 @@ static void semi_token(lexer *L, int t, size_t a, size_t l)
         if (t == T_IDENT && !word_is(L->s + a, l, "else") && o->nsemi < GATES_CSYNTAX_SEMI) {
             o->semi_at[o->nsemi][0] = L->pending - 1;
             o->semi_at[o->nsemi][1] = a;
+            /* strong: the next line starts with a plain name or a statement keyword too */
+            int next = !is_macro(L, L->s + a, l) &&
+                       (!c_keyword(L->s + a, l) || stmt_keyword(L->s + a, l));
+            o->semi_stmt[o->nsemi] = L->pending_strong && next ? L->pending_stmt + 1 : 0;
+            const char *e = memchr(L->s + a, '\n', L->n - a); /* to the end of that line */
+            o->semi_end[o->nsemi] = e ? (size_t)(e - L->s) : L->n;
             o->nsemi++;
         }
         L->pending = 0;
     }
+    if (L->st_new) {
+        L->st_t = t;
+        L->st_a = a;
+        L->st_l = l;
+        L->st_new = 0;
+    }
+    if (t == T_OTHER && l == 1 && L->s[a] == ';') L->st_new = 1;
+    if ((t == T_OTHER || t == T_CLOSE) && l == 1 && (L->s[a] == '{' || L->s[a] == '}')) L->st_new = 1;
     L->ln_toks++;
     L->ln_macro = L->ln_toks == 1 && t == T_IDENT && macro_like(L->s + a, l);
     L->prev = t;
@@ -345,6 +365,17 @@ static void semi_newline(lexer *L, size_t at)
             want = L->close_kind == K_PLAIN || L->close_kind == K_CALL || L->close_kind == K_GROUP;
     }
     L->pending = want ? at + 1 : 0;
+    /* a strong candidate: the statement starts with a plain name (a call or an assignment) or
+     * return, not with a macro (a lower-case statement macro is still the known miss) */
+    size_t j = L->st_a + L->st_l;
+    while (j < L->n && blank(L->s[j])) j++;
+    int dbl = j + 1 < L->n && L->s[j] == '(' && L->s[j + 1] == '('; /* Trace((fmt, x)): a macro */
+    L->pending_strong = want && L->st_t == T_IDENT && !L->st_new && !dbl &&
+                        !(t == T_CLOSE && L->close_kind == K_GROUP) && /* x = (T *)\n y; */
+                        !is_macro(L, L->s + L->st_a, L->st_l) &&
+                        (!c_keyword(L->s + L->st_a, L->st_l) ||
+                         word_is(L->s + L->st_a, L->st_l, "return"));
+    L->pending_stmt = L->st_a;
     L->ln_toks = 0;
     L->ln_macro = 0;
 }
@@ -670,6 +701,14 @@ static void expr_token(lexer *L, int k, size_t a, size_t l)
     L->xk = k;
     L->xa = a;
     L->xl = l;
+}
+
+/* A keyword that starts a statement. */
+static int stmt_keyword(const char *s, size_t n)
+{
+    return word_is(s, n, "return") || word_is(s, n, "if") || word_is(s, n, "for") ||
+           word_is(s, n, "while") || word_is(s, n, "switch") || word_is(s, n, "break") ||
+           word_is(s, n, "continue") || word_is(s, n, "goto") || word_is(s, n, "do");
 }
 
 /* The kind of a bracket about to open, from the previous token. */
@@ -1045,6 +1084,11 @@ void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out)
     L.close_kind = K_OTHER;
     L.ln_toks = L.ln_macro = 0;
     L.pending = 0;
+    L.pending_strong = 0;
+    L.pending_stmt = 0;
+    L.st_t = T_NONE;
+    L.st_new = 1;
+    L.st_a = L.st_l = 0;
     L.xk = L.xk2 = X_NONE;
     L.xa = L.xl = L.xa2 = L.xl2 = 0;
     L.xpend = 0;
@@ -1472,6 +1516,11 @@ void gates_csyntax_tree(TSNode root, const char *src, size_t len, int cpp, gates
              * losing its way in code the preprocessor would have cut */
             int closer = miss ? !strcmp(t, "}") || !strcmp(t, "#endif") : only_closers(src, a, b);
             int v = closer || ++sites > MAX_SITES ? 1 : site_is_macro(src, len, a, b, miss, cpp);
+            /* a strong lexer candidate for a dropped ';' needs only a site in its two lines */
+            if (!closer)
+                for (uint32_t k = 0; k < out->nsemi && !out->semicolons; k++)
+                    if (out->semi_stmt[k] && b >= out->semi_stmt[k] - 1 && a <= out->semi_end[k])
+                        note(out, &out->semicolons, "missing ';'", out->semi_at[k][0]);
             if (v == -1 && !out->keywords)
                 note(out, &out->keywords, "misspelt keyword", a);
             else if (v == 0) {
