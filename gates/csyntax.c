@@ -296,6 +296,7 @@ static int macro_like(const char *s, size_t n);
 static int looks_cxx(const char *s, size_t n);
 static int c_keyword(const char *s, size_t n);
 static int stmt_keyword(const char *s, size_t n);
+static int decl_keyword(const char *s, size_t n);
 struct lexer;
 static int is_macro(const struct lexer *L, const char *s, size_t n);
 
@@ -326,8 +327,11 @@ static void semi_token(lexer *L, int t, size_t a, size_t l)
             o->semi_at[o->nsemi][0] = L->pending - 1;
             o->semi_at[o->nsemi][1] = a;
             /* strong: the next line starts with a plain name or a statement keyword too */
-            int next = !is_macro(L, L->s + a, l) &&
-                       (!c_keyword(L->s + a, l) || stmt_keyword(L->s + a, l));
+            int next = L->pending_strong == 2
+                           ? decl_keyword(L->s + a, l) || word_is(L->s + a, l, "typedef")
+                           : !is_macro(L, L->s + a, l) &&
+                                 (!c_keyword(L->s + a, l) || stmt_keyword(L->s + a, l) ||
+                                  decl_keyword(L->s + a, l));
             o->semi_stmt[o->nsemi] = L->pending_strong && next ? L->pending_stmt + 1 : 0;
             const char *e = memchr(L->s + a, '\n', L->n - a); /* to the end of that line */
             o->semi_end[o->nsemi] = e ? (size_t)(e - L->s) : L->n;
@@ -364,17 +368,30 @@ static void semi_newline(lexer *L, size_t at)
         else if (t == T_CLOSE)
             want = L->close_kind == K_PLAIN || L->close_kind == K_CALL || L->close_kind == K_GROUP;
     }
-    L->pending = want ? at + 1 : 0;
-    /* a strong candidate: the statement starts with a plain name (a call or an assignment) or
-     * return, not with a macro (a lower-case statement macro is still the known miss) */
+    /* a strong candidate: the statement starts with a plain name (a call or an assignment),
+     * return or a declaration keyword, not with a macro (a lower-case statement macro is
+     * still the known miss), and the line does not end in a keyword */
     size_t j = L->st_a + L->st_l;
+    const char *st = L->s + L->st_a;
     while (j < L->n && blank(L->s[j])) j++;
     int dbl = j + 1 < L->n && L->s[j] == '(' && L->s[j + 1] == '('; /* Trace((fmt, x)): a macro */
-    L->pending_strong = want && L->st_t == T_IDENT && !L->st_new && !dbl &&
+    int last_kw = t == T_IDENT && c_keyword(L->s + L->prev_a, L->prev_l);
+    L->pending_strong = want && L->st_t == T_IDENT && !L->st_new && !dbl && !last_kw &&
                         !(t == T_CLOSE && L->close_kind == K_GROUP) && /* x = (T *)\n y; */
-                        !is_macro(L, L->s + L->st_a, L->st_l) &&
-                        (!c_keyword(L->s + L->st_a, L->st_l) ||
-                         word_is(L->s + L->st_a, L->st_l, "return"));
+                        !is_macro(L, st, L->st_l) &&
+                        (!c_keyword(st, L->st_l) || word_is(st, L->st_l, "return") ||
+                         decl_keyword(st, L->st_l));
+    /* at file scope: a declaration that ends in a name, a number, a literal or ']' and a line
+     * that starts another declaration (static int a\nstatic int b;); not after ')', which
+     * K&R parameter declarations follow */
+    if (!want && L->ln_toks && L->mode == G_ACTIVE && L->nbr == 0 && L->st_t == T_IDENT &&
+        !L->st_new && (decl_keyword(st, L->st_l) || !is_macro(L, st, L->st_l)) &&
+        (t == T_NUM || t == T_LIT || (t == T_CLOSE && L->s[L->prev_a] == ']') ||
+         (t == T_IDENT && !last_kw && !is_macro(L, L->s + L->prev_a, L->prev_l)))) {
+        want = 1;
+        L->pending_strong = 2;
+    }
+    L->pending = want ? at + 1 : 0;
     L->pending_stmt = L->st_a;
     L->ln_toks = 0;
     L->ln_macro = 0;
@@ -703,6 +720,17 @@ static void expr_token(lexer *L, int k, size_t a, size_t l)
     L->xl = l;
 }
 
+/* A keyword that starts a declaration. */
+static int decl_keyword(const char *s, size_t n)
+{
+    static const char *const k[] = {"static", "extern", "const", "volatile", "register", "char",
+                                    "int", "void", "unsigned", "signed", "long", "short",
+                                    "float", "double", "struct", "union", "enum", NULL};
+    for (int i = 0; k[i]; i++)
+        if (word_is(s, n, k[i])) return 1;
+    return 0;
+}
+
 /* A keyword that starts a statement. */
 static int stmt_keyword(const char *s, size_t n)
 {
@@ -756,6 +784,11 @@ static int open_kind(const lexer *L, char c)
         /* not after a macro call or a cast ((struct s){ 1, 2 } is a compound literal) */
         if (L->prev == T_CLOSE && L->s[L->prev_a] == ')' && L->close_kind != K_MACRO &&
             L->close_kind != K_GROUP)
+            return K_BLOCK;
+        /* after a macro call: a function body at file scope (TEST_IMPL(x) {), a loop in a
+         * block (FOREACH(x, l) {) */
+        if (L->prev == T_CLOSE && L->s[L->prev_a] == ')' && L->close_kind == K_MACRO &&
+            (L->nbr == 0 || (L->nbr <= MAX_BRACKETS && L->bk[L->nbr - 1] == K_BLOCK)))
             return K_BLOCK;
         if (L->prev == T_NONE) return K_BLOCK;
         if (L->prev == T_IDENT && (word_is(p, l, "else") || word_is(p, l, "do"))) return K_BLOCK;
