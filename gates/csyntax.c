@@ -92,7 +92,6 @@ typedef struct lexer {
     int ln_macro;          /* the line is one macro-like name */
     size_t pending;        /* 1 + offset of a line end that wants a ';' (0: none) */
     int pending_strong;    /* ... and the statement there starts with a plain name */
-    size_t pending_stmt;   /* the offset of that statement's first token */
     int st_t, st_new;      /* T_* of the current statement's first token; 1: next token starts one */
     size_t st_a, st_l;
     /* impossible token pairs (expr_*): the two previous tokens in code read (X_*) */
@@ -332,10 +331,9 @@ static void semi_token(lexer *L, int t, size_t a, size_t l)
                            : !is_macro(L, L->s + a, l) &&
                                  (!c_keyword(L->s + a, l) || stmt_keyword(L->s + a, l) ||
                                   decl_keyword(L->s + a, l));
-            o->semi_stmt[o->nsemi] = L->pending_strong && next ? L->pending_stmt + 1 : 0;
-            const char *e = memchr(L->s + a, '\n', L->n - a); /* to the end of that line */
-            o->semi_end[o->nsemi] = e ? (size_t)(e - L->s) : L->n;
             o->nsemi++;
+            /* strong: no tree-sitter site needed (it takes f(x)\ng(y); for a declaration) */
+            if (L->pending_strong && next) note(o, &o->semicolons, "missing ';'", L->pending - 1);
         }
         L->pending = 0;
     }
@@ -392,7 +390,6 @@ static void semi_newline(lexer *L, size_t at)
         L->pending_strong = 2;
     }
     L->pending = want ? at + 1 : 0;
-    L->pending_stmt = L->st_a;
     L->ln_toks = 0;
     L->ln_macro = 0;
 }
@@ -1118,7 +1115,6 @@ void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out)
     L.ln_toks = L.ln_macro = 0;
     L.pending = 0;
     L.pending_strong = 0;
-    L.pending_stmt = 0;
     L.st_t = T_NONE;
     L.st_new = 1;
     L.st_a = L.st_l = 0;
@@ -1549,11 +1545,6 @@ void gates_csyntax_tree(TSNode root, const char *src, size_t len, int cpp, gates
              * losing its way in code the preprocessor would have cut */
             int closer = miss ? !strcmp(t, "}") || !strcmp(t, "#endif") : only_closers(src, a, b);
             int v = closer || ++sites > MAX_SITES ? 1 : site_is_macro(src, len, a, b, miss, cpp);
-            /* a strong lexer candidate for a dropped ';' needs only a site in its two lines */
-            if (!closer)
-                for (uint32_t k = 0; k < out->nsemi && !out->semicolons; k++)
-                    if (out->semi_stmt[k] && b >= out->semi_stmt[k] - 1 && a <= out->semi_end[k])
-                        note(out, &out->semicolons, "missing ';'", out->semi_at[k][0]);
             if (v == -1 && !out->keywords)
                 note(out, &out->keywords, "misspelt keyword", a);
             else if (v == 0) {

@@ -30,16 +30,15 @@ typedef struct gates_csyntax {
                               Not part of the total: it flags ~3 % of clean C (see
                               bench/gates_c_results.md) */
     size_t tree_offset;    /* where, when tree = 1 */
-    uint32_t semicolons;   /* a dropped ';': a lexer candidate where tree-sitter has an error */
-#define GATES_CSYNTAX_SEMI 256
+    uint32_t semicolons;   /* a dropped ';': a strong lexer candidate (a statement that starts
+                              with a plain name or a declaration keyword, a line that does too),
+                              a weak one where tree-sitter has an error that does not look like
+                              a macro use, or a statement block closed after an operand */
+#define GATES_CSYNTAX_SEMI 64
     uint32_t nsemi;        /* lexer candidates: a line in a block ending in an operand or a
                               plain ')', the next starting with a name */
     size_t semi_at[GATES_CSYNTAX_SEMI][2]; /* the gap: [end of that line's last token, next
                                               token] */
-    size_t semi_stmt[GATES_CSYNTAX_SEMI]; /* strong candidates (a statement that starts with a
-                                             plain name, then a line that does): 1 + the
-                                             statement's start; 0: not strong */
-    size_t semi_end[GATES_CSYNTAX_SEMI];  /* the end of the next line's first token */
     size_t offset;         /* byte offset of the first finding */
     const char *reason;    /* the first finding, "" when none; static storage */
 } gates_csyntax;
