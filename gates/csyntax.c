@@ -632,6 +632,10 @@ static void expr_token(lexer *L, int k, size_t a, size_t l)
               (!L->cxx && (word_is(p, pl, "*") || word_is(p, pl, "&"))) ||
               word_is(p, pl, "!") || word_is(p, pl, "~") || word_is(p, pl, ".") ||
               word_is(p, pl, "->") || (!L->cxx && (word_is(p, pl, "<") || word_is(p, pl, ">")));
+    } else if (pk == X_OP && k == X_OP && binary_op(p, pl, L->cxx) && binary_op(q, l, L->cxx) &&
+               !word_is(q, l, "+") && !word_is(q, l, "-") && !word_is(p, pl, "?") &&
+               !word_is(q, l, "?") && !(L->cxx && word_is(p, pl, "&&"))) { /* f() && = delete */
+        bad = 1; /* a << << b: an operand dropped between two binary operators */
     } else if (pk == X_OP && k == X_CLOSE && binary_op(p, pl, L->cxx) &&
                !(L->cxx && word_is(p, pl, "&&"))) {
         /* the operator follows an operand (not '(' or ',': OP(<) passes an operator) */
@@ -663,7 +667,7 @@ static void expr_token(lexer *L, int k, size_t a, size_t l)
         else if ((bk == K_CALL && in_body(L)) || bk == K_INIT || bk == K_ENUM) bad = !k2_kw;
         else if (br == '(' && k2 == X_OP && word_is(p2, pl2, "*")) bad = 1; /* (a_t *a b_t *b) */
         else if ((br == '{' || !br) && k2 == X_OP && word_is(p2, pl2, ",")) bad = 1; /* int a, b c; */
-    } else if (p_name && k == X_IDENT && type_start(q, l) && !L->cxx && L->nbr && L->nbr <= MAX_BRACKETS &&
+    } else if (p_name && k == X_IDENT && type_start(q, l) && L->nbr && L->nbr <= MAX_BRACKETS &&
                L->br[L->nbr - 1] == '(') {
         /* a parameter's name before the next parameter's type: f(int a char b) */
         int k2_type = (k2 == X_IDENT && type_start(p2, pl2)) || (k2 == X_OP && word_is(p2, pl2, "*")) ||
@@ -676,7 +680,9 @@ static void expr_token(lexer *L, int k, size_t a, size_t l)
                  !word_is(p2, pl2, "union") && !word_is(p2, pl2, "enum")) ||
                 (k2 == X_OP && word_is(p2, pl2, "*")))) {
         bad = names = 1; /* f(int a const char *b) */
-    } else if ((p_name || pk == X_NUM || pk == X_CHR) && k == X_IDENT && value_macro(q, l) &&
+    } else if ((p_name || pk == X_NUM || pk == X_CHR ||
+                (pk == X_CLOSE && (*p == ']' || (*p == ')' && L->xck == K_CALL)))) &&
+               k == X_IDENT && value_macro(q, l) &&
                !(k2 == X_IDENT && is_macro(L, p2, pl2)) &&
                !(q[0] == '_' && q[1] == '_') && !c_keyword(q, l) && !in_macro(L) &&
                L->nbr && L->nbr <= MAX_BRACKETS &&
