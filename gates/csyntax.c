@@ -41,6 +41,29 @@
  *                    reported as syntax_suspects only.
  *    bench/gates_c_results.md has the numbers on Debian C/C++.
  *
+ * 3. Token rules of the lexer that no macro explains (expr_token, comment_swallows):
+ *      chars         @ or ` in code, a backslash that splices no line,
+ *      exprs         token pairs no C expression has: an operator before ; or ) (a + ;),
+ *                    two binary operators in a row (a << << b), a literal assigned to
+ *                    (1 = x), two operands with nothing between (f(a "s"), 0 x, f(a NULL),
+ *                    f(a b) in call arguments in a function body, {a b} in an initializer,
+ *                    f(int a char *b) in a parameter list, f(a MACRO) where the macro ends
+ *                    the argument). A name the file #defines, a macro by convention, a
+ *                    keyword or a string prefix is never an operand; the arguments of a
+ *                    macro call, MSVC _asm, and conditional groups of prose (#if N != 8
+ *                    Sorry, ... #endif) are skipped; C++ (cpp, or its marks in a .h) turns
+ *                    off the rules templates and references break,
+ *      comments      a block comment holding a line of code and another comment's opening
+ *                    (its own closing was lost),
+ *      keywords      short misspelt keywords where the keyword would stand (nit x;
+ *                    fi (a) b; od {),
+ *      semicolons    a statement block closed after an operand (f(x) }), and strong
+ *                    candidates: a statement that starts with a plain name or a declaration
+ *                    keyword, ends its line in an operand or a call, and a next line that
+ *                    starts with a plain name or a statement/declaration keyword; at file
+ *                    scope two declarations. A lower-case statement macro used without ';'
+ *                    (sqlite's testcase(x)) is the known false positive.
+ *
  * Everything is bounded: the bracket stack is fixed-size (deeper nesting is only counted), the
  * conditional stack likewise, lone-quote re-scans are capped at the text length, and at most
  * MAX_SITES tree-sitter sites are judged, each within a constant window.
