@@ -535,17 +535,19 @@ static int type_start(const char *s, size_t n)
 /* Some open bracket is a macro's arguments or an inline-assembly block: anything goes. */
 static int in_macro(const lexer *L)
 {
-    size_t d = L->nbr < MAX_BRACKETS ? L->nbr : MAX_BRACKETS;
-    for (size_t k = 0; k < d; k++)
-        if (L->bk[k] == K_MACRO || L->bk[k] == K_ASM) return 1;
+    /* the innermost 64 brackets: a bounded cost per token however deep the nesting */
+    size_t d = L->nbr < MAX_BRACKETS ? L->nbr : MAX_BRACKETS, lo = d > 64 ? d - 64 : 0;
+    for (size_t k = d; k > lo; k--)
+        if (L->bk[k - 1] == K_MACRO || L->bk[k - 1] == K_ASM) return 1;
     return 0;
 }
 
 /* Some open bracket is a statement block: the tokens are inside a function body. */
 static int in_body(const lexer *L)
 {
+    /* the outermost 64 brackets (a function body is one of the first) */
     size_t d = L->nbr < MAX_BRACKETS ? L->nbr : MAX_BRACKETS;
-    for (size_t k = 0; k < d; k++)
+    for (size_t k = 0; k < d && k < 64; k++)
         if (L->bk[k] == K_BLOCK) return 1;
     return 0;
 }
@@ -714,7 +716,7 @@ static void expr_token(lexer *L, int k, size_t a, size_t l)
     }
     /* a statement block closed after an operand or a call: a dropped ';' (x = f(a) }, return 1 }),
      * unless a macro ends the statement (Py_END_ALLOW_THREADS }, FOREACH(x) }) */
-    if (k == X_CLOSE && *q == '}' && L->close_kind == K_BLOCK && !L->cxx && !in_macro(L)) {
+    if (k == X_CLOSE && *q == '}' && L->close_kind == K_BLOCK && !L->cxx) {
         int semi = pk == X_NUM || pk == X_STR || pk == X_CHR ||
                    (pk == X_IDENT && !is_macro(L, p, pl) && !fallthrough(p, pl) &&
                     (!c_keyword(p, pl) || word_is(p, pl, "break") || word_is(p, pl, "continue") ||
@@ -723,7 +725,7 @@ static void expr_token(lexer *L, int k, size_t a, size_t l)
                    (pk == X_CLOSE && *p == ')' &&
                     (L->xck == K_PLAIN || L->xck == K_CALL || L->xck == K_GROUP)) ||
                    (pk == X_OP && (word_is(p, pl, "++") || word_is(p, pl, "--")));
-        if (semi) note(L->out, &L->out->semicolons, "missing ';' before '}'", L->xa + pl);
+        if (semi && !in_macro(L)) note(L->out, &L->out->semicolons, "missing ';' before '}'", L->xa + pl);
     }
     /* short misspelt keywords, where they stand as the keyword would: nit x; (nit)y;
      * fi (a) b = 1; fro (i = 0; ...) {; od { */
