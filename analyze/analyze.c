@@ -140,6 +140,20 @@ typedef struct strtab {
     size_t n, cap;
 } strtab;
 
+/* A flagged clean record shown in the report as an example of what a gate flags. */
+#define AN_EXAMPLES 5 /* per gate and language: the first flagged in input order */
+typedef struct an_example {
+    int gate;            /* sciprune_gate */
+    size_t lang;         /* index into clangs */
+    const char *shard;   /* the shard's name (r->shards) */
+    uint64_t line;       /* 1-based line in the shard */
+    char *path;          /* the record's path field; owned, NULL: none */
+    float value;         /* the gate's value */
+    uint32_t err_line;   /* parse_error: 1-based line of the first error in the file, 0: not
+                            known (tree-sitter's own ERROR nodes carry no line here) */
+    char detail[260];    /* the C check's finding, CPython's message, the undefined names */
+} an_example;
+
 typedef struct an_run {
     const char *workdir;
     const sciprune_analyze_settings *set;
@@ -178,6 +192,9 @@ typedef struct an_run {
     uint8_t *joff[SCIPRUNE_GATE_COUNT];   /* 1: on by the settings, off by judgement; owned */
     char js_envs[256];       /* undefined_name's JavaScript environments, from the settings in
                                 W/gates/summary.json ("" = auto) */
+    an_example *ex;          /* examples of flagged clean records; owned */
+    size_t nex, cap_ex;
+    sciprune_parser *ex_parser; /* W/gates values: to find an example's first error; owned */
 } an_run;
 
 static sciprune_status nomem(sciprune_error *err)
@@ -416,6 +433,80 @@ static sciprune_status gates_probe(an_run *r, sciprune_error *err)
     return SCIPRUNE_OK;
 }
 
+/* 1-based line of byte offset `off` in text. */
+static uint32_t line_of(const char *text, size_t len, uint64_t off)
+{
+    uint32_t ln = 1;
+    for (size_t i = 0; i < len && i < off; i++) ln += text[i] == '\n';
+    return ln;
+}
+
+/* Keep clean record g (language li, line `line` of shard `shard`) as an example of each gate
+ * that flags it (on for its language by the settings), up to AN_EXAMPLES per gate and
+ * language. sc: its gate scores when computed here; NULL: score it again for the detail. */
+static sciprune_status example_add(an_run *r, size_t g, size_t li, const char *shard,
+                                   uint64_t line, const char *path, const char *text, size_t len,
+                                   const sciprune_gate_scores *sc, sciprune_error *err)
+{
+    const char *lang = r->clangs.s[li];
+    float val[SCIPRUNE_GATE_COUNT] = {r->cpe[g], r->cun[g]};
+    int want[SCIPRUNE_GATE_COUNT] = {0}, any = 0;
+    for (int k = 0; k < SCIPRUNE_GATE_COUNT; k++) {
+        if (!(val[k] > 0) || !gate_on_by_settings(r, (sciprune_gate)k, lang)) continue;
+        size_t have = 0;
+        for (size_t e = 0; e < r->nex; e++) have += r->ex[e].gate == k && r->ex[e].lang == li;
+        want[k] = have < AN_EXAMPLES;
+        any |= want[k];
+    }
+    if (!any) return SCIPRUNE_OK;
+    sciprune_gate_scores own;
+    if (!sc) {
+        sciprune_status st;
+        if (!r->ex_parser && (st = sciprune_parser_new(&r->ex_parser, err))) return st;
+        sciprune_gates_settings gs;
+        sciprune_gates_settings_default(&gs);
+        gs.js_envs = r->js_envs;
+        if ((st = sciprune_gate_score_file(r->ex_parser, lang, path, text, len, &gs, &own, err)))
+            return st;
+        sc = &own;
+    }
+    for (int k = 0; k < SCIPRUNE_GATE_COUNT; k++) {
+        if (!want[k]) continue;
+        if (r->nex == r->cap_ex) {
+            size_t nc = r->cap_ex ? 2 * r->cap_ex : 16;
+            an_example *q = realloc(r->ex, nc * sizeof *q);
+            if (!q) return nomem(err);
+            r->ex = q;
+            r->cap_ex = nc;
+        }
+        an_example *x = &r->ex[r->nex];
+        memset(x, 0, sizeof *x);
+        x->gate = k;
+        x->lang = li;
+        x->shard = shard;
+        x->line = line;
+        x->value = val[k];
+        if (path && !(x->path = strdup(path))) return nomem(err);
+        r->nex++;
+        if (k == SCIPRUNE_GATE_UNDEFINED_NAME) {
+            snprintf(x->detail, sizeof x->detail, "%s", sc->names);
+        } else if (sc->syntax_reason && sc->syntax_reason[0]) {
+            x->err_line = line_of(text, len, sc->syntax_offset);
+            snprintf(x->detail, sizeof x->detail, "%s", sc->syntax_reason);
+        } else if (sc->indent_errors) {
+            x->err_line = sc->indent_line;
+            snprintf(x->detail, sizeof x->detail, "%s", sc->indent_error ? sc->indent_error : "");
+        } else if (sc->early_errors) {
+            x->err_line = sc->early_line;
+            snprintf(x->detail, sizeof x->detail, "a redeclaration V8 rejects");
+        } else {
+            snprintf(x->detail, sizeof x->detail, "tree-sitter: %u ERROR, %u MISSING nodes",
+                     sc->error_nodes, sc->missing_nodes);
+        }
+    }
+    return SCIPRUNE_OK;
+}
+
 typedef struct gate_batch {
     size_t n;
     char *text[BATCH];   /* owned */
@@ -423,6 +514,9 @@ typedef struct gate_batch {
     const char *lang[BATCH];
     char *path[BATCH];   /* owned; NULL: the record has none */
     size_t g[BATCH];     /* clean row */
+    size_t li[BATCH];    /* its language */
+    const char *shard[BATCH]; /* its shard's name */
+    uint64_t line[BATCH]; /* its line there */
 } gate_batch;
 
 typedef struct gate_job {
@@ -452,6 +546,8 @@ static sciprune_status gates_flush(an_run *r, gate_batch *b, sciprune_parser **p
         if (!st) {
             r->cpe[b->g[i]] = (float)j.gsc[i].parse_errors;
             r->cun[b->g[i]] = (float)j.gsc[i].undefined_names;
+            st = example_add(r, b->g[i], b->li[i], b->shard[i], b->line[i], b->path[i],
+                             b->text[i], b->len[i], &j.gsc[i], err);
         }
         free(b->text[i]);
         free(b->path[i]);
@@ -565,12 +661,19 @@ static sciprune_status read_clean(an_run *r, sciprune_error *err)
             if (r->gates_from_files) {
                 r->cpe[g] = ((const float *)gpe.data)[row];
                 r->cun[g] = ((const float *)gun.data)[row];
+                if ((r->cpe[g] > 0 || r->cun[g] > 0) &&
+                    (st = example_add(r, g, li, ss->names[i], (uint64_t)rec->line, rec->path,
+                                      rec->text, rec->text_len, NULL, err)))
+                    goto shard_done;
             } else {
                 if (!(gb.text[gb.n] = malloc(rec->text_len + 1))) { st = nomem(err); goto shard_done; }
                 memcpy(gb.text[gb.n], rec->text, rec->text_len + 1);
                 gb.len[gb.n] = rec->text_len;
                 gb.path[gb.n] = rec->path ? strdup(rec->path) : NULL;
                 gb.lang[gb.n] = r->clangs.s[li];
+                gb.li[gb.n] = li;
+                gb.shard[gb.n] = ss->names[i];
+                gb.line[gb.n] = (uint64_t)rec->line;
                 gb.g[gb.n++] = g;
                 if (gb.n == BATCH && (st = gates_flush(r, &gb, parsers, nthreads, err)))
                     goto shard_done;
@@ -1107,6 +1210,17 @@ static void gate_counts_md(sbuf *md, const char *lang, const gate_counts *c)
 }
 
 /* W/analyze report.json "gates" and the report.md section; clean counts in *all. */
+/* A markdown table cell: '|' escaped, control characters and backticks shown as spaces. */
+static void md_cell(sbuf *md, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '|') sb(md, "\\|");
+        else if (c < 0x20 || c == 0x7f || c == '`') sb(md, " ");
+        else sb(md, "%c", c);
+    }
+}
+
 static sciprune_status gates_report(const an_run *r, json_t *root, sbuf *md, gate_counts *all,
                                     sciprune_error *err)
 {
@@ -1156,6 +1270,24 @@ static sciprune_status gates_report(const an_run *r, json_t *root, sbuf *md, gat
         JAPP(bud, b);
     }
     JSET(gj, "budget", bud);
+    json_t *exa = json_array();
+    for (int k = 0; k < SCIPRUNE_GATE_COUNT; k++)
+        for (size_t i = 0; i < nl; i++)
+            for (size_t e = 0; e < r->nex; e++) {
+                const an_example *x = &r->ex[e];
+                if (x->gate != k || x->lang != lo[i]) continue;
+                json_t *o = json_object();
+                JSET(o, "gate", json_string(gate_names[k]));
+                JSET(o, "lang", json_string(r->clangs.s[x->lang]));
+                JSET(o, "shard", json_string(x->shard));
+                JSET(o, "line", json_integer((json_int_t)x->line));
+                JSET(o, "path", x->path ? json_string(x->path) : json_null());
+                JSET(o, "value", json_real(x->value));
+                JSET(o, "error_line", x->err_line ? json_integer(x->err_line) : json_null());
+                JSET(o, "detail", json_string(x->detail));
+                JAPP(exa, o);
+            }
+    JSET(gj, "examples", exa);
     JSET(root, "gates", gj);
 
     sb(md, "\n## Quality gates\n\nClean-side values %s; gates on for: parse_error [",
@@ -1198,6 +1330,28 @@ static sciprune_status gates_report(const an_run *r, json_t *root, sbuf *md, gat
         }
     }
     sb(md, any ? ".\n" : "they fit the budget at every ratio.\n");
+    if (r->nex) {
+        sb(md, "\nExamples of flagged clean files (the first %d per gate and language in input "
+               "order, gates on by the settings; a gate judged off above is listed too, as what it "
+               "would remove):\n\n| gate | lang | shard | line | path | value | first error line "
+               "| detail |\n|---|---|---|---:|---|---:|---:|---|\n", AN_EXAMPLES);
+        for (int k = 0; k < SCIPRUNE_GATE_COUNT; k++)
+            for (size_t i = 0; i < nl; i++)
+                for (size_t e = 0; e < r->nex; e++) {
+                    const an_example *x = &r->ex[e];
+                    if (x->gate != k || x->lang != lo[i]) continue;
+                    sb(md, "| %s | %s | ", gate_names[k], r->clangs.s[x->lang]);
+                    md_cell(md, x->shard);
+                    sb(md, " | %llu | ", (unsigned long long)x->line);
+                    md_cell(md, x->path ? x->path : "");
+                    sb(md, " | %g | ", (double)x->value);
+                    if (x->err_line) sb(md, "%u", x->err_line);
+                    else sb(md, "–");
+                    sb(md, " | ");
+                    md_cell(md, x->detail);
+                    sb(md, " |\n");
+                }
+    }
     free(bl);
     free(lo);
     return bad ? nomem(err) : SCIPRUNE_OK;
@@ -1889,6 +2043,9 @@ done:
     free(r.cpe); free(r.cun); free(r.cgen); free(r.clang); free(r.vpe); free(r.vun);
     free(r.jn);
     for (int k = 0; k < SCIPRUNE_GATE_COUNT; k++) { free(r.jflag[k]); free(r.joff[k]); }
+    for (size_t e = 0; e < r.nex; e++) free(r.ex[e].path);
+    free(r.ex);
+    sciprune_parser_free(r.ex_parser);
     strtab_free(&r.clangs);
     for (int k = 0; k < SCIPRUNE_GATE_COUNT; k++) strtab_free(&r.gl[k]);
     strtab_free(&r.types);

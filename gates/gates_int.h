@@ -23,11 +23,17 @@ typedef struct gates_csyntax {
     uint32_t comments;     /* block comment open at the end of the file */
     uint32_t conditionals; /* #else/#elif/#endif without #if, #if without #endif */
     uint32_t keywords;     /* misspelt keywords (retrun, cosnt): in code, or at a tree-sitter error */
+    uint32_t chars;        /* a character that is no C token in code (@, `, a lone backslash) */
+    uint32_t exprs;        /* token pairs no C expression has: an operator before ; or ), a
+                              literal assigned to, two operands with nothing between */
     uint32_t tree;         /* 0/1: some other tree-sitter error does not look like a macro use.
                               Not part of the total: it flags ~3 % of clean C (see
                               bench/gates_c_results.md) */
     size_t tree_offset;    /* where, when tree = 1 */
-    uint32_t semicolons;   /* a dropped ';': a lexer candidate where tree-sitter has an error */
+    uint32_t semicolons;   /* a dropped ';': a strong lexer candidate (a statement that starts
+                              with a plain name or a declaration keyword, a line that does too),
+                              a weak one where tree-sitter has an error that does not look like
+                              a macro use, or a statement block closed after an operand */
 #define GATES_CSYNTAX_SEMI 64
     uint32_t nsemi;        /* lexer candidates: a line in a block ending in an operand or a
                               plain ')', the next starting with a name */
@@ -40,8 +46,8 @@ typedef struct gates_csyntax {
 void gates_csyntax_lex(const char *src, size_t len, int cpp, gates_csyntax *out);
 /* Add the tree-sitter findings of the parse `root` of src to *out (after the lexer). */
 void gates_csyntax_tree(TSNode root, const char *src, size_t len, int cpp, gates_csyntax *out);
-/* The parse_error value: brackets + literals + comments + conditionals + keywords +
- * semicolons. */
+/* The parse_error value: brackets + literals + comments + conditionals + keywords + chars +
+ * exprs + semicolons. */
 uint32_t gates_csyntax_total(const gates_csyntax *c);
 
 /* The gates. */

@@ -15,6 +15,12 @@ trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 $PY "$SRC/tests/corpus/make_corpus.py" --seed 1 --src "$T/src" || fail "make_corpus"
+# three clean files the gates flag, for the report's examples: an indentation error CPython
+# reports (tree-sitter does not), a tree-sitter error, an undefined name
+mkdir -p "$T/src/py_zz_flagged"
+printf 'def f(x):\n    if x:\n        y = 1\n      z = 2\n    return y\n' > "$T/src/py_zz_flagged/indent.py"
+printf 'import os\n\n\ndef g(:\n    return os.sep\n' > "$T/src/py_zz_flagged/broken.py"
+printf 'def h():\n    return not_defined_anywhere + 1\n' > "$T/src/py_zz_flagged/undefined.py"
 "$BIN" ingest "$T"/src/py_* --out "$T/in" >/dev/null 2>&1 || fail ingest
 "$BIN" corrupt --in "$T"/in/*.jsonl.zst --out "$T/cor" --per-type 15 --threads 0 >/dev/null 2>&1
 W=$T/w
@@ -81,6 +87,27 @@ assert rec["weights"] == {t: (2.0 if k == "syntax" else 1.0) for t, k in
 syn = [g for g in r["groups"] if g["lang"] == "all" and g["kind"] == "syntax"]
 assert sum(g["auroc"]["distance"] for g in syn) / len(syn) > 0.7, [g["auroc"] for g in syn]
 assert rec["mean_recall"] > rec["random_mean_recall"]
+# examples of what each gate flags: the first 5 flagged clean records per gate and language,
+# with their shard, line, path, value and (parse_error) first error line
+ex = g["examples"]
+assert ex, "no examples of flagged clean files"
+for k in ("parse_error", "undefined_name"):
+    mine = [x for x in ex if x["gate"] == k]
+    assert len(mine) == min(5, g["clean"][k]["flagged"]), (k, len(mine), g["clean"][k])
+for x in ex:
+    assert x["lang"] == "python" and x["value"] > 0 and x["line"] >= 1, x
+    assert x["shard"].endswith(".jsonl.zst") and x["path"].endswith(".py"), x
+    if x["gate"] == "undefined_name":
+        assert x["detail"] and x["error_line"] is None, x
+    elif x["detail"].startswith("tree-sitter"):
+        assert x["error_line"] is None, x
+    else:   # an indentation error: CPython's message and its line
+        assert x["error_line"] >= 1, x
+byp = {(x["gate"], x["path"].rsplit("/", 1)[-1]): x for x in ex}
+assert byp[("parse_error", "indent.py")]["error_line"] == 4, byp
+assert "indent" in byp[("parse_error", "indent.py")]["detail"], byp
+assert byp[("parse_error", "broken.py")]["detail"].startswith("tree-sitter"), byp
+assert byp[("undefined_name", "undefined.py")]["detail"] == "not_defined_anywhere", byp
 PYEOF
 
 $PY "$SRC/tests/e2e/analyze_check.py" "$W/analyze" --all >/dev/null || fail "numpy cross-check"
@@ -106,6 +133,8 @@ PYEOF
 # the gates stage's W/gates files: analyze reads them instead of parsing the clean side again,
 # and (every language on, python only here) gets the same values
 cp "$W/analyze/clean.parse_error.npy" "$T/pe.npy"; cp "$W/analyze/clean.undefined_name.npy" "$T/un.npy"
+cp "$W/analyze/report.json" "$T/report0.json"
+grep -q "Examples of flagged clean files" "$W/analyze/report.md" || fail "report.md gate examples"
 "$BIN" gates --workdir "$W" --in "$T"/in/*.jsonl.zst >/dev/null 2>&1 || fail "gates stage"
 "$BIN" analyze --workdir "$W" --corrupted "$T/cor" --weights syntax=2,content=1 >/dev/null 2>&1 \
   || fail "analyze with W/gates"
@@ -115,6 +144,8 @@ import numpy as np
 t, d = sys.argv[1:3]
 r = json.load(open(f"{d}/report.json"))
 assert r["gates"]["source"] == "W/gates", r["gates"]["source"]
+# the same examples as when analyze computed the values itself
+assert r["gates"]["examples"] == json.load(open(f"{t}/report0.json"))["gates"]["examples"]
 for a, b in (("pe", "parse_error"), ("un", "undefined_name")):
     assert np.array_equal(np.load(f"{t}/{a}.npy"), np.load(f"{d}/clean.{b}.npy")), b
 PYEOF

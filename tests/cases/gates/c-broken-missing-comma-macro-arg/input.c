@@ -1,0 +1,4 @@
+int f(void *curl)
+{
+  return curl_easy_setopt(curl CURLOPT_URL, "x");
+}

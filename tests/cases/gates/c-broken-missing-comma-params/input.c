@@ -1,0 +1,5 @@
+#include <stdio.h>
+int main(int argc char **argv)
+{
+  return argc;
+}

@@ -1,0 +1,5 @@
+int f(int a, int b)
+{
+  a = a + ;
+  return b;
+}

@@ -1,0 +1,7 @@
+static void *p;
+void f(void)
+{
+  if (p) {
+    free(p)
+  }
+}

@@ -1,0 +1,2 @@
+static int a = 1
+static int b;

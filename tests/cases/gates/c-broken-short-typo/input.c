@@ -1,0 +1,4 @@
+nit main(void)
+{
+  return 0;
+}
