@@ -116,6 +116,8 @@ static int explain(const char *file, const char *lang, const char *path,
     json_str(g.syntax_reason ? g.syntax_reason : "");
     printf(", \"syntax_offset\": %llu, \"syntax_suspects\": %u",
            (unsigned long long)g.syntax_offset, g.syntax_suspects);
+    printf(", \"guard\": ");
+    json_str(sciprune_guard_verdict_name(g.guard)); /* not "ok": not parsed, not judged */
     printf("}\n");
     sciprune_parser_free(p);
     free(buf);

@@ -1279,6 +1279,8 @@ typedef struct sciprune_analyze_info {
     uint64_t n_clean;        /* accepted clean records */
     uint64_t n_variants;     /* variants read and embedded */
     uint64_t n_orig_found;   /* variants whose original is in the workdir */
+    uint64_t n_guarded;      /* clean records + variants the parse guard kept from tree-sitter
+                                (report.json n_clean_guarded, n_variants_guarded) */
     size_t n_types;
     char best[48];           /* recommended name: "distance", "combined-a0.20", "gate+distance",
                                 "gate+combined-a0.20", ... */
