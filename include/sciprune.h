@@ -465,7 +465,8 @@ sciprune_status sciprune_corrupt_verify(const char *const *shards, size_t nshard
  *                                file name ("x.jsonl.zst" -> "x.jsonl.zst.npy")
  *   W/embed/<shard>.status.npy   uint8 N: a sciprune_embed_row value per line
  *   W/embed/shards.json          {"shards": [{"name":..., "path":...}, ...]} in input order
- *   W/embed/summary.json         per-shard and total counts of every status value, timings */
+ *   W/embed/summary.json         per-shard and total counts of every status value ("too_deep"
+ *                                and "too_large" only when not 0), timings */
 
 /* Per-row status (the values of <shard>.status.npy). */
 typedef enum sciprune_embed_row {
@@ -1101,8 +1102,9 @@ sciprune_status sciprune_gate_score_file(sciprune_parser *parser, const char *la
  * in W/gates/:
  *   <shard>.parse_error.npy     float32 N: sciprune_gate_scores.parse_errors per line (ERROR +
  *                               MISSING nodes, indentation, early errors; c, cpp: the C syntax check); 0 for rejected
- *                               lines, languages without a grammar and languages where the
- *                               gate is off
+ *                               lines, languages without a grammar, languages where the
+ *                               gate is off and texts the parse guard refuses ("not judged",
+ *                               counted as "not_judged" per language in summary.json)
  *   <shard>.undefined_name.npy  float32 N: distinct undefined names per line (0 when rejected,
  *                               abstained or off for the language)
  *   <shard>.gates.json          the shard's counts per language and the settings; written
