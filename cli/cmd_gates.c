@@ -201,6 +201,9 @@ int cmd_gates(int argc, char **argv)
                 info.bytes / 1e6, info.seconds, (unsigned long long)info.n_parse_error,
                 (unsigned long long)info.n_undefined, (unsigned long long)info.n_abstained,
                 (unsigned long long)info.shards_skipped, workdir);
+        if (info.n_guarded)
+            fprintf(stderr, "gates: %llu records not judged: too deep or too large to parse "
+                            "(the parse guard)\n", (unsigned long long)info.n_guarded);
     }
     free(ins);
     return rc;
