@@ -6,8 +6,8 @@
  * What crashes 0.20.7 is a parse stack ~65,535 entries deep when error recovery runs (65,534
  * unclosed brackets, but also 70,000 `not` before a stray `)`); what makes it quadratic is
  * error recovery over a deep stack (C: `1, 2, 3, ...` or X-macro lines at file scope: 60 KB
- * took 59 s). A lexical pass cannot know the parser's stack, so it measures three upper
- * bounds of its causes:
+ * took 59 s). A lexical pass cannot know the parser's stack, so it measures three proxies of
+ * its causes (bench/guard_results.md says what they miss):
  *   depth     bracket nesting: ( [ { open, ) ] } close (never below 0), in code only
  *   run       the longest run of tokens with no separator (; , { } or a newline) between
  *             them: chains of prefix or right-associative operators grow the stack without a
@@ -18,7 +18,9 @@
  * non-blank byte is one (so `!=` counts two: an over-count, the safe side). Strings on one
  * line ('...' "..." `...`, with backslash escapes) and comments (# in python; // and /\* *\/
  * elsewhere) are skipped when they are closed; an unclosed one is read as code (the safe
- * side again, except that a closer inside it lowers the depth).
+ * side again, except that a closer inside it lowers the depth). After a quote fails to close
+ * on a line it is code for the rest of that line, and after one unclosed block comment no other
+ * is looked for, so the pass stays linear whatever the text.
  */
 #include "lang_int.h"
 
@@ -68,6 +70,9 @@ void sciprune_guard_check(const char *lang, const char *text, size_t len,
     uint64_t depth = 0, max = 0, longest = 0;
     uint64_t run = 0, max_run = 0, top = 0, max_top = 0;
     int line_start = 1; /* only blanks so far on this line (a '#' there is a directive) */
+    int no_close = 0;   /* no closing star-slash after the last failed search: stop looking */
+    uint8_t quote_failed = 0; /* quotes ' " ` (bits 1, 2, 4) that did not close on this line:
+                                 not looked for again on it, so a line costs O(length) */
     int directive = 0;  /* c, cpp: this line is a preprocessor line */
     size_t line_begin = 0;
     for (size_t i = 0; i < len;) {
@@ -76,6 +81,7 @@ void sciprune_guard_check(const char *lang, const char *text, size_t len,
             if (i - line_begin > longest) longest = i - line_begin;
             line_begin = i + 1;
             run = 0;
+            quote_failed = 0;
             if (directive && !(i && s[i - 1] == '\\')) {
                 directive = 0;
                 top = 0;
@@ -99,13 +105,14 @@ void sciprune_guard_check(const char *lang, const char *text, size_t len,
             while (i < len && s[i] != '\n') i++;
             continue;
         }
-        if (fam != FAM_PY && c == '/' && i + 1 < len && s[i + 1] == '*') {
+        if (fam != FAM_PY && !no_close && c == '/' && i + 1 < len && s[i + 1] == '*') {
             const unsigned char *e = NULL;
             for (size_t j = i + 2; j + 1 < len; j++)
                 if (s[j] == '*' && s[j + 1] == '/') {
                     e = s + j + 2;
                     break;
                 }
+            if (!e) no_close = 1;
             if (e) {
                 /* newlines inside count for the longest line */
                 for (size_t j = i; j < (size_t)(e - s); j++)
@@ -119,7 +126,9 @@ void sciprune_guard_check(const char *lang, const char *text, size_t len,
         }
         /* one token */
         if (c == '"' || c == '\'' || c == '`') {
-            size_t e = skip_string(s, len, i);
+            uint8_t bit = c == '\'' ? 1 : c == '"' ? 2 : 4;
+            size_t e = quote_failed & bit ? i : skip_string(s, len, i);
+            if (e == i) quote_failed |= bit;
             i = e > i ? e : i + 1;
         } else if (is_word(c)) {
             while (i < len && is_word(s[i])) i++;

@@ -519,6 +519,15 @@ static void test_guard_verdicts(void **state)
     assert_int_equal(g.verdict, SCIPRUNE_GUARD_TOO_LARGE);
     assert_int_equal(g.longest_line, n - 1);
     free(s);
+    /* unclosed comments and escaped quotes by the million: one linear pass (a rescan from
+     * each of them would not finish) */
+    s = repeat("", "/*", 1 << 20, "\n", &n);
+    assert_int_equal(verdict("c", s, n), SCIPRUNE_GUARD_TOO_DEEP); /* 2M tokens, no separator */
+    free(s);
+    s = repeat("x = ", "\\\"", 400000, "\n", &n);
+    sciprune_guard_check("python", s, n, &g);
+    assert_int_equal(g.depth, 0);
+    free(s);
     assert_int_equal(verdict("python", "", 0), SCIPRUNE_GUARD_OK);
     assert_string_equal(sciprune_guard_verdict_name(SCIPRUNE_GUARD_TOO_DEEP), "too_deep");
     assert_string_equal(sciprune_guard_verdict_name(SCIPRUNE_GUARD_TOO_LARGE), "too_large");
