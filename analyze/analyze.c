@@ -20,7 +20,9 @@
  * report.json:
  *   {"settings": {"ratios": [R], "alphas": [A], "ratio", "weights", "seed"},
  *    "corrupted": [files], "semantics": "...", "embedder", "k", "n_clean", "n_variants",
- *    "n_variants_rejected", "n_orig_found",
+ *    "n_variants_rejected", "n_orig_found", "n_clean_guarded" and "n_variants_guarded" (only
+ *    when > 0: records the parse guard kept from tree-sitter, too deep or too large; they
+ *    are embedded from their words and no gate judges them: value 0),
  *    "metrics": ["size", "distance", "combined-a0.00", ..., "random", "length"],
  *    "plans": ["gate+size", "gate+distance", "gate+combined-a0.00", ..., "gate+length"],
  *    "gates": {"source": "W/gates" | "computed", "source_note": why computed,
@@ -170,6 +172,8 @@ typedef struct an_run {
     char **files;        /* corrupted shard paths; owned */
     size_t nfiles;
     uint64_t v_rejected;
+    uint64_t c_guarded, v_guarded; /* clean records / variants the parse guard kept from
+                                      tree-sitter: embedded lexically, not judged by the gates */
     sciprune_embedder *emb;
     sciprune_index *ix;
     /* quality gates */
@@ -649,6 +653,9 @@ static sciprune_status read_clean(an_run *r, sciprune_error *err)
             r->c.crnd[g] = rank_key_random_id(rec->id, r->set->seed);
             r->rowmap[i][row] = (int64_t)g;
             r->cgen[g] = (uint8_t)an_is_generated(rec->text, rec->text_len);
+            sciprune_guard_info gi; /* counted only: the gates gave it 0 (not judged) */
+            sciprune_guard_check(rec->lang, rec->text, rec->text_len, &gi);
+            r->c_guarded += gi.verdict != SCIPRUNE_GUARD_OK && sciprune_lang_has_grammar(rec->lang);
             size_t li = intern(&r->clangs, rec->lang ? rec->lang : "unknown");
             if (li == SIZE_MAX) { st = nomem(err); goto shard_done; }
             if (li > UINT16_MAX) {
@@ -813,6 +820,7 @@ static sciprune_status embed_batch(an_run *r, batch *b, sciprune_parser **parser
         r->vpe[first + i] = gate_on(r, SCIPRUNE_GATE_PARSE_ERROR, b->lang[i]) ? (float)gsc[i].parse_errors : 0.0f;
         r->vun[first + i] =
             gate_on(r, SCIPRUNE_GATE_UNDEFINED_NAME, b->lang[i]) ? (float)gsc[i].undefined_names : 0.0f;
+        r->v_guarded += gsc[i].guard != SCIPRUNE_GUARD_OK;
     }
     free(j);
     return SCIPRUNE_OK;
@@ -1658,6 +1666,8 @@ static sciprune_status write_report_json(an_run *r, const pick *p, double second
     JSET(root, "n_clean", json_integer((json_int_t)nc));
     JSET(root, "n_variants", json_integer((json_int_t)nv));
     JSET(root, "n_variants_rejected", json_integer((json_int_t)r->v_rejected));
+    if (r->c_guarded) JSET(root, "n_clean_guarded", json_integer((json_int_t)r->c_guarded));
+    if (r->v_guarded) JSET(root, "n_variants_guarded", json_integer((json_int_t)r->v_guarded));
     JSET(root, "n_orig_found", json_integer((json_int_t)norig));
     json_t *ms = json_array(), *gj = json_array(), *sz = json_array();
     for (size_t m = 0; m < nm; m++) {
@@ -1707,6 +1717,10 @@ static void md_recall(const an_run *r, const pick *p, sbuf *md)
     sb(md, "%zu clean records in %d clusters (embedder %s), %zu corrupted variants of %zu types "
             "(%zu with their original in the workdir).\n\n",
        nc, r->c.k, sciprune_embedder_backend_name(r->emb), nv, r->types.n, norig);
+    if (r->c_guarded || r->v_guarded)
+        sb(md, "%llu clean records and %llu variants are too deep or too large to parse (the "
+                "parse guard): embedded from their words, not judged by the gates.\n\n",
+           (unsigned long long)r->c_guarded, (unsigned long long)r->v_guarded);
     sb(md, "**Recommendation** at p = %.2f: `%s` with weighted mean recall %.1f %% over the "
             "types (their originals: %.1f %%); random pruning: %.1f %%. Candidates: size, "
             "distance, combined at every alpha and their gate plans; random and length are "
@@ -1926,6 +1940,7 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
         info->n_clean = r->c.nc;
         info->n_variants = r->c.nv;
         info->n_orig_found = p.norig;
+        info->n_guarded = r->c_guarded + r->v_guarded;
         info->n_types = r->types.n;
         sp_strlcpy(info->best, p.bname, sizeof info->best);
         info->best_alpha = p.balpha;

@@ -280,6 +280,10 @@ int cmd_corrupt(int argc, char **argv)
                     (unsigned long long)made, (unsigned long long)tried,
                     (unsigned long long)st.records, (unsigned long long)st.rejected,
                     (unsigned long long)st.other_lang, (unsigned long long)st.rounds, out);
+            if (st.guarded)
+                fprintf(stderr, "corrupt: %llu records not used as sources: too deep or too "
+                                "large to parse (the parse guard)\n",
+                        (unsigned long long)st.guarded);
             if (made == 0)
                 fprintf(stderr, "sciprune: warning: no variant was made (no records in a "
                                 "language with queries, or none parse cleanly)\n");

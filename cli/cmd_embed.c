@@ -13,7 +13,8 @@ static void help(void)
            "Embed every line of every shard into W/embed/<shard>.npy (float32, N x dim, rows in\n"
            "input order; rejected lines get a zero row) with a per-line status in\n"
            "W/embed/<shard>.status.npy (0 ok, 1 rejected, 2 lexical fallback, 3 parse error,\n"
-           "4 empty) and the embedder spec in W/embed/embedder.json. Resumable: a rerun skips\n"
+           "4 empty, 5 too deep, 6 too large: not parsed, see README) and the embedder spec\n"
+           "in W/embed/embedder.json. Resumable: a rerun skips\n"
            "finished shards; a different embedder in the same workdir needs --force.\n\n"
            "options:\n"
            "  --in SHARD...          input shards (also as trailing arguments)\n"
@@ -236,6 +237,10 @@ int cmd_embed(int argc, char **argv)
                 (unsigned long long)st.rows[0], (unsigned long long)st.rows[1],
                 (unsigned long long)st.rows[2], (unsigned long long)st.rows[3],
                 (unsigned long long)st.rows[4], st.dim);
+        if (st.rows[SCIPRUNE_ROW_TOO_DEEP] || st.rows[SCIPRUNE_ROW_TOO_LARGE])
+            fprintf(stderr, "; too_deep=%llu too_large=%llu (not parsed: the parse guard)",
+                    (unsigned long long)st.rows[SCIPRUNE_ROW_TOO_DEEP],
+                    (unsigned long long)st.rows[SCIPRUNE_ROW_TOO_LARGE]);
         if (st.model[0]) fprintf(stderr, ", model %s", st.model);
         if (st.idf_docs) fprintf(stderr, ", idf fitted on %llu records", (unsigned long long)st.idf_docs);
         if (st.seconds > 0 && st.text_bytes)

@@ -116,6 +116,8 @@ static int explain(const char *file, const char *lang, const char *path,
     json_str(g.syntax_reason ? g.syntax_reason : "");
     printf(", \"syntax_offset\": %llu, \"syntax_suspects\": %u",
            (unsigned long long)g.syntax_offset, g.syntax_suspects);
+    printf(", \"guard\": ");
+    json_str(sciprune_guard_verdict_name(g.guard)); /* not "ok": not parsed, not judged */
     printf("}\n");
     sciprune_parser_free(p);
     free(buf);
@@ -206,6 +208,9 @@ int cmd_gates(int argc, char **argv)
                 info.bytes / 1e6, info.seconds, (unsigned long long)info.n_parse_error,
                 (unsigned long long)info.n_undefined, (unsigned long long)info.n_abstained,
                 (unsigned long long)info.shards_skipped, workdir);
+        if (info.n_guarded)
+            fprintf(stderr, "gates: %llu records not judged: too deep or too large to parse "
+                            "(the parse guard)\n", (unsigned long long)info.n_guarded);
     }
     free(ins);
     return rc;

@@ -525,8 +525,8 @@ static sciprune_status reparse(sciprune_parser *parser, const char *lang, const 
                                size_t vlen, TSTree **out, sciprune_error *err)
 {
     *out = NULL;
-    if (vlen > UINT32_MAX)
-        return sp_err(err, SCIPRUNE_EINVAL, lang, -1, -1, "text of %zu bytes is too large to parse", vlen);
+    sciprune_status gs = lang_guard_err(lang, var, vlen, err); /* the edit may deepen it */
+    if (gs) return gs;
     TSParser *tsp = lang_ts_parser(parser);
     if (!ts_parser_set_language(tsp, lang_grammar(lang)))
         return sp_err(err, SCIPRUNE_EBACKEND, lang, -1, -1, "tree-sitter rejected the %s grammar", lang);
@@ -587,6 +587,13 @@ sciprune_status corrupt_apply_tree(const corrupt_op *op, sciprune_parser *parser
         memcpy(var + sp.offset + sp.ins_len, src + sp.offset + sp.removed,
                len - sp.offset - sp.removed);
         var[vlen] = '\0';
+        if (lang_guard_err(op->lang, var, vlen, NULL) != SCIPRUNE_OK) {
+            /* the edit took a source at the guard's limit over it: not a valid variant */
+            free(sp.ins);
+            free(var);
+            var = NULL;
+            continue;
+        }
         TSTree *vt = NULL;
         if ((s = reparse(parser, op->lang, tree, src, &sp, var, vlen, &vt, err)) != SCIPRUNE_OK) {
             free(sp.ins);

@@ -29,7 +29,8 @@
  * labels.jsonl: {"id","orig_id","corruption","kind","lang","shard":"<output shard name>",
  *               "line":<1-based line in it>,"orig_shard","orig_line"}
  * corrupt.json: {"seed","per_type","max_tries","inputs":[names],"records","rejected",
- *               "other_lang","rounds","cells":[{"lang","type","kind","candidates","tried",
+ *               "other_lang","guarded" (only when > 0: records of a selected language the
+ *               parse guard keeps from tree-sitter, never sources),"rounds","cells":[{"lang","type","kind","candidates","tried",
  *               "made","unclean","no_site","invalid"}, ...]}
  */
 #include "corrupt_int.h"
@@ -105,7 +106,7 @@ typedef struct run {
     record *recs;
     size_t nrecs;
     size_t *shard_recs;     /* nshards + 1 offsets into recs (sorted by shard, line) */
-    uint64_t records, rejected, other_lang;
+    uint64_t records, rejected, other_lang, guarded;
 } run;
 
 typedef struct worker {
@@ -113,7 +114,7 @@ typedef struct worker {
     sciprune_parser *parser;
     sciprune_error err;
     cell *local;            /* scan: per-thread candidate heaps */
-    uint64_t records, rejected, other_lang;
+    uint64_t records, rejected, other_lang, guarded;
 } worker;
 
 void sciprune_corrupt_options_default(sciprune_corrupt_options *o)
@@ -247,6 +248,12 @@ static sciprune_status scan_shard(worker *w, size_t si)
             w->other_lang++;
             continue;
         }
+        sciprune_guard_info gi; /* never a source: the parse guard keeps it from tree-sitter */
+        sciprune_guard_check(rec->lang, rec->text, rec->text_len, &gi);
+        if (gi.verdict != SCIPRUNE_GUARD_OK) {
+            w->guarded++;
+            continue;
+        }
         size_t idl = strlen(rec->id);
         for (size_t ci = r->cells_by_lang[li][0]; ci < r->cells_by_lang[li][1]; ci++) {
             cand x = {sp_hash64(rec->id, idl, r->cells[ci].type_hash), (uint32_t)si, rec->line};
@@ -302,6 +309,7 @@ static sciprune_status process_record(worker *w, size_t ri)
     record *x = &r->recs[ri];
     const char *lang = sciprune_lang_name(x->lang_idx);
     TSTree *tree = NULL;
+    /* guarded records were never ranked (scan_shard); lang_parse checks the guard again */
     sciprune_status s = lang_parse(w->parser, lang, x->text, x->text_len, &tree, &w->err);
     if (s) return s;
     sciprune_parse_stats st;
@@ -569,6 +577,8 @@ static sciprune_status write_summary(const run *r, const char *out_dir, uint64_t
     bad = bad || json_object_set_new(o, "records", json_integer((json_int_t)r->records));
     bad = bad || json_object_set_new(o, "rejected", json_integer((json_int_t)r->rejected));
     bad = bad || json_object_set_new(o, "other_lang", json_integer((json_int_t)r->other_lang));
+    if (r->guarded) /* only when some: a corpus without them gives the same file as before */
+        bad = bad || json_object_set_new(o, "guarded", json_integer((json_int_t)r->guarded));
     bad = bad || json_object_set_new(o, "rounds", json_integer((json_int_t)rounds));
     for (size_t i = 0; !bad && i < r->ncells; i++) {
         const sciprune_corrupt_cell *c = &r->cells[i].pub;
@@ -781,6 +791,7 @@ sciprune_status sciprune_corrupt_run(const char *const *shards, size_t nshards,
         r.records += ws[t].records;
         r.rejected += ws[t].rejected;
         r.other_lang += ws[t].other_lang;
+        r.guarded += ws[t].guarded;
         for (size_t ci = 0; ci < r.ncells; ci++) {
             cell *l = &ws[t].local[ci];
             for (size_t k = 0; k < l->nc; k++)
@@ -846,6 +857,7 @@ sciprune_status sciprune_corrupt_run(const char *const *shards, size_t nshards,
         stats->records = r.records;
         stats->rejected = r.rejected;
         stats->other_lang = r.other_lang;
+        stats->guarded = r.guarded;
         stats->rounds = rounds;
     }
 done:

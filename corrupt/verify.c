@@ -60,6 +60,13 @@ static const char *check_one(sciprune_parser *p, const sciprune_record *rec, int
     memcpy(orig + o0, json_string_value(rem), rl);
     memcpy(orig + o0 + rl, rec->text + o0 + il, tl - o0 - il);
     sciprune_parse_stats a, b;
+    sciprune_guard_info ga, gb; /* a text the parse guard refuses is a bad line, not an error */
+    sciprune_guard_check(lang, orig, ol, &ga);
+    sciprune_guard_check(lang, rec->text, tl, &gb);
+    if (ga.verdict != SCIPRUNE_GUARD_OK || gb.verdict != SCIPRUNE_GUARD_OK) {
+        why = sciprune_guard_verdict_name(ga.verdict != SCIPRUNE_GUARD_OK ? ga.verdict : gb.verdict);
+        goto out;
+    }
     if ((*s = sciprune_parse_check(p, lang, orig, ol, &a, err)) != SCIPRUNE_OK) goto out;
     if ((*s = sciprune_parse_check(p, lang, rec->text, tl, &b, err)) != SCIPRUNE_OK) goto out;
     if (lang_error_count(&a)) why = "the original does not parse cleanly";

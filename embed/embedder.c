@@ -37,7 +37,8 @@ static const char *const k_feature_names[] = {"identifiers", "keywords", "litera
                                               "ast_pairs",   "ast_paths", "errors"};
 #define NFEAT 6
 
-static const char *const k_row_names[] = {"ok", "rejected", "lexical", "parse_error", "empty"};
+static const char *const k_row_names[] = {"ok",    "rejected", "lexical",  "parse_error",
+                                          "empty", "too_deep", "too_large"};
 
 const char *embed_feature_name(uint32_t bit)
 {
@@ -46,7 +47,7 @@ const char *embed_feature_name(uint32_t bit)
     return "?";
 }
 
-const char *embed_row_name(int v) { return v >= 0 && v < 5 ? k_row_names[v] : "?"; }
+const char *embed_row_name(int v) { return v >= 0 && v < SCIPRUNE_ROW_COUNT ? k_row_names[v] : "?"; }
 
 static const char *backend_name(sciprune_embed_backend b)
 {
@@ -307,6 +308,9 @@ static json_t *spec_json(const sciprune_embedder *e, const char *idf_hash)
         json_object_set_new(x, "protocol", json_integer(1));
         json_object_set_new(j, "exec", x);
     }
+    /* 0..4 only: 5 too_deep and 6 too_large (the parse guard, sciprune.h) are documented in
+     * sciprune.h and embed/stage.c; listing them here would change every embedder.json, whose
+     * bytes tests/cases/golden pins */
     json_t *sv = json_object();
     for (int i = 0; i < 5; i++) {
         char k[4];

@@ -34,7 +34,9 @@
  *
  * Unknown languages (no grammar) and texts the parser gives up on go through a lexical
  * tokenizer (words -> identifier sub-tokens, digits -> number class, quoted runs -> string
- * class, operator runs -> keyword family) and are flagged SCIPRUNE_ROW_LEXICAL.
+ * class, operator runs -> keyword family) and are flagged SCIPRUNE_ROW_LEXICAL; so are the
+ * texts the parse guard keeps from tree-sitter (sciprune.h, "the parse guard"), flagged
+ * SCIPRUNE_ROW_TOO_DEEP / SCIPRUNE_ROW_TOO_LARGE. The tokenizer is linear and needs no tree.
  *
  * Determinism: a row depends only on the text, the language and the spec: features are added
  * in walk order and summed in insertion order in double precision; idf counts are integers
@@ -530,8 +532,9 @@ typedef struct walk_ctx {
     uint8_t *row;
 } walk_ctx;
 
-static sciprune_status walk_visit(void *self, const char *lang, TSNode root, const char *text,
-                                  size_t len, sciprune_error *err)
+static sciprune_status walk_visit(void *self, const char *lang, TSNode root,
+                                  sciprune_guard_verdict guard, const char *text, size_t len,
+                                  sciprune_error *err)
 {
     walk_ctx *x = self;
     (void)lang;
@@ -543,11 +546,14 @@ static sciprune_status walk_visit(void *self, const char *lang, TSNode root, con
         *x->row = has_error ? SCIPRUNE_ROW_PARSE_ERROR : SCIPRUNE_ROW_OK;
     } else {
         lexical(hs, x->e->s.features, &x->w->m, (const unsigned char *)text, len);
+        if (guard == SCIPRUNE_GUARD_TOO_DEEP) *x->row = SCIPRUNE_ROW_TOO_DEEP;
+        else if (guard == SCIPRUNE_GUARD_TOO_LARGE) *x->row = SCIPRUNE_ROW_TOO_LARGE;
     }
     return SCIPRUNE_OK;
 }
 
-/* Fill w->m with the features of one text; *row gets OK / LEXICAL / PARSE_ERROR / EMPTY.
+/* Fill w->m with the features of one text; *row gets OK / LEXICAL / PARSE_ERROR / EMPTY /
+ * TOO_DEEP / TOO_LARGE (the parse guard kept the text from tree-sitter: lexical features).
  * With `gates`, the gates' consumer (gates/gates.h) scores the same parse into it. */
 static sciprune_status extract(sciprune_embedder *e, hash_worker *w, sciprune_parser *p,
                                const char *lang, const char *text, size_t len, uint8_t *row,
@@ -576,8 +582,9 @@ static sciprune_status extract(sciprune_embedder *e, hash_worker *w, sciprune_pa
     walk_ctx wc = {e, w, hl, row};
     v[nv++] = (lang_visitor){walk_visit, &wc};
     if (gates) v[nv++] = gates_visitor(&gc);
-    /* a text tree-sitter cannot parse is embedded from its words, not an error */
-    lang_visit_mode mode = hl && len <= UINT32_MAX ? LANG_VISIT_PARSE_OR_NULL : LANG_VISIT_NO_PARSE;
+    /* a text tree-sitter cannot parse, or that the parse guard keeps from it, is embedded from
+     * its words, not an error */
+    lang_visit_mode mode = hl ? LANG_VISIT_PARSE_OR_NULL : LANG_VISIT_NO_PARSE;
     if ((st = lang_visit(p, lang, text, len, mode, v, nv, err))) return st;
     if (w->m.oom) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
     if (w->m.n == 0) {

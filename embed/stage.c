@@ -11,10 +11,13 @@
  *                            again, and prune/score refuse to apply old decisions to it
  *   <shard>.status.npy       '|u1', shape (N,): one sciprune_embed_row value per line:
  *                              0 ok, 1 rejected (zero row), 2 lexical fallback (no grammar),
- *                              3 parse error (structure features dropped), 4 empty text
+ *                              3 parse error (structure features dropped), 4 empty text,
+ *                              5 too deep, 6 too large: the parse guard kept the text from
+ *                              tree-sitter (sciprune.h, "the parse guard"); lexical features
+ *   summary.json             per-shard and total counts of every status value ("too_deep",
+ *                            "too_large" only when not 0), timings
  *   <shard>.npy              '<f4' or '<f2', shape (N, dim), row i = line i + 1; written
  *                            after the status file: its presence marks the shard complete
- *   summary.json             per-shard and total counts of every status value, timings
  * <shard> is the input file name with its extensions ("x.jsonl.zst" -> "x.jsonl.zst.npy").
  *
  * Resumability: a rerun loads embedder.json; if the requested settings would make different
@@ -468,7 +471,7 @@ typedef struct sink {
     sciprune_vec_dtype dtype;
     uint16_t *half;       /* conversion buffer, owned */
     size_t half_cap;
-    uint64_t rows[5];
+    uint64_t rows[SCIPRUNE_ROW_COUNT];
     uint64_t text_bytes;
 } sink;
 
@@ -487,7 +490,7 @@ static sciprune_status sink_write(sink *k, uint32_t dim, slot *s, sciprune_error
     if (st) return st;
     st = sp_npy_writer_append(k->stat, s->status, s->n, err);
     if (st) return st;
-    for (size_t i = 0; i < s->n; i++) k->rows[s->status[i] < 5 ? s->status[i] : 0]++;
+    for (size_t i = 0; i < s->n; i++) k->rows[s->status[i] < SCIPRUNE_ROW_COUNT ? s->status[i] : 0]++;
     k->text_bytes += s->text_bytes;
     for (size_t i = 0; k->gates && i < s->n; i++) {
         const embed_item *it = &s->items[i];
@@ -619,7 +622,7 @@ static sciprune_status write_json(const char *path, json_t *j, sciprune_error *e
 
 /* 1 when both files of a shard exist with consistent shapes for `e`; fills row counts. */
 static int shard_complete(const sciprune_embedder *e, const char *vec, const char *stat,
-                          uint64_t rows[5], uint64_t *lines)
+                          uint64_t rows[SCIPRUNE_ROW_COUNT], uint64_t *lines)
 {
     if (!sp_exists(vec) || !sp_exists(stat)) return 0;
     sp_npy v, s;
@@ -633,7 +636,7 @@ static int shard_complete(const sciprune_embedder *e, const char *vec, const cha
              s.dtype == SP_NPY_U8 && s.cols == 0 && s.rows == v.rows;
     if (ok) {
         const uint8_t *b = s.data;
-        for (uint64_t i = 0; i < s.rows; i++) rows[b[i] < 5 ? b[i] : 0]++;
+        for (uint64_t i = 0; i < s.rows; i++) rows[b[i] < SCIPRUNE_ROW_COUNT ? b[i] : 0]++;
         *lines = s.rows;
     }
     sp_npy_close(&v);
@@ -647,15 +650,19 @@ typedef struct shard_info {
     char *vec, *stat;     /* owned */
     int skipped;
     int changed;          /* the file differs from the one recorded in shards.json */
-    uint64_t lines, rows[5], text_bytes;
+    uint64_t lines, rows[SCIPRUNE_ROW_COUNT], text_bytes;
     double seconds;
 } shard_info;
 
-static json_t *counts_json(const uint64_t rows[5], uint64_t lines)
+/* The counts of every status value; too_deep and too_large (the parse guard's) only when
+ * some record has them, so a corpus without such records gives the same file as before. */
+static json_t *counts_json(const uint64_t rows[SCIPRUNE_ROW_COUNT], uint64_t lines)
 {
     json_t *o = json_object();
     json_object_set_new(o, "lines", json_integer((json_int_t)lines));
-    for (int i = 0; i < 5; i++) json_object_set_new(o, embed_row_name(i), json_integer((json_int_t)rows[i]));
+    for (int i = 0; i < SCIPRUNE_ROW_COUNT; i++)
+        if (i < SCIPRUNE_ROW_TOO_DEEP || rows[i])
+            json_object_set_new(o, embed_row_name(i), json_integer((json_int_t)rows[i]));
     return o;
 }
 
@@ -842,7 +849,7 @@ static sciprune_status embed_shard(runner *R, sciprune_embedder *e, gates_sink *
  * Errors: EIO, ENOMEM. */
 static sciprune_status write_summary(const char *workdir, const sciprune_embedder *e,
                                      const shard_info *sh, size_t n, double idf_seconds,
-                                     double t0, uint64_t tot[5], uint64_t *tlines,
+                                     double t0, uint64_t tot[SCIPRUNE_ROW_COUNT], uint64_t *tlines,
                                      sciprune_error *err)
 {
     json_t *js = json_object();
@@ -859,7 +866,7 @@ static sciprune_status write_summary(const char *workdir, const sciprune_embedde
             json_object_set_new(o, "seconds", json_real(sh[i].seconds));
         }
         json_array_append_new(sa, o);
-        for (int v = 0; v < 5; v++) tot[v] += sh[i].rows[v];
+        for (int v = 0; v < SCIPRUNE_ROW_COUNT; v++) tot[v] += sh[i].rows[v];
         *tlines += sh[i].lines;
     }
     json_object_set_new(js, "shards", sa);
@@ -993,7 +1000,7 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
 
     if (gk && (st = gates_sink_finish(gk, names, n, sp_now() - t0, NULL, err))) goto done;
 
-    uint64_t tot[5] = {0}, tlines = 0;
+    uint64_t tot[SCIPRUNE_ROW_COUNT] = {0}, tlines = 0;
     if ((st = write_summary(workdir, e, sh, n, stats->idf_seconds, t0, tot, &tlines, err))) goto done;
 
     stats->shards = n;

@@ -3,21 +3,24 @@
  *
  * Files written in W/gates/ (each via a temp name + rename):
  *   <shard>.parse_error.npy     '<f4', shape (N,): ERROR + MISSING nodes of line i+1's text;
- *                               0 for rejected lines, languages without a grammar and
- *                               languages where the gate is off
+ *                               0 for rejected lines, languages without a grammar, languages
+ *                               where the gate is off and texts the parse guard kept from
+ *                               tree-sitter (too_deep / too_large: "not judged", never
+ *                               flagged; counted as "guarded" / "not_judged" below)
  *   <shard>.undefined_name.npy  '<f4', shape (N,): distinct undefined names; 0 for rejected
  *                               lines, abstentions and languages where the gate is off
  *   <shard>.gates.json          {"name", "rows", "accepted", "settings": {...},
  *                                "languages": {"<lang>": {"files", "bytes", "pe", "pe_raw",
  *                                  "pe_share_sum", "un", "un_raw", "un_abstained",
- *                                  "reasons": {reason: n}}}}
+ *                                  "reasons": {reason: n}, "guarded" (only when > 0)}}}
  *                               written last: its presence (with equal settings) marks the
  *                               shard complete
  *   summary.json                {"settings": {"parse_error_langs": [..] | "all",
  *                                             "undefined_name_langs": [..] | "all",
  *                                             "js_envs": [..] ("auto" by default)},
  *                                "shards": [{"name", "rows", "accepted"}],
- *                                "languages": {"<lang>": {"files", "bytes",
+ *                                "languages": {"<lang>": {"files", "bytes", "not_judged" (the
+ *                                  parse guard's too_deep + too_large; only when > 0),
  *                                  "parse_error": {"on", "flagged", "share", "flagged_if_on",
  *                                                  "share_if_on", "mean_error_share"},
  *                                  "undefined_name": {"on", "flagged", "share",
@@ -39,12 +42,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_REASONS 12
+#define MAX_REASONS 13
 
-/* Every abstain reason undef.c and sciprune_gate_score() give; the last slot takes any other. */
+/* Every abstain reason undef.c and sciprune_gate_score() give; the last slot takes any other.
+ * "too_deep" also counts the parse guard's too_deep, "too_large" is only the guard's. */
 static const char *const g_reason_names[MAX_REASONS] = {
     "parse_error", "star_import", "exec_eval", "globals", "builtins_write", "side_effect_import",
-    "with", "eval", "import_scripts", "too_deep", "unsupported", "other"};
+    "with", "eval", "import_scripts", "too_deep", "unsupported", "too_large", "other"};
 
 static int reason_index(const char *r)
 {
@@ -56,6 +60,7 @@ static int reason_index(const char *r)
 typedef struct lang_stats {
     char name[32];
     uint64_t files, bytes, pe, pe_raw, un, un_raw, un_abstained;
+    uint64_t guarded;          /* not judged: the parse guard kept them from tree-sitter */
     double pe_share_sum;
     uint64_t reasons[MAX_REASONS];
 } lang_stats;
@@ -96,6 +101,7 @@ static void stats_add(lang_stats *to, const lang_stats *a)
     to->un += a->un;
     to->un_raw += a->un_raw;
     to->un_abstained += a->un_abstained;
+    to->guarded += a->guarded;
     to->pe_share_sum += a->pe_share_sum;
     for (int r = 0; r < MAX_REASONS; r++) to->reasons[r] += a->reasons[r];
 }
@@ -254,6 +260,7 @@ sciprune_status gates_sink_add(gates_sink *k, const char *lang, size_t len,
     ls->pe_share_sum += g->parse_error_share;
     ls->un_raw += g->undefined_names > 0;
     ls->un += un_on && g->undefined_names > 0;
+    ls->guarded += g->guard != SCIPRUNE_GUARD_OK;
     if (g->undefined_abstained) {
         ls->un_abstained++;
         ls->reasons[reason_index(g->abstain_reason)]++;
@@ -269,11 +276,13 @@ static json_t *shard_stats_json(const lang_stats *l)
     for (int i = 0; i < MAX_REASONS; i++)
         if (l->reasons[i])
             json_object_set_new(reasons, g_reason_names[i], json_integer((json_int_t)l->reasons[i]));
-    return json_pack("{s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:o}", "files", (json_int_t)l->files,
-                     "bytes", (json_int_t)l->bytes, "pe", (json_int_t)l->pe, "pe_raw",
-                     (json_int_t)l->pe_raw, "pe_share_sum", l->pe_share_sum, "un",
-                     (json_int_t)l->un, "un_raw", (json_int_t)l->un_raw, "un_abstained",
-                     (json_int_t)l->un_abstained, "reasons", reasons);
+    json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:o}", "files",
+                          (json_int_t)l->files, "bytes", (json_int_t)l->bytes, "pe",
+                          (json_int_t)l->pe, "pe_raw", (json_int_t)l->pe_raw, "pe_share_sum",
+                          l->pe_share_sum, "un", (json_int_t)l->un, "un_raw", (json_int_t)l->un_raw,
+                          "un_abstained", (json_int_t)l->un_abstained, "reasons", reasons);
+    if (o && l->guarded) json_object_set_new(o, "guarded", json_integer((json_int_t)l->guarded));
+    return o;
 }
 
 static sciprune_status write_json(const char *path, json_t *j, sciprune_error *err)
@@ -356,8 +365,10 @@ static json_t *summary_stats_json(const lang_stats *l, int pe_on, int un_on, int
         json_object_set_new(pe, "on", json_boolean(pe_on));
         json_object_set_new(un, "on", json_boolean(un_on));
     }
-    return json_pack("{s:I, s:I, s:o, s:o}", "files", (json_int_t)l->files, "bytes",
-                     (json_int_t)l->bytes, "parse_error", pe, "undefined_name", un);
+    json_t *o = json_pack("{s:I, s:I, s:o, s:o}", "files", (json_int_t)l->files, "bytes",
+                          (json_int_t)l->bytes, "parse_error", pe, "undefined_name", un);
+    if (o && l->guarded) json_object_set_new(o, "not_judged", json_integer((json_int_t)l->guarded));
+    return o;
 }
 
 sciprune_status gates_sink_finish(gates_sink *k, const char *const *names, size_t n,
@@ -395,6 +406,7 @@ sciprune_status gates_sink_finish(gates_sink *k, const char *const *names, size_
             a.un = jint(o, "un");
             a.un_raw = jint(o, "un_raw");
             a.un_abstained = jint(o, "un_abstained");
+            a.guarded = jint(o, "guarded");
             a.pe_share_sum = json_number_value(json_object_get(o, "pe_share_sum"));
             for (int r = 0; r < MAX_REASONS; r++)
                 a.reasons[r] = jint(json_object_get(o, "reasons"), g_reason_names[r]);
@@ -434,6 +446,7 @@ sciprune_status gates_sink_finish(gates_sink *k, const char *const *names, size_
         info->n_parse_error = all.pe;
         info->n_undefined = all.un;
         info->n_abstained = all.un_abstained;
+        info->n_guarded = all.guarded;
         info->bytes = all.bytes;
         info->seconds = seconds;
     }

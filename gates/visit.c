@@ -11,8 +11,9 @@ _Static_assert((int)SCIPRUNE_GATE_PARSE_ERROR == (int)GATES_PARSE_ERROR &&
                    SCIPRUNE_GATE_COUNT == GATES_COUNT,
                "public and internal gate numbers agree");
 
-static sciprune_status visit(void *self, const char *lang, TSNode root, const char *text,
-                             size_t len, sciprune_error *err)
+static sciprune_status visit(void *self, const char *lang, TSNode root,
+                             sciprune_guard_verdict guard, const char *text, size_t len,
+                             sciprune_error *err)
 {
     const gates_visit_ctx *c = self;
     sciprune_gate_scores *out = c->out;
@@ -22,6 +23,12 @@ static sciprune_status visit(void *self, const char *lang, TSNode root, const ch
     out->syntax_reason = "";
     if (!lang || !lang_grammar(lang)) {
         gates_scores_unsupported(out);
+        return SCIPRUNE_OK;
+    }
+    if (guard != SCIPRUNE_GUARD_OK) { /* not parsed: not judged (every score 0, abstained) */
+        out->guard = guard;
+        out->undefined_abstained = 1;
+        out->abstain_reason = sciprune_guard_verdict_name(guard);
         return SCIPRUNE_OK;
     }
     if (ts_node_is_null(root)) return SCIPRUNE_OK; /* not parsed (blank, or the parse failed) */

@@ -267,9 +267,60 @@ typedef struct sciprune_parse_stats {
 } sciprune_parse_stats;
 
 /* Parse `src` as `lang` and count error markers (and, for python, indentation errors).
- * Errors: EINVAL (no grammar), EBACKEND. */
+ * Errors: EINVAL (no grammar, or a text the parse guard below refuses: err->text starts with
+ * its verdict, "too_deep: ..." / "too_large: ..."), EBACKEND. */
 sciprune_status sciprune_parse_check(sciprune_parser *p, const char *lang, const char *src,
                                      size_t len, sciprune_parse_stats *st, sciprune_error *err);
+
+/* ---------------------------------------------------------------- the parse guard
+ * No text reaches tree-sitter without passing this guard first: every parse of the library
+ * (embed, gates, corrupt, analyze, sciprune_parse_check, `gates --file`) checks it, and a text
+ * it refuses is not parsed. libtree-sitter 0.20.7 aborts the whole process (`munmap_chunk():
+ * invalid pointer` in ts_tree_delete) when error recovery meets a parse stack ~65,535 deep
+ * (65,534 unclosed brackets), and goes quadratic when it recovers over a deep stack (C file-scope
+ * comma lists and macro-call lines: 60 KB in 59 s); bench/guard_results.md measures both.
+ * The guard is one linear pass over the bytes, no allocation, no parse (lang/guard.c):
+ *   depth     maximum bracket nesting, ( [ { open, ) ] } close, outside closed one-line
+ *             strings and comments
+ *   run       the longest run of tokens without a separator (; , { } newline) between them
+ *             (chains of prefix or right-associative operators deepen the stack without a
+ *             bracket)
+ *   top_run   c, cpp: the most tokens at bracket depth 0 between two ; { } or preprocessor
+ *             lines
+ *   bytes, longest_line
+ * A text over a limit is "too_deep" (depth, run, top_run) or "too_large" (bytes, line): its
+ * record gets the row status SCIPRUNE_ROW_TOO_DEEP / SCIPRUNE_ROW_TOO_LARGE and a lexical-only
+ * embedding, the gates do not judge it (scores 0: not flagged, undefined_name abstains with
+ * the verdict as reason), corrupt does not use it as a source, analyze embeds it lexically and
+ * leaves it ungated; every stage counts such records in its summary. The limits leave at least
+ * a 10x margin below where tree-sitter crashes and keep the worst measured parse near linear. */
+#define SCIPRUNE_GUARD_MAX_DEPTH 4096u        /* bracket nesting over this: too_deep */
+#define SCIPRUNE_GUARD_MAX_RUN 16384u         /* tokens without a separator: too_deep */
+#define SCIPRUNE_GUARD_MAX_TOP_RUN 2048u      /* c, cpp: file-scope tokens without ; { }: too_deep */
+#define SCIPRUNE_GUARD_MAX_BYTES (4u << 20)   /* text over 4 MiB: too_large */
+#define SCIPRUNE_GUARD_MAX_LINE (1u << 20)    /* a line over 1 MiB: too_large */
+
+typedef enum sciprune_guard_verdict {
+    SCIPRUNE_GUARD_OK = 0,
+    SCIPRUNE_GUARD_TOO_DEEP,  /* depth, run or top_run over its limit */
+    SCIPRUNE_GUARD_TOO_LARGE  /* bytes or longest_line over its limit (and not too deep) */
+} sciprune_guard_verdict;
+
+typedef struct sciprune_guard_info {
+    sciprune_guard_verdict verdict;
+    uint32_t depth;           /* maximum bracket nesting (saturates at UINT32_MAX) */
+    uint32_t run;             /* longest token run without a separator */
+    uint32_t top_run;         /* c, cpp: longest file-scope token run; 0 for other languages */
+    uint64_t longest_line;    /* bytes of the longest line, without its '\n' */
+    uint64_t bytes;           /* len */
+} sciprune_guard_info;
+
+/* Scan text (len bytes) as `lang` (a canonical name; it chooses the comment syntax and the
+ * c/cpp top_run; NULL: C-like) and judge it. Linear, no allocation, thread-safe. */
+void sciprune_guard_check(const char *lang, const char *text, size_t len,
+                          sciprune_guard_info *out);
+/* "ok", "too_deep", "too_large" ("?" for other values). Static storage. */
+const char *sciprune_guard_verdict_name(sciprune_guard_verdict v);
 
 /* =================================================================== corrupt
  * Synthetic corruptions (stage 1). Each corruption type is a tree-sitter query per language in
@@ -403,6 +454,8 @@ typedef struct sciprune_corrupt_stats {
     uint64_t records;          /* lines read from the inputs */
     uint64_t rejected;         /* lines the reader rejected (bad JSON, ...) */
     uint64_t other_lang;       /* accepted records in languages not selected */
+    uint64_t guarded;          /* records of a selected language the parse guard keeps from
+                                  tree-sitter (too deep or too large): never sources */
     uint64_t rounds;           /* sampling rounds (passes over the inputs) */
 } sciprune_corrupt_stats;
 
@@ -450,7 +503,8 @@ sciprune_status sciprune_corrupt_verify(const char *const *shards, size_t nshard
  *                                file name ("x.jsonl.zst" -> "x.jsonl.zst.npy")
  *   W/embed/<shard>.status.npy   uint8 N: a sciprune_embed_row value per line
  *   W/embed/shards.json          {"shards": [{"name":..., "path":...}, ...]} in input order
- *   W/embed/summary.json         per-shard and total counts of every status value, timings */
+ *   W/embed/summary.json         per-shard and total counts of every status value ("too_deep"
+ *                                and "too_large" only when not 0), timings */
 
 /* Per-row status (the values of <shard>.status.npy). */
 typedef enum sciprune_embed_row {
@@ -460,9 +514,15 @@ typedef enum sciprune_embed_row {
                                      lexical tokenizer */
     SCIPRUNE_ROW_PARSE_ERROR = 3, /* hash: parsed with ERROR/MISSING nodes; the structure
                                      features were dropped when drop_structure_on_error */
-    SCIPRUNE_ROW_EMPTY = 4        /* hash: the text yielded no feature (empty or blank): the
+    SCIPRUNE_ROW_EMPTY = 4,       /* hash: the text yielded no feature (empty or blank): the
                                      row is the unit vector of a fixed "empty" feature */
+    SCIPRUNE_ROW_TOO_DEEP = 5,    /* hash: the parse guard kept it from tree-sitter (nesting
+                                     or token run over its limit, see "the parse guard"):
+                                     lexical tokenizer, like LEXICAL */
+    SCIPRUNE_ROW_TOO_LARGE = 6    /* hash: the same for size (SCIPRUNE_GUARD_MAX_BYTES) or line
+                                     length (SCIPRUNE_GUARD_MAX_LINE) */
 } sciprune_embed_row;
+#define SCIPRUNE_ROW_COUNT 7
 
 typedef enum sciprune_embed_backend {
     SCIPRUNE_EMBED_HASH = 0,
@@ -589,7 +649,7 @@ typedef struct sciprune_embed_stats {
     uint64_t shards_done;     /* embedded by this call */
     uint64_t shards_skipped;  /* already complete with the same embedder */
     uint64_t lines;           /* lines of all shards (skipped shards counted from status.npy) */
-    uint64_t rows[5];         /* per sciprune_embed_row value */
+    uint64_t rows[SCIPRUNE_ROW_COUNT]; /* per sciprune_embed_row value */
     uint64_t text_bytes;      /* text embedded by this call */
     uint64_t idf_docs;        /* documents the idf table was fitted on (hash) */
     double idf_seconds, seconds;
@@ -1003,7 +1063,8 @@ sciprune_status sciprune_check_run(const char *const *paths, size_t n, const cha
  *                   "with", "eval", "import_scripts", "side_effect_import" (`import "./x"`
  *                   of code, not of a stylesheet or asset: it may define globals, like a
  *                   star import) (JavaScript/TypeScript); "too_deep"
- *                   (nesting over 3000); "unsupported" (other languages). Builtins: Python 3
+ *                   (nesting over 3000, or the parse guard's verdict); "too_large" (the parse
+ *                   guard's); "unsupported" (other languages). Builtins: Python 3
  *                   builtins and module dunders plus Python 2 names read under version checks,
  *                   and gettext's `_`, ngettext, pgettext, npgettext (gettext.install() puts
  *                   them into builtins). Python hosts that run a file with names predefined,
@@ -1063,11 +1124,18 @@ typedef struct sciprune_gate_scores {
     uint32_t syntax_suspects;    /* c, cpp: 1 when some other tree-sitter error does not look
                                     like a macro use (a dropped ';' looks like this); not part
                                     of parse_errors: it also marks ~3 % of clean C */
+    sciprune_guard_verdict guard; /* not OK: the parse guard kept the text from tree-sitter;
+                                    the file is not judged: every score is 0 (no gate flags
+                                    it, so the gate plans neither prune nor keep it for the
+                                    gates: the fill metric ranks it like any other file) and
+                                    undefined_name abstains with reason "too_deep" or
+                                    "too_large" */
 } sciprune_gate_scores;
 
 /* Parse `text` (len bytes) once as `lang` (a canonical name) and compute every gate.
  * A language without a grammar is not an error: all scores are 0 and undefined_name abstains
- * with reason "unsupported". `parser` is the caller's per-thread parser.
+ * with reason "unsupported"; nor is a text the parse guard refuses (out->guard, above).
+ * `parser` is the caller's per-thread parser.
  * Errors: EBACKEND (tree-sitter), EINVAL (text over 4 GiB), ENOMEM. */
 sciprune_status sciprune_gate_score(sciprune_parser *parser, const char *lang, const char *text,
                                     size_t len, sciprune_gate_scores *out, sciprune_error *err);
@@ -1086,8 +1154,9 @@ sciprune_status sciprune_gate_score_file(sciprune_parser *parser, const char *la
  * in W/gates/:
  *   <shard>.parse_error.npy     float32 N: sciprune_gate_scores.parse_errors per line (ERROR +
  *                               MISSING nodes, indentation, early errors; c, cpp: the C syntax check); 0 for rejected
- *                               lines, languages without a grammar and languages where the
- *                               gate is off
+ *                               lines, languages without a grammar, languages where the
+ *                               gate is off and texts the parse guard refuses ("not judged",
+ *                               counted as "not_judged" per language in summary.json)
  *   <shard>.undefined_name.npy  float32 N: distinct undefined names per line (0 when rejected,
  *                               abstained or off for the language)
  *   <shard>.gates.json          the shard's counts per language and the settings; written
@@ -1152,6 +1221,8 @@ typedef struct sciprune_gates_info {
     uint64_t n_parse_error;    /* accepted records with parse_error > 0 */
     uint64_t n_undefined;      /* accepted records with undefined_name > 0 */
     uint64_t n_abstained;      /* accepted records where undefined_name abstained */
+    uint64_t n_guarded;        /* accepted records the parse guard kept from tree-sitter (not
+                                  judged: scores 0; summary.json "not_judged") */
     uint64_t bytes;            /* text bytes scored */
     uint64_t shards_skipped;   /* complete from an earlier run with the same settings */
     double seconds;
@@ -1266,6 +1337,8 @@ typedef struct sciprune_analyze_info {
     uint64_t n_clean;        /* accepted clean records */
     uint64_t n_variants;     /* variants read and embedded */
     uint64_t n_orig_found;   /* variants whose original is in the workdir */
+    uint64_t n_guarded;      /* clean records + variants the parse guard kept from tree-sitter
+                                (report.json n_clean_guarded, n_variants_guarded) */
     size_t n_types;
     char best[48];           /* recommended name: "distance", "combined-a0.20", "gate+distance",
                                 "gate+combined-a0.20", ... */

@@ -79,11 +79,25 @@ sciprune_status lang_parse(sciprune_parser *p, const char *lang, const char *src
     if (!ts_parser_set_language(p->ts, g))
         return sp_err(err, SCIPRUNE_EBACKEND, lang, -1, -1,
                       "tree-sitter rejected the %s grammar (ABI %u)", lang, ts_language_version(g));
-    if (len > UINT32_MAX)
-        return sp_err(err, SCIPRUNE_EINVAL, lang, -1, -1, "text of %zu bytes is too large to parse", len);
+    sciprune_status st = lang_guard_err(lang, src, len, err);
+    if (st) return st;
     *tree = ts_parser_parse_string(p->ts, NULL, src, (uint32_t)len);
     if (!*tree) return sp_err(err, SCIPRUNE_EBACKEND, lang, -1, -1, "tree-sitter parse failed");
     return SCIPRUNE_OK;
+}
+
+sciprune_status lang_guard_err(const char *lang, const char *src, size_t len, sciprune_error *err)
+{
+    sciprune_guard_info g;
+    sciprune_guard_check(lang, src, len, &g);
+    if (g.verdict == SCIPRUNE_GUARD_OK) return SCIPRUNE_OK;
+    return sp_err(err, SCIPRUNE_EINVAL, lang, -1, -1,
+                  "%s: not parsed (nesting depth %u, token run %u, file-scope run %u, %llu bytes, "
+                  "longest line %llu bytes; limits %u, %u, %u, %u, %u)",
+                  sciprune_guard_verdict_name(g.verdict), g.depth, g.run, g.top_run,
+                  (unsigned long long)g.bytes, (unsigned long long)g.longest_line,
+                  SCIPRUNE_GUARD_MAX_DEPTH, SCIPRUNE_GUARD_MAX_RUN, SCIPRUNE_GUARD_MAX_TOP_RUN,
+                  SCIPRUNE_GUARD_MAX_BYTES, SCIPRUNE_GUARD_MAX_LINE);
 }
 
 uint32_t lang_error_count(const sciprune_parse_stats *st)

@@ -13,9 +13,15 @@ const TSLanguage *lang_grammar(const char *lang);
 /* Borrow the TSParser inside a sciprune_parser (one per worker thread). */
 TSParser *lang_ts_parser(sciprune_parser *p);
 
-/* Parse src as lang. *tree is owned by the caller (ts_tree_delete). Errors: EINVAL, EBACKEND. */
+/* Parse src as lang. *tree is owned by the caller (ts_tree_delete). Errors: EINVAL (no
+ * grammar, or the parse guard refuses the text: lang_guard_err), EBACKEND. */
 sciprune_status lang_parse(sciprune_parser *p, const char *lang, const char *src, size_t len,
                            TSTree **tree, sciprune_error *err);
+
+/* The parse guard (guard.c, sciprune_guard_check) as an error: OK, or EINVAL with the verdict
+ * first in err->text ("too_deep: ..."). Every call of ts_parser_parse* in the library checks
+ * it first (lang_parse does; corrupt's incremental reparse calls it itself). */
+sciprune_status lang_guard_err(const char *lang, const char *src, size_t len, sciprune_error *err);
 
 /* Count the parse errors of `src` (len bytes), parsed as `lang` into the tree at `root`:
  * ERROR / MISSING nodes (ts_node_is_error does not exist in 0.20.7: an ERROR node has symbol
@@ -64,9 +70,11 @@ const char *lang_indent_error_message(lang_indent_error e);
  * walk and the quality gates' consumer (gates/gates.h) share the embed stage's parse. A
  * consumer gets the record, its language, the tree's root and the text; `root` is a null node
  * (ts_node_is_null) when the record was not parsed (see lang_visit_mode) - a consumer then
- * scores what it gives for a record without a tree. */
+ * scores what it gives for a record without a tree. `guard` is the parse guard's verdict when
+ * it kept the record from the parser (root then null), else SCIPRUNE_GUARD_OK. */
 typedef sciprune_status (*lang_visit_fn)(void *self, const char *lang, TSNode root,
-                                         const char *text, size_t len, sciprune_error *err);
+                                         sciprune_guard_verdict guard, const char *text,
+                                         size_t len, sciprune_error *err);
 typedef struct lang_visitor {
     lang_visit_fn fn;
     void *self;                 /* the consumer's state; borrowed */
@@ -75,7 +83,9 @@ typedef struct lang_visitor {
 typedef enum lang_visit_mode {
     LANG_VISIT_NO_PARSE = 0,    /* do not parse: every consumer gets a null root */
     LANG_VISIT_PARSE,           /* parse when lang has a grammar (else a null root); a failed
-                                   parse is the error returned, no consumer is called */
+                                   parse is the error returned, no consumer is called (a text
+                                   the guard refuses is not a failure: a null root and the
+                                   verdict, in every mode but NO_PARSE) */
     LANG_VISIT_PARSE_OR_NULL    /* the same, but a failed parse gives a null root */
 } lang_visit_mode;
 

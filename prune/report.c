@@ -3,7 +3,8 @@
  *
  * report.json:
  *   {"version", "corpus": {"records", "accepted", "rejected", "k", "k_requested", "d",
- *    "metric", "warnings"},
+ *    "metric", "warnings", "too_deep", "too_large" (embed/summary.json: records the parse
+ *    guard kept from tree-sitter; only when > 0)},
  *    "variants": [{"name", "metric", "ratio", "alpha", "threshold", "n_pruned" (plan),
  *                  "kept", "pruned", "rejected", "kept_bytes", "pruned_bytes",
  *                  "rejected_bytes" (written shards; absent before the prune stage),
@@ -93,6 +94,7 @@ typedef struct sources {
     json_t *train, *clus, *plan, *pr; /* index/train.json, index/clusters.json,
                                          score/plan.json, out/prune.json */
     json_t *gsum;                      /* gates/summary.json when a plan used the gates */
+    json_t *esum;                      /* embed/summary.json (the parse guard's counts) */
 } sources;
 
 static void sources_clear(sources *src)
@@ -102,6 +104,7 @@ static void sources_clear(sources *src)
     json_decref(src->plan);
     json_decref(src->pr);
     json_decref(src->gsum);
+    json_decref(src->esum);
 }
 
 /* Load the stage files there are. Errors: EPARSE, ENOMEM. */
@@ -117,6 +120,11 @@ static sciprune_status load_sources(const char *workdir, sources *src, sciprune_
         free(p);
         if (st) return st;
     }
+    char *ep = sp_wpath(workdir, SP_WF_EMBED_SUMMARY, NULL);
+    if (!ep) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+    st = prune_json_load(ep, 1, &src->esum, err);
+    free(ep);
+    if (st) return st;
     /* the gates' summary, when a plan used them */
     json_t *pv0 = src->plan ? json_object_get(src->plan, "variants") : NULL;
     int plans = 0;
@@ -151,6 +159,10 @@ static json_t *build_report(const sources *src)
         json_object_set(corpus, "d", json_object_get(clus, "d"));
         json_object_set(corpus, "metric", json_object_get(clus, "metric"));
     }
+    /* records the parse guard kept from tree-sitter (embed/summary.json; only when some) */
+    json_t *etot = src->esum ? json_object_get(src->esum, "totals") : NULL;
+    if (ji(etot, "too_deep")) json_object_set(corpus, "too_deep", json_object_get(etot, "too_deep"));
+    if (ji(etot, "too_large")) json_object_set(corpus, "too_large", json_object_get(etot, "too_large"));
     if (train) {
         json_object_set(corpus, "k_requested", json_object_get(train, "k_requested"));
         json_object_set(corpus, "n_sample", json_object_get(train, "n_sample"));
@@ -204,6 +216,12 @@ static void md_summary(mbuf *md, const sources *src, const json_t *base)
         mb_printf(md, ", trained on %lld sampled records (seed %lld)", (long long)ji(train, "n_sample"),
                   (long long)ji(train, "seed"));
     mb_printf(md, ".\n\n");
+    json_t *etot = src->esum ? json_object_get(src->esum, "totals") : NULL;
+    if (ji(etot, "too_deep") || ji(etot, "too_large"))
+        mb_printf(md, "%lld records too deep and %lld too large to parse (the parse guard): "
+                      "embedded from their words, not judged by the gates, never corruption "
+                      "sources.\n\n",
+                  (long long)ji(etot, "too_deep"), (long long)ji(etot, "too_large"));
     json_t *warns = train ? json_object_get(train, "warnings") : NULL;
     for (size_t i = 0; i < json_array_size(warns); i++)
         mb_printf(md, "> **Warning:** %s\n\n", json_string_value(json_array_get(warns, i)));

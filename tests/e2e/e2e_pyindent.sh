@@ -20,8 +20,9 @@ d = sys.argv[1]
 rng = random.Random(7)
 files = {
     "junk.py": bytes(rng.choice([b for b in range(1, 256)]) for _ in range(300_000)),
-    "deep.py": "".join(" " * i + "if x:\n" for i in range(3000)).encode(),
-    "wide.py": b"x = 1\n" + b" " * 5_000_000 + b"y = 2",
+    # 2800 levels: 3.9 MB, under the parse guard's 4 MiB (sciprune.h, "the parse guard")
+    "deep.py": "".join(" " * i + "if x:\n" for i in range(2800)).encode(),
+    "wide.py": b"x = 1\n" + b" " * 1_000_000 + b"y = 2",  # under the guard's 1 MiB line
     "backslashes.py": b"\\\n" * 3000,  # tree-sitter-python is quadratic here
     "quotes.py": b"'''" + b"\n  x" * 30000,
     "crs.py": b"if x:\r  y\r z\r",

@@ -229,13 +229,22 @@ static void test_csyntax_pathological_input_bounded(void **state)
     size_t n = 1 << 16;
     char *b = malloc(n + 1);
     assert_non_null(b);
-    /* 20000 '{' then 20000 '}' (over the typed stack) and a lone '(' */
+    /* 4096 '{' then 4096 '}' (the typed stack's and the parse guard's limit) and a lone '(' */
     size_t k = 0;
-    for (int i = 0; i < 20000; i++) b[k++] = '{';
-    for (int i = 0; i < 20000; i++) b[k++] = '}';
+    for (unsigned i = 0; i < SCIPRUNE_GUARD_MAX_DEPTH; i++) b[k++] = '{';
+    for (unsigned i = 0; i < SCIPRUNE_GUARD_MAX_DEPTH; i++) b[k++] = '}';
     assert_int_equal(c_errors("c", b, k), 0);
     b[k++] = '(';
     assert_true(c_errors("c", b, k) > 0);
+    /* 20000 deep: the parse guard keeps it from tree-sitter, the gates do not judge it */
+    k = 0;
+    for (int i = 0; i < 20000; i++) b[k++] = '{';
+    for (int i = 0; i < 20000; i++) b[k++] = '}';
+    b[k++] = '(';
+    sciprune_gate_scores g;
+    assert_int_equal(sciprune_gate_score(g_p, "c", b, k, &g, NULL), SCIPRUNE_OK);
+    assert_int_equal(g.guard, SCIPRUNE_GUARD_TOO_DEEP);
+    assert_int_equal(g.parse_errors, 0);
     /* 3000 nested #if (over the tracked depth), all closed */
     k = 0;
     for (int i = 0; i < 3000; i++) k += (size_t)sprintf(b + k, "#if A\n");

@@ -1,7 +1,11 @@
 /* test_lang.c - lang/ and the language names it parses by: the grammar registry, language
  * detection from file names/paths and from user-given names (aliases), a clean parse of each
  * grammar, ERROR/MISSING counting on broken input, unknown languages, deep nesting, one parser
- * reused across languages, and every file of the generated test corpus parsing cleanly. */
+ * reused across languages, every file of the generated test corpus parsing cleanly, and the
+ * parse guard (lang/guard.c): its verdicts, and that no public entry point hands a text it
+ * refuses to tree-sitter (65,536 unclosed brackets abort libtree-sitter 0.20.7): the parse
+ * check refuses it, the hash embedder embeds it from its words (row too_deep), the gates do not
+ * judge it, corrupt does not use it as a source. */
 #include "sciprune.h"
 
 #include <setjmp.h>
@@ -10,6 +14,7 @@
 #include <cmocka.h>
 
 #include <glob.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,7 +315,7 @@ static void test_parse_deep_nesting(void **state)
     sciprune_parser *p;
     sciprune_error e;
     assert_int_equal(sciprune_parser_new(&p, &e), SCIPRUNE_OK);
-    const int depth = 5000;
+    const int depth = 4000; /* under the parse guard's SCIPRUNE_GUARD_MAX_DEPTH */
     char *s = malloc(2 * depth + 16);
     size_t n = 0;
     n += (size_t)sprintf(s, "x = ");
@@ -400,6 +405,243 @@ static void test_parse_generated_corpus(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+
+/* ------------------------------------------------------------------ the parse guard */
+
+/* prefix + n x opener + "\n", malloc'ed */
+static char *nested(const char *prefix, char opener, size_t n, size_t *len)
+{
+    size_t pl = strlen(prefix);
+    char *s = malloc(pl + n + 2);
+    assert_non_null(s);
+    memcpy(s, prefix, pl);
+    memset(s + pl, opener, n);
+    s[pl + n] = '\n';
+    s[pl + n + 1] = '\0';
+    *len = pl + n + 1;
+    return s;
+}
+
+/* text repeated n times, malloc'ed */
+static char *repeat(const char *head, const char *unit, size_t n, const char *tail, size_t *len)
+{
+    size_t hl = strlen(head), ul = strlen(unit), tl = strlen(tail);
+    char *s = malloc(hl + ul * n + tl + 1);
+    assert_non_null(s);
+    memcpy(s, head, hl);
+    for (size_t i = 0; i < n; i++) memcpy(s + hl + i * ul, unit, ul);
+    memcpy(s + hl + ul * n, tail, tl + 1);
+    *len = hl + ul * n + tl;
+    return s;
+}
+
+static const struct {
+    const char *lang, *prefix;
+    char opener;
+} k_deep[] = {{"python", "x = ", '('}, {"javascript", "var x = ", '['}, {"c", "int x = ", '('}};
+
+static sciprune_guard_verdict verdict(const char *lang, const char *s, size_t n)
+{
+    sciprune_guard_info g;
+    memset(&g, 0x5a, sizeof g);
+    sciprune_guard_check(lang, s, n, &g);
+    assert_int_equal(g.bytes, n);
+    return g.verdict;
+}
+
+static void test_guard_verdicts(void **state)
+{
+    (void)state;
+    sciprune_guard_info g;
+    size_t n;
+    for (size_t k = 0; k < sizeof k_deep / sizeof *k_deep; k++) {
+        const size_t depths[] = {65536, 100000};
+        for (size_t d = 0; d < 2; d++) {
+            char *s = nested(k_deep[k].prefix, k_deep[k].opener, depths[d], &n);
+            sciprune_guard_check(k_deep[k].lang, s, n, &g);
+            assert_int_equal(g.verdict, SCIPRUNE_GUARD_TOO_DEEP);
+            assert_int_equal(g.depth, depths[d]);
+            free(s);
+        }
+    }
+    /* the limit itself is allowed, one more is not; closed brackets do not add up */
+    char *s = nested("x = ", '(', SCIPRUNE_GUARD_MAX_DEPTH, &n);
+    assert_int_equal(verdict("python", s, n), SCIPRUNE_GUARD_OK);
+    free(s);
+    s = nested("x = ", '(', SCIPRUNE_GUARD_MAX_DEPTH + 1, &n);
+    assert_int_equal(verdict("python", s, n), SCIPRUNE_GUARD_TOO_DEEP);
+    free(s);
+    s = repeat("", "f(x)\n", 20000, "", &n);
+    sciprune_guard_check("python", s, n, &g);
+    assert_int_equal(g.verdict, SCIPRUNE_GUARD_OK);
+    assert_int_equal(g.depth, 1);
+    free(s);
+    /* brackets in closed strings and comments are not code */
+    s = repeat("x = [", "\"((((\", '[[[[', # {{{{\n", 3000, "]\n", &n);
+    sciprune_guard_check("python", s, n, &g);
+    assert_int_equal(g.verdict, SCIPRUNE_GUARD_OK);
+    assert_int_equal(g.depth, 1);
+    free(s);
+    s = repeat("int a[] = {", "\"((((\", /* (((( */ // {{{{\n", 3000, "};\n", &n);
+    sciprune_guard_check("c", s, n, &g);
+    assert_int_equal(g.verdict, SCIPRUNE_GUARD_OK);
+    assert_int_equal(g.depth, 1);
+    free(s);
+    /* a deep parse stack without brackets: 70,000 `not` (aborts 0.20.7 before a stray `)`) */
+    s = repeat("x = ", "not ", 70000, ")\n", &n);
+    sciprune_guard_check("python", s, n, &g);
+    assert_int_equal(g.verdict, SCIPRUNE_GUARD_TOO_DEEP);
+    assert_true(g.run > SCIPRUNE_GUARD_MAX_RUN);
+    free(s);
+    /* c: a file-scope comma list (quadratic in 0.20.7) is too deep, the same list in a
+     * function body or in an initializer is not, and other languages have no top_run */
+    s = repeat("", "1,\n", 3000, "1\n", &n);
+    sciprune_guard_check("c", s, n, &g);
+    assert_int_equal(g.verdict, SCIPRUNE_GUARD_TOO_DEEP);
+    assert_true(g.top_run > SCIPRUNE_GUARD_MAX_TOP_RUN);
+    sciprune_guard_check("javascript", s, n, &g);
+    assert_int_equal(g.verdict, SCIPRUNE_GUARD_OK);
+    assert_int_equal(g.top_run, 0);
+    free(s);
+    s = repeat("int f(void) { return ", "1,\n", 3000, "1; }\nint a[] = {1, 2};\n", &n);
+    assert_int_equal(verdict("c", s, n), SCIPRUNE_GUARD_OK);
+    free(s);
+    s = repeat("#define A 1\n", "#define B(x) (x), (x), (x)\n", 3000, "int x;\n", &n);
+    assert_int_equal(verdict("cpp", s, n), SCIPRUNE_GUARD_OK); /* preprocessor lines reset */
+    free(s);
+    /* size and line length */
+    s = repeat("var a = [", "1,\n", SCIPRUNE_GUARD_MAX_BYTES / 3 + 1, "];\n", &n);
+    assert_true(n > SCIPRUNE_GUARD_MAX_BYTES);
+    assert_int_equal(verdict("javascript", s, n), SCIPRUNE_GUARD_TOO_LARGE);
+    free(s);
+    s = repeat("var a = [", "1,", SCIPRUNE_GUARD_MAX_LINE / 2, "];\n", &n);
+    sciprune_guard_check("javascript", s, n, &g);
+    assert_int_equal(g.verdict, SCIPRUNE_GUARD_TOO_LARGE);
+    assert_int_equal(g.longest_line, n - 1);
+    free(s);
+    /* unclosed comments and escaped quotes by the million: one linear pass (a rescan from
+     * each of them would not finish) */
+    s = repeat("", "/*", 1 << 20, "\n", &n);
+    assert_int_equal(verdict("c", s, n), SCIPRUNE_GUARD_TOO_DEEP); /* 2M tokens, no separator */
+    free(s);
+    s = repeat("x = ", "\\\"", 400000, "\n", &n);
+    sciprune_guard_check("python", s, n, &g);
+    assert_int_equal(g.depth, 0);
+    free(s);
+    assert_int_equal(verdict("python", "", 0), SCIPRUNE_GUARD_OK);
+    assert_string_equal(sciprune_guard_verdict_name(SCIPRUNE_GUARD_TOO_DEEP), "too_deep");
+    assert_string_equal(sciprune_guard_verdict_name(SCIPRUNE_GUARD_TOO_LARGE), "too_large");
+    assert_string_equal(sciprune_guard_verdict_name(SCIPRUNE_GUARD_OK), "ok");
+}
+
+/* Every public entry point on the records that abort libtree-sitter 0.20.7 (on main this test
+ * dies with `munmap_chunk(): invalid pointer`). */
+static void test_guard_keeps_deep_texts_from_tree_sitter(void **state)
+{
+    (void)state;
+    sciprune_parser *p;
+    sciprune_error e;
+    assert_int_equal(sciprune_parser_new(&p, &e), SCIPRUNE_OK);
+    sciprune_embedder_settings es;
+    sciprune_embedder_settings_default(&es);
+    sciprune_embedder *emb;
+    assert_int_equal(sciprune_embedder_open(&emb, &es, &e), SCIPRUNE_OK);
+    uint32_t dim = sciprune_embedder_dim(emb);
+    float *v = malloc(dim * sizeof *v);
+    assert_non_null(v);
+    for (size_t k = 0; k < sizeof k_deep / sizeof *k_deep; k++) {
+        const size_t depths[] = {65536, 100000};
+        for (size_t d = 0; d < 2; d++) {
+            size_t n;
+            char *s = nested(k_deep[k].prefix, k_deep[k].opener, depths[d], &n);
+            sciprune_parse_stats ps;
+            assert_int_equal(sciprune_parse_check(p, k_deep[k].lang, s, n, &ps, &e),
+                             SCIPRUNE_EINVAL);
+            assert_memory_equal(e.text, "too_deep:", 9);
+            sciprune_gate_scores g;
+            assert_int_equal(sciprune_gate_score(p, k_deep[k].lang, s, n, &g, &e), SCIPRUNE_OK);
+            assert_int_equal(g.guard, SCIPRUNE_GUARD_TOO_DEEP);
+            assert_int_equal(g.parse_errors, 0); /* not judged: never flagged */
+            assert_int_equal(g.undefined_names, 0);
+            assert_int_equal(g.undefined_abstained, 1);
+            assert_string_equal(g.abstain_reason, "too_deep");
+            sciprune_embed_row row = SCIPRUNE_ROW_OK;
+            assert_int_equal(sciprune_embedder_embed(emb, p, k_deep[k].lang, s, n, v, dim, &row, &e),
+                             SCIPRUNE_OK);
+            assert_int_equal(row, SCIPRUNE_ROW_TOO_DEEP);
+            double nrm = 0;
+            for (uint32_t i = 0; i < dim; i++) nrm += (double)v[i] * v[i];
+            assert_true(fabs(nrm - 1.0) < 1e-4); /* a lexical vector, not a zero row */
+            free(s);
+        }
+    }
+    /* a text over the size limit: too_large, from its words */
+    size_t n;
+    char *s = repeat("var a = [", "1,\n", SCIPRUNE_GUARD_MAX_BYTES / 3 + 1, "];\n", &n);
+    sciprune_embed_row row = SCIPRUNE_ROW_OK;
+    assert_int_equal(sciprune_embedder_embed(emb, p, "javascript", s, n, v, dim, &row, &e),
+                     SCIPRUNE_OK);
+    assert_int_equal(row, SCIPRUNE_ROW_TOO_LARGE);
+    sciprune_gate_scores g;
+    assert_int_equal(sciprune_gate_score(p, "javascript", s, n, &g, &e), SCIPRUNE_OK);
+    assert_int_equal(g.guard, SCIPRUNE_GUARD_TOO_LARGE);
+    assert_string_equal(g.abstain_reason, "too_large");
+    free(s);
+    /* a normal text is parsed as before */
+    const char *ok = "def f(x):\n    return ((x))\n";
+    assert_int_equal(sciprune_embedder_embed(emb, p, "python", ok, strlen(ok), v, dim, &row, &e),
+                     SCIPRUNE_OK);
+    assert_int_equal(row, SCIPRUNE_ROW_OK);
+    assert_int_equal(sciprune_gate_score(p, "python", ok, strlen(ok), &g, &e), SCIPRUNE_OK);
+    assert_int_equal(g.guard, SCIPRUNE_GUARD_OK);
+    free(v);
+    sciprune_embedder_free(emb);
+    sciprune_parser_free(p);
+}
+
+/* corrupt: records the guard refuses are counted and never used as sources (the issue's
+ * drop-open-bracket on 100k-deep parentheses took 15-20 s per record; bench/guard_results.md
+ * has the timings, here only that the record was skipped). */
+static void test_guard_corrupt_skips_and_counts(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sciprune-test-guard-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char shard[512], out[512], cmd[1100];
+    snprintf(shard, sizeof shard, "%s/in.jsonl", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    FILE *f = fopen(shard, "w");
+    assert_non_null(f);
+    for (size_t k = 0; k < sizeof k_deep / sizeof *k_deep; k++) {
+        fprintf(f, "{\"id\": \"deep-%zu\", \"lang\": \"%s\", \"content\": \"%s", k,
+                k_deep[k].lang, k_deep[k].prefix);
+        for (int i = 0; i < 100000; i++) fputc(k_deep[k].opener, f);
+        fprintf(f, "\"}\n");
+    }
+    fprintf(f, "{\"id\": \"ok-1\", \"lang\": \"python\", \"content\": "
+               "\"def f(x):\\n    if x:\\n        return (x + 1)\\n    return [x]\\n\"}\n");
+    fclose(f);
+    sciprune_corrupt_options o;
+    sciprune_corrupt_options_default(&o);
+    o.langs = "python,javascript,c";
+    o.types = "drop-open-bracket";
+    o.per_type = 5;
+    sciprune_corrupt_stats st;
+    sciprune_error e;
+    const char *ins[] = {shard};
+    assert_int_equal(sciprune_corrupt_run(ins, 1, out, &o, &st, &e), SCIPRUNE_OK);
+    assert_int_equal(st.records, 4);
+    assert_int_equal(st.guarded, 3);
+    uint64_t candidates = 0;
+    for (size_t i = 0; i < st.ncells; i++) candidates += st.cells[i].candidates;
+    assert_int_equal(candidates, 1); /* only ok-1 */
+    sciprune_corrupt_stats_free(&st);
+    snprintf(cmd, sizeof cmd, "grep -q '\"guarded\": 3' '%s/corrupt.json'", out);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +656,9 @@ int main(void)
         cmocka_unit_test(test_parser_reused_across_languages),
         cmocka_unit_test(test_parse_deep_nesting),
         cmocka_unit_test(test_parse_generated_corpus),
+        cmocka_unit_test(test_guard_verdicts),
+        cmocka_unit_test(test_guard_keeps_deep_texts_from_tree_sitter),
+        cmocka_unit_test(test_guard_corrupt_skips_and_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,13 +21,16 @@ typedef struct seen {
     TSNode root;          /* compared by identity only: the tree is gone after the visit */
     char type[32];        /* the root's type, read during the visit */
     int null_root;
+    sciprune_guard_verdict guard; /* the parse guard's verdict handed over */
     sciprune_status fail; /* returned */
 } seen;
 
-static sciprune_status record(void *self, const char *lang, TSNode root, const char *text,
-                              size_t len, sciprune_error *err)
+static sciprune_status record(void *self, const char *lang, TSNode root,
+                              sciprune_guard_verdict guard, const char *text, size_t len,
+                              sciprune_error *err)
 {
     seen *s = self;
+    s->guard = guard;
     (void)lang;
     (void)text;
     (void)len;
