@@ -52,6 +52,9 @@ int main(int argc, char **argv)
         usage(stdout);
         return CLI_OK;
     }
+    /* several tasks (mpirun, srun): only run with MPI splits the work; else refuse, not N jobs */
+    int rc = cli_refuse_tasks(argv[1]);
+    if (rc != CLI_OK) return rc;
     for (size_t i = 0; i < NCMDS; i++)
         if (!strcmp(argv[1], k_commands[i].name)) return k_commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "sciprune: unknown command '%s'\n", argv[1]);
