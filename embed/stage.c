@@ -967,6 +967,10 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
 
     if (opt->spec_only) {
         if (!have_spec) {
+            /* npy: every header is checked up front, as in one call (it gives the dimension) */
+            for (size_t i = 0; i < n && !st && e->be == &embed_npy_backend; i++)
+                st = embed_npy_check_file(e, sh[i].name, err);
+            if (st) goto done;
             if ((st = embed_ensure_started(e, err)) || (st = runner_new(&R, e, threads, err)))
                 goto done;
             if (e->s.backend == SCIPRUNE_EMBED_HASH && e->s.idf) {

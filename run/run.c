@@ -418,9 +418,14 @@ static sciprune_status sync_status(run_ctx *c, sciprune_status st, sciprune_erro
     if (nranks(c) <= 1) return st;
     const sciprune_ranks *R = c->o->ranks;
     int64_t shard = 0;
-    if (st && err)
-        for (size_t i = 0; i < c->j->n_inputs; i++)
+    if (st && err) { /* the input the error names: its path, else its name in the source or text */
+        for (size_t i = 0; i < c->j->n_inputs && !shard; i++)
             if (!strcmp(err->source, c->j->inputs[i])) shard = (int64_t)i + 1;
+        for (size_t i = 0; i < c->j->n_inputs && !shard; i++) {
+            const char *nm = sciprune_shard_name(c->j->inputs[i]);
+            if (strstr(err->source, nm) || strstr(err->text, nm)) shard = (int64_t)i + 1;
+        }
+    }
     int64_t v[1] = {st ? ((int64_t)R->rank << 40) | (shard << 8) | (int64_t)(st & 0xff) : INT64_MAX};
     if (R->reduce_min(R->user, v, 1) != 0) {
         c->sync_failed = 1;
