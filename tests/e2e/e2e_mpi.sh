@@ -58,55 +58,13 @@ fi
 # --- one process, then 1, 2, 3 ranks
 "$S" run --config job.json --workdir w0 > w0.out 2> w0.err || { cat w0.err; fail "run"; }
 for n in 1 2 3; do
-    $MPIRUN -np $n "$S" run --config job.json --workdir w$n --progress-every 0.2 > w$n.out 2> w$n.err ||
+    env -u SCIPRUNE_NO_PROGRESS $MPIRUN -np $n "$S" run --config job.json --workdir w$n --progress-every 0.2 > w$n.out 2> w$n.err ||
         { cat w$n.err; fail "mpirun -np $n"; }
     [ "$(grep -c '^corpus:' w$n.out)" = 1 ] || fail "-np $n: rank 0 alone prints the summary"
 done
 grep -q '^\[rank 2/3\] embed: [0-9]* records' w3.err || fail "no rank-prefixed progress lines"
 grep -q '^\[rank 0/3\] run: prune  done' w3.err || fail "rank 0's stage lines"
-cat > same.py <<'PY'
-import json, os, re, sys
-VOLATILE = {"seconds", "peak_rss", "idf_seconds", "elapsed", "started", "finished", "time",
-            "wall_seconds", "cpu_seconds", "rss", "threads", "workdir",
-            "skipped", "text_bytes"} # embed/summary.json: what this call did (also differs
-                                     # in a resumed run of one process)
-def strip(x):
-    if isinstance(x, dict):
-        return {k: strip(v) for k, v in x.items() if k not in VOLATILE and not k.endswith("_seconds")}
-    if isinstance(x, list):
-        return [strip(v) for v in x]
-    return x
-def files(root, sub):
-    top = os.path.join(root, sub)
-    if os.path.isfile(top):
-        return [sub]
-    out = []
-    for d, _, fs in os.walk(top):
-        out += [os.path.relpath(os.path.join(d, f), root) for f in fs]
-    return sorted(out)
-a, b = sys.argv[1], sys.argv[2]
-n = 0
-for sub in ["out", "score", "index/centroids.npy", "assign", "embed", "gates", "corrupt", "analyze", "report.json", "report.md"]:
-    fa, fb = files(a, sub), files(b, sub)
-    assert fa == fb, (sub, set(fa) ^ set(fb))
-    for f in fa:
-        pa, pb = os.path.join(a, f), os.path.join(b, f)
-        if f.endswith(".json"): # the workdir's name in paths is not a difference
-            ja = json.loads(open(pa).read().replace(a + "/", "W/"))
-            jb = json.loads(open(pb).read().replace(b + "/", "W/"))
-            assert strip(ja) == strip(jb), f"{b}: {f} differs"
-        elif f.endswith(".md"): # reports: their timing lines aside
-            t = re.compile(r"^\| \w+ \| [0-9.]+ \| [0-9.]+ \|$|[0-9.]+ s\b")
-            ta = [l for l in open(pa).read().replace(a + "/", "W/").splitlines() if not t.search(l)]
-            tb = [l for l in open(pb).read().replace(b + "/", "W/").splitlines() if not t.search(l)]
-            assert ta == tb, f"{b}: {f} differs"
-        else:
-            assert open(pa, "rb").read() == open(pb, "rb").read(), f"{b}: {f} differs"
-        n += 1
-rep = json.load(open(os.path.join(b, "report.json")))
-print(f"{b}: {n} files as {a}")
-PY
-for n in 1 2 3; do $PY same.py w0 w$n || fail "-np $n differs from one process"; done
+for n in 1 2 3; do $PY "$SRC/tests/e2e/mpi_same.py" w0 w$n || fail "-np $n differs from one process"; done
 diff <(sed 's/w0/W/g' w0.out) <(sed 's/w3/W/g' w3.out) || fail "summary differs"
 
 # --- kill a rank mid-job, rerun with another N
@@ -135,11 +93,11 @@ embedded2() { [ "$(ls wk1/embed 2>/dev/null | grep -c 'zst.npy$')" -ge 2 ]; }
 kill_when wk1 1 embedded2
 [ ! -e wk1/report.json ] || fail "wk1 finished before the kill"
 $MPIRUN -np 2 "$S" run --config job.json --workdir wk1 > wk1.out 2> wk1.err || { cat wk1.err; fail "rerun -np 2"; }
-$PY same.py w0 wk1 || fail "killed in embed, rerun with -np 2: differs"
+$PY "$SRC/tests/e2e/mpi_same.py" w0 wk1 || fail "killed in embed, rerun with -np 2: differs"
 indexed() { [ -e wk2/index/centroids.npy ]; }
 kill_when wk2 0 indexed
 "$S" run --config job.json --workdir wk2 > wk2.out 2> wk2.err || { cat wk2.err; fail "rerun one process"; }
-$PY same.py w0 wk2 || fail "killed after the index, rerun as one process: differs"
+$PY "$SRC/tests/e2e/mpi_same.py" w0 wk2 || fail "killed after the index, rerun as one process: differs"
 $MPIRUN -np 3 "$S" run --config job.json --workdir wk2 > wk2b.out 2> wk2b.err || fail "rerun -np 3"
 grep -q "run: prune  up to date" wk2b.err || fail "a finished job rerun under 3 ranks is up to date"
 
