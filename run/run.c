@@ -37,11 +37,12 @@
  * sample, training and the assignment; corrupt; analyze; score with its thresholds; prune and
  * the reports) runs on rank 0 from the files the ranks left in the shared workdir: the same
  * code on the same bytes as one process, so the outputs are byte-identical whatever N. The
- * reduce points are collectives of a few int64 each (sync()): after rank 0's checks
- * (16 bytes per rank: the failing rank and shard, the status; then 16 bytes: whether embed
- * runs and with the gates), after the spec, after the parts, and at the end; each carries the
- * first failure, so a shard that fails on rank r is named with r and the shard on every rank
- * and the job fails on all. A rank killed mid-job leaves complete shards complete: the rerun
+ * reduce points are minimum-reduces of one int64 (8 bytes per rank; sync_status(),
+ * share_flag()): after rank 0's checks, two flags from rank 0 (embed runs; with the gates),
+ * after the spec, after the parts, and at the end: six per job, four when embed is current.
+ * A status reduce carries the first failure (rank, input index, status in one int64), so a
+ * shard that fails on rank r is named with r and the shard on every rank and the job fails
+ * on all. A rank killed mid-job leaves complete shards complete: the rerun
  * (any N) skips them.
  */
 #include "run_int.h"

@@ -102,4 +102,12 @@ cat "$out"
 echo "----"
 grep -q '^\[rank 1/2\] embed: [0-9]* records' "$out" || fail "no rank-prefixed progress lines"
 $PY "$SRC/tests/e2e/mpi_same.py" w1 wslurm || fail "the Slurm job's bytes differ from one process"
-echo "test-slurm: ok (job $jid)"
+# sciprune run straight in a batch script of 2 tasks (no srun): one process, not refused
+# (sbatch sets SLURM_NTASKS there, which is not a sign of several tasks)
+jid2=$(sbatch --parsable --wait --ntasks=2 --chdir="$T" --output="$T/slurm-%j.out" \
+       --wrap "env | grep -E '^SLURM_(NTASKS|STEP_NUM_TASKS|PROCID)=' | sort; $S run --config job.json --workdir wbatch") ||
+    { cat "$T/slurm-$jid2.out"; fail "sciprune run in a batch script was refused"; }
+echo "---- the batch step's environment (job $jid2):"
+grep '^SLURM_' "$T/slurm-$jid2.out"
+$PY "$SRC/tests/e2e/mpi_same.py" w1 wbatch || fail "the batch-step run's bytes differ"
+echo "test-slurm: ok (jobs $jid, $jid2)"
