@@ -25,16 +25,31 @@ int cli_lock_workdir(const char *dir, const char *cmd);
 /* Print a usage error for `cmd` and return CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...);
 
-/* Progress line on stderr, only when stderr is a terminal. */
+/* Progress on stderr: a line redrawn in place when stderr is a terminal; else, after
+ * cli_progress_log() with every > 0, one line every `every` seconds
+ * ("[rank 1/3] embed: ... ETA 2:01"), for log files. SCIPRUNE_NO_PROGRESS turns both off. */
 typedef struct cli_progress {
     const char *stage;
     double t0, last;
     uint64_t total_bytes; /* 0 if unknown */
+    uint64_t shards;      /* this rank's shards of the stage; 0 if unknown */
     int tty;
+    double every;         /* seconds between lines when not a terminal; 0: none */
+    int rank, nranks;     /* nranks > 1: lines prefixed "[rank r/N]" */
 } cli_progress;
 void cli_progress_start(cli_progress *p, const char *stage, uint64_t total_bytes);
 void cli_progress_update(cli_progress *p, uint64_t records, uint64_t bytes);
 void cli_progress_end(cli_progress *p);
+/* Lines every `every` seconds when stderr is not a terminal, prefixed with the rank. */
+void cli_progress_log(cli_progress *p, double every, int rank, int nranks);
+
+/* Tasks started by a launcher (mpirun, srun; 0: none) and this one's rank and launcher. */
+int cli_launcher_tasks(int *rank, const char **launcher);
+/* CLI_OK, or CLI_USAGE after rank 0 said why: several tasks and no MPI, or not `run`. */
+int cli_refuse_tasks(const char *cmd);
+/* MPI up when a launcher started us: 1 (r filled), 0 (one process), -1 (failed, printed). */
+int cli_ranks_start(sciprune_ranks *r, int *argc, char ***argv);
+void cli_ranks_stop(int started);
 
 /* Parse "--on-error skip|fail": 0 skip, 1 fail, -1 invalid. */
 int cli_parse_on_error(const char *s);

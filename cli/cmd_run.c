@@ -4,25 +4,59 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void help(void)
 {
-    printf("usage: sciprune run --config JOB.json [--workdir W] [--threads N] [--force]\n\n"
+    printf("usage: sciprune run --config JOB.json [--workdir W] [--threads N] [--force]\n"
+           "                    [--progress-every SECONDS]\n\n"
            "Run every stage (embed + gates, index, corrupt, analyze, score, prune + report) from\n"
            "one JSON config; score metric auto takes this job's analysis' recommendation.\n"
            "Resumable: stages whose outputs are current are skipped (workdir/manifest.json);\n"
            "a killed run picks up where it stopped. A workdir made from other inputs or another\n"
            "config is refused unless --force, which recomputes only what changed.\n"
            "One writer per workdir: while a command writes into W (W/.lock), another exits 3.\n"
-           "Example config with every key: data/configs/default.json.\n");
+           "Example config with every key: data/configs/default.json.\n"
+           "When stderr is not a terminal, a progress line every 30 s (--progress-every; 0: none).\n"
+           "Under mpirun or srun (a build with MPI) the job is split over the ranks: see\n"
+           "README, Running on a cluster. Output is byte-identical to one process.\n");
+}
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A stage's progress from here: its name, the clock, this rank's part when known. */
+static void progress_restart(cli_progress *p, const char *stage, uint64_t shards, uint64_t bytes)
+{
+    cli_progress_end(p);
+    p->stage = stage;
+    p->t0 = p->last = mono_now();
+    p->shards = shards;
+    p->total_bytes = bytes;
 }
 
 static void on_stage(void *user, const char *stage, const char *state)
 {
     cli_progress *p = user;
     cli_progress_end(p);
+    if (p->nranks > 1) fprintf(stderr, "[rank %d/%d] ", p->rank, p->nranks);
     fprintf(stderr, "run: %-6s %s\n", stage, state);
-    if (!strcmp(state, "running")) cli_progress_start(p, stage, 0);
+    if (!strcmp(state, "running")) progress_restart(p, stage, 0, 0);
+}
+
+static void on_part(void *user, const char *stage, uint64_t shards, uint64_t bytes)
+{
+    cli_progress *p = user;
+    progress_restart(p, stage, shards, bytes);
+    if (p->every > 0 || p->tty) {
+        if (p->nranks > 1) fprintf(stderr, "[rank %d/%d] ", p->rank, p->nranks);
+        fprintf(stderr, "%s: %llu shards, %.1f MB are this rank's\n", stage,
+                (unsigned long long)shards, (double)bytes / 1e6);
+    }
 }
 
 static void on_progress(void *user, uint64_t records, uint64_t bytes)
@@ -102,7 +136,9 @@ int cmd_run(int argc, char **argv)
     static const struct option longopts[] = {
         {"config", required_argument, 0, 'c'}, {"workdir", required_argument, 0, 'w'},
         {"threads", required_argument, 0, 't'}, {"force", no_argument, 0, 'f'},
+        {"progress-every", required_argument, 0, 'p'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    double every = 30;
     sciprune_run_options o;
     sciprune_run_options_default(&o);
     const char *config = NULL;
@@ -114,33 +150,47 @@ int cmd_run(int argc, char **argv)
         case 'w': o.workdir = optarg; break;
         case 't': o.threads = atoi(optarg); break;
         case 'f': o.force = 1; break;
+        case 'p': {
+            char *end;
+            every = strtod(optarg, &end);
+            if (*end || every < 0) return cli_usage_error("run", "--progress-every takes seconds >= 0");
+            break;
+        }
         case 'h': help(); return CLI_OK;
         default: return cli_usage_error("run", "bad option");
         }
     }
     if (!config) return cli_usage_error("run", "--config is required");
+    sciprune_ranks ranks;
+    int mpi = cli_ranks_start(&ranks, NULL, NULL);
+    if (mpi < 0) return CLI_FAIL;
     cli_progress prog;
     cli_progress_start(&prog, "run", 0);
+    cli_progress_log(&prog, every, ranks.rank, ranks.size);
     char wd[4096] = "";
     o.on_stage = on_stage;
+    o.on_part = on_part;
     o.progress = on_progress;
     o.user = &prog;
     o.workdir_out = wd;
     o.workdir_out_cap = sizeof wd;
+    if (mpi > 0) o.ranks = &ranks;
     sciprune_error e;
     sciprune_status st = sciprune_run(config, &o, &e);
-    if (st == SCIPRUNE_EBUSY) { /* another writer holds the workdir: a distinct exit status */
-        cli_progress_end(&prog);
-        fprintf(stderr, "sciprune run: %s\n", e.text);
-        return CLI_BUSY;
-    }
-    if (st != SCIPRUNE_OK) {
-        cli_progress_end(&prog);
-        cli_error("run failed", &e);
-        return CLI_FAIL;
-    }
     cli_progress_end(&prog);
-    return summary_of(wd, 0);
+    int rc = CLI_OK;
+    if (st != SCIPRUNE_OK && ranks.size > 1) fprintf(stderr, "[rank %d/%d] ", ranks.rank, ranks.size);
+    if (st == SCIPRUNE_EBUSY) { /* another writer holds the workdir: a distinct exit status */
+        fprintf(stderr, "sciprune run: %s\n", e.text);
+        rc = CLI_BUSY;
+    } else if (st != SCIPRUNE_OK) {
+        cli_error("run failed", &e);
+        rc = CLI_FAIL;
+    } else if (ranks.rank == 0) {
+        rc = summary_of(wd, 0);
+    }
+    cli_ranks_stop(mpi);
+    return rc;
 }
 
 int cmd_inspect(int argc, char **argv)

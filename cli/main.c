@@ -31,16 +31,20 @@ static void usage(FILE *f)
     fprintf(f, "\nexit codes: 0 ok, 1 failure, 2 usage error, 3 workdir in use by another command\n");
 }
 
+static char g_rank_prefix[48]; /* "[rank r/N] " under a launcher with several tasks */
+
 static void log_to_stderr(void *user, sciprune_log_level level, const char *msg)
 {
     (void)user;
     static const char *names[] = {"error", "warning", "info", "debug"};
     if (level > SCIPRUNE_LOG_INFO && !getenv("SCIPRUNE_DEBUG")) return;
-    fprintf(stderr, "sciprune: %s: %s\n", names[level], msg);
+    fprintf(stderr, "%ssciprune: %s: %s\n", g_rank_prefix, names[level], msg);
 }
 
 int main(int argc, char **argv)
 {
+    int rank, tasks = cli_launcher_tasks(&rank, NULL);
+    if (tasks > 1) snprintf(g_rank_prefix, sizeof g_rank_prefix, "[rank %d/%d] ", rank, tasks);
     sciprune_set_logger(log_to_stderr, NULL);
     if (argc < 2) {
         usage(stderr);
@@ -54,6 +58,9 @@ int main(int argc, char **argv)
         usage(stdout);
         return CLI_OK;
     }
+    /* several tasks (mpirun, srun): only run with MPI splits the work; else refuse, not N jobs */
+    int rc = cli_refuse_tasks(argv[1]);
+    if (rc != CLI_OK) return rc;
     for (size_t i = 0; i < NCMDS; i++)
         if (!strcmp(argv[1], k_commands[i].name)) return k_commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "sciprune: unknown command '%s'\n", argv[1]);

@@ -61,21 +61,48 @@ static double now(void)
 
 void cli_progress_start(cli_progress *p, const char *stage, uint64_t total_bytes)
 {
+    memset(p, 0, sizeof *p);
     p->stage = stage;
     p->t0 = p->last = now();
     p->total_bytes = total_bytes;
     p->tty = isatty(2) && !getenv("SCIPRUNE_NO_PROGRESS");
 }
 
+void cli_progress_log(cli_progress *p, double every, int rank, int nranks)
+{
+    p->every = getenv("SCIPRUNE_NO_PROGRESS") ? 0 : every;
+    p->rank = rank;
+    p->nranks = nranks;
+}
+
+static void eta_text(char *b, size_t cap, double s)
+{
+    if (s >= 3600) snprintf(b, cap, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
+    else snprintf(b, cap, "%d:%02d", (int)s / 60, (int)s % 60);
+}
+
 void cli_progress_update(cli_progress *p, uint64_t records, uint64_t bytes)
 {
-    if (!p->tty) return;
+    if (!p->tty && p->every <= 0) return;
     double t = now();
-    if (t - p->last < 0.25) return;
+    if (t - p->last < (p->tty ? 0.25 : p->every)) return;
     p->last = t;
     double el = t - p->t0 > 1e-9 ? t - p->t0 : 1e-9;
     double mbs = (double)bytes / el / 1e6;
-    fprintf(stderr, "\r\033[K[%s] %llu records  %.0f rec/s  %.1f MB/s", p->stage,
+    char pre[48] = "";
+    if (p->nranks > 1) snprintf(pre, sizeof pre, "[rank %d/%d] ", p->rank, p->nranks);
+    if (!p->tty) {
+        char eta[32] = "?";
+        if (p->total_bytes && bytes > 0 && bytes <= p->total_bytes)
+            eta_text(eta, sizeof eta, el * (double)(p->total_bytes - bytes) / (double)bytes);
+        fprintf(stderr, "%s%s: %llu records, %.1f/%.1f MB", pre, p->stage,
+                (unsigned long long)records, (double)bytes / 1e6, (double)p->total_bytes / 1e6);
+        if (p->shards) fprintf(stderr, " of %llu shards", (unsigned long long)p->shards);
+        fprintf(stderr, ", %.1f MB/s, ETA %s\n", mbs, eta);
+        fflush(stderr);
+        return;
+    }
+    fprintf(stderr, "\r\033[K%s[%s] %llu records  %.0f rec/s  %.1f MB/s", pre, p->stage,
             (unsigned long long)records, (double)records / el, mbs);
     if (p->total_bytes && bytes > 0 && bytes <= p->total_bytes) {
         double eta = el * (double)(p->total_bytes - bytes) / (double)bytes;

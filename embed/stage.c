@@ -56,6 +56,13 @@
  * (decimal bytes; 0 turns the cache off) replaces the budget; tests/e2e/e2e_embed.sh checks
  * that a tiny budget and no cache give the same bytes as the default.
  * npy and exec run on the calling thread (exec overlaps with its process by pipelining).
+ *
+ * Parts (sciprune_run over MPI ranks, opt->spec_only / part_count): one process makes the spec
+ * (embedder.json with the idf fitted over every shard, exactly as above, and shards.json);
+ * then each process embeds the shards whose index i has i % part_count == part_index (a
+ * shard's rows depend only on its records and the spec, so who embeds it changes no byte);
+ * then one call without parts finds every shard complete and writes summary.json and the
+ * gates' summary.
  */
 #include "embed_int.h"
 #include "../gates/gates.h"
@@ -951,10 +958,45 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
     int have_spec = 0;
     if ((st = open_spec(&e, s, opt->force, dir, jpath, &have_spec, err))) goto done;
 
-    if ((st = write_shard_list(workdir, sh, n, err))) goto done;
+    int parts = opt->part_count > 0 && !opt->spec_only;
+    if (parts && (opt->part_index < 0 || opt->part_index >= opt->part_count)) {
+        st = sp_err(err, SCIPRUNE_EINVAL, "embed", -1, -1, "part %d of %d", opt->part_index,
+                    opt->part_count);
+        goto done;
+    }
+    if (parts && !have_spec) {
+        st = sp_err(err, SCIPRUNE_ESTATE, jpath, -1, -1,
+                    "embedding a part of the shards needs the spec made first (spec_only)");
+        goto done;
+    }
+    /* with parts, the first process has written the list (and dropped changed shards' vectors) */
+    if (!parts && (st = write_shard_list(workdir, sh, n, err))) goto done;
+
+    if (opt->spec_only) {
+        if (!have_spec) {
+            /* npy: every header is checked up front, as in one call (it gives the dimension) */
+            for (size_t i = 0; i < n && !st && e->be == &embed_npy_backend; i++)
+                st = embed_npy_check_file(e, sh[i].name, err);
+            if (st) goto done;
+            if ((st = embed_ensure_started(e, err)) || (st = runner_new(&R, e, threads, err)))
+                goto done;
+            if (e->s.backend == SCIPRUNE_EMBED_HASH && e->s.idf) {
+                double ti = sp_now();
+                if ((st = fit_idf(R, sh, n, &opt->shard, err))) goto done;
+                stats->idf_seconds = sp_now() - ti;
+            }
+            if ((st = sciprune_embedder_save(e, dir, err))) goto done;
+        }
+        stats->shards = n;
+        goto done;
+    }
 
     size_t todo = 0;
     for (size_t i = 0; i < n; i++) {
+        if (parts && i % (size_t)opt->part_count != (size_t)opt->part_index) {
+            sh[i].skipped = 1; /* another part's */
+            continue;
+        }
         if (have_spec && !sh[i].changed && (!gk || gates_sink_shard_complete(gk, sh[i].name)) &&
             shard_complete(e, sh[i].vec, sh[i].stat, sh[i].rows, &sh[i].lines)) {
             sh[i].skipped = 1;
@@ -998,6 +1040,10 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
         }
     }
 
+    if (parts) {
+        stats->shards = n;
+        goto done;
+    }
     if (gk && (st = gates_sink_finish(gk, names, n, sp_now() - t0, NULL, err))) goto done;
 
     uint64_t tot[SCIPRUNE_ROW_COUNT] = {0}, tlines = 0;

@@ -641,6 +641,15 @@ typedef struct sciprune_embed_options {
                                      quality gates on the embedder's own parse and write
                                      W/gates/ exactly as sciprune_gates_run would (a shard
                                      counts as complete only with its gate files); borrowed */
+    /* Splitting one embed over processes that share W (sciprune_run under MPI):
+     * spec_only 1: make the spec only (embedder.json, the idf fit over every shard, shards.json)
+     *   and embed no shard; what one process does before the others start.
+     * part_count > 0: embed only the shards i (index in `shards`) with i % part_count ==
+     *   part_index, with the spec already in W (ESTATE if not); shards.json, summary.json and
+     *   the gates' summary are left to a final call without parts, which then finds every
+     *   shard complete. Output bytes are those of one call without parts. Default 0, 0, 0. */
+    int spec_only;
+    int part_count, part_index;
 } sciprune_embed_options;
 void sciprune_embed_options_default(sciprune_embed_options *o);
 
@@ -939,7 +948,25 @@ typedef struct sciprune_run_options {
     void *user;            /* passed to progress and on_stage */
     char *workdir_out;     /* if set, receives the resolved workdir */
     size_t workdir_out_cap;
+    const struct sciprune_ranks *ranks; /* NULL: one process; else the job runs split over
+                              ranks that share the workdir (see sciprune_ranks) */
+    /* Called on every rank before it works on its part of a stage: the shards it owns and
+     * their bytes (progress lines with an ETA); may be NULL. */
+    void (*on_part)(void *user, const char *stage, uint64_t shards, uint64_t bytes);
 } sciprune_run_options;
+
+/* One job over several processes (MPI ranks), the library staying free of MPI: the caller
+ * gives its rank, the count, and one collective. Every rank calls sciprune_run with the same
+ * config; rank 0 takes the workdir lock, writes the manifest and the reports, and runs the
+ * global stages; the shard-parallel embed (+ gates) is dealt over ranks round-robin by index
+ * in the sorted input list. The outputs are byte-identical to one process's.
+ * reduce: collective over all ranks, called by every rank in the same order: v[0..n-1]
+ * becomes the element-wise minimum over ranks; returns 0 on success. */
+typedef struct sciprune_ranks {
+    int rank, size;
+    int (*reduce_min)(void *user, int64_t *v, int n);
+    void *user;
+} sciprune_ranks;
 void sciprune_run_options_default(sciprune_run_options *o);
 
 /* Run the job in `config_path`: embed (+ gates) -> index -> corrupt -> analyze -> score ->

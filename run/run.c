@@ -26,11 +26,30 @@
  * also resume shard by shard inside themselves. A workdir made from other inputs or another
  * config is refused unless force is set; with force, only the stages whose keys changed or
  * whose outputs are damaged run again.
+ *
+ * Ranks (opt->ranks, size N > 1; the CLI gives MPI ranks): every rank parses the config; rank
+ * 0 alone takes the workdir lock, checks and writes the manifest, sweeps stale temp files and
+ * decides which stages are current. The embed stage (with the gates when they ride on its
+ * parse) is split: rank 0 makes the spec (idf over every shard, as one process does), then
+ * rank r embeds the shards of index i = r (mod N) in the sorted input list, each shard's files
+ * written atomically with its completion file (the vectors, last) as in one process, then
+ * rank 0 writes the summaries and records the stage. Every later stage (index: the k-means
+ * sample, training and the assignment; corrupt; analyze; score with its thresholds; prune and
+ * the reports) runs on rank 0 from the files the ranks left in the shared workdir: the same
+ * code on the same bytes as one process, so the outputs are byte-identical whatever N. The
+ * reduce points are minimum-reduces of one int64 (8 bytes per rank; sync_status(),
+ * share_flag()): after rank 0's checks, two flags from rank 0 (embed runs; with the gates),
+ * after the spec, after the parts, and at the end: six per job, four when embed is current.
+ * A status reduce carries the first failure (rank, input index, status in one int64), so a
+ * shard that fails on rank r is named with r and the shard on every rank and the job fails
+ * on all. A rank killed mid-job leaves complete shards complete: the rerun
+ * (any N) skips them.
  */
 #include "run_int.h"
 
 #include <dirent.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -57,6 +76,8 @@ typedef struct run_ctx {
     int fresh[ST_COUNT];      /* key current and outputs as recorded: skipped */
     int was_done;             /* the running stage had finished before (with another key) */
     const char *done_note;    /* what the running stage says when done; NULL: "done" */
+    int split_done;           /* embed ran split over ranks (embed_ranks) */
+    int sync_failed;          /* a reduce carried a failure (or failed): the ranks stop */
 } run_ctx;
 
 typedef struct stage_def {
@@ -343,6 +364,164 @@ static size_t sweep_stale_tmp(const char *dir, int depth)
     return n;
 }
 
+/* Take the workdir, load and check the manifest, sweep stale temp files, compute every
+ * stage's key and decide which stages are current (c->fresh) and why the others rerun. */
+static sciprune_status prepare(run_ctx *c, sciprune_workdir_lock **lock, char why[][300],
+                               sciprune_error *err)
+{
+    run_job *j = c->j;
+    sciprune_status st;
+    for (int i = 0; i < ST_COUNT; i++) why[i][0] = '\0';
+    /* the config is valid: take the workdir (no other writer from here on) */
+    if ((st = sciprune_workdir_lock_acquire(lock, j->workdir, "run", err))) return st;
+    for (size_t i = 0; i < j->score.n_metrics; i++)
+        c->auto_metric |= j->score.metrics[i] == SCIPRUNE_METRIC_AUTO;
+    if ((st = open_workdir(c, err))) return st;
+    size_t swept = sweep_stale_tmp(j->workdir, 4);
+    if (swept)
+        sp_log(SCIPRUNE_LOG_INFO, "run: removed %zu unfinished file(s) of a process that is gone",
+               swept);
+    for (int i = 0; i < ST_COUNT; i++) {
+        const char *parts[8];
+        key_parts(c, i, parts);
+        sp_key_of(c->key[i], parts);
+    }
+    /* Which stages to trust: key current and every recorded output there as recorded. A stage
+     * whose outputs are missing or changed reruns, and so does every stage after it. */
+    int stale_from = -1;
+    for (int i = 0; i < ST_COUNT; i++) {
+        if (!stages[i].on(c) || !sp_manifest_stage_current(c->m, stages[i].name, c->key[i])) continue;
+        char w[256];
+        if (stale_from >= 0) {
+            snprintf(why[i], 300, "rerunning: it comes after %s, which reruns",
+                     stages[stale_from].name);
+        } else if (!sp_manifest_stage_verify(c->m, stages[i].name, j->workdir, w, sizeof w)) {
+            snprintf(why[i], 300, "%s, rerunning %s", w, stages[i].name);
+            stale_from = i;
+        } else {
+            c->fresh[i] = 1;
+        }
+    }
+    return SCIPRUNE_OK;
+}
+
+/* ------------------------------------------------------------------ ranks */
+
+static int nranks(const run_ctx *c) { return c->o->ranks && c->o->ranks->size > 1 ? c->o->ranks->size : 1; }
+static int my_rank(const run_ctx *c) { return nranks(c) > 1 ? c->o->ranks->rank : 0; }
+
+/* A reduce point: every rank brings its status; all learn the first failure (lowest rank).
+ * A rank that failed keeps its own error; the others get one naming the rank and, when that
+ * rank's error came from an input shard, the shard. v: [rank, shard index + 1, status]
+ * encoded in one int64 so that one minimum finds the lowest failing rank. */
+static sciprune_status sync_status(run_ctx *c, sciprune_status st, sciprune_error *err)
+{
+    if (nranks(c) <= 1) return st;
+    const sciprune_ranks *R = c->o->ranks;
+    int64_t shard = 0;
+    if (st && err) { /* the input the error names: its path, else its name in the source or text */
+        for (size_t i = 0; i < c->j->n_inputs && !shard; i++)
+            if (!strcmp(err->source, c->j->inputs[i])) shard = (int64_t)i + 1;
+        for (size_t i = 0; i < c->j->n_inputs && !shard; i++) {
+            const char *nm = sciprune_shard_name(c->j->inputs[i]);
+            if (strstr(err->source, nm) || strstr(err->text, nm)) shard = (int64_t)i + 1;
+        }
+    }
+    int64_t v[1] = {st ? ((int64_t)R->rank << 40) | (shard << 8) | (int64_t)(st & 0xff) : INT64_MAX};
+    if (R->reduce_min(R->user, v, 1) != 0) {
+        c->sync_failed = 1;
+        return st ? st : sp_err(err, SCIPRUNE_EIO, NULL, -1, -1, "MPI: the reduce failed");
+    }
+    if (v[0] == INT64_MAX) return st;
+    c->sync_failed = 1; /* every rank knows: no more reduces */
+    if (st) return st;
+    int r = (int)(v[0] >> 40);
+    int64_t sh = (v[0] >> 8) & 0xffffffff;
+    sciprune_status their = (sciprune_status)(v[0] & 0xff);
+    if (sh > 0 && (size_t)sh <= c->j->n_inputs)
+        return sp_err(err, their, c->j->inputs[sh - 1], -1, -1, "rank %d failed on shard %s (%s); its log has the error",
+                      r, c->j->inputs[sh - 1], sciprune_status_name(their));
+    return sp_err(err, their, NULL, -1, -1, "rank %d failed (%s); its log has the error", r,
+                  sciprune_status_name(their));
+}
+
+/* Rank 0's flags to every rank (the others bring 0): a reduce of -flag. */
+static int share_flag(const run_ctx *c, int flag)
+{
+    if (nranks(c) <= 1) return flag;
+    int64_t v[1] = {my_rank(c) == 0 ? -(int64_t)flag : 0};
+    if (c->o->ranks->reduce_min(c->o->ranks->user, v, 1) != 0) return -1;
+    return (int)-v[0];
+}
+
+/* This rank's part of embed: its shards (index = rank mod N), with the spec rank 0 made. */
+static sciprune_status embed_part(run_ctx *c, int gates_too, sciprune_error *err)
+{
+    run_job *j = c->j;
+    sciprune_embed_options eo;
+    sciprune_embed_options_default(&eo);
+    eo.shard = j->shard;
+    eo.threads = j->threads;
+    eo.progress = c->o->progress;
+    eo.progress_user = c->o->user;
+    eo.gates = gates_too ? &j->gates : NULL;
+    eo.part_count = nranks(c);
+    eo.part_index = my_rank(c);
+    if (c->o->on_part) {
+        uint64_t n = 0, bytes = 0;
+        for (size_t i = (size_t)eo.part_index; i < j->n_inputs; i += (size_t)eo.part_count) {
+            n++;
+            struct stat sb;
+            if (stat(j->inputs[i], &sb) == 0) bytes += (uint64_t)sb.st_size;
+        }
+        c->o->on_part(c->o->user, "embed", n, bytes);
+    }
+    return sciprune_embed_shards(j->workdir, (const char *const *)j->inputs, j->n_inputs,
+                                 &j->embed, &eo, NULL, err);
+}
+
+/* The embed stage over ranks (every rank calls it, when rank 0 said it runs): rank 0 makes
+ * the spec, every rank its part, rank 0 the summaries (a call without parts: every shard is
+ * complete by then) and the manifest entries. */
+static sciprune_status embed_ranks(run_ctx *c, int gates_too, sciprune_error *err)
+{
+    run_job *j = c->j;
+    sciprune_status st = SCIPRUNE_OK;
+    double t0 = sp_now();
+    if (my_rank(c) == 0) {
+        note(c, ST_EMBED, "running");
+        c->was_done = sp_manifest_stage_key(c->m, "embed") != NULL &&
+                      !sp_manifest_stage_current(c->m, "embed", c->key[ST_EMBED]);
+        sciprune_embed_options eo;
+        sciprune_embed_options_default(&eo);
+        eo.shard = j->shard;
+        eo.threads = j->threads;
+        eo.force = c->o->force && c->was_done;
+        eo.gates = gates_too ? &j->gates : NULL;
+        eo.spec_only = 1;
+        st = sp_manifest_stage_clear(c->m, "embed", err);
+        if (!st && gates_too) st = sp_manifest_stage_clear(c->m, "gates", err);
+        if (!st)
+            st = sciprune_embed_shards(j->workdir, (const char *const *)j->inputs, j->n_inputs,
+                                       &j->embed, &eo, NULL, err);
+    }
+    if ((st = sync_status(c, st, err))) return st;
+    st = embed_part(c, gates_too, err);
+    if ((st = sync_status(c, st, err))) return st;
+    if (my_rank(c) != 0) return SCIPRUNE_OK;
+    c->was_done = 0;       /* no force now: that would discard the parts */
+    c->done_note = NULL;
+    st = do_embed(c, err); /* finds every shard complete: summaries, gates' records */
+    if (!st) st = record_outputs(c, ST_EMBED, err);
+    if (!st)
+        st = sp_manifest_stage_done(c->m, "embed", c->key[ST_EMBED], sp_now() - t0, sp_peak_rss(), err);
+    if (!st) {
+        note(c, ST_EMBED, c->done_note ? c->done_note : "done");
+        c->split_done = 1; /* the loop below skips it */
+    }
+    return st;
+}
+
 sciprune_status sciprune_run(const char *config_path, const sciprune_run_options *opt,
                              sciprune_error *err)
 {
@@ -354,42 +533,29 @@ sciprune_status sciprune_run(const char *config_path, const sciprune_run_options
     c.j = &j;
     c.o = &o;
     sciprune_workdir_lock *lock = NULL;
-    sciprune_status st = run_job_parse(&j, config_path, &o, err);
-    if (st) goto done;
-    /* the config is valid: take the workdir (no other writer from here on) */
-    if ((st = sciprune_workdir_lock_acquire(&lock, j.workdir, "run", err))) goto done;
-    for (size_t i = 0; i < j.score.n_metrics; i++)
-        c.auto_metric |= j.score.metrics[i] == SCIPRUNE_METRIC_AUTO;
-    if ((st = open_workdir(&c, err))) goto done;
-    size_t swept = sweep_stale_tmp(j.workdir, 4);
-    if (swept)
-        sp_log(SCIPRUNE_LOG_INFO, "run: removed %zu unfinished file(s) of a process that is gone",
-               swept);
-    for (int i = 0; i < ST_COUNT; i++) {
-        const char *parts[8];
-        key_parts(&c, i, parts);
-        sp_key_of(c.key[i], parts);
-    }
-    /* Which stages to trust: key current and every recorded output there as recorded. A stage
-     * whose outputs are missing or changed reruns, and so does every stage after it. */
+    int rank0 = my_rank(&c) == 0;
     char why[ST_COUNT][300];
-    int stale_from = -1;
-    for (int i = 0; i < ST_COUNT; i++) {
-        why[i][0] = '\0';
-        if (!stages[i].on(&c) || !sp_manifest_stage_current(c.m, stages[i].name, c.key[i])) continue;
-        char w[256];
-        if (stale_from >= 0) {
-            snprintf(why[i], sizeof why[i], "rerunning: it comes after %s, which reruns",
-                     stages[stale_from].name);
-        } else if (!sp_manifest_stage_verify(c.m, stages[i].name, j.workdir, w, sizeof w)) {
-            snprintf(why[i], sizeof why[i], "%s, rerunning %s", w, stages[i].name);
-            stale_from = i;
-        } else {
-            c.fresh[i] = 1;
+    sciprune_status st = run_job_parse(&j, config_path, &o, err);
+    /* rank 0 alone: the lock, the manifest, the stale temp files, which stages are current */
+    if (!st && rank0) st = prepare(&c, &lock, why, err);
+    if ((st = sync_status(&c, st, err))) goto done;
+    if (nranks(&c) > 1) {
+        int embed_runs = share_flag(&c, stages[ST_EMBED].on(&c) && !c.fresh[ST_EMBED]);
+        int gates_too = share_flag(&c, j.gates_in_embed && !c.fresh[ST_GATES]);
+        if (embed_runs < 0 || gates_too < 0) {
+            st = sp_err(err, SCIPRUNE_EIO, NULL, -1, -1, "MPI: the reduce failed");
+            c.sync_failed = 1;
+            goto done;
         }
+        if (embed_runs) {
+            if (rank0 && why[ST_EMBED][0]) note(&c, ST_EMBED, why[ST_EMBED]);
+            if ((st = embed_ranks(&c, gates_too, err))) goto done;
+        }
+        /* the other ranks wait for rank 0's outcome (the reduce at the end) */
+        if (!rank0) goto done;
     }
     for (int i = 0; i < ST_COUNT; i++) {
-        if (!stages[i].on(&c)) continue;
+        if (!stages[i].on(&c) || (i == ST_EMBED && c.split_done)) continue;
         if (i == ST_INDEX && !c.set &&
             (st = sciprune_shard_set_from_paths(&c.set, (const char *const *)j.inputs, j.n_inputs, err)))
             goto done;
@@ -419,6 +585,7 @@ sciprune_status sciprune_run(const char *config_path, const sciprune_run_options
     }
     if (o.workdir_out) sp_strlcpy(o.workdir_out, j.workdir, o.workdir_out_cap);
 done:
+    if (nranks(&c) > 1 && !c.sync_failed) st = sync_status(&c, st, err);
     for (int i = 0; i < ST_COUNT; i++) free(c.canon[i]);
     free(c.c_shard);
     sciprune_shard_set_free(c.set);

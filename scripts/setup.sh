@@ -3,6 +3,7 @@
 #   1. apt packages (build tools, tree-sitter, FAISS, OpenMP OpenBLAS, zstd, jansson, cmocka,
 #      Open MPI, python3 + numpy/faiss/matplotlib/zstandard for cross-checks and scripts)
 #   2. FAISS C API sources from Debian's own faiss source package -> build/deps/faiss-capi
+#   (SCIPRUNE_SETUP_SLURM=1: also slurm-wlm and munge, for scripts/test-slurm.sh)
 #   3. tree-sitter grammars, the `globals` lists (JavaScript environments of the
 #      undefined_name gate) and the Parquet reader of scripts/parquet2shard.js (hyparquet,
 #      hyparquet-compressors; hyparquet-writer for its test) from the npm registry, pinned by
@@ -39,6 +40,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   log "installing: ${missing[*]}"
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# optional: Slurm and munge for scripts/test-slurm.sh (a one-node cluster on this machine)
+if [ "${SCIPRUNE_SETUP_SLURM:-0}" = 1 ]; then
+  for p in slurm-wlm munge; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+      log "installing (SCIPRUNE_SETUP_SLURM=1): $p"
+      $SUDO apt-get install -y -qq --no-install-recommends "$p" >/dev/null
+    fi
+  done
 fi
 
 # OpenMP OpenBLAS: pthread OpenBLAS oversubscribes against libgomp on small machines.
