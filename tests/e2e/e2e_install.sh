@@ -33,7 +33,10 @@ cp "$SRC/docs/examples/judge.c" "$T/"
 export PKG_CONFIG_PATH=$LIBDIR/pkgconfig
 flags=$(pkg-config --define-variable=prefix="$P" --cflags --libs sciprune) || fail "pkg-config"
 case "$flags" in *"$SRC"*|*"$B"*) fail "pkg-config points into the source or build tree: $flags" ;; esac
-cc -std=c11 -Wall -Werror judge.c $flags -Wl,-rpath,"$LIBDIR" -o judge || fail "compile the example"
+# a sanitized build's library (scripts/test.sh --sanitize) needs its runtime linked first
+san=
+ldd "$LIBDIR/libsciprune.so.0" | grep -q libasan && san="-fsanitize=address,undefined"
+cc -std=c11 -Wall -Werror $san judge.c $flags -Wl,-rpath,"$LIBDIR" -o judge || fail "compile the example"
 ldd ./judge > "$T/ldd.txt"
 grep -q "$LIBDIR/libsciprune.so.0" "$T/ldd.txt" || fail "the example does not link the installed library"
 files=$(find "$T/src" -type f \( -name '*.py' -o -name '*.js' -o -name '*.c' \) | sort | sed -n '1,12p')

@@ -879,7 +879,7 @@ static void fault_stage(pipeline *p, const char *stage)
     for (int k = 0; k < K_COUNT; k++) {
         nseq[k] = F.nseq[k];
         seq[k] = __real_malloc((nseq[k] + 1) * sizeof(uintptr_t));
-        memcpy(seq[k], F.seq[k], nseq[k] * sizeof(uintptr_t));
+        if (nseq[k]) memcpy(seq[k], F.seq[k], nseq[k] * sizeof(uintptr_t));
         sst[k] = __real_malloc(nseq[k] + 1);
         if (nseq[k]) memcpy(sst[k], F.seqst[k], nseq[k]);
         for (size_t i = 0; i < nseq[k]; i++) seen_add(k, seq[k][i]);
