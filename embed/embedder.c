@@ -308,11 +308,8 @@ static json_t *spec_json(const sciprune_embedder *e, const char *idf_hash)
         json_object_set_new(x, "protocol", json_integer(1));
         json_object_set_new(j, "exec", x);
     }
-    /* 0..4 only: 5 too_deep and 6 too_large (the parse guard, sciprune.h) are documented in
-     * sciprune.h and embed/stage.c; listing them here would change every embedder.json, whose
-     * bytes tests/cases/golden pins */
     json_t *sv = json_object();
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < SCIPRUNE_ROW_COUNT; i++) {
         char k[4];
         snprintf(k, sizeof k, "%d", i);
         json_object_set_new(sv, k, json_string(k_row_names[i]));
