@@ -244,6 +244,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t item)
     void *q = realloc(*p, nc * item);
     if (!q) return -1;
     *p = q;
+    *cap = nc;
     return 0;
 }
 
