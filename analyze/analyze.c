@@ -1670,7 +1670,7 @@ static sciprune_status write_report_json(an_run *r, const pick *p, double second
     if (r->c_guarded) JSET(root, "n_clean_guarded", json_integer((json_int_t)r->c_guarded));
     if (r->v_guarded) JSET(root, "n_variants_guarded", json_integer((json_int_t)r->v_guarded));
     JSET(root, "n_orig_found", json_integer((json_int_t)norig));
-    json_t *ms = json_array(), *gj = json_array(), *sz = json_array();
+    json_t *ms = json_array();
     for (size_t m = 0; m < nm; m++) {
         char name[48];
         metric_name(name, sizeof name, m, s->alphas, na);
@@ -1689,6 +1689,8 @@ static sciprune_status write_report_json(an_run *r, const pick *p, double second
     } else {
         JSET(root, "gates", json_null());
     }
+    /* made after gates_report, whose failure leaves through `out` (only root is freed there) */
+    json_t *gj = json_array(), *sz = json_array();
     for (int c = 0; c < r->c.k; c++) JAPP(sz, json_integer((json_int_t)r->c.size[c]));
     JSET(root, "cluster_sizes", sz);
     for (size_t gi = 0; gi < ng; gi++) JAPP(gj, group_json(r, &gs[gi]));
