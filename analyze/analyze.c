@@ -12,10 +12,23 @@
  * (gate_on: W/gates/summary.json "settings", else every language for W/gates values, else
  * the SCIPRUNE_GATES_*_LANGS defaults). (2) read every variant line, embed it with W/embed's embedder
  * (workers over a batch for the hash backend, one thread for exec), score its gates, and assign
- * it with W/index/kmeans.faiss. (3) eval.c ranks each group (one type over all languages, one
+ * it with W/index/kmeans.faiss; then the same for the held-out probes, heldout/ beside the first
+ * corrupted shard when it holds a corrupt.json (`run`'s corrupt.heldout, issue 17): they serve
+ * the semantic section only (semantic.c), never the groups, the recommendation or the raw
+ * arrays. (3) eval.c ranks each group (one type over all languages, one
  * type x language) mixed into the clean corpus, for the metrics and the gate plans. (4) write
  * W/analyze/: the raw per-record arrays (so anyone can recompute the report), report.json and
  * report.md. The raw arrays and the semantics are laid out in sciprune.h (section analyze).
+ *
+ * Over ranks (settings part_count > 0): step (2)'s embedding (a parse per variant, with the
+ * gates' and the signals' parses: the stage's cost, step (1) reads W/gates' values) is split
+ * by variant: rank k embeds the variants j = k (mod part_count), j their index in file order,
+ * and writes them to parts_dir/variants-<k>.bin (format at part_write()); the merge call
+ * reads the parts instead of embedding and assigns in the same BATCH-row batches as one call
+ * (FAISS's arithmetic depends on the batch), so W/analyze is byte-identical to one call.
+ * When step (1) computes the gates (no W/gates values: a parse per clean record), the parts
+ * also score the clean shards i = k (mod part_count) into parts_dir/gates-<i>.bin (format at
+ * gates_part()) and the merge reads those values instead of parsing.
  *
  * report.json:
  *   {"settings": {"ratios": [R], "alphas": [A], "ratio", "weights", "seed"},
@@ -54,7 +67,12 @@
  *                       "candidates": {metric or plan: mean},
  *                       "candidates_orig_recall": {metric or plan: mean},
  *                       "per_type_recall": {type: r}, "weights": {type: w}},
- *    "recommendation_by_lift": {"name", "mean_recall", "mean_orig_recall", "mean_lift"},
+ *    (the recommendation also holds "rule" (one sentence), "mean_orig_recall" and "mean_lift":
+ *     recall minus the originals' recall, the part the corruption itself makes catchable)
+ *    "probes_strata": corrupt.json's "strata" (the probes' length distribution against the
+ *                     corpus', see corrupt/run.c) when it sits beside the corrupted shards,
+ *    "baselines_at_p": {"n_variants", "p", "se", "random", "length"}: the baselines' weighted
+ *                     mean recall against p with its sampling error (baseline_se),
  *    "seconds"}
  * Groups are ordered by type name, each type's "all" row first, then its languages by name.
  */
@@ -66,6 +84,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define BATCH 256
 
@@ -183,6 +202,21 @@ typedef struct an_run {
     uint16_t *clang;     /* nc: index into clangs; owned */
     strtab clangs;       /* languages of the clean records */
     float *vpe, *vun;    /* nv (capacity cap_v); owned */
+    float *cnat, *vnat;  /* nc / nv: the naturalness signal (-30 where absent); owned */
+    uint8_t *cfit;       /* nc: in the naturalness model's fit sample; owned */
+    uint8_t *chalf;      /* nc: sciprune_id_half(id), the held-out split; owned */
+    size_t nv_main;      /* the main set's variants (read_variants: files, then hfiles) */
+    size_t nv_all;       /* variants read: r->c.nv main ones, then the held-out probes
+                            (semantic.c only); r->c.nv is cut back to the main ones after */
+    char **hfiles;       /* the held-out probe shards (heldout/ beside the first corrupted
+                            shard, when it has a corrupt.json); owned */
+    size_t nhfiles;
+    int64_t seed_main, seed_heldout; /* corrupt.json's "seed" of either set, -1 unknown */
+    int have_nat;        /* the embedder has the naturalness model (W/embed/ngram.npy) */
+    float *csites, *vsites; /* nc / nv: the site detectors' signal (0 where absent); owned */
+    int have_sites;      /* the embed pass wrote W/embed/<shard>.sites.npy (features "sites") */
+    json_t *semantic;    /* report.json's "semantic" section (semantic.c); owned */
+    an_sem_out sem;
     int gates_from_files; /* 1: clean values from W/gates/<shard>.*.npy; 0: computed here */
     char gates_note[512]; /* why they were computed here */
     int gl_set[SCIPRUNE_GATE_COUNT]; /* 1: gl[gate] lists the languages the gate is on for */
@@ -194,11 +228,23 @@ typedef struct an_run {
     uint64_t *jn;            /* clean files per language; owned */
     uint64_t *jflag[SCIPRUNE_GATE_COUNT]; /* flagged per language with the settings' switch; owned */
     uint8_t *joff[SCIPRUNE_GATE_COUNT];   /* 1: on by the settings, off by judgement; owned */
+    uint8_t *jcap[SCIPRUNE_GATE_COUNT];   /* 1: on, capped at jlimit (its most severe flags) */
+    uint64_t *jkeep[SCIPRUNE_GATE_COUNT]; /* capped: the flagged files it still gates; owned */
+    float *jvmin[SCIPRUNE_GATE_COUNT], *jdmin[SCIPRUNE_GATE_COUNT]; /* capped: value and
+                                             distance of the last file kept (gate_keeps); owned */
     char js_envs[256];       /* undefined_name's JavaScript environments, from the settings in
                                 W/gates/summary.json ("" = auto) */
     an_example *ex;          /* examples of flagged clean records; owned */
     size_t nex, cap_ex;
     sciprune_parser *ex_parser; /* W/gates values: to find an example's first error; owned */
+    /* split over ranks (settings parts_dir, part_count, part_index; see the header) */
+    int part_count;          /* 0: one call does everything */
+    int part_index;          /* >= 0: embed this part's variants only; -1: the merge */
+    uint32_t *pbuf;          /* part: its records, PART_WORDS(dim) words each; owned */
+    size_t pn, pcap;         /* records in pbuf, capacity (records) */
+    char **pdata;            /* merge: part_count files' contents; owned */
+    size_t *plen;            /* their lengths; owned */
+    uint64_t ids_hash;       /* FNV-1a over every variant's id (and its NUL), in file order */
 } an_run;
 
 static sciprune_status nomem(sciprune_error *err)
@@ -250,11 +296,14 @@ static int grow(void **p, size_t *cap, size_t need, size_t item)
 
 static int grow_clean(an_run *r, size_t need)
 {
-    size_t cap = r->cap_c, c1 = cap, c2 = cap, c3 = cap, c4 = cap, c5 = cap, c6 = cap, c7 = cap;
+    size_t cap = r->cap_c, c1 = cap, c2 = cap, c3 = cap, c4 = cap, c5 = cap, c6 = cap, c7 = cap,
+           c8 = cap, c9 = cap, c10 = cap, c11 = cap;
     if (grow((void **)&r->c.ccl, &cap, need, 4) || grow((void **)&r->c.cds, &c1, need, 4) ||
         grow((void **)&r->c.clen, &c2, need, 8) || grow((void **)&r->c.crnd, &c3, need, 8) ||
         grow((void **)&r->cpe, &c4, need, 4) || grow((void **)&r->cun, &c5, need, 4) ||
-        grow((void **)&r->cgen, &c6, need, 1) || grow((void **)&r->clang, &c7, need, 2))
+        grow((void **)&r->cgen, &c6, need, 1) || grow((void **)&r->clang, &c7, need, 2) ||
+        grow((void **)&r->cnat, &c8, need, 4) || grow((void **)&r->cfit, &c9, need, 1) ||
+        grow((void **)&r->csites, &c10, need, 4) || grow((void **)&r->chalf, &c11, need, 1))
         return -1;
     r->cap_c = cap > r->cap_c ? cap : r->cap_c;
     return 0;
@@ -279,6 +328,12 @@ static int grow_var(an_run *r, size_t need)
     float *un = realloc(r->vun, nc * sizeof *un);
     if (!un) return -1;
     r->vun = un;
+    float *na = realloc(r->vnat, nc * sizeof *na);
+    if (!na) return -1;
+    r->vnat = na;
+    float *si = realloc(r->vsites, nc * sizeof *si);
+    if (!si) return -1;
+    r->vsites = si;
     variant_meta *m = realloc(r->vm, nc * sizeof *m);
     if (!m) return -1;
     r->vm = m;
@@ -310,11 +365,46 @@ static int gate_on(const an_run *r, sciprune_gate gate, const char *lang)
     return 1;
 }
 
-/* Gates judged per language on the job's own corpus: a gate stays on for a language only
- * while the share of that language's clean files it flags is at most gate_budget_share x
- * ratio. Past that it would spend the budget on one language's files wholesale (tree-sitter-c
- * on macros, undefined_name on browser globals): a filter for the user to decide on, not a
- * gate. Needs the clean values (cpe, cun) before the per-language switch. */
+/* Is a flag of `gate` with this value and distance kept for `lang`? Where the gate is capped
+ * only its most severe flags are: a larger value, then (equal values) a larger distance. */
+static int gate_keeps(const an_run *r, sciprune_gate gate, const char *lang, float value, float dist)
+{
+    if (!(value > 0.0f) || !gate_on(r, gate, lang)) return 0;
+    if (r->judged && r->jcap[gate])
+        for (size_t i = 0; i < r->clangs.n; i++)
+            if (!strcmp(r->clangs.s[i], lang) && r->jcap[gate][i])
+                return value > r->jvmin[gate][i] ||
+                       (value == r->jvmin[gate][i] && dist >= r->jdmin[gate][i]);
+    return 1;
+}
+
+typedef struct sev_item {
+    float v, d;
+    uint32_t g;
+} sev_item;
+
+/* most severe first: value, then distance (descending), then input order */
+static int cmp_sev(const void *a, const void *b)
+{
+    const sev_item *x = a, *y = b;
+    if (x->v != y->v) return x->v > y->v ? -1 : 1;
+    if (x->d != y->d) return x->d > y->d ? -1 : 1;
+    return x->g < y->g ? -1 : x->g > y->g;
+}
+
+/* Gates judged per language on the job's own corpus. The share F of a language's files a gate
+ * flags is fp x (1 - b) + recall x b: false positives and really broken files (b) alike, so F
+ * alone cannot tell a noisy gate from a precise one on a broken corpus; the kind of flag can.
+ * undefined_name's flags depend on the environment the file runs in (browser globals, names a
+ * host injects), so they can be wrong wholesale at any share: on while F <= gate_budget_share
+ * x ratio (jlimit), else off. parse_error's flags are syntax the language's own tool rejects
+ * (validated on real corpora: <= 0.8 % of clean files, none the compiler accepts), so a larger
+ * F is mostly broken files, and what needs bounding is the damage: past jlimit it is capped,
+ * i.e. it keeps gating only its floor(jlimit x n) most severe flags (gate_keeps) and the rest
+ * go to the plan's fill metric with every other file; past the ratio itself (its flags alone
+ * exceed the language's whole budget: raw tree-sitter-c on macros, 43 %) it is off, a filter
+ * for the user to decide on. Needs the clean values (cpe, cun, cds) before the per-language
+ * switch; zeroes the values a cap drops. */
 static sciprune_status judge_gates(an_run *r, sciprune_error *err)
 {
     size_t nl = r->clangs.n;
@@ -324,7 +414,12 @@ static sciprune_status judge_gates(an_run *r, sciprune_error *err)
     for (int k = 0; k < SCIPRUNE_GATE_COUNT; k++) {
         r->jflag[k] = calloc(nl ? nl : 1, sizeof *r->jflag[k]);
         r->joff[k] = calloc(nl ? nl : 1, 1);
-        if (!r->jflag[k] || !r->joff[k]) return nomem(err);
+        r->jcap[k] = calloc(nl ? nl : 1, 1);
+        r->jkeep[k] = calloc(nl ? nl : 1, sizeof *r->jkeep[k]);
+        r->jvmin[k] = calloc(nl ? nl : 1, sizeof *r->jvmin[k]);
+        r->jdmin[k] = calloc(nl ? nl : 1, sizeof *r->jdmin[k]);
+        if (!r->jflag[k] || !r->joff[k] || !r->jcap[k] || !r->jkeep[k] || !r->jvmin[k] || !r->jdmin[k])
+            return nomem(err);
     }
     if (!r->jn) return nomem(err);
     for (size_t g = 0; g < r->c.nc; g++) {
@@ -333,24 +428,59 @@ static sciprune_status judge_gates(an_run *r, sciprune_error *err)
         r->jflag[SCIPRUNE_GATE_PARSE_ERROR][l] += r->cpe[g] > 0;
         r->jflag[SCIPRUNE_GATE_UNDEFINED_NAME][l] += r->cun[g] > 0;
     }
-    for (int k = 0; r->judged && k < SCIPRUNE_GATE_COUNT; k++)
-        for (size_t l = 0; l < nl; l++)
-            r->joff[k][l] = gate_on_by_settings(r, (sciprune_gate)k, r->clangs.s[l]) && r->jn[l] &&
-                            (double)r->jflag[k][l] / (double)r->jn[l] > r->jlimit;
+    for (int k = 0; r->judged && k < SCIPRUNE_GATE_COUNT; k++) {
+        float *val = k == SCIPRUNE_GATE_PARSE_ERROR ? r->cpe : r->cun;
+        for (size_t l = 0; l < nl; l++) {
+            if (!gate_on_by_settings(r, (sciprune_gate)k, r->clangs.s[l]) || !r->jn[l]) continue;
+            double share = (double)r->jflag[k][l] / (double)r->jn[l];
+            /* undefined_name's flags depend on the environment a file runs in, which the file
+             * may not show: systematic (browser globals, host-injected names), never capped */
+            if (share > (k == SCIPRUNE_GATE_UNDEFINED_NAME ? r->jlimit : r->set->ratio)) {
+                r->joff[k][l] = 1;
+                continue;
+            }
+            if (share <= r->jlimit) continue;
+            /* capped: the most severe floor(jlimit x n) flags stay, the others are dropped */
+            uint64_t keep = (uint64_t)floor(r->jlimit * (double)r->jn[l]), m = 0;
+            sev_item *it = malloc((r->jflag[k][l] ? r->jflag[k][l] : 1) * sizeof *it);
+            if (!it) return nomem(err);
+            for (size_t g = 0; g < r->c.nc; g++)
+                if (r->clang[g] == l && val[g] > 0)
+                    it[m++] = (sev_item){val[g], r->c.cds[g], (uint32_t)g};
+            qsort(it, m, sizeof *it, cmp_sev);
+            r->jcap[k][l] = 1;
+            r->jkeep[k][l] = keep;
+            if (keep) {
+                r->jvmin[k][l] = it[keep - 1].v;
+                r->jdmin[k][l] = it[keep - 1].d;
+            } else {
+                r->jvmin[k][l] = INFINITY;
+            }
+            for (uint64_t i = keep; i < m; i++) val[it[i].g] = 0.0f;
+            free(it);
+        }
+    }
     return SCIPRUNE_OK;
 }
 
-/* report.json gates.judged: {"budget_share", "limit", "rule", "languages": {lang: {"n",
- * "parse_error" | "undefined_name": {"flagged", "share", "on_by_settings", "on"}}}} */
+/* report.json gates.judged: {"budget_share", "limit", "off_above" (the ratio), "rule",
+ * "languages": {lang: {"n", "parse_error" | "undefined_name": {"flagged", "share",
+ * "on_by_settings", "on", "capped", "gated" (flagged files the gate plans gate),
+ * "cap": {"value_min", "distance_min"} (capped only)}}}} */
 static json_t *judged_json(const an_run *r, const size_t *lo, size_t nl)
 {
     static const char *const gn[SCIPRUNE_GATE_COUNT] = {"parse_error", "undefined_name"};
     json_t *j = json_object(), *langs = json_object();
     json_object_set_new(j, "budget_share", json_real(r->set->gate_budget_share));
     json_object_set_new(j, "limit", json_real(r->jlimit));
+    json_object_set_new(j, "off_above", json_real(r->set->ratio));
     json_object_set_new(j, "rule", json_string(
-        r->judged ? "a gate stays on for a language while it flags at most budget_share x ratio "
-                    "of that language's clean files; gate plans and metric auto use the gates "
+        r->judged ? "per language: a gate that flags at most budget_share x ratio (limit) of "
+                    "that language's clean files is on; above, undefined_name is off (its flags "
+                    "depend on the environment); parse_error up to the ratio is capped (it gates "
+                    "its floor(limit x n) most severe flags: larger value, then larger distance; "
+                    "the rest go to the fill metric) and over the ratio off (its flags alone "
+                    "exceed the language's budget). Gate plans and metric auto use the gates "
                     "so judged"
                   : "judging off (gate_budget_share 0): the settings' languages"));
     for (size_t i = 0; i < nl; i++) {
@@ -358,10 +488,16 @@ static json_t *judged_json(const an_run *r, const size_t *lo, size_t nl)
         json_t *o = json_pack("{s:I}", "n", (json_int_t)r->jn[l]);
         for (int k = 0; k < SCIPRUNE_GATE_COUNT; k++) {
             int by_set = gate_on_by_settings(r, (sciprune_gate)k, r->clangs.s[l]);
-            json_object_set_new(o, gn[k], json_pack("{s:I, s:f, s:b, s:b}", "flagged",
+            int on = by_set && !r->joff[k][l], cap = on && r->judged && r->jcap[k][l];
+            json_t *go = json_pack("{s:I, s:f, s:b, s:b, s:b, s:I}", "flagged",
                 (json_int_t)(by_set ? r->jflag[k][l] : 0),
                 "share", r->jn[l] && by_set ? (double)r->jflag[k][l] / (double)r->jn[l] : 0.0,
-                "on_by_settings", by_set, "on", by_set && !r->joff[k][l]));
+                "on_by_settings", by_set, "on", on, "capped", cap,
+                "gated", (json_int_t)(!on ? 0 : cap ? r->jkeep[k][l] : r->jflag[k][l]));
+            if (cap)
+                json_object_set_new(go, "cap", json_pack("{s:f, s:f}", "value_min",
+                    (double)r->jvmin[k][l], "distance_min", (double)r->jdmin[k][l]));
+            json_object_set_new(o, gn[k], go);
         }
         json_object_set_new(langs, r->clangs.s[l], o);
     }
@@ -561,6 +697,149 @@ static sciprune_status gates_flush(an_run *r, gate_batch *b, sciprune_parser **p
     return st;
 }
 
+/* The gates over ranks, when they are computed here (no W/gates values): a part (rank k)
+ * scores the accepted records of the clean shards i = k (mod part_count) into
+ * parts_dir/gates-<i>.bin: native-endian uint64 words magic "SPANGAT1", i, rows, FNV-1a of
+ * the shard's name, then rows x (parse_errors, undefined_names) float32 (0 for a rejected
+ * line). The merge's read_clean() takes the values from there instead of parsing (an example's
+ * detail is scored again, as for W/gates values: the same call, the same settings). */
+#define GATES_MAGIC 0x315441474e415053ULL /* "SPANGAT1" */
+
+static char *gates_part_path(const char *dir, size_t i)
+{
+    size_t n = strlen(dir) + 40;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/gates-%zu.bin", dir, i);
+    return p;
+}
+
+static uint64_t name_hash(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (; *s; s++) h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
+    return h;
+}
+
+/* Score b's records into vals (2 floats per row; b->g[] holds the row). */
+static sciprune_status gates_score(an_run *r, gate_batch *b, sciprune_parser **parsers,
+                                   int nthreads, float *vals, sciprune_error *err)
+{
+    gate_job *j = malloc(sizeof *j);
+    if (!j) return nomem(err);
+    sciprune_gates_settings gs;
+    sciprune_gates_settings_default(&gs);
+    gs.js_envs = r->js_envs;
+    j->b = b;
+    j->parsers = parsers;
+    j->gs = &gs;
+    sciprune_status st = sp_parallel_for(b->n, nthreads, gate_item, j, err);
+    for (size_t i = 0; i < b->n; i++) {
+        if (!st) {
+            vals[2 * b->g[i]] = (float)j->gsc[i].parse_errors;
+            vals[2 * b->g[i] + 1] = (float)j->gsc[i].undefined_names;
+        }
+        free(b->text[i]);
+        free(b->path[i]);
+    }
+    b->n = 0;
+    free(j);
+    return st;
+}
+
+/* A part's gates: its clean shards scored and written (format above). */
+static sciprune_status gates_part(an_run *r, sciprune_error *err)
+{
+    const sciprune_shard_set *ss = r->shards;
+    int nthreads = sp_threads(r->set->threads, BATCH);
+    sciprune_parser **parsers = calloc((size_t)nthreads, sizeof *parsers);
+    gate_batch *gb = calloc(1, sizeof *gb);
+    sciprune_status st = SCIPRUNE_OK;
+    if (!parsers || !gb) st = nomem(err);
+    for (int t = 0; !st && t < nthreads; t++) st = sciprune_parser_new(&parsers[t], err);
+    if (!st) st = sp_mkdirs(r->set->parts_dir, err);
+    for (size_t i = (size_t)r->part_index; !st && i < ss->n; i += (size_t)r->part_count) {
+        if (!ss->paths[i]) {
+            st = sp_err(err, SCIPRUNE_EINVAL, ss->names[i], -1, -1,
+                        "the clean shard's path is unknown (W/embed/shards.json)");
+            break;
+        }
+        sciprune_shard_reader *rd = NULL;
+        float *vals = NULL;
+        size_t cap = 0, rows = 0;
+        st = sciprune_shard_reader_open(&rd, ss->paths[i], &r->set->shard, err);
+        while (!st) {
+            const sciprune_record *rec;
+            if ((st = sciprune_shard_reader_next(rd, &rec, err)) || !rec) break;
+            size_t row = (size_t)rec->line - 1;
+            if (row >= cap) {
+                size_t nc = cap ? 2 * cap : 1024;
+                while (nc <= row) nc *= 2;
+                float *q = realloc(vals, nc * 2 * sizeof *q);
+                if (!q) { st = nomem(err); break; }
+                memset(q + 2 * cap, 0, (nc - cap) * 2 * sizeof *q);
+                vals = q;
+                cap = nc;
+            }
+            rows = row + 1;
+            if (rec->reject != SCIPRUNE_REJECT_NONE) continue;
+            size_t li = intern(&r->clangs, rec->lang ? rec->lang : "unknown");
+            if (li == SIZE_MAX || !(gb->text[gb->n] = malloc(rec->text_len + 1))) {
+                st = nomem(err);
+                break;
+            }
+            memcpy(gb->text[gb->n], rec->text, rec->text_len + 1);
+            gb->len[gb->n] = rec->text_len;
+            gb->path[gb->n] = rec->path ? strdup(rec->path) : NULL;
+            gb->lang[gb->n] = r->clangs.s[li];
+            gb->g[gb->n++] = row;
+            if (gb->n == BATCH) st = gates_score(r, gb, parsers, nthreads, vals, err);
+        }
+        if (!st && gb->n) st = gates_score(r, gb, parsers, nthreads, vals, err);
+        sciprune_shard_reader_close(rd);
+        size_t len = 4 * sizeof(uint64_t) + rows * 2 * sizeof(float);
+        char *buf = st ? NULL : malloc(len), *path = st ? NULL : gates_part_path(r->set->parts_dir, i);
+        if (!st && (!buf || !path)) st = nomem(err);
+        if (!st) {
+            uint64_t h[4] = {GATES_MAGIC, i, rows, name_hash(ss->names[i])};
+            memcpy(buf, h, sizeof h);
+            if (rows) memcpy(buf + sizeof h, vals, rows * 2 * sizeof(float));
+            st = sp_write_file_atomic(path, buf, len, err);
+        }
+        free(buf);
+        free(path);
+        free(vals);
+        for (size_t k = 0; k < gb->n; k++) free(gb->text[k]), free(gb->path[k]);
+        gb->n = 0;
+    }
+    if (parsers)
+        for (int t = 0; t < nthreads; t++) sciprune_parser_free(parsers[t]);
+    free(parsers);
+    free(gb);
+    return st;
+}
+
+/* The merge: shard i's gate values from its part (rows as assign/'s); *out owned. */
+static sciprune_status gates_part_load(const an_run *r, size_t i, uint64_t rows, char **out,
+                                       sciprune_error *err)
+{
+    char *path = gates_part_path(r->set->parts_dir, i), *data = NULL;
+    size_t len = 0;
+    *out = NULL;
+    if (!path) return nomem(err);
+    sciprune_status st = sp_read_file(path, &data, &len, err);
+    if (st && st != SCIPRUNE_ENOMEM)
+        st = sp_err(err, SCIPRUNE_ESTATE, path, -1, -1, "a rank's analyze gates part is missing");
+    uint64_t h[4];
+    if (!st && (len < sizeof h || (memcpy(h, data, sizeof h), 0) || h[0] != GATES_MAGIC ||
+                h[1] != i || h[2] > rows || h[3] != name_hash(r->shards->names[i]) ||
+                len != sizeof h + h[2] * 2 * sizeof(float)))
+        st = sp_err(err, SCIPRUNE_ESTATE, path, -1, -1, "a rank's analyze gates part is from another job");
+    free(path);
+    if (st) free(data);
+    else *out = data;
+    return st;
+}
+
 /* ------------------------------------------------------------ clean side */
 
 static sciprune_status read_clean(an_run *r, sciprune_error *err)
@@ -575,7 +854,9 @@ static sciprune_status read_clean(an_run *r, sciprune_error *err)
     sciprune_parser **parsers = NULL;
     gate_batch gb;
     gb.n = 0;
-    if (!r->gates_from_files) {
+    /* the merge of a split run: the parts scored the gates (gates_part()) */
+    int gparts = !r->gates_from_files && r->part_count && r->part_index < 0;
+    if (!r->gates_from_files && !gparts) {
         parsers = calloc((size_t)nthreads, sizeof *parsers);
         if (!parsers) return nomem(err);
         for (int t = 0; t < nthreads; t++)
@@ -587,7 +868,10 @@ static sciprune_status read_clean(an_run *r, sciprune_error *err)
                         "the clean shard's path is unknown (W/embed/shards.json)");
             goto out;
         }
-        sp_npy cl = {0}, ds = {0}, gpe = {0}, gun = {0};
+        sp_npy cl = {0}, ds = {0}, gpe = {0}, gun = {0}, nat = {0}, sit = {0};
+        int have_nat = 0, have_sit = 0;
+        char *gpart = NULL; /* gparts: this shard's part (header, then 2 floats per row) */
+        uint64_t gprows = 0;
         sciprune_shard_reader *rd = NULL;
         char *pcl = sp_wpath(r->workdir, SP_WF_CLUSTER, ss->names[i]);
         char *pds = sp_wpath(r->workdir, SP_WF_DIST, ss->names[i]);
@@ -619,6 +903,30 @@ static sciprune_status read_clean(an_run *r, sciprune_error *err)
         if (cl.dtype != SP_NPY_I32 || ds.dtype != SP_NPY_F32 || cl.cols || ds.cols || cl.rows != ds.rows) {
             st = sp_err(err, SCIPRUNE_ESTATE, pcl, -1, -1, "assign arrays of unexpected type or shape");
             goto shard_done;
+        }
+        if (gparts) {
+            if ((st = gates_part_load(r, i, cl.rows, &gpart, err))) goto shard_done;
+            memcpy(&gprows, gpart + 2 * sizeof gprows, sizeof gprows);
+        }
+        if (r->have_nat) { /* the embed pass's signal (sp_wsignal_path); absent: -30 */
+            char *pn = sp_wsignal_path(r->workdir, ss->names[i], "naturalness");
+            if (!pn) st = nomem(err);
+            if (!st && sp_exists(pn)) {
+                st = sp_npy_open(&nat, pn, err);
+                have_nat = !st && nat.dtype == SP_NPY_F32 && !nat.cols && nat.rows == cl.rows;
+            }
+            free(pn);
+            if (st) goto shard_done;
+        }
+        if (r->have_sites) { /* the site detectors' signal; every shard has it (embed wrote it) */
+            char *pn = sp_wsignal_path(r->workdir, ss->names[i], "sites");
+            if (!pn) st = nomem(err);
+            if (!st) st = sp_npy_open(&sit, pn, err);
+            if (!st && !(sit.dtype == SP_NPY_F32 && !sit.cols && sit.rows == cl.rows))
+                st = sp_err(err, SCIPRUNE_ESTATE, pn, -1, -1, "want a float32 vector like assign/");
+            have_sit = !st;
+            free(pn);
+            if (st) goto shard_done;
         }
         r->rows[i] = cl.rows;
         r->rowmap[i] = malloc((cl.rows ? cl.rows : 1) * sizeof **r->rowmap);
@@ -652,6 +960,7 @@ static sciprune_status read_clean(an_run *r, sciprune_error *err)
             r->c.cds[g] = dv[row];
             r->c.clen[g] = (int64_t)rec->text_len;
             r->c.crnd[g] = rank_key_random_id(rec->id, r->set->seed);
+            r->chalf[g] = (uint8_t)sciprune_id_half(rec->id, strlen(rec->id));
             r->rowmap[i][row] = (int64_t)g;
             r->cgen[g] = (uint8_t)an_is_generated(rec->text, rec->text_len);
             sciprune_guard_info gi; /* counted only: the gates gave it 0 (not judged) */
@@ -665,10 +974,26 @@ static sciprune_status read_clean(an_run *r, sciprune_error *err)
             }
             r->clang[g] = (uint16_t)li;
             r->cpe[g] = r->cun[g] = 0.0f;
+            r->cnat[g] = have_nat ? ((const float *)nat.data)[row] : -30.0f;
+            r->cfit[g] = (uint8_t)sciprune_embedder_naturalness_sampled(r->emb, rec->id);
+            r->csites[g] = have_sit ? ((const float *)sit.data)[row] : 0.0f;
             r->c.nc++;
             if (r->gates_from_files) {
                 r->cpe[g] = ((const float *)gpe.data)[row];
                 r->cun[g] = ((const float *)gun.data)[row];
+                if ((r->cpe[g] > 0 || r->cun[g] > 0) &&
+                    (st = example_add(r, g, li, ss->names[i], (uint64_t)rec->line, rec->path,
+                                      rec->text, rec->text_len, NULL, err)))
+                    goto shard_done;
+            } else if (gparts) {
+                if (row >= gprows) {
+                    st = sp_err(err, SCIPRUNE_ESTATE, ss->names[i], rec->line, -1,
+                                "a rank's analyze gates part is from another job");
+                    goto shard_done;
+                }
+                const char *v = gpart + 4 * sizeof(uint64_t) + row * 2 * sizeof(float);
+                memcpy(&r->cpe[g], v, sizeof(float));
+                memcpy(&r->cun[g], v + sizeof(float), sizeof(float));
                 if ((r->cpe[g] > 0 || r->cun[g] > 0) &&
                     (st = example_add(r, g, li, ss->names[i], (uint64_t)rec->line, rec->path,
                                       rec->text, rec->text_len, NULL, err)))
@@ -688,11 +1013,14 @@ static sciprune_status read_clean(an_run *r, sciprune_error *err)
             }
         }
     shard_done:
+        free(gpart);
         sciprune_shard_reader_close(rd);
         sp_npy_close(&cl);
         sp_npy_close(&ds);
         sp_npy_close(&gpe);
         sp_npy_close(&gun);
+        sp_npy_close(&nat);
+        sp_npy_close(&sit);
         free(pcl);
         free(pds);
         if (st) goto out;
@@ -763,12 +1091,197 @@ static sciprune_status list_files(an_run *r, const char *const *in, size_t n, sc
     return SCIPRUNE_OK;
 }
 
+/* The folder of the first corrupted shard joined with `name` ("." when no slash); owned. */
+static char *beside_first(const an_run *r, const char *name)
+{
+    const char *f = r->files[0], *slash = strrchr(f, '/');
+    size_t dl = slash ? (size_t)(slash - f) : 1;
+    char *dir = malloc(dl + 1);
+    if (!dir) return NULL;
+    if (slash) memcpy(dir, f, dl);
+    else dir[0] = '.';
+    dir[dl] = '\0';
+    char *p = sp_path_join(dir, name);
+    free(dir);
+    return p;
+}
+
+/* corrupt.json's "seed" in dir (-1: no such file, unreadable, or no seed). */
+static int64_t corrupt_seed(const char *dir)
+{
+    char *p = sp_path_join(dir, "corrupt.json");
+    json_t *o = p ? json_load_file(p, 0, NULL) : NULL;
+    json_t *v = json_object_get(o, "seed");
+    int64_t seed = json_is_integer(v) ? (int64_t)json_integer_value(v) : -1;
+    json_decref(o);
+    free(p);
+    return seed;
+}
+
+/* The held-out probe set (issue 17): heldout/ beside the first corrupted shard, written by
+ * `run` (corrupt.heldout) with a corrupt.json; its corrupt-* shards in name order. None:
+ * nhfiles 0, and the semantic section tests on the main set's half 1 (same seed). */
+static sciprune_status find_heldout(an_run *r, sciprune_error *err)
+{
+    r->seed_main = r->seed_heldout = -1;
+    char *main_dir = beside_first(r, "."), *hdir = beside_first(r, "heldout");
+    sciprune_status st = SCIPRUNE_OK;
+    if (!main_dir || !hdir) { st = nomem(err); goto done; }
+    r->seed_main = corrupt_seed(main_dir);
+    r->seed_heldout = corrupt_seed(hdir);
+    if (r->seed_heldout < 0) goto done;
+    DIR *d = opendir(hdir);
+    if (!d) goto done;
+    size_t cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!is_corrupt_name(de->d_name)) continue;
+        if (grow((void **)&r->hfiles, &cap, r->nhfiles + 1, sizeof *r->hfiles) ||
+            !(r->hfiles[r->nhfiles] = path3(hdir, "", de->d_name))) {
+            st = nomem(err);
+            break;
+        }
+        r->nhfiles++;
+    }
+    closedir(d);
+    if (r->nhfiles > 1) qsort(r->hfiles, r->nhfiles, sizeof *r->hfiles, cmp_str);
+done:
+    free(main_dir);
+    free(hdir);
+    return st;
+}
+
 typedef struct batch {
     size_t n;
-    char *text[BATCH];   /* owned */
+    char *text[BATCH];   /* owned; NULL in the merge (the ranks embedded them) */
     size_t len[BATCH];
     const char *lang[BATCH]; /* interned, borrowed from langs */
+    size_t j[BATCH];     /* the variant's index */
 } batch;
+
+/* ------------------------------------------------------------ parts (ranks) */
+
+/*
+ * A rank's part, parts_dir/variants-<k>.bin: native-endian (the ranks of one job share a
+ * machine type). A header of PART_HDR uint64 words:
+ *   magic "SPANVAR1", nv (the variants of every corrupted file), part_count, part_index k,
+ *   dim, n (this part's variants: j = k, k + part_count, ... below nv), ids_hash (FNV-1a over
+ *   every variant's id and its NUL, in file order), 0;
+ * then n records of PART_WORDS(dim) 32-bit words, in variant order: the vector (dim float32),
+ * parse_errors, undefined_names, naturalness, sites (float32 each, as embed_item() made them)
+ * and the parse guard's verdict (uint32).
+ */
+#define PART_MAGIC 0x315241564e415053ULL /* "SPANVAR1" */
+#define PART_HDR 8
+#define PART_WORDS(dim) ((size_t)(dim) + 5)
+
+static char *part_path(const char *dir, int k)
+{
+    size_t n = strlen(dir) + 32;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/variants-%d.bin", dir, k);
+    return p;
+}
+
+static sciprune_status part_stale(const an_run *r, int k, const char *why, sciprune_error *err)
+{
+    char *p = part_path(r->set->parts_dir, k);
+    sciprune_status st = sp_err(err, SCIPRUNE_ESTATE, p ? p : r->set->parts_dir, -1, -1,
+                                "a rank's analyze part is %s", why);
+    free(p);
+    return st;
+}
+
+/* The part's variant count: j = k, k + count, ... below nv. */
+static uint64_t part_expect(uint64_t nv, int count, int k)
+{
+    return nv > (uint64_t)k ? (nv - (uint64_t)k - 1) / (uint64_t)count + 1 : 0;
+}
+
+static sciprune_status part_write(an_run *r, uint32_t dim, sciprune_error *err)
+{
+    size_t pw = PART_WORDS(dim), body = r->pn * pw * sizeof(uint32_t);
+    size_t len = PART_HDR * sizeof(uint64_t) + body;
+    char *buf = malloc(len), *path = part_path(r->set->parts_dir, r->part_index);
+    sciprune_status st = SCIPRUNE_OK;
+    if (!buf || !path) st = nomem(err);
+    if (!st) {
+        uint64_t hdr[PART_HDR] = {PART_MAGIC, r->c.nv, (uint64_t)r->part_count,
+                                  (uint64_t)r->part_index, dim, r->pn, r->ids_hash, 0};
+        memcpy(buf, hdr, sizeof hdr);
+        if (body) memcpy(buf + sizeof hdr, r->pbuf, body);
+        st = sp_mkdirs(r->set->parts_dir, err);
+    }
+    if (!st) st = sp_write_file_atomic(path, buf, len, err);
+    free(buf);
+    free(path);
+    return st;
+}
+
+/* The merge: read every part (checked again against the variants at the end, part_check()). */
+static sciprune_status part_load(an_run *r, uint32_t dim, sciprune_error *err)
+{
+    r->pdata = calloc((size_t)r->part_count, sizeof *r->pdata);
+    r->plen = calloc((size_t)r->part_count, sizeof *r->plen);
+    if (!r->pdata || !r->plen) return nomem(err);
+    for (int k = 0; k < r->part_count; k++) {
+        char *path = part_path(r->set->parts_dir, k);
+        if (!path) return nomem(err);
+        sciprune_status st = sp_read_file(path, &r->pdata[k], &r->plen[k], err);
+        free(path);
+        if (st == SCIPRUNE_ENOMEM) return st;
+        if (st) return part_stale(r, k, "missing", err);
+        uint64_t h[PART_HDR];
+        if (r->plen[k] < sizeof h) return part_stale(r, k, "from another job", err);
+        memcpy(h, r->pdata[k], sizeof h);
+        if (h[0] != PART_MAGIC || h[2] != (uint64_t)r->part_count || h[3] != (uint64_t)k ||
+            h[4] != dim || h[5] > (r->plen[k] - sizeof h) / sizeof(uint32_t) / PART_WORDS(dim) ||
+            r->plen[k] != sizeof h + h[5] * PART_WORDS(dim) * sizeof(uint32_t))
+            return part_stale(r, k, "from another job", err);
+    }
+    return SCIPRUNE_OK;
+}
+
+/* Variant j's record in the parts; NULL: not there (a part from another job). */
+static const char *part_rec(const an_run *r, size_t j, uint32_t dim)
+{
+    int k = (int)(j % (size_t)r->part_count);
+    uint64_t i = j / (size_t)r->part_count, n;
+    memcpy(&n, r->pdata[k] + 5 * sizeof n, sizeof n);
+    if (i >= n) return NULL;
+    return r->pdata[k] + PART_HDR * sizeof(uint64_t) + i * PART_WORDS(dim) * sizeof(uint32_t);
+}
+
+/* Every part made from these variants, each with all of its own. */
+static sciprune_status part_check(const an_run *r, sciprune_error *err)
+{
+    for (int k = 0; k < r->part_count; k++) {
+        uint64_t h[PART_HDR];
+        memcpy(h, r->pdata[k], sizeof h);
+        if (h[1] != r->c.nv || h[6] != r->ids_hash || h[5] != part_expect(r->c.nv, r->part_count, k))
+            return part_stale(r, k, "from another job", err);
+    }
+    return SCIPRUNE_OK;
+}
+
+/* Remove every variants-*.bin and gates-*.bin in dir (this job's parts and any of a job with
+ * more ranks). */
+static void part_remove(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if ((strncmp(de->d_name, "variants-", 9) && strncmp(de->d_name, "gates-", 6)) || l < 10 ||
+            strcmp(de->d_name + l - 4, ".bin"))
+            continue;
+        char *p = path3(dir, "", de->d_name);
+        if (p) unlink(p);
+        free(p);
+    }
+    closedir(d);
+}
 
 typedef struct embed_job {
     an_run *r;
@@ -778,6 +1291,8 @@ typedef struct embed_job {
     float *vecs;
     uint32_t dim;
     sciprune_gate_scores gsc[BATCH];
+    float nat[BATCH];
+    float sites[BATCH];
 } embed_job;
 
 /* Embed one variant; the quality gates parse it once more (variants are few). */
@@ -791,23 +1306,79 @@ static sciprune_status embed_item(void *ctx, int worker, size_t i, sciprune_erro
     if (!st)
         st = sciprune_gate_score_file(p, b->lang[i], NULL, b->text[i], b->len[i], &j->gs,
                                       &j->gsc[i], err);
+    j->nat[i] = -30.0f;
+    if (!st && j->r->have_nat)
+        st = sciprune_embedder_naturalness(j->r->emb, p, b->lang[i], b->text[i], b->len[i],
+                                           &j->nat[i], err);
+    j->sites[i] = 0.0f;
+    if (!st && j->r->have_sites)
+        st = sciprune_embedder_sites(j->r->emb, p, b->lang[i], b->text[i], b->len[i],
+                                     &j->sites[i], err);
     return st;
 }
 
+/* Embed (or, in the merge, take from the parts) and assign a batch of variants b->j[0..n):
+ * consecutive indices in one call and the merge (the assignment's batches), this part's own
+ * in a part (kept in r->pbuf for part_write(), not assigned). */
 static sciprune_status embed_batch(an_run *r, batch *b, sciprune_parser **parsers, int nthreads,
-                                   float *vecs, uint32_t dim, size_t first, sciprune_error *err)
+                                   float *vecs, uint32_t dim, sciprune_error *err)
 {
     embed_job *j = malloc(sizeof *j);
     if (!j) return nomem(err);
     *j = (embed_job){.r = r, .b = b, .parsers = parsers, .vecs = vecs, .dim = dim};
     sciprune_gates_settings_default(&j->gs);
     j->gs.js_envs = r->js_envs;
-    sciprune_status st = sp_parallel_for(b->n, nthreads, embed_item, j, err);
+    float pe[BATCH], un[BATCH];
+    uint32_t guard[BATCH];
+    sciprune_status st = SCIPRUNE_OK;
+    if (r->part_count && r->part_index < 0) { /* the merge: the ranks embedded them */
+        for (size_t i = 0; i < b->n && !st; i++) {
+            const char *rec = part_rec(r, b->j[i], dim);
+            if (!rec) {
+                st = part_stale(r, (int)(b->j[i] % (size_t)r->part_count), "from another job", err);
+                break;
+            }
+            size_t w = sizeof(uint32_t);
+            memcpy(vecs + i * dim, rec, dim * w);
+            memcpy(&pe[i], rec + dim * w, w);
+            memcpy(&un[i], rec + (dim + 1) * w, w);
+            memcpy(&j->nat[i], rec + (dim + 2) * w, w);
+            memcpy(&j->sites[i], rec + (dim + 3) * w, w);
+            memcpy(&guard[i], rec + (dim + 4) * w, w);
+        }
+    } else {
+        st = sp_parallel_for(b->n, nthreads, embed_item, j, err);
+        for (size_t i = 0; !st && i < b->n; i++) {
+            pe[i] = (float)j->gsc[i].parse_errors;
+            un[i] = (float)j->gsc[i].undefined_names;
+            guard[i] = (uint32_t)j->gsc[i].guard;
+        }
+    }
+    if (!st && r->part_count && r->part_index >= 0) { /* a part: its records, in order */
+        size_t pw = PART_WORDS(dim);
+        if (r->pn + b->n > r->pcap) {
+            size_t nc = r->pcap ? 2 * r->pcap : BATCH;
+            while (nc < r->pn + b->n) nc *= 2;
+            uint32_t *q = realloc(r->pbuf, nc * pw * sizeof *q);
+            if (!q) st = nomem(err);
+            else r->pbuf = q, r->pcap = nc;
+        }
+        for (size_t i = 0; !st && i < b->n; i++, r->pn++) {
+            uint32_t *o = r->pbuf + r->pn * pw;
+            memcpy(o, vecs + i * dim, dim * sizeof *o);
+            memcpy(o + dim, &pe[i], sizeof *o);
+            memcpy(o + dim + 1, &un[i], sizeof *o);
+            memcpy(o + dim + 2, &j->nat[i], sizeof *o);
+            memcpy(o + dim + 3, &j->sites[i], sizeof *o);
+            o[dim + 4] = guard[i];
+        }
+        free(j);
+        return st;
+    }
     if (st) {
         free(j);
         return st;
     }
-    const sciprune_gate_scores *gsc = j->gsc;
     int32_t cl[BATCH];
     float ds[BATCH];
     st = sciprune_index_assign(r->ix, vecs, b->n, cl, ds, err);
@@ -816,12 +1387,14 @@ static sciprune_status embed_batch(an_run *r, batch *b, sciprune_parser **parser
         return st;
     }
     for (size_t i = 0; i < b->n; i++) {
-        r->c.vcl[first + i] = cl[i];
-        r->c.vds[first + i] = ds[i];
-        r->vpe[first + i] = gate_on(r, SCIPRUNE_GATE_PARSE_ERROR, b->lang[i]) ? (float)gsc[i].parse_errors : 0.0f;
-        r->vun[first + i] =
-            gate_on(r, SCIPRUNE_GATE_UNDEFINED_NAME, b->lang[i]) ? (float)gsc[i].undefined_names : 0.0f;
-        r->v_guarded += gsc[i].guard != SCIPRUNE_GUARD_OK;
+        size_t v = b->j[i];
+        r->c.vcl[v] = cl[i];
+        r->c.vds[v] = ds[i];
+        r->vpe[v] = gate_keeps(r, SCIPRUNE_GATE_PARSE_ERROR, b->lang[i], pe[i], ds[i]) ? pe[i] : 0.0f;
+        r->vun[v] = gate_keeps(r, SCIPRUNE_GATE_UNDEFINED_NAME, b->lang[i], un[i], ds[i]) ? un[i] : 0.0f;
+        r->v_guarded += guard[i] != (uint32_t)SCIPRUNE_GUARD_OK;
+        r->vnat[v] = j->nat[i];
+        r->vsites[v] = j->sites[i];
     }
     free(j);
     return SCIPRUNE_OK;
@@ -833,6 +1406,9 @@ static const char *jstr(json_t *o, const char *k)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* The variants of r->files (the main set), then of r->hfiles (the held-out probes, after the
+ * main set's last batch: the main set's assignment batches do not depend on them). A part embeds
+ * its share j = part_index mod part_count of both, in the same order. */
 static sciprune_status read_variants(an_run *r, sciprune_error *err)
 {
     sciprune_status st = SCIPRUNE_OK;
@@ -849,11 +1425,23 @@ static sciprune_status read_variants(an_run *r, sciprune_error *err)
     sciprune_shard_options so;
     sciprune_shard_options_default(&so);
     if (!parsers || !vecs) { st = nomem(err); goto done; }
-    for (int t = 0; t < nthreads; t++)
+    int merge = r->part_count && r->part_index < 0, part = r->part_count && r->part_index >= 0;
+    for (int t = 0; t < nthreads && !merge; t++)
         if ((st = sciprune_parser_new(&parsers[t], err))) goto done;
-    for (size_t f = 0; f < r->nfiles; f++) {
+    if (merge && (st = part_load(r, dim, err))) goto done;
+    r->ids_hash = 0xcbf29ce484222325ULL;
+    r->nv_main = 0;
+    for (size_t f = 0; f < r->nfiles + r->nhfiles; f++) {
+        const char *path = f < r->nfiles ? r->files[f] : r->hfiles[f - r->nfiles];
+        if (f == r->nfiles) { /* the held-out set starts a batch of its own */
+            if (b.n) st = embed_batch(r, &b, parsers, nthreads, vecs, dim, err);
+            for (size_t i = 0; i < b.n; i++) free(b.text[i]);
+            b.n = 0;
+            if (st) goto done;
+            r->nv_main = r->c.nv;
+        }
         sciprune_shard_reader *rd = NULL;
-        if ((st = sciprune_shard_reader_open(&rd, r->files[f], &so, err))) goto done;
+        if ((st = sciprune_shard_reader_open(&rd, path, &so, err))) goto done;
         for (;;) {
             const sciprune_record *rec;
             if ((st = sciprune_shard_reader_next(rd, &rec, err))) break;
@@ -868,8 +1456,8 @@ static sciprune_status read_variants(an_run *r, sciprune_error *err)
             if (!type || !kind) {
                 json_decref(o);
                 st = !o && sp_json_alloc_failed()
-                         ? sp_err(err, SCIPRUNE_ENOMEM, r->files[f], rec->line, -1, "out of memory")
-                         : sp_err(err, SCIPRUNE_EPARSE, r->files[f], rec->line, -1,
+                         ? sp_err(err, SCIPRUNE_ENOMEM, path, rec->line, -1, "out of memory")
+                         : sp_err(err, SCIPRUNE_EPARSE, path, rec->line, -1,
                                   "not a corrupted variant: \"corruption\" or \"kind\" missing");
                 break;
             }
@@ -897,7 +1485,7 @@ static sciprune_status read_variants(an_run *r, sciprune_error *err)
             r->c.vorig[j] = -1;
             const char *osh = jstr(o, "orig_shard");
             json_t *ol = json_object_get(o, "orig_line");
-            if (osh && json_is_integer(ol)) {
+            if (osh && json_is_integer(ol) && r->rows) { /* a part has no clean side */
                 int64_t line = json_integer_value(ol);
                 for (size_t s = 0; s < r->shards->n; s++)
                     if (!strcmp(r->shards->names[s], osh)) {
@@ -916,14 +1504,20 @@ static sciprune_status read_variants(an_run *r, sciprune_error *err)
             r->c.vlen[j] = (int64_t)rec->text_len;
             r->c.vrnd[j] = rank_key_random_id(rec->id, r->set->seed);
             r->c.nv++;
-            b.text[b.n] = malloc(rec->text_len + 1);
-            if (!b.text[b.n]) { st = nomem(err); break; }
-            memcpy(b.text[b.n], rec->text, rec->text_len + 1);
+            for (const char *q = rec->id; ; q++) { /* FNV-1a, the NUL included */
+                r->ids_hash = (r->ids_hash ^ (uint8_t)*q) * 0x100000001b3ULL;
+                if (!*q) break;
+            }
+            if (part && j % (size_t)r->part_count != (size_t)r->part_index) continue;
+            b.text[b.n] = NULL;
+            if (!merge && !(b.text[b.n] = malloc(rec->text_len + 1))) { st = nomem(err); break; }
+            if (!merge) memcpy(b.text[b.n], rec->text, rec->text_len + 1);
             b.len[b.n] = rec->text_len;
             b.lang[b.n] = r->langs.s[m->lang];
+            b.j[b.n] = j;
             b.n++;
             if (b.n == BATCH) {
-                st = embed_batch(r, &b, parsers, nthreads, vecs, dim, r->c.nv - b.n, err);
+                st = embed_batch(r, &b, parsers, nthreads, vecs, dim, err);
                 for (size_t i = 0; i < b.n; i++) free(b.text[i]);
                 b.n = 0;
                 if (st) break;
@@ -932,8 +1526,11 @@ static sciprune_status read_variants(an_run *r, sciprune_error *err)
         sciprune_shard_reader_close(rd);
         if (st) goto done;
     }
-    if (b.n) st = embed_batch(r, &b, parsers, nthreads, vecs, dim, r->c.nv - b.n, err);
-    if (!st && !r->c.nv) st = sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "no corrupted variant found");
+    if (b.n) st = embed_batch(r, &b, parsers, nthreads, vecs, dim, err);
+    if (!r->nhfiles) r->nv_main = r->c.nv;
+    if (!st && !r->nv_main) st = sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "no corrupted variant found");
+    if (!st && merge) st = part_check(r, err);
+    if (!st && part) st = part_write(r, dim, err);
     if (!st && !(r->c.vgate = malloc(r->c.nv))) st = nomem(err);
     for (size_t j = 0; !st && j < r->c.nv; j++)
         r->c.vgate[j] = (uint8_t)((r->vpe[j] > 0) | (r->vun[j] > 0) << 1);
@@ -1006,6 +1603,13 @@ sciprune_status sciprune_analyze_settings_check(const sciprune_analyze_settings 
         return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "gate_budget_share must be in [0, 1]");
     return check_weights(s->weights, err);
 }
+
+/* The one recommendation rule (report.md and report.json say it in these words). */
+#define AN_RULE "among the candidates (size, distance, combined at every alpha, and their gate " \
+    "plans when the gates fit the budget; random and length are baselines), the one whose " \
+    "variants are pruned most: the highest weighted mean recall over the corruption types at " \
+    "p; its lift (recall minus its originals' recall) says how much of that the corruption " \
+    "itself makes catchable rather than where the files sit"
 
 /* Row m of the recall tables: the plain metrics, then (m >= AN_N_METRICS(na)) "gate+<metric>". */
 static void metric_name(char *buf, size_t cap, size_t m, const double *alphas, size_t na)
@@ -1316,13 +1920,28 @@ static sciprune_status gates_report(const an_run *r, json_t *root, sbuf *md, gat
     for (size_t i = 0; r->judged && i < nl; i++)
         for (int k = 0; k < SCIPRUNE_GATE_COUNT; k++)
             if (r->joff[k][lo[i]])
-                sb(md, "> **Gate judged off:** %s for %s: it flags %.1f %% of the %s files, over "
-                       "the limit %.1f %% (gate_budget_share %.2g x p %.2f). The gate plans and "
-                       "metric auto leave it out; turn it on by hand (or raise "
+                sb(md, "> **Gate judged off:** %s for %s: it flags %.1f %% of the %s files, over %s "
+                       "(gate_budget_share %.2g x p %.2f = %.1f %%; parse_error is capped up to p, "
+                       "undefined_name never: its flags depend on the environment). The gate plans "
+                       "and metric auto leave it out; turn it on by hand (or raise "
                        "analyze.gate_budget_share) to use it as a filter.\n\n",
                    k == SCIPRUNE_GATE_PARSE_ERROR ? "parse_error" : "undefined_name", SP_MD(r->clangs.s[lo[i]]),
                    100.0 * (double)r->jflag[k][lo[i]] / (double)r->jn[lo[i]], SP_MD(r->clangs.s[lo[i]]),
-                   100.0 * r->jlimit, r->set->gate_budget_share, r->set->ratio);
+                   k == SCIPRUNE_GATE_PARSE_ERROR ? "p: its flags alone exceed the language's budget"
+                                                  : "the limit",
+                   r->set->gate_budget_share, r->set->ratio, 100.0 * r->jlimit);
+            else if (r->jcap[k][lo[i]])
+                sb(md, "> **Gate capped:** %s for %s: it flags %.1f %% of the %s files (%llu), over "
+                       "the limit %.1f %% (gate_budget_share %.2g x p %.2f) but within p: the gate "
+                       "plans and metric auto gate its %llu most severe flags (value >= %g, then "
+                       "by distance); the other %llu are ranked by the fill metric like any file. "
+                       "Over p it would be judged off.\n\n",
+                   k == SCIPRUNE_GATE_PARSE_ERROR ? "parse_error" : "undefined_name", SP_MD(r->clangs.s[lo[i]]),
+                   100.0 * (double)r->jflag[k][lo[i]] / (double)r->jn[lo[i]], SP_MD(r->clangs.s[lo[i]]),
+                   (unsigned long long)r->jflag[k][lo[i]], 100.0 * r->jlimit,
+                   r->set->gate_budget_share, r->set->ratio, (unsigned long long)r->jkeep[k][lo[i]],
+                   (double)r->jvmin[k][lo[i]],
+                   (unsigned long long)(r->jflag[k][lo[i]] - r->jkeep[k][lo[i]]));
     sb(md, "| lang | files | generated (%%) | parse_error | flagged (%%) | of them generated (%%) "
            "| undefined_name | flagged (%%) | of them generated (%%) | either | flagged (%%) "
            "| of them generated (%%) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -1394,7 +2013,9 @@ typedef struct pick {
     size_t norig;             /* variants with their original */
     char bname[48], lname[48];
     char rtext[512];          /* the recommendation in one line */
+    json_t *strata;           /* corrupt.json's "strata" or NULL; owned */
 } pick;
+static double baseline_se(const an_run *r, const pick *p);
 
 /* The raw per-record arrays and variants.jsonl. Errors: EIO, ENOMEM. */
 static sciprune_status write_raw(an_run *r, const char *dir, sciprune_error *err)
@@ -1416,7 +2037,12 @@ static sciprune_status write_raw(an_run *r, const char *dir, sciprune_error *err
         (st = write_npy(dir, "clean.undefined_name.npy", SP_NPY_F32, nc, r->cun, err)) ||
         (st = write_npy(dir, "clean.generated.npy", SP_NPY_U8, nc, r->cgen, err)) ||
         (st = write_npy(dir, "variants.parse_error.npy", SP_NPY_F32, nv, r->vpe, err)) ||
-        (st = write_npy(dir, "variants.undefined_name.npy", SP_NPY_F32, nv, r->vun, err)))
+        (st = write_npy(dir, "variants.undefined_name.npy", SP_NPY_F32, nv, r->vun, err)) ||
+        (st = write_npy(dir, "clean.naturalness.npy", SP_NPY_F32, nc, r->cnat, err)) ||
+        (st = write_npy(dir, "variants.naturalness.npy", SP_NPY_F32, nv, r->vnat, err)) ||
+        (r->have_sites &&
+         ((st = write_npy(dir, "clean.sites.npy", SP_NPY_F32, nc, r->csites, err)) ||
+          (st = write_npy(dir, "variants.sites.npy", SP_NPY_F32, nv, r->vsites, err)))))
         goto out;
     for (size_t j = 0; j < nv; j++) {
         json_t *o = json_object();
@@ -1571,12 +2197,12 @@ static int recommendation_json(const an_run *r, const pick *p, json_t *root)
     const group *gs = p->gs;
     size_t ng = p->ng, ip = p->ip, na = p->na, nm = p->nm, nr = p->nr, nrow = p->nrow;
     const double *mean = p->mean, *omean = p->omean;
-    size_t best = p->best, lbest = p->lbest, bfill = p->bfill;
+    size_t best = p->best, bfill = p->bfill;
     double balpha = p->balpha;
     size_t nc = r->c.nc;
     uint64_t ngated = p->ngated;
     int exceed = p->exceed;
-    const char *bname = p->bname, *lname = p->lname, *rtext = p->rtext;
+    const char *bname = p->bname, *rtext = p->rtext;
     json_t *rc = json_object(), *cand = json_object(), *pt = json_object(), *wt = json_object();
     JSET(rc, "name", json_string(bname));
     char bmetric[48];
@@ -1587,6 +2213,9 @@ static int recommendation_json(const an_run *r, const pick *p, json_t *root)
     JSET(rc, "alpha", balpha >= 0 ? json_real(balpha) : json_null());
     JSET(rc, "ratio", json_real(s->ratio));
     JSET(rc, "mean_recall", jnum(mean[best]));
+    JSET(rc, "mean_orig_recall", jnum(omean[best]));
+    JSET(rc, "mean_lift", jnum(mean[best] - omean[best]));
+    JSET(rc, "rule", json_string(AN_RULE));
     JSET(rc, "random_mean_recall", jnum(mean[2 + na]));
     JSET(rc, "text", json_string(rtext));
     JSET(rc, "baselines_not_recommended",
@@ -1620,12 +2249,6 @@ static int recommendation_json(const an_run *r, const pick *p, json_t *root)
     JSET(rc, "per_type_recall", pt);
     JSET(rc, "weights", wt);
     JSET(root, "recommendation", rc);
-    json_t *lr = json_object();
-    JSET(lr, "name", json_string(lname));
-    JSET(lr, "mean_recall", jnum(mean[lbest]));
-    JSET(lr, "mean_orig_recall", jnum(omean[lbest]));
-    JSET(lr, "mean_lift", jnum(mean[lbest] - omean[lbest]));
-    JSET(root, "recommendation_by_lift", lr);
     return bad;
 }
 
@@ -1695,7 +2318,19 @@ static sciprune_status write_report_json(an_run *r, const pick *p, double second
     JSET(root, "cluster_sizes", sz);
     for (size_t gi = 0; gi < ng; gi++) JAPP(gj, group_json(r, &gs[gi]));
     JSET(root, "groups", gj);
+    if (r->semantic) JSET(root, "semantic", json_incref(r->semantic));
     bad |= recommendation_json(r, p, root);
+    if (p->strata) JSET(root, "probes_strata", json_incref(p->strata));
+    {
+        double n = (double)nv, pr = s->ratio;
+        json_t *bl = json_object();
+        JSET(bl, "n_variants", json_integer((json_int_t)nv));
+        JSET(bl, "p", json_real(pr));
+        JSET(bl, "se", jnum(n > 0 ? baseline_se(r, p) : NAN));
+        JSET(bl, "random", jnum(p->mean[2 + na]));
+        JSET(bl, "length", jnum(p->mean[3 + na]));
+        JSET(root, "baselines_at_p", bl);
+    }
     JSET(root, "seconds", json_real(seconds));
     char *txt = bad ? NULL : sp_json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     if (!txt) { st = nomem(err); goto out; }
@@ -1706,6 +2341,93 @@ out:
     return st;
 }
 
+/* corrupt.json beside the first corrupted shard (NULL when absent or unreadable); owned. */
+/* corrupt.json's "strata" beside the first variants file (*out NULL: no such file, or made
+ * unstratified). A file that exists but cannot be read is an error, not a missing section. */
+static sciprune_status load_strata(const an_run *r, json_t **out, sciprune_error *err)
+{
+    *out = NULL;
+    if (!r->nfiles) return SCIPRUNE_OK;
+    const char *f = r->files[0], *slash = strrchr(f, '/');
+    size_t dl = slash ? (size_t)(slash - f) : 1;
+    char *path = malloc(dl + 16);
+    if (!path) return nomem(err);
+    if (slash) memcpy(path, f, dl);
+    else path[0] = '.';
+    memcpy(path + dl, "/corrupt.json", 14);
+    if (access(path, F_OK) != 0) {
+        free(path);
+        return SCIPRUNE_OK;
+    }
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    sciprune_status st = SCIPRUNE_OK;
+    if (!root)
+        st = sp_err(err, sp_json_load_status(SCIPRUNE_EPARSE), path, je.line, -1, "cannot read: %s",
+                    je.text);
+    free(path);
+    *out = json_incref(json_object_get(root, "strata"));
+    json_decref(root);
+    return st;
+}
+
+/* report.md: the baselines against p (sampling error) and the probes' length distribution
+ * against the corpus' (corrupt.json's strata). */
+/* The sampling error of a weighted mean recall at p when each probe is pruned with chance p:
+ * sqrt(p (1-p) sum_t w_t^2 / n_t) / sum_t w_t over the all-language type groups (a type with
+ * few probes weighs as much as any other, so this is wider than sqrt(p (1-p) / n_variants)). */
+static double baseline_se(const an_run *r, const pick *p)
+{
+    double pr = r->set->ratio, num = 0, wsum = 0;
+    for (size_t gi = 0; gi < p->ng; gi++) {
+        const group *g = &p->gs[gi];
+        if (g->lang != SIZE_MAX || !g->nj) continue;
+        double w = weight_of(r, r->types.s[g->type], r->type_kind[g->type]);
+        num += w * w / (double)g->nj;
+        wsum += w;
+    }
+    return wsum > 0 ? sqrt(pr * (1 - pr) * num) / wsum : NAN;
+}
+
+static void md_probes(const an_run *r, const pick *p, const json_t *strata, sbuf *md)
+{
+    const sciprune_analyze_settings *s = r->set;
+    double n = (double)r->c.nv, pr = s->ratio, se = baseline_se(r, p);
+    sb(md, "\n## Probes against the corpus\n\nAt p = %.2f the baselines' weighted mean recall: "
+            "random %.1f %%, length %.1f %%. If the probes sit where the corpus does, both are p "
+            "up to sampling error: with %.0f probes over the types (each type weighted as in the "
+            "recommendation), the standard error of that mean is %.1f points (2 SE = %.1f); "
+            "random is %+.1f SE from p, length %+.1f SE.\n\n",
+       pr, 100 * p->mean[2 + p->na], 100 * p->mean[3 + p->na], n, 100 * se, 200 * se,
+       (p->mean[2 + p->na] - pr) / se, (p->mean[3 + p->na] - pr) / se);
+    if (!strata) {
+        sb(md, "(corrupt.json has no length strata: the probes were not stratified.)\n");
+        return;
+    }
+    json_t *langs = json_object_get(strata, "langs");
+    sb(md, "Length strata (corrupt.strata = %lld): the lengths of every corpus record (all "
+            "languages: what a metric ranks the probes against) are cut at their quantiles, and "
+            "every corruption type draws its probes per bin in proportion to the bin's share of "
+            "the corpus.\n\n| | records | length p10 / p50 / p90 (bytes) | share per bin (%%) |\n"
+            "|---|---:|---|---|\n",
+       (long long)json_integer_value(json_object_get(strata, "bins")));
+    for (int w = -1; w < (int)json_array_size(langs); w++) {
+        json_t *x = w < 0 ? (json_t *)strata : json_array_get(langs, (size_t)w);
+        json_t *l = json_object_get(x, w < 0 ? "corpus_len" : "probe_len"),
+               *bins = json_object_get(x, w < 0 ? "corpus_bins" : "probe_bins");
+        double tot = (double)json_integer_value(json_object_get(x, w < 0 ? "records" : "probes"));
+        if (w < 0) sb(md, "| corpus (all languages) | %.0f |", tot);
+        else sb(md, "| probes: %s | %.0f |", SP_MD(json_string_value(json_object_get(x, "lang"))), tot);
+        sb(md, " %lld / %lld / %lld | ", (long long)json_integer_value(json_object_get(l, "p10")),
+           (long long)json_integer_value(json_object_get(l, "p50")),
+           (long long)json_integer_value(json_object_get(l, "p90")));
+        for (size_t b = 0; b < json_array_size(bins); b++)
+            sb(md, "%s%.0f", b ? " " : "",
+               tot > 0 ? 100 * (double)json_integer_value(json_array_get(bins, b)) / tot : 0.0);
+        sb(md, " |\n");
+    }
+}
+
 /* report.md: the summary and the recall table of the metrics at the recommendation ratio. */
 static void md_recall(const an_run *r, const pick *p, sbuf *md)
 {
@@ -1713,9 +2435,9 @@ static void md_recall(const an_run *r, const pick *p, sbuf *md)
     const group *gs = p->gs;
     size_t ng = p->ng, ip = p->ip, na = p->na, nm = p->nm, nr = p->nr;
     const double *mean = p->mean, *omean = p->omean;
-    size_t best = p->best, lbest = p->lbest;
+    size_t best = p->best;
     size_t nc = r->c.nc, nv = r->c.nv, norig = p->norig;
-    const char *bname = p->bname, *lname = p->lname, *rtext = p->rtext;
+    const char *bname = p->bname, *rtext = p->rtext;
     sb(md, "# sciprune analyze\n\n");
     sb(md, "%zu clean records in %d clusters (embedder %s), %zu corrupted variants of %zu types "
             "(%zu with their original in the workdir).\n\n",
@@ -1724,15 +2446,12 @@ static void md_recall(const an_run *r, const pick *p, sbuf *md)
         sb(md, "%llu clean records and %llu variants are too deep or too large to parse (the "
                 "parse guard): embedded from their words, not judged by the gates.\n\n",
            (unsigned long long)r->c_guarded, (unsigned long long)r->v_guarded);
-    sb(md, "**Recommendation** at p = %.2f: `%s` with weighted mean recall %.1f %% over the "
-            "types (their originals: %.1f %%); random pruning: %.1f %%. Candidates: size, "
-            "distance, combined at every alpha and their gate plans; random and length are "
-            "baselines, shown but not recommended (their recall shows where the probes sit).\n\n",
-       s->ratio, bname, 100 * mean[best], 100 * omean[best], 100 * mean[2 + na]);
+    sb(md, "**Recommendation** at p = %.2f: `%s`, weighted mean recall %.1f %% over the "
+            "types, lift %+.1f points (its originals: %.1f %%); random pruning: %.1f %%.\n\n",
+       s->ratio, bname, 100 * mean[best], 100 * (mean[best] - omean[best]), 100 * omean[best],
+       100 * mean[2 + na]);
+    sb(md, "Rule: %s.\n\n", AN_RULE);
     sb(md, "In short: %s.\n\n", rtext);
-    sb(md, "By lift (variants' recall minus their originals'): `%s`, %.1f %% vs %.1f %% "
-            "(+%.1f points).\n\n", lname, 100 * mean[lbest], 100 * omean[lbest],
-       100 * (mean[lbest] - omean[lbest]));
     sb(md, "Recall = share of a type's variants pruned when they are mixed into the clean corpus "
             "(clean + that type's variants, clean cluster sizes, exact global ranking, ties by "
             "position).\n\n");
@@ -1758,6 +2477,8 @@ static void md_recall(const an_run *r, const pick *p, sbuf *md)
     for (size_t m = 0; m < nm; m++) sb_pct(md, mean[m]);
     sb(md, "\n| *originals pruned (weighted mean)* | | | |");
     for (size_t m = 0; m < nm; m++) sb_pct(md, omean[m]);
+    sb(md, "\n| *lift: recall minus originals (points)* | | | |");
+    for (size_t m = 0; m < nm; m++) sb(md, " %+.1f |", 100 * (mean[m] - omean[m]));
     for (int kind = SCIPRUNE_CORRUPT_SYNTAX; kind <= SCIPRUNE_CORRUPT_CONTENT; kind++) {
         size_t cnt = 0;
         for (size_t gi = 0; gi < ng; gi++) cnt += gs[gi].lang == SIZE_MAX && r->type_kind[gs[gi].type] == kind;
@@ -1876,6 +2597,67 @@ static void md_types(const an_run *r, const pick *p, sbuf *md)
     }
 }
 
+/* report.md: the semantic section (semantic.c): held-out recall of naturalness, sites (when
+ * the workdir has them) and learned. */
+static void md_semantic(const an_run *r, sbuf *md)
+{
+    if (!r->semantic) return;
+    sb(md, "\n## Semantic signals (held-out halves)\n\n");
+    sb(md, "%s\n\n", json_string_value(json_object_get(r->semantic, "evaluation")));
+    json_t *tp = json_object_get(r->semantic, "test_probes");
+    sb(md, "Trained on: the main probes' half 0 (corrupt seed %lld). Tested on: %s, half 1, "
+           "corrupt seed %lld.\n\n",
+       (long long)json_integer_value(json_object_get(json_object_get(r->semantic, "train_probes"), "seed")),
+       json_string_value(json_object_get(tp, "set")),
+       (long long)json_integer_value(json_object_get(tp, "seed")));
+    if (!r->have_nat)
+        sb(md, "This workdir has no naturalness model (hash embedder with idf only): naturalness "
+               "is -30 for every record.\n\n");
+    json_t *m3 = json_object_get(r->semantic, "mean_content_recall_same_seed");
+    json_t *sra = json_object_get(r->semantic, "ratios");
+    size_t ir3 = SIZE_MAX;
+    for (size_t i = 0; i < json_array_size(sra); i++)
+        if (fabs(json_real_value(json_array_get(sra, i)) - r->set->ratio) < 1e-9) ir3 = i;
+    sb(md, "Mean recall over the content types but undefined-name at p = %.2f, on the held-out "
+           "half:\n\n| metric | mean recall |%s\n|---|---|%s\n", r->set->ratio,
+       m3 ? " same seed (main set's half 1, comparison) |" : "", m3 ? "---|" : "");
+    for (size_t m = 0; m < r->sem.n_metrics; m++) {
+        sb(md, "| %s | %.3f |", r->sem.names[m], r->sem.mean_at_ratio[m]);
+        if (m3) {
+            json_t *x = json_array_get(json_object_get(m3, r->sem.names[m]), ir3);
+            if (json_is_number(x)) sb(md, " %.3f |", json_number_value(x));
+            else sb(md, " - |");
+        }
+        sb(md, "\n");
+    }
+    json_t *rec = json_object_get(r->semantic, "recall");
+    json_t *ra = json_object_get(r->semantic, "ratios");
+    size_t ir = SIZE_MAX;
+    for (size_t i = 0; i < json_array_size(ra); i++)
+        if (fabs(json_real_value(json_array_get(ra, i)) - r->set->ratio) < 1e-9) ir = i;
+    if (ir == SIZE_MAX) return;
+    sb(md, "\nRecall per type at p = %.2f (held-out half):\n\n| type |", r->set->ratio);
+    for (size_t m = 0; m < r->sem.n_metrics; m++) sb(md, " %s |", r->sem.names[m]);
+    sb(md, "\n|---|");
+    for (size_t m = 0; m < r->sem.n_metrics; m++) sb(md, "---|");
+    sb(md, "\n");
+    const char *t;
+    json_t *v;
+    json_object_foreach(json_object_get(rec, r->sem.names[0]), t, v) {
+        sb(md, "| %s |", t);
+        for (size_t m = 0; m < r->sem.n_metrics; m++) {
+            json_t *x = json_array_get(json_object_get(json_object_get(rec, r->sem.names[m]), t), ir);
+            if (json_is_number(x)) sb(md, " %.2f |", json_number_value(x));
+            else sb(md, " - |");
+        }
+        sb(md, "\n");
+    }
+    json_t *w = json_object_get(r->semantic, "learned_weights");
+    sb(md, "\nlearned weights (raw units):");
+    json_object_foreach(w, t, v) sb(md, " %s %.4g", t, json_number_value(v));
+    sb(md, "\n");
+}
+
 /* report.md: mean recall of every metric and plan at every ratio. */
 static void md_sweep(const an_run *r, const pick *p, sbuf *md)
 {
@@ -1932,11 +2714,14 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
     for (size_t j = 0; j < r->c.nv; j++) p.norig += r->c.vorig[j] >= 0;
     recommend(r, &p);
     recommend_text(r, &p);
+    if ((st = load_strata(r, &p.strata, err))) goto done;
     if ((st = write_report_json(r, &p, seconds, &gmd, &gall, dir, err))) goto done;
     md_recall(r, &p, &md);
     md_gates(r, &p, &gmd, &md);
     md_types(r, &p, &md);
     md_sweep(r, &p, &md);
+    md_probes(r, &p, p.strata, &md);
+    md_semantic(r, &md);
     if (md.oom) { st = nomem(err); goto done; }
     if ((st = write_text(dir, "report.md", md.s, err))) goto done;
     if (info) {
@@ -1956,6 +2741,7 @@ done:
     free(gmd.s);
     free(p.mean);
     free(p.omean);
+    json_decref(p.strata);
     free(dir);
     return st;
 }
@@ -1977,6 +2763,12 @@ sciprune_status sciprune_analyze(const char *workdir, const char *const *corrupt
     if (!workdir || !s || (!corrupted && n))
         return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "missing argument");
     if ((st = sciprune_analyze_settings_check(s, err))) return st;
+    if (s->parts_dir && s->part_count > 0) {
+        if (s->part_index < -1 || s->part_index >= s->part_count)
+            return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "part_index must be -1 .. part_count - 1");
+        r.part_count = s->part_count;
+        r.part_index = s->part_index;
+    }
     r.workdir = workdir;
     r.set = s;
     memcpy(r.ratios, s->ratios, s->n_ratios * sizeof *s->ratios);
@@ -1987,20 +2779,66 @@ sciprune_status sciprune_analyze(const char *workdir, const char *const *corrupt
     char *ed = sp_wdir_path(workdir, SP_WD_EMBED);
     if (!ed) return nomem(err);
     st = sciprune_embedder_load(&r.emb, ed, err);
+    if (!st) r.have_nat = sciprune_embedder_has_naturalness(r.emb);
     free(ed);
     if (st) goto done;
     if ((st = sciprune_index_open(&r.ix, workdir, err))) goto done;
     r.c.k = sciprune_index_k(r.ix);
     if ((st = sciprune_shard_set_load(&r.shards, workdir, err))) goto done;
+    if (r.shards->n) { /* the sites signal: written by the embed pass with features "sites" */
+        char *ps = sp_wsignal_path(workdir, r.shards->names[0], "sites");
+        if (!ps) { st = nomem(err); goto done; }
+        r.have_sites = sp_exists(ps);
+        free(ps);
+    }
     if ((st = list_files(&r, corrupted, n, err))) goto done;
+    if (r.part_count && r.part_index >= 0) { /* a part: this rank's variants, embedded */
+        if ((st = gates_probe(&r, err))) goto done;
+        if (!r.gates_from_files && (st = gates_part(&r, err))) goto done;
+        if ((st = find_heldout(&r, err))) goto done;
+        if ((st = read_variants(&r, err))) goto done;
+        sp_log(SCIPRUNE_LOG_INFO, "analyze: part %d/%d: %zu of %zu variants embedded in %.2fs",
+               r.part_index + 1, r.part_count, r.pn, r.c.nv, sp_now() - t0);
+        goto done;
+    }
     if ((st = read_clean(&r, err))) goto done;
     double t1 = sp_now();
     sp_log(SCIPRUNE_LOG_INFO, "analyze: %zu clean records read in %.2fs (gate values %s)", r.c.nc,
            t1 - t0, r.gates_from_files ? "from W/gates" : "computed");
-    if ((st = read_variants(&r, err))) goto done;
+    if ((st = find_heldout(&r, err))) goto done;
+    if ((st = read_variants(&r, err))) goto done; /* the main set, then the held-out probes */
+    size_t nv_main = r.nv_main;
+    r.nv_all = r.c.nv;
     double t2 = sp_now();
-    sp_log(SCIPRUNE_LOG_INFO, "analyze: %zu variants embedded and assigned in %.2fs", r.c.nv, t2 - t1);
+    sp_log(SCIPRUNE_LOG_INFO, "analyze: %zu variants %s and assigned in %.2fs", r.c.nv,
+           r.part_count ? "taken from the ranks' parts" : "embedded", t2 - t1);
     if ((st = an_corpus_prepare(&r.c, err))) goto done;
+    { /* the semantic section: naturalness and learned on held-out halves (semantic.c) */
+        size_t *vt = malloc((r.c.nv ? r.c.nv : 1) * sizeof *vt);
+        int *tc = malloc((r.types.n ? r.types.n : 1) * sizeof *tc);
+        if (!vt || !tc) { free(vt); free(tc); st = nomem(err); goto done; }
+        size_t *vl = malloc((r.c.nv ? r.c.nv : 1) * sizeof *vl);
+        if (!vl) { free(vt); free(tc); st = nomem(err); goto done; }
+        for (size_t j = 0; j < r.c.nv; j++) vt[j] = r.vm[j].type;
+        for (size_t j = 0; j < r.c.nv; j++) vl[j] = r.vm[j].lang;
+        for (size_t t = 0; t < r.types.n; t++) tc[t] = r.type_kind[t] == SCIPRUNE_CORRUPT_CONTENT;
+        an_sem_in si = {.c = &r.c, .cnat = r.cnat, .vnat = r.vnat, .have_nat = r.have_nat,
+                        .cfit = r.cfit, .chalf = r.chalf, .nv_main = nv_main,
+                        .seed_main = r.seed_main, .seed_heldout = r.seed_heldout,
+                        .csites = r.csites, .vsites = r.vsites,
+                        .have_sites = r.have_sites,
+                        .vtype = vt, .vlang = vl,
+                        .lang_names = (const char *const *)r.langs.s, .nlangs = r.langs.n,
+                        .type_names = (const char *const *)r.types.s,
+                        .type_content = tc, .ntypes = r.types.n, .ratios = r.ratios, .nr = r.nr,
+                        .ratio = s->ratio};
+        r.semantic = an_semantic(&si, &r.sem);
+        free(vl);
+        free(vt);
+        free(tc);
+        if (!r.semantic) { st = nomem(err); goto done; }
+    }
+    r.c.nv = nv_main; /* the held-out probes serve the semantic section only */
 
     /* groups: per type (types sorted by name) all languages, then each language */
     size_t nt = r.types.n, nl = r.langs.n;
@@ -2045,6 +2883,7 @@ sciprune_status sciprune_analyze(const char *workdir, const char *const *corrupt
     sp_log(SCIPRUNE_LOG_INFO, "analyze: %zu groups evaluated in %.2fs", ng, sp_now() - t2);
     st = write_outputs(&r, gs, ng, ip, sp_now() - t0, info, err);
     if (info) info->seconds = sp_now() - t0;
+    if (!st && r.part_count) part_remove(s->parts_dir);
 done:
     for (size_t i = 0; i < ng; i++) {
         free(gs[i].J);
@@ -2052,18 +2891,31 @@ done:
         free(gs[i].res.orig_recall);
     }
     free(gs);
-    for (size_t j = 0; j < r.c.nv; j++) {
+    for (size_t j = 0; j < (r.nv_all > r.c.nv ? r.nv_all : r.c.nv); j++) {
         free(r.vm[j].id);
         free(r.vm[j].orig_id);
     }
+    for (size_t f = 0; f < r.nhfiles; f++) free(r.hfiles[f]);
+    free(r.hfiles);
+    free(r.chalf);
     free(r.vm);
     free(r.type_kind);
     free(r.cpe); free(r.cun); free(r.cgen); free(r.clang); free(r.vpe); free(r.vun);
+    free(r.cnat); free(r.vnat); free(r.cfit);
+    free(r.csites); free(r.vsites);
+    json_decref(r.semantic);
     free(r.jn);
-    for (int k = 0; k < SCIPRUNE_GATE_COUNT; k++) { free(r.jflag[k]); free(r.joff[k]); }
+    for (int k = 0; k < SCIPRUNE_GATE_COUNT; k++) {
+        free(r.jflag[k]); free(r.joff[k]); free(r.jcap[k]); free(r.jkeep[k]);
+        free(r.jvmin[k]); free(r.jdmin[k]);
+    }
     for (size_t e = 0; e < r.nex; e++) free(r.ex[e].path);
     free(r.ex);
     sciprune_parser_free(r.ex_parser);
+    free(r.pbuf);
+    for (int k = 0; r.pdata && k < r.part_count; k++) free(r.pdata[k]);
+    free(r.pdata);
+    free(r.plen);
     strtab_free(&r.clangs);
     for (int k = 0; k < SCIPRUNE_GATE_COUNT; k++) strtab_free(&r.gl[k]);
     strtab_free(&r.types);

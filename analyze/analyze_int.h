@@ -75,4 +75,49 @@ uint64_t an_key(const an_corpus *c, int ord, int32_t cl, float dist, int64_t len
  * ignored), or minified: over 10 KiB with an average line over 300 bytes or a line over 5000. */
 int an_is_generated(const char *text, size_t len);
 
+/* ---- semantic.c: report.json's "semantic" section (naturalness, learned; held-out halves) */
+#include <jansson.h>
+typedef struct an_sem_in {
+    const an_corpus *c;        /* prepared (size set) */
+    const float *cnat, *vnat;  /* nc / nv naturalness values (-30 where absent) */
+    int have_nat;              /* the workdir has the naturalness model */
+    const uint8_t *chalf;      /* nc or NULL: the record's half, sciprune_id_half(id); NULL:
+                                  an_sem_half(crnd) */
+    size_t nv_main;            /* variants [0, nv_main) are the main set (trained on, half 0);
+                                  [nv_main, nv) the held-out probes (tested on, half 1), made
+                                  with another seed; 0 or nv: no held-out set, the test is the
+                                  main set's half 1 (same seed) */
+    int64_t seed_main, seed_heldout; /* the two sets' corrupt seeds for the report (-1: unknown) */
+    const uint8_t *cfit;       /* nc or NULL: 1 = the record was in the naturalness model's
+                                  fit sample (left out of both halves; the site detectors are
+                                  trained on the same idf sample) */
+    const float *csites, *vsites; /* nc / nv site detector values (0 where absent) */
+    int have_sites;            /* the workdir has the sites signal: learned gets a 7th
+                                  feature and the metrics sites, gate+sites are evaluated */
+    const size_t *vtype;       /* nv: type index */
+    const size_t *vlang;       /* nv or NULL: language index (syntax_recall_by_lang) */
+    const char *const *lang_names;
+    size_t nlangs;
+    const char *const *type_names;
+    const int *type_content;   /* per type: 1 content, 0 syntax */
+    size_t ntypes;
+    const double *ratios;
+    size_t nr;
+    double ratio;              /* the headline ratio */
+} an_sem_in;
+typedef struct an_sem_out {
+    double w[7], b;            /* learned weights (raw feature units; w[6] sites, 0 without) */
+    size_t n_metrics;
+    const char *names[10];
+    double mean_at_ratio[10];   /* mean content recall (no undefined-name) at `ratio` */
+} an_sem_out;
+/* The half (0 train, 1 test) of a record by the random key of its id. */
+int an_sem_half(uint64_t rnd_key);
+/* Deterministic logistic regression (see semantic.c) over X (n x nf), labels y; w gets nf
+ * weights in raw units. Returns -1 on ENOMEM. */
+int an_logistic_fit(const double *X, const uint8_t *y, size_t n, size_t nf, double *w,
+                    double *bias);
+/* The section; NULL on ENOMEM. */
+json_t *an_semantic(const an_sem_in *in, an_sem_out *out);
+
 #endif /* SCIPRUNE_ANALYZE_INT_H */

@@ -2,7 +2,8 @@
 """gates_devcorpus.py - the quality gates measured on the independent dev corpus (eval half).
 
 usage: SCIPRUNE_BIN=path/to/sciprune bench/gates_devcorpus.py [--devsrc /work/devsrc]
-           [--label NAME] [--out DIR] [--no-write] [--dump-flagged N]
+           [--label NAME] [--out DIR] [--no-write] [--dump-flagged N] [--run-per-class N]
+           [--config JOB.json]
 
 Needs bench/make_devcorpus.sh to have run (DEVSRC/shards/eval, DEVSRC/indep/eval: the
 independent corruptions of bench/indep_corrupt.py with the real tools' verdicts on every eval
@@ -56,35 +57,61 @@ def gate_values(w, shards):
     return out
 
 
-def main():
-    ap = argparse.ArgumentParser()
+def add_common_args(ap):
+    """The options every dev-corpus bench takes (this script and bench/gates_ingest.py)."""
     ap.add_argument('--devsrc', default=os.environ.get('DEVSRC', '/work/devsrc'))
     ap.add_argument('--label')
     ap.add_argument('--out')
     ap.add_argument('--no-write', action='store_true')
-    ap.add_argument('--dump-flagged', type=int, default=0,
-                    help='write up to N flagged clean files per gate and language to OUT/flagged/')
     ap.add_argument('--threads', default='0')
-    ap.add_argument('--run-per-class', type=int, default=0,
-                    help='mix only the first N variants of each class into the default-plan run (default: all); '
-                         'a job judges a gate off for a language where it flags over 10 %% of the inputs, '
-                         'which 30 variants per class exceed')
-    a = ap.parse_args()
-    t_start = time.time()
+
+
+def setup(a, tool):
+    """The binary, its checkout, the label, a fresh OUT folder (default /tmp/<tool>.<label>), the
+    clean eval shards, the independent corruptions and their labels. Returns a namespace."""
     binp = os.path.abspath(os.environ.get('SCIPRUNE_BIN', os.path.join(HERE, '..', 'build', 'cli', 'sciprune')))
     if not os.access(binp, os.X_OK):
-        sys.exit(f'gates_devcorpus: no sciprune binary at {binp} (set SCIPRUNE_BIN)')
+        sys.exit(f'{tool}: no sciprune binary at {binp} (set SCIPRUNE_BIN)')
     checkout = os.path.dirname(os.path.dirname(os.path.dirname(binp)))   # <checkout>/build/cli/sciprune
     label = a.label or os.path.basename(checkout)
-    out = a.out or f'/tmp/gates_devcorpus.{label}'
+    out = a.out or f'/tmp/{tool}.{label}'
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
     d = a.devsrc
     clean = sorted(f'{d}/shards/eval/{f}' for f in os.listdir(f'{d}/shards/eval') if f.endswith('.jsonl.zst'))
     idir = f'{d}/indep/eval'
     corr = sorted(f'{idir}/{f}' for f in os.listdir(idir) if f.startswith('corrupt-') and f.endswith('.jsonl.zst'))
-    acc = {j['id']: j for j in map(json.loads, open(f'{idir}/accepted.jsonl'))}
     labels = [json.loads(l) for l in open(f'{idir}/labels.jsonl')]
+    return argparse.Namespace(binp=binp, checkout=checkout, label=label, out=out, devsrc=d,
+                              clean=clean, idir=idir, corr=corr, labels=labels)
+
+
+def load_config(a, checkout):
+    """(path, dict) of --config, else data/configs/default.json of the binary's checkout, else
+    this checkout's."""
+    cfg_path = a.config or os.path.join(checkout, 'data', 'configs', 'default.json')
+    if not os.path.exists(cfg_path):
+        cfg_path = os.path.join(HERE, '..', 'data', 'configs', 'default.json')
+    return cfg_path, json.load(open(cfg_path))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    add_common_args(ap)
+    ap.add_argument('--dump-flagged', type=int, default=0,
+                    help='write up to N flagged clean files per gate and language to OUT/flagged/')
+    ap.add_argument('--run-per-class', type=int, default=0,
+                    help='mix only the first N variants of each class into the default-plan run (default: all); '
+                         'a job judges a gate off for a language where it flags over 10 %% of the inputs, '
+                         'which 30 variants per class exceed')
+    ap.add_argument('--config', help='job config to take the sections from (default: data/configs/default.json '
+                    'of the binary\'s checkout): e.g. a default with other gates.js_envs or corrupt.langs')
+    a = ap.parse_args()
+    t_start = time.time()
+    S = setup(a, 'gates_devcorpus')
+    binp, checkout, label, out, d = S.binp, S.checkout, S.label, S.out, S.devsrc
+    clean, idir, corr, labels = S.clean, S.idir, S.corr, S.labels
+    acc = {j['id']: j for j in map(json.loads, open(f'{idir}/accepted.jsonl'))}
     man = json.load(open(f'{d}/manifest.json'))
     T = ['--threads', a.threads]
 
@@ -148,10 +175,7 @@ def main():
                 r[(mode, gname)] = r.get((mode, gname), 0) + hit
 
     # 2. the default plan
-    cfg_path = os.path.join(checkout, 'data', 'configs', 'default.json')
-    if not os.path.exists(cfg_path):
-        cfg_path = os.path.join(HERE, '..', 'data', 'configs', 'default.json')
-    cfg = json.load(open(cfg_path))
+    cfg_path, cfg = load_config(a, checkout)
     job = {k: cfg[k] for k in ('shard', 'embed', 'gates', 'index', 'score') if k in cfg}
     run_labels, run_corr = labels, corr
     if a.run_per_class:

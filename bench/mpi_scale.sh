@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # mpi_scale.sh - `sciprune run` as ranks x threads on this machine: 1x2 (one process, no
-# mpirun), 2x1 and 2x2 (mpirun --oversubscribe; 2x2 puts 4 threads on 2 cores). Prints a
-# markdown table of wall seconds (whole job, and embed, the split stage, from the manifest)
-# and checks each workdir holds the bytes of the first (tests/e2e/mpi_same.py).
+# mpirun), 2x1 and 2x2 (mpirun --oversubscribe; 2x2 puts 4 threads on 2 cores), A/B
+# interleaved over ROUNDS rounds (default 2). Prints a markdown table of wall seconds (each
+# round) and stage seconds of the last round (the manifest: embed, index and prune are split
+# over ranks, score runs on rank 0) and checks each workdir holds the bytes of the first
+# (tests/e2e/mpi_same.py).
 #   bench/mpi_scale.sh [build/cli/sciprune] [scale]
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,21 +30,32 @@ sed -i "s/IDF/$IDF/" job.json
 stage_s() { $PY -c "import json,sys; m=json.load(open(sys.argv[1]+'/manifest.json')); print('%.1f' % m['stages'][sys.argv[2]]['seconds'])" "$1" "$2"; }
 echo "embed idf: $IDF; corpus: $recs records in $n shards, $mb MB zstd; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| ranks x threads | launcher | wall s | embed s | index+score+prune s (rank 0) | same bytes |"
-echo "| --- | --- | ---: | ---: | ---: | --- |"
+ROUNDS=${ROUNDS:-2}
+echo "A/B interleaved: $ROUNDS rounds of (1x2, 2x1, 2x2); wall s per round; the stage seconds of the last"
+echo
+echo "| ranks x threads | launcher | wall s (each round) | embed s | index s | prune s | score s (rank 0) | same bytes |"
+echo "| --- | --- | --- | ---: | ---: | ---: | ---: | --- |"
+declare -A WALLS
+for round in $(seq 1 "$ROUNDS"); do
+    for cfg in "1 2" "2 1" "2 2"; do
+        set -- $cfg
+        r=$1 t=$2 w=w${r}x$t
+        rm -rf $w
+        if [ "$r" = 1 ]; then cmd=("$S"); else cmd=(mpirun --oversubscribe --bind-to none -np "$r" "$S"); fi
+        t0=$(date +%s.%N)
+        OMP_NUM_THREADS=$t "${cmd[@]}" run --config job.json --workdir $w --threads "$t" > $w.out 2> $w.err || { cat $w.err; exit 1; }
+        t1=$(date +%s.%N)
+        WALLS[$w]="${WALLS[$w]:-}$(printf '%.1f' "$(echo "$t1 - $t0" | bc)") "
+    done
+done
 for cfg in "1 2" "2 1" "2 2"; do
     set -- $cfg
     r=$1 t=$2 w=w${r}x$t
-    if [ "$r" = 1 ]; then cmd=("$S"); launcher="none"; else cmd=(mpirun --oversubscribe --bind-to none -np "$r" "$S"); launcher="mpirun -np $r"; fi
-    t0=$(date +%s.%N)
-    OMP_NUM_THREADS=$t "${cmd[@]}" run --config job.json --workdir $w --threads "$t" > $w.out 2> $w.err || { cat $w.err; exit 1; }
-    t1=$(date +%s.%N)
-    wall=$(echo "$t1 - $t0" | bc)
-    e=$(stage_s $w embed)
-    rest=$($PY -c "import json,sys; m=json.load(open(sys.argv[1]+'/manifest.json'))['stages']; print('%.1f' % sum(m[s]['seconds'] for s in ('index','score','prune')))" $w)
+    if [ "$r" = 1 ]; then launcher="none"; else launcher="mpirun -np $r"; fi
     same=yes
     [ "$w" = w1x2 ] || $PY "$SRC/tests/e2e/mpi_same.py" w1x2 $w >/dev/null || same=NO
-    printf '| %s x %s | %s | %.1f | %s | %s | %s |\n' "$r" "$t" "$launcher" "$wall" "$e" "$rest" "$same"
+    printf '| %s x %s | %s | %s | %s | %s | %s | %s | %s |\n' "$r" "$t" "$launcher" "${WALLS[$w]% }" \
+        "$(stage_s $w embed)" "$(stage_s $w index)" "$(stage_s $w prune)" "$(stage_s $w score)" "$same"
 done
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

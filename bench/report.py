@@ -40,6 +40,10 @@ md = ["# Benchmark results", "",
       row("embed, subset (1)", "embed_sub1", sub_mb, 1000, "parse", "≥ 0.70"),
       row("embed, subset (2)", "embed_sub2", sub_mb, 1000, "parse", ""),
       row("embed, subset, --no-idf (no fit pass) (1)", "embed_sub1_noidf", sub_mb, 1000, "parse", ""),
+      *([row("embed, subset, naturalness off (SCIPRUNE_NO_NATURALNESS=1) (1)", "embed_sub1_nonat", sub_mb, 1000, "parse", "")]
+        if "embed_sub1_nonat" in R else []),
+      *([row("embed, subset, --features all,sites (1)", "embed_sub1_sites", sub_mb, 1000, "parse", "≥ 0.70")]
+        if "embed_sub1_sites" in R else []),
       row("embed, whole corpus (2)", "embed_full2", mb, N),
       row("FAISS k-means alone, same sample/k/niter/seed (1) (floor)", "kmeans1", mb, N),
       row("index --train-only (1)", "train1", mb, N, "kmeans1", "≥ 0.83 (≤ 1.2×)"),

@@ -52,6 +52,10 @@ done
 # the same without the idf fit: below --idf-min-docs sampled records the fit pass parses every
 # record once more, so this row shows what the second parse costs
 read -r t m < <(measure bash -c "rm -rf $out/we; $S embed --in $sub/sub.jsonl.zst --workdir $out/we --threads 1 --no-idf"); put embed_sub1_noidf $t $m
+# issue 17's signals: the embed row above holds the naturalness fit and signal (on by default);
+# these rows show it off (SCIPRUNE_NO_NATURALNESS=1) and the site detectors added (all,sites)
+read -r t m < <(measure bash -c "rm -rf $out/we; SCIPRUNE_NO_NATURALNESS=1 $S embed --in $sub/sub.jsonl.zst --workdir $out/we --threads 1"); put embed_sub1_nonat $t $m
+read -r t m < <(measure bash -c "rm -rf $out/we; $S embed --in $sub/sub.jsonl.zst --workdir $out/we --threads 1 --features all,sites"); put embed_sub1_sites $t $m
 
 # corrupt (default --per-type 100, all types) on the same subset, against the bare parse above;
 # then on the whole last shard (the 41 MB shard that took > 40 min before the .each fix) with its

@@ -69,16 +69,51 @@ int cmd_embed(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
+int cmd_materialize(int argc, char **argv);
 int cmd_gates(int argc, char **argv);
+int cmd_decontam(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
+/* cmd_report.c: W/report.html by scripts/report_html.py (NULL: the defaults); its exit status,
+ * -1 when it cannot start. quiet: its output goes to /dev/null. */
+int cli_report_html(const char *workdir, const char *python, const char *script,
+                    const char *examples, int quiet);
+int cmd_report(int argc, char **argv);
 /* cmd_model.c */
 int cmd_export(int argc, char **argv);
 int cmd_judge(int argc, char **argv);
+int cmd_eval(int argc, char **argv); /* cmd_eval.c */
 /* Print library warnings (and info with verbose) on stderr. */
 void cli_logger_install(int verbose);
 /* Shards from --in paths when nin > 0, else from W/embed; prints the error. CLI_OK or CLI_FAIL. */
 int cli_shard_set(sciprune_shard_set **out, const char *workdir, char **ins, int nin);
 /* Parse an integer in [lo, hi]. Returns 0 on success. */
 int cli_parse_int(const char *s, long lo, long hi, long *out);
+
+/* The shard options `score`, `prune` and `materialize` share, parsed by one helper so that they
+ * have the same names, help text and errors. Put CLI_SHARD_LONGOPTS (and, for the commands that
+ * write shards, CLI_WRITER_LONGOPTS) in the getopt_long table, print cli_shard_opts_help() in the
+ * help, and offer every option to cli_shard_opt() first:
+ *   --threads N, --text-field NAME, --id-field NAME, --default-lang NAME, --max-line SIZE
+ *   writer (w != NULL): --zstd-level N, --no-fsync */
+enum {
+    CLI_OPT_THREADS = 0x1000, CLI_OPT_TEXT_FIELD, CLI_OPT_ID_FIELD, CLI_OPT_DEFAULT_LANG,
+    CLI_OPT_MAX_LINE, CLI_OPT_ZSTD_LEVEL, CLI_OPT_NO_FSYNC
+};
+#define CLI_SHARD_LONGOPTS                                                                      \
+    {"threads", required_argument, 0, CLI_OPT_THREADS},                                         \
+    {"text-field", required_argument, 0, CLI_OPT_TEXT_FIELD},                                   \
+    {"id-field", required_argument, 0, CLI_OPT_ID_FIELD},                                       \
+    {"default-lang", required_argument, 0, CLI_OPT_DEFAULT_LANG},                               \
+    {"max-line", required_argument, 0, CLI_OPT_MAX_LINE}
+#define CLI_WRITER_LONGOPTS                                                                     \
+    {"zstd-level", required_argument, 0, CLI_OPT_ZSTD_LEVEL},                                   \
+    {"no-fsync", no_argument, 0, CLI_OPT_NO_FSYNC}
+/* The help lines of those options (with_writer: the writer's too), after the command's own. */
+void cli_shard_opts_help(int with_writer);
+/* Option `c` (getopt_long's return) with argument `arg`: 0 when it is not one of these, 1 when
+ * it is and was stored (sh, *threads; w may be NULL: the writer options are then not ours), -1
+ * when its value is bad: a usage error for `cmd` is printed ("bad --max-line 'x': ..."). */
+int cli_shard_opt(const char *cmd, int c, const char *arg, sciprune_shard_options *sh,
+                  sciprune_writer_options *w, int *threads);
 
 #endif /* SCIPRUNE_CLI_H */

@@ -25,6 +25,8 @@ static void help(void)
            "  --langs L1,L2|all    languages (default all that have queries)\n"
            "  --per-type N         variants per language x type (default 100)\n"
            "  --max-tries N        candidate records ranked per language x type (default 20 x N)\n"
+           "  --strata N           length strata (quantile bins of all records, 1..64; default 10;\n"
+           "                       1: off): probes match the corpus' length distribution\n"
            "  --seed S             sampling seed (default 0)\n"
            "  --threads N          worker threads, 0 = all CPUs (default 1)\n"
            "  --queries DIR        query folder (default $SCIPRUNE_DATA_DIR/queries or the\n"
@@ -179,6 +181,7 @@ int cmd_corrupt(int argc, char **argv)
         {"lang", required_argument, 0, 'g'},      {"type", required_argument, 0, 'y'},
         {"list", no_argument, 0, 'a'},            {"verify", no_argument, 0, 'V'},
         {"verbose", no_argument, 0, 'v'},         {"help", no_argument, 0, 'h'},
+        {"strata", required_argument, 0, 'S'},
         {0, 0, 0, 0}};
     sciprune_corrupt_options o;
     sciprune_corrupt_options_default(&o);
@@ -205,6 +208,10 @@ int cmd_corrupt(int argc, char **argv)
             break;
         case 'x':
             if (parse_u64(optarg, &o.max_tries) || o.max_tries == 0) USAGE("--max-tries wants a positive number");
+            break;
+        case 'S':
+            if (parse_u64(optarg, &v) || v == 0 || v > 64) USAGE("--strata wants 1..64");
+            o.strata = (uint32_t)v;
             break;
         case 's':
             if (parse_u64(optarg, &o.seed)) USAGE("--seed wants a non-negative number");

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static void help(void)
 {
@@ -17,7 +18,8 @@ static void help(void)
            "config is refused unless --force, which recomputes only what changed.\n"
            "One writer per workdir: while a command writes into W (W/.lock), another exits 3.\n"
            "Example config with every key: data/configs/default.json.\n"
-           "When stderr is not a terminal, a progress line every 30 s (--progress-every; 0: none).\n"
+           "When stderr is not a terminal, a progress line every 30 s (--progress-every, or the\n"
+           "config's progress_interval_s; 0: none).\n"
            "Under mpirun or srun (a build with MPI) the job is split over the ranks: see\n"
            "README, Running on a cluster. Output is byte-identical to one process.\n");
 }
@@ -39,9 +41,22 @@ static void progress_restart(cli_progress *p, const char *stage, uint64_t shards
     p->total_bytes = bytes;
 }
 
+/* The config's progress_interval_s (sciprune_run fills it before the first stage), applied at
+ * the first stage or part line unless --progress-every was given. */
+static double cfg_every = -1;
+static int every_given;
+
+static void apply_cfg_every(cli_progress *p)
+{
+    if (every_given || cfg_every < 0) return;
+    cli_progress_log(p, cfg_every, p->rank, p->nranks);
+    cfg_every = -1;
+}
+
 static void on_stage(void *user, const char *stage, const char *state)
 {
     cli_progress *p = user;
+    apply_cfg_every(p);
     cli_progress_end(p);
     if (p->nranks > 1) fprintf(stderr, "[rank %d/%d] ", p->rank, p->nranks);
     fprintf(stderr, "run: %-6s %s\n", stage, state);
@@ -51,6 +66,7 @@ static void on_stage(void *user, const char *stage, const char *state)
 static void on_part(void *user, const char *stage, uint64_t shards, uint64_t bytes)
 {
     cli_progress *p = user;
+    apply_cfg_every(p);
     progress_restart(p, stage, shards, bytes);
     if (p->every > 0 || p->tty) {
         if (p->nranks > 1) fprintf(stderr, "[rank %d/%d] ", p->rank, p->nranks);
@@ -84,8 +100,9 @@ static const char *printable(const char *s, char *buf, size_t cap)
 #define PRINTABLE(s) printable((s), (char[1100]){0}, 1100)
 
 /* The report's counts and the analysis' pick, from sciprune_workdir_status(). */
-static void print_summary(const sciprune_workdir_info *w, const char *workdir)
+static void print_summary(const sciprune_workdir_info *w, const char *workdir, int html)
 {
+    if (html) printf("report: %s/report.html   (open it in a browser: what was pruned and why)\n", workdir);
     if (w->has_report) {
         printf("corpus: %llu records, %llu accepted, %llu rejected; k=%d, d=%d\n",
                (unsigned long long)w->records, (unsigned long long)w->accepted,
@@ -97,7 +114,7 @@ static void print_summary(const sciprune_workdir_info *w, const char *workdir)
                    (unsigned long long)v->pruned, (unsigned long long)v->rejected,
                    v->auto_resolved[0] ? "   = " : "", PRINTABLE(v->auto_resolved));
         }
-        printf("report: %s/report.md   pruned shards: %s/out/<variant>/kept/\n", workdir, workdir);
+        printf("report: %s/report.md   outputs: %s/out/<variant>/ (kept/ shards, or ids, or mask/: prune.output)\n", workdir, workdir);
     }
     if (w->has_analysis)
         printf("analysis: recommends %s at p = %.2f (mean recall %.3f over the corruption types, "
@@ -107,7 +124,7 @@ static void print_summary(const sciprune_workdir_info *w, const char *workdir)
     if (w->auto_why[0]) printf("auto: %s\n", PRINTABLE(w->auto_why));
 }
 
-static int summary_of(const char *workdir, int stages)
+static int summary_of(const char *workdir, int stages, int html)
 {
     sciprune_workdir_info *w = NULL;
     sciprune_error e;
@@ -126,7 +143,12 @@ static int summary_of(const char *workdir, int stages)
                 printf("  %-7s %s\n", s->name, s->optional ? "-" : "pending");
         }
     }
-    print_summary(w, workdir);
+    if (html < 0) { /* inspect: the page when there is one */
+        char p[4200];
+        snprintf(p, sizeof p, "%s/report.html", workdir);
+        html = access(p, R_OK) == 0;
+    }
+    print_summary(w, workdir, html);
     sciprune_workdir_info_free(w);
     return CLI_OK;
 }
@@ -152,6 +174,7 @@ int cmd_run(int argc, char **argv)
         case 'f': o.force = 1; break;
         case 'p': {
             char *end;
+            every_given = 1;
             every = strtod(optarg, &end);
             if (*end || every < 0) return cli_usage_error("run", "--progress-every takes seconds >= 0");
             break;
@@ -164,12 +187,16 @@ int cmd_run(int argc, char **argv)
     sciprune_ranks ranks;
     int mpi = cli_ranks_start(&ranks, NULL, NULL);
     if (mpi < 0) return CLI_FAIL;
+    /* a rank's line leaves in one write (prefix and message), so that the launcher's
+     * forwarding cannot interleave another rank's line inside it */
+    if (ranks.size > 1) setvbuf(stderr, NULL, _IOLBF, 0);
     cli_progress prog;
     cli_progress_start(&prog, "run", 0);
     cli_progress_log(&prog, every, ranks.rank, ranks.size);
     char wd[4096] = "";
     o.on_stage = on_stage;
     o.on_part = on_part;
+    o.progress_interval_out = &cfg_every;
     o.progress = on_progress;
     o.user = &prog;
     o.workdir_out = wd;
@@ -187,7 +214,14 @@ int cmd_run(int argc, char **argv)
         cli_error("run failed", &e);
         rc = CLI_FAIL;
     } else if (ranks.rank == 0) {
-        rc = summary_of(wd, 0);
+        const char *no = getenv("SCIPRUNE_NO_HTML");
+        int html = 0;
+        if (!no || !*no || !strcmp(no, "0")) {
+            int hr = cli_report_html(wd, NULL, NULL, NULL, 1);
+            html = hr == 0;
+            if (hr > 0) fprintf(stderr, "sciprune: warning: report.html not written (sciprune report --workdir %s says why)\n", wd);
+        }
+        rc = summary_of(wd, 0, html);
     }
     cli_ranks_stop(mpi);
     return rc;
@@ -203,5 +237,5 @@ int cmd_inspect(int argc, char **argv)
         }
         return cli_usage_error("inspect", "give one WORKDIR");
     }
-    return summary_of(argv[1], 1);
+    return summary_of(argv[1], 1, -1);
 }

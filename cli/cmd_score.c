@@ -16,17 +16,22 @@ static void help(void)
            "  --workdir W          work folder (required)\n"
            "  --in SHARD...        input shards (needed for length; random then hashes record ids)\n"
            "  --metrics LIST       size,distance,distance-pc,combined,combined-pc,random,length,\n"
-           "                       gate+distance (needs `sciprune gates` first)\n"
+           "                       gate+distance (needs `sciprune gates` first),\n"
+           "                       naturalness, learned (needs `sciprune analyze`), sites (embed\n"
+           "                       features with sites), gate+naturalness, gate+learned, gate+sites\n"
            "                       (default combined)\n"
            "  --within-cluster     rank distance within each cluster (distance -> distance-pc,\n"
            "                       combined -> combined-pc)\n"
-           "  --ratios LIST        shares of accepted records to prune (default 0.2)\n"
+           "  --ratios LIST        shares of the budget unit to prune (default 0.2)\n"
+           "  --budget UNIT        what a ratio is a share of: records (default), bytes (the\n"
+           "                       JSONL lines) or tokens (approximate: words and punctuation of\n"
+           "                       the text); bytes and tokens read the shards and prune that\n"
+           "                       share to within half of one file\n"
+           "  --per-lang MODE      global (default: one plan over every language) or proportional\n"
+           "                       (each language loses p of its own records; reads the shards)\n"
            "  --alphas LIST        combined: share of the budget pruned by cluster size (default 0.8)\n"
-           "  --seed S             random baseline seed (default 1234)\n"
-           "  --threads N          threads reading shards (default: the CPUs this process may use)\n"
-           "  --text-field NAME    text field (default content)\n"
-           "  --id-field NAME      id field (default id)\n"
-           "  --max-line SIZE      longest accepted line (default 16M)\n");
+           "  --seed S             random baseline seed (default 1234)\n");
+    cli_shard_opts_help(0);
 }
 
 int cmd_score(int argc, char **argv)
@@ -35,21 +40,26 @@ int cmd_score(int argc, char **argv)
         {"workdir", required_argument, 0, 'w'},  {"in", required_argument, 0, 'i'},
         {"metrics", required_argument, 0, 'm'},  {"ratios", required_argument, 0, 'r'},
         {"alphas", required_argument, 0, 'a'},   {"seed", required_argument, 0, 's'},
-        {"threads", required_argument, 0, 't'},  {"within-cluster", no_argument, 0, 'W'},
-        {"text-field", required_argument, 0, 'T'}, {"id-field", required_argument, 0, 'D'},
-        {"max-line", required_argument, 0, 'L'}, {"help", no_argument, 0, 'h'},
+        {"within-cluster", no_argument, 0, 'W'}, {"help", no_argument, 0, 'h'},
+        {"budget", required_argument, 0, 'B'},   {"per-lang", required_argument, 0, 'P'},
+        CLI_SHARD_LONGOPTS,
         {0, 0, 0, 0}};
     sciprune_score_settings s;
     sciprune_score_settings_default(&s);
     const char *workdir = NULL, *metrics = NULL, *ratios = NULL, *alphas = NULL;
     char **ins = calloc((size_t)argc + 1, sizeof *ins);
     int nin = 0, within = 0, c;
-    long v;
     sciprune_error e;
     if (!ins) return CLI_FAIL;
     optind = 0;
 #define BAD(...) do { free(ins); return cli_usage_error("score", __VA_ARGS__); } while (0)
     while ((c = getopt_long(argc, argv, "hw:i:", longopts, NULL)) != -1) {
+        int so = cli_shard_opt("score", c, optarg, &s.shard, NULL, &s.threads);
+        if (so < 0) {
+            free(ins);
+            return CLI_USAGE;
+        }
+        if (so) continue;
         switch (c) {
         case 'w': workdir = optarg; break;
         case 'i': ins[nin++] = optarg; break;
@@ -57,16 +67,14 @@ int cmd_score(int argc, char **argv)
         case 'r': ratios = optarg; break;
         case 'a': alphas = optarg; break;
         case 'W': within = 1; break;
+        case 'B': if (sciprune_budget_unit_parse(optarg, &s.budget, &e)) BAD("%s", e.text); break;
+        case 'P': if (sciprune_per_lang_parse(optarg, &s.per_lang, &e)) BAD("%s", e.text); break;
         case 's': {
             char *end;
             s.seed = strtoull(optarg, &end, 10);
             if (end == optarg || *end) BAD("bad --seed '%s'", optarg);
             break;
         }
-        case 't': if (cli_parse_int(optarg, 0, 4096, &v)) BAD("bad --threads '%s'", optarg); s.threads = (int)v; break;
-        case 'T': s.shard.text_field = optarg; break;
-        case 'D': s.shard.id_field = optarg; break;
-        case 'L': if (cli_parse_size(optarg, &s.shard.max_line_bytes)) BAD("bad size '%s'", optarg); break;
         case 'h': help(); free(ins); return CLI_OK;
         default: BAD("bad option");
         }

@@ -14,9 +14,13 @@ static const cli_command k_commands[] = {
     {"score", "rank records by size/distance/combined/random/length, plan the variants", cmd_score},
     {"run", "every stage from one JSON config, resumable", cmd_run},
     {"inspect", "stage states and report summary of a workdir", cmd_inspect},
+    {"report", "W/report.html: what was pruned and why, clusters, probes", cmd_report},
     {"gates", "per-record quality gates: parse errors, undefined names", cmd_gates},
+    {"decontam", "remove files containing benchmark problems (HumanEval, MBPP, JSONL)", cmd_decontam},
     {"prune", "write each variant's kept (and removed) shards, and the report", cmd_prune},
+    {"materialize", "write the shards of one variant later (after prune --output ids|mask)", cmd_materialize},
     {"export", "save one variant of a workdir as a pruning model folder", cmd_export},
+    {"eval", "join evaluation results (pass@1) back to the variants: eval add", cmd_eval},
     {"judge", "filter JSONL through a pruning model: kept lines out (or annotated)", cmd_judge},
 };
 #define NCMDS (sizeof k_commands / sizeof k_commands[0])

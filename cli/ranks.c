@@ -1,7 +1,7 @@
 /*
  * ranks.c - the CLI's side of running as several tasks (mpirun, srun): which launcher started
- * this process and with how many tasks, MPI start and stop, and the one collective that
- * sciprune_run needs (sciprune_ranks.reduce_min). The library itself has no MPI.
+ * this process and with how many tasks, MPI start and stop, and the two collectives that
+ * sciprune_run needs (sciprune_ranks.reduce_min, .reduce_sum). The library itself has no MPI.
  *
  * Launchers are recognised by their environment: Open MPI's mpirun sets OMPI_COMM_WORLD_SIZE
  * and _RANK; MPICH/Hydra and PMI-2 set PMI_SIZE and PMI_RANK; Slurm's srun sets
@@ -74,11 +74,10 @@ int cli_refuse_tasks(const char *cmd)
 }
 
 #if SCIPRUNE_HAVE_MPI
-static int reduce_min(void *user, int64_t *v, int n)
+static int reduce_op(int64_t *v, int n, MPI_Op op)
 {
-    (void)user;
     MPI_Request rq;
-    if (MPI_Iallreduce(MPI_IN_PLACE, v, n, MPI_INT64_T, MPI_MIN, MPI_COMM_WORLD, &rq) != MPI_SUCCESS)
+    if (MPI_Iallreduce(MPI_IN_PLACE, v, n, MPI_INT64_T, op, MPI_COMM_WORLD, &rq) != MPI_SUCCESS)
         return -1;
     for (;;) {
         int done = 0;
@@ -87,6 +86,18 @@ static int reduce_min(void *user, int64_t *v, int n)
         struct timespec ts = {0, 2000000};
         nanosleep(&ts, NULL);
     }
+}
+
+static int reduce_min(void *user, int64_t *v, int n)
+{
+    (void)user;
+    return reduce_op(v, n, MPI_MIN);
+}
+
+static int reduce_sum(void *user, int64_t *v, int n)
+{
+    (void)user;
+    return reduce_op(v, n, MPI_SUM);
 }
 #endif
 
@@ -105,6 +116,7 @@ int cli_ranks_start(sciprune_ranks *r, int *argc, char ***argv)
     MPI_Comm_rank(MPI_COMM_WORLD, &r->rank);
     MPI_Comm_size(MPI_COMM_WORLD, &r->size);
     r->reduce_min = reduce_min;
+    r->reduce_sum = reduce_sum;
     return 1;
 #else
     (void)argc;

@@ -1,6 +1,7 @@
 /* util.c - CLI helpers: errors, usage, progress line, option parsing. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,11 +128,20 @@ int cli_parse_on_error(const char *s)
 int cli_parse_size(const char *s, size_t *out)
 {
     char *end = NULL;
+    if (*s < '0' || *s > '9') return -1; /* strtoull takes "-1" and " 1" */
+    errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    if (end == s) return -1;
-    if (*end == 'K' || *end == 'k') { v <<= 10; end++; }
-    else if (*end == 'M' || *end == 'm') { v <<= 20; end++; }
-    else if (*end == 'G' || *end == 'g') { v <<= 30; end++; }
+    if (end == s || errno) return -1;
+    int shift = 0;
+    if (*end == 'K' || *end == 'k') shift = 10;
+    else if (*end == 'M' || *end == 'm') shift = 20;
+    else if (*end == 'G' || *end == 'g') shift = 30;
+    if (shift) {
+        if (v > (SIZE_MAX >> shift)) return -1;
+        v <<= shift;
+        end++;
+    }
+    if (v > SIZE_MAX) return -1;
     if (*end == 'i' || *end == 'B') end++;
     if (*end) return -1;
     *out = (size_t)v;

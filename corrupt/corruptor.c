@@ -17,6 +17,7 @@
  * the same (seed, input) always gives the same bytes.
  */
 #include "corrupt_int.h"
+#include "corrupt_sites.h"
 #include "sciprune_config.h"
 
 #include <dirent.h>
@@ -189,8 +190,11 @@ static sciprune_status check_captures(const lang_query *lq, const char *path, sc
     return SCIPRUNE_OK;
 }
 
+/* paths_only: the operator keeps its path and kind, its query is not compiled (NULL): for a
+ * site set, which compiles the files together. */
 static sciprune_status load_file(sciprune_corruptor *c, const char *lang, const char *dir,
-                                 const char *file, int fallback, sciprune_error *err)
+                                 const char *file, int fallback, int paths_only,
+                                 sciprune_error *err)
 {
     char *path = sp_path_join(dir, file);
     char *text = NULL;
@@ -212,8 +216,8 @@ static sciprune_status load_file(sciprune_corruptor *c, const char *lang, const 
                    "the file must start with a comment line '; kind: syntax' or '; kind: content'");
         goto fail;
     }
-    s = lang_query_new(&q, lang, text, len, path, err);
-    if (s == SCIPRUNE_OK) s = check_captures(q, path, err);
+    s = paths_only ? SCIPRUNE_OK : lang_query_new(&q, lang, text, len, path, err);
+    if (s == SCIPRUNE_OK && !paths_only) s = check_captures(q, path, err);
     if (s != SCIPRUNE_OK) {
         if (fallback && s == SCIPRUNE_EPARSE) { /* a borrowed query may not fit this grammar */
             sp_log(SCIPRUNE_LOG_INFO, "%s: not used for %s: %s", path, lang, err ? err->text : "");
@@ -280,8 +284,35 @@ static sciprune_status build_types(sciprune_corruptor *c, sciprune_error *err)
     return SCIPRUNE_OK;
 }
 
+/* 1 when file "<type>.scm" names one of types[0, n) (every file when types is NULL). */
+static int wanted(const char *file, const char *const *types, size_t n)
+{
+    if (!types) return 1;
+    size_t l = strlen(file) - 4;
+    for (size_t i = 0; i < n; i++)
+        if (strlen(types[i]) == l && !strncmp(types[i], file, l)) return 1;
+    return 0;
+}
+
+static sciprune_status corruptor_new(sciprune_corruptor **out, const char *queries_dir,
+                                     const char *const *types, size_t ntypes,
+                                     sciprune_error *err);
+
 sciprune_status sciprune_corruptor_new(sciprune_corruptor **out, const char *queries_dir,
                                        sciprune_error *err)
+{
+    return corruptor_new(out, queries_dir, NULL, 0, err);
+}
+
+sciprune_status corrupt_corruptor_new_types(sciprune_corruptor **out, const char *const *types,
+                                            size_t ntypes, sciprune_error *err)
+{
+    return corruptor_new(out, NULL, types, ntypes, err);
+}
+
+static sciprune_status corruptor_new(sciprune_corruptor **out, const char *queries_dir,
+                                     const char *const *types, size_t ntypes,
+                                     sciprune_error *err)
 {
     *out = NULL;
     sciprune_status s = SCIPRUNE_OK;
@@ -322,7 +353,7 @@ sciprune_status sciprune_corruptor_new(sciprune_corruptor **out, const char *que
         size_t nfiles = 0;
         s = list_scm(dir, &files, &nfiles, err);
         for (size_t i = 0; s == SCIPRUNE_OK && i < nfiles; i++)
-            s = load_file(c, lang, dir, files[i], fallback, err);
+            if (wanted(files[i], types, ntypes)) s = load_file(c, lang, dir, files[i], fallback, types != NULL, err);
         for (size_t i = 0; i < nfiles; i++) free(files[i]);
         free(files);
         free(dir);
@@ -436,20 +467,33 @@ static int push_site(corrupt_site **v, size_t *n, size_t *cap, corrupt_site s)
 }
 
 /* Candidate sites of op in the tree, sorted and unique. */
+static sciprune_status find_sites_q(const lang_query *lq, const char *path, TSNode root,
+                                    const char *src, size_t len, corrupt_site **out,
+                                    size_t *nout, sciprune_error *err);
+
 static sciprune_status find_sites(const corrupt_op *op, TSNode root, const char *src, size_t len,
                                   corrupt_site **out, size_t *nout, sciprune_error *err)
 {
+    return find_sites_q(op->query, op->path, root, src, len, out, nout, err);
+}
+
+/* Candidate sites of a compiled query in the tree, sorted and unique; `path` names it in
+ * errors. */
+static sciprune_status find_sites_q(const lang_query *lq, const char *path, TSNode root,
+                                    const char *src, size_t len, corrupt_site **out,
+                                    size_t *nout, sciprune_error *err)
+{
     *out = NULL;
     *nout = 0;
-    const TSQuery *q = lang_query_ts(op->query);
+    const TSQuery *q = lang_query_ts(lq);
     TSQueryCursor *cur = ts_query_cursor_new();
-    if (!cur) return sp_err(err, SCIPRUNE_ENOMEM, op->path, -1, -1, "out of memory");
+    if (!cur) return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
     ts_query_cursor_exec(cur, q, root);
     corrupt_site *v = NULL;
     size_t n = 0, cap = 0;
     TSQueryMatch m;
     while (ts_query_cursor_next_match(cur, &m)) {
-        if (!lang_query_match_ok(op->query, &m, src, len)) continue;
+        if (!lang_query_match_ok(lq, &m, src, len)) continue;
         corrupt_site swap = {EDIT_SWAP_A, m.pattern_index, {{0}, 0, 0}, {{0}, 0, 0}};
         int has_a = 0, has_b = 0;
         for (uint16_t k = 0; k < m.capture_count; k++) {
@@ -491,7 +535,7 @@ static sciprune_status find_sites(const corrupt_op *op, TSNode root, const char 
 oom:
     ts_query_cursor_delete(cur);
     free(v);
-    return sp_err(err, SCIPRUNE_ENOMEM, op->path, -1, -1, "out of memory");
+    return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
 }
 
 static char *dup_bytes(const char *s, size_t n)
@@ -662,5 +706,141 @@ sciprune_status sciprune_corrupt_apply(const sciprune_corruptor *c, sciprune_par
         s = corrupt_apply_tree(op, parser, seed, src ? src : "", len, tree, res, err);
     }
     ts_tree_delete(tree);
+    return s;
+}
+
+/* ---------------------------------------------------------------- sites (corrupt_sites.h) */
+
+static corrupt_site_kind site_kind(corrupt_edit e)
+{
+    switch (e) {
+    case EDIT_OPERATOR: return CORRUPT_SITE_OPERATOR;
+    case EDIT_SWAP_A: case EDIT_SWAP_B: return CORRUPT_SITE_SWAP;
+    case EDIT_INCREMENT: return CORRUPT_SITE_INCREMENT;
+    case EDIT_NEGATE: return CORRUPT_SITE_NEGATE;
+    case EDIT_DELETE: case EDIT_DELETE_SPACED: case EDIT_DELETE_LINE: return CORRUPT_SITE_DELETE;
+    default: return CORRUPT_SITE_OTHER;
+    }
+}
+
+struct corrupt_site_set {
+    lang_query *query;      /* the types' query files, concatenated, compiled once; owned */
+    uint8_t *ptype;         /* per pattern: index into the caller's types, owned */
+    const corrupt_op **ops; /* per type: the operator (NULL when the language has none) */
+    size_t ntypes;
+};
+
+void corrupt_site_set_free(corrupt_site_set *s)
+{
+    if (!s) return;
+    lang_query_free(s->query);
+    free(s->ptype);
+    free(s->ops);
+    free(s);
+}
+
+sciprune_status corrupt_site_set_new(corrupt_site_set **out, const sciprune_corruptor *c,
+                                     const char *lang, const char *const *types, size_t ntypes,
+                                     sciprune_error *err)
+{
+    *out = NULL;
+    if (ntypes > 255) return sp_err(err, SCIPRUNE_EINVAL, lang, -1, -1, "too many types");
+    sciprune_status st = SCIPRUNE_OK;
+    char *text = NULL, *part = NULL;
+    size_t tlen = 0, *ends = calloc(ntypes ? ntypes : 1, sizeof *ends);
+    corrupt_site_set *S = calloc(1, sizeof *S);
+    if (!S || !ends || !(S->ops = calloc(ntypes ? ntypes : 1, sizeof *S->ops))) goto oom;
+    S->ntypes = ntypes;
+    int any = 0;
+    for (size_t t = 0; t < ntypes; t++) {
+        const corrupt_op *op = corrupt_find(c, lang, types[t]);
+        S->ops[t] = op;
+        if (op) {
+            size_t pl;
+            if ((st = sp_read_file(op->path, &part, &pl, err))) goto fail;
+            char *nt = realloc(text, tlen + pl + 2);
+            if (!nt) goto oom;
+            text = nt;
+            memcpy(text + tlen, part, pl);
+            tlen += pl;
+            text[tlen++] = '\n';
+            text[tlen] = '\0';
+            free(part);
+            part = NULL;
+            any = 1;
+        }
+        ends[t] = tlen;
+    }
+    if (!any) { /* no site type for this language */
+        corrupt_site_set_free(S);
+        free(ends);
+        return SCIPRUNE_OK;
+    }
+    if ((st = lang_query_new(&S->query, lang, text, tlen, "corrupt sites", err))) {
+        if (st == SCIPRUNE_EPARSE) { /* a borrowed query (tsx) may not fit this grammar */
+            sp_log(SCIPRUNE_LOG_INFO, "corrupt sites: none for %s: %s", lang, err ? err->text : "");
+            sp_err_clear(err);
+            free(text);
+            free(ends);
+            corrupt_site_set_free(S);
+            return SCIPRUNE_OK;
+        }
+        goto fail;
+    }
+    const TSQuery *q = lang_query_ts(S->query);
+    uint32_t np = ts_query_pattern_count(q);
+    if (!(S->ptype = malloc(np ? np : 1))) goto oom;
+    for (uint32_t p = 0; p < np; p++) {
+        uint32_t b = ts_query_start_byte_for_pattern(q, p);
+        size_t t = 0;
+        while (t + 1 < ntypes && b >= ends[t]) t++;
+        S->ptype[p] = (uint8_t)t;
+    }
+    free(text);
+    free(ends);
+    *out = S;
+    return SCIPRUNE_OK;
+oom:
+    st = sp_err(err, SCIPRUNE_ENOMEM, lang, -1, -1, "out of memory");
+fail:
+    free(part);
+    free(text);
+    free(ends);
+    corrupt_site_set_free(S);
+    return st;
+}
+
+sciprune_status corrupt_site_set_each(const corrupt_site_set *S, TSNode root, const char *src,
+                                      size_t len, int with_edit, uint64_t seed,
+                                      corrupt_site_fn fn, void *user, sciprune_error *err)
+{
+    if (!S) return SCIPRUNE_OK;
+    corrupt_site *sites = NULL;
+    size_t n = 0;
+    sciprune_status s = find_sites_q(S->query, "corrupt sites", root, src, len, &sites, &n, err);
+    if (s) return s;
+    corrupt_rng rng = {seed};
+    for (size_t i = 0; i < n; i++) {
+        int t = S->ptype[sites[i].pattern];
+        corrupt_site_edit se = {site_kind(sites[i].edit), t, sites[i].a, sites[i].b, 0, 0, NULL, 0};
+        corrupt_splice sp = {0, 0, NULL, 0};
+        if (with_edit) {
+            int r = corrupt_edit_build(S->query, &sites[i], root, src, len, &rng, &sp);
+            if (r < 0) {
+                s = sp_err(err, SCIPRUNE_ENOMEM, "corrupt sites", -1, -1, "out of memory");
+                break;
+            }
+            if (r > 0) {
+                se.offset = sp.offset;
+                se.removed = sp.removed;
+                se.ins = sp.ins;
+                se.ins_len = sp.ins_len;
+            }
+        }
+        int stop = fn(user, &se);
+        free(sp.ins);
+        if (stop) break;
+    }
+    free(sites);
     return s;
 }

@@ -19,6 +19,7 @@ typedef struct embed_item {
     int rejected;          /* 1: the reader rejected the line: zero row, status REJECTED */
     const char *path;      /* the record's path (shows the gates' Python hosts) or NULL;
                               borrowed */
+    int nat_fit;           /* fit pass: the record is in the naturalness model's sample */
 } embed_item;
 
 /* One feature of a document's sparse bag (hash backend): 64-bit feature hash and its count. */
@@ -36,6 +37,12 @@ typedef struct embed_cached {
     uint8_t status;              /* the row status extract() gave */
     uint8_t has_gates;           /* `gates` is valid (the fit pass scored them) */
     sciprune_gate_scores gates;
+    uint32_t *sfeat;             /* sn: the site detectors' features (sites.c's flat list) when
+                                    e->sites, owned; NULL when there are none */
+    uint32_t sn;
+    void *nat;                   /* the record's n-gram tokens and sites (ngram_doc_pack),
+                                    owned, or NULL; moves with `feat` */
+    size_t nat_bytes;
 } embed_cached;
 
 /* What a backend fills for a batch: n rows of dim floats and n status bytes. */
@@ -54,6 +61,10 @@ typedef struct embed_batch {
                                 (feat malloc'd; left NULL when out of memory), with the gates
                                 too when `gates` is set. */
     int keep;
+    float *sites;            /* n or NULL, caller-owned: the site detectors' score per row
+                                (embed pass, e->sites) */
+    float *nat;              /* n or NULL, caller-owned: the `naturalness` signal (ngram.c),
+                                filled by the embed pass when the model is there */
     const sciprune_gates_settings *gates_settings; /* with `gates`: the settings (js_envs);
                                                       NULL: defaults; borrowed */
 } embed_batch;
@@ -61,6 +72,19 @@ typedef struct embed_batch {
 typedef struct hash_state hash_state; /* hash.c: symbol tables, idf */
 typedef struct exec_proc exec_proc;   /* exec.c: the child process */
 typedef struct npy_state npy_state;   /* npyimp.c: the mapped file of the current shard */
+
+/* sites.c: the site detectors (metric `sites`), see its header comment. */
+#define SITES_BITS 20      /* weight table: 2^SITES_BITS floats shared by every model */
+#define SITES_NTYPES 5     /* swap-operator, swap-args, off-by-one, negate-if, drop-return-value */
+typedef struct embed_sites {
+    struct corrupt_site_set **sets;  /* per language (registry order): the 5 types' queries as
+                                        one, owned; NULL where a language has none */
+    size_t nsets;
+    float *w;                        /* 2^SITES_BITS weights, owned; NULL until trained/loaded */
+    uint64_t pairs[SITES_NTYPES];    /* last training: corrupted examples per type */
+    uint64_t examples[SITES_NTYPES]; /* and all examples per type */
+} embed_sites;
+typedef struct sites_worker sites_worker; /* per-thread scratch and training heaps */
 
 /* The backend table (one static instance per backend). Every function returns a status and
  * fills `err`. A backend whose `parallel` is 1 may have embed_batch called from several threads
@@ -103,7 +127,64 @@ struct sciprune_embedder {
     float *idf;
     uint64_t idf_docs;            /* documents the table was fitted on */
     double idf_sample_used;       /* the sample fraction actually used */
+
+    embed_sites *sites;           /* SCIPRUNE_FEAT_SITES (hash backend): owned; else NULL */
+    /* naturalness (hash backend with idf): 2^NGRAM_BITS counts, owned; NULL = not fitted */
+    uint32_t *ngram;
+    int ngram_fit;                /* the fit pass counts n-grams (the model is fitted here) */
 };
+
+/* 1 when the record `id` is in the naturalness model's fit sample (stage.c's rule: XXH3(id,
+ * seed) below idf_sample * 2^64, never widened to every record). */
+int embed_ngram_in_sample(const sciprune_embedder *e, const char *id);
+
+/* ---- ngram.c: the naturalness model and signal (format and rules in ngram.c) */
+#define NGRAM_ORDER 4
+#define NGRAM_BITS 22
+#define NGRAM_FLOOR 30.0
+enum { NGRAM_SITE_OP = 1, NGRAM_SITE_NUM, NGRAM_SITE_SWAP, NGRAM_SITE_NEG };
+typedef struct ngram_site {
+    uint32_t s, e;     /* token range the alternative replaces */
+    uint32_t a1, b0;   /* SWAP: end of the first argument, start of the second */
+    uint32_t kind;
+    int32_t val;       /* OP: operator class; NUM: the value */
+} ngram_site;
+/* One record's tokens and sites; a worker's scratch (tbyte / pend only while tokenizing). */
+typedef struct ngram_doc {
+    uint32_t *tok, *tbyte;
+    uint32_t ntok, tcap;
+    ngram_site *site;
+    uint32_t nsite, scap;
+    uint32_t *pend;    /* argument ranges in bytes, 4 per entry */
+    uint32_t npend, pcap;
+    uint64_t lang;
+    int oom;
+    /* tokenizer scratch, kept across records: the parent node types of the walk (a stack),
+     * and per node symbol of the language `cls_lang` its class bits (ngram.c), owned */
+    const char **ptype;
+    uint32_t pcap2;
+    const void *cls_lang;
+    uint8_t *cls;
+    uint32_t ncls;
+} ngram_doc;
+uint32_t ngram_token_id(const char *s, size_t n);
+/* A zeroed table of 2^NGRAM_BITS counts (free() it), or NULL. */
+uint32_t *ngram_table_alloc(void);
+uint64_t ngram_lang_key(const char *lang);
+void ngram_doc_clear(ngram_doc *d);
+void ngram_doc_free(ngram_doc *d);
+/* Tokens and sites of a parse (root may be null: no tokens). */
+void ngram_tokens(ngram_doc *d, const char *lang, TSNode root, const char *text);
+/* Add the doc's k-gram counts (k = 1..NGRAM_ORDER) and token total to tab (saturating). */
+void ngram_count(uint32_t *tab, const ngram_doc *d);
+/* log S(w | ctx[0..nctx)) under stupid backoff (only the last NGRAM_ORDER-1 of ctx count). */
+double ngram_logprob(const uint32_t *tab, uint64_t lang, const uint32_t *ctx, size_t nctx,
+                     uint32_t w);
+/* The record's naturalness (max site gain); scratch: d->ntok doubles. */
+float ngram_score(const uint32_t *tab, const ngram_doc *d, double *scratch);
+/* The doc's tokens and sites as one malloc'd blob (the feature cache), and a read-only view. */
+void *ngram_doc_pack(const ngram_doc *d, size_t *bytes);
+void ngram_doc_view(const void *blob, ngram_doc *v);
 
 /* ---- hash.c */
 sciprune_status embed_hash_init(sciprune_embedder *e, sciprune_error *err);
@@ -119,6 +200,13 @@ sciprune_status embed_hash_count_batch(sciprune_embedder *e, void *w, const embe
 /* The worker's table and how many documents it counted; the table is zeroed by _reset. */
 const uint32_t *embed_hash_worker_df(void *w, uint64_t *docs);
 void embed_hash_worker_reset_df(void *w);
+/* The worker's n-gram count table of the fit pass (2^NGRAM_BITS, NULL when none). */
+const uint32_t *embed_hash_worker_ngram(void *w);
+void embed_hash_worker_reset_ngram(void *w);
+/* The naturalness of one text (its own parse); -NGRAM_FLOOR without a model or sites. */
+sciprune_status embed_hash_naturalness_one(sciprune_embedder *e, sciprune_parser *p,
+                                           const char *lang, const char *text, size_t len,
+                                           float *out, sciprune_error *err);
 /* Turn summed document frequencies into the idf table of e (ln((1+N)/(1+df)) + 1). */
 sciprune_status embed_hash_set_idf(sciprune_embedder *e, const uint64_t *df, uint64_t docs,
                                    double sample_used, sciprune_error *err);
@@ -150,5 +238,41 @@ const char *embed_feature_name(uint32_t bit);
 const char *embed_row_name(int v);
 /* Call the backend's start once. */
 sciprune_status embed_ensure_started(sciprune_embedder *e, sciprune_error *err);
+
+/* ---- sites.c */
+sciprune_status embed_sites_new(embed_sites **out, sciprune_error *err);
+void embed_sites_free(embed_sites *s);
+const char *embed_sites_type_name(int t);
+sciprune_status embed_sites_worker_new(const sciprune_embedder *e, sites_worker **out,
+                                       sciprune_error *err);
+void embed_sites_worker_free(sites_worker *w);
+/* One record's parse: collect its sites' features (the worker's flat list, borrowed until the
+ * next visit), and with `train` the training examples. A null root: an empty list. */
+sciprune_status embed_sites_visit(const sciprune_embedder *e, sites_worker *w, int train,
+                                  const char *lang, TSNode root, const char *text, size_t len,
+                                  sciprune_error *err);
+const uint32_t *embed_sites_worker_flat(const sites_worker *w, uint32_t *n);
+/* Max over the listed sites of the detector's probability (0: none, or no model). */
+float embed_sites_score_flat(const sciprune_embedder *e, const uint32_t *flat, uint32_t n);
+/* Merge the workers' examples and fit the models (single-threaded, deterministic). */
+sciprune_status embed_sites_train(sciprune_embedder *e, sites_worker *const *ws, size_t nw,
+                                  sciprune_error *err);
+sciprune_status embed_sites_save(const embed_sites *s, const char *path, sciprune_error *err);
+/* Split fit (sciprune_run over ranks): the workers' examples, merged per model as
+ * embed_sites_train merges them (sorted, exact duplicates dropped, the SITES_MAX_EX smallest),
+ * written to `path` (format in sites.c); the heaps stay the workers'. */
+sciprune_status embed_sites_part_save(sites_worker *const *ws, size_t nw, const char *path,
+                                      sciprune_error *err);
+/* Merge the part files of every rank (the same set whatever their number) and fit the models
+ * as embed_sites_train does. Errors: EIO, EPARSE, ENOMEM. */
+sciprune_status embed_sites_train_parts(sciprune_embedder *e, const char *const *paths, size_t np,
+                                        sciprune_error *err);
+sciprune_status embed_sites_load(embed_sites *s, const char *path, sciprune_error *err);
+/* hash.c: the site detectors' score of one text (its own parse), a temporary worker. */
+sciprune_status embed_hash_sites_one(sciprune_embedder *e, sciprune_parser *p, const char *lang,
+                                     const char *text, size_t len, float *score,
+                                     sciprune_error *err);
+/* hash.c: the worker's sites scratch (NULL when the feature is off). */
+sites_worker *embed_hash_worker_sites(void *w);
 
 #endif /* SCIPRUNE_EMBED_INT_H */

@@ -34,8 +34,9 @@
 #include <string.h>
 
 static const char *const k_feature_names[] = {"identifiers", "keywords", "literals",
-                                              "ast_pairs",   "ast_paths", "errors"};
-#define NFEAT 6
+                                              "ast_pairs",   "ast_paths", "errors",
+                                              "sites"};
+#define NFEAT 7
 
 static const char *const k_row_names[] = {"ok",    "rejected", "lexical",  "parse_error",
                                           "empty", "too_deep", "too_large"};
@@ -122,7 +123,7 @@ sciprune_status sciprune_embed_features_parse(const char *list, uint32_t *bits,
         if (!found && n)
             return sp_err(err, SCIPRUNE_EINVAL, "embed", -1, -1,
                           "unknown feature family '%.*s' (want all, none or identifiers, keywords, "
-                          "literals, ast_pairs, ast_paths, errors)", (int)n, p);
+                          "literals, ast_pairs, ast_paths, errors, sites)", (int)n, p);
         p = q ? q + 1 : NULL;
     }
     *bits = b;
@@ -139,8 +140,10 @@ static sciprune_status validate(const sciprune_embedder_settings *s, sciprune_er
             return sp_err(err, SCIPRUNE_EINVAL, "embed", -1, -1, "hash dimension %u out of range 64..4096", s->dim);
         if (s->path_depth < 2 || s->path_depth > 8)
             return sp_err(err, SCIPRUNE_EINVAL, "embed", -1, -1, "path depth %u out of range 2..8", s->path_depth);
-        if ((s->features & SCIPRUNE_FEAT_ALL) == 0 || (s->features & ~SCIPRUNE_FEAT_ALL))
+        if ((s->features & SCIPRUNE_FEAT_ALL) == 0 || (s->features & ~(SCIPRUNE_FEAT_ALL | SCIPRUNE_FEAT_SITES)))
             return sp_err(err, SCIPRUNE_EINVAL, "embed", -1, -1, "feature switches 0x%x: select at least one known family", s->features);
+        if ((s->features & SCIPRUNE_FEAT_SITES) && !s->idf)
+            return sp_err(err, SCIPRUNE_EINVAL, "embed", -1, -1, "the site detectors (feature 'sites') are trained in the idf fit pass: they need idf on");
         if (s->idf_bits < 10 || s->idf_bits > 24)
             return sp_err(err, SCIPRUNE_EINVAL, "embed", -1, -1, "idf bits %u out of range 10..24", s->idf_bits);
         if (!(s->idf_sample > 0 && s->idf_sample <= 1))
@@ -175,6 +178,8 @@ void sciprune_embedder_free(sciprune_embedder *e)
     free(e->npy_dir);
     free(e->exec_command);
     free(e->idf);
+    embed_sites_free(e->sites);
+    free(e->ngram);
     free(e);
 }
 
@@ -198,6 +203,7 @@ sciprune_status embed_create(sciprune_embedder **out, const sciprune_embedder_se
         e->dim = s->dim;
         st = embed_hash_init(e, err);
         if (st) goto fail;
+        if ((s->features & SCIPRUNE_FEAT_SITES) && (st = embed_sites_new(&e->sites, err))) goto fail;
     } else {
         e->dim = s->dim; /* 0 = learn it */
     }
@@ -236,6 +242,17 @@ sciprune_status sciprune_embedder_open(sciprune_embedder **out,
 uint32_t sciprune_embedder_dim(const sciprune_embedder *e) { return e->dim; }
 const char *sciprune_embedder_backend_name(const sciprune_embedder *e) { return e->be->name; }
 const char *sciprune_embedder_model(const sciprune_embedder *e) { return e->model; }
+
+sciprune_status sciprune_embedder_sites(sciprune_embedder *e, sciprune_parser *p,
+                                        const char *lang, const char *text, size_t len,
+                                        float *score, sciprune_error *err)
+{
+    if (!e || !text || !score) return sp_err(err, SCIPRUNE_EINVAL, "embed", -1, -1, "NULL argument");
+    if (!e->sites || !e->sites->w)
+        return sp_err(err, SCIPRUNE_ESTATE, "embed", -1, -1,
+                      "this embedder has no trained site detectors (feature 'sites')");
+    return embed_hash_sites_one(e, p, lang ? lang : "unknown", text, len, score, err);
+}
 
 sciprune_status sciprune_embedder_embed(sciprune_embedder *e, sciprune_parser *p,
                                         const char *lang, const char *text, size_t len,
@@ -338,6 +355,13 @@ sciprune_status sciprune_embedder_save(const sciprune_embedder *e, const char *d
         st = sp_npy_write(ip, SP_NPY_F32, (uint64_t)1 << e->s.idf_bits, 0, e->idf, err);
         if (st) goto done;
         st = sciprune_file_hash(ip, hash, err);
+        if (st) goto done;
+    }
+    if (e->ngram) { /* the naturalness model: '<i4' bytes of the uint32 counts (ngram.c) */
+        char *np = sp_path_join(dir, "ngram.npy");
+        st = np ? sp_npy_write(np, SP_NPY_I32, (uint64_t)1 << NGRAM_BITS, 0, e->ngram, err)
+                : sp_err(err, SCIPRUNE_ENOMEM, dir, -1, -1, "out of memory");
+        free(np);
         if (st) goto done;
     }
     j = spec_json(e, hash);
@@ -492,6 +516,32 @@ sciprune_status embed_load_dir(sciprune_embedder **out, const char *dir, sciprun
         memcpy(e->idf, a.data, (size_t)a.rows * sizeof(float));
         e->idf_docs = docs;
         e->idf_sample_used = used;
+        if (e->sites) { /* the site detectors, fitted in the same pass (stage.c) */
+            char *mp = sp_path_join(dir, "sites.npy");
+            st = mp ? embed_sites_load(e->sites, mp, err)
+                    : sp_err(err, SCIPRUNE_ENOMEM, dir, -1, -1, "out of memory");
+            free(mp);
+            if (st) goto done;
+        }
+        /* the naturalness model (ngram.c), fitted with the idf when it was not turned off */
+        char *np = sp_path_join(dir, "ngram.npy");
+        sp_npy g = {0};
+        if (!np) {
+            st = sp_err(err, SCIPRUNE_ENOMEM, dir, -1, -1, "out of memory");
+            goto done;
+        }
+        if (sp_exists(np)) {
+            st = sp_npy_open(&g, np, err);
+            if (!st && (g.dtype != SP_NPY_I32 || g.cols != 0 || g.rows != ((uint64_t)1 << NGRAM_BITS)))
+                st = sp_err(err, SCIPRUNE_EPARSE, np, -1, -1, "ngram.npy: want int32 of 2^%d entries",
+                            NGRAM_BITS);
+            if (!st && !(e->ngram = malloc((size_t)g.rows * sizeof(uint32_t))))
+                st = sp_err(err, SCIPRUNE_ENOMEM, np, -1, -1, "out of memory");
+            if (!st) memcpy(e->ngram, g.data, (size_t)g.rows * sizeof(uint32_t));
+            sp_npy_close(&g);
+        }
+        free(np);
+        if (st) goto done;
     }
     *out = e;
     e = NULL;
@@ -616,4 +666,23 @@ sciprune_status sciprune_embed_worker_embed(sciprune_embed_worker *w, const char
         st = sciprune_gate_score_file(w->p, it.lang, path, text, len, gs, gates, err);
     if (st == SCIPRUNE_OK && row) *row = (sciprune_embed_row)r;
     return st;
+}
+
+sciprune_status sciprune_embedder_naturalness(sciprune_embedder *e, sciprune_parser *p,
+                                              const char *lang, const char *text, size_t len,
+                                              float *out, sciprune_error *err)
+{
+    *out = (float)-NGRAM_FLOOR;
+    if (e->be != &embed_hash_backend || !e->ngram || !text) return SCIPRUNE_OK;
+    return embed_hash_naturalness_one(e, p, lang, text, len, out, err);
+}
+
+int sciprune_embedder_has_naturalness(const sciprune_embedder *e)
+{
+    return e && e->ngram != NULL;
+}
+
+int sciprune_embedder_naturalness_sampled(const sciprune_embedder *e, const char *id)
+{
+    return e && e->ngram && id && embed_ngram_in_sample(e, id);
 }

@@ -186,6 +186,12 @@ typedef struct hash_worker {
     size_t anc_cap;
     uint32_t *df;            /* 2^idf_bits document frequencies (fit pass), owned, lazy */
     uint64_t df_docs;
+    sites_worker *sw;        /* e->sites: the site detectors' scratch, owned; else NULL */
+    int sites_train;         /* extract() collects training examples (fit pass) */
+    ngram_doc nd;            /* the record's n-gram tokens and sites (naturalness) */
+    double *lpa;             /* nd's per-token log-probabilities, lpa_cap, owned */
+    size_t lpa_cap;
+    uint32_t *ng;            /* 2^NGRAM_BITS n-gram counts (fit pass), owned, lazy */
 } hash_worker;
 
 static void worker_free(void *p)
@@ -198,6 +204,10 @@ static void worker_free(void *p)
     free(w->anc_h);
     free(w->anc_d);
     free(w->df);
+    embed_sites_worker_free(w->sw);
+    ngram_doc_free(&w->nd);
+    free(w->lpa);
+    free(w->ng);
     free(w);
 }
 
@@ -214,6 +224,13 @@ static sciprune_status worker_make(sciprune_embedder *e, hash_worker **out, int 
     if (!w->acc || !w->anc_h || !w->anc_d || fmap_grow(&w->m)) {
         worker_free(w);
         return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    }
+    if (e->sites) {
+        sciprune_status st = embed_sites_worker_new(e, &w->sw, err);
+        if (st) {
+            worker_free(w);
+            return st;
+        }
     }
     if (with_parser) {
         sciprune_status st = sciprune_parser_new(&w->parser, err);
@@ -235,11 +252,25 @@ static sciprune_status worker_new(sciprune_embedder *e, void **out, sciprune_err
     return st;
 }
 
+sites_worker *embed_hash_worker_sites(void *p) { return ((hash_worker *)p)->sw; }
+
 const uint32_t *embed_hash_worker_df(void *p, uint64_t *docs)
 {
     hash_worker *w = p;
     *docs = w->df_docs;
     return w->df;
+}
+
+const uint32_t *embed_hash_worker_ngram(void *p)
+{
+    return ((hash_worker *)p)->ng;
+}
+
+void embed_hash_worker_reset_ngram(void *p)
+{
+    hash_worker *w = p;
+    free(w->ng);
+    w->ng = NULL;
 }
 
 void embed_hash_worker_reset_df(void *p)
@@ -552,6 +583,47 @@ static sciprune_status walk_visit(void *self, const char *lang, TSNode root,
     return SCIPRUNE_OK;
 }
 
+/* The site detectors' consumer of the same parse. */
+static sciprune_status sites_visit(void *self, const char *lang, TSNode root,
+                                   sciprune_guard_verdict guard, const char *text, size_t len,
+                                   sciprune_error *err)
+{
+    walk_ctx *x = self;
+    (void)guard;
+    return embed_sites_visit(x->e, x->w->sw, x->w->sites_train, lang, root, text, len, err);
+}
+
+/* The naturalness model's consumer of the same parse: the record's tokens and sites. */
+static sciprune_status ngram_visit(void *self, const char *lang, TSNode root,
+                                   sciprune_guard_verdict guard, const char *text, size_t len,
+                                   sciprune_error *err)
+{
+    (void)guard;
+    (void)len;
+    (void)err;
+    hash_worker *w = self;
+    ngram_tokens(&w->nd, lang, root, text);
+    return SCIPRUNE_OK;
+}
+
+/* The naturalness of the doc d with e's model (scratch in w) into *out. Errors: ENOMEM (the
+ * doc's tokens or the scratch could not be allocated: never a silently different value). */
+static sciprune_status nat_score(const sciprune_embedder *e, hash_worker *w, const ngram_doc *d,
+                                 float *out, sciprune_error *err)
+{
+    *out = (float)-NGRAM_FLOOR;
+    if (d->oom) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    if (!e->ngram || !d->ntok) return SCIPRUNE_OK;
+    if (d->ntok > w->lpa_cap) {
+        double *q = realloc(w->lpa, (size_t)d->ntok * sizeof *q);
+        if (!q) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+        w->lpa = q;
+        w->lpa_cap = d->ntok;
+    }
+    *out = ngram_score(e->ngram, d, w->lpa);
+    return SCIPRUNE_OK;
+}
+
 /* Fill w->m with the features of one text; *row gets OK / LEXICAL / PARSE_ERROR / EMPTY /
  * TOO_DEEP / TOO_LARGE (the parse guard kept the text from tree-sitter: lexical features).
  * With `gates`, the gates' consumer (gates/gates.h) scores the same parse into it. */
@@ -562,12 +634,15 @@ static sciprune_status extract(sciprune_embedder *e, hash_worker *w, sciprune_pa
 {
     const hash_state *hs = e->hash;
     fmap_clear(&w->m);
+    ngram_doc_clear(&w->nd);
     size_t nb = 0;
     while (nb < len && is_ws((unsigned char)text[nb])) nb++;
-    lang_visitor v[2];
+    lang_visitor v[4]; /* walk, gates, sites, ngram */
     size_t nv = 0;
     sciprune_status st;
     gates_visit_ctx gc = {gates, path, gs};
+    if (w->sw) /* an empty list until the parse says otherwise */
+        (void)embed_sites_visit(e, w->sw, 0, lang, (TSNode){{0}, 0, 0}, text, len, NULL);
     if (nb == len) { /* empty or blank: one fixed direction, whatever the language */
         if (gates) {
             v[nv++] = gates_visitor(&gc);
@@ -582,6 +657,8 @@ static sciprune_status extract(sciprune_embedder *e, hash_worker *w, sciprune_pa
     walk_ctx wc = {e, w, hl, row};
     v[nv++] = (lang_visitor){walk_visit, &wc};
     if (gates) v[nv++] = gates_visitor(&gc);
+    if (w->sw) v[nv++] = (lang_visitor){sites_visit, &wc};
+    if (e->ngram || e->ngram_fit) v[nv++] = (lang_visitor){ngram_visit, w};
     /* a text tree-sitter cannot parse, or that the parse guard keeps from it, is embedded from
      * its words, not an error */
     lang_visit_mode mode = hl ? LANG_VISIT_PARSE_OR_NULL : LANG_VISIT_NO_PARSE;
@@ -650,16 +727,47 @@ static sciprune_status hash_embed_batch(sciprune_embedder *e, void *wp, embed_ba
         if (c && c->feat && (c->has_gates || !b->gates)) { /* kept by the fit pass: no parse */
             b->status[i] = c->status;
             if (b->gates) b->gates[i] = c->gates;
+            if (b->sites) b->sites[i] = embed_sites_score_flat(e, c->sfeat, c->sn);
             vectorize_bag(e, w->acc, c->feat, c->n, out);
+            if (b->nat) {
+                ngram_doc v;
+                if (c->nat) ngram_doc_view(c->nat, &v);
+                else memset(&v, 0, sizeof v);
+                sciprune_status st = nat_score(e, w, &v, &b->nat[i], err);
+                if (st) return st;
+            }
             continue;
         }
         sciprune_status st = extract(e, w, w->parser, it->lang, it->text, it->len, &b->status[i],
                                      b->gates ? &b->gates[i] : NULL, it->path, b->gates_settings,
                                      err);
         if (st) return st;
+        if (b->sites) {
+            uint32_t sn = 0;
+            const uint32_t *sf = w->sw ? embed_sites_worker_flat(w->sw, &sn) : NULL;
+            b->sites[i] = embed_sites_score_flat(e, sf, sn);
+        }
         vectorize(e, w, out);
+        if (b->nat && (st = nat_score(e, w, &w->nd, &b->nat[i], err))) return st;
     }
     return SCIPRUNE_OK;
+}
+
+sciprune_status embed_hash_naturalness_one(sciprune_embedder *e, sciprune_parser *p,
+                                           const char *lang, const char *text, size_t len,
+                                           float *out, sciprune_error *err)
+{
+    *out = (float)-NGRAM_FLOOR;
+    if (!e->ngram) return SCIPRUNE_OK;
+    hash_worker *w;
+    sciprune_status st = worker_make(e, &w, p == NULL, err);
+    if (st) return st;
+    if (p) w->parser = p; /* borrowed */
+    uint8_t row;
+    st = extract(e, w, w->parser, lang, text, len, &row, NULL, NULL, NULL, err);
+    if (st == SCIPRUNE_OK) st = nat_score(e, w, &w->nd, out, err);
+    worker_free(w);
+    return st;
 }
 
 sciprune_status embed_hash_embed_one(sciprune_embedder *e, sciprune_parser *p, const char *lang,
@@ -676,6 +784,25 @@ sciprune_status embed_hash_embed_one(sciprune_embedder *e, sciprune_parser *p, c
     return st;
 }
 
+sciprune_status embed_hash_sites_one(sciprune_embedder *e, sciprune_parser *p, const char *lang,
+                                     const char *text, size_t len, float *score,
+                                     sciprune_error *err)
+{
+    hash_worker *w;
+    sciprune_status st = worker_make(e, &w, p == NULL, err);
+    if (st) return st;
+    if (p) w->parser = p; /* borrowed */
+    uint8_t row;
+    st = extract(e, w, w->parser, lang, text, len, &row, NULL, NULL, NULL, err);
+    if (st == SCIPRUNE_OK) {
+        uint32_t sn = 0;
+        const uint32_t *sf = w->sw ? embed_sites_worker_flat(w->sw, &sn) : NULL;
+        *score = embed_sites_score_flat(e, sf, sn);
+    }
+    worker_free(w);
+    return st;
+}
+
 sciprune_status embed_hash_count_batch(sciprune_embedder *e, void *wp, const embed_batch *b,
                                        sciprune_error *err)
 {
@@ -685,6 +812,10 @@ sciprune_status embed_hash_count_batch(sciprune_embedder *e, void *wp, const emb
         w->df = calloc((size_t)mask + 1, sizeof *w->df);
         if (!w->df) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
     }
+    if (e->ngram_fit && !w->ng) {
+        w->ng = ngram_table_alloc();
+        if (!w->ng) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    }
     for (size_t i = 0; i < b->n; i++) {
         const embed_item *it = &b->items[i];
         if (it->rejected) continue;
@@ -693,23 +824,61 @@ sciprune_status embed_hash_count_batch(sciprune_embedder *e, void *wp, const emb
         if (c && c->feat) { /* kept by an earlier count of the same record: no parse */
             for (uint32_t k = 0; k < c->n; k++) w->df[c->feat[k].key & mask]++;
             w->df_docs++;
+            if (w->ng && c->nat && it->nat_fit) {
+                ngram_doc v;
+                ngram_doc_view(c->nat, &v);
+                ngram_count(w->ng, &v);
+            }
             continue;
         }
         if (c && !b->keep) c = NULL;
         sciprune_gate_scores *g = c && b->gates ? &b->gates[i] : NULL;
+        w->sites_train = 1;
         sciprune_status st = extract(e, w, w->parser, it->lang, it->text, it->len, &row, g,
                                      it->path, b->gates_settings, err);
+        w->sites_train = 0;
         if (st) return st;
         for (uint32_t k = 0; k < w->m.n; k++) w->df[w->m.ent[k].key & mask]++;
         w->df_docs++;
+        if (w->ng && it->nat_fit) {
+            if (w->nd.oom) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+            ngram_count(w->ng, &w->nd);
+        }
         if (c) { /* keep the bag for the embed pass; out of memory: it is parsed again there */
             c->feat = malloc((size_t)w->m.n * sizeof *c->feat);
+            c->sfeat = NULL;
+            c->sn = 0;
+            if (c->feat && w->sw) { /* the sites' features too, or nothing is kept */
+                uint32_t sn;
+                const uint32_t *sf = embed_sites_worker_flat(w->sw, &sn);
+                if (sn && !(c->sfeat = malloc((size_t)sn * sizeof *c->sfeat))) {
+                    free(c->feat);
+                    c->feat = NULL;
+                } else if (sn) {
+                    memcpy(c->sfeat, sf, (size_t)sn * sizeof *sf);
+                    c->sn = sn;
+                }
+            }
             if (c->feat) {
                 memcpy(c->feat, w->m.ent, (size_t)w->m.n * sizeof *c->feat);
                 c->n = w->m.n;
                 c->status = row;
                 c->has_gates = g != NULL;
                 if (g) c->gates = *g;
+                c->nat = NULL;
+                c->nat_bytes = 0;
+                if (e->ngram_fit && w->nd.oom) { /* a partial doc would score differently */
+                    free(c->feat);
+                    c->feat = NULL;
+                    return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+                }
+                if (e->ngram_fit) {
+                    c->nat = ngram_doc_pack(&w->nd, &c->nat_bytes);
+                    if (!c->nat) { /* out of memory: parsed again in the embed pass */
+                        free(c->feat);
+                        c->feat = NULL;
+                    }
+                }
             }
         }
     }

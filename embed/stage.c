@@ -58,7 +58,13 @@
  * npy and exec run on the calling thread (exec overlaps with its process by pipelining).
  *
  * Parts (sciprune_run over MPI ranks, opt->spec_only / part_count): one process makes the spec
- * (embedder.json with the idf fitted over every shard, exactly as above, and shards.json);
+ * (embedder.json with the idf fitted over every shard, exactly as above, and shards.json), or,
+ * with opt->ranks, every rank calls spec_only and the fit pass is split (spec_split, fit_idf):
+ * rank r counts the shards i = r (mod N); each attempt's record count is sum-reduced (the
+ * idf_min_docs decision is global), then the document frequencies and the n-gram counts
+ * (integer sums: exact, order-free; reduces of at most FIT_CHUNK int64), and the site
+ * detectors' examples go through parts_dir/sites-<rank>.bin (sites.c) to rank 0, which trains
+ * them once and writes the spec: the bytes of one process's fit whatever N;
  * then each process embeds the shards whose index i has i % part_count == part_index (a
  * shard's rows depend only on its records and the spec, so who embeds it changes no byte);
  * then one call without parts finds every shard complete and writes summary.json and the
@@ -76,6 +82,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void sciprune_embed_options_default(sciprune_embed_options *o)
@@ -102,6 +109,9 @@ typedef struct slot {
     size_t out_cap;
     uint8_t *status;    /* cap, owned */
     sciprune_gate_scores *gates; /* cap when the gates are scored, owned */
+    float *sites;       /* sites_cap: the site detectors' scores (embed pass, e->sites), owned */
+    size_t sites_cap;
+    float *nat;         /* cap when the naturalness model is there, owned */
     embed_cached *cache;  /* ccap, owned: the feature cache's entries of this batch */
     size_t ccap, cn;      /* cn: entries initialized (the batch's items while the cache is on) */
     int want_cache;       /* count: keep the features of the records it parses */
@@ -153,6 +163,10 @@ static void slot_release_cache(slot *s)
     for (size_t i = 0; i < s->cn; i++) {
         free(s->cache[i].feat);
         s->cache[i].feat = NULL;
+        free(s->cache[i].sfeat);
+        s->cache[i].sfeat = NULL;
+        free(s->cache[i].nat);
+        s->cache[i].nat = NULL;
     }
     s->cn = 0;
     s->want_cache = 0;
@@ -161,7 +175,11 @@ static void slot_release_cache(slot *s)
 
 static void cache_clear(fcache *F)
 {
-    for (size_t i = F->head; i < F->n; i++) free(F->ent[i].c.feat);
+    for (size_t i = F->head; i < F->n; i++) {
+        free(F->ent[i].c.feat);
+        free(F->ent[i].c.sfeat);
+        free(F->ent[i].c.nat);
+    }
     free(F->ent);
     F->ent = NULL;
     F->n = F->cap = F->head = 0;
@@ -182,7 +200,8 @@ static void cache_admit(fcache *F, slot *s)
     for (size_t i = 0; i < s->cn; i++) {
         embed_cached *c = &s->cache[i];
         if (!c->feat) continue;
-        size_t fb = (size_t)c->n * sizeof *c->feat;
+        size_t fb = (size_t)c->n * sizeof *c->feat + (size_t)c->sn * sizeof *c->sfeat +
+                    c->nat_bytes;
         size_t ncap = F->n < F->cap ? F->cap : (F->cap ? F->cap * 2 : 256);
         size_t other = F->prev ? cache_bytes(F->prev) : 0; /* not yet taken from the first pass */
         if (!F->full && F->feat_bytes + fb + ncap * sizeof(cache_ent) + other <= F->budget) {
@@ -201,12 +220,18 @@ static void cache_admit(fcache *F, slot *s)
                 x->c = *c;
                 F->feat_bytes += fb;
                 c->feat = NULL;
+                c->sfeat = NULL;
+                c->nat = NULL;
                 continue;
             }
         }
         F->full = 1;
         free(c->feat);
         c->feat = NULL;
+        free(c->sfeat);
+        c->sfeat = NULL;
+        free(c->nat);
+        c->nat = NULL;
     }
     s->cn = 0;
 }
@@ -219,14 +244,21 @@ static void cache_take(fcache *F, uint32_t shard, uint64_t row, embed_cached *c)
         cache_ent *x = &F->ent[F->head];
         if (x->shard > shard || (x->shard == shard && x->row > row)) return;
         F->head++;
-        F->feat_bytes -= (size_t)x->c.n * sizeof *x->c.feat;
+        F->feat_bytes -= (size_t)x->c.n * sizeof *x->c.feat +
+                         (size_t)x->c.sn * sizeof *x->c.sfeat + x->c.nat_bytes;
         if (x->shard == shard && x->row == row) {
             *c = x->c;
             x->c.feat = NULL;
+            x->c.sfeat = NULL;
+            x->c.nat = NULL;
             break;
         }
         free(x->c.feat);
         x->c.feat = NULL;
+        free(x->c.sfeat);
+        x->c.sfeat = NULL;
+        free(x->c.nat);
+        x->c.nat = NULL;
     }
     if (F->head == F->n) cache_clear(F); /* all used: give the table back */
 }
@@ -237,7 +269,9 @@ static void process(runner *R, slot *s, void *ctx)
     embed_batch b = {.items = s->items, .n = s->n, .out = s->out, .status = s->status,
                      .gates = R->gates && (s->op == OP_EMBED || s->want_cache) ? s->gates : NULL,
                      .cache = s->want_cache || s->has_cached ? s->cache : NULL,
-                     .keep = s->want_cache, .gates_settings = R->gates_settings};
+                     .keep = s->want_cache, .gates_settings = R->gates_settings,
+                     .sites = s->op == OP_EMBED && R->e->sites ? s->sites : NULL,
+                     .nat = s->op == OP_EMBED && R->e->ngram ? s->nat : NULL};
     sp_err_clear(&s->err);
     if (s->op == OP_COUNT) s->st = embed_hash_count_batch(R->e, ctx, &b, &s->err);
     else s->st = R->e->be->embed_batch(R->e, ctx, &b, &s->err);
@@ -279,6 +313,8 @@ static void runner_free(runner *R)
         free(s->out);
         free(s->status);
         free(s->gates);
+        free(s->sites);
+        free(s->nat);
         slot_release_cache(s);
         free(s->cache);
     }
@@ -357,6 +393,13 @@ static int in_sample(const sample *sm, const char *id)
     return sp_hash64(id, strlen(id), sm->seed ^ 0x1df5a3b1c0ffee00ULL) < sm->thr;
 }
 
+int embed_ngram_in_sample(const sciprune_embedder *e, const char *id)
+{
+    sample sm = {.all = e->s.idf_sample >= 1.0, .seed = e->s.seed, .thr = 0};
+    if (!sm.all) sm.thr = (uint64_t)(e->s.idf_sample * 18446744073709551616.0);
+    return in_sample(&sm, id);
+}
+
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap) return 0;
@@ -411,24 +454,40 @@ static sciprune_status fill(runner *R, slot *s, sciprune_shard_reader *rd, int o
                 if (!ng) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
                 s->gates = ng;
             }
+            if (R->e->ngram || R->e->ngram_fit) {
+                float *nn = realloc(s->nat, c1 * sizeof *nn);
+                if (!nn) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+                s->nat = nn;
+            }
             s->cap = c1;
         }
         embed_item *it = &s->items[s->n];
         memset(it, 0, sizeof *it);
         it->row = row;
         it->rejected = rejected;
+        /* the naturalness model counts the idf sample only, even when the idf widens to every
+         * record (idf_min_docs): the records outside it are what analyze evaluates it on */
+        it->nat_fit = op == OP_COUNT && R->e->ngram_fit && embed_ngram_in_sample(R->e, rec->id);
         int cached = 0;
         if (R->fc.on) {
             if (grow((void **)&s->cache, &s->ccap, s->n + 1, sizeof *s->cache))
                 return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
             embed_cached *c = &s->cache[s->n];
             c->feat = NULL;
+            c->sfeat = NULL;
+            c->sn = 0;
+            c->nat = NULL;
+            c->nat_bytes = 0;
             c->has_gates = 0;
             s->cn = s->n + 1;
             if (look && !rejected) cache_take(from, shard, row, c);
             if (c->feat && R->gates && !c->has_gates) { /* cannot happen: parse it, to be sure */
                 free(c->feat);
                 c->feat = NULL;
+                free(c->sfeat);
+                c->sfeat = NULL;
+                free(c->nat);
+                c->nat = NULL;
             }
             cached = c->feat != NULL;
             s->has_cached |= cached;
@@ -467,6 +526,9 @@ static sciprune_status fill(runner *R, slot *s, sciprune_shard_reader *rd, int o
     }
     if (op == OP_EMBED && grow((void **)&s->out, &s->out_cap, s->n * (size_t)dim, sizeof(float)))
         return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    if (op == OP_EMBED && R->e->sites && grow((void **)&s->sites, &s->sites_cap, s->n + 1, sizeof(float)))
+        return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    if (op == OP_EMBED && R->e->sites) memset(s->sites, 0, s->n * sizeof *s->sites);
     return SCIPRUNE_OK;
 }
 
@@ -474,6 +536,8 @@ static sciprune_status fill(runner *R, slot *s, sciprune_shard_reader *rd, int o
 
 typedef struct sink {
     sp_npy_writer *vec, *stat;
+    sp_npy_writer *sites; /* W/embed/<shard>.sites.npy when e->sites, else NULL */
+    sp_npy_writer *nat;   /* <shard>.naturalness.npy when the model is there, else NULL */
     gates_sink *gates;    /* NULL when the gates are not scored; borrowed */
     sciprune_vec_dtype dtype;
     uint16_t *half;       /* conversion buffer, owned */
@@ -497,6 +561,12 @@ static sciprune_status sink_write(sink *k, uint32_t dim, slot *s, sciprune_error
     if (st) return st;
     st = sp_npy_writer_append(k->stat, s->status, s->n, err);
     if (st) return st;
+    if (k->sites && (st = sp_npy_writer_append(k->sites, s->sites, s->n, err))) return st;
+    if (k->nat) {
+        for (size_t i = 0; i < s->n; i++)
+            if (s->items[i].rejected) s->nat[i] = (float)-NGRAM_FLOOR;
+        if ((st = sp_npy_writer_append(k->nat, s->nat, s->n, err))) return st;
+    }
     for (size_t i = 0; i < s->n; i++) k->rows[s->status[i] < SCIPRUNE_ROW_COUNT ? s->status[i] : 0]++;
     k->text_bytes += s->text_bytes;
     for (size_t i = 0; k->gates && i < s->n; i++) {
@@ -651,10 +721,35 @@ static int shard_complete(const sciprune_embedder *e, const char *vec, const cha
     return ok;
 }
 
+/* W/embed/sites.npy, before embedder.json (whose presence marks the spec). */
+static sciprune_status save_sites(const sciprune_embedder *e, const char *workdir,
+                                  sciprune_error *err)
+{
+    if (!e->sites) return SCIPRUNE_OK;
+    char *mp = sp_wpath(workdir, SP_WF_SITES_MODEL, NULL);
+    if (!mp) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    sciprune_status st = embed_sites_save(e->sites, mp, err);
+    free(mp);
+    return st;
+}
+
+/* A per-record signal file with `lines` float32 rows. */
+static int signal_complete(const char *path, uint64_t lines)
+{
+    sp_npy a;
+    sciprune_error ig;
+    if (!sp_exists(path) || sp_npy_open(&a, path, &ig)) return 0;
+    int ok = a.dtype == SP_NPY_F32 && a.cols == 0 && a.rows == lines;
+    sp_npy_close(&a);
+    return ok;
+}
+
 typedef struct shard_info {
     const char *path;
     const char *name;
     char *vec, *stat;     /* owned */
+    char *sites;          /* owned: W/embed/<shard>.sites.npy */
+    char *nat;            /* <shard>.naturalness.npy, owned */
     int skipped;
     int changed;          /* the file differs from the one recorded in shards.json */
     uint64_t lines, rows[SCIPRUNE_ROW_COUNT], text_bytes;
@@ -673,21 +768,111 @@ static json_t *counts_json(const uint64_t rows[SCIPRUNE_ROW_COUNT], uint64_t lin
     return o;
 }
 
-/* The idf fit pass over all input shards. */
-static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const sciprune_shard_options *so,
-                               sciprune_error *err)
+/* Split fit: v[0..n) summed over the ranks, FIT_CHUNK values per reduce (bounded messages). */
+#define FIT_CHUNK ((size_t)1 << 17)
+static int reduce_chunked(const sciprune_ranks *rk, uint64_t *v, size_t n)
 {
-    sciprune_embedder *e = R->e;
-    size_t nb = (size_t)1 << e->s.idf_bits;
-    uint64_t *df = calloc(nb, sizeof *df);
-    if (!df) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
-    sample sm = {.all = e->s.idf_sample >= 1.0, .seed = e->s.seed, .thr = 0};
-    if (!sm.all) sm.thr = (uint64_t)(e->s.idf_sample * 18446744073709551616.0);
-    sciprune_status st = SCIPRUNE_OK;
+    for (size_t o = 0; o < n; o += FIT_CHUNK) {
+        size_t m = n - o < FIT_CHUNK ? n - o : FIT_CHUNK;
+        if (rk->reduce_sum(rk->user, (int64_t *)(v + o), (int)m) != 0) return -1;
+    }
+    return 0;
+}
+
+/* Split fit: the parts file of rank r (W/parts/embed/sites-<r>.bin). NULL: ENOMEM. */
+static char *sites_part_path(const char *parts, int r)
+{
+    char nm[48];
+    snprintf(nm, sizeof nm, "sites-%d.bin", r);
+    return sp_path_join(parts, nm);
+}
+
+/* The sites part: every rank writes its examples, the ranks meet, rank 0 merges and trains,
+ * then removes the files. st: this rank's status so far (it still meets the others).
+ * *others: another rank failed (this one did not). */
+static sciprune_status fit_sites_split(sciprune_embedder *e, sites_worker **sw, size_t nw,
+                                       const sciprune_ranks *rk, const char *parts,
+                                       sciprune_status st, int *others, sciprune_error *err)
+{
+    char *mine = st ? NULL : sites_part_path(parts, rk->rank);
+    if (!st) st = mine ? sp_mkdirs(parts, err) : sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    if (!st) st = embed_sites_part_save(sw, nw, mine, err);
+    free(mine);
+    int64_t v[1] = {st != SCIPRUNE_OK};
+    if (rk->reduce_sum(rk->user, v, 1) != 0)
+        return st ? st : sp_err(err, SCIPRUNE_EIO, "embed", -1, -1, "MPI: the reduce failed");
+    if (st) return st;
+    if (v[0]) {
+        *others = 1;
+        return SCIPRUNE_OK;
+    }
+    if (rk->rank != 0) return SCIPRUNE_OK;
+    char **paths = calloc((size_t)rk->size, sizeof *paths);
+    if (!paths) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    for (int r = 0; r < rk->size && !st; r++)
+        if (!(paths[r] = sites_part_path(parts, r)))
+            st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    uint64_t bytes = 0;
+    for (int r = 0; r < rk->size && !st; r++) {
+        struct stat sb;
+        if (stat(paths[r], &sb) == 0) bytes += (uint64_t)sb.st_size;
+    }
+    if (!st) st = embed_sites_train_parts(e, (const char *const *)paths, (size_t)rk->size, err);
+    if (!st)
+        sp_log(SCIPRUNE_LOG_INFO, "embed: site detectors trained on the examples of %d ranks (%.1f KiB of parts)",
+               rk->size, (double)bytes / 1024.0);
+    for (int r = 0; r < rk->size; r++) free(paths[r]);
+    free(paths);
+    DIR *d = st ? NULL : opendir(parts);
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) { /* ours, and those of a killed job with more ranks */
+        size_t l = strlen(de->d_name);
+        if (strncmp(de->d_name, "sites-", 6) || l < 10 || strcmp(de->d_name + l - 4, ".bin")) continue;
+        char *p = sp_path_join(parts, de->d_name);
+        if (p) (void)unlink(p);
+        free(p);
+    }
+    if (d) closedir(d);
+    if (!st) (void)rmdir(parts); /* fails quietly while other parts are there */
+    return st;
+}
+
+/* The idf fit pass over all input shards. Split (rk, see sciprune_embed_options.ranks): this
+ * rank counts its shards; the record count of each attempt (the idf_min_docs decision), then
+ * the document frequencies and n-gram counts are sum-reduced, the sites examples gathered
+ * (fit_sites_split); every rank meets every reduce, failed or not. *others: another rank
+ * failed (this one returns OK and nothing is fitted). */
+static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const sciprune_shard_options *so,
+                               const sciprune_ranks *rk, const char *parts, sciprune_status st,
+                               int *others, sciprune_error *err)
+{
+    sciprune_embedder *e = R ? R->e : NULL;
+    *others = 0;
+    if (!rk && st) return st;
+    size_t nb = e ? (size_t)1 << e->s.idf_bits : 0;
+    /* the naturalness model is fitted on the same sample and parse (test and bench hook:
+     * SCIPRUNE_NO_NATURALNESS=1 leaves it out) */
+    const char *nn = getenv("SCIPRUNE_NO_NATURALNESS");
+    if (e) e->ngram_fit = !(nn && *nn && strcmp(nn, "0"));
+    uint64_t *df = NULL;
+    if (!st && !(df = calloc(nb, sizeof *df))) st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    sample sm = {.all = 0, .seed = 0, .thr = 0};
+    if (e) {
+        sm.all = e->s.idf_sample >= 1.0;
+        sm.seed = e->s.seed;
+        if (!sm.all) sm.thr = (uint64_t)(e->s.idf_sample * 18446744073709551616.0);
+    }
     uint64_t docs = 0;
-    R->fc.on = R->fc.budget > 0;
+    uint64_t *ng = NULL;
+    if (!st && e->ngram_fit && !(ng = calloc((size_t)1 << NGRAM_BITS, sizeof *ng)))
+        st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    if (!rk && st) {
+        free(df);
+        return st;
+    }
+    if (!st) R->fc.on = R->fc.budget > 0;
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (attempt) { /* every record: those of the first attempt's sample are not parsed again */
+        if (attempt && !st) { /* every record: those of the first attempt's sample are not parsed again */
             R->fc_prev = R->fc;
             R->fc_prev.prev = NULL;
             memset(&R->fc, 0, sizeof R->fc);
@@ -696,31 +881,92 @@ static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const scipru
             R->fc.prev = &R->fc_prev;
         }
         for (size_t i = 0; i < n && !st; i++) {
+            if (rk && i % (size_t)rk->size != (size_t)rk->rank) continue; /* another rank's */
             uint64_t lines;
             st = run_shard(R, (uint32_t)i, sh[i].path, so, OP_COUNT, &sm, NULL, NULL, &lines, err);
         }
-        cache_clear(&R->fc_prev);
-        R->fc.prev = NULL;
-        if (st) break;
-        memset(df, 0, nb * sizeof *df);
-        docs = 0;
-        int nctx = R->nworkers ? R->nworkers : 1;
-        for (int w = 0; w < nctx; w++) {
-            void *ctx = R->nworkers ? R->wctx[w] : R->ictx;
-            uint64_t d;
-            const uint32_t *t = embed_hash_worker_df(ctx, &d);
-            docs += d;
-            if (t)
-                for (size_t b = 0; b < nb; b++) df[b] += t[b];
-            embed_hash_worker_reset_df(ctx);
+        if (R) {
+            cache_clear(&R->fc_prev);
+            R->fc.prev = NULL;
+        }
+        if (st && !rk) break;
+        if (!st) {
+            memset(df, 0, nb * sizeof *df);
+            if (ng) memset(ng, 0, ((size_t)1 << NGRAM_BITS) * sizeof *ng);
+            docs = 0;
+            int nctx = R->nworkers ? R->nworkers : 1;
+            for (int w = 0; w < nctx; w++) {
+                void *ctx = R->nworkers ? R->wctx[w] : R->ictx;
+                uint64_t d;
+                const uint32_t *t = embed_hash_worker_df(ctx, &d);
+                docs += d;
+                if (t)
+                    for (size_t b = 0; b < nb; b++) df[b] += t[b];
+                embed_hash_worker_reset_df(ctx);
+                const uint32_t *g = ng ? embed_hash_worker_ngram(ctx) : NULL;
+                if (g)
+                    for (size_t b = 0; b < ((size_t)1 << NGRAM_BITS); b++) ng[b] += g[b];
+                if (ng) embed_hash_worker_reset_ngram(ctx);
+            }
+        }
+        if (rk) { /* [failed, records counted, with n-grams]: every rank takes the same way */
+            int64_t v[3] = {st != SCIPRUNE_OK, (int64_t)docs, ng != NULL};
+            if (rk->reduce_sum(rk->user, v, 3) != 0) {
+                if (!st) st = sp_err(err, SCIPRUNE_EIO, "embed", -1, -1, "MPI: the reduce failed");
+                break;
+            }
+            if (st) break;
+            if (v[0]) {
+                *others = 1;
+                break;
+            }
+            if (v[2] != 0 && v[2] != rk->size) {
+                st = sp_err(err, SCIPRUNE_EINVAL, "embed", -1, -1,
+                            "the ranks disagree on SCIPRUNE_NO_NATURALNESS");
+                break;
+            }
+            docs = (uint64_t)v[1];
         }
         if (sm.all || docs >= e->s.idf_min_docs) break;
-        sp_log(SCIPRUNE_LOG_INFO, "embed: idf sample holds %llu records (< %llu): fitting on all records",
-               (unsigned long long)docs, (unsigned long long)e->s.idf_min_docs);
+        if (!rk || rk->rank == 0)
+            sp_log(SCIPRUNE_LOG_INFO, "embed: idf sample holds %llu records (< %llu): fitting on all records",
+                   (unsigned long long)docs, (unsigned long long)e->s.idf_min_docs);
         sm.all = 1;
     }
-    if (!st) st = embed_hash_set_idf(e, df, docs, sm.all ? 1.0 : e->s.idf_sample, err);
-    if (!st)
+    int all_ok = !st && !*others; /* split: every rank took this way (the flag reduce) */
+    if (rk && all_ok) {
+        if (reduce_chunked(rk, df, nb) || (ng && reduce_chunked(rk, ng, (size_t)1 << NGRAM_BITS)))
+            st = sp_err(err, SCIPRUNE_EIO, "embed", -1, -1, "MPI: the reduce failed");
+        else if (rk->rank == 0)
+            sp_log(SCIPRUNE_LOG_INFO, "embed: fit pass over %d ranks: %llu records; summed %.1f MiB "
+                   "of counts per rank (idf %zu, n-grams %zu int64)", rk->size,
+                   (unsigned long long)docs, (double)(nb + (ng ? (size_t)1 << NGRAM_BITS : 0)) * 8 / 1048576.0,
+                   nb, ng ? (size_t)1 << NGRAM_BITS : (size_t)0);
+    }
+    if (!st && !*others) st = embed_hash_set_idf(e, df, docs, sm.all ? 1.0 : e->s.idf_sample, err);
+    /* the site detectors, on the examples the same pass collected (split: every rank meets
+     * fit_sites_split's reduce, a failed one too) */
+    if (all_ok && e->sites) {
+        int nctx = R->nworkers ? R->nworkers : 1;
+        sites_worker **sw = calloc((size_t)nctx, sizeof *sw);
+        if (!sw && !st) st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+        for (int w = 0; sw && w < nctx; w++)
+            sw[w] = embed_hash_worker_sites(R->nworkers ? R->wctx[w] : R->ictx);
+        if (rk) st = fit_sites_split(e, sw, (size_t)nctx, rk, parts, st, others, err);
+        else if (!st) st = embed_sites_train(e, sw, (size_t)nctx, err);
+        free(sw);
+    }
+    if (!st && !*others && ng) { /* the n-gram model: summed counts, saturated to uint32 (ngram.c) */
+        size_t nbk = (size_t)1 << NGRAM_BITS;
+        uint32_t *t = malloc(nbk * sizeof *t);
+        if (!t) st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+        for (size_t b = 0; t && b < nbk; b++) t[b] = ng[b] > UINT32_MAX ? UINT32_MAX : (uint32_t)ng[b];
+        free(e->ngram);
+        e->ngram = t;
+        e->ngram_fit = 0;
+    }
+    free(ng);
+    if (!st && !*others)
         sp_log(SCIPRUNE_LOG_DEBUG, "embed: kept the features of %zu of %llu idf records (%.1f MiB%s)",
                R->fc.n, (unsigned long long)docs, (double)R->fc.feat_bytes / 1048576.0,
                R->fc.full ? ", budget reached" : "");
@@ -820,17 +1066,27 @@ static sciprune_status embed_shard(runner *R, sciprune_embedder *e, gates_sink *
     k.gates = gk;
     sciprune_status st = gk ? gates_sink_begin(gk, sh->name, err) : SCIPRUNE_OK;
     if (!st) st = sp_npy_writer_open(&k.stat, sh->stat, SP_NPY_U8, 0, err);
+    if (!st && e->sites) st = sp_npy_writer_open(&k.sites, sh->sites, SP_NPY_F32, 0, err);
     if (!st)
         st = sp_npy_writer_open(&k.vec, sh->vec, k.dtype == SCIPRUNE_VEC_F16 ? SP_NPY_F16 : SP_NPY_F32,
                                 e->dim, err);
+    if (!st && e->ngram) st = sp_npy_writer_open(&k.nat, sh->nat, SP_NPY_F32, 0, err);
     if (!st && e->be->shard_begin) st = e->be->shard_begin(e, sh->name, err);
     uint64_t lines = 0;
     if (!st) st = run_shard(R, i, sh->path, so, OP_EMBED, NULL, &k, pg, &lines, err);
     if (!st && e->be->shard_end) st = e->be->shard_end(e, lines, err);
     if (!st && gk) st = gates_sink_end(gk, err); /* before the vectors: they mark it done */
+    if (!st && k.nat) {
+        st = sp_npy_writer_close(k.nat, err);
+        k.nat = NULL;
+    }
     if (!st) {
         st = sp_npy_writer_close(k.stat, err);
         k.stat = NULL;
+    }
+    if (!st && k.sites) {
+        st = sp_npy_writer_close(k.sites, err);
+        k.sites = NULL;
     }
     if (!st) {
         st = sp_npy_writer_close(k.vec, err); /* last: marks the shard complete */
@@ -841,6 +1097,8 @@ static sciprune_status embed_shard(runner *R, sciprune_embedder *e, gates_sink *
         gates_sink_abort(gk);
         sp_npy_writer_abort(k.vec);
         sp_npy_writer_abort(k.stat);
+        sp_npy_writer_abort(k.sites);
+        sp_npy_writer_abort(k.nat);
         free(k.half);
         return st;
     }
@@ -889,6 +1147,58 @@ static sciprune_status write_summary(const char *workdir, const sciprune_embedde
     return st;
 }
 
+/* spec_only over ranks (opt->ranks): rank 0 opens the spec (reuse, refuse, or clear with
+ * force) and writes the shard list; one reduce tells every rank whether rank 0 failed and
+ * whether the idf is to be fitted; then every rank fits its part (fit_idf split) and rank 0
+ * writes the spec. Another backend, or a spec already there: rank 0 alone, as in one call. */
+static sciprune_status spec_split(const char *workdir, shard_info *sh, size_t n,
+                                  const sciprune_embedder_settings *s,
+                                  const sciprune_embed_options *opt, int threads, const char *dir,
+                                  const char *jpath, sciprune_embed_stats *stats,
+                                  sciprune_error *err)
+{
+    const sciprune_ranks *rk = opt->ranks;
+    sciprune_embedder *e = NULL;
+    runner *R = NULL;
+    sciprune_status st = SCIPRUNE_OK;
+    int fit = 0, have_spec = 0, others = 0;
+    if (rk->rank == 0) {
+        st = open_spec(&e, s, opt->force, dir, jpath, &have_spec, err);
+        if (!st) st = write_shard_list(workdir, sh, n, err);
+        if (!st && !have_spec) {
+            fit = e->s.backend == SCIPRUNE_EMBED_HASH && e->s.idf;
+            for (size_t i = 0; i < n && !st && !fit && e->be == &embed_npy_backend; i++)
+                st = embed_npy_check_file(e, sh[i].name, err);
+            if (!st && !fit && !(st = embed_ensure_started(e, err)))
+                st = sciprune_embedder_save(e, dir, err);
+        }
+    }
+    int64_t v[2] = {rk->rank == 0 && st, rk->rank == 0 && fit};
+    if (rk->reduce_sum(rk->user, v, 2) != 0) {
+        if (!st) st = sp_err(err, SCIPRUNE_EIO, "embed", -1, -1, "MPI: the reduce failed");
+        goto done;
+    }
+    if (v[0] || !v[1]) goto done; /* rank 0 failed (it says so), or nothing to fit */
+    char *parts = opt->parts_dir ? strdup(opt->parts_dir) : sp_path_join(workdir, "parts/embed");
+    if (!parts) st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    if (!st && rk->rank != 0) st = embed_create(&e, s, err);
+    if (!st) st = embed_ensure_started(e, err);
+    if (!st) st = runner_new(&R, e, threads, err);
+    double ti = sp_now();
+    st = fit_idf(R, sh, n, &opt->shard, rk, parts, st, &others, err);
+    free(parts);
+    stats->idf_seconds = sp_now() - ti;
+    if (!st && !others && rk->rank == 0) {
+        st = save_sites(e, workdir, err);
+        if (!st) st = sciprune_embedder_save(e, dir, err);
+    }
+done:
+    runner_free(R);
+    sciprune_embedder_free(e);
+    stats->shards = n;
+    return st;
+}
+
 sciprune_status sciprune_embed_shards(const char *workdir, const char *const *shards, size_t n,
                                       const sciprune_embedder_settings *s,
                                       const sciprune_embed_options *opt,
@@ -930,13 +1240,19 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
             }
         sh[i].vec = sp_wpath(workdir, SP_WF_VECTORS, sh[i].name);
         sh[i].stat = sp_wpath(workdir, SP_WF_STATUS, sh[i].name);
-        if (!sh[i].vec || !sh[i].stat) {
+        sh[i].sites = sp_wpath(workdir, SP_WF_SITES, sh[i].name);
+        sh[i].nat = sp_wsignal_path(workdir, sh[i].name, "naturalness");
+        if (!sh[i].vec || !sh[i].stat || !sh[i].sites || !sh[i].nat) {
             st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
             goto done;
         }
     }
     st = sp_mkdirs(dir, err);
     if (st) goto done;
+    if (opt->spec_only && opt->ranks && opt->ranks->size > 1 && opt->ranks->reduce_sum) {
+        st = spec_split(workdir, sh, n, s, opt, threads, dir, jpath, stats, err);
+        goto done;
+    }
     if (opt->gates) {
         if (s->backend != SCIPRUNE_EMBED_HASH) {
             st = sp_err(err, SCIPRUNE_EINVAL, "embed", -1, -1,
@@ -955,7 +1271,7 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
     }
 
     /* the spec: reuse, refuse, or start afresh */
-    int have_spec = 0;
+    int have_spec = 0, others = 0;
     if ((st = open_spec(&e, s, opt->force, dir, jpath, &have_spec, err))) goto done;
 
     int parts = opt->part_count > 0 && !opt->spec_only;
@@ -982,10 +1298,11 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
                 goto done;
             if (e->s.backend == SCIPRUNE_EMBED_HASH && e->s.idf) {
                 double ti = sp_now();
-                if ((st = fit_idf(R, sh, n, &opt->shard, err))) goto done;
+                if ((st = fit_idf(R, sh, n, &opt->shard, NULL, NULL, SCIPRUNE_OK, &others, err))) goto done;
                 stats->idf_seconds = sp_now() - ti;
             }
-            if ((st = sciprune_embedder_save(e, dir, err))) goto done;
+            if ((st = save_sites(e, workdir, err)) || (st = sciprune_embedder_save(e, dir, err)))
+                goto done;
         }
         stats->shards = n;
         goto done;
@@ -998,7 +1315,9 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
             continue;
         }
         if (have_spec && !sh[i].changed && (!gk || gates_sink_shard_complete(gk, sh[i].name)) &&
-            shard_complete(e, sh[i].vec, sh[i].stat, sh[i].rows, &sh[i].lines)) {
+            shard_complete(e, sh[i].vec, sh[i].stat, sh[i].rows, &sh[i].lines) &&
+            (!e->sites || signal_complete(sh[i].sites, sh[i].lines)) &&
+            (!e->ngram || signal_complete(sh[i].nat, sh[i].lines))) {
             sh[i].skipped = 1;
             stats->shards_skipped++;
         } else {
@@ -1023,11 +1342,12 @@ sciprune_status sciprune_embed_shards(const char *workdir, const char *const *sh
         if (!have_spec) {
             if (e->s.backend == SCIPRUNE_EMBED_HASH && e->s.idf) {
                 double ti = sp_now();
-                st = fit_idf(R, sh, n, &opt->shard, err);
+                st = fit_idf(R, sh, n, &opt->shard, NULL, NULL, SCIPRUNE_OK, &others, err);
                 if (st) goto done;
                 stats->idf_seconds = sp_now() - ti;
             }
-            st = sciprune_embedder_save(e, dir, err);
+            st = save_sites(e, workdir, err);
+            if (!st) st = sciprune_embedder_save(e, dir, err);
             if (st) goto done;
         }
         progress pg = {.fn = opt->progress, .user = opt->progress_user};
@@ -1063,6 +1383,8 @@ done:
     for (size_t i = 0; sh && i < n; i++) {
         free(sh[i].vec);
         free(sh[i].stat);
+        free(sh[i].sites);
+        free(sh[i].nat);
     }
     free(sh);
     free(dir);

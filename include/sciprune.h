@@ -408,9 +408,10 @@ sciprune_status sciprune_corrupt_apply(const sciprune_corruptor *c, sciprune_par
 /* ---------------------------------------------------------------- corrupt stage
  * Sample clean records from shards and write corrupted shards.
  * Sampling (independent of shard order and thread count): for each language L and type T the
- * candidates are the accepted records of language L, ranked by h = hash(id, T, seed); they are
- * tried in ascending h (ties: shard, line) until per_type variants are made or max_tries
- * records were ranked. The edit site inside a record is drawn from hash(id, T, seed) too.
+ * candidates are the accepted records of language L, ranked by h = hash(id, T, seed); the
+ * max_tries smallest are split into length strata (quantile bins of all accepted records'
+ * lengths) and tried in ascending h (ties: shard, line) until each stratum has its share of
+ * per_type variants (the stratum's share of the corpus) or runs out of candidates. The edit site inside a record is drawn from hash(id, T, seed) too.
  * Output in out_dir:
  *   corrupt-<lang>.jsonl.zst  for each language with input records; one line per variant,
  *                             ordered by type name then h:
@@ -433,8 +434,33 @@ typedef struct sciprune_corrupt_options {
     int threads;              /* worker threads; default 1; 0: online CPUs */
     int zstd_level;           /* output level; default 3 */
     const sciprune_shard_options *shard; /* how to read the inputs; NULL: defaults */
+    uint32_t strata;          /* length strata (quantile bins of the lengths of every
+                                 accepted record, all languages; 1..64); default 10; 1: off.
+                                 Each language x type cell makes per_type x (the bin's share
+                                 of the corpus) variants per bin, so the probes' length
+                                 distribution matches the corpus' (see corrupt/run.c) */
+    /* Split over ranks (default NULL, 0, 0: one call does everything). With parts_dir and
+     * part_count > 0: part_index >= 0 scans only the shards i (index in `shards`) with
+     * i % part_count == part_index and writes that scan to parts_dir/scan-<part_index>.bin
+     * (atomically; out_dir untouched); part_index == -1 reads the part_count scans instead of
+     * scanning (ESTATE if one is missing or from another job), makes the variants and writes
+     * out_dir as one call without parts would, byte for byte, then removes the scans. */
+    const char *parts_dir;
+    int part_count, part_index;
+    /* Held-out probes (default 0: candidates from every record). 1: only records in the
+     * held-out test half, sciprune_id_half(id) == 1, are candidates (the lengths of the strata
+     * stay every record's); corrupt.json gets "heldout_only": true. Not with parts_dir. */
+    int heldout_only;
 } sciprune_corrupt_options;
 void sciprune_corrupt_options_default(sciprune_corrupt_options *o);
+
+/* The held-out split of analyze's semantic evaluation (issue 17): bit 0 of
+ * XXH3_64(id bytes, seed 0x68616c66 "half"); half 0 trains the learned model, half 1 tests. */
+int sciprune_id_half(const char *id, size_t len);
+/* The seed of the held-out probe set (W/corrupt/heldout/, made by `run` beside the main
+ * corrupt stage): XXH3_64("heldout", 7 bytes, seed = the corrupt seed) with the top bit
+ * cleared (bit 0 flipped if that equals the seed): never the corrupt seed, below 2^63. */
+uint64_t sciprune_corrupt_heldout_seed(uint64_t seed);
 
 typedef struct sciprune_corrupt_cell { /* one language x type */
     const char *lang;          /* static storage */
@@ -542,7 +568,10 @@ typedef enum sciprune_vec_dtype {
 #define SCIPRUNE_FEAT_AST_PAIR 0x08u /* named parent -> named child node types */
 #define SCIPRUNE_FEAT_AST_PATH 0x10u /* named ancestor paths of path_depth node types */
 #define SCIPRUNE_FEAT_ERROR    0x20u /* ERROR / MISSING markers (never up-weighted) */
-#define SCIPRUNE_FEAT_ALL      0x3fu
+#define SCIPRUNE_FEAT_ALL      0x3fu /* the vector's families ("all" in a list) */
+#define SCIPRUNE_FEAT_SITES    0x40u /* not in the vector: the site detectors' score per record,
+                                        W/embed/<shard>.sites.npy (metric `sites`); off by
+                                        default, "all,sites" turns it on */
 
 typedef struct sciprune_embedder_settings {
     sciprune_embed_backend backend; /* default HASH */
@@ -615,6 +644,14 @@ uint32_t sciprune_embedder_dim(const sciprune_embedder *e);
 const char *sciprune_embedder_backend_name(const sciprune_embedder *e);
 /* exec: the model id from the handshake; "" otherwise. Borrowed, lives as long as `e`. */
 const char *sciprune_embedder_model(const sciprune_embedder *e);
+/* The site detectors' score of one text (feature 'sites', see SCIPRUNE_FEAT_SITES): the max
+ * over the text's sites of the probability that the site was corrupted; 0 with no sites. It
+ * parses the text (p: the caller's parser, or NULL for a temporary one). The same value the embed
+ * stage writes to W/embed/<shard>.sites.npy for a record. Errors: EINVAL, ESTATE (the embedder
+ * has no trained detectors), ENOMEM, EBACKEND. Thread-safe with a parser per thread. */
+sciprune_status sciprune_embedder_sites(sciprune_embedder *e, sciprune_parser *p,
+                                        const char *lang, const char *text, size_t len,
+                                        float *score, sciprune_error *err);
 
 /* Embed one text into dst[0..dim) (float32; hash rows are L2-normalised). `p` is the calling
  * thread's parser (NULL: a temporary one is made, slower). `row` (may be NULL) receives how the
@@ -627,9 +664,26 @@ sciprune_status sciprune_embedder_embed(sciprune_embedder *e, sciprune_parser *p
                                         float *dst, size_t dst_cap, sciprune_embed_row *row,
                                         sciprune_error *err);
 
+/* The per-record signal `naturalness` of one text (embed/ngram.c; what the embed stage writes
+ * to W/embed/<shard>.naturalness.npy): the largest log-probability gain, under the workdir's
+ * token 4-gram model, of the best alternative at any operator, integer literal, argument pair
+ * or negated if (higher = the text looks more like a one-token corruption). -30 when the
+ * embedder has no model (not the hash backend, idf off, or an older workdir) or the text has no
+ * site. `p` as for sciprune_embedder_embed. Errors: ENOMEM. */
+sciprune_status sciprune_embedder_naturalness(sciprune_embedder *e, sciprune_parser *p,
+                                              const char *lang, const char *text, size_t len,
+                                              float *out, sciprune_error *err);
+/* 1 when the embedder holds a naturalness model. */
+int sciprune_embedder_has_naturalness(const sciprune_embedder *e);
+/* 1 when the record `id` was in the naturalness model's fit sample (the idf sample rule:
+ * XXH3(id, seed) < idf_sample * 2^64; never widened to every record): its own n-grams are in
+ * the model, so an honest evaluation leaves it out. */
+int sciprune_embedder_naturalness_sampled(const sciprune_embedder *e, const char *id);
+
 /* Progress callback of the stage, called on the calling thread. */
 typedef void (*sciprune_progress_fn)(void *user, uint64_t records, uint64_t bytes);
 
+struct sciprune_ranks;
 typedef struct sciprune_embed_options {
     sciprune_shard_options shard; /* how shards are read; default sciprune_shard_options_default */
     int threads;                  /* hash workers; 0 = all online cores; default 0 */
@@ -650,6 +704,15 @@ typedef struct sciprune_embed_options {
      *   shard complete. Output bytes are those of one call without parts. Default 0, 0, 0. */
     int spec_only;
     int part_count, part_index;
+    /* spec_only with ranks (size > 1, reduce_sum set; default NULL): every rank calls it and
+     * the fit pass is split: rank r counts the shards i with i % size == r; document
+     * frequencies and n-gram counts are sum-reduced (chunks of 2^17 int64), the site
+     * detectors' examples gathered through parts_dir/sites-<rank>.bin (default
+     * W/parts/embed); rank 0 trains once and writes the spec, byte-identical to one call's.
+     * Only rank 0 checks, clears (force) or writes W/embed. When another rank failed, a rank
+     * that did not returns OK without a spec: the caller's own status reduce names it. */
+    const struct sciprune_ranks *ranks;
+    const char *parts_dir;
 } sciprune_embed_options;
 void sciprune_embed_options_default(sciprune_embed_options *o);
 
@@ -781,6 +844,19 @@ sciprune_status sciprune_index_assign_shards(const char *workdir,
                                              const sciprune_shard_set *shards,
                                              const sciprune_index_settings *s,
                                              sciprune_index_info *info, sciprune_error *err);
+/* The same, one process's part of it (sciprune_run over ranks; every rank calls it, with the
+ * same arguments but its own ranks->rank): each rank assigns the shards whose index i in
+ * `shards` has i % size == rank (threads over them as above) and writes their files; the
+ * cluster sizes and per-shard counts are sum-reduced (ranks->reduce_sum: the failure flags,
+ * one int64, then 1 + k + 2 x shards int64) and rank 0 alone writes W/index/clusters.json,
+ * byte-identical to a single process's. ranks NULL or size 1: sciprune_index_assign_shards. When another
+ * rank failed, returns OK without writing clusters.json: the caller's status exchange names
+ * the failure. `info` (rank 0: the whole corpus's counts) may be NULL. */
+struct sciprune_ranks;
+sciprune_status sciprune_index_assign_part(const char *workdir, const sciprune_shard_set *shards,
+                                           const sciprune_index_settings *s,
+                                           const struct sciprune_ranks *ranks,
+                                           sciprune_index_info *info, sciprune_error *err);
 
 /* A trained index loaded for online use: assign new vectors (e.g. corrupted variants). */
 typedef struct sciprune_index sciprune_index;
@@ -828,6 +904,16 @@ sciprune_status sciprune_index_assign(const sciprune_index *ix, const float *vec
  *   random       XXH3(record id, seed) ascending (id from the shards when they are read,
  *                else "<shard name>:<line>")
  *   length       text length in bytes, longest first (reads the input shards)
+ *   naturalness  the embed pass's per-record signal W/embed/<shard>.naturalness.npy (float32,
+ *                sp_wsignal_path; embed/ngram.c), highest first
+ *   learned      w . f + b, highest first, with the weights the analysis fitted
+ *                (W/analyze/report.json "semantic" "learned_weights") over f = (distance,
+ *                log(1 + clean cluster size), parse_error flagged, undefined_name flagged,
+ *                naturalness, log(1 + length), sites); reads the shards (length) and
+ *                W/gates; sites is 0 (weight 0) when the workdir has no sites signal
+ *   sites        the site detectors' per-record signal W/embed/<shard>.sites.npy (float32,
+ *                embed/sites.c; embed.features with "sites"), highest first
+ *   gate+naturalness, gate+learned, gate+sites: plans as below with those fills
  *   gate+FILL    a plan: "gate" then "fill". Every accepted record a quality gate flags
  *                (W/gates/<shard>.parse_error.npy or .undefined_name.npy > 0, from
  *                sciprune_gates_run or sciprune_embed_shards with gates) first; then the
@@ -850,11 +936,20 @@ typedef enum sciprune_score_metric {
     SCIPRUNE_METRIC_GATE_COMBINED,
     SCIPRUNE_METRIC_GATE_RANDOM,
     SCIPRUNE_METRIC_GATE_LENGTH,
-    SCIPRUNE_METRIC_AUTO  /* the analysis' recommendation for this workdir (metric, alpha):
+    SCIPRUNE_METRIC_AUTO,  /* the analysis' recommendation for this workdir (metric, alpha):
                              W/analyze/report.json "recommendation"; the variant is named
                              "auto-p<ratio>" and plan.json says what it resolved to and why */
+    /* per-record signals of the embed pass (issue 17): */
+    SCIPRUNE_METRIC_NATURALNESS,      /* W/embed/<shard>.naturalness.npy, highest first */
+    SCIPRUNE_METRIC_LEARNED,          /* the analysis' logistic model over the signals
+                                         (W/analyze/report.json "semantic"), highest first */
+    SCIPRUNE_METRIC_GATE_NATURALNESS, /* gate+naturalness */
+    SCIPRUNE_METRIC_GATE_LEARNED,     /* gate+learned */
+    SCIPRUNE_METRIC_SITES,            /* W/embed/<shard>.sites.npy (embed.features with
+                                         "sites"), highest first */
+    SCIPRUNE_METRIC_GATE_SITES        /* gate+sites */
 } sciprune_score_metric;
-#define SCIPRUNE_METRIC_COUNT 13
+#define SCIPRUNE_METRIC_COUNT 19
 /* 1 for the gate+FILL plans (not auto, which may resolve to one). */
 int sciprune_score_metric_is_plan(sciprune_score_metric m);
 
@@ -865,6 +960,50 @@ sciprune_status sciprune_score_metric_parse(const char *name, sciprune_score_met
                                             sciprune_error *err);
 
 #define SCIPRUNE_SWEEP_MAX 16 /* metrics, ratios and alphas per sweep, each */
+
+/* What a ratio is a share of (score.budget). records: p of the accepted records (the first
+ * floor(p * N + 0.5) of the order). bytes and tokens: the ranking is walked from the worst and
+ * a record is taken while taking it leaves the pruned total nearer to p x the accepted total
+ * than not taking it (a tie takes it), so every variant prunes p of the unit to within half of
+ * one record's size; gated records count toward it. bytes: the record's JSONL line with its
+ * '\n' (what out/prune.json and the report count). tokens: sciprune_tokens_approx() of the text
+ * field. With unit weights the rule is the records rule. */
+typedef enum sciprune_budget_unit {
+    SCIPRUNE_BUDGET_RECORDS = 0,
+    SCIPRUNE_BUDGET_BYTES,
+    SCIPRUNE_BUDGET_TOKENS
+} sciprune_budget_unit;
+/* "records", "bytes", "tokens"; static storage. */
+const char *sciprune_budget_unit_name(sciprune_budget_unit u);
+/* Errors: EINVAL. */
+sciprune_status sciprune_budget_unit_parse(const char *name, sciprune_budget_unit *out,
+                                           sciprune_error *err);
+/* A cheap approximation of a code tokenizer's count: every maximal run of [A-Za-z0-9_] and
+ * bytes >= 0x80 (a word, number or non-ASCII word) is one token, every other non-blank byte
+ * (punctuation, operators, brackets, quotes) is one token, and blanks count nothing. One pass
+ * over the bytes; not any model's tokenizer (BPE splits long identifiers and merges some
+ * operators and indentation runs), but it follows code length better than bytes / 4 does
+ * for files whose size is mostly indentation or long literals. */
+uint64_t sciprune_tokens_approx(const char *text, size_t len);
+
+/* How the budget is shared between the languages of the corpus (score.per_lang).
+ * global: one plan over all the records (a language far from the centroids, e.g. a minority
+ * with few clusters of its own, can lose most of its files). proportional: the plan is made
+ * for each language L (the record's "lang") on its own, over its N_L accepted records:
+ * floor(p x N_L + 0.5) of them (a bytes or tokens budget: p x its own total, to within half
+ * of one record), each step taking L's records in the metric's global order (one threshold per
+ * language); the gate plans take L's gated records first, all of them, so only the gates can
+ * take more than p of a language. The total can differ from the global budget by rounding
+ * (at most half a record per language). proportional reads the input shards (the languages). */
+typedef enum sciprune_per_lang {
+    SCIPRUNE_PER_LANG_GLOBAL = 0,
+    SCIPRUNE_PER_LANG_PROPORTIONAL
+} sciprune_per_lang;
+/* "global", "proportional"; static storage. */
+const char *sciprune_per_lang_name(sciprune_per_lang m);
+/* Errors: EINVAL. */
+sciprune_status sciprune_per_lang_parse(const char *name, sciprune_per_lang *out,
+                                        sciprune_error *err);
 
 typedef struct sciprune_score_settings {
     sciprune_score_metric metrics[SCIPRUNE_SWEEP_MAX]; /* default {combined} */
@@ -879,6 +1018,10 @@ typedef struct sciprune_score_settings {
     int read_shards;               /* 1: read the input shards even when no metric needs them
                                       (ids for random); default 0 */
     sciprune_shard_options shard;  /* how shards are read; must match the embed stage */
+    sciprune_budget_unit budget;   /* what a ratio is a share of; default records (bytes and
+                                      tokens read the input shards) */
+    sciprune_per_lang per_lang;    /* how the budget is shared between languages; default
+                                      global */
 } sciprune_score_settings;
 void sciprune_score_settings_default(sciprune_score_settings *s);
 
@@ -906,12 +1049,42 @@ typedef struct sciprune_score_info {
 sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_set *shards,
                                      const sciprune_score_settings *s, sciprune_score_info *info,
                                      sciprune_error *err);
+/* The same, one process's part of it (sciprune_run over ranks; every rank calls it with the
+ * same arguments): each rank reads only the shards whose index i has i % size == rank and
+ * writes their score/<shard>.prune.npy; every global number (cluster sizes, budget totals,
+ * gated counts, each variant's cut in its order, plan.json's per-cluster quantiles) comes from
+ * ranks->reduce_sum: a cut is a radix select over the order's (key, record index) in 6 rounds
+ * of a 2^16-bucket histogram (512 KiB a reduce), so the masks and plan.json are byte-identical
+ * to sciprune_score_sweep's (timings aside) and no rank holds the whole corpus. Rank 0 writes
+ * plan.json. distance-pc and combined-pc run on rank 0 alone (sciprune_score_sweep). ranks
+ * NULL, size 1 or without reduce_sum: sciprune_score_sweep on rank 0. When another rank failed,
+ * returns OK without writing plan.json: the caller's status exchange names it. */
+struct sciprune_ranks;
+sciprune_status sciprune_score_sweep_part(const char *workdir, const sciprune_shard_set *shards,
+                                          const sciprune_score_settings *s,
+                                          const struct sciprune_ranks *ranks,
+                                          sciprune_score_info *info, sciprune_error *err);
+
+/* What the prune stage writes per variant (prune.output; formats in write.c's header and the
+ * README): full copies of the kept lines, the kept ids, or bit-packed kept flags. */
+typedef enum sciprune_prune_output {
+    SCIPRUNE_OUTPUT_SHARDS = 0, /* out/<variant>/kept/<shard> (the default) */
+    SCIPRUNE_OUTPUT_IDS,        /* out/<variant>/kept/<shard>.ids: one kept id a line, as a
+                                   JSON string ("\n", '"', '\\' escaped) */
+    SCIPRUNE_OUTPUT_MASK        /* out/<variant>/mask/<shard>.kept.npy: packed kept bits */
+} sciprune_prune_output;
+/* "shards", "ids", "mask"; static storage. */
+const char *sciprune_prune_output_name(sciprune_prune_output o);
+/* Errors: EINVAL. */
+sciprune_status sciprune_prune_output_parse(const char *name, sciprune_prune_output *out,
+                                            sciprune_error *err);
 
 typedef struct sciprune_prune_settings {
-    int write_removed;              /* also write out/<variant>/removed/; default 0 */
+    int write_removed;              /* also write out/<variant>/removed/ (shards, ids); default 0 */
     int threads;                    /* workers over shards; 0 = all cores */
     sciprune_shard_options shard;   /* must match the embed stage */
     sciprune_writer_options writer; /* zstd level, fsync */
+    sciprune_prune_output output;   /* default SCIPRUNE_OUTPUT_SHARDS */
 } sciprune_prune_settings;
 void sciprune_prune_settings_default(sciprune_prune_settings *s);
 
@@ -930,10 +1103,45 @@ typedef struct sciprune_prune_info {
 sciprune_status sciprune_prune_write(const char *workdir, const sciprune_shard_set *shards,
                                      const sciprune_prune_settings *s, sciprune_prune_info *info,
                                      sciprune_error *err);
+/* The same, one process's part of it (sciprune_run over ranks; every rank calls it): rank 0
+ * checks the inputs, reads the plan and prepares out/ (stale variants removed, folders made);
+ * then each rank streams the shards whose index i has i % size == rank and writes their
+ * outputs (atomically, as above) and their counts to W/parts/prune/<shard>.json; rank 0 merges
+ * every shard's counts in shard order into out/prune.json, byte-identical to one process's
+ * except the timing fields, and removes the parts. The ranks meet at ranks->reduce_min (two
+ * reduces of one value: after rank 0's preparation, after the shards). ranks NULL or size 1: sciprune_prune_write. When another rank failed,
+ * returns OK without writing out/prune.json: the caller's status exchange names it. */
+sciprune_status sciprune_prune_write_part(const char *workdir, const sciprune_shard_set *shards,
+                                          const sciprune_prune_settings *s,
+                                          const struct sciprune_ranks *ranks,
+                                          sciprune_prune_info *info, sciprune_error *err);
+
+/* Write the shards of one variant later: out_dir/kept/<shard> (and out_dir/removed/<shard> with
+ * s->write_removed), byte-identical to what sciprune_prune_write() with output shards writes
+ * under W/out/<variant>/ (s->output is ignored). The decisions are what the prune wrote when
+ * W/out/prune.json says output ids or mask (W/out/<variant>/kept/<shard>.ids or
+ * mask/<shard>.kept.npy, checked against the shards and prune.json's kept counts: ESTATE naming
+ * the file otherwise), else W/score/<shard>.prune.npy's bit of the variant. Nothing in W
+ * changes. Errors: as sciprune_prune_write, and EINVAL (no such variant). */
+sciprune_status sciprune_prune_materialize(const char *workdir, const sciprune_shard_set *shards,
+                                           const char *variant, const char *out_dir,
+                                           const sciprune_prune_settings *s,
+                                           sciprune_error *err);
 
 /* Gather index/train.json, index/clusters.json, score/plan.json and out/prune.json (whichever
  * exist) into W/report.json and W/report.md. Errors: EIO, EPARSE, ENOMEM. */
 sciprune_status sciprune_report_write(const char *workdir, sciprune_error *err);
+
+/* Join evaluation results back to a variant: read `results` (plain {"benchmark", "pass@1",
+ * "per_problem"}, bigcode-evaluation-harness or lm-evaluation-harness JSON; the fields read:
+ * prune/results.c) and keep them in W/eval/<variant>/<benchmark>.json (normalised) and
+ * <benchmark>.source.json (the file as given), replacing an earlier result of the same pair.
+ * The variant must be in W/report.json. sciprune_report_write() then shows pass@1 per
+ * benchmark per variant (bootstrap 95 % intervals when per-problem results exist) beside the
+ * variant's corruption recall, and a verdict. *n_added: benchmarks read (may be NULL).
+ * Errors: EINVAL (no such variant, bad name), EIO, EPARSE (not one of the formats), ENOMEM. */
+sciprune_status sciprune_eval_add(const char *workdir, const char *variant, const char *results,
+                                  size_t *n_added, sciprune_error *err);
 
 /* ======================================================================= run
  * Every stage from one JSON job config (format: run/config.c header, example
@@ -953,19 +1161,26 @@ typedef struct sciprune_run_options {
     /* Called on every rank before it works on its part of a stage: the shards it owns and
      * their bytes (progress lines with an ETA); may be NULL. */
     void (*on_part)(void *user, const char *stage, uint64_t shards, uint64_t bytes);
+    /* if set, receives the job config's "progress_interval_s" (-1 when absent) once the config
+     * is parsed, before the first stage (the CLI's progress lines) */
+    double *progress_interval_out;
 } sciprune_run_options;
 
 /* One job over several processes (MPI ranks), the library staying free of MPI: the caller
  * gives its rank, the count, and one collective. Every rank calls sciprune_run with the same
  * config; rank 0 takes the workdir lock, writes the manifest and the reports, and runs the
- * global stages; the shard-parallel embed (+ gates) is dealt over ranks round-robin by index
- * in the sorted input list. The outputs are byte-identical to one process's.
+ * global stages (k-means training, corrupt, analyze, the reports); the shard-parallel
+ * stages (embed + gates, the assignment, score, prune) are dealt over ranks round-robin by index in
+ * the sorted input list. The outputs are byte-identical to one process's.
  * reduce: collective over all ranks, called by every rank in the same order: v[0..n-1]
  * becomes the element-wise minimum over ranks; returns 0 on success. */
 typedef struct sciprune_ranks {
     int rank, size;
     int (*reduce_min)(void *user, int64_t *v, int n);
     void *user;
+    /* v[0..n-1] becomes the element-wise sum over ranks (same calling rules); NULL: the split
+     * stages after embed (assignment, prune) run on rank 0 alone */
+    int (*reduce_sum)(void *user, int64_t *v, int n);
 } sciprune_ranks;
 void sciprune_run_options_default(sciprune_run_options *o);
 
@@ -1341,12 +1556,28 @@ typedef struct sciprune_analyze_settings {
     uint64_t seed;          /* random baseline; default 1234 (as sciprune_score_settings) */
     int threads;            /* embedding threads (hash backend); 0 = all cores */
     sciprune_shard_options shard; /* how the clean shards were read; must match embed */
-    double gate_budget_share; /* gates judged per language: a gate stays on for a language
-                               only while the share of that language's clean files it flags
-                               is at most gate_budget_share x ratio (a gate that would eat the
-                               budget is a filter, not a gate); the gate plans are evaluated,
+    double gate_budget_share; /* gates judged per language: a gate that flags at most
+                               gate_budget_share x ratio of a language's clean files is on;
+                               above, undefined_name is off (its flags depend on the
+                               environment), parse_error is capped up to ratio (it gates only
+                               its most severe flags, that many files; the rest go to the fill
+                               metric) and off over ratio (its flags alone would eat the
+                               budget: a filter, not a gate); the gate plans are evaluated,
                                and metric auto prunes, with the gates so judged. Default 0.5;
                                0: no judging (the settings' languages as they are) */
+    /* Split over ranks (default NULL, 0, 0: one call does everything). The cost is embedding
+     * the variants (a parse each, the gates' and signals' too): with parts_dir and
+     * part_count > 0, part_index >= 0 embeds only the variants j (index in file order over
+     * every corrupted file) with j % part_count == part_index and writes their vectors and
+     * gate / signal values to parts_dir/variants-<part_index>.bin (atomically; W/analyze
+     * untouched); when the clean records' gates are computed (no W/gates values), it also
+     * scores the clean shards i (index in W/embed/shards.json) with i % part_count ==
+     * part_index into parts_dir/gates-<i>.bin. part_index == -1 reads the part_count parts
+     * instead of embedding and parsing (ESTATE if one is missing or from another job), assigns
+     * in the batches one call uses and writes W/analyze as one call without parts would, byte
+     * for byte, then removes the parts. */
+    const char *parts_dir;
+    int part_count, part_index;
 } sciprune_analyze_settings;
 void sciprune_analyze_settings_default(sciprune_analyze_settings *s);
 
@@ -1520,6 +1751,85 @@ sciprune_status sciprune_embed_worker_embed(sciprune_embed_worker *w, const char
                                             const sciprune_gates_settings *gs,
                                             struct sciprune_gate_scores *gates,
                                             sciprune_error *err);
+
+/* ===================================================================== decontam
+ * Decontamination: remove the corpus files that contain an evaluation benchmark (HumanEval,
+ * MBPP, any JSONL of problems) before pruning, so no variant wins by keeping leaked answers.
+ * The user supplies the benchmark files; none ship with sciprune. Two matchers (decontam/):
+ *   exact  the BigCode/StarCoder rule: a file that contains a benchmark docstring or solution
+ *          after whitespace normalisation (every run of spaces, tabs and newlines is one space,
+ *          both sides trimmed) is removed. Allowlist: a text whose normalised form is shorter
+ *          than exact_min_chars (`return x + y`, 12) is never matched: trivial solutions are
+ *          everywhere in real code.
+ *   ngram  n-grams (ngram_n tokens, 13 by default) over a code-aware tokenisation (comments and
+ *          whitespace dropped; keywords of Python/C/C++/Java/JS/Go/Rust, attribute names after
+ *          '.', numbers, string literals and punctuation kept; every other identifier is one
+ *          placeholder, so renamed variables still match), each n-gram an XXH3 hash. All
+ *          benchmark n-grams sit in one in-memory index. A file matches an item when at least
+ *          ngram_threshold of the item's distinct n-grams occur in it, counting only n-grams
+ *          found in at most max(ngram_df_min, ngram_df_share x files) corpus files (idioms
+ *          shared by many files do not count). Items with fewer than ngram_min distinct n-grams
+ *          are never matched. The document frequencies are counted in the same single pass: a
+ *          file whose share passes without the cap is kept as a candidate (its matched n-grams
+ *          recorded) and judged again with the cap once every file has been seen.
+ * Outputs in W/decontam/ (format: decontam/stage.c): <shard>.decontam.npy (uint8 per line: 0
+ * kept, 1 exact, 2 ngram), removed.jsonl (every removed file: shard, line, id, benchmark,
+ * task_id, matcher, field, matched span as byte offsets + excerpt) and summary.json. The score
+ * stage then removes these files in every variant before its budget (see sciprune_score_sweep). */
+typedef enum sciprune_decontam_format {
+    SCIPRUNE_BENCH_HUMANEVAL = 0, /* .jsonl[.gz]: task_id, prompt (its docstring is matched),
+                                     canonical_solution */
+    SCIPRUNE_BENCH_MBPP,          /* .jsonl[.gz]: task_id, text, code */
+    SCIPRUNE_BENCH_JSONL          /* .jsonl[.gz]: the fields named in `fields`, id `id_field` */
+} sciprune_decontam_format;
+
+typedef struct sciprune_decontam_benchmark {
+    sciprune_decontam_format format;
+    const char *path;      /* borrowed */
+    const char *name;      /* the label in the log; NULL: the file name without .jsonl[.gz] */
+    const char *fields;    /* JSONL: comma list of text fields (each matched); borrowed */
+    const char *id_field;  /* JSONL: the task id field; NULL: "task_id" */
+} sciprune_decontam_benchmark;
+
+/* "humaneval:PATH", "mbpp:PATH" or "jsonl:PATH" into *out (path borrowed from spec; fields and
+ * id_field left NULL). Errors: EINVAL. */
+sciprune_status sciprune_decontam_benchmark_parse(const char *spec,
+                                                  sciprune_decontam_benchmark *out,
+                                                  sciprune_error *err);
+
+typedef struct sciprune_decontam_settings {
+    const sciprune_decontam_benchmark *benchmarks; /* n_benchmarks, borrowed */
+    size_t n_benchmarks;
+    int exact;                 /* the exact matcher; default 1 */
+    int ngram;                 /* the n-gram matcher; default 1 */
+    uint32_t exact_min_chars;  /* allowlist: shorter normalised texts never match; default 32,
+                                  at least 16 */
+    uint32_t ngram_n;          /* tokens per n-gram; default 13, in [4, 64] */
+    uint32_t ngram_min;        /* items with fewer distinct n-grams are not matched; default 10 */
+    double ngram_threshold;    /* share of an item's n-grams found in a file; default 0.5, (0, 1] */
+    uint32_t ngram_df_min;     /* an n-gram found in more files than max(ngram_df_min,
+                                  ngram_df_share x files) does not count; default 10 */
+    double ngram_df_share;     /* default 0.001 */
+    int threads;               /* 0 = all cores */
+    sciprune_shard_options shard;
+} sciprune_decontam_settings;
+void sciprune_decontam_settings_default(sciprune_decontam_settings *s);
+/* Errors: EINVAL (no benchmark, no matcher, a value out of range). */
+sciprune_status sciprune_decontam_settings_check(const sciprune_decontam_settings *s,
+                                                 sciprune_error *err);
+
+typedef struct sciprune_decontam_info {
+    uint64_t n_records, n_accepted, n_items, n_ngrams;
+    uint64_t n_exact, n_ngram;  /* files removed by each matcher (exact first) */
+    double seconds;
+} sciprune_decontam_info;
+
+/* Load the benchmarks and match every accepted record of `paths` (n shards, unique names) in
+ * one pass; write W/decontam/. `info` may be NULL. Errors: EIO, EPARSE (a benchmark file),
+ * EINVAL, ENOMEM. */
+sciprune_status sciprune_decontam_run(const char *workdir, const char *const *paths, size_t n,
+                                      const sciprune_decontam_settings *s,
+                                      sciprune_decontam_info *info, sciprune_error *err);
 
 #pragma GCC visibility pop
 

@@ -132,6 +132,7 @@ typedef struct assign_job {
     size_t batch;
     uint64_t *counts;          /* n x k cluster counts, owned by the caller */
     uint64_t *rows, *accepted; /* n each */
+    const size_t *mine;        /* the shard index of each work item (this rank's shards) */
 } assign_job;
 
 static sciprune_status assign_one(assign_job *job, size_t si, sciprune_error *err)
@@ -222,14 +223,21 @@ static sciprune_status assign_item(void *ctx, int worker, size_t i, sciprune_err
 {
     (void)worker;
     omp_set_num_threads(1); /* this thread's ICV only: FAISS and OpenBLAS run single-threaded */
-    return assign_one(ctx, i, err);
+    assign_job *job = ctx;
+    return assign_one(job, job->mine[i], err);
 }
 
-sciprune_status sciprune_index_assign_shards(const char *workdir,
-                                             const sciprune_shard_set *shards,
-                                             const sciprune_index_settings *s,
-                                             sciprune_index_info *info, sciprune_error *err)
+/* Ranks (sciprune_index_assign_part): rank r assigns the shards i = r (mod N); then one sum
+ * reduce of [failed, k sizes, n rows, n accepted] (every rank brings zeros for the shards it
+ * did not assign), after which rank 0 holds the counts one process would have and writes
+ * clusters.json. The ranks call the reduce even when they failed, so that none waits. */
+static sciprune_status assign_run(const char *workdir, const sciprune_shard_set *shards,
+                                  const sciprune_index_settings *s, const sciprune_ranks *R,
+                                  sciprune_index_info *info, sciprune_error *err)
 {
+    int nr = R && R->size > 1 ? R->size : 1, me = nr > 1 ? R->rank : 0;
+    if (nr > 1 && (!R->reduce_sum || me < 0 || me >= nr))
+        return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "rank %d of %d, or no sum reduce", me, nr);
     double t0 = sp_now();
     if (!shards || shards->n == 0) return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "no shards");
     if (s->batch_rows < 1 || s->threads < 0)
@@ -240,7 +248,11 @@ sciprune_status sciprune_index_assign_shards(const char *workdir,
         st = SCIPRUNE_ESTATE; /* no trained index: the stages ran out of order */
         if (err) err->code = st;
     }
-    if (st) return st;
+    if (st) {
+        int64_t one[1] = {1}; /* the others must not wait for this rank's counts */
+        if (nr > 1) R->reduce_sum(R->user, one, 1);
+        return st;
+    }
     size_t n = shards->n, k = (size_t)ix->k;
     assign_job job;
     memset(&job, 0, sizeof job);
@@ -251,18 +263,54 @@ sciprune_status sciprune_index_assign_shards(const char *workdir,
     job.counts = calloc(n * k, sizeof *job.counts);
     job.rows = calloc(n, sizeof *job.rows);
     job.accepted = calloc(n, sizeof *job.accepted);
+    size_t *mine = malloc(n * sizeof *mine), nmine = 0;
+    int64_t *red = NULL;
+    size_t nred = 1 + k + 2 * n;
+    for (size_t i = 0; mine && i < n; i++)
+        if ((int)(i % (size_t)nr) == me) mine[nmine++] = i;
+    job.mine = mine;
     char *dir = sp_wdir_path(workdir, SP_WD_ASSIGN);
     char *jpath = sp_wpath(workdir, SP_WF_CLUSTERS, NULL);
     json_t *j = NULL;
-    int nth = sp_threads(s->threads, n);
-    if (!job.counts || !job.rows || !job.accepted || !dir || !jpath) {
+    int nth = sp_threads(s->threads, nmine ? nmine : 1);
+    if (!job.counts || !job.rows || !job.accepted || !dir || !jpath || !mine) {
         st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
-        goto done;
+    } else if (!(st = sp_mkdirs(dir, err)) && nmine) {
+        int omp_old = omp_get_max_threads(); /* the calling thread is worker 0 */
+        st = sp_parallel_for(nmine, nth, assign_item, &job, err);
+        omp_set_num_threads(omp_old);
     }
-    if ((st = sp_mkdirs(dir, err))) goto done;
-    int omp_old = omp_get_max_threads(); /* the calling thread is worker 0 */
-    st = sp_parallel_for(n, nth, assign_item, &job, err);
-    omp_set_num_threads(omp_old);
+    if (nr > 1) { /* every rank reduces its flag, failed or not; the counts when none failed */
+        red = calloc(nred, sizeof *red);
+        if (!st && !red) st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+        int64_t failed[1] = {st != SCIPRUNE_OK};
+        if (R->reduce_sum(R->user, failed, 1) != 0 && !st)
+            st = sp_err(err, SCIPRUNE_EIO, NULL, -1, -1, "MPI: the sum reduce failed");
+        if (st || failed[0]) goto done; /* a failure elsewhere: the caller learns it */
+        {
+            for (size_t c = 0; c < k; c++) {
+                uint64_t t = 0;
+                for (size_t i = 0; i < n; i++) t += job.counts[i * k + c];
+                red[1 + c] = (int64_t)t;
+            }
+            for (size_t i = 0; i < n; i++) {
+                red[1 + k + i] = (int64_t)job.rows[i];
+                red[1 + k + n + i] = (int64_t)job.accepted[i];
+            }
+        }
+        if (R->reduce_sum(R->user, red, (int)nred) != 0) {
+            st = sp_err(err, SCIPRUNE_EIO, NULL, -1, -1, "MPI: the sum reduce failed");
+            goto done;
+        }
+        if (me != 0) goto done;
+        /* the totals stand in for the per-shard counts: shard 0 takes the sizes */
+        memset(job.counts, 0, n * k * sizeof *job.counts);
+        for (size_t c = 0; c < k; c++) job.counts[c] = (uint64_t)red[1 + c];
+        for (size_t i = 0; i < n; i++) {
+            job.rows[i] = (uint64_t)red[1 + k + i];
+            job.accepted[i] = (uint64_t)red[1 + k + n + i];
+        }
+    }
     if (st) goto done;
 
     uint64_t nrec = 0, nacc = 0;
@@ -301,6 +349,8 @@ sciprune_status sciprune_index_assign_shards(const char *workdir,
     }
 done:
     json_decref(j);
+    free(mine);
+    free(red);
     free(job.counts);
     free(job.rows);
     free(job.accepted);
@@ -308,4 +358,20 @@ done:
     free(jpath);
     sciprune_index_free(ix);
     return st;
+}
+
+sciprune_status sciprune_index_assign_shards(const char *workdir,
+                                             const sciprune_shard_set *shards,
+                                             const sciprune_index_settings *s,
+                                             sciprune_index_info *info, sciprune_error *err)
+{
+    return assign_run(workdir, shards, s, NULL, info, err);
+}
+
+sciprune_status sciprune_index_assign_part(const char *workdir, const sciprune_shard_set *shards,
+                                           const sciprune_index_settings *s,
+                                           const sciprune_ranks *ranks,
+                                           sciprune_index_info *info, sciprune_error *err)
+{
+    return assign_run(workdir, shards, s, ranks, info, err);
 }

@@ -59,7 +59,7 @@ const char *model_order_name(rank_order o)
 int model_order_parse(const char *name)
 {
     for (int i = 0; i < RANK_ORD_COUNT; i++)
-        if (name && !strcmp(name, k_order_names[i])) return i;
+        if (name && k_order_names[i] && !strcmp(name, k_order_names[i])) return i;
     return -1;
 }
 
@@ -544,6 +544,20 @@ sciprune_status sciprune_model_export(const char *workdir, const char *variant,
         st = sp_err(err, SCIPRUNE_EINVAL, pp, -1, -1, "no variant '%s' (the plan has: %s)", variant, names);
         goto done;
     }
+    if (json_object_get(plan, "budget")) { /* a bytes or tokens budget (score.budget) */
+        st = sp_err(err, SCIPRUNE_ESTATE, pp, -1, -1,
+                    "variant '%s' was planned with a %s budget: a model replays record budgets "
+                    "only (score with budget records to export one)", variant,
+                    model_str(json_object_get(json_object_get(plan, "budget"), "unit"), "?"));
+        goto done;
+    }
+    if (!strcmp(model_str(json_object_get(plan, "per_lang"), "global"), "proportional")) {
+        st = sp_err(err, SCIPRUNE_ESTATE, pp, -1, -1,
+                    "variant '%s' was planned with score.per_lang proportional (a threshold per "
+                    "language): a model replays one global plan only (score with per_lang "
+                    "global to export one)", variant);
+        goto done;
+    }
     const char *backend = json_string_value(json_object_get(emb, "backend"));
     if (!backend || !strcmp(backend, "npy")) {
         st = sp_err(err, SCIPRUNE_EINVAL, ep, -1, -1,
@@ -555,6 +569,12 @@ sciprune_status sciprune_model_export(const char *workdir, const char *variant,
     const char *mname = json_string_value(json_object_get(va, "metric"));
     if (!mname || sciprune_score_metric_parse(mname, &metric, NULL) || metric == SCIPRUNE_METRIC_AUTO) {
         st = sp_err(err, SCIPRUNE_EPARSE, pp, -1, -1, "variant %s: bad metric", variant);
+        goto done;
+    }
+    if (metric >= SCIPRUNE_METRIC_NATURALNESS) { /* a model cannot recompute the embed signals */
+        st = sp_err(err, SCIPRUNE_EINVAL, pp, -1, -1,
+                    "variant %s: metric %s ranks by an embed-pass signal a pruning model does not "
+                    "carry; export a distance, size, combined or gate variant", variant, mname);
         goto done;
     }
     int is_auto = json_object_get(va, "auto") != NULL;

@@ -24,11 +24,19 @@ static const char *const k_metric_names[SCIPRUNE_METRIC_COUNT] = {
     [SCIPRUNE_METRIC_GATE_RANDOM] = "gate+random",
     [SCIPRUNE_METRIC_GATE_LENGTH] = "gate+length",
     [SCIPRUNE_METRIC_AUTO] = "auto",
+    [SCIPRUNE_METRIC_NATURALNESS] = "naturalness",
+    [SCIPRUNE_METRIC_LEARNED] = "learned",
+    [SCIPRUNE_METRIC_GATE_NATURALNESS] = "gate+naturalness",
+    [SCIPRUNE_METRIC_GATE_LEARNED] = "gate+learned",
+    [SCIPRUNE_METRIC_SITES] = "sites",
+    [SCIPRUNE_METRIC_GATE_SITES] = "gate+sites",
 };
 
 int sciprune_score_metric_is_plan(sciprune_score_metric m)
 {
-    return m >= SCIPRUNE_METRIC_GATE_DISTANCE && m <= SCIPRUNE_METRIC_GATE_LENGTH;
+    return (m >= SCIPRUNE_METRIC_GATE_DISTANCE && m <= SCIPRUNE_METRIC_GATE_LENGTH) ||
+           m == SCIPRUNE_METRIC_GATE_NATURALNESS || m == SCIPRUNE_METRIC_GATE_LEARNED ||
+           m == SCIPRUNE_METRIC_GATE_SITES;
 }
 
 const char *sciprune_score_metric_name(sciprune_score_metric m)
@@ -47,7 +55,8 @@ sciprune_status sciprune_score_metric_parse(const char *name, sciprune_score_met
     return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1,
                   "unknown metric '%s' (want size, distance, distance-pc, combined, "
                   "combined-pc, random, length, a plan gate+distance, gate+size, "
-                  "gate+combined, gate+random, gate+length, or auto)", name);
+                  "gate+combined, gate+random, gate+length, naturalness, learned, "
+                  "gate+naturalness, gate+learned, sites, gate+sites, or auto)", name);
 }
 
 /* ---------------------------------------------------------------- keys */
@@ -105,6 +114,11 @@ uint64_t rank_key_random_addr(const char *shard, uint64_t line, uint64_t seed)
     if (l < 0) l = 0;
     if ((size_t)l >= sizeof key) l = (int)sizeof key - 1;
     return sp_hash64(key, (size_t)l, seed ^ RANK_RANDOM_SEED_XOR);
+}
+
+uint64_t rank_key_signal(float s)
+{
+    return (uint32_t)~rank_ford(s);
 }
 
 uint64_t rank_key_length(uint64_t len)
@@ -166,6 +180,9 @@ void rank_plan_make(rank_plan *plan, sciprune_score_metric m, double ratio, doub
         case SCIPRUNE_METRIC_GATE_SIZE: m = SCIPRUNE_METRIC_SIZE; break;
         case SCIPRUNE_METRIC_GATE_COMBINED: m = SCIPRUNE_METRIC_COMBINED; break;
         case SCIPRUNE_METRIC_GATE_RANDOM: m = SCIPRUNE_METRIC_RANDOM; break;
+        case SCIPRUNE_METRIC_GATE_NATURALNESS: m = SCIPRUNE_METRIC_NATURALNESS; break;
+        case SCIPRUNE_METRIC_GATE_LEARNED: m = SCIPRUNE_METRIC_LEARNED; break;
+        case SCIPRUNE_METRIC_GATE_SITES: m = SCIPRUNE_METRIC_SITES; break;
         default: m = SCIPRUNE_METRIC_LENGTH; break;
         }
     }
@@ -177,6 +194,9 @@ void rank_plan_make(rank_plan *plan, sciprune_score_metric m, double ratio, doub
     case SCIPRUNE_METRIC_DISTANCE_PC: plan->step[0] = (rank_step){RANK_ORD_PC, fill}; break;
     case SCIPRUNE_METRIC_RANDOM: plan->step[0] = (rank_step){RANK_ORD_RANDOM, fill}; break;
     case SCIPRUNE_METRIC_LENGTH: plan->step[0] = (rank_step){RANK_ORD_LENGTH, fill}; break;
+    case SCIPRUNE_METRIC_NATURALNESS: plan->step[0] = (rank_step){RANK_ORD_NAT, fill}; break;
+    case SCIPRUNE_METRIC_LEARNED: plan->step[0] = (rank_step){RANK_ORD_LEARNED, fill}; break;
+    case SCIPRUNE_METRIC_SITES: plan->step[0] = (rank_step){RANK_ORD_SITES, fill}; break;
     default: { /* combined, combined-pc */
         uint64_t ns = rank_budget(alpha, fill);
         plan->n_steps = 2;

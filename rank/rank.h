@@ -44,6 +44,9 @@ typedef enum rank_order {
     RANK_ORD_RANDOM,
     RANK_ORD_LENGTH,
     RANK_ORD_PC,
+    RANK_ORD_NAT,       /* naturalness (prune/ only) */
+    RANK_ORD_LEARNED,   /* learned (prune/ only) */
+    RANK_ORD_SITES,     /* sites (prune/ only) */
     RANK_ORD_COUNT
 } rank_order;
 
@@ -71,6 +74,8 @@ uint64_t rank_key_pc(uint32_t pos, uint64_t size);
 uint64_t rank_key_random_id(const char *id, uint64_t seed);
 /* The same from the record's address when ids are not read: "<shard>:<line>" (line 1-based). */
 uint64_t rank_key_random_addr(const char *shard, uint64_t line, uint64_t seed);
+/* A per-record signal, highest first: ~ford(s). */
+uint64_t rank_key_signal(float s);
 /* len is clamped to 2^32 - 1. */
 uint64_t rank_key_length(uint64_t len);
 

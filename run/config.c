@@ -6,20 +6,31 @@
  *                                            sorted, the globs in the order given
  *    "workdir": "work",                       relative to the config's folder
  *    "threads": 0,                            0 = the CPUs this process may run on
+ *    "progress_interval_s": 30,               seconds between progress lines when stderr is
+ *                                            not a terminal (0: none); `run --progress-every`
+ *                                            wins; not part of any stage's key
  *    "shard":  {"text_field", "id_field", "default_lang", "max_line_bytes"},
  *    "embed":  {"embedder": "hash"|"npy:DIR"|"exec:CMD", "dim", "dtype": "float32"|"float16",
- *               "features", "idf", "seed", "drop_structure_on_error"},
+ *               "features", "idf", "idf_sample", "seed", "drop_structure_on_error"},
  *    "index":  {"k", "niter", "nredo", "seed", "metric": "cosine"|"l2",
  *               "max_points_per_centroid"},
- *    "score":  {"metrics": [...], "ratios": [...], "alphas": [...], "seed"},
- *    "prune":  {"write_removed", "zstd_level", "fsync"},
+ *    "score":  {"metrics": [...], "ratios": [...], "alphas": [...], "seed",
+ *               "budget": "records"|"bytes"|"tokens", "per_lang": "global"|"proportional"},
+ *    "prune":  {"write_removed", "zstd_level", "fsync", "output": "shards"|"ids"|"mask"},
  *    "gates":  {"enabled", "parse_error_langs", "undefined_name_langs", "js_envs"},
  *               (languages: a list or a comma string, or "all"; js_envs: JavaScript
  *               environments, a list or a comma string, default "auto"; enabled defaults to
  *               true when a score metric is a gate+FILL plan or auto)
- *    "corrupt": {"enabled", "per_type", "types", "langs", "seed", "max_tries"},
+ *    "corrupt": {"enabled", "per_type", "types", "langs", "seed", "max_tries", "strata",
+ *                "heldout" (default true: also the held-out probe set W/corrupt/heldout/ that
+ *                analyze tests its learned model on; see run.c)},
  *    "analyze": {"enabled", "ratios", "alphas", "ratio", "weights", "seed", "corrupted",
  *                "gate_budget_share"},
+ *    "decontam": {"enabled", "benchmarks": ["humaneval:PATH", "mbpp:PATH", "jsonl:PATH"],
+ *                 "fields", "id_field" (jsonl benchmarks), "exact", "ngram", "exact_min_chars",
+ *                 "ngram_n", "ngram_min", "ngram_threshold", "ngram_df_min", "ngram_df_share"}
+ *               (paths relative to the config's folder; enabled defaults to true when the
+ *               section is there; the stage runs before score: see sciprune_decontam_run)
  *    "export": {"variant": "V" | [...], "out": "DIR"},   after prune: pruning models
  *                                            (sciprune_model_export; a list: DIR/<variant>);
  *                                            not part of any stage's key
@@ -30,6 +41,7 @@
  */
 #include "run_int.h"
 
+#include <sys/stat.h>
 #include <glob.h>
 #include <stdint.h>
 #include <math.h>
@@ -85,6 +97,7 @@ static const vrule k_rules[] = {
     {NULL, "inputs", V_STRS, 0, 0, NULL},
     {NULL, "workdir", V_STR, 0, 0, NULL},
     {NULL, "threads", V_INT, 0, 4096, NULL},
+    {NULL, "progress_interval_s", V_NUM, 0, 86400, NULL},
     {NULL, "comment", V_ANY, 0, 0, NULL},
     {NULL, "shard", V_OBJ, 0, 0, NULL},
     {NULL, "embed", V_OBJ, 0, 0, NULL},
@@ -95,6 +108,7 @@ static const vrule k_rules[] = {
     {NULL, "corrupt", V_OBJ, 0, 0, NULL},
     {NULL, "analyze", V_OBJ, 0, 0, NULL},
     {NULL, "export", V_OBJ, 0, 0, NULL},
+    {NULL, "decontam", V_OBJ, 0, 0, NULL},
     {"shard", "text_field", V_STR, 0, 0, NULL},
     {"shard", "id_field", V_STR, 0, 0, NULL},
     {"shard", "default_lang", V_STR, 0, 0, NULL},
@@ -104,6 +118,7 @@ static const vrule k_rules[] = {
     {"embed", "dtype", V_ENUM, 0, 0, "float32|float16|f32|f16"},
     {"embed", "features", V_STR, 0, 0, NULL},
     {"embed", "idf", V_BOOL, 0, 0, NULL},
+    {"embed", "idf_sample", V_NUM, 1e-6, 1, NULL}, /* also the naturalness model's sample */
     {"embed", "seed", V_INT, 0, I63, NULL},
     {"embed", "drop_structure_on_error", V_BOOL, 0, 0, NULL},
     {"index", "k", V_INT, 1, 16777216, NULL},
@@ -116,9 +131,12 @@ static const vrule k_rules[] = {
     {"score", "ratios", V_NUMS, 0, 1, NULL},
     {"score", "alphas", V_NUMS, 0, 1, NULL},
     {"score", "seed", V_INT, 0, I63, NULL},
+    {"score", "budget", V_ENUM, 0, 0, "records|bytes|tokens"},
+    {"score", "per_lang", V_ENUM, 0, 0, "global|proportional"},
     {"prune", "write_removed", V_BOOL, 0, 0, NULL},
     {"prune", "zstd_level", V_INT, 1, 22, NULL},
     {"prune", "fsync", V_BOOL, 0, 0, NULL},
+    {"prune", "output", V_ENUM, 0, 0, "shards|ids|mask"},
     {"gates", "enabled", V_BOOL, 0, 0, NULL},
     {"gates", "parse_error_langs", V_NAMES, 0, 0, NULL},
     {"gates", "undefined_name_langs", V_NAMES, 0, 0, NULL},
@@ -129,6 +147,8 @@ static const vrule k_rules[] = {
     {"corrupt", "langs", V_NAMES, 0, 0, NULL},
     {"corrupt", "seed", V_INT, 0, I63, NULL},
     {"corrupt", "max_tries", V_INT, 0, 1e12, NULL},
+    {"corrupt", "strata", V_INT, 1, 64, NULL},
+    {"corrupt", "heldout", V_BOOL, 0, 0, NULL},
     {"analyze", "enabled", V_BOOL, 0, 0, NULL},
     {"analyze", "ratios", V_NUMS, 0, 1, NULL},
     {"analyze", "alphas", V_NUMS, 0, 1, NULL},
@@ -139,6 +159,18 @@ static const vrule k_rules[] = {
     {"analyze", "gate_budget_share", V_NUM, 0, 1, NULL},
     {"export", "variant", V_NAMES, 0, 0, NULL},
     {"export", "out", V_STR, 0, 0, NULL},
+    {"decontam", "enabled", V_BOOL, 0, 0, NULL},
+    {"decontam", "benchmarks", V_STRS, 0, 0, NULL},
+    {"decontam", "fields", V_NAMES, 0, 0, NULL},
+    {"decontam", "id_field", V_STR, 0, 0, NULL},
+    {"decontam", "exact", V_BOOL, 0, 0, NULL},
+    {"decontam", "ngram", V_BOOL, 0, 0, NULL},
+    {"decontam", "exact_min_chars", V_INT, 16, 1000000, NULL}, /* decontam/stage.c's limits */
+    {"decontam", "ngram_n", V_INT, 4, 64, NULL},
+    {"decontam", "ngram_min", V_INT, 0, 1000000, NULL},
+    {"decontam", "ngram_threshold", V_NUM, 1e-9, 1, NULL},
+    {"decontam", "ngram_df_min", V_INT, 1, 4000000000.0, NULL},
+    {"decontam", "ngram_df_share", V_NUM, 0, 1, NULL},
 };
 #define N_RULES (sizeof k_rules / sizeof *k_rules)
 
@@ -357,9 +389,65 @@ static sciprune_status sweep_list(json_t *v, const char *key, const char *what, 
     return SCIPRUNE_OK;
 }
 
+/* Lexical clean in place: drop "." segments and empty ones, fold "name/.." (not "../..");
+ * "" becomes ".". */
+static void path_clean(char *p)
+{
+    int abs = p[0] == '/';
+    size_t len = strlen(p + abs);
+    char *seg[512];
+    size_t n = 0, keep_up = 0; /* leading ".." segments of a relative path */
+    char *save = NULL;
+    for (char *t = strtok_r(p + abs, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+        if (!strcmp(t, ".")) continue;
+        if (!strcmp(t, "..")) {
+            if (n > keep_up) { n--; continue; }
+            if (abs) continue;
+            if (n < 512) seg[n++] = t, keep_up = n;
+            continue;
+        }
+        if (n < 512) seg[n++] = t;
+    }
+    char *tmp = malloc(len + 2), *o = tmp; /* p is cut into tokens by now */
+    if (!tmp) return; /* leave it as it is */
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(seg[i]);
+        if (i) *o++ = '/';
+        memmove(o, seg[i], l);
+        o += l;
+    }
+    *o = 0;
+    if (!n && !abs) strcpy(tmp, ".");
+    strcpy(p + abs, tmp);
+    free(tmp);
+}
+
+/* A path from the config: relative ones join the config's folder. "data/configs/../../w" is
+ * printed and recorded as "w" when that is the same place: the folder up to the last ".." and
+ * its lexical clean are the same inode (a symlinked config folder keeps its ".."). */
 static char *rel(const char *dir, const char *p)
 {
-    return p[0] == '/' ? strdup(p) : sp_path_join(dir, p);
+    char *j = p[0] == '/' ? strdup(p) : sp_path_join(dir, p);
+    if (!j) return NULL;
+    char *up = NULL;
+    for (char *q = strstr(j, ".."); q; q = strstr(q + 2, ".."))
+        if ((q == j || q[-1] == '/') && (q[2] == '/' || q[2] == 0)) up = q + 2;
+    if (!up) return j;
+    char *a = strndup(j, (size_t)(up - j)), *b = strdup(a ? a : ""), *c = strdup(j);
+    struct stat sa, sb;
+    if (a && b && c) {
+        path_clean(b);
+        if (stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino) {
+            path_clean(c);
+            free(j);
+            j = c;
+            c = NULL;
+        }
+    }
+    free(a);
+    free(b);
+    free(c);
+    return j;
 }
 
 static sciprune_status parse_inputs(run_job *j, const char *path, sciprune_error *err)
@@ -442,6 +530,7 @@ static sciprune_status parse_shard_embed(run_job *j, const char *path, sciprune_
     int b = j->embed.idf;
     if ((st = get_bool(e, "embed", "idf", &b, path, err))) return st;
     j->embed.idf = b;
+    NUM(e, "embed", "idf_sample", j->embed.idf_sample, double);
     b = j->embed.drop_structure_on_error;
     if ((st = get_bool(e, "embed", "drop_structure_on_error", &b, path, err))) return st;
     j->embed.drop_structure_on_error = b;
@@ -489,6 +578,12 @@ static sciprune_status parse_index_score_prune(run_job *j, const char *path, sci
                          &j->score.n_alphas, path, err)))
         return st;
     NUM(sc, "score", "seed", j->score.seed, uint64_t);
+    json_t *bu = json_object_get(sc, "budget"); /* a name of the table's V_ENUM */
+    if (bu && (st = sciprune_budget_unit_parse(json_string_value(bu), &j->score.budget, err)))
+        return keyed(st, "score.budget", path, err);
+    json_t *pl = json_object_get(sc, "per_lang"); /* a name of the table's V_ENUM */
+    if (pl && (st = sciprune_per_lang_parse(json_string_value(pl), &j->score.per_lang, err)))
+        return keyed(st, "score.per_lang", path, err);
     j->score.threads = j->threads;
     j->score.shard = j->shard;
 
@@ -498,6 +593,9 @@ static sciprune_status parse_index_score_prune(run_job *j, const char *path, sci
         (st = get_bool(pr, "prune", "fsync", &j->prune.writer.fsync, path, err)))
         return st;
     NUM(pr, "prune", "zstd_level", j->prune.writer.zstd_level, int);
+    json_t *po = json_object_get(pr, "output");
+    if (po && (st = sciprune_prune_output_parse(json_string_value(po), &j->prune.output, err)))
+        return keyed(st, "prune.output", path, err);
     j->prune.threads = j->threads;
     j->prune.shard = j->shard;
     return SCIPRUNE_OK;
@@ -511,13 +609,22 @@ static sciprune_status parse_gates(run_job *j, const char *path, sciprune_error 
     int needs = 0; /* on by default when a plan needs them */
     for (size_t i = 0; i < j->score.n_metrics; i++) /* auto may resolve to a plan */
         needs |= sciprune_score_metric_is_plan(j->score.metrics[i]) ||
-                 j->score.metrics[i] == SCIPRUNE_METRIC_AUTO;
+                 j->score.metrics[i] == SCIPRUNE_METRIC_AUTO ||
+                 j->score.metrics[i] == SCIPRUNE_METRIC_LEARNED; /* a feature of learned */
     j->gates_on = needs;
+    for (size_t i = 0; i < j->score.n_metrics; i++) /* the sites signal is off by default */
+        if ((j->score.metrics[i] == SCIPRUNE_METRIC_SITES ||
+             j->score.metrics[i] == SCIPRUNE_METRIC_GATE_SITES) &&
+            !(j->embed.backend == SCIPRUNE_EMBED_HASH && (j->embed.features & SCIPRUNE_FEAT_SITES)))
+            return bad(err, path, "score metric %s needs the site detectors: the hash embedder with "
+                       "embed.features including sites (e.g. \"all,sites\")",
+                       sciprune_score_metric_name(j->score.metrics[i]));
     if ((st = get_bool(ga, "gates", "enabled", &j->gates_on, path, err))) return st;
     if (!j->gates_on && needs)
         for (size_t i = 0; i < j->score.n_metrics; i++)
             if (sciprune_score_metric_is_plan(j->score.metrics[i]) ||
-                j->score.metrics[i] == SCIPRUNE_METRIC_AUTO)
+                j->score.metrics[i] == SCIPRUNE_METRIC_AUTO ||
+                j->score.metrics[i] == SCIPRUNE_METRIC_LEARNED)
                 return bad(err, path, "score metric %s needs the gates (auto may resolve to a "
                            "gate plan): set gates.enabled to true",
                            sciprune_score_metric_name(j->score.metrics[i]));
@@ -547,7 +654,10 @@ static sciprune_status parse_corrupt_analyze(run_job *j, const char *path, scipr
     if ((st = get_bool(co, "corrupt", "enabled", &j->corrupt_on, path, err))) return st;
     NUM(co, "corrupt", "per_type", j->corrupt.per_type, uint64_t);
     NUM(co, "corrupt", "max_tries", j->corrupt.max_tries, uint64_t);
+    NUM(co, "corrupt", "strata", j->corrupt.strata, uint32_t);
     NUM(co, "corrupt", "seed", j->corrupt.seed, uint64_t);
+    j->corrupt_heldout = 1;
+    if ((st = get_bool(co, "corrupt", "heldout", &j->corrupt_heldout, path, err))) return st;
     if ((st = name_list(json_object_get(co, "types"), "corrupt.types", path, &j->corrupt_types_own, err)) ||
         (st = name_list(json_object_get(co, "langs"), "corrupt.langs", path, &j->corrupt_langs_own, err)))
         return st;
@@ -634,6 +744,52 @@ static sciprune_status parse_export(run_job *j, const char *path, sciprune_error
     return SCIPRUNE_OK;
 }
 
+/* "decontam": the benchmark files (FORMAT:PATH, the path relative to the config's folder) and
+ * the matchers' settings; on when the section is there unless enabled is false. */
+static sciprune_status parse_decontam(run_job *j, const char *path, sciprune_error *err)
+{
+    sciprune_status st;
+    json_t *d = json_object_get(j->cfg, "decontam");
+    sciprune_decontam_settings_default(&j->decontam);
+    j->decontam_on = d != NULL;
+    if ((st = get_bool(d, "decontam", "enabled", &j->decontam_on, path, err))) return st;
+    if (!j->decontam_on) return SCIPRUNE_OK;
+    json_t *bl = json_object_get(d, "benchmarks");
+    size_t n = json_array_size(bl), idx;
+    if (!n) return bad(err, path, "%s", "decontam.benchmarks must list the benchmark files (humaneval:PATH, mbpp:PATH, jsonl:PATH)");
+    j->decontam_bench = calloc(n, sizeof *j->decontam_bench);
+    j->decontam_paths = calloc(n, sizeof *j->decontam_paths);
+    if (!j->decontam_bench || !j->decontam_paths) return nomem(err, path);
+    if ((st = name_list(json_object_get(d, "fields"), "decontam.fields", path, &j->decontam_fields_own, err)))
+        return st;
+    json_t *x;
+    json_array_foreach(bl, idx, x) {
+        sciprune_decontam_benchmark *b = &j->decontam_bench[idx];
+        if ((st = sciprune_decontam_benchmark_parse(json_string_value(x), b, err)))
+            return keyed(st, "decontam.benchmarks", path, err);
+        if (!(j->decontam_paths[idx] = rel(j->dir, b->path))) return nomem(err, path);
+        j->n_decontam_bench = idx + 1;
+        b->path = j->decontam_paths[idx];
+        b->fields = j->decontam_fields_own;
+        if (json_object_get(d, "id_field")) b->id_field = json_string_value(json_object_get(d, "id_field"));
+    }
+    j->decontam.benchmarks = j->decontam_bench;
+    j->decontam.n_benchmarks = n;
+    if ((st = get_bool(d, "decontam", "exact", &j->decontam.exact, path, err)) ||
+        (st = get_bool(d, "decontam", "ngram", &j->decontam.ngram, path, err)))
+        return st;
+    NUM(d, "decontam", "exact_min_chars", j->decontam.exact_min_chars, uint32_t);
+    NUM(d, "decontam", "ngram_n", j->decontam.ngram_n, uint32_t);
+    NUM(d, "decontam", "ngram_min", j->decontam.ngram_min, uint32_t);
+    NUM(d, "decontam", "ngram_threshold", j->decontam.ngram_threshold, double);
+    NUM(d, "decontam", "ngram_df_min", j->decontam.ngram_df_min, uint32_t);
+    NUM(d, "decontam", "ngram_df_share", j->decontam.ngram_df_share, double);
+    j->decontam.threads = j->threads;
+    j->decontam.shard = j->shard;
+    if ((st = sciprune_decontam_settings_check(&j->decontam, err))) return keyed(st, "decontam", path, err);
+    return SCIPRUNE_OK;
+}
+
 sciprune_status run_job_parse(run_job *j, const char *path, const sciprune_run_options *o,
                               sciprune_error *err)
 {
@@ -658,10 +814,13 @@ sciprune_status run_job_parse(run_job *j, const char *path, const sciprune_run_o
     if (!j->workdir) return nomem(err, path);
     j->threads = 0;
     NUM(c, "(top level)", "threads", j->threads, int);
+    j->progress_interval_s = -1;
+    NUM(c, "(top level)", "progress_interval_s", j->progress_interval_s, double);
     if (o->threads >= 0) j->threads = o->threads;
     if ((st = parse_inputs(j, path, err)) || (st = parse_shard_embed(j, path, err)) ||
         (st = parse_index_score_prune(j, path, err)) || (st = parse_gates(j, path, err)) ||
-        (st = parse_corrupt_analyze(j, path, err)) || (st = parse_export(j, path, err)))
+        (st = parse_corrupt_analyze(j, path, err)) || (st = parse_export(j, path, err)) ||
+        (st = parse_decontam(j, path, err)))
         return st;
     return SCIPRUNE_OK;
 }
@@ -685,5 +844,9 @@ void run_job_free(run_job *j)
     for (size_t i = 0; i < j->n_export; i++) free(j->export_variants[i]), free(j->export_outs[i]);
     free(j->export_variants);
     free(j->export_outs);
+    for (size_t i = 0; i < j->n_decontam_bench; i++) free(j->decontam_paths[i]);
+    free(j->decontam_paths);
+    free(j->decontam_bench);
+    free(j->decontam_fields_own);
     memset(j, 0, sizeof *j);
 }

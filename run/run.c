@@ -10,6 +10,8 @@
  *   index    always            k-means + assignment
  *   corrupt  corrupt section   synthetic variants of the inputs (W/corrupt/)
  *   analyze  analyze section   where the variants land; recommends metric, alpha and gates
+ *   decontam decontam section  files containing benchmark problems (W/decontam/): removed
+ *                              in every variant by score, before its budget
  *   score    always            every variant (metric "auto" takes the analysis' recommendation
  *                              of this job, so analyze runs before score)
  *   prune    always            kept/removed shards + report
@@ -19,7 +21,8 @@
  * keys and its config section (key_parts()): embed = H(inputs, shard, embed), gates =
  * H(inputs, shard, gates in force), index = H(embed, index), corrupt = H(inputs, shard,
  * corrupt), analyze = H(index, gates, corrupt unless analyze.corrupted, analyze), score =
- * H(index, gates, score[, analyze when a metric is auto]), prune = H(score, prune). A stage
+ * H(index, gates, score[, analyze when a metric is auto][, decontam when on]), prune =
+ * H(score, prune), decontam = H(inputs, shard, decontam). A stage
  * whose key is current and whose outputs are all there as recorded (the manifest lists each
  * stage's files with size and, for small ones, hash) is skipped; a stage whose outputs are
  * missing or changed reruns, saying why, and so does every stage after it. embed and gates
@@ -30,20 +33,37 @@
  * Ranks (opt->ranks, size N > 1; the CLI gives MPI ranks): every rank parses the config; rank
  * 0 alone takes the workdir lock, checks and writes the manifest, sweeps stale temp files and
  * decides which stages are current. The embed stage (with the gates when they ride on its
- * parse) is split: rank 0 makes the spec (idf over every shard, as one process does), then
- * rank r embeds the shards of index i = r (mod N) in the sorted input list, each shard's files
+ * parse) is split: the spec's fit pass too when the caller gives reduce_sum (every rank
+ * counts its shards' sample records; idf document frequencies and n-gram counts sum-reduced in
+ * 1 MiB chunks, the site detectors' examples gathered through W/parts/embed/, rank 0 trains
+ * them and writes the spec: sciprune_embed_options.ranks), else rank 0 makes the spec alone;
+ * then rank r embeds the shards of index i = r (mod N) in the sorted input list, each shard's files
  * written atomically with its completion file (the vectors, last) as in one process, then
- * rank 0 writes the summaries and records the stage. Every later stage (index: the k-means
- * sample, training and the assignment; corrupt; analyze; score with its thresholds; prune and
- * the reports) runs on rank 0 from the files the ranks left in the shared workdir: the same
- * code on the same bytes as one process, so the outputs are byte-identical whatever N. The
- * reduce points are minimum-reduces of one int64 (8 bytes per rank; sync_status(),
- * share_flag()): after rank 0's checks, two flags from rank 0 (embed runs; with the gates),
- * after the spec, after the parts, and at the end: six per job, four when embed is current.
+ * rank 0 writes the summaries and records the stage. Then every rank walks the stage table
+ * with rank 0 (a flag from rank 0 per stage: it runs, or is current). Split by the same rule
+ * when the caller gives reduce_sum (split_stage()): index (rank 0 samples the vectors by the
+ * hash rule and trains once; the centroids reach the ranks through W/index/kmeans.faiss after
+ * a status reduce; each rank assigns its shards and writes their assign/ files; the cluster
+ * sizes and per-shard counts are one sum reduce of k + 2 x shards int64, after which rank 0
+ * writes clusters.json) and prune (rank 0 prepares out/; each rank writes its shards' outputs
+ * and, through W/parts/prune/, their counts; rank 0 merges them in shard order into
+ * out/prune.json and writes the reports) and corrupt (each rank scans its shards into
+ * W/parts/corrupt/scan-<rank>.bin; rank 0 merges the scans and makes the variants, see
+ * corrupt_part()), score (rank 0 checks; each rank scores its shards and writes their masks,
+ * every variant's cut exact through histogram sum reduces, rank 0 writes plan.json:
+ * sciprune_score_sweep_part) and analyze (each rank embeds the variants j = rank mod N into
+ * W/parts/analyze/variants-<rank>.bin, and when analyze computes the clean gates scores its
+ * clean shards into gates-<i>.bin there; rank 0 merges them, assigns and writes W/analyze/ as
+ * one process does, see analyze_part()). The rest runs on rank 0 from the files the ranks left
+ * in the shared workdir: the same code on the same bytes as one process, so the outputs are
+ * byte-identical whatever N. The reduces (sync_status(), share_flag(), one int64 MIN each,
+ * 8 bytes per rank): after rank 0's checks, two flags (embed runs; with the gates), after the
+ * spec, after the parts; per later stage one flag and one status (index and prune: one more
+ * status, their own three small reduces and, for index, the sum of the counts); at the end.
  * A status reduce carries the first failure (rank, input index, status in one int64), so a
  * shard that fails on rank r is named with r and the shard on every rank and the job fails
- * on all. A rank killed mid-job leaves complete shards complete: the rerun
- * (any N) skips them.
+ * on all. A rank killed mid-job leaves complete shards complete: the rerun (any N) skips
+ * them (embed resumes shard by shard; the other stages rerun whole from their inputs).
  */
 #include "run_int.h"
 
@@ -62,7 +82,8 @@ void sciprune_run_options_default(sciprune_run_options *o)
     o->threads = -1;
 }
 
-enum { ST_EMBED, ST_GATES, ST_INDEX, ST_CORRUPT, ST_ANALYZE, ST_SCORE, ST_PRUNE, ST_COUNT };
+enum { ST_EMBED, ST_GATES, ST_INDEX, ST_CORRUPT, ST_ANALYZE, ST_DECONTAM, ST_SCORE, ST_PRUNE,
+       ST_COUNT };
 
 typedef struct run_ctx {
     run_job *j;
@@ -78,6 +99,7 @@ typedef struct run_ctx {
     const char *done_note;    /* what the running stage says when done; NULL: "done" */
     int split_done;           /* embed ran split over ranks (embed_ranks) */
     int sync_failed;          /* a reduce carried a failure (or failed): the ranks stop */
+    int score_prepare_only;   /* do_score checks and clears, score_part() sweeps */
 } run_ctx;
 
 typedef struct stage_def {
@@ -90,6 +112,7 @@ static int on_always(const run_ctx *c) { (void)c; return 1; }
 static int on_gates(const run_ctx *c) { return c->j->gates_on; }
 static int on_corrupt(const run_ctx *c) { return c->j->corrupt_on; }
 static int on_analyze(const run_ctx *c) { return c->j->analyze_on; }
+static int on_decontam(const run_ctx *c) { return c->j->decontam_on; }
 
 static void note(const run_ctx *c, int stage, const char *state);
 static sciprune_status record_outputs(run_ctx *c, int stage, sciprune_error *err);
@@ -166,16 +189,63 @@ static sciprune_status clear_corrupt_dir(const char *dir, sciprune_error *err)
     return st;
 }
 
-static sciprune_status do_corrupt(run_ctx *c, sciprune_error *err)
+/* The held-out probes' corrupt options from the main ones (co): the second seed, the test
+ * half only, and, when co is split over ranks (co->parts_dir), the same part index and count
+ * over W/parts/corrupt-heldout (stored in *parts, owned by the caller). One place for the
+ * scan on every rank (corrupt_part) and the merge or one-process run (do_corrupt_with). */
+static sciprune_status heldout_options(const char *workdir, const sciprune_corrupt_options *co,
+                                       sciprune_corrupt_options *ho, char **parts,
+                                       sciprune_error *err)
+{
+    *ho = *co;
+    ho->seed = sciprune_corrupt_heldout_seed(co->seed);
+    ho->heldout_only = 1;
+    *parts = NULL;
+    if (!co->parts_dir) return SCIPRUNE_OK;
+    char *pp = sp_path_join(workdir, "parts");
+    *parts = pp ? sp_path_join(pp, "corrupt-heldout") : NULL;
+    free(pp);
+    if (!*parts) return nomem(err);
+    ho->parts_dir = *parts;
+    return SCIPRUNE_OK;
+}
+
+static sciprune_status do_corrupt_with(run_ctx *c, const sciprune_corrupt_options *co,
+                                       sciprune_error *err)
 {
     char *cdir = sp_wdir_path(c->j->workdir, SP_WD_CORRUPT);
     if (!cdir) return nomem(err);
     sciprune_status st = clear_corrupt_dir(cdir, err);
     if (!st)
-        st = sciprune_corrupt_run((const char *const *)c->j->inputs, c->j->n_inputs, cdir,
-                                  &c->j->corrupt, NULL, err);
+        st = sciprune_corrupt_run((const char *const *)c->j->inputs, c->j->n_inputs, cdir, co,
+                                  NULL, err);
+    /* the held-out probes (corrupt.heldout, issue 17): variants of the test half only
+     * (sciprune_id_half(id) == 1), seed sciprune_corrupt_heldout_seed(corrupt.seed), the same
+     * per_type, types, langs and strata, in W/corrupt/heldout/; analyze tests the learned
+     * model on them (analyze/semantic.c). After a split scan (co->parts_dir), the ranks'
+     * held-out scans are in W/parts/corrupt-heldout/ (corrupt_part()) and rank 0 merges them.
+     * Off: an old set is removed. */
+    char *hdir = st ? NULL : sp_path_join(cdir, "heldout");
+    if (!st && !hdir) st = nomem(err);
+    if (!st) st = clear_corrupt_dir(hdir, err);
+    if (!st && c->j->corrupt_heldout) {
+        sciprune_corrupt_options ho;
+        char *hparts = NULL;
+        st = heldout_options(c->j->workdir, co, &ho, &hparts, err);
+        if (!st) st = sp_mkdirs(hdir, err);
+        if (!st)
+            st = sciprune_corrupt_run((const char *const *)c->j->inputs, c->j->n_inputs, hdir,
+                                      &ho, NULL, err);
+        free(hparts);
+    }
+    free(hdir);
     free(cdir);
     return st;
+}
+
+static sciprune_status do_corrupt(run_ctx *c, sciprune_error *err)
+{
+    return do_corrupt_with(c, &c->j->corrupt, err);
 }
 
 static sciprune_status do_analyze(run_ctx *c, sciprune_error *err)
@@ -184,12 +254,30 @@ static sciprune_status do_analyze(run_ctx *c, sciprune_error *err)
                             c->j->n_corrupted, &c->j->analyze, NULL, err);
 }
 
+static sciprune_status do_decontam(run_ctx *c, sciprune_error *err)
+{
+    run_job *j = c->j;
+    return sciprune_decontam_run(j->workdir, (const char *const *)j->inputs, j->n_inputs,
+                                 &j->decontam, NULL, err);
+}
+
 static sciprune_status do_score(run_ctx *c, sciprune_error *err)
 {
+    if (!c->j->decontam_on) { /* score reads W/decontam/ when its summary is there: not now */
+        char *p = sp_wpath(c->j->workdir, SP_WF_DECONTAM_SUMMARY, NULL);
+        if (!p) return nomem(err);
+        if (sp_exists(p) && unlink(p) != 0 && errno != ENOENT) {
+            sciprune_status st = sp_err(err, SCIPRUNE_EIO, p, -1, -1, "cannot remove: %s", strerror(errno));
+            free(p);
+            return st;
+        }
+        free(p);
+    }
     if (c->auto_metric && !c->j->analyze_on)
         return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1,
                       "score metric auto takes the analysis' recommendation: turn on the "
                       "\"corrupt\" and \"analyze\" sections (or give analyze.corrupted)");
+    if (c->score_prepare_only) return SCIPRUNE_OK; /* over ranks: score_part() sweeps */
     sciprune_score_info info;
     return sciprune_score_sweep(c->j->workdir, c->set, &c->j->score, &info, err);
 }
@@ -207,6 +295,7 @@ static const stage_def stages[ST_COUNT] = {
     [ST_INDEX] = {"index", on_always, do_index},
     [ST_CORRUPT] = {"corrupt", on_corrupt, do_corrupt},
     [ST_ANALYZE] = {"analyze", on_analyze, do_analyze},
+    [ST_DECONTAM] = {"decontam", on_decontam, do_decontam},
     [ST_SCORE] = {"score", on_always, do_score},
     [ST_PRUNE] = {"prune", on_always, do_prune},
 };
@@ -219,6 +308,7 @@ static const char *const stage_outputs[ST_COUNT][4] = {
     [ST_INDEX] = {"index", "assign", NULL},
     [ST_CORRUPT] = {"corrupt", NULL},
     [ST_ANALYZE] = {"analyze", NULL},
+    [ST_DECONTAM] = {"decontam", NULL},
     [ST_SCORE] = {"score", NULL},
     [ST_PRUNE] = {"out", "report.json", "report.md", NULL},
 };
@@ -257,11 +347,13 @@ static void key_parts(const run_ctx *c, int i, const char *p[8])
         p[n++] = gates;
         p[n++] = j->analyze_own_corrupted ? "" : c->key[ST_CORRUPT];
         break;
+    case ST_DECONTAM: p[n++] = in; p[n++] = c->c_shard; break;
     case ST_SCORE: p[n++] = c->key[ST_INDEX]; p[n++] = gates; break;
     case ST_PRUNE: p[n++] = c->key[ST_SCORE]; break;
     }
     p[n++] = c->canon[i];
     if (i == ST_SCORE && c->auto_metric) p[n++] = c->key[ST_ANALYZE];
+    if (i == ST_SCORE && j->decontam_on) p[n++] = c->key[ST_DECONTAM];
     p[n] = NULL;
 }
 
@@ -294,6 +386,8 @@ static sciprune_status canon_all(run_ctx *c, char **all, sciprune_error *err)
                             "gates", json_object_get(cfg, "gates"),
                             "corrupt", json_object_get(cfg, "corrupt"),
                             "analyze", json_object_get(cfg, "analyze"));
+    if (sub && json_object_get(cfg, "decontam")) /* only when there: other configs unchanged */
+        json_object_set(sub, "decontam", json_object_get(cfg, "decontam"));
     *all = sub ? run_canon(sub) : NULL;
     json_decref(sub);
     return c->c_shard && *all ? SCIPRUNE_OK : nomem(err);
@@ -364,6 +458,31 @@ static size_t sweep_stale_tmp(const char *dir, int depth)
     return n;
 }
 
+/* Remove dir and everything under it, to `depth` folder levels (W/parts/<stage>/<file>: 2);
+ * returns the count of files removed. */
+static size_t remove_tree(const char *dir, int depth)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *nm = de->d_name;
+        if (nm[0] == '.' && (!nm[1] || (nm[1] == '.' && !nm[2]))) continue;
+        char *p = sp_path_join(dir, nm);
+        if (!p) break;
+        if (de->d_type == DT_DIR) {
+            if (depth > 0) n += remove_tree(p, depth - 1);
+        } else if (unlink(p) == 0) {
+            n++;
+        }
+        free(p);
+    }
+    closedir(d);
+    rmdir(dir);
+    return n;
+}
+
 /* Take the workdir, load and check the manifest, sweep stale temp files, compute every
  * stage's key and decide which stages are current (c->fresh) and why the others rerun. */
 static sciprune_status prepare(run_ctx *c, sciprune_workdir_lock **lock, char why[][300],
@@ -375,12 +494,26 @@ static sciprune_status prepare(run_ctx *c, sciprune_workdir_lock **lock, char wh
     /* the config is valid: take the workdir (no other writer from here on) */
     if ((st = sciprune_workdir_lock_acquire(lock, j->workdir, "run", err))) return st;
     for (size_t i = 0; i < j->score.n_metrics; i++)
-        c->auto_metric |= j->score.metrics[i] == SCIPRUNE_METRIC_AUTO;
+        c->auto_metric |= j->score.metrics[i] == SCIPRUNE_METRIC_AUTO ||
+                          j->score.metrics[i] == SCIPRUNE_METRIC_LEARNED ||
+                          j->score.metrics[i] == SCIPRUNE_METRIC_GATE_LEARNED; /* analyze first */
     if ((st = open_workdir(c, err))) return st;
     size_t swept = sweep_stale_tmp(j->workdir, 4);
     if (swept)
         sp_log(SCIPRUNE_LOG_INFO, "run: removed %zu unfinished file(s) of a process that is gone",
                swept);
+    /* W/parts/ holds what ranks hand each other inside one stage of one run (scans, counts);
+     * nothing there outlives the run that wrote it, so what is there now is a killed run's
+     * (an MPI run killed, then this run, with ranks or not): it goes before any stage, so
+     * that no stage reads it as its own and none is left behind */
+    char *parts = sp_path_join(j->workdir, "parts");
+    if (!parts) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+    if (sp_exists(parts)) {
+        size_t gone = remove_tree(parts, 3);
+        sp_log(SCIPRUNE_LOG_INFO, "run: removed W/parts/ (%zu file(s)) of a run that did not finish",
+               gone);
+    }
+    free(parts);
     for (int i = 0; i < ST_COUNT; i++) {
         const char *parts[8];
         key_parts(c, i, parts);
@@ -416,7 +549,7 @@ static int my_rank(const run_ctx *c) { return nranks(c) > 1 ? c->o->ranks->rank 
  * encoded in one int64 so that one minimum finds the lowest failing rank. */
 static sciprune_status sync_status(run_ctx *c, sciprune_status st, sciprune_error *err)
 {
-    if (nranks(c) <= 1) return st;
+    if (nranks(c) <= 1 || c->sync_failed) return st; /* after a failure: no more reduces */
     const sciprune_ranks *R = c->o->ranks;
     int64_t shard = 0;
     if (st && err) { /* the input the error names: its path, else its name in the source or text */
@@ -454,6 +587,19 @@ static int share_flag(const run_ctx *c, int flag)
     return (int)-v[0];
 }
 
+/* Tell the caller which part of a split stage this rank takes: its shards and their bytes. */
+static void report_part(const run_ctx *c, const char *stage)
+{
+    if (!c->o->on_part) return;
+    uint64_t n = 0, bytes = 0;
+    for (size_t i = (size_t)my_rank(c); i < c->j->n_inputs; i += (size_t)nranks(c)) {
+        n++;
+        struct stat sb;
+        if (stat(c->j->inputs[i], &sb) == 0) bytes += (uint64_t)sb.st_size;
+    }
+    c->o->on_part(c->o->user, stage, n, bytes);
+}
+
 /* This rank's part of embed: its shards (index = rank mod N), with the spec rank 0 made. */
 static sciprune_status embed_part(run_ctx *c, int gates_too, sciprune_error *err)
 {
@@ -467,15 +613,7 @@ static sciprune_status embed_part(run_ctx *c, int gates_too, sciprune_error *err
     eo.gates = gates_too ? &j->gates : NULL;
     eo.part_count = nranks(c);
     eo.part_index = my_rank(c);
-    if (c->o->on_part) {
-        uint64_t n = 0, bytes = 0;
-        for (size_t i = (size_t)eo.part_index; i < j->n_inputs; i += (size_t)eo.part_count) {
-            n++;
-            struct stat sb;
-            if (stat(j->inputs[i], &sb) == 0) bytes += (uint64_t)sb.st_size;
-        }
-        c->o->on_part(c->o->user, "embed", n, bytes);
-    }
+    report_part(c, "embed");
     return sciprune_embed_shards(j->workdir, (const char *const *)j->inputs, j->n_inputs,
                                  &j->embed, &eo, NULL, err);
 }
@@ -487,11 +625,20 @@ static sciprune_status embed_ranks(run_ctx *c, int gates_too, sciprune_error *er
 {
     run_job *j = c->j;
     sciprune_status st = SCIPRUNE_OK;
+    sp_peak_rss_reset();
     double t0 = sp_now();
+    /* the fit pass split over the ranks when they can sum (fit_split): every rank calls the
+     * spec step, rank 0 alone checking and writing W/embed */
+    int fit_split = c->o->ranks->reduce_sum != NULL;
     if (my_rank(c) == 0) {
         note(c, ST_EMBED, "running");
         c->was_done = sp_manifest_stage_key(c->m, "embed") != NULL &&
                       !sp_manifest_stage_current(c->m, "embed", c->key[ST_EMBED]);
+        st = sp_manifest_stage_clear(c->m, "embed", err);
+        if (!st && gates_too) st = sp_manifest_stage_clear(c->m, "gates", err);
+    }
+    if (fit_split && (st = sync_status(c, st, err))) return st;
+    if (my_rank(c) == 0 || fit_split) {
         sciprune_embed_options eo;
         sciprune_embed_options_default(&eo);
         eo.shard = j->shard;
@@ -499,11 +646,19 @@ static sciprune_status embed_ranks(run_ctx *c, int gates_too, sciprune_error *er
         eo.force = c->o->force && c->was_done;
         eo.gates = gates_too ? &j->gates : NULL;
         eo.spec_only = 1;
-        st = sp_manifest_stage_clear(c->m, "embed", err);
-        if (!st && gates_too) st = sp_manifest_stage_clear(c->m, "gates", err);
+        char *pp = fit_split ? sp_path_join(j->workdir, "parts") : NULL;
+        char *parts = pp ? sp_path_join(pp, "embed") : NULL;
+        free(pp);
+        if (fit_split) {
+            eo.ranks = c->o->ranks;
+            eo.parts_dir = parts;
+            if (!parts) st = nomem(err);
+            if (!st) report_part(c, "embed-fit");
+        }
         if (!st)
             st = sciprune_embed_shards(j->workdir, (const char *const *)j->inputs, j->n_inputs,
                                        &j->embed, &eo, NULL, err);
+        free(parts);
     }
     if ((st = sync_status(c, st, err))) return st;
     st = embed_part(c, gates_too, err);
@@ -522,6 +677,111 @@ static sciprune_status embed_ranks(run_ctx *c, int gates_too, sciprune_error *er
     return st;
 }
 
+/* The stages whose per-shard work is split over ranks after embed: the assignment (after
+ * rank 0 trained the k-means) and prune (rank 0 writes the reports after). Needs the sum
+ * reduce; without it they run on rank 0 alone. */
+static int split_stage(const run_ctx *c, int i)
+{
+    return nranks(c) > 1 && (i == ST_CORRUPT || i == ST_ANALYZE ||
+                             (c->o->ranks->reduce_sum && (i == ST_INDEX || i == ST_PRUNE || i == ST_SCORE)));
+}
+
+/* corrupt over ranks: every rank scans its shards into W/parts/corrupt/scan-<rank>.bin; after
+ * a status reduce rank 0 merges the scans (the same candidates, lengths and counts as one
+ * process's scan), makes the variants and writes W/corrupt/ as one process does. */
+static sciprune_status corrupt_part(run_ctx *c, sciprune_status st, sciprune_error *err)
+{
+    run_job *j = c->j;
+    char *pp = sp_path_join(j->workdir, "parts"), *parts = pp ? sp_path_join(pp, "corrupt") : NULL;
+    free(pp);
+    if (!parts) return sync_status(c, st ? st : nomem(err), err);
+    sciprune_corrupt_options co = j->corrupt;
+    co.parts_dir = parts;
+    co.part_count = nranks(c);
+    co.part_index = my_rank(c);
+    if (!st) {
+        report_part(c, "corrupt");
+        st = sciprune_corrupt_run((const char *const *)j->inputs, j->n_inputs, parts, &co, NULL, err);
+    }
+    if (!st && j->corrupt_heldout) { /* the held-out probes' scan, split the same way */
+        sciprune_corrupt_options ho;
+        char *hparts = NULL;
+        st = heldout_options(j->workdir, &co, &ho, &hparts, err);
+        if (!st)
+            st = sciprune_corrupt_run((const char *const *)j->inputs, j->n_inputs, hparts, &ho,
+                                      NULL, err);
+        free(hparts);
+    }
+    if (!(st = sync_status(c, st, err)) && my_rank(c) == 0) {
+        co.part_index = -1;
+        st = do_corrupt_with(c, &co, err);
+    }
+    free(parts);
+    return st;
+}
+
+/* analyze over ranks: every rank embeds its variants (j = rank mod N, in file order) into
+ * W/parts/analyze/variants-<rank>.bin (and scores its clean shards' gates when analyze computes
+ * them: gates-<i>.bin); after a status reduce rank 0 reads the parts, assigns
+ * and writes W/analyze/ as one process does (sciprune_analyze_settings.parts_dir). */
+static sciprune_status analyze_part(run_ctx *c, sciprune_status st, sciprune_error *err)
+{
+    run_job *j = c->j;
+    char *pp = sp_path_join(j->workdir, "parts"), *parts = pp ? sp_path_join(pp, "analyze") : NULL;
+    free(pp);
+    if (!parts) return sync_status(c, st ? st : nomem(err), err);
+    sciprune_analyze_settings as = j->analyze;
+    as.parts_dir = parts;
+    as.part_count = nranks(c);
+    as.part_index = my_rank(c);
+    if (!st)
+        st = sciprune_analyze(j->workdir, (const char *const *)j->corrupted, j->n_corrupted, &as,
+                              NULL, err);
+    if (!(st = sync_status(c, st, err)) && my_rank(c) == 0) {
+        as.part_index = -1;
+        st = sciprune_analyze(j->workdir, (const char *const *)j->corrupted, j->n_corrupted, &as,
+                              NULL, err);
+    }
+    free(parts);
+    return st;
+}
+
+/* This rank's part of a split stage, every rank calling it; st: rank 0's status so far. The
+ * centroids reach the other ranks through the shared workdir (W/index/kmeans.faiss, read
+ * after the status reduce that follows training). */
+static sciprune_status split_part(run_ctx *c, int i, sciprune_status st, sciprune_error *err)
+{
+    run_job *j = c->j;
+    const sciprune_ranks *R = c->o->ranks;
+    if (i == ST_CORRUPT) return corrupt_part(c, st, err);
+    if (i == ST_SCORE) { /* rank 0's checks, then every rank its shards (exact global cuts) */
+        if (!st && my_rank(c) == 0) {
+            c->score_prepare_only = 1;
+            st = do_score(c, err);
+            c->score_prepare_only = 0;
+        }
+        if ((st = sync_status(c, st, err))) return st;
+        report_part(c, "score");
+        return sciprune_score_sweep_part(j->workdir, c->set, &j->score, R, NULL, err);
+    }
+    if (i == ST_ANALYZE) return analyze_part(c, st, err);
+    if (i == ST_INDEX) {
+        sciprune_index_info info;
+        if (!st && my_rank(c) == 0) st = sciprune_index_train(j->workdir, c->set, &j->index, &info, err);
+        if ((st = sync_status(c, st, err))) return st;
+        report_part(c, "index");
+        return sciprune_index_assign_part(j->workdir, c->set, &j->index, R, NULL, err);
+    }
+    /* prune: rank 0 prepares out/ inside, before the others write (its reduces) */
+    if (st) { /* rank 0 failed before: still meet the others at prune's first reduce */
+        int64_t v[1] = {-1};
+        if (R->reduce_min(R->user, v, 1) != 0) c->sync_failed = 1;
+        return st;
+    }
+    report_part(c, "prune");
+    return sciprune_prune_write_part(j->workdir, c->set, &j->prune, R, NULL, err);
+}
+
 sciprune_status sciprune_run(const char *config_path, const sciprune_run_options *opt,
                              sciprune_error *err)
 {
@@ -536,6 +796,7 @@ sciprune_status sciprune_run(const char *config_path, const sciprune_run_options
     int rank0 = my_rank(&c) == 0;
     char why[ST_COUNT][300];
     sciprune_status st = run_job_parse(&j, config_path, &o, err);
+    if (!st && o.progress_interval_out) *o.progress_interval_out = j.progress_interval_s;
     /* rank 0 alone: the lock, the manifest, the stale temp files, which stages are current */
     if (!st && rank0) st = prepare(&c, &lock, why, err);
     if ((st = sync_status(&c, st, err))) goto done;
@@ -551,33 +812,49 @@ sciprune_status sciprune_run(const char *config_path, const sciprune_run_options
             if (rank0 && why[ST_EMBED][0]) note(&c, ST_EMBED, why[ST_EMBED]);
             if ((st = embed_ranks(&c, gates_too, err))) goto done;
         }
-        /* the other ranks wait for rank 0's outcome (the reduce at the end) */
-        if (!rank0) goto done;
     }
     for (int i = 0; i < ST_COUNT; i++) {
-        if (!stages[i].on(&c) || (i == ST_EMBED && c.split_done)) continue;
+        if (!stages[i].on(&c)) continue;
+        /* over ranks, embed ran above (embed_ranks); rank 0 says so when it was current */
+        if (i == ST_EMBED && (c.split_done || !rank0)) continue;
         if (i == ST_INDEX && !c.set &&
             (st = sciprune_shard_set_from_paths(&c.set, (const char *const *)j.inputs, j.n_inputs, err)))
+            goto done; /* the same on every rank: the same inputs */
+        int runs = !c.fresh[i];
+        if (nranks(&c) > 1 && i != ST_EMBED && (runs = share_flag(&c, rank0 && !c.fresh[i])) < 0) {
+            st = sp_err(err, SCIPRUNE_EIO, NULL, -1, -1, "MPI: the reduce failed");
+            c.sync_failed = 1;
             goto done;
-        if (c.fresh[i]) {
-            note(&c, i, "up to date");
+        }
+        if (!runs) {
+            if (rank0) note(&c, i, "up to date");
             continue;
         }
-        if (why[i][0]) note(&c, i, why[i]);
-        note(&c, i, "running");
-        /* with another key (not: the same key, its outputs damaged, which resumes) */
-        c.was_done = sp_manifest_stage_key(c.m, stages[i].name) != NULL &&
-                     !sp_manifest_stage_current(c.m, stages[i].name, c.key[i]);
-        c.done_note = NULL;
-        if ((st = sp_manifest_stage_clear(c.m, stages[i].name, err))) goto done;
+        if (rank0) {
+            if (why[i][0]) note(&c, i, why[i]);
+            note(&c, i, "running");
+            /* with another key (not: the same key, its outputs damaged, which resumes) */
+            c.was_done = sp_manifest_stage_key(c.m, stages[i].name) != NULL &&
+                         !sp_manifest_stage_current(c.m, stages[i].name, c.key[i]);
+            c.done_note = NULL;
+            st = sp_manifest_stage_clear(c.m, stages[i].name, err);
+        }
+        sp_peak_rss_reset(); /* the stage's own high-water mark in the manifest */
         double t0 = sp_now();
-        if ((st = stages[i].fn(&c, err))) goto done;
-        if ((st = record_outputs(&c, i, err))) goto done;
-        if ((st = sp_manifest_stage_done(c.m, stages[i].name, c.key[i], sp_now() - t0,
-                                         sp_peak_rss(), err)))
-            goto done;
-        note(&c, i, c.done_note ? c.done_note : "done");
+        if (split_stage(&c, i)) {
+            st = split_part(&c, i, st, err);
+            if ((st = sync_status(&c, st, err))) goto done; /* every rank's part is done */
+            if (rank0 && i == ST_PRUNE) st = sciprune_report_write(j.workdir, err);
+        } else if (rank0 && !st) {
+            st = stages[i].fn(&c, err);
+        }
+        if (rank0 && !st) st = record_outputs(&c, i, err);
+        if (rank0 && !st)
+            st = sp_manifest_stage_done(c.m, stages[i].name, c.key[i], sp_now() - t0, sp_peak_rss(), err);
+        if (rank0 && !st) note(&c, i, c.done_note ? c.done_note : "done");
+        if ((st = sync_status(&c, st, err))) goto done;
     }
+    if (!rank0) goto done; /* rank 0's exports, and the outcome at the end */
     for (size_t i = 0; i < j.n_export; i++) { /* cheap, and the models must follow score */
         if ((st = sciprune_model_export(j.workdir, j.export_variants[i], j.export_outs[i], err)))
             goto done;

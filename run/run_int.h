@@ -17,6 +17,7 @@ typedef struct run_job {
     char **inputs;          /* n_inputs shard paths, owned */
     size_t n_inputs;
     int threads;
+    double progress_interval_s; /* -1: not in the config */
     sciprune_shard_options shard;
     sciprune_embedder_settings embed;
     char *embed_spec_own;   /* "npy:<dir relative to the config>" */
@@ -28,6 +29,7 @@ typedef struct run_job {
     sciprune_gates_settings gates;
     char *gates_pe_own, *gates_un_own, *gates_js_own;
     int corrupt_on;
+    int corrupt_heldout;   /* corrupt.heldout: also W/corrupt/heldout/ (held-out probes) */
     sciprune_corrupt_options corrupt;
     char *corrupt_types_own, *corrupt_langs_own;
     int analyze_on;
@@ -39,6 +41,12 @@ typedef struct run_job {
     char **export_variants; /* "export": variants to save as models, owned */
     char **export_outs;     /* and their folders, owned */
     size_t n_export;
+    int decontam_on;        /* "decontam": the stage runs (before score) */
+    sciprune_decontam_settings decontam;
+    sciprune_decontam_benchmark *decontam_bench; /* n_decontam_bench, owned */
+    char **decontam_paths;  /* their paths, relative to the config resolved, owned */
+    size_t n_decontam_bench;
+    char *decontam_fields_own;
 } run_job;
 
 /* Parse and check the config at `path` (format: run.c header) with the option overrides.

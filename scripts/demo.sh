@@ -2,7 +2,8 @@
 # The demo: set up what is missing, build, turn this machine's Python standard library and
 # installed Python packages into shards, and run the SCIP job of data/configs/default.json on
 # them (embed + quality gates -> index -> corrupt -> analyze -> score (auto = the analysis'
-# pick) -> prune + report), then render the analysis plots and print the recommendation. Outputs in demo-work/.
+# pick) -> prune + report + report.html), then render the analysis plots and print the
+# recommendation. Outputs in demo-work/; open demo-work/run/report.html first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 W=demo-work
@@ -42,6 +43,8 @@ for name in show:
 print("per type, recommended:", ", ".join(f"{t} {v:.2f}" for t, v in sorted(rec['per_type_recall'].items())))
 PY
 echo
+echo "open first: $W/run/report.html  (what was pruned and why, the clusters, the corruption probes;"
+echo "            rewrite it with: $S report --workdir $W/run)"
 echo "shards:   $W/shards/"
 echo "accounts: $W/check/check.json (rejected lines in $W/check/rejected/)"
 echo "report:   $W/run/report.md"

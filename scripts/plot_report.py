@@ -7,8 +7,12 @@ Writes next to the report:
   cluster_sizes.png   histogram of the clean cluster sizes, and the clusters by size with the
                       variants that landed in each
   distance.png        distance-to-centroid distributions: clean vs each corruption type
-  recall.png          recall vs prune ratio per metric and the main gate plans (weighted mean
-                      over the types), and per type for the recommended metric or plan
+  recall.png          recall vs prune ratio (weighted mean over the types), one panel per
+                      family: the plain metrics, the gate plans (gate+X in X's colour, dotted,
+                      hollow markers); then per type for the recommendation; legends outside
+  eval.png            with `sciprune eval add` results (W/report.json "eval"): pass@1 per
+                      variant per benchmark with bootstrap 95 % intervals, each variant's
+                      corruption recall under its bar, the verdict in the title
   types.png           recall per corruption type at the report's ratio for distance, combined
                       at alpha 0.2 (or the nearest alpha), gate+distance, random (and the
                       recommendation when it is another one)
@@ -126,35 +130,136 @@ def shown_plans(rep):
     return out
 
 
+SERIES_MARKERS = "osD^vP*Xh<>p"
+
+
+def series_styles(rep):
+    """One colour and marker per plain metric, distinct within a panel; a gate plan gate+X
+    takes X's colour with a dotted line and a hollow marker, so a metric and its plan match."""
+    ms = rep["metrics"]
+    cmap = plt.get_cmap("tab10" if len(ms) <= 10 else "tab20")
+    st = {}
+    for i, m in enumerate(ms):
+        st[m] = dict(color=cmap(i % cmap.N), marker=SERIES_MARKERS[i % len(SERIES_MARKERS)])
+    return st
+
+
 def plot_recall(d, rep):
+    """recall.png: one panel per family (plain metrics, gate plans), then per type for the
+    recommendation; legends outside the data (right of each panel)."""
     ratios = rep["settings"]["ratios"]
     order = np.argsort(ratios)
     r = np.array(ratios)[order]
     means = weighted_means(rep)
-    fig, ax = plt.subplots(1, 2, figsize=(13, 5))
-    shown = rep["metrics"] + shown_plans(rep)
-    for i, m in enumerate(shown):
-        v = np.array(means[m])[order]
-        style = "--" if m in ("random", "length") else ":" if m.startswith("gate+") else "-"
-        lw = 3 if m == rep["recommendation"]["name"] else 1.5
-        ax[0].plot(r, 100 * v, style, marker="os^vD"[i % 5], lw=lw, label=m)
-    ax[0].plot([0, max(r)], [0, 100 * max(r)], ":", color="black", lw=1, label="y = p")
-    ax[0].set_xlabel("prune ratio p")
-    ax[0].set_ylabel("recall of corrupted variants (%)")
-    ax[0].set_title("mean recall over the types")
-    ax[0].legend(fontsize=7, ncol=2)
+    styles = series_styles(rep)
     best = rep["recommendation"]["name"]
-    for i, g in enumerate(type_groups(rep)):
+    plans = rep.get("plans", [])
+    panels = [("plain metrics", rep["metrics"])]
+    if plans:
+        panels.append(("gate plans (gates first, then the metric)", plans))
+    nrow = len(panels) + 1
+    fig, axes = plt.subplots(nrow, 1, figsize=(11, 4.2 * nrow), squeeze=False)
+    for (title, shown), ax in zip(panels, axes[:, 0]):
+        for m in shown:
+            base = m[5:] if m.startswith("gate+") else m
+            stl = styles.get(base, dict(color="black", marker="o"))
+            v = np.array(means[m])[order]
+            ls = "--" if base in ("random", "length") else ":" if m.startswith("gate+") else "-"
+            ax.plot(r, 100 * v, ls, color=stl["color"], marker=stl["marker"], ms=7,
+                    mfc="none" if m.startswith("gate+") else stl["color"],
+                    lw=3.2 if m == best else 1.6,
+                    label=m + ("  (recommended)" if m == best else "") +
+                    ("  (baseline)" if base in ("random", "length") else ""))
+        ax.plot([0, max(r)], [0, 100 * max(r)], color="black", lw=0.8, alpha=0.5, label="y = p")
+        ax.set_xlabel("prune ratio p")
+        ax.set_ylabel("recall of corrupted variants (%)")
+        ax.set_title(f"mean recall over the types: {title}")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    ax = axes[-1, 0]
+    groups = type_groups(rep)
+    cmap = plt.get_cmap("tab20")
+    for i, g in enumerate(groups):
         v = np.array(g["recall"][best])[order]
-        style = "-" if g["kind"] == "syntax" else "--"
-        ax[1].plot(r, 100 * v, style, marker="ox^sv"[i % 5], label=f"{g['type']} ({g['kind']})")
-    ax[1].set_xlabel("prune ratio p")
-    ax[1].set_ylabel("recall (%)")
-    ax[1].set_title(f"per type, recommended metric {best}")
-    ax[1].legend(fontsize=7, ncol=2)
+        ax.plot(r, 100 * v, "-" if g["kind"] == "syntax" else "--", color=cmap(i % 20),
+                marker=SERIES_MARKERS[i % len(SERIES_MARKERS)], label=f"{g['type']} ({g['kind']})")
+    ax.plot([0, max(r)], [0, 100 * max(r)], color="black", lw=0.8, alpha=0.5, label="y = p")
+    ax.set_xlabel("prune ratio p")
+    ax.set_ylabel("recall (%)")
+    ax.set_title(f"per type, recommended: {best}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0,
+              ncol=1 if len(groups) <= 16 else 2)
     fig.tight_layout()
-    fig.savefig(os.path.join(d, "recall.png"), dpi=100)
+    fig.savefig(os.path.join(d, "recall.png"), dpi=100, bbox_inches="tight")
     plt.close(fig)
+
+
+def load_eval(d):
+    """The workdir's report.json "eval" (sciprune eval add), or None."""
+    p = os.path.join(os.path.dirname(os.path.abspath(d)), "report.json")
+    if not os.path.isfile(p):
+        return None
+    ev = json.load(open(p)).get("eval")
+    return ev if ev and ev.get("benchmarks") else None
+
+
+def plot_eval(d, ev):
+    """eval.png: pass@1 per variant, one panel per benchmark, bootstrap 95 % intervals as
+    error bars; each bar says the variant's corruption recall; the verdict under the title."""
+    import textwrap
+    bs = ev["benchmarks"]
+    vs = [v for v in ev["variants"] if v["results"]]
+    fig, axes = plt.subplots(1, len(bs), figsize=(max(6, 1.3 * len(vs) + 2) * len(bs), 5.2),
+                             squeeze=False)
+    cmap = plt.get_cmap("tab10")
+    for ax, b in zip(axes[0], bs):
+        x, y, lo, hi, lab, col = [], [], [], [], [], []
+        for i, v in enumerate(vs):
+            e = v["results"].get(b)
+            if not e:
+                continue
+            x.append(len(x))
+            y.append(e["pass@1"])
+            lo.append(e["pass@1"] - e.get("lo", e["pass@1"]))
+            hi.append(e.get("hi", e["pass@1"]) - e["pass@1"])
+            rc = v.get("recall")
+            lab.append(v["name"] + ("\nrecall " + (f"{rc:.3f}" if rc is not None else "-")))
+            col.append(cmap(i % 10))
+        ax.bar(x, y, color=col, yerr=[lo, hi], capsize=6, ecolor="black")
+        for xi, yi in zip(x, y):
+            ax.text(xi, yi / 2, f"{yi:.3f}", ha="center", va="center", color="white",
+                    fontsize=9, fontweight="bold")
+        ax.set_xticks(x)
+        ax.set_xticklabels(lab, fontsize=8)
+        ax.set_ylim(0, min(1.0, max(yy + h for yy, h in zip(y, hi)) * 1.25 + 0.02))
+        ax.set_ylabel("pass@1 (bootstrap 95 % interval)")
+        verdict = ev.get("verdict", {}).get(b, "")
+        ax.set_title(b + "\n" + "\n".join(textwrap.wrap(verdict, 70)), fontsize=9)
+        ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(os.path.join(d, "eval.png"), dpi=100, bbox_inches="tight")
+    plt.close(fig)
+
+
+def eval_html(ev):
+    if not ev:
+        return ""
+    bs = ev["benchmarks"]
+    rows = []
+    for v in ev["variants"]:
+        if not v["results"]:
+            continue
+        cells = []
+        for b in bs:
+            e = v["results"].get(b)
+            cells.append("–" if not e else f"{e['pass@1']:.3f}" +
+                         (f" [{e['lo']:.3f}, {e['hi']:.3f}]" if "lo" in e else ""))
+        rc = v.get("recall")
+        rows.append([v["name"], "–" if rc is None else f"{rc:.3f}"] + cells)
+    verd = "".join(f"<li>{html.escape(t)}</li>" for t in ev.get("verdict", {}).values())
+    return (f"<h2>Evaluation results (pass@1)</h2>{table(['variant', 'corruption recall'] + bs, rows)}"
+            f"<ul>{verd}</ul><img src=\"eval.png\">")
 
 
 def type_bar_metrics(rep):
@@ -254,7 +359,7 @@ def pct(x):
     return "–" if x is None else f"{100 * x:.1f}"
 
 
-def write_html(d, rep):
+def write_html(d, rep, ev=None):
     ratios = rep["settings"]["ratios"]
     ip = ratios.index(rep["settings"]["ratio"])
     rec = rep["recommendation"]
@@ -267,12 +372,10 @@ def write_html(d, rep):
     om = rec.get("candidates_orig_recall", {})
     if om:
         rows.append(["their originals (weighted mean)", "", "", ""] + [pct(om.get(m)) for m in metrics])
-    lift = rep.get("recommendation_by_lift")
     lift_html = ""
-    if lift:
-        lift_html = (f"<p>By lift (variants' recall minus their originals'): "
-                     f"<code>{html.escape(lift['name'])}</code>, {pct(lift['mean_recall'])} % vs "
-                     f"{pct(lift['mean_orig_recall'])} %.</p>")
+    if rec.get("rule"):
+        lift_html = (f"<p>Lift (recall minus its originals' recall): "
+                     f"{100 * (rec.get('mean_lift') or 0):+.1f} points. Rule: {html.escape(rec['rule'])}.</p>")
     au = [[g["type"], g["lang"]] + [f"{g['auroc'][m]:.3f}" for m in ("size", "distance", "random", "length")]
           for g in type_groups(rep)]
     mv = [[g["type"], g["n_orig"], pct(g["movement"]["share_smaller_cluster"]),
@@ -303,6 +406,7 @@ weighted mean recall {pct(rec['mean_recall'])} % (random {pct(rec['random_mean_r
 {table(['type', 'lang', 'size', 'distance', 'random', 'length'], au)}
 <h2>Movement against the originals</h2>
 {table(['type', 'n with original', 'smaller cluster %', 'same cluster %', 'median Δ size pct', 'median Δ dist pct'], mv)}
+{eval_html(ev)}
 <h2>Distances</h2><img src="distance.png">
 <h2>Cluster sizes</h2><img src="cluster_sizes.png">
 </body></html>
@@ -324,8 +428,12 @@ def main():
     plot_distance(d, rep, arr, meta)
     plot_recall(d, rep)
     plot_types(d, rep)
-    write_html(d, rep)
-    print(f"plot_report: wrote cluster_sizes.png, distance.png, recall.png, types.png, index.html in {d}")
+    ev = load_eval(d)
+    if ev:
+        plot_eval(d, ev)
+    write_html(d, rep, ev)
+    print(f"plot_report: wrote cluster_sizes.png, distance.png, recall.png, types.png, "
+          f"{'eval.png, ' if ev else ''}index.html in {d}")
     return 0
 
 

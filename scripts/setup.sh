@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # sciprune set-up: idempotent, runs as root on a fresh Debian bookworm machine.
 #   1. apt packages (build tools, tree-sitter, FAISS, OpenMP OpenBLAS, zstd, jansson, cmocka,
-#      Open MPI, python3 + numpy/faiss/matplotlib/zstandard for cross-checks and scripts)
+#      Open MPI, python3 + numpy/faiss/matplotlib/zstandard for cross-checks and scripts,
+#      chromium: tests/e2e/e2e_html.sh opens report.html in it, headless)
 #   2. FAISS C API sources from Debian's own faiss source package -> build/deps/faiss-capi
 #   (SCIPRUNE_SETUP_SLURM=1: also slurm-wlm and munge, for scripts/test-slurm.sh)
 #   3. tree-sitter grammars, the `globals` lists (JavaScript environments of the
@@ -27,7 +28,7 @@ pkgs=(build-essential meson ninja-build pkg-config git ca-certificates dpkg-dev
       liblapack-dev libzstd-dev zstd libxxhash-dev libjansson-dev libcmocka-dev
       openmpi-bin libopenmpi-dev
       python3 python3-numpy python3-faiss python3-matplotlib python3-zstandard python3-xxhash
-      debootstrap time)
+      debootstrap time chromium)
 [ $fuzz = 1 ] && pkgs+=(clang-14 libclang-rt-14-dev libomp-14-dev)
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)

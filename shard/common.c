@@ -171,7 +171,7 @@ sciprune_status sp_json_load_status(sciprune_status otherwise)
 static size_t md_unit(const char *s, char e[8], size_t *n)
 {
     unsigned char c = (unsigned char)*s;
-    if (c == '|' || c == '\\') {
+    if (c == '|' || c == '\\' || c == '`' || c == '<') { /* a cell, a code span, raw HTML */
         e[0] = '\\';
         e[1] = (char)c;
         *n = 2;
@@ -372,8 +372,27 @@ double sp_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+int sp_peak_rss_reset(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (!f) return 0;
+    int ok = fputs("5", f) >= 0;
+    ok = (fclose(f) == 0) && ok;
+    return ok;
+}
+
 uint64_t sp_peak_rss(void)
 {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f) {
+        char line[256];
+        unsigned long long kb = 0;
+        int found = 0;
+        while (!found && fgets(line, sizeof line, f))
+            found = sscanf(line, "VmHWM: %llu kB", &kb) == 1;
+        fclose(f);
+        if (found && kb) return (uint64_t)kb * 1024u;
+    }
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
     return (uint64_t)ru.ru_maxrss * 1024u;

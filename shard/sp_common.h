@@ -50,8 +50,13 @@ sciprune_status sp_sweep_add(double *v, size_t *n, double x, const char *what,
                              sciprune_error *err);
 /* Monotonic seconds. */
 double sp_now(void);
-/* Peak resident set size of this process in bytes (0 if unknown). */
+/* Peak resident set size of this process in bytes (0 if unknown): Linux's VmHWM (since the
+ * last sp_peak_rss_reset), else getrusage's ru_maxrss (since the process started). */
 uint64_t sp_peak_rss(void);
+/* Reset the peak to the current resident size (Linux >= 4.0: "5" into /proc/self/clear_refs),
+ * so that sp_peak_rss() after a stage is that stage's own high-water mark. 1 when reset, 0 when
+ * refused (then sp_peak_rss stays the process' peak so far). */
+int sp_peak_rss_reset(void);
 
 /* 64-bit hash of bytes with a seed (XXH3). Stable across runs and machines. */
 uint64_t sp_hash64(const void *data, size_t len, uint64_t seed);
@@ -73,10 +78,10 @@ unsigned long sp_json_alloc_failed(void);
 sciprune_status sp_json_load_status(sciprune_status otherwise);
 
 /* `s` made safe for a cell of a markdown table (report.md) or one line of text: '|' -> "\|",
- * '\\' -> "\\\\", newline, carriage return and tab -> "\n", "\r", "\t", other control bytes
- * (< 0x20, 0x7f) -> "\xNN". Written into buf[cap], cut with "..." (U+2026) when longer; NULL s
- * gives "". Returns buf. SP_MD(s) does it into a buffer that lives until the end of the
- * enclosing block, for use as a printf argument (a language name read from a shard can hold
+ * '\\' -> "\\\\", '`' -> "\`" (no code span), '<' -> "\<" (no raw HTML), newline,
+ * carriage return and tab -> "\n", "\r", "\t", other control bytes (< 0x20, 0x7f) -> "\xNN".
+ * Written into buf[cap], cut with "..." (U+2026) when longer; NULL s gives "". Returns buf.
+ * SP_MD(s) does it into a buffer that lives until the end of the enclosing block, for use as a printf argument (a language name read from a shard can hold
  * anything). */
 const char *sp_md_cell(const char *s, char *buf, size_t cap);
 #define SP_MD(s) sp_md_cell((s), (char[256]){0}, 256)

@@ -21,6 +21,8 @@ typedef enum sp_wfile {
     SP_WF_GATE_UNDEFINED_NAME,  /* gates/<s>.undefined_name.npy  float32 N */
     SP_WF_GATE_SHARD,           /* gates/<s>.gates.json          counts; marks the shard done */
     SP_WF_REJECTED,             /* out/rejected/<s>.jsonl        rejected lines */
+    SP_WF_SITES,                /* embed/<s>.sites.npy           float32 N (metric `sites`) */
+    SP_WF_DECONTAM,             /* decontam/<s>.decontam.npy     uint8 N: 0 kept, 1 exact, 2 ngram */
     SP_WF_N_PER_SHARD,
     /* one per workdir: W/<folder>/<name> */
     SP_WF_MANIFEST = SP_WF_N_PER_SHARD, /* manifest.json */
@@ -41,17 +43,27 @@ typedef enum sp_wfile {
     SP_WF_ANALYZE_CLEAN_PE,     /* analyze/clean.parse_error.npy */
     SP_WF_ANALYZE_CLEAN_UN,     /* analyze/clean.undefined_name.npy */
     SP_WF_LOCK,                 /* .lock                         the workdir lock (run/lock.c) */
+    SP_WF_SITES_MODEL,          /* embed/sites.npy               the site detectors' weights */
+    SP_WF_DECONTAM_SUMMARY,     /* decontam/summary.json */
+    SP_WF_DECONTAM_LOG,         /* decontam/removed.jsonl        every file decontam removed */
     SP_WF_COUNT
 } sp_wfile;
 
 typedef enum sp_wdir {
     SP_WD_EMBED = 0, SP_WD_INDEX, SP_WD_ASSIGN, SP_WD_SCORE, SP_WD_GATES, SP_WD_OUT,
-    SP_WD_REJECTED, SP_WD_CORRUPT, SP_WD_ANALYZE, SP_WD_COUNT
+    SP_WD_REJECTED, SP_WD_CORRUPT, SP_WD_ANALYZE, SP_WD_DECONTAM, SP_WD_COUNT
 } sp_wdir;
 
 /* W/<folder>/<shard><suffix> for a per-shard file (shard required), W/<folder>/<name> for a
  * per-workdir one (shard ignored). NULL on ENOMEM. Caller frees with free(). */
 char *sp_wpath(const char *workdir, sp_wfile f, const char *shard);
+/* A per-record signal of the embed pass: W/embed/<shard>.<signal>.npy, '<f4', shape (N,), row
+ * i = line i + 1, higher = more likely corrupted ("naturalness", "sites"). Any stage may read
+ * it; a signal is present for a shard when its file has the rows of <shard>.status.npy.
+ * NULL on ENOMEM; caller frees. */
+char *sp_wsignal_path(const char *workdir, const char *shard, const char *signal);
+/* W/embed/ngram.npy: the naturalness model (embed/ngram.c). NULL on ENOMEM; caller frees. */
+char *sp_wngram_path(const char *workdir);
 /* W/<folder>. NULL on ENOMEM. Caller frees with free(). */
 char *sp_wdir_path(const char *workdir, sp_wdir d);
 /* W/out/<variant>/kept/<shard> (removed/ when `removed`; the folder when shard is NULL).

@@ -12,6 +12,7 @@ static const char *const k_dirs[SP_WD_COUNT] = {
     [SP_WD_EMBED] = "embed",   [SP_WD_INDEX] = "index",       [SP_WD_ASSIGN] = "assign",
     [SP_WD_SCORE] = "score",   [SP_WD_GATES] = "gates",       [SP_WD_OUT] = "out",
     [SP_WD_REJECTED] = "out/rejected", [SP_WD_CORRUPT] = "corrupt", [SP_WD_ANALYZE] = "analyze",
+    [SP_WD_DECONTAM] = "decontam",
 };
 
 static const struct { int dir; const char *name; } k_files[SP_WF_COUNT] = {
@@ -24,6 +25,8 @@ static const struct { int dir; const char *name; } k_files[SP_WF_COUNT] = {
     [SP_WF_GATE_UNDEFINED_NAME] = {SP_WD_GATES, ".undefined_name.npy"},
     [SP_WF_GATE_SHARD] = {SP_WD_GATES, ".gates.json"},
     [SP_WF_REJECTED] = {SP_WD_REJECTED, ".jsonl"},
+    [SP_WF_SITES] = {SP_WD_EMBED, ".sites.npy"},
+    [SP_WF_DECONTAM] = {SP_WD_DECONTAM, ".decontam.npy"},
     [SP_WF_MANIFEST] = {-1, "manifest.json"},
     [SP_WF_REPORT_JSON] = {-1, "report.json"},
     [SP_WF_REPORT_MD] = {-1, "report.md"},
@@ -42,6 +45,9 @@ static const struct { int dir; const char *name; } k_files[SP_WF_COUNT] = {
     [SP_WF_ANALYZE_CLEAN_PE] = {SP_WD_ANALYZE, "clean.parse_error.npy"},
     [SP_WF_ANALYZE_CLEAN_UN] = {SP_WD_ANALYZE, "clean.undefined_name.npy"},
     [SP_WF_LOCK] = {-1, ".lock"},
+    [SP_WF_SITES_MODEL] = {SP_WD_EMBED, "sites.npy"},
+    [SP_WF_DECONTAM_SUMMARY] = {SP_WD_DECONTAM, "summary.json"},
+    [SP_WF_DECONTAM_LOG] = {SP_WD_DECONTAM, "removed.jsonl"},
 };
 
 static char *join3(const char *a, const char *b, const char *c, const char *d)
@@ -58,6 +64,22 @@ char *sp_wpath(const char *workdir, sp_wfile f, const char *shard)
     const char *dir = k_files[f].dir < 0 ? "" : k_dirs[k_files[f].dir];
     if (f < SP_WF_N_PER_SHARD) return join3(workdir, dir, shard ? shard : "", k_files[f].name);
     return join3(workdir, dir, k_files[f].name, "");
+}
+
+char *sp_wsignal_path(const char *workdir, const char *shard, const char *signal)
+{
+    size_t n = strlen(workdir) + strlen(shard) + strlen(signal) + 16;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/embed/%s.%s.npy", workdir, shard, signal);
+    return p;
+}
+
+char *sp_wngram_path(const char *workdir)
+{
+    size_t n = strlen(workdir) + 24;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/embed/ngram.npy", workdir);
+    return p;
 }
 
 char *sp_wdir_path(const char *workdir, sp_wdir d)

@@ -89,13 +89,16 @@ cat > "$T/bad2.json" <<JSON
 JSON
 if "$S" run --config "$T/bad2.json" > /dev/null 2> "$T/e2.txt"; then fail "auto without gates accepted"; fi
 grep -q "needs the gates" "$T/e2.txt" || { cat "$T/e2.txt"; fail "auto without gates: unclear error"; }
-# gates judged per language: 40 broken JavaScript files next to the corpus' ~180 clean ones
-# make parse_error flag over 10 % of the JavaScript: judged off for javascript (over
-# gate_budget_share x p = 10 %); auto's gates leave it out
+# gates judged per language: 40 broken JavaScript files next to the corpus' clean ones make
+# parse_error flag 10-20 % of the JavaScript: over gate_budget_share x p = 10 % but within p,
+# so it is capped (its floor(0.1 n) most severe flags gated, the rest left to the fill);
+# 40 files reading a name bound nowhere make undefined_name flag over 10 %: off (an
+# environment gate is never capped); with p = 0.1 parse_error's share is over p: off
 mkdir -p "$T/js"
 for i in $(seq 1 40); do
   [ $i -le 24 ] && printf 'function f%d(a, b) {\n  const s = a + b * %d;\n  return s > 3 ? s : -s;\n}\nmodule.exports = f%d;\n' $i $i $i > "$T/js/ok$i.js"
   printf 'function g%d(a, b {\n  return a +;\n' $i > "$T/js/broken$i.js"
+  printf 'function u%d(a) {\n  return a + notBoundAnywhere%d;\n}\nmodule.exports = u%d;\n' $i $i $i > "$T/js/unbound$i.js"
 done
 "$S" ingest "$T/js" --out "$T/jsshards" --prefix js --docs-per-shard 100 2>/dev/null
 $PY - "$T/job.json" <<'PY'
@@ -108,26 +111,56 @@ json.dump(j, open(sys.argv[1], "w"))
 PY
 "$S" run --config "$T/job.json" > /dev/null 2> "$T/err4.txt" || { cat "$T/err4.txt"; fail "run with js failed"; }
 $PY - "$T/wj" <<'PY'
-import json, sys, numpy as np
+import json, sys, math, numpy as np
 w = sys.argv[1]
 rep = json.load(open(f"{w}/analyze/report.json"))
 jl = rep["gates"]["judged"]["languages"]
-js = jl["javascript"]["parse_error"]
-assert js["on_by_settings"] and not js["on"] and js["share"] > 0.1, js
-assert jl["python"]["parse_error"]["on"], jl["python"]
-assert "javascript" not in rep["gates"]["languages_on"]["parse_error"]
-assert "Gate judged off:** parse_error for javascript" in open(f"{w}/analyze/report.md").read()
-pe = np.load(f"{w}/analyze/clean.parse_error.npy"); un = np.load(f"{w}/analyze/clean.undefined_name.npy")
-judged = int(((pe > 0) | (un > 0)).sum())
+js, n = jl["javascript"]["parse_error"], jl["javascript"]["n"]
+assert 0.1 < js["share"] <= 0.2, js        # the test's premise: between the limit and p
+assert js["on_by_settings"] and js["on"] and js["capped"], js
+assert js["gated"] == math.floor(0.1 * n) < js["flagged"], (js, n)
+un = jl["javascript"]["undefined_name"]
+assert un["on_by_settings"] and not un["on"] and un["share"] > 0.1 and un["gated"] == 0, un
+assert jl["python"]["parse_error"]["on"] and not jl["python"]["parse_error"]["capped"], jl["python"]
+assert "javascript" in rep["gates"]["languages_on"]["parse_error"]
+assert "javascript" not in rep["gates"]["languages_on"]["undefined_name"]
+md = open(f"{w}/analyze/report.md").read()
+assert "Gate capped:** parse_error for javascript" in md
+assert "Gate judged off:** undefined_name for javascript" in md
+# the analysis' clean values hold exactly the capped gate's kept flags for javascript
+pe = np.load(f"{w}/analyze/clean.parse_error.npy"); un_v = np.load(f"{w}/analyze/clean.undefined_name.npy")
+langs = []
+import io, os, zstandard
+for f in json.load(open(f"{w}/embed/shards.json"))["shards"]:
+    p = f["path"] if isinstance(f, dict) else f
+    p = p if os.path.isabs(p) else os.path.join(os.path.dirname(w), p)
+    with open(p, "rb") as fh:
+        for line in io.TextIOWrapper(zstandard.ZstdDecompressor().stream_reader(fh), encoding="utf-8"):
+            langs.append(json.loads(line)["lang"])
+langs = np.array(langs)
+assert len(langs) == len(pe), (len(langs), len(pe))
+assert int((pe[langs == "javascript"] > 0).sum()) == js["gated"]
+assert int((un_v[langs == "javascript"] > 0).sum()) == 0
+judged = int(((pe > 0) | (un_v > 0)).sum())
 plan = json.load(open(f"{w}/score/plan.json"))
 va = {v["name"]: v for v in plan["variants"]}
 auto, rec = va["auto-p0.20"], rep["recommendation"]
 assert auto["auto"]["resolved"] == rec["metric"]
 explicit = va["gate+distance-p0.20"]["threshold"]["n_gated"]
-assert explicit >= judged + 40, (explicit, judged)   # the explicit plan still gates the broken JS
+assert explicit >= judged + (js["flagged"] - js["gated"]) + 40, (explicit, judged)  # the explicit plan gates all
 if rec["metric"].startswith("gate+"):
     assert auto["threshold"]["n_gated"] == judged, (auto["threshold"], judged)
-print(f"judged: parse_error off for javascript ({js['share']:.2f} of its files); auto = {rec['name']}, "
-      f"gated {judged} (explicit gate plans: {explicit})")
+print(f"judged: parse_error capped for javascript ({js['share']:.2f} of its files, {js['gated']} of "
+      f"{js['flagged']} gated), undefined_name off ({un['share']:.2f}); auto = {rec['name']}, gated "
+      f"{judged} (explicit gate plans: {explicit})")
+PY
+# the same analysis at p = 0.1: parse_error's share is over p, so it is off for javascript
+"$S" analyze --workdir "$T/wj" --corrupted "$T/wj/corrupt" --ratios 0.1 --ratio 0.1 > /dev/null 2> "$T/err5.txt" \
+  || { cat "$T/err5.txt"; fail "analyze at p = 0.1 failed"; }
+$PY - "$T/wj" <<'PY'
+import json, sys
+js = json.load(open(f"{sys.argv[1]}/analyze/report.json"))["gates"]["judged"]["languages"]["javascript"]["parse_error"]
+assert js["share"] > 0.1 and not js["on"] and not js["capped"] and js["gated"] == 0, js
+assert "Gate judged off:** parse_error for javascript" in open(f"{sys.argv[1]}/analyze/report.md").read()
 PY
 echo "e2e_auto: ok"

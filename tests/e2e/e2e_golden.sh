@@ -28,8 +28,10 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 $PY "$SRC/tests/corpus/make_corpus.py" --seed 1 --src "$T/src" || fail "make_corpus"
 "$BIN" ingest "$T/src" --out "$T/shards" --docs-per-shard 100 2>/dev/null || fail ingest
+# the input variants: unstratified (--strata 1), so the inputs stay those recorded; the job's
+# own corrupt stage is stratified (corrupt.strata default 10)
 "$BIN" corrupt --in "$T"/shards/*.jsonl.zst --out "$T/variants" --langs python,javascript,c \
-  --per-type 3 --seed 7 --threads 2 >/dev/null 2>&1 || fail corrupt
+  --per-type 3 --seed 7 --strata 1 --threads 2 >/dev/null 2>&1 || fail corrupt
 printf '%s\n' '{"id":"bad-1","content":"x = 1"' \
   '{"id":"ok-1","content":"def f(x):\n    return x\n","lang":"python"}' > "$T/shards/zz-bad.jsonl"
 cp "$G/job.json" "$T/job.json"

@@ -35,7 +35,7 @@ flags=$(pkg-config --define-variable=prefix="$P" --cflags --libs sciprune) || fa
 case "$flags" in *"$SRC"*|*"$B"*) fail "pkg-config points into the source or build tree: $flags" ;; esac
 # a sanitized build's library (scripts/test.sh --sanitize) needs its runtime linked first
 san=
-ldd "$LIBDIR/libsciprune.so.0" | grep -q libasan && san="-fsanitize=address,undefined"
+grep -q libasan <(ldd "$LIBDIR/libsciprune.so.0") && san="-fsanitize=address,undefined"
 cc -std=c11 -Wall -Werror $san judge.c $flags -Wl,-rpath,"$LIBDIR" -o judge || fail "compile the example"
 ldd ./judge > "$T/ldd.txt"
 grep -q "$LIBDIR/libsciprune.so.0" "$T/ldd.txt" || fail "the example does not link the installed library"

@@ -164,7 +164,7 @@ set +e
 "$S" run --config "$T/typo.json" 2> "$T/err7.txt"; rc=$?
 set -e
 [ $rc = 1 ] && grep -q 'unknown key "kk"' "$T/err7.txt" || { cat "$T/err7.txt"; fail "typo not reported"; }
-"$S" inspect "$T/w1" | grep -q 'prune *done' || fail "inspect"
+grep -q 'prune *done' <("$S" inspect "$T/w1") || fail "inspect"
 
 # gates + corrupt + analyze in the same job: the gates come from the embedder's parse, the
 # variants from W/corrupt, the analysis into W/analyze; each stage keyed on its own section.
@@ -195,6 +195,20 @@ assert rep['recommendation']['name'], rep['recommendation']
 plan = json.load(open(f'{w}/score/plan.json'))
 assert [v['name'] for v in plan['variants']] == ['gate+distance-p0.20', 'distance-p0.20']
 assert sorted(json.load(open(f'{w}/corrupt/corrupt.json')).keys())
+# the held-out probes (corrupt.heldout, default on): the test half only, another seed; the
+# semantic section tests on them and says so
+hc = json.load(open(f'{w}/corrupt/heldout/corrupt.json'))
+assert hc.get('heldout_only') is True and hc['seed'] != 7, hc
+sem = rep['semantic']
+assert sem['train_probes']['seed'] == 7 and sem['train_probes']['half'] == 0, sem['train_probes']
+tp = sem['test_probes']
+assert tp['half'] == 1 and tp['seed'] == hc['seed'] and tp['different_seed'] is True, tp
+assert sem['n_heldout_wrong_half'] == 0, sem
+import glob
+hv = glob.glob(f'{w}/corrupt/heldout/corrupt-*.jsonl.zst')
+assert hv and 'mean_content_recall_same_seed' in sem, (hv, sorted(sem))
+md = open(f'{w}/analyze/report.md').read()
+assert 'corrupt seed %d' % hc['seed'] in md and 'different seed' in md, md[-2000:]
 PY
 "$S" inspect "$T/wf" > "$T/insp.txt"
 grep -q "gates *done" "$T/insp.txt" && grep -q "analyze *done" "$T/insp.txt" && grep -q "analysis: recommends" "$T/insp.txt" || { cat "$T/insp.txt"; fail "inspect of the full job"; }
@@ -206,10 +220,17 @@ sed -i 's/"types": "drop-colon,undefined-name"/"types": "drop-colon"/' "$T/full.
 for st in embed index score prune; do grep -q "run: $st *up to date" "$T/err10.txt" || { cat "$T/err10.txt"; fail "$st reran"; }; done
 grep -q "run: analyze done" "$T/err10.txt" || fail "analyze did not rerun"
 $PY -c "import json,sys; r=json.load(open('$T/wf/analyze/report.json')); assert sorted({g['type'] for g in r['groups']}) == ['drop-colon'], r['groups']" || fail "stale variants analysed"
+[ -n "$(ls "$T"/wf/corrupt/heldout/corrupt-*.jsonl.zst 2>/dev/null)" ] || fail "held-out set not remade"
+grep -q '"corruption":"undefined-name"' <(zstd -dc "$T"/wf/corrupt/heldout/corrupt-*.jsonl.zst) && fail "stale held-out variants"
 # a plan with the gates switched off is a config error
 sed 's/"prune": {"fsync": false},/"prune": {"fsync": false}, "gates": {"enabled": false},/' "$T/full.json" > "$T/nogates.json"
 if "$S" run --config "$T/nogates.json" --workdir "$T/wx" 2> "$T/err11.txt"; then fail "plan without gates accepted"; fi
 grep -q "needs the gates" "$T/err11.txt" || { cat "$T/err11.txt"; fail "no reason given"; }
+# metric sites without the sites feature is a config error
+sed 's/"metrics": \["gate+distance", "distance"\]/"metrics": ["sites", "distance"]/' "$T/full.json" > "$T/nosites.json"
+grep -q '"sites", "distance"' "$T/nosites.json" || fail "nosites.json not made"
+if "$S" run --config "$T/nosites.json" --workdir "$T/wx" 2> "$T/err11b.txt"; then fail "sites without the feature accepted"; fi
+grep -q "needs the site detectors" "$T/err11b.txt" || { cat "$T/err11b.txt"; fail "no reason given for sites"; }
 # a variant dropped from the sweep loses its out/ folder: old outputs never pass for current
 [ -d "$T/wf/out/gate+distance-p0.20/kept" ] || fail "no gate+distance output"
 sed -i 's/"metrics": \["gate+distance", "distance"\]/"metrics": ["distance"]/' "$T/full.json"

@@ -122,8 +122,8 @@ set +e
 "$S" nosuchcommand 2>/dev/null; [ $? = 2 ] || fail "unknown command is not a usage error"
 "$S" check --on-error maybe --in a --out b 2>/dev/null; [ $? = 2 ] || fail "bad --on-error is not a usage error"
 set -e
-"$S" --version | grep -q '^sciprune ' || fail "--version"
-"$S" check --help | grep -q 'usage: sciprune check' || fail "check --help"
+grep -q '^sciprune ' <("$S" --version) || fail "--version"
+grep -q 'usage: sciprune check' <("$S" check --help) || fail "check --help"
 # two shards with one file name in different folders: refused (their rejected/ files collide)
 mkdir -p "$T/d1" "$T/d2"
 printf '%s\n' '{"id":"a","content":"x = 1"}' 'nope' > "$T/d1/x.jsonl"
@@ -134,5 +134,5 @@ set -e
 [ "$rc" = 1 ] || fail "duplicate shard names: exit $rc"
 grep -q "two input shards are named x" "$T/errdup" || { cat "$T/errdup"; fail "duplicate names: unclear error"; }
 [ ! -e "$T/dup/check.json" ] || fail "duplicate names: a summary was written"
-"$S" ingest --help | grep -q 'usage: sciprune ingest' || fail "ingest --help"
+grep -q 'usage: sciprune ingest' <("$S" ingest --help) || fail "ingest --help"
 echo "e2e_shard: ok"

@@ -245,11 +245,225 @@ static void test_analyze_errors(void **state)
     assert_true(st == SCIPRUNE_EIO || st == SCIPRUNE_ESTATE);
     assert_int_equal(e.code, st);
     assert_int_equal(sciprune_analyze(NULL, cor, 1, &s, NULL, NULL), SCIPRUNE_EINVAL);
+    /* the split over ranks: part_index -1 (the merge) .. part_count - 1 */
+    s.parts_dir = "/nonexistent/parts";
+    s.part_count = 2;
+    s.part_index = 2;
+    assert_int_equal(sciprune_analyze("/nonexistent/w", cor, 1, &s, &info, &e), SCIPRUNE_EINVAL);
+    assert_non_null(strstr(e.text, "part_index"));
+    s.part_index = -2;
+    assert_int_equal(sciprune_analyze("/nonexistent/w", cor, 1, &s, &info, &e), SCIPRUNE_EINVAL);
+    s.part_index = 1; /* in range: it gets as far as the workdir */
+    st = sciprune_analyze("/nonexistent/w", cor, 1, &s, &info, &e);
+    assert_true(st == SCIPRUNE_EIO || st == SCIPRUNE_ESTATE);
+}
+
+
+/* The learned model's fit (semantic.c) separates a planted set: label 1 iff 2*x0 - x1 > 1, x2
+ * pure noise; the fitted score orders every positive above every negative, the noise weight is
+ * small beside the planted ones, and a second fit gives the same bytes. */
+static void test_logistic_fit_separates_planted_set(void **state)
+{
+    (void)state;
+    enum { N = 400, F = 3 };
+    double X[N * F], w[F], w2[F], b, b2;
+    uint8_t y[N];
+    uint64_t s = 12345;
+    size_t np = 0;
+    for (size_t i = 0; i < N; i++) {
+        for (int k = 0; k < F; k++) {
+            s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+            X[i * F + k] = (double)(s >> 11) / 9007199254740992.0 * 4.0 - 2.0;
+        }
+        double m = 2 * X[i * F] - X[i * F + 1] - 1;
+        if (fabs(m) < 0.3) X[i * F] += m > 0 ? 0.3 : -0.3; /* a margin */
+        y[i] = 2 * X[i * F] - X[i * F + 1] > 1;
+        np += y[i];
+    }
+    assert_true(np > 40 && np < N - 40);
+    assert_int_equal(an_logistic_fit(X, y, N, F, w, &b), 0);
+    double minpos = 1e300, maxneg = -1e300;
+    for (size_t i = 0; i < N; i++) {
+        double z = b + w[0] * X[i * F] + w[1] * X[i * F + 1] + w[2] * X[i * F + 2];
+        if (y[i]) minpos = z < minpos ? z : minpos;
+        else maxneg = z > maxneg ? z : maxneg;
+    }
+    assert_true(minpos > maxneg);
+    assert_true(w[0] > 0 && w[1] < 0);
+    assert_true(fabs(w[2]) < 0.2 * fabs(w[0]));
+    assert_int_equal(an_logistic_fit(X, y, N, F, w2, &b2), 0);
+    assert_memory_equal(w, w2, sizeof w);
+    assert_true(b == b2);
+}
+
+/* an_semantic with the sites signal: 400 clean records and 200 variants (one content type)
+ * whose only difference is a planted sites value (variants 0.9, clean 0.1 but 20 clean at
+ * 0.95): sites catches the test half's variants at p = 0.2, learned gets a positive sites
+ * weight and the same bytes on a second run; without the signal the section has no sites
+ * metric and no sites weight. */
+static void test_semantic_sites_planted(void **state)
+{
+    (void)state;
+    enum { NC = 400, NV = 200 };
+    an_corpus c;
+    memset(&c, 0, sizeof c);
+    c.nc = NC;
+    c.nv = NV;
+    c.k = 2;
+    c.ccl = calloc(NC, sizeof *c.ccl); c.cds = calloc(NC, sizeof *c.cds);
+    c.clen = calloc(NC, sizeof *c.clen); c.crnd = calloc(NC, sizeof *c.crnd);
+    c.vcl = calloc(NV, sizeof *c.vcl); c.vds = calloc(NV, sizeof *c.vds);
+    c.vlen = calloc(NV, sizeof *c.vlen); c.vrnd = calloc(NV, sizeof *c.vrnd);
+    c.vorig = calloc(NV, sizeof *c.vorig);
+    float cnat[NC], vnat[NV], cs[NC], vs[NV];
+    size_t vt[NV];
+    uint64_t r = 99;
+    for (size_t g = 0; g < NC; g++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        c.ccl[g] = (int32_t)(g % 2);
+        c.cds[g] = (float)((r >> 40) % 1000) / 1000.0f;
+        c.clen[g] = 100 + (int64_t)(g % 37);
+        c.crnd[g] = r;
+        cnat[g] = 0;
+        cs[g] = g % 20 == 0 ? 0.95f : 0.1f;
+    }
+    for (size_t j = 0; j < NV; j++) {
+        size_t o = j * 2;
+        c.vcl[j] = c.ccl[o];
+        c.vds[j] = c.cds[o];
+        c.vlen[j] = c.clen[o];
+        c.vrnd[j] = c.crnd[o] ^ 0x5555;
+        c.vorig[j] = (int64_t)o;
+        vnat[j] = 0;
+        vs[j] = 0.9f;
+        vt[j] = 0;
+    }
+    assert_int_equal(an_corpus_prepare(&c, NULL), SCIPRUNE_OK);
+    const char *names[1] = {"swap-operator"};
+    int content[1] = {1};
+    double ratios[1] = {0.2};
+    an_sem_in in = {.c = &c, .cnat = cnat, .vnat = vnat, .have_nat = 1, .csites = cs,
+                    .vsites = vs, .have_sites = 1, .vtype = vt, .type_names = names,
+                    .type_content = content, .ntypes = 1, .ratios = ratios, .nr = 1, .ratio = 0.2};
+    an_sem_out out, out2;
+    json_t *a = an_semantic(&in, &out), *b = an_semantic(&in, &out2);
+    assert_non_null(a);
+    assert_non_null(b);
+    char *sa = json_dumps(a, JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    char *sb = json_dumps(b, JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    assert_string_equal(sa, sb);
+    free(sa);
+    free(sb);
+    json_t *rec = json_object_get(a, "recall");
+    double rs = json_real_value(json_array_get(json_object_get(json_object_get(rec, "sites"), "swap-operator"), 0));
+    double rr = json_real_value(json_array_get(json_object_get(json_object_get(rec, "random"), "swap-operator"), 0));
+    assert_true(rs == 1.0);
+    assert_true(rr < 0.6);
+    assert_non_null(json_object_get(rec, "gate+sites"));
+    json_t *w = json_object_get(a, "learned_weights");
+    assert_true(json_real_value(json_object_get(w, "sites")) > 0);
+    assert_true(out.w[6] > 0);
+    assert_int_equal(out.n_metrics, 9);
+    json_decref(a);
+    json_decref(b);
+    in.have_sites = 0; /* no signal: the 6-feature model, no sites metric */
+    a = an_semantic(&in, &out);
+    assert_non_null(a);
+    assert_null(json_object_get(json_object_get(a, "learned_weights"), "sites"));
+    assert_null(json_object_get(json_object_get(a, "recall"), "sites"));
+    assert_int_equal(out.n_metrics, 7);
+    assert_true(out.w[6] == 0);
+    json_decref(a);
+    an_corpus_clear(&c);
+}
+
+/* an_semantic with a held-out probe set (variants [nv_main, nv)): the test is the held-out
+ * set, not the main set's half 1. The main variants carry a planted sites value 0.9 (caught),
+ * the held-out ones 0.1 (like the clean records: not caught), so the held-out recall of sites
+ * is low while the same-seed comparison is 1; held-out probes of half 0 are left out and
+ * counted; report.json says which seeds trained and tested. */
+static void test_semantic_tests_on_heldout_set(void **state)
+{
+    (void)state;
+    enum { NC = 400, NM = 200, NH = 100, NV = NM + NH };
+    an_corpus c;
+    memset(&c, 0, sizeof c);
+    c.nc = NC;
+    c.nv = NV;
+    c.k = 2;
+    c.ccl = calloc(NC, sizeof *c.ccl); c.cds = calloc(NC, sizeof *c.cds);
+    c.clen = calloc(NC, sizeof *c.clen); c.crnd = calloc(NC, sizeof *c.crnd);
+    c.vcl = calloc(NV, sizeof *c.vcl); c.vds = calloc(NV, sizeof *c.vds);
+    c.vlen = calloc(NV, sizeof *c.vlen); c.vrnd = calloc(NV, sizeof *c.vrnd);
+    c.vorig = calloc(NV, sizeof *c.vorig);
+    float cnat[NC], vnat[NV], cs[NC], vs[NV];
+    size_t vt[NV];
+    uint8_t ch[NC];
+    uint64_t r = 7;
+    for (size_t g = 0; g < NC; g++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        c.ccl[g] = (int32_t)(g % 2);
+        c.cds[g] = (float)((r >> 40) % 1000) / 1000.0f;
+        c.clen[g] = 100 + (int64_t)(g % 37);
+        c.crnd[g] = r;
+        cnat[g] = 0;
+        cs[g] = 0.1f;
+        ch[g] = (uint8_t)(g % 2);
+    }
+    size_t heldout_half0 = 0;
+    for (size_t j = 0; j < NV; j++) {
+        size_t o = j < NM ? 2 * j + j % 2 : (j - NM) * 4 % NC + (j % 5 == 0 ? 0 : 1);
+        c.vcl[j] = c.ccl[o];
+        c.vds[j] = c.cds[o];
+        c.vlen[j] = c.clen[o];
+        c.vrnd[j] = c.crnd[o] ^ 0x5555;
+        c.vorig[j] = (int64_t)o;
+        vnat[j] = 0;
+        vs[j] = j < NM ? 0.9f : 0.1f;
+        vt[j] = 0;
+        heldout_half0 += j >= NM && ch[o] == 0;
+    }
+    assert_true(heldout_half0 > 0);
+    assert_int_equal(an_corpus_prepare(&c, NULL), SCIPRUNE_OK);
+    const char *names[1] = {"swap-operator"};
+    int content[1] = {1};
+    double ratios[1] = {0.2};
+    an_sem_in in = {.c = &c, .cnat = cnat, .vnat = vnat, .have_nat = 1, .csites = cs,
+                    .vsites = vs, .have_sites = 1, .vtype = vt, .type_names = names,
+                    .type_content = content, .ntypes = 1, .ratios = ratios, .nr = 1, .ratio = 0.2,
+                    .chalf = ch, .nv_main = NM, .seed_main = 5, .seed_heldout = 77};
+    an_sem_out out;
+    json_t *a = an_semantic(&in, &out);
+    assert_non_null(a);
+    double held = json_real_value(json_array_get(json_object_get(json_object_get(a, "mean_content_recall"), "sites"), 0));
+    double same = json_real_value(json_array_get(json_object_get(json_object_get(a, "mean_content_recall_same_seed"), "sites"), 0));
+    assert_true(held < 0.3);
+    assert_true(same == 1.0);
+    json_t *tp = json_object_get(a, "test_probes");
+    assert_int_equal(json_integer_value(json_object_get(tp, "seed")), 77);
+    assert_int_equal(json_integer_value(json_object_get(tp, "half")), 1);
+    assert_true(json_is_true(json_object_get(tp, "different_seed")));
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(a, "train_probes"), "seed")), 5);
+    assert_int_equal(json_integer_value(json_object_get(a, "n_heldout_wrong_half")), (json_int_t)heldout_half0);
+    assert_int_equal(json_integer_value(json_object_get(a, "n_test_variants")), (json_int_t)(NH - heldout_half0));
+    json_decref(a);
+    in.nv_main = 0; /* no held-out set: the main set's half 1 tests, and the report says so */
+    a = an_semantic(&in, &out);
+    assert_non_null(a);
+    tp = json_object_get(a, "test_probes");
+    assert_int_equal(json_integer_value(json_object_get(tp, "seed")), 5);
+    assert_true(json_is_false(json_object_get(tp, "different_seed")));
+    assert_null(json_object_get(a, "mean_content_recall_same_seed"));
+    json_decref(a);
+    an_corpus_clear(&c);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_logistic_fit_separates_planted_set),
+        cmocka_unit_test(test_semantic_sites_planted),
+        cmocka_unit_test(test_semantic_tests_on_heldout_set),
         cmocka_unit_test(test_eval_recall_hand_example),
         cmocka_unit_test(test_eval_recall_single_variant),
         cmocka_unit_test(test_eval_gate_plans_hand_example),

@@ -699,6 +699,7 @@ static void test_run_output_same_for_any_thread_count(void **state)
     o.per_type = 2;
     o.seed = 42;
     o.langs = "python";
+    o.strata = 1; /* six documents: too few to stratify (test_run_strata_match_corpus does) */
     sciprune_error e;
     const char *ins[] = {s1, s2};
     o.threads = 1;
@@ -727,6 +728,279 @@ static void test_run_output_same_for_any_thread_count(void **state)
     assert_int_equal(sciprune_corrupt_verify(vs, 1, &vst, &e), SCIPRUNE_OK);
     assert_int_equal(vst.bad, 0);
     assert_true(vst.syntax_ok > 0 && vst.content_ok > 0);
+    rmtree(d);
+    free(d);
+}
+
+/* Split over ranks: each part scans its shards (i % part_count == part_index) into
+ * parts_dir; the merge reads the scans and writes the same bytes as one call, then removes
+ * the scans. A missing scan is ESTATE. */
+static void test_run_parts_merge_same_as_one_call(void **state)
+{
+    (void)state;
+    char *d = tmpdir();
+    char sh[3][4096], one[4096], outp[4096], parts[4096];
+    for (int i = 0; i < 3; i++) snprintf(sh[i], sizeof sh[i], "%s/s%d.jsonl", d, i);
+    snprintf(one, sizeof one, "%s/one", d);
+    snprintf(outp, sizeof outp, "%s/merged", d);
+    snprintf(parts, sizeof parts, "%s/parts", d);
+    write_shard(sh[0], k_docs, 2, "python");
+    write_shard(sh[1], k_docs + 2, 2, "python");
+    write_shard(sh[2], k_docs + 4, NDOCS - 4, "py");
+    const char *ins[] = {sh[0], sh[1], sh[2]};
+    sciprune_corrupt_options o;
+    sciprune_corrupt_options_default(&o);
+    o.per_type = 2;
+    o.seed = 42;
+    o.langs = "python";
+    o.strata = 2;
+    sciprune_error e;
+    assert_int_equal(sciprune_corrupt_run(ins, 3, one, &o, NULL, &e), SCIPRUNE_OK);
+    for (int n = 2; n <= 3; n++) {
+        sciprune_corrupt_options po = o;
+        po.parts_dir = parts;
+        po.part_count = n;
+        po.part_index = -1; /* no scans yet */
+        assert_int_equal(sciprune_corrupt_run(ins, 3, outp, &po, NULL, &e), SCIPRUNE_ESTATE);
+        for (int k = n - 1; k >= 0; k--) {
+            po.part_index = k;
+            assert_int_equal(sciprune_corrupt_run(ins, 3, outp, &po, NULL, &e), SCIPRUNE_OK);
+        }
+        char scan[4200];
+        snprintf(scan, sizeof scan, "%s/scan-%d.bin", parts, n - 1);
+        assert_int_equal(access(scan, F_OK), 0);
+        po.part_index = -1;
+        assert_int_equal(sciprune_corrupt_run(ins, 3, outp, &po, NULL, &e), SCIPRUNE_OK);
+        assert_int_not_equal(access(scan, F_OK), 0); /* removed after the merge */
+        const char *files[] = {"corrupt-python.jsonl.zst", "labels.jsonl", "corrupt.json"};
+        for (size_t i = 0; i < 3; i++) {
+            char a[4200], b[4200];
+            snprintf(a, sizeof a, "%s/%s", one, files[i]);
+            snprintf(b, sizeof b, "%s/%s", outp, files[i]);
+            size_t la, lb;
+            char *x = slurp(a, &la), *y = slurp(b, &lb);
+            assert_non_null(x);
+            assert_non_null(y);
+            assert_int_equal(la, lb);
+            assert_memory_equal(x, y, la);
+            free(x);
+            free(y);
+        }
+    }
+    rmtree(d);
+    free(d);
+}
+
+/* Stratified sampling: 400 documents of 1..40 functions (lengths spread 40x); with 4 strata
+ * the probes of each type fill the bins in proportion to the corpus' records per bin, and
+ * corrupt.json reports both. Without strata the same corpus is still accepted (strata = 1). */
+static void test_run_strata_match_corpus(void **state)
+{
+    (void)state;
+    char *d = tmpdir();
+    char shard[4096], out[4096], cj[4200];
+    snprintf(shard, sizeof shard, "%s/in.jsonl", d);
+    snprintf(out, sizeof out, "%s/out", d);
+    snprintf(cj, sizeof cj, "%s/corrupt.json", out);
+    enum { N = 400 };
+    char **texts = calloc(N, sizeof *texts);
+    assert_non_null(texts);
+    for (size_t i = 0; i < N; i++) {
+        size_t nf = (i * 7919) % 40 + 1, cap = nf * 80 + 1, n = 0;
+        texts[i] = malloc(cap);
+        assert_non_null(texts[i]);
+        texts[i][0] = 0;
+        for (size_t k = 0; k < nf; k++)
+            n += (size_t)snprintf(texts[i] + n, cap - n,
+                                  "def f%zu(x):\n    if x > %zu:\n        return x + %zu\n    return %zu\n",
+                                  k, k, k, k);
+    }
+    write_shard(shard, (const char *const *)texts, N, "python");
+    sciprune_corrupt_options o;
+    sciprune_corrupt_options_default(&o);
+    o.per_type = 40;
+    o.strata = 4;
+    o.langs = "python";
+    o.types = "negate-if,drop-colon";
+    sciprune_error e;
+    const char *ins[] = {shard};
+    sciprune_corrupt_stats st;
+    assert_int_equal(sciprune_corrupt_run(ins, 1, out, &o, &st, &e), SCIPRUNE_OK);
+    assert_int_equal(st.ncells, 2);
+    for (size_t i = 0; i < st.ncells; i++) assert_int_equal(st.cells[i].made, 40);
+    sciprune_corrupt_stats_free(&st);
+    json_error_t je;
+    json_t *root = json_load_file(cj, 0, &je);
+    assert_non_null(root);
+    json_t *strata = json_object_get(root, "strata");
+    assert_int_equal(json_integer_value(json_object_get(strata, "bins")), 4);
+    assert_int_equal(json_integer_value(json_object_get(strata, "records")), N);
+    assert_int_equal(json_array_size(json_object_get(strata, "cuts")), 3);
+    json_t *py = json_array_get(json_object_get(strata, "langs"), 0);
+    assert_string_equal(json_string_value(json_object_get(py, "lang")), "python");
+    assert_int_equal(json_integer_value(json_object_get(py, "records")), N);
+    assert_int_equal(json_integer_value(json_object_get(py, "probes")), 80);
+    json_t *cb = json_object_get(strata, "corpus_bins"), *pb = json_object_get(py, "probe_bins");
+    assert_int_equal(json_array_size(cb), 4);
+    long long csum = 0, psum = 0;
+    for (size_t b = 0; b < 4; b++) {
+        long long c = json_integer_value(json_array_get(cb, b)), p = json_integer_value(json_array_get(pb, b));
+        csum += c;
+        psum += p;
+        double want = 80.0 * (double)c / N; /* two cells, each off by < 1 from rounding */
+        assert_true(p >= want - 2 && p <= want + 2);
+    }
+    assert_int_equal(csum, N);
+    assert_int_equal(psum, 80);
+    /* medians: the probes' within one bin width of the corpus' */
+    json_t *cl = json_object_get(strata, "corpus_len"), *pl = json_object_get(py, "probe_len");
+    double cm = (double)json_integer_value(json_object_get(cl, "p50")),
+           pm = (double)json_integer_value(json_object_get(pl, "p50"));
+    assert_true(pm > 0.6 * cm && pm < 1.6 * cm);
+    json_decref(root);
+    /* strata = 1: no "strata" section (the file as before stratification) */
+    o.strata = 1;
+    assert_int_equal(sciprune_corrupt_run(ins, 1, out, &o, NULL, &e), SCIPRUNE_OK);
+    root = json_load_file(cj, 0, &je);
+    assert_non_null(root);
+    assert_null(json_object_get(root, "strata"));
+    json_decref(root);
+    for (size_t i = 0; i < N; i++) free(texts[i]);
+    free(texts);
+    rmtree(d);
+    free(d);
+}
+
+/* Held-out probes (issue 17): heldout_only makes variants of the test half only
+ * (sciprune_id_half(orig id) == 1), and `run`'s held-out set uses
+ * sciprune_corrupt_heldout_seed(seed): its probes are not the training seed's probes of that
+ * half (this fails if the held-out set were made with the main seed), and the main set draws
+ * from both halves. */
+static size_t read_probes(const char *dir, char ***keys, int *halves)
+{
+    char lp[4200];
+    snprintf(lp, sizeof lp, "%s/labels.jsonl", dir);
+    FILE *f = fopen(lp, "rb");
+    assert_non_null(f);
+    char line[8192];
+    size_t n = 0;
+    *keys = NULL;
+    while (fgets(line, sizeof line, f)) {
+        json_t *o = json_loads(line, 0, NULL);
+        assert_non_null(o);
+        const char *oid = json_string_value(json_object_get(o, "orig_id"));
+        const char *ty = json_string_value(json_object_get(o, "corruption"));
+        assert_non_null(oid);
+        assert_non_null(ty);
+        halves[sciprune_id_half(oid, strlen(oid))]++;
+        *keys = realloc(*keys, (n + 1) * sizeof **keys);
+        assert_non_null(*keys);
+        char k[256];
+        snprintf(k, sizeof k, "%s|%s", ty, oid);
+        (*keys)[n++] = strdup(k);
+        json_decref(o);
+    }
+    fclose(f);
+    return n;
+}
+
+static void test_run_heldout_probes_other_seed_test_half(void **state)
+{
+    (void)state;
+    char *d = tmpdir();
+    char shard[4096], om[4096], oh[4096], os[4096], cj[4200];
+    snprintf(shard, sizeof shard, "%s/in.jsonl", d);
+    snprintf(om, sizeof om, "%s/main", d);
+    snprintf(oh, sizeof oh, "%s/heldout", d);
+    snprintf(os, sizeof os, "%s/same", d);
+    enum { N = 300 };
+    char **texts = calloc(N, sizeof *texts);
+    assert_non_null(texts);
+    for (size_t i = 0; i < N; i++) {
+        size_t nf = (i * 7919) % 5 + 1, cap = nf * 80 + 1, n = 0;
+        texts[i] = malloc(cap);
+        assert_non_null(texts[i]);
+        texts[i][0] = 0;
+        for (size_t k = 0; k < nf; k++)
+            n += (size_t)snprintf(texts[i] + n, cap - n,
+                                  "def f%zu(x):\n    if x > %zu:\n        return x + %zu\n    return %zu\n",
+                                  k, k, k, k);
+    }
+    write_shard(shard, (const char *const *)texts, N, "python");
+    /* the split is by id alone: a fixed function of the bytes, about half each way */
+    size_t nh1 = 0;
+    for (size_t i = 0; i < N; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "doc%zu", i);
+        int h = sciprune_id_half(id, strlen(id));
+        assert_true(h == 0 || h == 1);
+        assert_int_equal(h, sciprune_id_half(id, strlen(id)));
+        nh1 += (size_t)h;
+    }
+    assert_true(nh1 > N / 4 && nh1 < 3 * N / 4);
+    const uint64_t seed = 7;
+    uint64_t hs = sciprune_corrupt_heldout_seed(seed);
+    assert_true(hs != seed);
+    assert_true(hs == sciprune_corrupt_heldout_seed(seed));
+    sciprune_corrupt_options o;
+    sciprune_corrupt_options_default(&o);
+    o.per_type = 30;
+    o.langs = "python";
+    o.types = "negate-if,off-by-one";
+    o.seed = seed;
+    sciprune_error e;
+    const char *ins[] = {shard};
+    assert_int_equal(sciprune_corrupt_run(ins, 1, om, &o, NULL, &e), SCIPRUNE_OK);
+    o.heldout_only = 1; /* the train seed on the test half: what the held-out set must not be */
+    assert_int_equal(sciprune_corrupt_run(ins, 1, os, &o, NULL, &e), SCIPRUNE_OK);
+    o.seed = hs;        /* the held-out set as `run` makes it */
+    assert_int_equal(sciprune_corrupt_run(ins, 1, oh, &o, NULL, &e), SCIPRUNE_OK);
+    char **km, **kh, **ks;
+    int hm[2] = {0, 0}, hh[2] = {0, 0}, hsm[2] = {0, 0};
+    size_t nm = read_probes(om, &km, hm), nh = read_probes(oh, &kh, hh), ns = read_probes(os, &ks, hsm);
+    assert_int_equal(nm, 60);
+    assert_int_equal(nh, 60);
+    assert_int_equal(ns, 60);
+    assert_true(hm[0] > 0 && hm[1] > 0); /* the main set: both halves */
+    assert_int_equal(hh[0], 0);          /* held-out: the test half only */
+    assert_int_equal(hsm[0], 0);
+    size_t same = 0;                     /* held-out probes the train seed also draws */
+    for (size_t i = 0; i < nh; i++)
+        for (size_t j = 0; j < ns; j++)
+            if (!strcmp(kh[i], ks[j])) { same++; break; }
+    assert_true(same < nh / 2);
+    snprintf(cj, sizeof cj, "%s/corrupt.json", oh);
+    json_t *root = json_load_file(cj, 0, NULL);
+    assert_non_null(root);
+    assert_true(json_is_true(json_object_get(root, "heldout_only")));
+    assert_true((uint64_t)json_integer_value(json_object_get(root, "seed")) == hs);
+    json_decref(root);
+    snprintf(cj, sizeof cj, "%s/corrupt.json", om);
+    root = json_load_file(cj, 0, NULL);
+    assert_non_null(root);
+    assert_null(json_object_get(root, "heldout_only"));
+    json_decref(root);
+    /* split over ranks (run's corrupt_part: each rank scans its shards of the test half, rank
+     * 0 merges): the same files as one process; shard 0 is rank 0's, rank 1 scans nothing */
+    char parts[4200], oh2[4200], cmd[9000];
+    snprintf(parts, sizeof parts, "%s/parts-heldout", d);
+    snprintf(oh2, sizeof oh2, "%s/heldout-split", d);
+    o.parts_dir = parts;
+    o.part_count = 2;
+    for (int k = 1; k >= 0; k--) {
+        o.part_index = k;
+        assert_int_equal(sciprune_corrupt_run(ins, 1, parts, &o, NULL, &e), SCIPRUNE_OK);
+    }
+    o.part_index = -1;
+    assert_int_equal(sciprune_corrupt_run(ins, 1, oh2, &o, NULL, &e), SCIPRUNE_OK);
+    snprintf(cmd, sizeof cmd, "diff -r '%s' '%s' >&2", oh, oh2);
+    assert_int_equal(system(cmd), 0);
+    for (size_t i = 0; i < nm; i++) free(km[i]);
+    for (size_t i = 0; i < nh; i++) free(kh[i]);
+    for (size_t i = 0; i < ns; i++) free(ks[i]);
+    free(km); free(kh); free(ks);
+    for (size_t i = 0; i < N; i++) free(texts[i]);
+    free(texts);
     rmtree(d);
     free(d);
 }
@@ -799,7 +1073,10 @@ int main(void)
         cmocka_unit_test(test_edit_swap_and_negate),
         cmocka_unit_test(test_predicates_filter_matches),
         cmocka_unit_test(test_run_counts_unclean_inputs_and_does_not_use_them),
+        cmocka_unit_test(test_run_parts_merge_same_as_one_call),
         cmocka_unit_test(test_run_output_same_for_any_thread_count),
+        cmocka_unit_test(test_run_strata_match_corpus),
+        cmocka_unit_test(test_run_heldout_probes_other_seed_test_half),
         cmocka_unit_test(test_run_rejects_unknown_type_and_language),
         cmocka_unit_test(test_verify_flags_a_tampered_variant),
     };

@@ -2,6 +2,7 @@
  * .npy files read back by numpy, resumability, npy import checks, exec protocol failures. */
 #include "sciprune.h"
 #include "../../shard/sp_npy.h"
+#include "../../embed/embed_int.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <cmocka.h>
 
 #include <ctype.h>
+#include <pthread.h>
 #include <glob.h>
 #include <math.h>
 #include <stdio.h>
@@ -466,6 +468,94 @@ static void test_stage_numpy_roundtrip(void **state)
     }
 }
 
+
+/* ------------------------------------------------------------------ naturalness (ngram.c) */
+
+/* Stupid backoff on "a b a b c" against hand-computed values: unigrams a 2, b 2, c 1 (T = 5);
+ * bigrams ab 2, ba 1, bc 1; trigrams aba, bab, abc 1; 4-grams abab, babc 1. */
+static void test_ngram_probabilities_by_hand(void **state)
+{
+    (void)state;
+    uint32_t *tab = calloc((size_t)1 << NGRAM_BITS, sizeof *tab);
+    assert_non_null(tab);
+    uint32_t t[5] = {1, 2, 1, 2, 3}; /* a b a b c */
+    ngram_doc d;
+    memset(&d, 0, sizeof d);
+    d.tok = t;
+    d.ntok = 5;
+    d.lang = 7;
+    ngram_count(tab, &d);
+    const uint32_t ab[] = {1, 2}, b_[] = {2}, aa[] = {1, 1}, bab[] = {2, 1, 2}, xbab[] = {9, 2, 1, 2};
+    /* seen trigram: C(abc)/C(ab) = 1/2 */
+    assert_true(fabs(ngram_logprob(tab, 7, ab, 2, 3) - log(0.5)) < 1e-12);
+    /* seen bigram: C(ba)/C(b) = 1/2 */
+    assert_true(fabs(ngram_logprob(tab, 7, b_, 1, 1) - log(0.5)) < 1e-12);
+    /* seen 4-gram: C(babc)/C(bab) = 1; only the last 3 context tokens count */
+    assert_true(fabs(ngram_logprob(tab, 7, bab, 3, 3) - 0.0) < 1e-12);
+    assert_true(fabs(ngram_logprob(tab, 7, xbab, 4, 3) - 0.0) < 1e-12);
+    /* unseen: a a c -> 0.4 * 0.4 * (C(c) + 1) / (T + 65536) */
+    assert_true(fabs(ngram_logprob(tab, 7, aa, 2, 3) - log(0.16 * 2.0 / 65541.0)) < 1e-12);
+    /* b a b b: three back-offs to the unigram (C(b) + 1) / (T + 65536) */
+    assert_true(fabs(ngram_logprob(tab, 7, bab, 3, 2) - log(0.064 * 3.0 / 65541.0)) < 1e-12);
+    /* another language sees nothing: 1 / 65536 */
+    assert_true(fabs(ngram_logprob(tab, 8, NULL, 0, 1) - log(1.0 / 65536.0)) < 1e-12);
+    free(tab);
+}
+
+/* The signal ranks a flipped comparison above the written one once the model has seen the
+ * idiom; and the stage's ngram.npy and <shard>.naturalness.npy are the same bytes for 1 and 3
+ * threads. */
+static void test_ngram_stage_deterministic_and_flags_flip(void **state)
+{
+    (void)state;
+    FILE *f = fopen(tpath("nat.jsonl"), "w");
+    assert_non_null(f);
+    for (int i = 0; i < 300; i++)
+        fprintf(f, "{\"id\":\"r%d\",\"lang\":\"python\",\"content\":\"def f%d(xs, n):\\n"
+                   "    for i in range(len(xs)):\\n        if i < n:\\n            total = i + %d\\n"
+                   "    return max(xs, n)\\n\"}\n", i, i, i % 7);
+    fclose(f);
+    const char *in[] = {tpath("nat.jsonl")};
+    sciprune_embedder_settings s;
+    sciprune_embedder_settings_default(&s);
+    s.dim = 64;
+    s.idf_sample = 1.0;
+    sciprune_error e;
+    sciprune_embed_stats st;
+    sciprune_status rc = stage(tpath("nat1"), in, 1, &s, 1, 0, &st, &e);
+    if (rc) fprintf(stderr, "%s\n", e.text);
+    assert_int_equal(rc, SCIPRUNE_OK);
+    assert_int_equal(stage(tpath("nat3"), in, 1, &s, 3, 0, &st, &e), SCIPRUNE_OK);
+    char code[1500];
+    snprintf(code, sizeof code,
+             "import numpy as np\n"
+             "for f in ['ngram.npy', 'nat.jsonl.naturalness.npy']:\n"
+             "    a = open('%s/embed/' + f, 'rb').read(); b = open('%s/embed/' + f, 'rb').read()\n"
+             "    assert a == b, f\n"
+             "v = np.load('%s/embed/nat.jsonl.naturalness.npy'); assert v.dtype == np.float32 and v.shape == (300,)\n"
+             "g = np.load('%s/embed/ngram.npy').view(np.uint32); assert g.shape == (1 << 22,) and g.sum() > 0\n",
+             tpath("nat1"), tpath("nat3"), tpath("nat1"), tpath("nat1"));
+    assert_int_equal(run_py(code), 0);
+    char ed[600];
+    snprintf(ed, sizeof ed, "%s/embed", tpath("nat1"));
+    sciprune_embedder *em;
+    assert_int_equal(sciprune_embedder_load(&em, ed, &e), SCIPRUNE_OK);
+    assert_true(sciprune_embedder_has_naturalness(em));
+    const char *clean = "def f1(xs, n):\n    for i in range(len(xs)):\n        if i < n:\n"
+                        "            total = i + 1\n    return max(xs, n)\n";
+    const char *flip = "def f1(xs, n):\n    for i in range(len(xs)):\n        if i >= n:\n"
+                       "            total = i + 1\n    return max(xs, n)\n";
+    const char *swap = "def f1(xs, n):\n    for i in range(len(xs)):\n        if i < n:\n"
+                       "            total = i + 1\n    return max(n, xs)\n";
+    float a, b, c;
+    assert_int_equal(sciprune_embedder_naturalness(em, NULL, "python", clean, strlen(clean), &a, &e), SCIPRUNE_OK);
+    assert_int_equal(sciprune_embedder_naturalness(em, NULL, "python", flip, strlen(flip), &b, &e), SCIPRUNE_OK);
+    assert_int_equal(sciprune_embedder_naturalness(em, NULL, "python", swap, strlen(swap), &c, &e), SCIPRUNE_OK);
+    assert_true(b > a + 1.0f);
+    assert_true(c > a + 1.0f);
+    sciprune_embedder_free(em);
+}
+
 static void test_stage_resume_and_refuse(void **state)
 {
     (void)state;
@@ -813,6 +903,430 @@ static void test_exec_resume_after_failure(void **state)
     assert_non_null(strstr(e.text, "dimension 6, want 4"));
 }
 
+/* ------------------------------------------------------------------ site detectors */
+
+static const char *const k_words[] = {"alpha", "beta", "gamma", "delta", "omega", "kappa",
+                                      "sigma", "theta", "lambda_", "zeta", "rho", "tau"};
+
+/* A planted Python file: the same idioms with names varied by k. */
+static void planted(char *buf, size_t cap, int k)
+{
+    const char *w = k_words[k % 12], *v = k_words[(k / 12 + 3) % 12];
+    snprintf(buf, cap,
+             "def count_%s_%d(items, limit):\n"
+             "    total = 0\n"
+             "    for i in range(0, len(items)):\n"
+             "        if total < limit:\n"
+             "            total = total + items[i]\n"
+             "    return total\n"
+             "\n"
+             "def copy_%s_%d(src, dst):\n"
+             "    shutil_copy(src, dst)\n"
+             "    return dst\n"
+             "\n"
+             "def run_%s_%d(src_path, dst_path):\n"
+             "    data = load_%s()\n"
+             "    copy_%s_%d(src_path, dst_path)\n"
+             "    return count_%s_%d(data, 10)\n",
+             w, k, w, k, v, k, v, w, k, w, k);
+}
+
+/* A shard of n planted records (JSON-escaped newlines). */
+static void write_planted_shard(const char *path, int n)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    char t[2048];
+    for (int k = 0; k < n; k++) {
+        planted(t, sizeof t, k);
+        fprintf(f, "{\"id\":\"p%d\",\"lang\":\"python\",\"path\":\"x/p%d.py\",\"content\":\"", k, k);
+        for (const char *c = t; *c; c++) {
+            if (*c == '\n') fputs("\\n", f);
+            else fputc(*c, f);
+        }
+        fputs("\"}\n", f);
+    }
+    fclose(f);
+}
+
+static void sites_settings(sciprune_embedder_settings *s)
+{
+    sciprune_embedder_settings_default(s);
+    s->dim = 64;
+    s->features = SCIPRUNE_FEAT_ALL | SCIPRUNE_FEAT_SITES;
+    s->idf_sample = 1.0;
+}
+
+/* Detectors trained on a planted corpus score each corruption of an unseen planted file above
+ * the clean file, for every site type; the clean file stays low. */
+static void test_sites_planted_separates(void **state)
+{
+    (void)state;
+    write_planted_shard(tpath("planted.jsonl"), 96);
+    const char *in[] = {tpath("planted.jsonl")};
+    sciprune_embedder_settings s;
+    sites_settings(&s);
+    sciprune_error e;
+    sciprune_embed_stats st;
+    assert_int_equal(stage(tpath("wsites"), in, 1, &s, 1, 0, &st, &e), SCIPRUNE_OK);
+    char ed[600];
+    snprintf(ed, sizeof ed, "%s/embed", tpath("wsites"));
+    sciprune_embedder *em;
+    assert_int_equal(sciprune_embedder_load(&em, ed, &e), SCIPRUNE_OK);
+    sciprune_corruptor *c;
+    assert_int_equal(sciprune_corruptor_new(&c, NULL, &e), SCIPRUNE_OK);
+    sciprune_parser *p;
+    assert_int_equal(sciprune_parser_new(&p, &e), SCIPRUNE_OK);
+    static const char *const types[] = {"swap-operator", "swap-args", "off-by-one", "negate-if",
+                                        "drop-return-value"};
+    int made = 0;
+    for (int k = 200; k < 206; k++) { /* names never seen in training */
+        char t[2048];
+        planted(t, sizeof t, k);
+        float clean = -1;
+        assert_int_equal(sciprune_embedder_sites(em, p, "python", t, strlen(t), &clean, &e), SCIPRUNE_OK);
+        assert_true(clean >= 0 && clean < 0.5f);
+        for (size_t ty = 0; ty < 5; ty++) {
+            sciprune_corrupt_result r;
+            assert_int_equal(sciprune_corrupt_apply(c, p, "python", types[ty], (uint64_t)k, t, strlen(t), &r, &e), SCIPRUNE_OK);
+            if (r.outcome == SCIPRUNE_CORRUPT_MADE) {
+                float bad = -1;
+                assert_int_equal(sciprune_embedder_sites(em, p, "python", r.text, r.text_len, &bad, &e), SCIPRUNE_OK);
+                if (!(bad > clean + 0.2f))
+                    fail_msg("%s (k %d): corrupted %.3f, clean %.3f\n%s", types[ty], k, bad, clean, r.text);
+                made++;
+            }
+            sciprune_corrupt_result_clear(&r);
+        }
+    }
+    assert_true(made >= 25);
+    /* the stage's row of a record equals the one-text API on the same text */
+    char t0[2048];
+    planted(t0, sizeof t0, 0);
+    float one;
+    assert_int_equal(sciprune_embedder_sites(em, p, "python", t0, strlen(t0), &one, &e), SCIPRUNE_OK);
+    char code[3000];
+    snprintf(code, sizeof code,
+             "import numpy as np\n"
+             "a = np.load('%s/planted.jsonl.sites.npy'); w = np.load('%s/sites.npy')\n"
+             "assert a.dtype == np.float32 and a.shape == (96,), (a.dtype, a.shape)\n"
+             "assert w.dtype == np.float32 and w.shape == (1 << 20,) and np.count_nonzero(w) > 100\n"
+             "assert abs(float(a[0]) - %.9g) < 1e-6, (a[0], %.9g)\n",
+             ed, ed, (double)one, (double)one);
+    assert_int_equal(run_py(code), 0);
+    sciprune_parser_free(p);
+    sciprune_corruptor_free(c);
+    sciprune_embedder_free(em);
+}
+
+/* The detectors and every record's score are the same bytes on 1, 2 and 3 threads. */
+static void test_sites_threads_deterministic(void **state)
+{
+    (void)state;
+    write_planted_shard(tpath("pt.jsonl"), 70);
+    const char *in[] = {tpath("pt.jsonl")};
+    sciprune_embedder_settings s;
+    sites_settings(&s);
+    char *model[3], *rows[3];
+    size_t ml[3], rl[3];
+    for (int t = 0; t < 3; t++) {
+        char wd[64];
+        snprintf(wd, sizeof wd, "wt%d", t + 1);
+        sciprune_error e;
+        sciprune_embed_stats st;
+        assert_int_equal(stage(tpath(wd), in, 1, &s, t + 1, 0, &st, &e), SCIPRUNE_OK);
+        char path[700];
+        snprintf(path, sizeof path, "%s/embed/sites.npy", tpath(wd));
+        model[t] = read_all(path, &ml[t]);
+        snprintf(path, sizeof path, "%s/embed/pt.jsonl.sites.npy", tpath(wd));
+        rows[t] = read_all(path, &rl[t]);
+        assert_non_null(model[t]);
+        assert_non_null(rows[t]);
+    }
+    for (int t = 1; t < 3; t++) {
+        assert_true(ml[t] == ml[0] && memcmp(model[t], model[0], ml[0]) == 0);
+        assert_true(rl[t] == rl[0] && memcmp(rows[t], rows[0], rl[0]) == 0);
+    }
+    /* a rerun keeps the spec; a lost scores file is made again with the saved detectors */
+    sciprune_error e;
+    sciprune_embed_stats st;
+    assert_int_equal(stage(tpath("wt1"), in, 1, &s, 1, 0, &st, &e), SCIPRUNE_OK);
+    assert_int_equal(st.shards_skipped, 1);
+    char path[700];
+    snprintf(path, sizeof path, "%s/embed/pt.jsonl.sites.npy", tpath("wt1"));
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(stage(tpath("wt1"), in, 1, &s, 2, 0, &st, &e), SCIPRUNE_OK);
+    assert_int_equal(st.shards_done, 1);
+    size_t l2;
+    char *again = read_all(path, &l2);
+    assert_non_null(again);
+    assert_true(l2 == rl[0] && memcmp(again, rows[0], l2) == 0);
+    free(again);
+    for (int t = 0; t < 3; t++) {
+        free(model[t]);
+        free(rows[t]);
+    }
+}
+
+/* ------------------------------------------------------------------ the fit over ranks */
+
+/* Ranks as threads of one process: a sum reduce through a mutex and a barrier. */
+typedef struct fake_comm {
+    pthread_mutex_t mu;
+    pthread_barrier_t bar;
+    int64_t acc[1 << 17];
+    int calls;
+} fake_comm;
+
+static int fake_sum(void *user, int64_t *v, int n)
+{
+    fake_comm *c = user;
+    if (n < 1 || n > (1 << 17)) return -1;
+    pthread_mutex_lock(&c->mu);
+    for (int i = 0; i < n; i++) c->acc[i] += v[i];
+    pthread_mutex_unlock(&c->mu);
+    pthread_barrier_wait(&c->bar);
+    memcpy(v, c->acc, (size_t)n * sizeof *v);
+    if (pthread_barrier_wait(&c->bar) == PTHREAD_BARRIER_SERIAL_THREAD) {
+        memset(c->acc, 0, (size_t)n * sizeof *v);
+        c->calls++;
+    }
+    pthread_barrier_wait(&c->bar);
+    return 0;
+}
+
+typedef struct fit_rank {
+    sciprune_ranks rk;
+    const char *wd;
+    const char *const *in;
+    size_t n;
+    const sciprune_embedder_settings *s;
+    sciprune_status st;
+    sciprune_error e;
+} fit_rank;
+
+static void *fit_rank_main(void *p)
+{
+    fit_rank *r = p;
+    sciprune_embed_options o;
+    sciprune_embed_options_default(&o);
+    o.threads = 1;
+    o.spec_only = 1;
+    o.ranks = &r->rk;
+    r->st = sciprune_embed_shards(r->wd, r->in, r->n, r->s, &o, NULL, &r->e);
+    return NULL;
+}
+
+/* A planted shard of records k0 .. k1-1 (ids by k: records shared by two shards are the
+ * same text under the same id, as a corpus with copies has). */
+static void write_planted_range(const char *path, int k0, int k1)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    char t[2048];
+    for (int k = k0; k < k1; k++) {
+        planted(t, sizeof t, k);
+        fprintf(f, "{\"id\":\"p%d\",\"lang\":\"python\",\"path\":\"x/p%d.py\",\"content\":\"", k, k);
+        for (const char *c = t; *c; c++) {
+            if (*c == '\n') fputs("\\n", f);
+            else fputc(*c, f);
+        }
+        fputs("\"}\n", f);
+    }
+    fclose(f);
+}
+
+/* The spec (idf, n-gram counts, site detectors) fitted over 2 and 3 ranks, each counting its
+ * shards and the counts summed, the examples gathered: the bytes of one process's fit; the
+ * parts are removed. Shards overlap (copies of records), the sample is partial and below
+ * idf_min_docs (the second count attempt, decided on the summed record count). */
+static void test_stage_fit_split_same_bytes(void **state)
+{
+    (void)state;
+    write_planted_range(tpath("fa.jsonl"), 0, 40);
+    write_planted_range(tpath("fb.jsonl"), 20, 60);
+    write_planted_range(tpath("fc.jsonl"), 50, 90);
+    write_planted_range(tpath("fd.jsonl"), 90, 100);
+    const char *in[] = {tpath("fa.jsonl"), tpath("fb.jsonl"), tpath("fc.jsonl"), tpath("fd.jsonl")};
+    sciprune_embedder_settings s;
+    sites_settings(&s);
+    s.idf_sample = 0.5; /* about 60 of 120 records: below idf_min_docs, so every record */
+    const char *files[] = {"embedder.json", "idf.npy", "ngram.npy", "sites.npy"};
+    char *ref[4];
+    size_t rl[4];
+    sciprune_error e;
+    sciprune_embed_options o;
+    sciprune_embed_options_default(&o);
+    o.threads = 2;
+    o.spec_only = 1;
+    assert_int_equal(sciprune_embed_shards(tpath("fs1"), in, 4, &s, &o, NULL, &e), SCIPRUNE_OK);
+    for (int f = 0; f < 4; f++) {
+        char p[700];
+        snprintf(p, sizeof p, "%s/embed/%s", tpath("fs1"), files[f]);
+        ref[f] = read_all(p, &rl[f]);
+        if (!ref[f]) fail_msg("one process: no %s", files[f]);
+    }
+    for (int N = 2; N <= 3; N++) {
+        char wd[64];
+        snprintf(wd, sizeof wd, "fs%d", N);
+        static fake_comm comm;
+        memset(&comm, 0, sizeof comm);
+        pthread_mutex_init(&comm.mu, NULL);
+        pthread_barrier_init(&comm.bar, NULL, (unsigned)N);
+        fit_rank r[3];
+        pthread_t th[3];
+        const char *w = tpath(wd);
+        for (int k = 0; k < N; k++) {
+            memset(&r[k], 0, sizeof r[k]);
+            r[k].rk.rank = k;
+            r[k].rk.size = N;
+            r[k].rk.reduce_sum = fake_sum;
+            r[k].rk.user = &comm;
+            r[k].wd = w;
+            r[k].in = in;
+            r[k].n = 4;
+            r[k].s = &s;
+            assert_int_equal(pthread_create(&th[k], NULL, fit_rank_main, &r[k]), 0);
+        }
+        for (int k = 0; k < N; k++) pthread_join(th[k], NULL);
+        for (int k = 0; k < N; k++)
+            if (r[k].st) fail_msg("N %d rank %d: %s", N, k, r[k].e.text);
+        /* 1 (rank 0's checks) + 2 (attempts) + 8 (idf, 2^20 in 2^17) + 32 (n-grams) + 1 (sites) */
+        assert_int_equal(comm.calls, 44);
+        pthread_barrier_destroy(&comm.bar);
+        pthread_mutex_destroy(&comm.mu);
+        for (int f = 0; f < 4; f++) {
+            char p[700];
+            snprintf(p, sizeof p, "%s/embed/%s", w, files[f]);
+            size_t l;
+            char *b = read_all(p, &l);
+            if (!b || l != rl[f] || memcmp(b, ref[f], l)) fail_msg("N %d: %s differs from one process's", N, files[f]);
+            free(b);
+        }
+        char pd[700];
+        snprintf(pd, sizeof pd, "%s/parts/embed", w);
+        assert_int_not_equal(access(pd, F_OK), 0);
+    }
+    for (int f = 0; f < 4; f++) free(ref[f]);
+    /* an input that cannot be read (a folder): rank 0 fails in its checks and says why, rank 1
+     * returns OK without a spec (the caller's status reduce names rank 0), nobody waits */
+    assert_int_equal(mkdir(tpath("bad.jsonl"), 0755), 0);
+    const char *in2[] = {tpath("fa.jsonl"), tpath("bad.jsonl")};
+    static fake_comm comm;
+    memset(&comm, 0, sizeof comm);
+    pthread_mutex_init(&comm.mu, NULL);
+    pthread_barrier_init(&comm.bar, NULL, 2);
+    fit_rank r[2];
+    pthread_t th[2];
+    for (int k = 0; k < 2; k++) {
+        memset(&r[k], 0, sizeof r[k]);
+        r[k].rk.rank = k;
+        r[k].rk.size = 2;
+        r[k].rk.reduce_sum = fake_sum;
+        r[k].rk.user = &comm;
+        r[k].wd = tpath("fsbad");
+        r[k].in = in2;
+        r[k].n = 2;
+        r[k].s = &s;
+        assert_int_equal(pthread_create(&th[k], NULL, fit_rank_main, &r[k]), 0);
+    }
+    for (int k = 0; k < 2; k++) pthread_join(th[k], NULL);
+    pthread_barrier_destroy(&comm.bar);
+    pthread_mutex_destroy(&comm.mu);
+    if (r[0].st == SCIPRUNE_OK || r[1].st != SCIPRUNE_OK)
+        fail_msg("rank 0: %s (%s), rank 1: %s", sciprune_status_name(r[0].st), r[0].e.text,
+                 sciprune_status_name(r[1].st));
+    assert_non_null(strstr(r[0].e.source, "bad.jsonl"));
+    char sp[700];
+    snprintf(sp, sizeof sp, "%s/embed/embedder.json", tpath("fsbad"));
+    assert_int_not_equal(access(sp, F_OK), 0);
+}
+
+/* Duplicated files do not change the detectors with the thread count: 200 copies of one file
+ * of 100 `+` sites (200 distinct training pairs of swap-operator, 40000 offers: more than a
+ * worker's heap holds) train the same model on 1 and 2 threads. Before each heap held a
+ * (key, label) once, one worker's heap filled with copies of the same smallest examples while
+ * two workers' heaps kept more distinct ones (checked: main's sciprune gave different
+ * sites.npy on 1 and 2 threads for this corpus). */
+static void test_sites_duplicates_thread_independent(void **state)
+{
+    (void)state;
+    FILE *f = fopen(tpath("dup.jsonl"), "w");
+    assert_non_null(f);
+    for (int k = 0; k < 200; k++) {
+        fprintf(f, "{\"id\":\"d%d\",\"lang\":\"python\",\"path\":\"x/d%d.py\",\"content\":\"", k, k);
+        for (int i = 0; i < 100; i++) fprintf(f, "v%d = a%d + b%d\\n", i, i % 37, i % 41);
+        fputs("\"}\n", f);
+    }
+    fclose(f);
+    const char *in[] = {tpath("dup.jsonl")};
+    sciprune_embedder_settings s;
+    sites_settings(&s);
+    char *model[2];
+    size_t ml[2];
+    for (int t = 0; t < 2; t++) {
+        char wd[64];
+        snprintf(wd, sizeof wd, "wdup%d", t + 1);
+        sciprune_error e;
+        sciprune_embed_stats st;
+        assert_int_equal(stage(tpath(wd), in, 1, &s, t + 1, 0, &st, &e), SCIPRUNE_OK);
+        char path[700];
+        snprintf(path, sizeof path, "%s/embed/sites.npy", tpath(wd));
+        model[t] = read_all(path, &ml[t]);
+        assert_non_null(model[t]);
+    }
+    assert_true(ml[1] == ml[0] && memcmp(model[1], model[0], ml[0]) == 0);
+    free(model[0]);
+    free(model[1]);
+}
+
+/* Every signal on one parse: the hash walk, the gates, the site detectors and the n-gram
+ * counts are four visitors of one tree-sitter walk (embed/hash.c extract()). A visitor array
+ * of 3 slots once overflowed into the next stack slots with all of them on and made NaN
+ * vectors: embed "all,sites" with the gates, then every float the stage wrote (vectors,
+ * naturalness, sites) is finite and the same bytes on 1 and 3 threads. */
+static void test_stage_all_signals_with_gates_finite(void **state)
+{
+    (void)state;
+    write_planted_shard(tpath("allsig.jsonl"), 60);
+    const char *in[] = {tpath("allsig.jsonl")};
+    sciprune_embedder_settings s;
+    sites_settings(&s);
+    sciprune_gates_settings gs;
+    sciprune_gates_settings_default(&gs);
+    for (int t = 0; t < 2; t++) {
+        sciprune_embed_options o;
+        sciprune_embed_options_default(&o);
+        o.threads = t ? 3 : 1;
+        o.gates = &gs;
+        sciprune_error e;
+        sciprune_embed_stats st;
+        sciprune_status rc = sciprune_embed_shards(tpath(t ? "allsig3" : "allsig1"), in, 1, &s, &o, &st, &e);
+        if (rc) fail_msg("embed: %s %s", e.source, e.text);
+        assert_int_equal(st.lines, 60);
+    }
+    char code[2000];
+    snprintf(code, sizeof code,
+             "import glob, os, numpy as np\n"
+             "a, b = '%s', '%s'\n"
+             "fs = sorted(os.path.basename(f) for f in glob.glob(a + '/embed/allsig.jsonl*.npy'))\n"
+             "need = {'allsig.jsonl.npy', 'allsig.jsonl.naturalness.npy', 'allsig.jsonl.sites.npy'}\n"
+             "assert need <= set(fs), fs\n"
+             "assert glob.glob(a + '/gates/allsig.jsonl.*.npy'), 'no gates'\n"
+             "for f in fs:\n"
+             "    x = np.load(a + '/embed/' + f)\n"
+             "    if x.dtype.kind == 'f':\n"
+             "        assert np.isfinite(x.astype(np.float64)).all(), f\n"
+             "    assert open(a + '/embed/' + f, 'rb').read() == open(b + '/embed/' + f, 'rb').read(), f\n"
+             "v = np.load(a + '/embed/allsig.jsonl.npy').astype(np.float64)\n"
+             "assert v.shape[0] == 60 and (np.abs(np.linalg.norm(v, axis=1) - 1) < 1e-3).all()\n"
+             "for f in glob.glob(a + '/gates/allsig.jsonl.*.npy'):\n"
+             "    g = os.path.basename(f)\n"
+             "    assert open(f, 'rb').read() == open(b + '/gates/' + g, 'rb').read(), g\n",
+             tpath("allsig1"), tpath("allsig3"));
+    assert_int_equal(run_py(code), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -823,14 +1337,21 @@ int main(void)
         cmocka_unit_test(test_hash_drop_structure_on_error),
         cmocka_unit_test(test_hash_quality_real_files),
         cmocka_unit_test(test_stage_numpy_roundtrip),
+        cmocka_unit_test(test_stage_fit_split_same_bytes),
         cmocka_unit_test(test_stage_resume_and_refuse),
         cmocka_unit_test(test_stage_edge_cases),
         cmocka_unit_test(test_npy_import),
         cmocka_unit_test(test_npy_mismatches),
         cmocka_unit_test(test_exec_ok),
         cmocka_unit_test(test_exec_failures),
+        cmocka_unit_test(test_ngram_probabilities_by_hand),
+        cmocka_unit_test(test_ngram_stage_deterministic_and_flags_flip),
         cmocka_unit_test(test_exec_sigpipe),
         cmocka_unit_test(test_exec_resume_after_failure),
+        cmocka_unit_test(test_sites_planted_separates),
+        cmocka_unit_test(test_sites_threads_deterministic),
+        cmocka_unit_test(test_sites_duplicates_thread_independent),
+        cmocka_unit_test(test_stage_all_signals_with_gates_finite),
     };
     return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
 }

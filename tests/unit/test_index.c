@@ -8,6 +8,7 @@
 #include "../../shard/sp_npy.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -451,6 +452,152 @@ static void test_train_l2(void **state)
     sciprune_shard_set_free(sh);
 }
 
+
+/* ------------------------------------------------------------------ ranks */
+
+/* Ranks as threads: the collectives of sciprune_ranks over a shared buffer and a barrier. */
+typedef struct fake_world {
+    pthread_barrier_t bar;
+    pthread_mutex_t mu;
+    int64_t acc[256];
+    unsigned arrived;
+    int size;
+    int calls;
+} fake_world;
+
+static int fake_reduce(fake_world *fw, int64_t *v, int n, int sum)
+{
+    if (n > 256) return -1;
+    pthread_barrier_wait(&fw->bar); /* the previous round's copies are done */
+    pthread_mutex_lock(&fw->mu);
+    if (fw->arrived++ % (unsigned)fw->size == 0) {
+        memcpy(fw->acc, v, (size_t)n * sizeof *v);
+        fw->calls++;
+    } else {
+        for (int i = 0; i < n; i++)
+            fw->acc[i] = sum ? fw->acc[i] + v[i] : (v[i] < fw->acc[i] ? v[i] : fw->acc[i]);
+    }
+    pthread_mutex_unlock(&fw->mu);
+    pthread_barrier_wait(&fw->bar);
+    memcpy(v, fw->acc, (size_t)n * sizeof *v);
+    return 0;
+}
+static int fake_min(void *u, int64_t *v, int n) { return fake_reduce(u, v, n, 0); }
+static int fake_sum(void *u, int64_t *v, int n) { return fake_reduce(u, v, n, 1); }
+
+typedef struct rank_arg {
+    sciprune_ranks r;
+    const char *w;
+    const sciprune_shard_set *sh;
+    const sciprune_index_settings *s;
+    sciprune_status st;
+    sciprune_index_info info;
+} rank_arg;
+
+static void *rank_main(void *p)
+{
+    rank_arg *a = p;
+    sciprune_error e;
+    a->st = sciprune_index_assign_part(a->w, a->sh, a->s, &a->r, &a->info, &e);
+    return NULL;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    b[n] = '\0';
+    *len = (size_t)n;
+    return b;
+}
+
+/* Bytes of W/<rel>, with clusters.json's "seconds", "peak_rss" and "threads" cut off (they
+ * are the last keys: sorted). */
+static char *wfile(const char *w, const char *rel, size_t *len)
+{
+    char p[700];
+    snprintf(p, sizeof p, "%s/%s", w, rel);
+    char *b = slurp(p, len);
+    char *cut = strstr(b, "\"peak_rss\"");
+    if (cut) *len = (size_t)(cut - b);
+    return b;
+}
+
+/* The assignment split over 2 and 3 ranks (threads with fake collectives): each rank writes
+ * only its shards' files, rank 0 alone clusters.json, and every file has one process's bytes;
+ * the sizes are summed (a rank's own counts alone would differ). */
+static void test_assign_part_ranks_same_bytes(void **state)
+{
+    (void)state;
+    const char *names[5] = {"s0.jsonl", "s1.jsonl", "s2.jsonl", "s3.jsonl", "s4.jsonl"};
+    const char *w = workdir("parts");
+    for (int i = 0; i < 5; i++) write_blobs(w, names[i], 80 + 10 * (size_t)i, 3, i == 2 ? 7 : 0, 0);
+    sciprune_shard_set *sh = NULL;
+    assert_int_equal(sciprune_shard_set_from_paths(&sh, names, 5, NULL), SCIPRUNE_OK);
+    sciprune_index_settings s;
+    sciprune_index_settings_default(&s);
+    s.k = 3;
+    s.threads = 1;
+    sciprune_error e;
+    assert_int_equal(sciprune_index_train(w, sh, &s, NULL, &e), SCIPRUNE_OK);
+    assert_int_equal(sciprune_index_assign_shards(w, sh, &s, NULL, &e), SCIPRUNE_OK);
+    size_t ref_len[11], len;
+    char *ref[11];
+    char rel[11][200];
+    for (int i = 0; i < 5; i++) {
+        snprintf(rel[2 * i], 200, "assign/%s.cluster.npy", names[i]);
+        snprintf(rel[2 * i + 1], 200, "assign/%s.dist.npy", names[i]);
+    }
+    snprintf(rel[10], 200, "index/clusters.json");
+    for (int f = 0; f < 11; f++) ref[f] = wfile(w, rel[f], &ref_len[f]);
+    for (int nr = 2; nr <= 3; nr++) {
+        char cmd[1000];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s/assign' '%s/index/clusters.json'", w, w);
+        assert_int_equal(system(cmd), 0);
+        fake_world fw;
+        memset(&fw, 0, sizeof fw);
+        fw.size = nr;
+        pthread_barrier_init(&fw.bar, NULL, (unsigned)nr);
+        pthread_mutex_init(&fw.mu, NULL);
+        rank_arg a[3];
+        pthread_t th[3];
+        for (int r = 0; r < nr; r++) {
+            memset(&a[r], 0, sizeof a[r]);
+            a[r].r.rank = r;
+            a[r].r.size = nr;
+            a[r].r.reduce_min = fake_min;
+            a[r].r.reduce_sum = fake_sum;
+            a[r].r.user = &fw;
+            a[r].w = w;
+            a[r].sh = sh;
+            a[r].s = &s;
+            assert_int_equal(pthread_create(&th[r], NULL, rank_main, &a[r]), 0);
+        }
+        for (int r = 0; r < nr; r++) {
+            pthread_join(th[r], NULL);
+            assert_int_equal(a[r].st, SCIPRUNE_OK);
+        }
+        assert_int_equal(fw.calls, 2); /* the failure flag, then the counts */
+        assert_int_equal(a[0].info.n_records, 80 + 90 + 100 + 110 + 120);
+        for (int f = 0; f < 11; f++) {
+            char *b = wfile(w, rel[f], &len);
+            assert_int_equal(len, ref_len[f]);
+            assert_memory_equal(b, ref[f], len);
+            free(b);
+        }
+        pthread_barrier_destroy(&fw.bar);
+        pthread_mutex_destroy(&fw.mu);
+    }
+    for (int f = 0; f < 11; f++) free(ref[f]);
+    sciprune_shard_set_free(sh);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -461,6 +608,7 @@ int main(void)
         cmocka_unit_test(test_train_sample_order_independent),
         cmocka_unit_test(test_train_errors),
         cmocka_unit_test(test_train_l2),
+        cmocka_unit_test(test_assign_part_ranks_same_bytes),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -499,7 +500,7 @@ static void test_prune_write_unwritable(void **state)
     sciprune_score_settings_default(&s);
     sciprune_error e;
     assert_int_equal(sciprune_score_sweep(g_w, sh, &s, NULL, &e), SCIPRUNE_OK);
-    char p[700], cmd[1600];
+    char p[700], cmd[2400];
     snprintf(p, sizeof p, "%s/out/combined-p0.20-a0.80/kept", g_w);
     snprintf(cmd, sizeof cmd, "mkdir -p '%s/out/combined-p0.20-a0.80' && touch '%s'", g_w, p);
     assert_int_equal(system(cmd), 0);
@@ -586,15 +587,913 @@ static void test_report_escapes_names_and_inputs_are_globs(void **state)
     check_md_tables(p, "py\\nthon\\|x\\ty");
 }
 
+/* Benchmark names (decontam) and other user strings are escaped in report.md's tables: a name
+ * with '|', a newline and backticks stays one cell of one row, as text (no code span). */
+static void test_report_decontam_benchmark_names_escaped(void **state)
+{
+    (void)state;
+    char d[400], p[600];
+    snprintf(d, sizeof d, "%s/dmd", g_dir);
+    snprintf(p, sizeof p, "mkdir -p '%s/decontam'", d);
+    assert_int_equal(system(p), 0);
+    snprintf(p, sizeof p, "%s/decontam/summary.json", d);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs("{\"removed\": 3, \"removed_exact\": 2, \"removed_ngram\": 1, \"accepted\": 40,"
+          " \"df_cap\": 5, \"settings\": {}, \"benchmarks\": ["
+          "{\"name\": \"human|eval\\n`x` <b>\", \"format\": \"json|l\", \"items\": 7,"
+          " \"allowlisted\": 0, \"removed_exact\": 2, \"removed_ngram\": 1},"
+          "{\"name\": \"mbpp\", \"format\": \"jsonl\", \"items\": 3, \"allowlisted\": 1,"
+          " \"removed_exact\": 0, \"removed_ngram\": 0}]}\n", f);
+    fclose(f);
+    json_t *plan = json_pack("{s:{}}", "decontam"), *j = NULL;
+    char *md = NULL;
+    sciprune_error e;
+    assert_int_equal(prune_decontam_report(d, plan, &j, &md, &e), SCIPRUNE_OK);
+    assert_non_null(md);
+    assert_non_null(strstr(md, "| human\\|eval\\n\\`x\\` \\<b> | json\\|l | 7 | 0 | 2 | 1 |\n"));
+    assert_non_null(strstr(md, "| mbpp | jsonl | 3 | 1 | 0 | 0 |\n"));
+    /* every table line: 7 unescaped '|' (6 cells), no backtick that is not escaped */
+    int rows = 0;
+    for (char *line = md; *line;) {
+        char *end = strchr(line, '\n');
+        size_t n = end ? (size_t)(end - line) : strlen(line);
+        if (line[0] == '|') {
+            int bars = 0;
+            for (size_t i = 0; i < n; i++) {
+                if (line[i] == '\\') {
+                    i++;
+                    continue;
+                }
+                bars += line[i] == '|';
+                assert_true(line[i] != '`');
+            }
+            assert_int_equal(bars, 7);
+            rows++;
+        }
+        line += n + (end ? 1 : 0);
+    }
+    assert_int_equal(rows, 4); /* header, rule, two benchmarks */
+    json_decref(j);
+    json_decref(plan);
+    free(md);
+}
+
+/* Write W/gates/<shard>.{parse_error,undefined_name}.npy flagging global lines `flag` (ends -1). */
+static void write_gates(const int *flag)
+{
+    char p[600];
+    snprintf(p, sizeof p, "mkdir -p '%s/gates'", g_w);
+    assert_int_equal(system(p), 0);
+    for (int s = 0; s < 2; s++)
+        for (int k = 0; k < 2; k++) {
+            float v[11] = {0};
+            for (int i = 0; flag[i] >= 0; i++)
+                if (flag[i] >= k_off[s] && flag[i] < k_off[s + 1] && (flag[i] % 2) == k)
+                    v[flag[i] - k_off[s]] = 1.0f;
+            snprintf(p, sizeof p, "%s/gates/%s.%s.npy", g_w, k_names[s], k ? "undefined_name" : "parse_error");
+            assert_int_equal(sp_npy_write(p, SP_NPY_F32, (uint64_t)(k_off[s + 1] - k_off[s]), 0, v, NULL),
+                             SCIPRUNE_OK);
+        }
+}
+
+static void test_tokens_approx_counts_words_and_punctuation(void **state)
+{
+    (void)state;
+    const char *a = "def f(x):\n    return x + 1\n";
+    assert_int_equal(sciprune_tokens_approx(a, strlen(a)), 10); /* def f ( x ) : return x + 1 */
+    const char *b = "a_b1 \xc3\xbc\xe2\x86\x92";                  /* a word, then one non-ASCII run */
+    assert_int_equal(sciprune_tokens_approx(b, strlen(b)), 2);
+    assert_int_equal(sciprune_tokens_approx("  \t\n", 4), 0);
+    assert_int_equal(sciprune_tokens_approx("x==y", 4), 4);
+    sciprune_budget_unit u;
+    assert_int_equal(sciprune_budget_unit_parse("tokens", &u, NULL), SCIPRUNE_OK);
+    assert_int_equal(u, SCIPRUNE_BUDGET_TOKENS);
+    assert_int_equal(sciprune_budget_unit_parse("lines", &u, NULL), SCIPRUNE_EINVAL);
+    sciprune_prune_output o;
+    assert_int_equal(sciprune_prune_output_parse("mask", &o, NULL), SCIPRUNE_OK);
+    assert_int_equal(o, SCIPRUNE_OUTPUT_MASK);
+    assert_int_equal(sciprune_prune_output_parse("copies", &o, NULL), SCIPRUNE_EINVAL);
+}
+
+/* score.budget bytes: for every metric (gate plans with one gated record too) and ratio, the
+ * removed bytes of each variant (out/prune.json, i.e. the written lines) are p x the accepted
+ * bytes to within half of one record's line; distance's selection equals the rule worked out
+ * here from the hand order; the masks do not depend on the thread count. */
+static void test_score_budget_bytes_every_metric(void **state)
+{
+    (void)state;
+    make_example();
+    const int gated[] = {4, -1}; /* parse_error on line 5 of s0 (60 bytes or so) */
+    write_gates(gated);
+    sciprune_shard_set *sh = example_set(1);
+    sciprune_score_settings s;
+    sciprune_score_settings_default(&s);
+    sciprune_error e;
+    const char *metrics = "size,distance,distance-pc,combined,combined-pc,random,length,"
+                          "gate+distance,gate+size,gate+combined,gate+random,gate+length";
+    assert_int_equal(sciprune_score_settings_parse(&s, metrics, "0.1,0.25,0.5,0.9,1", "0.3", &e),
+                     SCIPRUNE_OK);
+    s.budget = SCIPRUNE_BUDGET_BYTES;
+    s.threads = 1;
+    assert_int_equal(sciprune_score_sweep(g_w, sh, &s, NULL, &e), SCIPRUNE_OK);
+    /* the masks of one thread, against two */
+    char p[700], q[700];
+    uint8_t *m1[2];
+    size_t n1[2];
+    for (int i = 0; i < 2; i++) {
+        snprintf(p, sizeof p, "%s/score/%s.prune.npy", g_w, k_names[i]);
+        char *buf = NULL;
+        assert_int_equal(sp_read_file(p, &buf, &n1[i], &e), SCIPRUNE_OK);
+        m1[i] = (uint8_t *)buf;
+    }
+    s.threads = 2;
+    assert_int_equal(sciprune_score_sweep(g_w, sh, &s, NULL, &e), SCIPRUNE_OK);
+    for (int i = 0; i < 2; i++) {
+        snprintf(p, sizeof p, "%s/score/%s.prune.npy", g_w, k_names[i]);
+        char *buf = NULL;
+        size_t n = 0;
+        assert_int_equal(sp_read_file(p, &buf, &n, &e), SCIPRUNE_OK);
+        assert_int_equal(n, n1[i]);
+        assert_memory_equal(buf, m1[i], n);
+        free(buf);
+        free(m1[i]);
+    }
+    sciprune_prune_settings ps;
+    sciprune_prune_settings_default(&ps);
+    ps.writer.fsync = 0;
+    assert_int_equal(sciprune_prune_write(g_w, sh, &ps, NULL, &e), SCIPRUNE_OK);
+
+    uint64_t w[11], total = 0, wmax = 0;
+    for (int g = 0; g < 11; g++) {
+        w[g] = strlen(k_lines[g]) + 1;
+        if (g == 7) continue;
+        total += w[g];
+        if (w[g] > wmax) wmax = w[g];
+    }
+    json_t *plan = load_plan(), *vars = json_object_get(plan, "variants");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(plan, "budget"), "unit")), "bytes");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(plan, "budget"), "total")), (json_int_t)total);
+    snprintf(q, sizeof q, "%s/out/prune.json", g_w);
+    json_t *pj = json_load_file(q, 0, NULL);
+    assert_non_null(pj);
+    json_t *wv = json_object_get(pj, "variants");
+    size_t nv = json_array_size(vars);
+    assert_int_equal(nv, 12 * 5);
+    assert_int_equal(json_array_size(wv), nv);
+    for (size_t v = 0; v < nv; v++) {
+        json_t *pv = json_array_get(vars, v), *ov = json_array_get(wv, v);
+        double ratio = json_number_value(json_object_get(pv, "ratio"));
+        uint64_t pruned = (uint64_t)json_integer_value(json_object_get(ov, "pruned_bytes"));
+        uint64_t kept = (uint64_t)json_integer_value(json_object_get(ov, "kept_bytes"));
+        json_t *th = json_object_get(pv, "threshold");
+        assert_int_equal(kept + pruned, total);
+        assert_int_equal(json_integer_value(json_object_get(th, "budget_pruned")), (json_int_t)pruned);
+        double diff = fabs((double)pruned - ratio * (double)total);
+        if (json_is_true(json_object_get(th, "gates_exceed_budget"))) { /* only the gated line */
+            assert_true(ratio * (double)total < (double)w[4]);
+            assert_int_equal(pruned, w[4]);
+            continue;
+        }
+        if (diff > (double)wmax / 2)
+            fail_msg("%s: pruned %llu bytes, want %.1f +- %llu", json_string_value(json_object_get(pv, "name")),
+                     (unsigned long long)pruned, ratio * (double)total, (unsigned long long)wmax / 2);
+    }
+    /* distance at p = 0.5 by hand: take k_dist_order while 2 (cum + w) <= 2 goal + w */
+    uint8_t want[11] = {0}, pruned[60][11];
+    double goal = 0.5 * (double)total;
+    uint64_t cum = 0;
+    for (int i = 0; i < 10; i++) {
+        int g = k_dist_order[i];
+        if (2.0 * (double)(cum + w[g]) > 2.0 * goal + (double)w[g]) break;
+        cum += w[g];
+        want[g] = 1;
+    }
+    load_masks(nv, pruned);
+    int found = 0;
+    for (size_t v = 0; v < nv; v++)
+        if (!strcmp(json_string_value(json_object_get(json_array_get(vars, v), "name")), "distance-p0.50")) {
+            assert_memory_equal(pruned[v], want, 11);
+            found = 1;
+        }
+    assert_true(found);
+    json_decref(pj);
+    json_decref(plan);
+    /* records stay the default and give the same plan as before (no "budget" in plan.json) */
+    s.budget = SCIPRUNE_BUDGET_RECORDS;
+    assert_int_equal(sciprune_score_sweep(g_w, sh, &s, NULL, &e), SCIPRUNE_OK);
+    plan = load_plan();
+    assert_null(json_object_get(plan, "budget"));
+    json_decref(plan);
+    /* without shard paths a bytes budget is refused */
+    sciprune_shard_set *np = example_set(0);
+    s.budget = SCIPRUNE_BUDGET_BYTES;
+    assert_int_equal(sciprune_score_sweep(g_w, np, &s, NULL, &e), SCIPRUNE_EINVAL);
+    sciprune_shard_set_free(np);
+    sciprune_shard_set_free(sh);
+}
+
+/* prune.output ids and mask: the ids and the bits are those of the kept lines; the other
+ * formats' files go; materialize writes the same bytes as the shards output. */
+static void test_prune_output_ids_mask_materialize(void **state)
+{
+    (void)state;
+    make_example();
+    sciprune_shard_set *sh = example_set(1);
+    sciprune_score_settings s;
+    sciprune_score_settings_default(&s);
+    sciprune_error e;
+    assert_int_equal(sciprune_score_settings_parse(&s, "distance,length", "0.3", NULL, &e), SCIPRUNE_OK);
+    assert_int_equal(sciprune_score_sweep(g_w, sh, &s, NULL, &e), SCIPRUNE_OK);
+    sciprune_prune_settings ps;
+    sciprune_prune_settings_default(&ps);
+    ps.writer.fsync = 0;
+    ps.write_removed = 1;
+    assert_int_equal(sciprune_prune_write(g_w, sh, &ps, NULL, &e), SCIPRUNE_OK);
+    char ref[2][2][4096], p[800], d[700];
+    size_t refn[2][2];
+    for (int i = 0; i < 2; i++)
+        for (int rem = 0; rem < 2; rem++) {
+            snprintf(p, sizeof p, "%s/out/length-p0.30/%s/%s", g_w, rem ? "removed" : "kept", k_names[i]);
+            char *buf = NULL;
+            assert_int_equal(sp_read_file(p, &buf, &refn[i][rem], &e), SCIPRUNE_OK);
+            assert_true(refn[i][rem] < sizeof ref[i][rem]);
+            memcpy(ref[i][rem], buf, refn[i][rem]);
+            free(buf);
+        }
+    uint8_t pruned[2][11];
+    load_masks(2, pruned);
+
+    ps.output = SCIPRUNE_OUTPUT_IDS;
+    assert_int_equal(sciprune_prune_write(g_w, sh, &ps, NULL, &e), SCIPRUNE_OK);
+    for (int i = 0; i < 2; i++) {
+        snprintf(p, sizeof p, "%s/out/length-p0.30/kept/%s", g_w, k_names[i]);
+        assert_false(sp_exists(p)); /* the shards output's copy went */
+        int nk, nr;
+        static char kept[16][256], rem[16][256];
+        snprintf(p, sizeof p, "%s/out/length-p0.30/kept/%s.ids", g_w, k_names[i]);
+        read_all(p, kept, &nk);
+        snprintf(p, sizeof p, "%s/out/length-p0.30/removed/%s.ids", g_w, k_names[i]);
+        read_all(p, rem, &nr);
+        int ik = 0, ir = 0;
+        for (int g = k_off[i]; g < k_off[i + 1]; g++) {
+            if (g == 7) continue;
+            char id[32];
+            snprintf(id, sizeof id, "\"s%d-%d\"", i, g - k_off[i]); /* a JSON string a line */
+            if (pruned[1][g]) assert_string_equal(rem[ir++], id);
+            else assert_string_equal(kept[ik++], id);
+        }
+        assert_int_equal(ik, nk);
+        assert_int_equal(ir, nr);
+    }
+    snprintf(p, sizeof p, "%s/out/prune.json", g_w);
+    json_t *pj = json_load_file(p, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(pj, "output")), "ids");
+    json_decref(pj);
+
+    ps.output = SCIPRUNE_OUTPUT_MASK;
+    ps.write_removed = 0;
+    assert_int_equal(sciprune_prune_write(g_w, sh, &ps, NULL, &e), SCIPRUNE_OK);
+    for (int i = 0; i < 2; i++) {
+        snprintf(p, sizeof p, "%s/out/length-p0.30/kept/%s.ids", g_w, k_names[i]);
+        assert_false(sp_exists(p));
+        snprintf(p, sizeof p, "%s/out/length-p0.30/mask/%s.kept.npy", g_w, k_names[i]);
+        sp_npy m;
+        assert_int_equal(sp_npy_open(&m, p, &e), SCIPRUNE_OK);
+        int rows = k_off[i + 1] - k_off[i];
+        assert_int_equal(m.dtype, SP_NPY_U8);
+        assert_int_equal(m.cols, 0);
+        assert_int_equal(m.rows, (uint64_t)(rows + 7) / 8);
+        const uint8_t *b = m.data;
+        for (int g = k_off[i]; g < k_off[i + 1]; g++) {
+            int r = g - k_off[i], bit = (b[r / 8] >> (r % 8)) & 1;
+            assert_int_equal(bit, g != 7 && !pruned[1][g]);
+        }
+        sp_npy_close(&m);
+    }
+    /* materialize: the same bytes as the shards output, removed lines too */
+    snprintf(d, sizeof d, "%s/mat", g_dir);
+    ps.write_removed = 1;
+    assert_int_equal(sciprune_prune_materialize(g_w, sh, "length-p0.30", d, &ps, &e), SCIPRUNE_OK);
+    for (int i = 0; i < 2; i++)
+        for (int rem = 0; rem < 2; rem++) {
+            snprintf(p, sizeof p, "%s/%s/%s", d, rem ? "removed" : "kept", k_names[i]);
+            char *buf = NULL;
+            size_t n = 0;
+            assert_int_equal(sp_read_file(p, &buf, &n, &e), SCIPRUNE_OK);
+            assert_int_equal(n, refn[i][rem]);
+            assert_memory_equal(buf, ref[i][rem], n);
+            free(buf);
+        }
+    snprintf(p, sizeof p, "%s/rejected", d);
+    assert_false(sp_exists(p));
+    assert_int_equal(sciprune_prune_materialize(g_w, sh, "nope-p0.30", d, &ps, &e), SCIPRUNE_EINVAL);
+    sciprune_shard_set_free(sh);
+}
+
+/* Write one float32 per-record vector W/<dir>/<shard><suffix> for both shards from v[11]. */
+static void write_signal(const char *dir, const char *suffix, const float *v)
+{
+    char p[700];
+    snprintf(p, sizeof p, "mkdir -p '%s/%s'", g_w, dir);
+    assert_int_equal(system(p), 0);
+    for (int s = 0; s < 2; s++) {
+        snprintf(p, sizeof p, "%s/%s/%s%s", g_w, dir, k_names[s], suffix);
+        assert_int_equal(sp_npy_write(p, SP_NPY_F32, (uint64_t)(k_off[s + 1] - k_off[s]), 0,
+                                      v + k_off[s], NULL), SCIPRUNE_OK);
+    }
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *buf = malloc(1 << 16);
+    assert_non_null(buf);
+    *n = fread(buf, 1, 1 << 16, f);
+    fclose(f);
+    return buf;
+}
+
+/* Metric sites ranks by W/embed/<shard>.sites.npy: a planted "corrupted" record (g = 5, the
+ * smallest distance-free signal elsewhere) is pruned first, gate+sites takes the gated record
+ * then the planted one, sites is refused without its file, and learned uses sites as its 7th
+ * feature (weight from report.json; absent = 0), the same plan bytes on every run. */
+static void test_score_sites_planted_and_learned(void **state)
+{
+    (void)state;
+    make_example();
+    sciprune_shard_set *sh = example_set(1);
+    sciprune_score_settings s;
+    sciprune_score_settings_default(&s);
+    sciprune_error e;
+    /* sites missing: ESTATE naming the feature */
+    assert_int_equal(sciprune_score_settings_parse(&s, "sites", "0.1", NULL, &e), SCIPRUNE_OK);
+    sciprune_score_info info;
+    assert_int_equal(sciprune_score_sweep(g_w, sh, &s, &info, &e), SCIPRUNE_ESTATE);
+    assert_non_null(strstr(e.text, "sites"));
+
+    float sites[11] = {.10f, .20f, .15f, .05f, .30f, .97f, .25f, 0, .12f, .18f, .22f};
+    float nat[11] = {0};
+    float pe[11] = {0}, un[11] = {0};
+    pe[8] = 1; /* gated */
+    write_signal("embed", ".sites.npy", sites);
+    write_signal("embed", ".naturalness.npy", nat);
+    write_signal("gates", ".parse_error.npy", pe);
+    write_signal("gates", ".undefined_name.npy", un);
+    assert_int_equal(sciprune_score_settings_parse(&s, "sites,gate+sites", "0.1,0.2", NULL, &e), SCIPRUNE_OK);
+    assert_int_equal(sciprune_score_sweep(g_w, sh, &s, &info, &e), SCIPRUNE_OK);
+    uint8_t pruned[4][11];
+    load_masks(4, pruned);
+    for (int g = 0; g < 11; g++) { /* variants: sites-p0.10, sites-p0.20, gate+sites-p0.10, -p0.20 */
+        assert_int_equal(pruned[0][g], g == 5);
+        assert_int_equal(pruned[1][g], g == 5 || g == 4);
+        assert_int_equal(pruned[2][g], g == 8);
+        assert_int_equal(pruned[3][g], g == 8 || g == 5);
+    }
+
+    /* learned: only the sites weight is non-zero -> the planted record first; twice, same bytes */
+    char p[700];
+    snprintf(p, sizeof p, "mkdir -p '%s/analyze'", g_w);
+    assert_int_equal(system(p), 0);
+    snprintf(p, sizeof p, "%s/analyze/report.json", g_w);
+    FILE *f = fopen(p, "w");
+    fputs("{\"semantic\": {\"learned_weights\": {\"distance\": 0, \"log1p_cluster_size\": 0, "
+          "\"parse_error\": 0, \"undefined_name\": 0, \"naturalness\": 0, \"log1p_length\": 0, "
+          "\"sites\": 5.0, \"bias\": -1}}}\n", f);
+    fclose(f);
+    assert_int_equal(sciprune_score_settings_parse(&s, "learned", "0.1", NULL, &e), SCIPRUNE_OK);
+    assert_int_equal(sciprune_score_sweep(g_w, sh, &s, &info, &e), SCIPRUNE_OK);
+    load_masks(1, pruned);
+    for (int g = 0; g < 11; g++) assert_int_equal(pruned[0][g], g == 5);
+    json_t *plan = load_plan();
+    json_t *th = json_object_get(json_array_get(json_object_get(plan, "variants"), 0), "threshold");
+    double smin = json_real_value(json_object_get(th, "signal_min")); /* 5 * .97 - 1 */
+    assert_true(fabs(smin - (5.0 * .97f - 1.0)) < 1e-5);
+    json_decref(plan);
+    char pp[700];
+    snprintf(pp, sizeof pp, "%s/score/%s.prune.npy", g_w, k_names[0]);
+    size_t na, nb;
+    char *a = slurp(pp, &na);
+    s.threads = 2; /* the same again, on two threads */
+    assert_int_equal(sciprune_score_sweep(g_w, sh, &s, &info, &e), SCIPRUNE_OK);
+    char *b = slurp(pp, &nb);
+    assert_int_equal(na, nb);
+    assert_true(na > 0 && memcmp(a, b, na) == 0);
+    free(a);
+    free(b);
+    plan = load_plan();
+    th = json_object_get(json_array_get(json_object_get(plan, "variants"), 0), "threshold");
+    assert_true(json_real_value(json_object_get(th, "signal_min")) == smin);
+    json_decref(plan);
+    /* an older report without "sites": weight 0, learned ranks by length here */
+    f = fopen(p, "w");
+    fputs("{\"semantic\": {\"learned_weights\": {\"distance\": 0, \"log1p_cluster_size\": 0, "
+          "\"parse_error\": 0, \"undefined_name\": 0, \"naturalness\": 0, \"log1p_length\": 1, "
+          "\"bias\": 0}}}\n", f);
+    fclose(f);
+    assert_int_equal(sciprune_score_sweep(g_w, sh, &s, &info, &e), SCIPRUNE_OK);
+    load_masks(1, pruned);
+    for (int g = 0; g < 11; g++) assert_int_equal(pruned[0][g], g == k_len_order[0]);
+    sciprune_shard_set_free(sh);
+}
+
+/* A planted two-language corpus (score.per_lang): 100 records in one shard, g % 5 == 4 is "c"
+ * (20 records, all in cluster 2, the smallest, and all far from its centroid: dist .90 + g/1000),
+ * the other 80 "python" in clusters 0 and 1 (40 each, dist g/1000 < .10). At p = 0.2 (n = 20)
+ * the global distance and size plans take exactly the 20 C files; proportional takes
+ * floor(.2 x 80 + .5) = 16 python and 4 C files, each language's farthest first. A gate plan
+ * with 6 C files gated takes those 6 (more than 4: the gates say they are broken) and 16
+ * python. The report warns for the global variants (100 % of c > 2p) and not for the others. */
+#define LF_N 100
+static void make_lang_example(const char *w, char *shard, size_t cap)
+{
+    char p[700], cmd[2400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s/index' '%s/assign' '%s/gates' '%s/in'", w, w, w, w, w);
+    assert_int_equal(system(cmd), 0);
+    snprintf(p, sizeof p, "%s/index/clusters.json", w);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs("{\"k\": 3}\n", f);
+    fclose(f);
+    snprintf(shard, cap, "%s/in/m.jsonl", w);
+    sciprune_shard_writer *wr;
+    assert_int_equal(sciprune_shard_writer_open(&wr, shard, NULL, NULL), SCIPRUNE_OK);
+    int32_t cl[LF_N];
+    float ds[LF_N], pe[LF_N] = {0}, un[LF_N] = {0};
+    int nc = 0, npy = 0;
+    for (int g = 0; g < LF_N; g++) {
+        int c = g % 5 == 4;
+        char line[256];
+        snprintf(line, sizeof line, "{\"id\": \"r%d\", \"content\": \"x = %d\", \"lang\": \"%s\"}", g, g,
+                 c ? "c" : "python");
+        assert_int_equal(sciprune_shard_writer_write(wr, line, strlen(line), NULL), SCIPRUNE_OK);
+        cl[g] = c ? 2 : (npy++ % 2);
+        ds[g] = c ? 0.90f + (float)g / 1000.0f : (float)g / 1000.0f;
+        if (c && nc++ < 6) pe[g] = 1.0f; /* the first 6 C files (the nearest of them) are broken */
+    }
+    assert_int_equal(sciprune_shard_writer_close(wr, NULL), SCIPRUNE_OK);
+    snprintf(p, sizeof p, "%s/assign/m.jsonl.cluster.npy", w);
+    assert_int_equal(sp_npy_write(p, SP_NPY_I32, LF_N, 0, cl, NULL), SCIPRUNE_OK);
+    snprintf(p, sizeof p, "%s/assign/m.jsonl.dist.npy", w);
+    assert_int_equal(sp_npy_write(p, SP_NPY_F32, LF_N, 0, ds, NULL), SCIPRUNE_OK);
+    snprintf(p, sizeof p, "%s/gates/m.jsonl.parse_error.npy", w);
+    assert_int_equal(sp_npy_write(p, SP_NPY_F32, LF_N, 0, pe, NULL), SCIPRUNE_OK);
+    snprintf(p, sizeof p, "%s/gates/m.jsonl.undefined_name.npy", w);
+    assert_int_equal(sp_npy_write(p, SP_NPY_F32, LF_N, 0, un, NULL), SCIPRUNE_OK);
+}
+
+/* Pruned count per language (c, python) of variant v in W/score/m.jsonl.prune.npy; with by_dist
+ * a check that the pruned records of each language are its farthest ones, the gated C files
+ * (gated) aside. */
+static void lang_counts(const char *w, size_t v, int *nc, int *npy, int gated, int by_dist)
+{
+    char p[700];
+    snprintf(p, sizeof p, "%s/score/m.jsonl.prune.npy", w);
+    sp_npy m;
+    assert_int_equal(sp_npy_open(&m, p, NULL), SCIPRUNE_OK);
+    const uint8_t *a = m.data;
+    *nc = *npy = 0;
+    int seen_kept[2] = {0, 0};
+    for (int g = LF_N - 1; g >= 0; g--) { /* farthest first within each language */
+        int c = g % 5 == 4, pr = (a[(size_t)g * m.cols + v / 8] >> (v % 8)) & 1;
+        if (gated && c && g < 30) { /* the 6 gated C files: g = 4, 9, ..., 29 */
+            assert_true(pr);
+            (*nc)++;
+            continue;
+        }
+        if (pr) {
+            if (by_dist) assert_false(seen_kept[c]); /* nothing kept farther than a pruned one */
+            (*nc) += c;
+            (*npy) += !c;
+        } else {
+            seen_kept[c] = 1;
+        }
+    }
+    sp_npy_close(&m);
+}
+
+static void test_score_per_lang_proportional_keeps_minority(void **state)
+{
+    (void)state;
+    char w[400], shard[600];
+    snprintf(w, sizeof w, "%s/lang", g_dir);
+    make_lang_example(w, shard, sizeof shard);
+    const char *paths[1] = {shard};
+    sciprune_shard_set *sh = NULL;
+    assert_int_equal(sciprune_shard_set_from_paths(&sh, paths, 1, NULL), SCIPRUNE_OK);
+    sciprune_score_settings s;
+    sciprune_score_settings_default(&s);
+    sciprune_error e;
+    assert_int_equal(sciprune_score_settings_parse(&s, "distance,size,gate+distance", "0.2", NULL, &e),
+                     SCIPRUNE_OK);
+    s.threads = 1;
+    /* global: the budget wipes out c */
+    assert_int_equal(sciprune_score_sweep(w, sh, &s, NULL, &e), SCIPRUNE_OK);
+    int nc, npy;
+    lang_counts(w, 0, &nc, &npy, 0, 1);
+    assert_int_equal(nc, 20);
+    assert_int_equal(npy, 0);
+    lang_counts(w, 1, &nc, &npy, 0, 0);
+    assert_int_equal(nc, 20);
+    assert_int_equal(npy, 0);
+    sciprune_prune_settings ps;
+    sciprune_prune_settings_default(&ps);
+    ps.output = SCIPRUNE_OUTPUT_MASK;
+    ps.writer.fsync = 0;
+    assert_int_equal(sciprune_prune_write(w, sh, &ps, NULL, &e), SCIPRUNE_OK);
+    assert_int_equal(sciprune_report_write(w, &e), SCIPRUNE_OK);
+    char p[700];
+    snprintf(p, sizeof p, "%s/report.json", w);
+    json_t *rep = json_load_file(p, 0, NULL);
+    assert_non_null(rep);
+    json_t *ls = json_object_get(rep, "language_share");
+    assert_int_equal(json_array_size(ls), 3);
+    json_t *c0 = json_object_get(json_object_get(json_array_get(ls, 0), "languages"), "c");
+    assert_true(json_is_true(json_object_get(c0, "over_2p")));
+    assert_true(fabs(json_real_value(json_object_get(c0, "share")) - 1.0) < 1e-9);
+    json_decref(rep);
+    snprintf(p, sizeof p, "grep -q 'prunes 100.0%% of the records of c (20 of 20 records)' '%s/report.md'", w);
+    assert_int_equal(system(p), 0);
+
+    /* proportional: p of each language, exactly */
+    assert_int_equal(sciprune_per_lang_parse("proportional", &s.per_lang, &e), SCIPRUNE_OK);
+    assert_int_equal(sciprune_score_sweep(w, sh, &s, NULL, &e), SCIPRUNE_OK);
+    lang_counts(w, 0, &nc, &npy, 0, 1);
+    assert_int_equal(nc, 4);
+    assert_int_equal(npy, 16);
+    lang_counts(w, 1, &nc, &npy, 0, 0);
+    assert_int_equal(nc, 4);
+    assert_int_equal(npy, 16);
+    lang_counts(w, 2, &nc, &npy, 1, 1); /* the gates take all 6 C files they flag */
+    assert_int_equal(nc, 6);
+    assert_int_equal(npy, 16);
+    snprintf(p, sizeof p, "%s/score/plan.json", w);
+    json_t *plan = json_load_file(p, 0, NULL);
+    assert_non_null(plan);
+    assert_string_equal(json_string_value(json_object_get(plan, "per_lang")), "proportional");
+    json_t *v2 = json_array_get(json_object_get(plan, "variants"), 2);
+    json_t *pc = json_object_get(json_object_get(json_object_get(v2, "threshold"), "per_lang"), "c");
+    assert_int_equal(json_integer_value(json_object_get(pc, "n_gated")), 6);
+    assert_int_equal(json_integer_value(json_object_get(pc, "n_pruned")), 6);
+    assert_int_equal(json_integer_value(json_object_get(v2, "n_pruned")), 22);
+    json_decref(plan);
+    assert_int_equal(sciprune_prune_write(w, sh, &ps, NULL, &e), SCIPRUNE_OK);
+    assert_int_equal(sciprune_report_write(w, &e), SCIPRUNE_OK);
+    snprintf(p, sizeof p, "grep -q 'Warning: languages' '%s/report.md'", w);
+    assert_int_not_equal(system(p), 0); /* 6 of 20 = 30 % < 2p: no warning */
+
+    /* a bytes budget: each language within half of one record of p x its bytes */
+    s.budget = SCIPRUNE_BUDGET_BYTES;
+    assert_int_equal(sciprune_score_sweep(w, sh, &s, NULL, &e), SCIPRUNE_OK);
+    lang_counts(w, 0, &nc, &npy, 0, 1);
+    assert_int_equal(nc, 4);
+    assert_true(npy >= 15 && npy <= 17);
+    /* settings: an unknown mode, and proportional without shard paths */
+    assert_int_equal(sciprune_per_lang_parse("quota", &s.per_lang, &e), SCIPRUNE_EINVAL);
+    s.budget = SCIPRUNE_BUDGET_RECORDS;
+    free(sh->paths[0]);
+    sh->paths[0] = NULL;
+    assert_int_equal(sciprune_score_sweep(w, sh, &s, NULL, &e), SCIPRUNE_EINVAL);
+    assert_non_null(strstr(e.text, "per_lang"));
+    sciprune_shard_set_free(sh);
+}
+
+/* ------------------------------------------------------------------ cut (ranks) */
+
+/* Ranks as threads: sciprune_ranks.reduce_sum over a shared buffer and a barrier. */
+typedef struct cut_world {
+    pthread_barrier_t bar;
+    pthread_mutex_t mu;
+    int64_t *acc;
+    unsigned arrived;
+    int size;
+    long calls;
+} cut_world;
+
+static int cut_fake_sum(void *u, int64_t *v, int n)
+{
+    cut_world *fw = u;
+    pthread_barrier_wait(&fw->bar);
+    pthread_mutex_lock(&fw->mu);
+    if (fw->arrived++ % (unsigned)fw->size == 0) {
+        free(fw->acc);
+        fw->acc = malloc((size_t)n * sizeof *v);
+        memcpy(fw->acc, v, (size_t)n * sizeof *v);
+        fw->calls++;
+    } else {
+        for (int i = 0; i < n; i++) fw->acc[i] += v[i];
+    }
+    pthread_mutex_unlock(&fw->mu);
+    pthread_barrier_wait(&fw->bar);
+    memcpy(v, fw->acc, (size_t)n * sizeof *v);
+    return 0;
+}
+
+/* One simulated rank: its records, and the steps it runs. */
+typedef struct cut_rank {
+    sciprune_ranks r;
+    rank_kg *a;
+    uint64_t *w;
+    size_t n;
+    int weighted;
+    uint64_t count;
+    double goal;
+    uint64_t cum;
+    prune_cut_step_out out;
+    prune_cut *tg;
+    size_t nt;
+    sciprune_status st, st2;
+} cut_rank;
+
+static void *cut_rank_main(void *p)
+{
+    cut_rank *c = p;
+    sciprune_error e;
+    c->st = prune_cut_step(c->a, c->weighted ? c->w : NULL, c->n, c->count, c->goal, &c->cum,
+                           &c->out, &c->r, &e);
+    c->st2 = c->tg ? prune_cut_find(c->a, NULL, c->n, c->tg, c->nt, 8, &c->r, &e) : SCIPRUNE_OK;
+    return NULL;
+}
+
+static uint64_t cut_rng(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* The in-memory walk of score.c (rank_take, take_weighted) over the sorted records. */
+static void cut_reference(const rank_kg *all, const uint64_t *wall, size_t n, int weighted,
+                          uint64_t count, double goal, uint64_t *cum, uint8_t *taken)
+{
+    memset(taken, 0, n);
+    if (!weighted) {
+        for (size_t i = 0; i < n && i < count; i++) taken[all[i].g] = 1;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t w = wall[all[i].g];
+        if (2.0 * (double)(*cum + w) > 2.0 * goal + (double)w) break;
+        taken[all[i].g] = 1;
+        *cum += w;
+    }
+}
+
+/* The threshold finder over 1, 2 and 3 ranks (threads) against the in-memory exact walk on
+ * random data: keys with many ties and duplicates on both sides of a 16-bit bucket edge (the
+ * g tie-break decides), counts and bytes budgets (zero weights too), every record dealt to a
+ * random rank; also per-group quantile positions (8 bits a round). */
+static void test_cut_ranks_equal_in_memory(void **state)
+{
+    (void)state;
+    uint64_t seed = 0x9E3779B97F4A7C15ull;
+    enum { N = 700 };
+    for (int trial = 0; trial < 24; trial++) {
+        rank_kg *all = malloc(N * sizeof *all);
+        uint64_t *wall = malloc(N * sizeof *wall);
+        uint8_t *ref = malloc(N), *got = calloc(N, 1);
+        assert_non_null(all);
+        assert_non_null(wall);
+        static const uint64_t edge[4] = {0x0000FFFFFFFFFFFFull, 0x0001000000000000ull,
+                                         0xFFFF000000000000ull, 0x7FFFFFFFFFFFFFFFull};
+        for (uint32_t g = 0; g < N; g++) {
+            uint64_t r = cut_rng(&seed);
+            uint64_t key = trial % 3 == 0 ? r % 5                           /* heavy ties */
+                           : trial % 3 == 1 ? edge[r % 4] + (r >> 60) % 2   /* bucket edges */
+                                            : r;                            /* distinct */
+            all[g] = (rank_kg){key, g, (uint32_t)(r >> 40) % 3};
+            wall[g] = trial % 2 ? (r >> 20) % 50 : 1; /* zeros among them */
+        }
+        int weighted = trial % 2;
+        uint64_t tot = 0;
+        for (int g = 0; g < N; g++) tot += wall[g];
+        uint64_t count = (uint64_t)(trial * 37) % (N + 40); /* past N too */
+        double goal = (double)(cut_rng(&seed) % (tot + 30)) + 0.5 * (trial % 4 == 1);
+        uint64_t cum0 = trial % 4 == 3 ? cut_rng(&seed) % 40 : 0;
+        /* the quantile targets: positions in each group (pad) */
+        size_t gsize[3] = {0, 0, 0};
+        for (int g = 0; g < N; g++) gsize[all[g].pad]++;
+        prune_cut tgt[9];
+        for (int x = 0; x < 3; x++)
+            for (int q = 0; q < 3; q++)
+                tgt[x * 3 + q] = (prune_cut){.group = (uint32_t)x,
+                                             .t = 1 + (uint64_t)q * (gsize[x] - 1) / 2 + (q == 2)};
+        /* reference: sort */
+        rank_kg *srt = malloc(N * sizeof *srt);
+        memcpy(srt, all, N * sizeof *srt);
+        rank_sort(srt, N);
+        uint64_t rcum = cum0;
+        cut_reference(srt, wall, N, weighted, count, goal, &rcum, ref);
+        for (int nr = 1; nr <= 3; nr++) {
+            cut_world fw;
+            memset(&fw, 0, sizeof fw);
+            fw.size = nr;
+            pthread_barrier_init(&fw.bar, NULL, (unsigned)nr);
+            pthread_mutex_init(&fw.mu, NULL);
+            cut_rank cr[3];
+            memset(cr, 0, sizeof cr);
+            for (int r = 0; r < nr; r++) {
+                cr[r].r = (sciprune_ranks){.rank = r, .size = nr, .user = &fw,
+                                           .reduce_sum = cut_fake_sum};
+                cr[r].a = malloc(N * sizeof *cr[r].a);
+                cr[r].w = malloc(N * sizeof *cr[r].w);
+                cr[r].nt = 9;
+                cr[r].weighted = weighted;
+                cr[r].count = count;
+                cr[r].goal = goal;
+                cr[r].cum = cum0;
+            }
+            for (uint32_t g = 0; g < N; g++) { /* deal by a hash: not by index */
+                cut_rank *c = &cr[(g * 2654435761u >> 7) % (uint32_t)nr];
+                c->a[c->n] = all[g];
+                c->w[c->n++] = wall[g];
+            }
+            /* the step needs pad 0 (one group); keep the groups for the quantiles */
+            rank_kg *grp[3];
+            for (int r = 0; r < nr; r++) {
+                grp[r] = malloc(N * sizeof **grp);
+                memcpy(grp[r], cr[r].a, cr[r].n * sizeof **grp);
+            }
+            pthread_t th[3];
+            for (int r = 0; r < nr; r++) {
+                for (size_t i = 0; i < cr[r].n; i++) cr[r].a[i].pad = 0;
+                cr[r].tg = NULL;
+                assert_int_equal(pthread_create(&th[r], NULL, cut_rank_main, &cr[r]), 0);
+            }
+            for (int r = 0; r < nr; r++) pthread_join(th[r], NULL);
+            memset(got, 0, N);
+            uint64_t ntaken = 0;
+            for (int r = 0; r < nr; r++) {
+                assert_int_equal(cr[r].st, SCIPRUNE_OK);
+                assert_int_equal(cr[r].out.any, cr[0].out.any);
+                assert_true(cr[r].out.key == cr[0].out.key && cr[r].out.g == cr[0].out.g);
+                assert_true(cr[r].cum == (weighted ? rcum : cum0));
+                for (size_t i = 0; i < cr[r].n; i++)
+                    if (prune_cut_taken(&cr[r].a[i], &cr[r].out)) got[cr[r].a[i].g] = 1, ntaken++;
+            }
+            assert_memory_equal(got, ref, N);
+            assert_int_equal(cr[0].out.taken, ntaken);
+            /* quantile positions per group, 8 bits a round */
+            for (int r = 0; r < nr; r++) {
+                memcpy(cr[r].a, grp[r], cr[r].n * sizeof **grp);
+                cr[r].tg = malloc(sizeof tgt);
+                memcpy(cr[r].tg, tgt, sizeof tgt);
+                cr[r].count = 0;
+                cr[r].weighted = 0;
+                assert_int_equal(pthread_create(&th[r], NULL, cut_rank_main, &cr[r]), 0);
+            }
+            for (int r = 0; r < nr; r++) pthread_join(th[r], NULL);
+            for (int j = 0; j < 9; j++) {
+                size_t seen = 0; /* the reference: the t-th record of the group in order */
+                const rank_kg *want = NULL;
+                for (int i = 0; i < N && !want; i++)
+                    if (srt[i].pad == tgt[j].group && ++seen == tgt[j].t) want = &srt[i];
+                for (int r = 0; r < nr; r++) {
+                    assert_int_equal(cr[r].st2, SCIPRUNE_OK);
+                    assert_int_equal(cr[r].tg[j].found, want != NULL);
+                    if (want) {
+                        assert_true(cr[r].tg[j].key == want->key);
+                        assert_int_equal(cr[r].tg[j].g, want->g);
+                        assert_int_equal(cr[r].tg[j].before, tgt[j].t - 1);
+                    }
+                }
+            }
+            if (nr > 1) assert_true(fw.calls >= 6); /* it did reduce */
+            for (int r = 0; r < nr; r++) {
+                free(cr[r].a);
+                free(cr[r].w);
+                free(cr[r].tg);
+                free(grp[r]);
+            }
+            free(fw.acc);
+            pthread_barrier_destroy(&fw.bar);
+            pthread_mutex_destroy(&fw.mu);
+        }
+        free(srt);
+        free(all);
+        free(wall);
+        free(ref);
+        free(got);
+    }
+}
+
+/* sciprune_score_sweep_part on one rank of a fake world (a thread). */
+typedef struct score_rank {
+    sciprune_ranks r;
+    const sciprune_shard_set *sh;
+    const sciprune_score_settings *s;
+    sciprune_status st;
+} score_rank;
+
+static void *score_rank_main(void *p)
+{
+    score_rank *c = p;
+    sciprune_error e;
+    c->st = sciprune_score_sweep_part(g_w, c->sh, c->s, &c->r, NULL, &e);
+    if (c->st) fprintf(stderr, "rank %d: %s\n", c->r.rank, e.text);
+    return NULL;
+}
+
+/* W/score/ as one string: the masks' bytes and plan.json without its timings. */
+static char *score_bytes(void)
+{
+    char p[700];
+    size_t cap = 1 << 20, len = 0;
+    char *out = calloc(cap, 1);
+    for (int i = 0; i < 2; i++) {
+        snprintf(p, sizeof p, "%s/score/%s.prune.npy", g_w, k_names[i]);
+        char *buf = NULL;
+        size_t n = 0;
+        assert_int_equal(sp_read_file(p, &buf, &n, NULL), SCIPRUNE_OK);
+        assert_true(len + n < cap);
+        memcpy(out + len, buf, n);
+        len += n;
+        free(buf);
+        unlink(p);
+    }
+    json_t *plan = load_plan();
+    json_object_del(plan, "seconds");
+    json_object_del(plan, "peak_rss");
+    char *js = json_dumps(plan, JSON_SORT_KEYS | JSON_INDENT(1));
+    assert_true(len + strlen(js) < cap);
+    memcpy(out + len, js, strlen(js) + 1);
+    free(js);
+    json_decref(plan);
+    snprintf(p, sizeof p, "%s/score/plan.json", g_w);
+    unlink(p);
+    return out;
+}
+
+/* The score stage over 2 and 3 ranks (threads with a fake SUM reduce; with 3, one rank holds
+ * no shard) writes one process's bytes: every mask and plan.json (thresholds, the clusters'
+ * quantiles and means, timings aside), for every metric that splits, records, bytes and
+ * tokens budgets, gate plans. */
+static void test_score_part_ranks_same_bytes(void **state)
+{
+    (void)state;
+    make_example();
+    const int gated[] = {4, 9, -1};
+    write_gates(gated);
+    sciprune_shard_set *sh = example_set(1);
+    sciprune_score_settings s;
+    sciprune_score_settings_default(&s);
+    sciprune_error e;
+    const char *metrics = "size,distance,combined,random,length,"
+                          "gate+distance,gate+size,gate+combined,gate+random,gate+length";
+    assert_int_equal(sciprune_score_settings_parse(&s, metrics, "0,0.1,0.25,0.5,0.9,1", "0,0.3,1", &e),
+                     SCIPRUNE_OK);
+    s.threads = 1;
+    for (int b = 0; b < 3; b++) {
+        s.budget = b == 0 ? SCIPRUNE_BUDGET_RECORDS : b == 1 ? SCIPRUNE_BUDGET_BYTES : SCIPRUNE_BUDGET_TOKENS;
+        assert_int_equal(sciprune_score_sweep(g_w, sh, &s, NULL, &e), SCIPRUNE_OK);
+        char *ref = score_bytes();
+        for (int nr = 2; nr <= 3; nr++) {
+            cut_world fw;
+            memset(&fw, 0, sizeof fw);
+            fw.size = nr;
+            pthread_barrier_init(&fw.bar, NULL, (unsigned)nr);
+            pthread_mutex_init(&fw.mu, NULL);
+            score_rank cr[3];
+            pthread_t th[3];
+            for (int r = 0; r < nr; r++) {
+                cr[r] = (score_rank){.r = {.rank = r, .size = nr, .user = &fw, .reduce_sum = cut_fake_sum},
+                                     .sh = sh, .s = &s};
+                assert_int_equal(pthread_create(&th[r], NULL, score_rank_main, &cr[r]), 0);
+            }
+            for (int r = 0; r < nr; r++) pthread_join(th[r], NULL);
+            for (int r = 0; r < nr; r++) assert_int_equal(cr[r].st, SCIPRUNE_OK);
+            assert_true(fw.calls > 6);
+            char *got = score_bytes();
+            assert_memory_equal(got, ref, 1 << 20);
+            free(got);
+            free(fw.acc);
+            pthread_barrier_destroy(&fw.bar);
+            pthread_mutex_destroy(&fw.mu);
+        }
+        free(ref);
+    }
+    sciprune_shard_set_free(sh);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_metric_names_and_settings),
         cmocka_unit_test(test_score_hand_example),
         cmocka_unit_test(test_prune_write_accounting),
+        cmocka_unit_test(test_tokens_approx_counts_words_and_punctuation),
+        cmocka_unit_test(test_score_budget_bytes_every_metric),
+        cmocka_unit_test(test_prune_output_ids_mask_materialize),
         cmocka_unit_test(test_prune_write_mismatch),
         cmocka_unit_test(test_prune_write_unwritable),
         cmocka_unit_test(test_report_escapes_names_and_inputs_are_globs),
+        cmocka_unit_test(test_report_decontam_benchmark_names_escaped),
+        cmocka_unit_test(test_score_sites_planted_and_learned),
+        cmocka_unit_test(test_score_per_lang_proportional_keeps_minority),
+        cmocka_unit_test(test_cut_ranks_equal_in_memory),
+        cmocka_unit_test(test_score_part_ranks_same_bytes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -132,6 +132,8 @@ static void test_config_names_the_key_of_each_bad_value(void **state)
         {", \"index\": {\"seed\": -1}", "index.seed"},
         {", \"threads\": -2", "threads"},
         {", \"threads\": \"2\"", "threads"},
+        {", \"progress_interval_s\": -1", "progress_interval_s"},
+        {", \"progress_interval_s\": \"30\"", "progress_interval_s"},
         {", \"embed\": {\"dim\": 0}", "embed.dim"},
         {", \"embed\": {\"dim\": 32}", "embed.dim"},
         {", \"embed\": {\"seed\": 1.5}", "embed.seed"},
@@ -140,6 +142,8 @@ static void test_config_names_the_key_of_each_bad_value(void **state)
         {", \"score\": {\"seed\": \"x\"}", "score.seed"},
         {", \"corrupt\": {\"per_type\": 0}", "corrupt.per_type"},
         {", \"corrupt\": {\"max_tries\": -5}", "corrupt.max_tries"},
+        {", \"corrupt\": {\"strata\": 0}", "corrupt.strata"},
+        {", \"corrupt\": {\"strata\": 65}", "corrupt.strata"},
         /* numbers and ratios in range */
         {", \"score\": {\"ratios\": [0.2, -0.1]}", "score.ratios[1]"},
         {", \"score\": {\"alphas\": [2]}", "score.alphas[0]"},
@@ -194,15 +198,16 @@ static void test_workdir_status_reads_what_run_records(void **state)
                   " \"peak_rss\": 1000000}, \"analyze\": {\"key\": \"k2\", \"seconds\": 1, \"peak_rss\": 5}}}");
     assert_int_equal(sciprune_workdir_status(w, &info, &e), SCIPRUNE_OK);
     assert_int_equal(info->n_inputs, 2);
-    assert_int_equal(info->n_stages, 7);
-    const char *order[] = {"embed", "gates", "index", "corrupt", "analyze", "score", "prune"};
-    for (size_t i = 0; i < 7; i++) assert_string_equal(info->stages[i].name, order[i]);
+    assert_int_equal(info->n_stages, 8);
+    const char *order[] = {"embed", "gates", "index", "corrupt", "analyze", "decontam", "score", "prune"};
+    for (size_t i = 0; i < 8; i++) assert_string_equal(info->stages[i].name, order[i]);
     assert_true(info->stages[0].done);
     assert_true(info->stages[0].seconds == 2.5);
     assert_true(info->stages[4].done);
     assert_false(info->stages[2].done);
     assert_true(info->stages[1].optional);
-    assert_false(info->stages[5].optional);
+    assert_true(info->stages[5].optional); /* decontam */
+    assert_false(info->stages[6].optional);
     assert_false(info->has_report);
     assert_false(info->has_analysis);
     sciprune_workdir_info_free(info);

@@ -1,0 +1,60 @@
+/* corrupt_sites.h - the one entry point of corrupt/ that another module uses: the sites of a
+ * corruption type in a clean tree, each with the edit the engine would make there. embed/sites.c
+ * trains its site detectors on these pairs (the clean site, the corrupted site), so the
+ * detectors learn exactly the corruptions the engine makes, from one edit logic. */
+#ifndef SCIPRUNE_CORRUPT_SITES_H
+#define SCIPRUNE_CORRUPT_SITES_H
+
+#include "../lang/lang_int.h"
+
+/* What a site's edit does (the capture's edit, coarsely). */
+typedef enum corrupt_site_kind {
+    CORRUPT_SITE_OTHER = 0,
+    CORRUPT_SITE_OPERATOR,  /* @operator: flip the operator */
+    CORRUPT_SITE_SWAP,      /* @swap.a/@swap.b: exchange two nodes */
+    CORRUPT_SITE_INCREMENT, /* @increment: integer +-1 */
+    CORRUPT_SITE_NEGATE,    /* @negate: wrap in a negation */
+    CORRUPT_SITE_DELETE     /* @delete, @delete.spaced, @delete.line */
+} corrupt_site_kind;
+
+/* One site. `ins` is NULL when the site was asked for without its edit, or its edit does not
+ * apply (then offset/removed are 0). */
+typedef struct corrupt_site_edit {
+    corrupt_site_kind kind;
+    int type;                  /* index into the set's types */
+    TSNode a, b;               /* the site's node(s); b null except for swaps */
+    size_t offset, removed;    /* the splice: src[offset, offset + removed) -> ins */
+    const char *ins;           /* ins_len bytes; borrowed, valid during the callback */
+    size_t ins_len;
+} corrupt_site_edit;
+
+/* Return nonzero to stop the walk. */
+typedef int (*corrupt_site_fn)(void *user, const corrupt_site_edit *se);
+
+/* The query files of several corruption types for one language, compiled into one query, so
+ * one pass of a query cursor over a tree finds the sites of all of them. */
+typedef struct corrupt_site_set corrupt_site_set;
+
+/* A corruptor with the operators of `types` only (the default queries folder), their queries
+ * not compiled: only for corrupt_site_set_new (which compiles them together). Same errors as
+ * sciprune_corruptor_new. */
+sciprune_status corrupt_corruptor_new_types(sciprune_corruptor **out, const char *const *types,
+                                            size_t ntypes, sciprune_error *err);
+
+/* Build the set of `types` (at most 255) for `lang` from c's operators. *out stays NULL when
+ * the language has none of the types. Errors: ENOMEM, EIO, EPARSE. */
+sciprune_status corrupt_site_set_new(corrupt_site_set **out, const sciprune_corruptor *c,
+                                     const char *lang, const char *const *types, size_t ntypes,
+                                     sciprune_error *err);
+void corrupt_site_set_free(corrupt_site_set *s);
+
+/* Call fn for each site of the set's types in the clean tree `root` of src, in position order
+ * (the engine's own site list: sorted, duplicates dropped). With `with_edit` each site's edit
+ * is built as the engine builds it, its random choices drawn from `seed`; the variant is not
+ * re-parsed (a training pair, not a validated corruption). A NULL set: no call. Errors:
+ * ENOMEM. Thread-safe (the set is read only). */
+sciprune_status corrupt_site_set_each(const corrupt_site_set *s, TSNode root, const char *src,
+                                      size_t len, int with_edit, uint64_t seed,
+                                      corrupt_site_fn fn, void *user, sciprune_error *err);
+
+#endif /* SCIPRUNE_CORRUPT_SITES_H */
