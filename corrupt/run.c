@@ -1177,14 +1177,16 @@ sciprune_status sciprune_corrupt_run(const char *const *shards, size_t nshards,
             goto done;
         }
     }
+    /* the held-out probes' scan says so: under ranks each rank logs two scans */
+    const char *who = o.heldout_only ? "corrupt (held-out probes)" : "corrupt";
     if (merge)
-        sp_log(SCIPRUNE_LOG_INFO, "corrupt: merging %d ranks' scans of %zu shards, %zu language x type cells",
-               o.part_count, nshards, r.ncells);
+        sp_log(SCIPRUNE_LOG_INFO, "%s: merging %d ranks' scans of %zu shards, %zu language x type cells",
+               who, o.part_count, nshards, r.ncells);
     else if (r.part_count)
-        sp_log(SCIPRUNE_LOG_INFO, "corrupt: scanning part %d of %d (%zu shards in all), %zu language x type cells",
-               r.part_index, r.part_count, nshards, r.ncells);
+        sp_log(SCIPRUNE_LOG_INFO, "%s: scanning part %d of %d (%zu shards in all), %zu language x type cells",
+               who, r.part_index, r.part_count, nshards, r.ncells);
     else
-        sp_log(SCIPRUNE_LOG_INFO, "corrupt: scanning %zu shards, %zu language x type cells", nshards,
+        sp_log(SCIPRUNE_LOG_INFO, "%s: scanning %zu shards, %zu language x type cells", who, nshards,
                r.ncells);
     if (!merge && (s = pool_run(ws, nthreads, nshards, scan_shard, err)) != SCIPRUNE_OK) goto done;
     for (int k = 0; merge && k < o.part_count; k++)
