@@ -1030,7 +1030,7 @@ typedef struct scan_ng {
     decontam_scratch *s;
     ngwin w;
     const uint64_t *bloom;
-    unsigned wb;
+    unsigned sh0, sh1, sh2;  /* the n-gram filter's shifts: 64, 58 and 52 - (bits - 6) */
     int oom;
     size_t nb;
     uint64_t bx[SCAN_BATCH];
@@ -1060,7 +1060,8 @@ static inline void scan_tok(void *ctx, uint64_t h, uint32_t start, uint32_t end)
     const uint64_t *win;
     uint32_t ws;
     if (!ngwin_push(&g->w, h, start, &roll, &win, &ws)) return;
-    if (!bloom_has(g->bloom, g->wb, mix(roll))) return;
+    uint64_t x0 = mix(roll), m = (1ULL << ((x0 >> g->sh1) & 63)) | (1ULL << ((x0 >> g->sh2) & 63));
+    if ((g->bloom[x0 >> g->sh0] & m) != m) return; /* bloom_has, its shifts precomputed */
     uint64_t x = XXH3_64bits(win, g->w.n * sizeof *win);
     __builtin_prefetch(&g->ix->nslot[(size_t)mix(x) & g->ix->nmask]);
     g->bx[g->nb] = x;
@@ -1108,7 +1109,8 @@ sciprune_status decontam_scan(const decontam_index *ix, decontam_scratch *s, con
             memset(s->seen, 0, ix->n_ng * sizeof *s->seen);
             s->epoch = 1;
         }
-        scan_ng g = {.ix = ix, .s = s, .bloom = ix->nbloom, .wb = ix->nbloom_bits - 6};
+        unsigned wb = ix->nbloom_bits - 6;
+        scan_ng g = {.ix = ix, .s = s, .bloom = ix->nbloom, .sh0 = 64 - wb, .sh1 = 58 - wb, .sh2 = 52 - wb};
         ngwin_init(&g.w, ix->p.ngram_n, ix->roll_pow);
         tokens_impl(ix, text, len, scan_tok, &g);
         scan_flush(&g);
