@@ -104,6 +104,9 @@ void decontam_judge(const decontam_index *ix, decontam_scratch *s, const deconta
  * either end. Writes at most len bytes to dst (and, when map is non-NULL, the source offset of
  * each byte); returns the length. */
 size_t decontam_normalise(const char *src, size_t len, int trim, char *dst, uint32_t *map);
+/* For tests: the widest vector path decontam_normalise may take (3: any the CPU has, 2: up
+ * to SSSE3, 1: SSE2, 0: the byte loop). Process-wide; not for use while scans run. */
+void decontam_simd_cap(int level);
 
 /* The code-aware tokenisation: calls fn(ctx, hash, start, end) for every token. */
 void decontam_tokens(const decontam_index *ix, const char *src, size_t len,

@@ -137,10 +137,14 @@ static int is_ws(unsigned char c)
 }
 
 #ifdef DECONTAM_SSSE3
+#include <immintrin.h>
 /* Where the CPU has SSSE3: 16 bytes at a time whatever the whitespace, the kept bytes packed
- * with a byte shuffle per 8-byte half (k_pack[m]: the indices of m's set bits, then 0x80). */
+ * with a byte shuffle per 8-byte half (k_pack[m]: the indices of m's set bits, then 0x80).
+ * Where it has AVX-512 VBMI2: 64 bytes at a time, packed by one byte compress (vpcompressb
+ * into a register, then a plain store: its memory form is slow on AMD). Chosen at run time;
+ * decontam_simd_cap lowers the choice (tests compare every path with the byte loop). */
 static uint8_t k_pack[256][8];
-static int k_ssse3;
+static int k_ssse3, k_vbmi2;
 static pthread_once_t k_pack_once = PTHREAD_ONCE_INIT;
 
 static void pack_init(void)
@@ -153,6 +157,30 @@ static void pack_init(void)
     }
     __builtin_cpu_init();
     k_ssse3 = __builtin_cpu_supports("ssse3") && __builtin_cpu_supports("popcnt");
+    k_vbmi2 = k_ssse3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+              __builtin_cpu_supports("avx512vbmi2");
+}
+
+/* The AVX-512 VBMI2 form of normalise_ssse3 (the same contract), 64 bytes a step. */
+__attribute__((target("avx512f,avx512bw,avx512vbmi2,popcnt"))) static size_t
+normalise_vbmi2(const unsigned char *s, size_t len, char *dst, size_t *ip, int *pendp)
+{
+    const __m512i sp = _mm512_set1_epi8(' '), nine = _mm512_set1_epi8('\t'), four = _mm512_set1_epi8(4);
+    size_t i = 0, o = 0;
+    uint64_t pend = (uint64_t)*pendp;
+    for (; i + 64 <= len; i += 64) { /* o <= i: every store ends within dst[0, i + 64) */
+        __m512i v = _mm512_loadu_si512((const void *)(s + i));
+        uint64_t m = _mm512_cmpeq_epi8_mask(v, sp) |
+                     _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, nine), four);
+        uint64_t keep = ~(m & ((m << 1) | pend));
+        pend = m >> 63;
+        __m512i r = _mm512_mask_blend_epi8(m, v, sp); /* whitespace bytes as ' ' */
+        _mm512_storeu_si512((void *)(dst + o), _mm512_maskz_compress_epi8(keep, r));
+        o += (size_t)__builtin_popcountll(keep);
+    }
+    *ip = i;
+    *pendp = (int)pend;
+    return o;
 }
 
 /* The vector part of the map-less normalisation: *ip input bytes consumed, *pendp the last
@@ -191,6 +219,13 @@ normalise_ssse3(const unsigned char *s, size_t len, char *dst, size_t *ip, int *
 }
 #endif
 
+static int k_simd_cap = 3; /* 3: any path the CPU has, 2: up to SSSE3, 1: SSE2, 0: bytes */
+
+void decontam_simd_cap(int level)
+{
+    k_simd_cap = level;
+}
+
 size_t decontam_normalise(const char *src, size_t len, int trim, char *dst, uint32_t *map)
 {
     size_t o = 0;
@@ -201,11 +236,20 @@ size_t decontam_normalise(const char *src, size_t len, int trim, char *dst, uint
         size_t i = 0;
 #ifdef DECONTAM_SSSE3
         pthread_once(&k_pack_once, pack_init);
-        if (k_ssse3) o = normalise_ssse3(s, len, dst, &i, &pend);
+        if (k_vbmi2 && k_simd_cap >= 3) {
+            o = normalise_vbmi2(s, len, dst, &i, &pend);
+            if (i < len && k_simd_cap >= 2) { /* the tail: 16 bytes a step from i */
+                size_t j;
+                o += normalise_ssse3(s + i, len - i, dst + o, &j, &pend);
+                i += j;
+            }
+        } else if (k_ssse3 && k_simd_cap >= 2) {
+            o = normalise_ssse3(s, len, dst, &i, &pend);
+        }
 #endif
 #ifdef __SSE2__
         const __m128i sp = _mm_set1_epi8(' '), nine = _mm_set1_epi8('\t'), four = _mm_set1_epi8(4);
-        while (i + 16 <= len) {
+        while (i + 16 <= len && k_simd_cap >= 1) {
             __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
             __m128i t = _mm_sub_epi8(v, nine);
             __m128i ws = _mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(_mm_min_epu8(t, four), t));
@@ -986,7 +1030,7 @@ typedef struct scan_ng {
     decontam_scratch *s;
     ngwin w;
     const uint64_t *bloom;
-    unsigned wb;
+    unsigned sh0, sh1, sh2;  /* the n-gram filter's shifts: 64, 58 and 52 - (bits - 6) */
     int oom;
     size_t nb;
     uint64_t bx[SCAN_BATCH];
@@ -1016,7 +1060,8 @@ static inline void scan_tok(void *ctx, uint64_t h, uint32_t start, uint32_t end)
     const uint64_t *win;
     uint32_t ws;
     if (!ngwin_push(&g->w, h, start, &roll, &win, &ws)) return;
-    if (!bloom_has(g->bloom, g->wb, mix(roll))) return;
+    uint64_t x0 = mix(roll), m = (1ULL << ((x0 >> g->sh1) & 63)) | (1ULL << ((x0 >> g->sh2) & 63));
+    if ((g->bloom[x0 >> g->sh0] & m) != m) return; /* bloom_has, its shifts precomputed */
     uint64_t x = XXH3_64bits(win, g->w.n * sizeof *win);
     __builtin_prefetch(&g->ix->nslot[(size_t)mix(x) & g->ix->nmask]);
     g->bx[g->nb] = x;
@@ -1064,7 +1109,8 @@ sciprune_status decontam_scan(const decontam_index *ix, decontam_scratch *s, con
             memset(s->seen, 0, ix->n_ng * sizeof *s->seen);
             s->epoch = 1;
         }
-        scan_ng g = {.ix = ix, .s = s, .bloom = ix->nbloom, .wb = ix->nbloom_bits - 6};
+        unsigned wb = ix->nbloom_bits - 6;
+        scan_ng g = {.ix = ix, .s = s, .bloom = ix->nbloom, .sh0 = 64 - wb, .sh1 = 58 - wb, .sh2 = 52 - wb};
         ngwin_init(&g.w, ix->p.ngram_n, ix->roll_pow);
         tokens_impl(ix, text, len, scan_tok, &g);
         scan_flush(&g);
