@@ -1261,6 +1261,54 @@ static sciprune_status write_masks(scorer *sc, const uint8_t *mask, size_t nb, j
     return SCIPRUNE_OK;
 }
 
+/* A variant's entry in plan.json (th, its thresholds, is taken); one place for the one-process
+ * sweep and the split one, so their plan.json stay the same bytes. */
+static json_t *variant_json(const scorer *sc, const sciprune_score_settings *s, const variant *va,
+                            size_t v, uint64_t npr, json_t *th, const prune_auto *au)
+{
+    json_t *o = json_pack("{s:s, s:s, s:f, s:i, s:I, s:I, s:o}", "name", va->name, "metric",
+                          sciprune_score_metric_name(va->metric), "ratio", va->ratio, "bit", (int)v,
+                          "n_pruned", (json_int_t)(npr + sc->ncontam), "n_kept",
+                          (json_int_t)(sc->nacc - npr), "threshold", th);
+    if (!o) return NULL;
+    if (sc->contam) json_object_set_new(o, "n_decontam", json_integer((json_int_t)sc->ncontam));
+    if (va->alpha >= 0) json_object_set_new(o, "alpha", json_real(va->alpha));
+    if (va->is_auto) json_object_set_new(o, "auto", prune_auto_json(au));
+    json_object_set_new(o, "per_lang", json_string(sciprune_per_lang_name(s->per_lang)));
+    return o;
+}
+
+/* plan.json's root over ntot records (jv, jc and jsh are taken, even on failure: NULL). */
+static json_t *plan_json(const scorer *sc, const sciprune_score_settings *s, uint64_t ntot,
+                         size_t nv, size_t nb, json_t *jv, json_t *jc, json_t *jsh, double secs)
+{
+    json_t *plan = json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:i, s:i, s:o, s:o, s:o, s:f, s:I}",
+                             "k", (json_int_t)sc->k, "n_records", (json_int_t)ntot, "n_accepted",
+                             (json_int_t)(sc->nacc + sc->ncontam), "n_rejected",
+                             (json_int_t)(ntot - sc->nacc - sc->ncontam), "seed",
+                             (json_int_t)s->seed, "random_key", sc->ids_from_shards ? "id" : "address",
+                             "n_variants", (int)nv, "mask_bytes", (int)nb, "variants", jv,
+                             "clusters", jc, "shards", jsh, "seconds", secs, "peak_rss",
+                             (json_int_t)sp_peak_rss());
+    if (!plan) return NULL;
+    if (sc->w)
+        json_object_set_new(plan, "budget", json_pack("{s:s, s:I}", "unit",
+                                                      sciprune_budget_unit_name(s->budget),
+                                                      "total", (json_int_t)sc->wtot));
+    json_object_set_new(plan, "per_lang", json_string(sciprune_per_lang_name(s->per_lang)));
+    if (sc->lang) { /* the languages the per-language plans were made over */
+        json_t *jl = json_array();
+        for (size_t L = 0; L < sc->nlang; L++)
+            json_array_append_new(jl, json_pack("{s:s, s:I}", "lang", sc->lang_names[L], "accepted",
+                                                (json_int_t)(sc->loff[L + 1] - sc->loff[L])));
+        json_object_set_new(plan, "languages", jl);
+    }
+    if (sc->contam) /* the decontamination, before the budget */
+        json_object_set_new(plan, "decontam", json_pack("{s:I, s:s}", "n_removed",
+                            (json_int_t)sc->ncontam, "source", "decontam/"));
+    return plan;
+}
+
 sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_set *shards,
                                      const sciprune_score_settings *s, sciprune_score_info *info,
                                      sciprune_error *err)
@@ -1357,15 +1405,7 @@ sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_s
             json_decref(th);
             goto done;
         }
-        json_t *o = json_pack("{s:s, s:s, s:f, s:i, s:I, s:I, s:o}", "name", va[v].name, "metric",
-                              sciprune_score_metric_name(va[v].metric), "ratio", va[v].ratio, "bit", (int)v,
-                              "n_pruned", (json_int_t)(npr[v] + sc.ncontam), "n_kept",
-                              (json_int_t)(sc.nacc - npr[v]), "threshold", th);
-        if (sc.contam) json_object_set_new(o, "n_decontam", json_integer((json_int_t)sc.ncontam));
-        if (va[v].alpha >= 0) json_object_set_new(o, "alpha", json_real(va[v].alpha));
-        if (va[v].is_auto) json_object_set_new(o, "auto", prune_auto_json(&au));
-        json_object_set_new(o, "per_lang", json_string(sciprune_per_lang_name(s->per_lang)));
-        json_array_append_new(jv, o);
+        json_array_append_new(jv, variant_json(&sc, s, &va[v], v, npr[v], th, &au));
     }
     decontam_mark(&sc, mask, nb, nv);
     if ((st = build_order(&sc, ORD_CLUSTER, err))) goto done;
@@ -1380,33 +1420,12 @@ sciprune_status sciprune_score_sweep(const char *workdir, const sciprune_shard_s
         goto done;
     }
     double secs = sp_now() - t0;
-    plan = json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:i, s:i, s:o, s:o, s:o, s:f, s:I}", "k",
-                     (json_int_t)sc.k, "n_records", (json_int_t)sc.ntot, "n_accepted",
-                     (json_int_t)(sc.nacc + sc.ncontam), "n_rejected",
-                     (json_int_t)(sc.ntot - sc.nacc - sc.ncontam), "seed",
-                     (json_int_t)s->seed, "random_key", sc.ids_from_shards ? "id" : "address",
-                     "n_variants", (int)nv, "mask_bytes", (int)nb, "variants", jv, "clusters", jc,
-                     "shards", jsh, "seconds", secs, "peak_rss", (json_int_t)sp_peak_rss());
+    plan = plan_json(&sc, s, sc.ntot, nv, nb, jv, jc, jsh, secs);
     jv = NULL;
     if (!plan) {
         st = sp_err(err, SCIPRUNE_ENOMEM, ppath, -1, -1, "cannot build JSON");
         goto done;
     }
-    if (sc.w)
-        json_object_set_new(plan, "budget", json_pack("{s:s, s:I}", "unit",
-                                                      sciprune_budget_unit_name(s->budget),
-                                                      "total", (json_int_t)sc.wtot));
-    json_object_set_new(plan, "per_lang", json_string(sciprune_per_lang_name(s->per_lang)));
-    if (sc.lang) { /* the languages the per-language plans were made over */
-        json_t *jl = json_array();
-        for (size_t L = 0; L < sc.nlang; L++)
-            json_array_append_new(jl, json_pack("{s:s, s:I}", "lang", sc.lang_names[L], "accepted",
-                                                (json_int_t)(sc.loff[L + 1] - sc.loff[L])));
-        json_object_set_new(plan, "languages", jl);
-    }
-    if (sc.contam) /* the decontamination, before the budget */
-        json_object_set_new(plan, "decontam", json_pack("{s:I, s:s}", "n_removed",
-                            (json_int_t)sc.ncontam, "source", "decontam/"));
     if ((st = prune_json_write(ppath, plan, err))) goto done;
     if (info) {
         info->n_variants = nv;
@@ -2041,15 +2060,7 @@ local_done:
             json_decref(th);
             goto done;
         }
-        json_t *o = json_pack("{s:s, s:s, s:f, s:i, s:I, s:I, s:o}", "name", va[v].name, "metric",
-                              sciprune_score_metric_name(va[v].metric), "ratio", va[v].ratio, "bit", (int)v,
-                              "n_pruned", (json_int_t)(npr[v] + sc.ncontam), "n_kept",
-                              (json_int_t)(sc.nacc - npr[v]), "threshold", th);
-        if (sc.contam) json_object_set_new(o, "n_decontam", json_integer((json_int_t)sc.ncontam));
-        if (va[v].alpha >= 0) json_object_set_new(o, "alpha", json_real(va[v].alpha));
-        if (va[v].is_auto) json_object_set_new(o, "auto", prune_auto_json(&au));
-        json_object_set_new(o, "per_lang", json_string(sciprune_per_lang_name(s->per_lang)));
-        json_array_append_new(jv, o);
+        json_array_append_new(jv, variant_json(&sc, s, &va[v], v, npr[v], th, &au));
     }
     decontam_mark(&sc, mask, nb, nv);
     json_t *jc = NULL;
@@ -2081,27 +2092,14 @@ local_done:
                                              (json_int_t)p.gacc[i]));
     double secs = sp_now() - t0;
     uint64_t ntot = p.goff[S];
-    plan = json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:i, s:i, s:o, s:o, s:o, s:f, s:I}", "k",
-                     (json_int_t)sc.k, "n_records", (json_int_t)ntot, "n_accepted",
-                     (json_int_t)(sc.nacc + sc.ncontam), "n_rejected",
-                     (json_int_t)(ntot - sc.nacc - sc.ncontam), "seed",
-                     (json_int_t)s->seed, "random_key", sc.ids_from_shards ? "id" : "address",
-                     "n_variants", (int)nv, "mask_bytes", (int)nb, "variants", jv, "clusters", jc,
-                     "shards", jsh, "seconds", secs, "peak_rss", (json_int_t)sp_peak_rss());
+    /* per_lang is always "global" here (proportional runs on rank 0, sciprune_score_sweep);
+     * sc.contam: decontam ran (rank 0 holds shard 0: it loaded W/decontam/) */
+    plan = plan_json(&sc, s, ntot, nv, nb, jv, jc, jsh, secs);
     jv = NULL;
     if (!plan) {
         st = sp_err(err, SCIPRUNE_ENOMEM, ppath, -1, -1, "cannot build JSON");
         goto done;
     }
-    if (sc.w)
-        json_object_set_new(plan, "budget", json_pack("{s:s, s:I}", "unit",
-                                                      sciprune_budget_unit_name(s->budget),
-                                                      "total", (json_int_t)sc.wtot));
-    /* always "global" here: proportional runs on rank 0 (sciprune_score_sweep) */
-    json_object_set_new(plan, "per_lang", json_string(sciprune_per_lang_name(s->per_lang)));
-    if (sc.contam) /* decontam ran (rank 0 holds shard 0: it loaded W/decontam/) */
-        json_object_set_new(plan, "decontam", json_pack("{s:I, s:s}", "n_removed",
-                            (json_int_t)sc.ncontam, "source", "decontam/"));
     st = prune_json_write(ppath, plan, err);
 done:
     json_decref(plan);
