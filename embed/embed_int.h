@@ -159,9 +159,10 @@ typedef struct ngram_doc {
     uint32_t npend, pcap;
     uint64_t lang;
     int oom;
-    /* tokenizer scratch, kept across records: the parent node types of the walk (a stack),
-     * and per node symbol of the language `cls_lang` its class bits (ngram.c), owned */
-    const char **ptype;
+    /* tokenizer scratch, kept across records: the class bits of the walk's current node's
+     * ancestors (a stack, by depth), and per node symbol of the language `cls_lang` its class
+     * bits (ngram.c), owned */
+    uint8_t *pcls;
     uint32_t pcap2;
     const void *cls_lang;
     uint8_t *cls;
@@ -170,11 +171,22 @@ typedef struct ngram_doc {
 uint32_t ngram_token_id(const char *s, size_t n);
 /* A zeroed table of 2^NGRAM_BITS counts (free() it), or NULL. */
 uint32_t *ngram_table_alloc(void);
+/* dst[b] = min(dst[b] + src[b], UINT32_MAX) over the 2^NGRAM_BITS counters. */
+void ngram_table_add(uint32_t *dst, const uint32_t *src);
 uint64_t ngram_lang_key(const char *lang);
 void ngram_doc_clear(ngram_doc *d);
 void ngram_doc_free(ngram_doc *d);
 /* Tokens and sites of a parse (root may be null: no tokens). */
 void ngram_tokens(ngram_doc *d, const char *lang, TSNode root, const char *text);
+/* The same tokenizer as steps of a pre-order walk the caller drives (hash.c's feature walk,
+ * so that a record's tree is walked once): begin; then for every node the walk reaches, in
+ * pre-order, that is not MISSING (ts_node_is_missing) and lies below no node this returned 0
+ * for, ngram_walk_node with its visible child count and depth (root 0), which returns 1 when
+ * the tokenizer wants the node's children; then end. ngram_tokens is exactly this over a
+ * walk of its own. */
+void ngram_walk_begin(ngram_doc *d, const char *lang);
+int ngram_walk_node(ngram_doc *d, TSNode n, uint32_t nchild, uint32_t depth, const char *text);
+void ngram_walk_end(ngram_doc *d);
 /* Add the doc's k-gram counts (k = 1..NGRAM_ORDER) and token total to tab (saturating). */
 void ngram_count(uint32_t *tab, const ngram_doc *d);
 /* log S(w | ctx[0..nctx)) under stupid backoff (only the last NGRAM_ORDER-1 of ctx count). */
@@ -202,6 +214,8 @@ const uint32_t *embed_hash_worker_df(void *w, uint64_t *docs);
 void embed_hash_worker_reset_df(void *w);
 /* The worker's n-gram count table of the fit pass (2^NGRAM_BITS, NULL when none). */
 const uint32_t *embed_hash_worker_ngram(void *w);
+/* The worker's n-gram table, now the caller's (free()); NULL when it counted nothing. */
+uint32_t *embed_hash_worker_take_ngram(void *w);
 void embed_hash_worker_reset_ngram(void *w);
 /* The naturalness of one text (its own parse); -NGRAM_FLOOR without a model or sites. */
 sciprune_status embed_hash_naturalness_one(sciprune_embedder *e, sciprune_parser *p,

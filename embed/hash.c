@@ -266,6 +266,14 @@ const uint32_t *embed_hash_worker_ngram(void *p)
     return ((hash_worker *)p)->ng;
 }
 
+uint32_t *embed_hash_worker_take_ngram(void *p)
+{
+    hash_worker *w = p;
+    uint32_t *t = w->ng;
+    w->ng = NULL;
+    return t;
+}
+
 void embed_hash_worker_reset_ngram(void *p)
 {
     hash_worker *w = p;
@@ -473,9 +481,14 @@ static int anc_push(hash_worker *w, size_t *n, uint64_t h, uint32_t depth)
     return 0;
 }
 
-/* Walk the tree and add its features to w->m. */
+/* Walk the tree and add its features to w->m; with nd, the n-gram tokenizer rides the same
+ * walk (ngram_walk_node: one walk of the tree for both). Each consumer decides for itself
+ * whether it wants a node's children; the walk descends when either does, and a consumer that
+ * did not want them skips the subtree (w_skip, g_skip: the depth of the node it stopped at), so
+ * each sees exactly the nodes its own walk would. */
 static void walk(const hash_state *hs, const sciprune_embedder_settings *s, hash_worker *w,
-                 const hash_lang *hl, TSNode root, const unsigned char *text, int has_error)
+                 const hash_lang *hl, TSNode root, const unsigned char *text, int has_error,
+                 ngram_doc *nd)
 {
     uint32_t feat = s->features;
     int structure = !(has_error && s->drop_structure_on_error);
@@ -487,58 +500,76 @@ static void walk(const hash_state *hs, const sciprune_embedder_settings *s, hash
     TSTreeCursor c = ts_tree_cursor_new(root);
     uint32_t depth = 0;
     size_t nanc = 0;
+    uint32_t w_skip = UINT32_MAX, g_skip = nd ? UINT32_MAX : 0;
     for (;;) {
         TSNode n = ts_tree_cursor_current_node(&c);
-        TSSymbol sym = ts_node_symbol(n);
-        uint64_t sh;
-        uint8_t kind = K_OTHER, named = 1;
-        int is_err = sym == (TSSymbol)-1;
-        if (is_err) {
-            sh = hs->err_symh;
-        } else if (sym < hl->nsym) {
-            sh = hl->symh[sym];
-            kind = hl->kind[sym];
-            named = hl->named[sym];
-        } else {
-            sh = fmix64((uint64_t)sym + 0x51ed270b27ULL);
-            named = ts_node_is_named(n);
-        }
-        while (nanc && w->anc_d[nanc - 1] >= depth) nanc--;
-        int descend = 1;
+        if (depth <= w_skip) w_skip = UINT32_MAX;
+        if (nd && depth <= g_skip) g_skip = UINT32_MAX;
+        int w_on = w_skip == UINT32_MAX, g_on = g_skip == UINT32_MAX;
+        int w_desc = 0, g_desc = 0;
         if (ts_node_is_missing(n)) {
-            /* a token the parser invented: not in the text, so only the marker */
-            if (want_err) fmap_add(m, mix2(hs->fam[F_MISSING], sh));
-            descend = 0;
+            /* a token the parser invented: not in the text, so only the marker (and no token) */
+            if (w_on && want_err) {
+                TSSymbol sym = ts_node_symbol(n);
+                uint64_t sh = sym == (TSSymbol)-1 ? hs->err_symh
+                              : sym < hl->nsym    ? hl->symh[sym]
+                                                  : fmix64((uint64_t)sym + 0x51ed270b27ULL);
+                while (nanc && w->anc_d[nanc - 1] >= depth) nanc--;
+                fmap_add(m, mix2(hs->fam[F_MISSING], sh));
+            }
             goto next;
         }
-        if (is_err && want_err) fmap_add(m, hs->fam[F_ERR]);
-        if (named) {
-            if (want_pair && nanc) fmap_add(m, mix2(mix2(hs->fam[F_PAIR], w->anc_h[nanc - 1]), sh));
-            if (want_path && nanc + 1 >= plen) {
-                uint64_t h = hs->fam[F_PATH];
-                for (size_t k = nanc + 1 - plen; k < nanc; k++) h = mix2(h, w->anc_h[k]);
-                fmap_add(m, mix2(h, sh));
-            }
-            if (anc_push(w, &nanc, sh, depth)) m->oom = 1;
-        }
         uint32_t nchild = ts_node_child_count(n);
-        if (kind == K_IDENT && nchild == 0) {
-            if (feat & SCIPRUNE_FEAT_IDENT) {
-                uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
-                add_ident(m, hs->fam[F_IDENT], text + a, b - a);
-            }
-        } else if (kind >= K_STRING) {
-            if (feat & SCIPRUNE_FEAT_LITERAL) fmap_add(m, hs->lit_feat[kind]);
-            descend = 0; /* the class, never the text */
-        } else if (nchild == 0 && !is_err && (feat & SCIPRUNE_FEAT_KEYWORD)) {
-            uint64_t h = mix2(hs->fam[F_KW], sh);
-            if (named) {
-                uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
-                if (b - a <= MAX_LEAF_TEXT) h = mix2(h, sp_hash64(text + a, b - a, 0));
-            }
-            fmap_add(m, h);
+        if (g_on) {
+            g_desc = ngram_walk_node(nd, n, nchild, depth, (const char *)text);
+            if (!g_desc) g_skip = depth;
         }
-        if (descend && nchild && ts_tree_cursor_goto_first_child(&c)) {
+        if (w_on) {
+            TSSymbol sym = ts_node_symbol(n);
+            uint64_t sh;
+            uint8_t kind = K_OTHER, named = 1;
+            int is_err = sym == (TSSymbol)-1;
+            if (is_err) {
+                sh = hs->err_symh;
+            } else if (sym < hl->nsym) {
+                sh = hl->symh[sym];
+                kind = hl->kind[sym];
+                named = hl->named[sym];
+            } else {
+                sh = fmix64((uint64_t)sym + 0x51ed270b27ULL);
+                named = ts_node_is_named(n);
+            }
+            while (nanc && w->anc_d[nanc - 1] >= depth) nanc--;
+            w_desc = 1;
+            if (is_err && want_err) fmap_add(m, hs->fam[F_ERR]);
+            if (named) {
+                if (want_pair && nanc) fmap_add(m, mix2(mix2(hs->fam[F_PAIR], w->anc_h[nanc - 1]), sh));
+                if (want_path && nanc + 1 >= plen) {
+                    uint64_t h = hs->fam[F_PATH];
+                    for (size_t k = nanc + 1 - plen; k < nanc; k++) h = mix2(h, w->anc_h[k]);
+                    fmap_add(m, mix2(h, sh));
+                }
+                if (anc_push(w, &nanc, sh, depth)) m->oom = 1;
+            }
+            if (kind == K_IDENT && nchild == 0) {
+                if (feat & SCIPRUNE_FEAT_IDENT) {
+                    uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
+                    add_ident(m, hs->fam[F_IDENT], text + a, b - a);
+                }
+            } else if (kind >= K_STRING) {
+                if (feat & SCIPRUNE_FEAT_LITERAL) fmap_add(m, hs->lit_feat[kind]);
+                w_desc = 0; /* the class, never the text */
+            } else if (nchild == 0 && !is_err && (feat & SCIPRUNE_FEAT_KEYWORD)) {
+                uint64_t h = mix2(hs->fam[F_KW], sh);
+                if (named) {
+                    uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
+                    if (b - a <= MAX_LEAF_TEXT) h = mix2(h, sp_hash64(text + a, b - a, 0));
+                }
+                fmap_add(m, h);
+            }
+            if (!w_desc || !nchild) w_skip = depth;
+        }
+        if ((w_desc || g_desc) && nchild && ts_tree_cursor_goto_first_child(&c)) {
             depth++;
             continue;
         }
@@ -561,6 +592,7 @@ typedef struct walk_ctx {
     hash_worker *w;
     const hash_lang *hl;
     uint8_t *row;
+    ngram_doc *nd; /* the naturalness model's tokens and sites, made on the same walk; or NULL */
 } walk_ctx;
 
 static sciprune_status walk_visit(void *self, const char *lang, TSNode root,
@@ -568,12 +600,13 @@ static sciprune_status walk_visit(void *self, const char *lang, TSNode root,
                                   sciprune_error *err)
 {
     walk_ctx *x = self;
-    (void)lang;
     (void)err;
     const hash_state *hs = x->e->hash;
+    if (x->nd) ngram_walk_begin(x->nd, lang);
     if (!ts_node_is_null(root)) {
         int has_error = ts_node_has_error(root);
-        walk(hs, &x->e->s, x->w, x->hl, root, (const unsigned char *)text, has_error);
+        walk(hs, &x->e->s, x->w, x->hl, root, (const unsigned char *)text, has_error, x->nd);
+        if (x->nd) ngram_walk_end(x->nd);
         *x->row = has_error ? SCIPRUNE_ROW_PARSE_ERROR : SCIPRUNE_ROW_OK;
     } else {
         lexical(hs, x->e->s.features, &x->w->m, (const unsigned char *)text, len);
@@ -591,19 +624,6 @@ static sciprune_status sites_visit(void *self, const char *lang, TSNode root,
     walk_ctx *x = self;
     (void)guard;
     return embed_sites_visit(x->e, x->w->sw, x->w->sites_train, lang, root, text, len, err);
-}
-
-/* The naturalness model's consumer of the same parse: the record's tokens and sites. */
-static sciprune_status ngram_visit(void *self, const char *lang, TSNode root,
-                                   sciprune_guard_verdict guard, const char *text, size_t len,
-                                   sciprune_error *err)
-{
-    (void)guard;
-    (void)len;
-    (void)err;
-    hash_worker *w = self;
-    ngram_tokens(&w->nd, lang, root, text);
-    return SCIPRUNE_OK;
 }
 
 /* The naturalness of the doc d with e's model (scratch in w) into *out. Errors: ENOMEM (the
@@ -637,7 +657,7 @@ static sciprune_status extract(sciprune_embedder *e, hash_worker *w, sciprune_pa
     ngram_doc_clear(&w->nd);
     size_t nb = 0;
     while (nb < len && is_ws((unsigned char)text[nb])) nb++;
-    lang_visitor v[4]; /* walk, gates, sites, ngram */
+    lang_visitor v[3]; /* walk (+ the n-gram tokens), gates, sites */
     size_t nv = 0;
     sciprune_status st;
     gates_visit_ctx gc = {gates, path, gs};
@@ -654,11 +674,11 @@ static sciprune_status extract(sciprune_embedder *e, hash_worker *w, sciprune_pa
     }
     const hash_lang *hl = find_lang(hs, lang_grammar(lang));
     *row = SCIPRUNE_ROW_LEXICAL;
-    walk_ctx wc = {e, w, hl, row};
+    /* the naturalness model's tokens and sites come from the feature walk (one walk) */
+    walk_ctx wc = {e, w, hl, row, e->ngram || e->ngram_fit ? &w->nd : NULL};
     v[nv++] = (lang_visitor){walk_visit, &wc};
     if (gates) v[nv++] = gates_visitor(&gc);
     if (w->sw) v[nv++] = (lang_visitor){sites_visit, &wc};
-    if (e->ngram || e->ngram_fit) v[nv++] = (lang_visitor){ngram_visit, w};
     /* a text tree-sitter cannot parse, or that the parse guard keeps from it, is embedded from
      * its words, not an error */
     lang_visit_mode mode = hl ? LANG_VISIT_PARSE_OR_NULL : LANG_VISIT_NO_PARSE;

@@ -25,9 +25,10 @@
  * sample threshold; the model keeps to that sample even when the idf falls back to every
  * record below idf_min_docs, so that records outside it stay unseen: analyze evaluates the
  * signal on those only, since a model that has seen a file's original text flags any edit of
- * it); each worker counts into a private uint32 table; the tables are summed in
- * 64-bit and saturated to uint32 at the end (integer sums: the same bytes for any thread
- * count). Saved as W/embed/ngram.npy (1-D, 2^NGRAM_BITS, dtype '<i4' holding the uint32
+ * it); each worker counts into a private uint32 table (saturating increments); the tables are
+ * summed with saturation into the first one (over MPI ranks: in 64 bits for the reduce, then
+ * saturated), which is min(total, UINT32_MAX) either way (integer sums: the same bytes for any
+ * thread or rank count). Saved as W/embed/ngram.npy (1-D, 2^NGRAM_BITS, dtype '<i4' holding the uint32
  * counts' bits: view it as uint32) beside idf.npy, read back when a workdir's spec is reused.
  *
  * Sites and score. At every site the best alternative's log-probability gain is measured:
@@ -93,17 +94,31 @@ static inline size_t bucket(uint64_t h)
     return (size_t)(h >> (64 - NGRAM_BITS));
 }
 
-/* Key of the k-gram t[0..k) (k >= 1) of language lk. */
-static uint64_t gram_key(uint64_t lk, const uint32_t *t, size_t k)
-{
-    uint64_t h = nmix(lk, 0x1000 + k);
-    for (size_t i = 0; i < k; i++) h = nmix(h, t[i]);
-    return h;
-}
-
 static uint64_t total_key(uint64_t lk)
 {
     return nmix(lk, 0x544f54414cULL);
+}
+
+/* Key of the k-gram t[0..k) (k >= 1) of language lk: nmix(lk, 0x1000 + k), then nmix with
+ * each token in turn. The language's seeds (the first mix, for every k) are mixed once per doc
+ * (lang_keys), not once per k-gram. */
+typedef struct lang_keys {
+    uint64_t seed[NGRAM_ORDER + 1];
+    size_t total;    /* bucket(total_key(lk)) */
+} lang_keys;
+
+static void lang_keys_init(lang_keys *K, uint64_t lk)
+{
+    for (size_t k = 1; k <= NGRAM_ORDER; k++) K->seed[k] = nmix(lk, 0x1000 + k);
+    K->seed[0] = 0;
+    K->total = bucket(total_key(lk));
+}
+
+static inline uint64_t gram_key_s(const lang_keys *K, const uint32_t *t, size_t k)
+{
+    uint64_t h = K->seed[k];
+    for (size_t i = 0; i < k; i++) h = nmix(h, t[i]);
+    return h;
 }
 
 static inline void sat_inc(uint32_t *c, uint32_t by)
@@ -126,6 +141,14 @@ uint32_t *ngram_table_alloc(void)
     return p;
 }
 
+void ngram_table_add(uint32_t *dst, const uint32_t *src)
+{
+    for (size_t b = 0; b < ((size_t)1 << NGRAM_BITS); b++) {
+        uint32_t v = dst[b] + src[b];
+        dst[b] = v < dst[b] ? UINT32_MAX : v;
+    }
+}
+
 /* ------------------------------------------------------------------------------ doc */
 
 void ngram_doc_clear(ngram_doc *d)
@@ -143,7 +166,7 @@ void ngram_doc_free(ngram_doc *d)
     free(d->tbyte);
     free(d->site);
     free(d->pend);
-    free(d->ptype);
+    free(d->pcls);
     free(d->cls);
     memset(d, 0, sizeof *d);
 }
@@ -242,7 +265,7 @@ static uint8_t type_class(const char *type)
     return c;
 }
 
-static uint8_t node_class(ngram_doc *d, TSNode n, const char *type)
+static uint8_t node_class(ngram_doc *d, TSNode n, const char **type)
 {
     TSSymbol sym = ts_node_symbol(n);
     const TSLanguage *L = ts_tree_language(n.tree);
@@ -254,112 +277,97 @@ static uint8_t node_class(ngram_doc *d, TSNode n, const char *type)
         d->ncls = c ? nc : 0;
         d->cls_lang = c ? L : NULL;
     }
-    if (sym < d->ncls) {
-        if (!d->cls[sym]) d->cls[sym] = type_class(type);
-        return d->cls[sym];
-    }
-    return type_class(type);
+    if (sym < d->ncls && d->cls[sym]) return d->cls[sym];
+    if (!*type) *type = ts_node_type(n);
+    if (!*type) *type = "";
+    uint8_t c = type_class(*type);
+    if (sym < d->ncls) d->cls[sym] = c;
+    return c;
 }
 
-void ngram_tokens(ngram_doc *d, const char *lang, TSNode root, const char *text)
+void ngram_walk_begin(ngram_doc *d, const char *lang)
 {
     ngram_doc_clear(d);
     d->lang = ngram_lang_key(lang);
-    if (ts_node_is_null(root)) return;
-    TSTreeCursor c = ts_tree_cursor_new(root);
-    uint32_t depth = 0; /* d->ptype[0, depth): the types of the current node's ancestors */
-    for (;;) {
-        TSNode n = ts_tree_cursor_current_node(&c);
-        int descend = 1;
-        const char *type = NULL;
-        if (ts_node_is_missing(n)) {
-            descend = 0;
-            goto next;
-        }
-        type = ts_node_type(n);
-        int named = ts_node_is_named(n);
-        uint32_t nchild = ts_node_child_count(n);
-        uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
-        if (!type) type = "";
-        uint8_t cl = named || nchild ? node_class(d, n, type) : 0;
-        if (named && (cl & CL_COMMENT)) {
-            descend = 0;
-            goto next;
-        }
-        if (named && (cl & CL_STRING)) {
-            push_tok(d, TOK_STR, a);
-            descend = 0;
-            goto next;
-        }
-        if (named && nchild >= 2 && (cl & CL_ARGS)) { /* argument list: first two */
-            uint32_t ac = 0, r[4] = {0};
-            for (uint32_t i = 0; i < nchild && ac < 2; i++) {
-                TSNode ch = ts_node_child(n, i);
-                if (!ts_node_is_named(ch)) continue;
-                const char *ct = ts_node_type(ch);
-                if (ct && (strstr(ct, "comment") || strstr(ct, "keyword") || strstr(ct, "splat") ||
-                           strstr(ct, "spread")))
-                    break;
-                r[ac * 2] = ts_node_start_byte(ch);
-                r[ac * 2 + 1] = ts_node_end_byte(ch);
-                ac++;
-            }
-            if (ac == 2) push_pend(d, r[0], r[1], r[2], r[3]);
-        }
-        if (nchild == 0) {
-            size_t len = b - a;
-            const char *s = text + a;
-            if (named && (cl & CL_NUMBER)) {
-                uint32_t id = ngram_token_id(s, len);
-                int dec = len > 0 && len <= 9;
-                int64_t v = 0;
-                for (size_t i = 0; dec && i < len; i++) {
-                    if (s[i] < '0' || s[i] > '9') dec = 0;
-                    else v = v * 10 + (s[i] - '0');
-                }
-                if (dec && !(len > 1 && s[0] == '0'))
-                    push_site(d, (ngram_site){d->ntok, d->ntok + 1, 0, 0, NGRAM_SITE_NUM, (int32_t)v});
-                push_tok(d, id, a);
-            } else {
-                uint32_t id = len <= 32 ? ngram_token_id(s, len) : ngram_token_id(type, strlen(type));
-                if (!named) {
-                    int oc = op_class(s, len);
-                    if (oc && depth && d->ptype[depth - 1] &&
-                        (type_class(d->ptype[depth - 1]) & CL_BINPARENT))
-                        push_site(d, (ngram_site){d->ntok, d->ntok + 1, 0, 0, NGRAM_SITE_OP, oc});
-                }
-                push_tok(d, id, a);
-            }
-            descend = 0;
-        }
-        if (descend && nchild) {
-            if (depth == d->pcap2) { /* the parent stack (the parent of an operator) */
-                uint32_t nc = d->pcap2 ? d->pcap2 * 2 : 64;
-                const char **p = realloc(d->ptype, (size_t)nc * sizeof *p);
-                if (!p) {
-                    d->oom = 1;
-                    ts_tree_cursor_delete(&c);
-                    return;
-                }
-                d->ptype = p;
-                d->pcap2 = nc;
-            }
-            if (ts_tree_cursor_goto_first_child(&c)) {
-                d->ptype[depth++] = type;
-                continue;
-            }
-        }
-    next:
-        for (;;) {
-            if (ts_tree_cursor_goto_next_sibling(&c)) break;
-            if (!ts_tree_cursor_goto_parent(&c)) {
-                ts_tree_cursor_delete(&c);
-                goto done;
-            }
-            if (depth) depth--;
-        }
+}
+
+int ngram_walk_node(ngram_doc *d, TSNode n, uint32_t nchild, uint32_t depth, const char *text)
+{
+    if (d->oom) return 0;
+    const char *type = NULL; /* ts_node_type(n), looked up only when needed */
+    int named = ts_node_is_named(n);
+    uint32_t a = ts_node_start_byte(n);
+    uint8_t cl = named || nchild ? node_class(d, n, &type) : 0;
+    if (named && (cl & CL_COMMENT)) return 0;
+    if (named && (cl & CL_STRING)) {
+        push_tok(d, TOK_STR, a);
+        return 0;
     }
-done:
+    if (named && nchild >= 2 && (cl & CL_ARGS)) { /* argument list: first two */
+        uint32_t ac = 0, r[4] = {0};
+        for (uint32_t i = 0; i < nchild && ac < 2; i++) {
+            TSNode ch = ts_node_child(n, i);
+            if (!ts_node_is_named(ch)) continue;
+            const char *ct = ts_node_type(ch);
+            if (ct && (strstr(ct, "comment") || strstr(ct, "keyword") || strstr(ct, "splat") ||
+                       strstr(ct, "spread")))
+                break;
+            r[ac * 2] = ts_node_start_byte(ch);
+            r[ac * 2 + 1] = ts_node_end_byte(ch);
+            ac++;
+        }
+        if (ac == 2) push_pend(d, r[0], r[1], r[2], r[3]);
+    }
+    if (nchild == 0) {
+        size_t len = ts_node_end_byte(n) - a;
+        const char *s = text + a;
+        if (named && (cl & CL_NUMBER)) {
+            uint32_t id = ngram_token_id(s, len);
+            int dec = len > 0 && len <= 9;
+            int64_t v = 0;
+            for (size_t i = 0; dec && i < len; i++) {
+                if (s[i] < '0' || s[i] > '9') dec = 0;
+                else v = v * 10 + (s[i] - '0');
+            }
+            if (dec && !(len > 1 && s[0] == '0'))
+                push_site(d, (ngram_site){d->ntok, d->ntok + 1, 0, 0, NGRAM_SITE_NUM, (int32_t)v});
+            push_tok(d, id, a);
+        } else {
+            uint32_t id;
+            if (len <= 32) {
+                id = ngram_token_id(s, len);
+            } else {
+                if (!type) type = ts_node_type(n);
+                if (!type) type = "";
+                id = ngram_token_id(type, strlen(type));
+            }
+            if (!named) {
+                int oc = op_class(s, len);
+                if (oc && depth && (d->pcls[depth - 1] & CL_BINPARENT))
+                    push_site(d, (ngram_site){d->ntok, d->ntok + 1, 0, 0, NGRAM_SITE_OP, oc});
+            }
+            push_tok(d, id, a);
+        }
+        return 0;
+    }
+    if (depth >= d->pcap2) { /* the parents' classes (is an operator's parent binary?) */
+        uint32_t nc = d->pcap2 ? d->pcap2 * 2 : 64;
+        while (nc <= depth) nc *= 2;
+        uint8_t *p = realloc(d->pcls, nc);
+        if (!p) {
+            d->oom = 1;
+            return 0;
+        }
+        d->pcls = p;
+        d->pcap2 = nc;
+    }
+    d->pcls[depth] = cl;
+    return 1;
+}
+
+void ngram_walk_end(ngram_doc *d)
+{
+    if (d->oom) return;
     /* argument swaps: byte ranges to token ranges */
     for (uint32_t i = 0; i < d->npend; i++) {
         const uint32_t *p = d->pend + (size_t)i * 4;
@@ -382,6 +390,32 @@ done:
     }
 }
 
+void ngram_tokens(ngram_doc *d, const char *lang, TSNode root, const char *text)
+{
+    ngram_walk_begin(d, lang);
+    if (ts_node_is_null(root)) return;
+    TSTreeCursor c = ts_tree_cursor_new(root);
+    uint32_t depth = 0;
+    for (;;) {
+        TSNode n = ts_tree_cursor_current_node(&c);
+        uint32_t nchild = ts_node_child_count(n);
+        if (!ts_node_is_missing(n) && ngram_walk_node(d, n, nchild, depth, text) &&
+            ts_tree_cursor_goto_first_child(&c)) {
+            depth++;
+            continue;
+        }
+        for (;;) {
+            if (ts_tree_cursor_goto_next_sibling(&c)) break;
+            if (!ts_tree_cursor_goto_parent(&c)) {
+                ts_tree_cursor_delete(&c);
+                ngram_walk_end(d);
+                return;
+            }
+            if (depth) depth--;
+        }
+    }
+}
+
 /* ----------------------------------------------------------------------------- model */
 
 void ngram_count(uint32_t *tab, const ngram_doc *d)
@@ -391,22 +425,24 @@ void ngram_count(uint32_t *tab, const ngram_doc *d)
      * increments commute: the same table as one at a time) */
     enum { BLK = 16 };
     size_t bk[BLK * NGRAM_ORDER];
+    lang_keys K;
+    lang_keys_init(&K, d->lang);
     for (uint32_t i0 = 0; i0 < d->ntok; i0 += BLK) {
         uint32_t i1 = d->ntok - i0 < BLK ? d->ntok : i0 + BLK;
         size_t nb = 0;
         for (uint32_t i = i0; i < i1; i++)
             for (uint32_t k = 1; k <= NGRAM_ORDER && k <= i + 1; k++) {
-                bk[nb] = bucket(gram_key(d->lang, d->tok + i + 1 - k, k));
+                bk[nb] = bucket(gram_key_s(&K, d->tok + i + 1 - k, k));
                 __builtin_prefetch(&tab[bk[nb]], 1);
                 nb++;
             }
         for (size_t j = 0; j < nb; j++) sat_inc(&tab[bk[j]], 1);
     }
-    sat_inc(&tab[bucket(total_key(d->lang))], d->ntok);
+    sat_inc(&tab[K.total], d->ntok);
 }
 
-double ngram_logprob(const uint32_t *tab, uint64_t lang, const uint32_t *ctx, size_t nctx,
-                     uint32_t w)
+static double logprob_k(const uint32_t *tab, const lang_keys *K, const uint32_t *ctx, size_t nctx,
+                        uint32_t w)
 {
     uint32_t buf[NGRAM_ORDER];
     if (nctx > NGRAM_ORDER - 1) {
@@ -420,8 +456,8 @@ double ngram_logprob(const uint32_t *tab, uint64_t lang, const uint32_t *ctx, si
     size_t bn[NGRAM_ORDER], bd[NGRAM_ORDER];
     for (size_t k = nctx; k >= 1; k--) {
         const uint32_t *g = buf + nctx - k;
-        bn[k] = bucket(gram_key(lang, g, k + 1));
-        bd[k] = bucket(gram_key(lang, g, k));
+        bn[k] = bucket(gram_key_s(K, g, k + 1));
+        bd[k] = bucket(gram_key_s(K, g, k));
         __builtin_prefetch(&tab[bn[k]]);
         __builtin_prefetch(&tab[bd[k]]);
     }
@@ -435,46 +471,64 @@ double ngram_logprob(const uint32_t *tab, uint64_t lang, const uint32_t *ctx, si
         }
         mult *= BACKOFF;
     }
-    double T = (double)tab[bucket(total_key(lang))];
-    double c1 = (double)tab[bucket(gram_key(lang, &w, 1))];
+    double T = (double)tab[K->total];
+    double c1 = (double)tab[bucket(gram_key_s(K, &w, 1))];
     return log(mult * (c1 + 1.0) / (T + UNI_V));
 }
 
-/* Sum of log S over buf[from..len) given the tokens before each (within buf). */
-static double seq_lp(const uint32_t *tab, uint64_t lang, const uint32_t *buf, size_t len, size_t from)
+double ngram_logprob(const uint32_t *tab, uint64_t lang, const uint32_t *ctx, size_t nctx,
+                     uint32_t w)
+{
+    lang_keys K;
+    lang_keys_init(&K, lang);
+    return logprob_k(tab, &K, ctx, nctx, w);
+}
+
+/* The sum of log S over buf[from..len) (each token given those before it, within buf) minus
+ * act. Every term is <= 0, so the running value only falls: once it is <= bound the rest
+ * cannot lift it above bound, and that value (<= bound) comes back at once. */
+static double seq_gain(const uint32_t *tab, const lang_keys *K, const uint32_t *buf, size_t len,
+                       size_t from, double act, double bound)
 {
     double s = 0;
     for (size_t i = from; i < len; i++) {
         size_t lo = i >= NGRAM_ORDER - 1 ? i - (NGRAM_ORDER - 1) : 0;
-        s += ngram_logprob(tab, lang, buf + lo, i - lo, buf[i]);
+        s += logprob_k(tab, K, buf + lo, i - lo, buf[i]);
+        if (s - act <= bound) return s - act;
     }
-    return s;
+    return s - act;
 }
 
 #define WIN 64
 
 /* Gain of replacing tok[s..e) by alt[0..na): the window's alternative minus written
- * log-probability (see the header). `lpa`: per-token written log S. */
-static double alt_gain(const uint32_t *tab, const ngram_doc *d, const double *lpa, uint32_t s,
-                       uint32_t e, const uint32_t *alt, size_t na)
+ * log-probability (see the header). `lpa`: per-token written log S. The caller keeps only a
+ * gain above `bound`: when the gain cannot exceed it (the alternative's sum is <= 0, so the
+ * gain is <= -written), some value <= bound comes back sooner, and the maximum over the sites
+ * is the same bytes as computing every gain in full. */
+static double alt_gain(const uint32_t *tab, const lang_keys *K, const ngram_doc *d, const double *lpa, uint32_t s,
+                       uint32_t e, const uint32_t *alt, size_t na, double bound)
 {
     uint32_t lo = s >= NGRAM_ORDER - 1 ? s - (NGRAM_ORDER - 1) : 0;
     uint32_t hi = e + NGRAM_ORDER - 1 < d->ntok ? e + NGRAM_ORDER - 1 : d->ntok;
+    double act = 0;
+    for (uint32_t i = na ? s : e; i < hi; i++) act += lpa[i];
+    if (0.0 - act <= bound) return 0.0 - act;
     uint32_t buf[WIN];
     size_t n = 0;
     for (uint32_t i = lo; i < s; i++) buf[n++] = d->tok[i];
     size_t from = n;
     for (size_t i = 0; i < na && n < WIN; i++) buf[n++] = alt[i];
     for (uint32_t i = e; i < hi && n < WIN; i++) buf[n++] = d->tok[i];
-    double act = 0;
-    for (uint32_t i = na ? s : e; i < hi; i++) act += lpa[i];
-    return seq_lp(tab, d->lang, buf, n, from) - act;
+    return seq_gain(tab, K, buf, n, from, act, bound);
 }
 
 float ngram_score(const uint32_t *tab, const ngram_doc *d, double *scratch_lpa)
 {
     if (!tab || !d->ntok || !d->nsite) return -NGRAM_FLOOR;
     const double *lpa = scratch_lpa;
+    lang_keys K;
+    lang_keys_init(&K, d->lang);
     /* the written log-probabilities, only of the tokens some site's window covers (the same
      * values, summed in the same order, as computing every token's: cost in sites, not tokens) */
     for (uint32_t i = 0; i < d->ntok; i++) scratch_lpa[i] = NAN;
@@ -484,7 +538,7 @@ float ngram_score(const uint32_t *tab, const ngram_doc *d, double *scratch_lpa)
         for (uint32_t i = st->s; i < hi; i++) {
             if (!isnan(scratch_lpa[i])) continue;
             uint32_t lo = i >= NGRAM_ORDER - 1 ? i - (NGRAM_ORDER - 1) : 0;
-            scratch_lpa[i] = ngram_logprob(tab, d->lang, d->tok + lo, i - lo, d->tok[i]);
+            scratch_lpa[i] = logprob_k(tab, &K, d->tok + lo, i - lo, d->tok[i]);
         }
     }
     double best = -NGRAM_FLOOR;
@@ -498,7 +552,7 @@ float ngram_score(const uint32_t *tab, const ngram_doc *d, double *scratch_lpa)
             for (int i = 0; k_ops[st->val][i]; i++) {
                 uint32_t id = ngram_token_id(k_ops[st->val][i], strlen(k_ops[st->val][i]));
                 if (id == cur) continue;
-                double x = alt_gain(tab, d, lpa, st->s, st->e, &id, 1);
+                double x = alt_gain(tab, &K, d, lpa, st->s, st->e, &id, 1, g > best ? g : best);
                 if (x > g) g = x;
             }
             break;
@@ -516,7 +570,7 @@ float ngram_score(const uint32_t *tab, const ngram_doc *d, double *scratch_lpa)
                 } while (v);
                 for (int i = 0; i < l; i++) b[i] = r[l - 1 - i];
                 uint32_t id = ngram_token_id(b, (size_t)l);
-                double x = alt_gain(tab, d, lpa, st->s, st->e, &id, 1);
+                double x = alt_gain(tab, &K, d, lpa, st->s, st->e, &id, 1, g > best ? g : best);
                 if (x > g) g = x;
             }
             break;
@@ -525,11 +579,11 @@ float ngram_score(const uint32_t *tab, const ngram_doc *d, double *scratch_lpa)
             for (uint32_t i = st->b0; i < st->e; i++) alt[n++] = d->tok[i];
             for (uint32_t i = st->a1; i < st->b0; i++) alt[n++] = d->tok[i];
             for (uint32_t i = st->s; i < st->a1; i++) alt[n++] = d->tok[i];
-            g = alt_gain(tab, d, lpa, st->s, st->e, alt, n);
+            g = alt_gain(tab, &K, d, lpa, st->s, st->e, alt, n, best);
             break;
         }
         case NGRAM_SITE_NEG:
-            g = alt_gain(tab, d, lpa, st->s, st->e, NULL, 0);
+            g = alt_gain(tab, &K, d, lpa, st->s, st->e, NULL, 0, best);
             break;
         default: break;
         }

@@ -863,8 +863,14 @@ static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const scipru
         if (!sm.all) sm.thr = (uint64_t)(e->s.idf_sample * 18446744073709551616.0);
     }
     uint64_t docs = 0;
+    /* the n-gram counts: split, summed in 64 bits for the reduce (ng); in one process the
+     * workers' uint32 tables are summed with saturation straight into the first one's (ng32:
+     * min(a + b, UINT32_MAX) step by step is the saturated 64-bit sum, and no 32 MiB table is
+     * zeroed, summed and narrowed per run) */
     uint64_t *ng = NULL;
-    if (!st && e->ngram_fit && !(ng = calloc((size_t)1 << NGRAM_BITS, sizeof *ng)))
+    uint32_t *ng32 = NULL;
+    int want_ng = e && e->ngram_fit;
+    if (!st && want_ng && rk && !(ng = calloc((size_t)1 << NGRAM_BITS, sizeof *ng)))
         st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
     if (!rk && st) {
         free(df);
@@ -891,8 +897,10 @@ static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const scipru
         }
         if (st && !rk) break;
         if (!st) {
-            memset(df, 0, nb * sizeof *df);
-            if (ng) memset(ng, 0, ((size_t)1 << NGRAM_BITS) * sizeof *ng);
+            if (attempt) memset(df, 0, nb * sizeof *df); /* calloc'd zero the first time */
+            if (ng && attempt) memset(ng, 0, ((size_t)1 << NGRAM_BITS) * sizeof *ng);
+            free(ng32);
+            ng32 = NULL;
             docs = 0;
             int nctx = R->nworkers ? R->nworkers : 1;
             for (int w = 0; w < nctx; w++) {
@@ -903,11 +911,21 @@ static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const scipru
                 if (t)
                     for (size_t b = 0; b < nb; b++) df[b] += t[b];
                 embed_hash_worker_reset_df(ctx);
-                const uint32_t *g = ng ? embed_hash_worker_ngram(ctx) : NULL;
-                if (g)
-                    for (size_t b = 0; b < ((size_t)1 << NGRAM_BITS); b++) ng[b] += g[b];
-                if (ng) embed_hash_worker_reset_ngram(ctx);
+                if (!want_ng) continue;
+                if (ng) {
+                    const uint32_t *g = embed_hash_worker_ngram(ctx);
+                    if (g)
+                        for (size_t b = 0; b < ((size_t)1 << NGRAM_BITS); b++) ng[b] += g[b];
+                } else if (!ng32) {
+                    ng32 = embed_hash_worker_take_ngram(ctx); /* NULL: it counted nothing */
+                } else {
+                    const uint32_t *g = embed_hash_worker_ngram(ctx);
+                    if (g) ngram_table_add(ng32, g);
+                }
+                embed_hash_worker_reset_ngram(ctx);
             }
+            if (want_ng && !ng && !ng32 && !(ng32 = ngram_table_alloc()))
+                st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
         }
         if (rk) { /* [failed, records counted, with n-grams]: every rank takes the same way */
             int64_t v[3] = {st != SCIPRUNE_OK, (int64_t)docs, ng != NULL};
@@ -964,8 +982,14 @@ static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const scipru
         free(e->ngram);
         e->ngram = t;
         e->ngram_fit = 0;
+    } else if (!st && !*others && ng32) { /* one process: already summed and saturated */
+        free(e->ngram);
+        e->ngram = ng32;
+        ng32 = NULL;
+        e->ngram_fit = 0;
     }
     free(ng);
+    free(ng32);
     if (!st && !*others)
         sp_log(SCIPRUNE_LOG_DEBUG, "embed: kept the features of %zu of %llu idf records (%.1f MiB%s)",
                R->fc.n, (unsigned long long)docs, (double)R->fc.feat_bytes / 1048576.0,

@@ -74,13 +74,21 @@ sciprune_status lang_parse(sciprune_parser *p, const char *lang, const char *src
                            TSTree **tree, sciprune_error *err)
 {
     *tree = NULL;
+    if (!lang_grammar(lang)) return lang_parse_checked(p, lang, src, len, tree, err);
+    sciprune_status st = lang_guard_err(lang, src, len, err);
+    if (st) return st;
+    return lang_parse_checked(p, lang, src, len, tree, err);
+}
+
+sciprune_status lang_parse_checked(sciprune_parser *p, const char *lang, const char *src,
+                                   size_t len, TSTree **tree, sciprune_error *err)
+{
+    *tree = NULL;
     const TSLanguage *g = lang_grammar(lang);
     if (!g) return sp_err(err, SCIPRUNE_EINVAL, lang, -1, -1, "no grammar for language '%s'", lang ? lang : "(null)");
     if (!ts_parser_set_language(p->ts, g))
         return sp_err(err, SCIPRUNE_EBACKEND, lang, -1, -1,
                       "tree-sitter rejected the %s grammar (ABI %u)", lang, ts_language_version(g));
-    sciprune_status st = lang_guard_err(lang, src, len, err);
-    if (st) return st;
     *tree = ts_parser_parse_string(p->ts, NULL, src, (uint32_t)len);
     if (!*tree) return sp_err(err, SCIPRUNE_EBACKEND, lang, -1, -1, "tree-sitter parse failed");
     return SCIPRUNE_OK;

@@ -18,6 +18,11 @@ TSParser *lang_ts_parser(sciprune_parser *p);
 sciprune_status lang_parse(sciprune_parser *p, const char *lang, const char *src, size_t len,
                            TSTree **tree, sciprune_error *err);
 
+/* lang_parse for a text the caller has already passed through sciprune_guard_check with the
+ * verdict OK (lang_visit: the guard walks every byte, so it runs once per record, not twice). */
+sciprune_status lang_parse_checked(sciprune_parser *p, const char *lang, const char *src,
+                                   size_t len, TSTree **tree, sciprune_error *err);
+
 /* The parse guard (guard.c, sciprune_guard_check) as an error: OK, or EINVAL with the verdict
  * first in err->text ("too_deep: ..."). Every call of ts_parser_parse* in the library checks
  * it first (lang_parse does; corrupt's incremental reparse calls it itself). */

@@ -23,8 +23,8 @@ sciprune_status lang_visit(sciprune_parser *p, const char *lang, const char *tex
     }
     if (guard == SCIPRUNE_GUARD_OK && mode != LANG_VISIT_NO_PARSE && lang && lang_grammar(lang)) {
         sciprune_error perr;
-        sciprune_status st = lang_parse(p, lang, text, len, &tree,
-                                        mode == LANG_VISIT_PARSE ? err : &perr);
+        sciprune_status st = lang_parse_checked(p, lang, text, len, &tree,
+                                                mode == LANG_VISIT_PARSE ? err : &perr);
         if (st) {
             if (mode == LANG_VISIT_PARSE) return st;
             tree = NULL;

@@ -556,6 +556,88 @@ static void test_ngram_stage_deterministic_and_flags_flip(void **state)
     sciprune_embedder_free(em);
 }
 
+/* The n-gram tokens ride the embedder's feature walk (hash.c walk + ngram_walk_node: one walk
+ * of the tree); ngram_tokens walks the tree on its own. On real files of three languages
+ * (CPython's standard library, the C headers, the JavaScript of the npm packages setup
+ * installs), with a model counted from half of them, the naturalness through the embedder
+ * equals, bit for bit, ngram_score over ngram_tokens' tokens and sites: a token or site the
+ * shared walk missed, added or reordered would change it. */
+static void test_ngram_one_walk_matches_own_walk(void **state)
+{
+    (void)state;
+    const char *root = getenv("SCIPRUNE_SOURCE_ROOT");
+    char jsg[1200];
+    snprintf(jsg, sizeof jsg, "%s/node_modules/hyparquet*/src/*.js", root ? root : ".");
+    const struct { const char *lang, *pat; } sets[] = {
+        {"python", "/usr/lib/python3*/[a-m]*.py"},
+        {"c", "/usr/include/[a-s]*.h"},
+        {"javascript", jsg},
+    };
+    sciprune_embedder_settings s;
+    sciprune_embedder_settings_default(&s);
+    s.dim = 64;
+    sciprune_error e;
+    sciprune_embedder *em;
+    assert_int_equal(sciprune_embedder_open(&em, &s, &e), SCIPRUNE_OK);
+    sciprune_parser *p;
+    assert_int_equal(sciprune_parser_new(&p, &e), SCIPRUNE_OK);
+    uint32_t *tab = ngram_table_alloc();
+    assert_non_null(tab);
+    ngram_doc d;
+    memset(&d, 0, sizeof d);
+    double *lpa = NULL;
+    size_t lcap = 0;
+    for (int pass = 0; pass < 2; pass++) { /* 0: count every other file; 1: compare */
+        for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
+            glob_t g;
+            assert_int_equal(glob(sets[k].pat, 0, NULL, &g), 0);
+            int with_sites = 0, compared = 0;
+            for (size_t i = 0; i < g.gl_pathc && compared < 60; i++) {
+                FILE *f = fopen(g.gl_pathv[i], "rb");
+                if (!f) continue;
+                static char buf[1 << 20];
+                size_t n = fread(buf, 1, sizeof buf - 1, f);
+                fclose(f);
+                if (n == 0 || n == sizeof buf - 1) continue;
+                buf[n] = 0;
+                TSTree *t = NULL;
+                if (lang_parse(p, sets[k].lang, buf, n, &t, &e)) continue;
+                ngram_tokens(&d, sets[k].lang, ts_tree_root_node(t), buf);
+                ts_tree_delete(t);
+                assert_false(d.oom);
+                if (pass == 0) {
+                    if (i % 2 == 0) ngram_count(tab, &d);
+                    continue;
+                }
+                if (d.ntok > lcap) {
+                    lcap = d.ntok;
+                    lpa = realloc(lpa, lcap * sizeof *lpa);
+                    assert_non_null(lpa);
+                }
+                float own = ngram_score(tab, &d, lpa), one;
+                em->ngram = tab;
+                assert_int_equal(embed_hash_naturalness_one(em, p, sets[k].lang, buf, n, &one, &e), SCIPRUNE_OK);
+                em->ngram = NULL;
+                if (memcmp(&own, &one, sizeof own) != 0)
+                    fail_msg("%s: %.9g (own walk) != %.9g (shared walk)", g.gl_pathv[i], own, one);
+                with_sites += d.nsite > 0 && own > -NGRAM_FLOOR;
+                compared++;
+            }
+            globfree(&g);
+            if (pass == 1) {
+                fprintf(stderr, "%s: %d files compared, %d with a scored site\n", sets[k].lang, compared, with_sites);
+                assert_true(compared >= 20);
+                assert_true(with_sites >= 10);
+            }
+        }
+    }
+    free(lpa);
+    ngram_doc_free(&d);
+    free(tab);
+    sciprune_parser_free(p);
+    sciprune_embedder_free(em);
+}
+
 static void test_stage_resume_and_refuse(void **state)
 {
     (void)state;
@@ -1346,6 +1428,7 @@ int main(void)
         cmocka_unit_test(test_exec_failures),
         cmocka_unit_test(test_ngram_probabilities_by_hand),
         cmocka_unit_test(test_ngram_stage_deterministic_and_flags_flip),
+        cmocka_unit_test(test_ngram_one_walk_matches_own_walk),
         cmocka_unit_test(test_exec_sigpipe),
         cmocka_unit_test(test_exec_resume_after_failure),
         cmocka_unit_test(test_sites_planted_separates),
