@@ -351,13 +351,7 @@ static int cmp_rm(const void *a, const void *b)
 
 static sciprune_status write_json(const char *path, json_t *j, int lines, sciprune_error *err)
 {
-    char *js = sp_json_dumps(j, lines ? JSON_COMPACT | JSON_ENSURE_ASCII : JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
-    if (!js) return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
-    size_t jl = strlen(js);
-    js[jl] = '\n';
-    sciprune_status st = sp_write_file_atomic(path, js, jl + 1, err);
-    free(js);
-    return st;
+    return sp_json_write_atomic(path, j, lines ? JSON_COMPACT | JSON_ENSURE_ASCII : JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17), err);
 }
 
 static json_t *settings_json(const sciprune_decontam_settings *s)

@@ -345,7 +345,6 @@ sciprune_status sciprune_embedder_save(const sciprune_embedder *e, const char *d
     if (st) return st;
     char hash[33] = "";
     char *ip = sp_path_join(dir, "idf.npy"), *jp = sp_path_join(dir, "embedder.json");
-    char *text = NULL;
     json_t *j = NULL;
     if (!ip || !jp) {
         st = sp_err(err, SCIPRUNE_ENOMEM, dir, -1, -1, "out of memory");
@@ -365,24 +364,10 @@ sciprune_status sciprune_embedder_save(const sciprune_embedder *e, const char *d
         if (st) goto done;
     }
     j = spec_json(e, hash);
-    text = j ? sp_json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15)) : NULL;
-    if (!text) {
-        st = sp_err(err, SCIPRUNE_ENOMEM, dir, -1, -1, "out of memory");
-        goto done;
-    }
-    size_t tl = strlen(text);
-    char *t2 = realloc(text, tl + 2);
-    if (!t2) {
-        st = sp_err(err, SCIPRUNE_ENOMEM, dir, -1, -1, "out of memory");
-        goto done;
-    }
-    text = t2;
-    text[tl] = '\n';
-    text[tl + 1] = '\0';
-    st = sp_write_file_atomic(jp, text, tl + 1, err);
+    /* a NULL j (out of memory) is ENOMEM too */
+    st = sp_json_write_atomic(jp, j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15), err);
 done:
     json_decref(j);
-    free(text);
     free(ip);
     free(jp);
     return st;

@@ -682,19 +682,7 @@ static sciprune_status clear_dir(const char *dir, sciprune_error *err)
 
 static sciprune_status write_json(const char *path, json_t *j, sciprune_error *err)
 {
-    char *t = sp_json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    if (!t) return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
-    size_t n = strlen(t);
-    char *t2 = realloc(t, n + 2);
-    if (!t2) {
-        free(t);
-        return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
-    }
-    t2[n] = '\n';
-    t2[n + 1] = '\0';
-    sciprune_status st = sp_write_file_atomic(path, t2, n + 1, err);
-    free(t2);
-    return st;
+    return sp_json_write_atomic(path, j, JSON_INDENT(2) | JSON_PRESERVE_ORDER, err);
 }
 
 /* 1 when both files of a shard exist with consistent shapes for `e`; fills row counts. */

@@ -287,13 +287,7 @@ static json_t *shard_stats_json(const lang_stats *l)
 
 static sciprune_status write_json(const char *path, json_t *j, sciprune_error *err)
 {
-    char *js = sp_json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
-    if (!js) return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
-    size_t jl = strlen(js);
-    js[jl] = '\n'; /* replace the NUL: written with its length */
-    sciprune_status st = sp_write_file_atomic(path, js, jl + 1, err);
-    free(js);
-    return st;
+    return sp_json_write_atomic(path, j, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17), err);
 }
 
 sciprune_status gates_sink_end(gates_sink *k, sciprune_error *err)

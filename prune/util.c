@@ -8,19 +8,7 @@
 
 sciprune_status prune_json_write(const char *path, const json_t *j, sciprune_error *err)
 {
-    char *txt = sp_json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(9));
-    if (!txt) return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "cannot serialise JSON");
-    size_t n = strlen(txt);
-    char *buf = realloc(txt, n + 2);
-    if (!buf) {
-        free(txt);
-        return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
-    }
-    buf[n] = '\n';
-    buf[n + 1] = '\0';
-    sciprune_status st = sp_write_file_atomic(path, buf, n + 1, err);
-    free(buf);
-    return st;
+    return sp_json_write_atomic(path, j, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(9), err);
 }
 
 sciprune_status prune_json_load(const char *path, int missing_ok, json_t **out,

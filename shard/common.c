@@ -161,6 +161,18 @@ char *sp_json_dumps(const struct json_t *j, size_t flags)
     return s;
 }
 
+sciprune_status sp_json_write_atomic(const char *path, const struct json_t *j, size_t flags,
+                                     sciprune_error *err)
+{
+    char *txt = sp_json_dumps(j, flags);
+    if (!txt) return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
+    size_t n = strlen(txt);
+    txt[n] = '\n'; /* in place of the NUL: written with its length */
+    sciprune_status st = sp_write_file_atomic(path, txt, n + 1, err);
+    free(txt);
+    return st;
+}
+
 sciprune_status sp_json_load_status(sciprune_status otherwise)
 {
     return sp_json_alloc_failed() ? SCIPRUNE_ENOMEM : otherwise;

@@ -72,6 +72,11 @@ uint64_t sp_hash64(const void *data, size_t len, uint64_t seed);
  * that returned NULL because of it is ENOMEM, not EPARSE. */
 struct json_t;
 char *sp_json_dumps(const struct json_t *j, size_t flags);
+/* Write j (sp_json_dumps with `flags`) and a final newline to path, atomically
+ * (sp_write_file_atomic): the one way the stages write their JSON files. Errors: ENOMEM (err
+ * names path), EIO. */
+sciprune_status sp_json_write_atomic(const char *path, const struct json_t *j, size_t flags,
+                                     sciprune_error *err);
 unsigned long sp_json_alloc_failed(void);
 /* The status for a json_load that returned NULL: ENOMEM when jansson ran out of memory,
  * else `otherwise` (EPARSE, EIO). Resets the count like sp_json_alloc_failed(). */
