@@ -242,6 +242,41 @@ typedef struct scorer {
                              each shard in W/analyze/clean.*.npy */
 } scorer;
 
+/* Everything a scorer owns (both score paths: one process and over ranks). */
+static void scorer_free(scorer *sc)
+{
+    free(sc->off);
+    free(sc->acc_shard);
+    free(sc->cl);
+    free(sc->ds);
+    free(sc->len);
+    free(sc->idh);
+    free(sc->w);
+    free(sc->size);
+    free(sc->crank);
+    free(sc->pos);
+    free(sc->gated);
+    free(sc->gated_auto);
+    free(sc->contam);
+    free(sc->nat);
+    free(sc->learned);
+    free(sc->sites);
+    for (int i = 0; i < ORD_COUNT; i++) {
+        free(sc->ord[i]);
+        free(sc->lord[i]);
+    }
+    free(sc->lang);
+    for (size_t i = 0; sc->ltab && i < sc->shards->n; i++)
+        for (size_t j = 0; j < sc->ltab[i].n; j++) free(sc->ltab[i].name[j]);
+    free(sc->ltab);
+    for (size_t L = 0; sc->lang_names && L < sc->nlang; L++) free(sc->lang_names[L]);
+    free(sc->lang_names);
+    free(sc->loff);
+    free(sc->lwtot);
+    free(sc->row0);
+    memset(sc, 0, sizeof *sc);
+}
+
 static uint32_t shard_of(const scorer *sc, uint64_t g)
 {
     size_t lo = 0, hi = sc->shards->n; /* off[lo] <= g < off[hi] */
@@ -1445,34 +1480,7 @@ done:
     free(tmp);
     free(cpruned);
     free(npr);
-    free(sc.off);
-    free(sc.acc_shard);
-    free(sc.cl);
-    free(sc.ds);
-    free(sc.len);
-    free(sc.idh);
-    free(sc.w);
-    free(sc.size);
-    free(sc.crank);
-    free(sc.pos);
-    free(sc.gated);
-    free(sc.gated_auto);
-    free(sc.contam);
-    free(sc.nat);
-    free(sc.learned);
-    free(sc.sites);
-    for (int i = 0; i < ORD_COUNT; i++) {
-        free(sc.ord[i]);
-        free(sc.lord[i]);
-    }
-    free(sc.lang);
-    for (size_t i = 0; sc.ltab && i < shards->n; i++)
-        for (size_t j = 0; j < sc.ltab[i].n; j++) free(sc.ltab[i].name[j]);
-    free(sc.ltab);
-    for (size_t L = 0; sc.lang_names && L < sc.nlang; L++) free(sc.lang_names[L]);
-    free(sc.lang_names);
-    free(sc.loff);
-    free(sc.lwtot);
+    scorer_free(&sc);
     return st;
 }
 
@@ -2122,23 +2130,6 @@ done:
     free(p.a);
     free(p.aw);
     free(p.al);
-    free(sc.row0);
-    free(sc.off);
-    free(sc.acc_shard);
-    free(sc.cl);
-    free(sc.ds);
-    free(sc.len);
-    free(sc.idh);
-    free(sc.w);
-    free(sc.size);
-    free(sc.crank);
-    free(sc.pos);
-    free(sc.gated);
-    free(sc.gated_auto);
-    free(sc.contam);
-    free(sc.nat);
-    free(sc.learned);
-    free(sc.sites);
-    for (int i = 0; i < ORD_COUNT; i++) free(sc.ord[i]);
+    scorer_free(&sc);
     return st;
 }
