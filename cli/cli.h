@@ -86,6 +86,11 @@ int cmd_eval(int argc, char **argv); /* cmd_eval.c */
 void cli_logger_install(int verbose);
 /* Shards from --in paths when nin > 0, else from W/embed; prints the error. CLI_OK or CLI_FAIL. */
 int cli_shard_set(sciprune_shard_set **out, const char *workdir, char **ins, int nin);
+/* The start of a stage that reads W's shards (index, score, prune, materialize): lock W for
+ * `cmd` (cli_lock_workdir), install the logger, then cli_shard_set. Frees ins in every case.
+ * CLI_OK with *out set, or the exit code to return (the error printed). */
+int cli_stage_start(sciprune_shard_set **out, const char *workdir, const char *cmd, int verbose,
+                    char **ins, int nin);
 /* Parse an integer in [lo, hi]. Returns 0 on success. */
 int cli_parse_int(const char *s, long lo, long hi, long *out);
 

@@ -74,17 +74,8 @@ int cmd_index(int argc, char **argv)
     if (!workdir) BAD("--workdir is required");
     if (!train && !assign) BAD("--train-only and --assign-only exclude each other");
 #undef BAD
-    {
-        int lrc = cli_lock_workdir(workdir, "index");
-        if (lrc) {
-            free(ins);
-            return lrc;
-        }
-    }
-    cli_logger_install(verbose);
     sciprune_shard_set *sh = NULL;
-    int rc = cli_shard_set(&sh, workdir, ins, nin);
-    free(ins);
+    int rc = cli_stage_start(&sh, workdir, "index", verbose, ins, nin);
     if (rc) return rc;
     sciprune_index_info info;
     if (train) {

@@ -62,17 +62,8 @@ int cmd_prune(int argc, char **argv)
     for (int i = optind; i < argc; i++) ins[nin++] = argv[i];
     if (!workdir) BAD("--workdir is required");
 #undef BAD
-    {
-        int lrc = cli_lock_workdir(workdir, "prune");
-        if (lrc) {
-            free(ins);
-            return lrc;
-        }
-    }
-    cli_logger_install(0);
     sciprune_shard_set *sh = NULL;
-    int rc = cli_shard_set(&sh, workdir, ins, nin);
-    free(ins);
+    int rc = cli_stage_start(&sh, workdir, "prune", 0, ins, nin);
     if (rc) return rc;
     sciprune_prune_info info;
     if (sciprune_prune_write(workdir, sh, &s, &info, &e)) {
@@ -150,17 +141,8 @@ int cmd_materialize(int argc, char **argv)
     if (!variant) BAD("--variant is required");
     if (!out) BAD("--out is required");
 #undef BAD
-    {
-        int lrc = cli_lock_workdir(workdir, "materialize");
-        if (lrc) {
-            free(ins);
-            return lrc;
-        }
-    }
-    cli_logger_install(0);
     sciprune_shard_set *sh = NULL;
-    int rc = cli_shard_set(&sh, workdir, ins, nin);
-    free(ins);
+    int rc = cli_stage_start(&sh, workdir, "materialize", 0, ins, nin);
     if (rc) return rc;
     if (sciprune_prune_materialize(workdir, sh, variant, out, &s, &e)) {
         cli_error("materialize failed", &e);

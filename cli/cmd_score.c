@@ -92,17 +92,8 @@ int cmd_score(int argc, char **argv)
             s.metrics[i] = m;
         }
 #undef BAD
-    {
-        int lrc = cli_lock_workdir(workdir, "score");
-        if (lrc) {
-            free(ins);
-            return lrc;
-        }
-    }
-    cli_logger_install(0);
     sciprune_shard_set *sh = NULL;
-    int rc = cli_shard_set(&sh, workdir, ins, nin);
-    free(ins);
+    int rc = cli_stage_start(&sh, workdir, "score", 0, ins, nin);
     if (rc) return rc;
     sciprune_score_info info;
     if (sciprune_score_sweep(workdir, sh, &s, &info, &e)) {

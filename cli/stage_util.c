@@ -34,6 +34,19 @@ int cli_shard_set(sciprune_shard_set **out, const char *workdir, char **ins, int
     return CLI_OK;
 }
 
+int cli_stage_start(sciprune_shard_set **out, const char *workdir, const char *cmd, int verbose,
+                    char **ins, int nin)
+{
+    *out = NULL;
+    int rc = cli_lock_workdir(workdir, cmd);
+    if (!rc) {
+        cli_logger_install(verbose);
+        rc = cli_shard_set(out, workdir, ins, nin);
+    }
+    free(ins);
+    return rc;
+}
+
 int cli_parse_int(const char *s, long lo, long hi, long *out)
 {
     char *end = NULL;
