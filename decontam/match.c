@@ -144,7 +144,7 @@ static int is_ws(unsigned char c)
  * into a register, then a plain store: its memory form is slow on AMD). Chosen at run time;
  * decontam_simd_cap lowers the choice (tests compare every path with the byte loop). */
 static uint8_t k_pack[256][8];
-static int k_ssse3, k_vbmi2;
+static int k_ssse3, k_vbmi2, k_avx512bw;
 static pthread_once_t k_pack_once = PTHREAD_ONCE_INIT;
 
 static void pack_init(void)
@@ -157,6 +157,7 @@ static void pack_init(void)
     }
     __builtin_cpu_init();
     k_ssse3 = __builtin_cpu_supports("ssse3") && __builtin_cpu_supports("popcnt");
+    k_avx512bw = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
     k_vbmi2 = k_ssse3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
               __builtin_cpu_supports("avx512vbmi2");
 }
@@ -480,89 +481,251 @@ static inline size_t find3(const unsigned char *s, size_t i, size_t end, unsigne
     return i;
 }
 
-/* The tokeniser's body, inlined into the scan with its callback known (no indirect call per
- * token); decontam_tokens is the same for the index and the tests. */
+/* One step of the tokeniser at s[i] (i < len): a whitespace run or a comment skipped, or one
+ * token passed to fn (*after_dot: the last token was '.'); returns the index after it. */
+static inline __attribute__((always_inline)) size_t
+tok_step(const decontam_index *ix, const char *src, size_t len, size_t i, int *after_dot,
+         void (*fn)(void *ctx, uint64_t h, uint32_t start, uint32_t end), void *ctx)
+{
+    const unsigned char *s = (const unsigned char *)src;
+    const unsigned char *cls = ix->cls;
+    unsigned char c = s[i];
+    if (cls[c] & CLS_WS) return skip_ws(s, i + 1, len, cls);
+    size_t b = i;
+    if (c == '#' || (c == '/' && i + 1 < len && s[i + 1] == '/')) {
+        const unsigned char *nl = memchr(s + i, '\n', len - i);
+        return nl ? (size_t)(nl - s) : len;
+    }
+    if (c == '/' && i + 1 < len && s[i + 1] == '*') {
+        i += 2;
+        while (i + 1 < len && !(s[i] == '*' && s[i + 1] == '/')) i++;
+        return i + 2 < len ? i + 2 : len;
+    }
+    uint64_t h;
+    if (cls[c] & CLS_IDSTART) {
+        i = skip_ident(s, i + 1, len, cls);
+        unsigned k = kw_key(c, s[i - 1], i - b);
+        if (!*after_dot && (i - b > ix->kw_maxlen || !(ix->kwf[k >> 6] >> (k & 63) & 1))) {
+            h = ix->ph_ident; /* longer than any keyword, or no keyword's key */
+        } else {
+            h = i + 8 <= len ? tok_hash_padded(src + b, i - b) : tok_hash(src + b, i - b);
+            if (!*after_dot && !kw_has(ix, h)) h = ix->ph_ident;
+        }
+    } else if (is_digit(c)) {
+        while (i < len && (ident_char(s[i]) || s[i] == '.')) i++;
+        h = tok_hash(src + b, i - b);
+    } else if (c == '"' || c == '\'' || c == '`') {
+        if (i + 2 < len && s[i + 1] == c && s[i + 2] == c) { /* triple quotes */
+            i += 3; /* to the closing triple (a backslash skips the next byte), or len */
+            for (;;) {
+                size_t j = i + 2 < len ? find3(s, i, len - 2, c, '\\', c) : len;
+                if (j + 2 >= len) {
+                    i = len;
+                    break;
+                }
+                if (s[j] == '\\') {
+                    i = j + 2;
+                } else if (s[j + 1] == c && s[j + 2] == c) {
+                    i = j + 3;
+                    break;
+                } else {
+                    i = j + 1;
+                }
+            }
+        } else {
+            i++; /* to the closing quote or the line's end (` strings: no line end) */
+            for (;;) {
+                i = find3(s, i, len, c, '\\', c == '`' ? c : '\n');
+                if (i >= len || s[i] != '\\') break;
+                i += 2;
+            }
+            if (i < len && s[i] == c) i++;
+            if (i > len) i = len;
+        }
+        h = tok_hash(src + b, i - b);
+    } else {
+        i++;
+        h = ix->h1[c];
+    }
+    *after_dot = c == '.';
+    fn(ctx, h, (uint32_t)b, (uint32_t)i);
+    return i;
+}
+
+/* The tokeniser byte by byte (with 16-byte skips over whitespace, identifiers and strings):
+ * the reference the block path below must agree with, and its fallback. */
 static inline __attribute__((always_inline)) void
 tokens_impl(const decontam_index *ix, const char *src, size_t len,
             void (*fn)(void *ctx, uint64_t h, uint32_t start, uint32_t end), void *ctx)
 {
-    const unsigned char *s = (const unsigned char *)src;
-    const unsigned char *cls = ix->cls;
     int after_dot = 0;
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        if (cls[c] & CLS_WS) {
-            i = skip_ws(s, i + 1, len, cls);
-            continue;
-        }
-        size_t b = i;
-        if (c == '#' || (c == '/' && i + 1 < len && s[i + 1] == '/')) {
-            const unsigned char *nl = memchr(s + i, '\n', len - i);
-            i = nl ? (size_t)(nl - s) : len;
-            continue;
-        }
-        if (c == '/' && i + 1 < len && s[i + 1] == '*') {
-            i += 2;
-            while (i + 1 < len && !(s[i] == '*' && s[i + 1] == '/')) i++;
-            i = i + 2 < len ? i + 2 : len;
-            continue;
-        }
-        uint64_t h;
-        if (cls[c] & CLS_IDSTART) {
-            i = skip_ident(s, i + 1, len, cls);
-            unsigned k = kw_key(c, s[i - 1], i - b);
-            if (!after_dot && (i - b > ix->kw_maxlen || !(ix->kwf[k >> 6] >> (k & 63) & 1))) {
-                h = ix->ph_ident; /* longer than any keyword, or no keyword's key */
-            } else {
-                h = i + 8 <= len ? tok_hash_padded(src + b, i - b) : tok_hash(src + b, i - b);
-                if (!after_dot && !kw_has(ix, h)) h = ix->ph_ident;
-            }
-        } else if (is_digit(c)) {
-            while (i < len && (ident_char(s[i]) || s[i] == '.')) i++;
-            h = tok_hash(src + b, i - b);
-        } else if (c == '"' || c == '\'' || c == '`') {
-            if (i + 2 < len && s[i + 1] == c && s[i + 2] == c) { /* triple quotes */
-                i += 3; /* to the closing triple (a backslash skips the next byte), or len */
-                for (;;) {
-                    size_t j = i + 2 < len ? find3(s, i, len - 2, c, '\\', c) : len;
-                    if (j + 2 >= len) {
-                        i = len;
-                        break;
-                    }
-                    if (s[j] == '\\') {
-                        i = j + 2;
-                    } else if (s[j + 1] == c && s[j + 2] == c) {
-                        i = j + 3;
-                        break;
-                    } else {
-                        i = j + 1;
-                    }
-                }
-            } else {
-                i++; /* to the closing quote or the line's end (` strings: no line end) */
-                for (;;) {
-                    i = find3(s, i, len, c, '\\', c == '`' ? c : '\n');
-                    if (i >= len || s[i] != '\\') break;
-                    i += 2;
-                }
-                if (i < len && s[i] == c) i++;
-                if (i > len) i = len;
-            }
-            h = tok_hash(src + b, i - b);
-        } else {
-            i++;
-            h = ix->h1[c];
-        }
-        after_dot = c == '.';
-        fn(ctx, h, (uint32_t)b, (uint32_t)i);
+    for (size_t i = 0; i < len;) i = tok_step(ix, src, len, i, &after_dot, fn, ctx);
+}
+
+/* The block path: 64 bytes' classes as bit masks (bit j: byte j), whitespace, identifier
+ * bytes (ident_char), digits, and the bytes that start a token or comment the masks do not
+ * describe ('#', '/', quotes). */
+typedef struct tok_masks {
+    uint64_t ws, id, dg, sp;
+} tok_masks;
+
+#ifdef __SSE2__
+static inline __attribute__((always_inline)) void tok_masks_sse2(const unsigned char *s, tok_masks *m)
+{
+    const __m128i sp = _mm_set1_epi8(' '), nine = _mm_set1_epi8('\t'), four = _mm_set1_epi8(4);
+    const __m128i x20 = _mm_set1_epi8(0x20), la = _mm_set1_epi8('a'), d0 = _mm_set1_epi8('0');
+    const __m128i n25 = _mm_set1_epi8(25), n9 = _mm_set1_epi8(9), us = _mm_set1_epi8('_');
+    const __m128i dl = _mm_set1_epi8('$'), zero = _mm_setzero_si128();
+    const __m128i hs = _mm_set1_epi8('#'), sl = _mm_set1_epi8('/'), q1 = _mm_set1_epi8('"');
+    const __m128i q2 = _mm_set1_epi8('\''), q3 = _mm_set1_epi8('`');
+    m->ws = m->id = m->dg = m->sp = 0;
+    for (int k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(s + 16 * k));
+        __m128i t = _mm_sub_epi8(v, nine);
+        __m128i ws = _mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(_mm_min_epu8(t, four), t));
+        __m128i l = _mm_sub_epi8(_mm_or_si128(v, x20), la);
+        __m128i d = _mm_sub_epi8(v, d0);
+        __m128i dg = _mm_cmpeq_epi8(_mm_min_epu8(d, n9), d);
+        __m128i id = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(l, n25), l), dg);
+        id = _mm_or_si128(id, _mm_or_si128(_mm_cmpeq_epi8(v, us), _mm_cmpeq_epi8(v, dl)));
+        id = _mm_or_si128(id, _mm_cmplt_epi8(v, zero)); /* >= 0x80 */
+        __m128i x = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, hs), _mm_cmpeq_epi8(v, sl)),
+                                 _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q1), _mm_cmpeq_epi8(v, q2)),
+                                              _mm_cmpeq_epi8(v, q3)));
+        m->ws |= (uint64_t)(unsigned)_mm_movemask_epi8(ws) << (16 * k);
+        m->id |= (uint64_t)(unsigned)_mm_movemask_epi8(id) << (16 * k);
+        m->dg |= (uint64_t)(unsigned)_mm_movemask_epi8(dg) << (16 * k);
+        m->sp |= (uint64_t)(unsigned)_mm_movemask_epi8(x) << (16 * k);
     }
 }
+#else
+static inline void tok_masks_sse2(const unsigned char *s, tok_masks *m) /* no SSE2: bytes */
+{
+    m->ws = m->id = m->dg = m->sp = 0;
+    for (int j = 0; j < 64; j++) {
+        unsigned char c = s[j];
+        m->ws |= (uint64_t)is_ws(c) << j;
+        m->id |= (uint64_t)ident_char(c) << j;
+        m->dg |= (uint64_t)is_digit(c) << j;
+        m->sp |= (uint64_t)(c == '#' || c == '/' || c == '"' || c == '\'' || c == '`') << j;
+    }
+}
+#endif
+
+#ifdef DECONTAM_SSSE3
+/* (not always_inline: it is inlined where the caller's target has AVX-512, never called else) */
+__attribute__((target("avx512f,avx512bw"))) static inline void
+tok_masks_avx512(const unsigned char *s, tok_masks *m)
+{
+    __m512i v = _mm512_loadu_si512((const void *)s);
+    m->ws = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(' ')) |
+            _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8('\t')), _mm512_set1_epi8(4));
+    m->dg = _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8('0')), _mm512_set1_epi8(9));
+    m->id = m->dg | _mm512_movepi8_mask(v) | /* >= 0x80 */
+            _mm512_cmple_epu8_mask(_mm512_sub_epi8(_mm512_or_si512(v, _mm512_set1_epi8(0x20)),
+                                                   _mm512_set1_epi8('a')), _mm512_set1_epi8(25)) |
+            _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('_')) |
+            _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('$'));
+    m->sp = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('#')) |
+            _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('/')) |
+            _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('"')) |
+            _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\'')) |
+            _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('`'));
+}
+#endif
+
+/* The tokeniser 64 bytes a step: the tokens the masks describe (identifiers that do not start
+ * with a digit, and single punctuation bytes) found by bit scans, without a branch per
+ * whitespace run; the first byte they do not describe (a quote, '#', '/', a number, or an
+ * identifier running past the block) goes through tok_step, and the next block starts after
+ * it. Every block starts at a token boundary (after a token, a comment or whitespace), so a
+ * block's first identifier byte starts an identifier. The same tokens as tokens_impl (the unit
+ * test compares them on random texts). wide: the masks by AVX-512 (the caller's target). */
+static inline __attribute__((always_inline)) void
+tokens_blocks(const decontam_index *ix, const char *src, size_t len, int wide,
+              void (*fn)(void *ctx, uint64_t h, uint32_t start, uint32_t end), void *ctx)
+{
+    const unsigned char *s = (const unsigned char *)src;
+    int after_dot = 0;
+    size_t i = 0;
+    while (i + 64 <= len) {
+        tok_masks m;
+#ifdef DECONTAM_SSSE3
+        if (wide)
+            tok_masks_avx512(s + i, &m);
+        else
+#endif
+            tok_masks_sse2(s + i, &m);
+        uint64_t idm = m.id, run = idm & ~(idm << 1); /* identifier runs' first bytes */
+        uint64_t other = m.sp | (run & m.dg);          /* what tok_step must take */
+        uint64_t lim = other ? (other & (0 - other)) - 1 : ~0ULL; /* bytes before the first */
+        if (idm >> 63) /* a run past the block: stop before its start */
+            lim &= (1ULL << (63 - __builtin_clzll(run))) - 1;
+        uint64_t t = (run | ~(m.ws | idm | m.sp)) & lim; /* token starts */
+        while (t) {
+            unsigned p = (unsigned)__builtin_ctzll(t);
+            t &= t - 1;
+            size_t b = i + p, e;
+            unsigned char c = s[b];
+            uint64_t h;
+            if (idm >> p & 1) {
+                e = b + (size_t)__builtin_ctzll(~(idm >> p));
+                size_t n = e - b;
+                unsigned k = kw_key(c, s[e - 1], n);
+                if (!after_dot && (n > ix->kw_maxlen || !(ix->kwf[k >> 6] >> (k & 63) & 1))) {
+                    h = ix->ph_ident;
+                } else {
+                    h = e + 8 <= len ? tok_hash_padded(src + b, n) : tok_hash(src + b, n);
+                    if (!after_dot && !kw_has(ix, h)) h = ix->ph_ident;
+                }
+            } else {
+                e = b + 1;
+                h = ix->h1[c];
+            }
+            after_dot = c == '.';
+            fn(ctx, h, (uint32_t)b, (uint32_t)e);
+        }
+        if (lim == ~0ULL) {
+            i += 64;
+        } else {
+            i += (size_t)__builtin_ctzll(~lim);
+            i = tok_step(ix, src, len, i, &after_dot, fn, ctx);
+        }
+    }
+    while (i < len) i = tok_step(ix, src, len, i, &after_dot, fn, ctx);
+}
+
+/* The widest tokeniser path the CPU has and k_simd_cap allows: 2 AVX-512 blocks, 1 blocks
+ * (SSE2 or byte masks), 0 tokens_impl. */
+static int tok_path(void)
+{
+    int level = k_simd_cap >= 1 ? 1 : 0;
+#ifdef DECONTAM_SSSE3
+    pthread_once(&k_pack_once, pack_init);
+    if (k_avx512bw && k_simd_cap >= 3) level = 2;
+#endif
+    return level;
+}
+
+#ifdef DECONTAM_SSSE3
+__attribute__((target("avx512f,avx512bw"))) static void
+tokens_avx512(const decontam_index *ix, const char *src, size_t len,
+              void (*fn)(void *ctx, uint64_t h, uint32_t start, uint32_t end), void *ctx)
+{
+    tokens_blocks(ix, src, len, 1, fn, ctx);
+}
+#endif
 
 void decontam_tokens(const decontam_index *ix, const char *src, size_t len,
                      void (*fn)(void *ctx, uint64_t h, uint32_t start, uint32_t end), void *ctx)
 {
-    tokens_impl(ix, src, len, fn, ctx);
+    switch (tok_path()) {
+#ifdef DECONTAM_SSSE3
+    case 2: tokens_avx512(ix, src, len, fn, ctx); break;
+#endif
+    case 1: tokens_blocks(ix, src, len, 0, fn, ctx); break;
+    default: tokens_impl(ix, src, len, fn, ctx);
+    }
 }
 
 /* ------------------------------------------------------------------ the index */
@@ -1070,6 +1233,26 @@ static inline void scan_tok(void *ctx, uint64_t h, uint32_t start, uint32_t end)
     if (g->nb == SCAN_BATCH) scan_flush(g);
 }
 
+/* The scan's tokeniser, scan_tok inlined, on the path tok_path picks. */
+#ifdef DECONTAM_SSSE3
+__attribute__((target("avx512f,avx512bw"))) static void
+scan_tokens_avx512(const decontam_index *ix, const char *text, size_t len, scan_ng *g)
+{
+    tokens_blocks(ix, text, len, 1, scan_tok, g);
+}
+#endif
+
+static void scan_tokens(const decontam_index *ix, const char *text, size_t len, scan_ng *g)
+{
+    switch (tok_path()) {
+#ifdef DECONTAM_SSSE3
+    case 2: scan_tokens_avx512(ix, text, len, g); break;
+#endif
+    case 1: tokens_blocks(ix, text, len, 0, scan_tok, g); break;
+    default: tokens_impl(ix, text, len, scan_tok, g);
+    }
+}
+
 sciprune_status decontam_scan(const decontam_index *ix, decontam_scratch *s, const char *text,
                               size_t len, decontam_scan_result *out, sciprune_error *err)
 {
@@ -1112,7 +1295,7 @@ sciprune_status decontam_scan(const decontam_index *ix, decontam_scratch *s, con
         unsigned wb = ix->nbloom_bits - 6;
         scan_ng g = {.ix = ix, .s = s, .bloom = ix->nbloom, .sh0 = 64 - wb, .sh1 = 58 - wb, .sh2 = 52 - wb};
         ngwin_init(&g.w, ix->p.ngram_n, ix->roll_pow);
-        tokens_impl(ix, text, len, scan_tok, &g);
+        scan_tokens(ix, text, len, &g);
         scan_flush(&g);
         if (g.oom) return nomem(err);
         out->hits = s->hits;
