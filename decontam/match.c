@@ -659,9 +659,9 @@ tokens_blocks(const decontam_index *ix, const char *src, size_t len, int wide,
         uint64_t idm = m.id, run = idm & ~(idm << 1); /* identifier runs' first bytes */
         uint64_t other = m.sp | (run & m.dg);          /* what tok_step must take */
         uint64_t lim = other ? (other & (0 - other)) - 1 : ~0ULL; /* bytes before the first */
-        if (idm >> 63) /* a run past the block: stop before its start */
-            lim &= (1ULL << (63 - __builtin_clzll(run))) - 1;
-        uint64_t t = (run | ~(m.ws | idm | m.sp)) & lim; /* token starts */
+        uint64_t cut = idm >> 63 ? (1ULL << (63 - __builtin_clzll(run))) - 1 : ~0ULL; /* before
+                                                    an identifier that runs past the block */
+        uint64_t t = (run | ~(m.ws | idm | m.sp)) & lim & cut; /* token starts */
         while (t) {
             unsigned p = (unsigned)__builtin_ctzll(t);
             t &= t - 1;
@@ -685,8 +685,11 @@ tokens_blocks(const decontam_index *ix, const char *src, size_t len, int wide,
             after_dot = c == '.';
             fn(ctx, h, (uint32_t)b, (uint32_t)e);
         }
-        if (lim == ~0ULL) {
+        if ((lim & cut) == ~0ULL) {
             i += 64;
+        } else if (cut < lim) { /* the next block starts with that identifier */
+            i += (size_t)__builtin_ctzll(~cut);
+            if (!cut) i = tok_step(ix, src, len, i, &after_dot, fn, ctx); /* 64 bytes or more */
         } else {
             i += (size_t)__builtin_ctzll(~lim);
             i = tok_step(ix, src, len, i, &after_dot, fn, ctx);
@@ -841,7 +844,7 @@ static inline uint64_t rk_hash(const char *s)
     return a * 0x9e3779b97f4a7c15ULL + b * 0xc2b2ae3d27d4eb4fULL;
 }
 
-static uint64_t mix(uint64_t h) { return (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ULL; }
+static inline __attribute__((always_inline)) uint64_t mix(uint64_t h) { return (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ULL; }
 
 /* n-gram table: the id of h, inserting it when absent (insert) */
 static sciprune_status ngram_id(decontam_index *ix, uint64_t h, uint32_t *id, sciprune_error *err)
@@ -911,7 +914,7 @@ static void ngwin_init(ngwin *w, uint32_t n, uint64_t pow)
 
 /* Adds a token; 1 when it ends a window of n tokens: *roll the window's rolling hash, *win
  * its n token hashes, *ws its first token's start. */
-static inline int ngwin_push(ngwin *w, uint64_t h, uint32_t start, uint64_t *roll,
+static inline __attribute__((always_inline)) int ngwin_push(ngwin *w, uint64_t h, uint32_t start, uint64_t *roll,
                              const uint64_t **win, uint32_t *ws)
 {
     uint32_t n = w->n, slot = w->slot, nx = slot + 1 == n ? 0 : slot + 1;
@@ -1216,7 +1219,7 @@ static void scan_flush(scan_ng *g)
     g->nb = 0;
 }
 
-static inline void scan_tok(void *ctx, uint64_t h, uint32_t start, uint32_t end)
+static inline __attribute__((always_inline)) void scan_tok(void *ctx, uint64_t h, uint32_t start, uint32_t end)
 {
     scan_ng *g = ctx;
     uint64_t roll;
