@@ -566,7 +566,7 @@ tokens_impl(const decontam_index *ix, const char *src, size_t len,
  * bytes (ident_char), digits, and the bytes that start a token or comment the masks do not
  * describe ('#', '/', quotes). */
 typedef struct tok_masks {
-    uint64_t ws, id, dg, sp;
+    uint64_t ws, id, dg, dt, sp; /* dt: '.' */
 } tok_masks;
 
 #ifdef __SSE2__
@@ -578,7 +578,8 @@ static inline __attribute__((always_inline)) void tok_masks_sse2(const unsigned 
     const __m128i dl = _mm_set1_epi8('$'), zero = _mm_setzero_si128();
     const __m128i hs = _mm_set1_epi8('#'), sl = _mm_set1_epi8('/'), q1 = _mm_set1_epi8('"');
     const __m128i q2 = _mm_set1_epi8('\''), q3 = _mm_set1_epi8('`');
-    m->ws = m->id = m->dg = m->sp = 0;
+    const __m128i dot = _mm_set1_epi8('.');
+    m->ws = m->id = m->dg = m->dt = m->sp = 0;
     for (int k = 0; k < 4; k++) {
         __m128i v = _mm_loadu_si128((const __m128i *)(s + 16 * k));
         __m128i t = _mm_sub_epi8(v, nine);
@@ -595,18 +596,20 @@ static inline __attribute__((always_inline)) void tok_masks_sse2(const unsigned 
         m->ws |= (uint64_t)(unsigned)_mm_movemask_epi8(ws) << (16 * k);
         m->id |= (uint64_t)(unsigned)_mm_movemask_epi8(id) << (16 * k);
         m->dg |= (uint64_t)(unsigned)_mm_movemask_epi8(dg) << (16 * k);
+        m->dt |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, dot)) << (16 * k);
         m->sp |= (uint64_t)(unsigned)_mm_movemask_epi8(x) << (16 * k);
     }
 }
 #else
 static inline void tok_masks_sse2(const unsigned char *s, tok_masks *m) /* no SSE2: bytes */
 {
-    m->ws = m->id = m->dg = m->sp = 0;
+    m->ws = m->id = m->dg = m->dt = m->sp = 0;
     for (int j = 0; j < 64; j++) {
         unsigned char c = s[j];
         m->ws |= (uint64_t)is_ws(c) << j;
         m->id |= (uint64_t)ident_char(c) << j;
         m->dg |= (uint64_t)is_digit(c) << j;
+        m->dt |= (uint64_t)(c == '.') << j;
         m->sp |= (uint64_t)(c == '#' || c == '/' || c == '"' || c == '\'' || c == '`') << j;
     }
 }
@@ -626,6 +629,7 @@ tok_masks_avx512(const unsigned char *s, tok_masks *m)
                                                    _mm512_set1_epi8('a')), _mm512_set1_epi8(25)) |
             _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('_')) |
             _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('$'));
+    m->dt = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('.'));
     m->sp = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('#')) |
             _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('/')) |
             _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('"')) |
@@ -634,13 +638,17 @@ tok_masks_avx512(const unsigned char *s, tok_masks *m)
 }
 #endif
 
-/* The tokeniser 64 bytes a step: the tokens the masks describe (identifiers that do not start
- * with a digit, and single punctuation bytes) found by bit scans, without a branch per
- * whitespace run; the first byte they do not describe (a quote, '#', '/', a number, or an
- * identifier running past the block) goes through tok_step, and the next block starts after
- * it. Every block starts at a token boundary (after a token, a comment or whitespace), so a
- * block's first identifier byte starts an identifier. The same tokens as tokens_impl (the unit
- * test compares them on random texts). wide: the masks by AVX-512 (the caller's target). */
+/* The tokeniser 64 bytes a step: the tokens the masks describe (identifiers, numbers, single
+ * punctuation bytes) found by bit scans, without a branch per whitespace run; a quote, '#' or
+ * '/' goes through tok_step, and the scan goes on in the same block after it. A number is a
+ * digit that starts an identifier run, not inside an earlier number, to the end of its run of
+ * identifier bytes and dots (tokens_impl's rule): per run of those bytes, the bits from its
+ * first such digit on (one addition carries each start to the run's end). An identifier or
+ * number run that reaches the block's last byte is left to the next block, which starts with
+ * it. Every block starts at a token boundary (after a token, a comment or whitespace), and a
+ * quote, comment or '/' token ends before a byte that is not an identifier byte or dot, so a
+ * run of those bytes after one starts a token. The same tokens as tokens_impl (the unit test
+ * compares them on random texts). wide: the masks by AVX-512 (the caller's target). */
 static inline __attribute__((always_inline)) void
 tokens_blocks(const decontam_index *ix, const char *src, size_t len, int wide,
               void (*fn)(void *ctx, uint64_t h, uint32_t start, uint32_t end), void *ctx)
@@ -656,43 +664,56 @@ tokens_blocks(const decontam_index *ix, const char *src, size_t len, int wide,
         else
 #endif
             tok_masks_sse2(s + i, &m);
-        uint64_t idm = m.id, run = idm & ~(idm << 1); /* identifier runs' first bytes */
-        uint64_t other = m.sp | (run & m.dg);          /* what tok_step must take */
-        uint64_t lim = other ? (other & (0 - other)) - 1 : ~0ULL; /* bytes before the first */
-        uint64_t cut = idm >> 63 ? (1ULL << (63 - __builtin_clzll(run))) - 1 : ~0ULL; /* before
-                                                    an identifier that runs past the block */
-        uint64_t t = (run | ~(m.ws | idm | m.sp)) & lim & cut; /* token starts */
-        while (t) {
-            unsigned p = (unsigned)__builtin_ctzll(t);
-            t &= t - 1;
-            size_t b = i + p, e;
-            unsigned char c = s[b];
-            uint64_t h;
-            if (idm >> p & 1) {
-                e = b + (size_t)__builtin_ctzll(~(idm >> p));
-                size_t n = e - b;
-                unsigned k = kw_key(c, s[e - 1], n);
-                if (!after_dot && (n > ix->kw_maxlen || !(ix->kwf[k >> 6] >> (k & 63) & 1))) {
-                    h = ix->ph_ident;
+        const size_t base = i;
+        const uint64_t idm = m.id, run = idm & ~(idm << 1); /* identifier runs' first bytes */
+        const uint64_t nm = idm | m.dt, ns = run & m.dg;  /* number bytes; digits starting runs */
+        const uint64_t num = (((nm + ns) ^ nm) | ns) & nm; /* the numbers' bytes */
+        const uint64_t starts = ((run | ~(m.ws | idm | m.sp)) & ~num) | (num & ~(num << 1));
+        const uint64_t cut = nm >> 63 ? (1ULL << (63 - __builtin_clzll(nm & ~(nm << 1)))) - 1
+                                      : ~0ULL; /* before a run that reaches the block's end */
+        uint64_t from = ~0ULL;                 /* the bytes not taken yet */
+        for (;;) {
+            uint64_t sp = m.sp & from;
+            uint64_t lim = sp ? (sp & (0 - sp)) - 1 : ~0ULL; /* before the next quote, '#', '/' */
+            uint64_t t = starts & from & lim & cut;
+            while (t) {
+                unsigned p = (unsigned)__builtin_ctzll(t);
+                t &= t - 1;
+                size_t b = base + p, e;
+                unsigned char c = s[b];
+                uint64_t h;
+                if (num >> p & 1) {
+                    e = b + (size_t)__builtin_ctzll(~(num >> p));
+                    h = tok_hash(src + b, e - b);
+                } else if (idm >> p & 1) {
+                    e = b + (size_t)__builtin_ctzll(~(idm >> p));
+                    size_t n = e - b;
+                    unsigned k = kw_key(c, s[e - 1], n);
+                    if (!after_dot && (n > ix->kw_maxlen || !(ix->kwf[k >> 6] >> (k & 63) & 1))) {
+                        h = ix->ph_ident;
+                    } else {
+                        h = e + 8 <= len ? tok_hash_padded(src + b, n) : tok_hash(src + b, n);
+                        if (!after_dot && !kw_has(ix, h)) h = ix->ph_ident;
+                    }
                 } else {
-                    h = e + 8 <= len ? tok_hash_padded(src + b, n) : tok_hash(src + b, n);
-                    if (!after_dot && !kw_has(ix, h)) h = ix->ph_ident;
+                    e = b + 1;
+                    h = ix->h1[c];
                 }
-            } else {
-                e = b + 1;
-                h = ix->h1[c];
+                after_dot = c == '.';
+                fn(ctx, h, (uint32_t)b, (uint32_t)e);
             }
-            after_dot = c == '.';
-            fn(ctx, h, (uint32_t)b, (uint32_t)e);
-        }
-        if ((lim & cut) == ~0ULL) {
-            i += 64;
-        } else if (cut < lim) { /* the next block starts with that identifier */
-            i += (size_t)__builtin_ctzll(~cut);
-            if (!cut) i = tok_step(ix, src, len, i, &after_dot, fn, ctx); /* 64 bytes or more */
-        } else {
-            i += (size_t)__builtin_ctzll(~lim);
-            i = tok_step(ix, src, len, i, &after_dot, fn, ctx);
+            if ((lim & cut) == ~0ULL) {
+                i = base + 64;
+                break;
+            }
+            if (cut < lim) { /* the next block starts with that run */
+                i = base + (size_t)__builtin_ctzll(~cut);
+                if (!cut) i = tok_step(ix, src, len, i, &after_dot, fn, ctx); /* >= 64 bytes */
+                break;
+            }
+            i = tok_step(ix, src, len, base + (size_t)__builtin_ctzll(~lim), &after_dot, fn, ctx);
+            if (i >= base + 64) break;
+            from = ~0ULL << (i - base);
         }
     }
     while (i < len) i = tok_step(ix, src, len, i, &after_dot, fn, ctx);
