@@ -66,6 +66,29 @@ static inline void bloom_add(uint64_t *f, unsigned wbits, uint64_t x)
     f[x >> (64 - wbits)] |= bloom_mask(x, wbits);
 }
 
+/* The keywords of the supported languages (tokens that stay themselves). */
+static const char *const k_keywords[] = {
+    /* Python */
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
+    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if",
+    "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try",
+    "while", "with", "yield", "self", "print", "len", "range", "int", "str", "float", "list",
+    "dict", "set", "tuple", "sorted", "sum", "min", "max", "abs", "enumerate", "zip", "map",
+    "filter", "any", "all", "bool",
+    /* C, C++, Java, JavaScript, Go, Rust */
+    "auto", "case", "char", "const", "default", "do", "double", "enum", "extern", "goto", "long",
+    "register", "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union",
+    "unsigned", "void", "volatile", "bool", "true", "false", "nullptr", "NULL", "new", "delete",
+    "this", "public", "private", "protected", "template", "typename", "namespace", "using",
+    "virtual", "override", "final", "throw", "catch", "boolean", "byte", "extends",
+    "implements", "interface", "package", "super", "var", "let", "function", "null",
+    "undefined", "typeof", "instanceof", "of", "export", "func", "go", "chan", "defer", "map",
+    "range", "select", "type", "fn", "impl", "mut", "pub", "use", "mod", "match", "loop",
+    "where", "trait", "crate", "Self", "string", "vector", "size_t", "std", "cout", "cin",
+    "endl", "printf", "System", "out", "println", "String", "Integer", "console", "log",
+    "length", "push", "append", "include", "main",
+};
+
 struct decontam_index {
     decontam_params p;
     char **bench;            /* n_bench names, owned */
@@ -108,12 +131,15 @@ struct decontam_index {
     uint32_t *post_off;      /* n_ng + 1 */
     uint32_t *post_item;
     /* keyword hashes */
-    uint64_t kw[512];
     uint64_t ph_ident;
     unsigned char cls[256];  /* CLS_* bits per byte */
     uint64_t h1[256];        /* each one-byte token's hash */
     size_t kw_maxlen;        /* the longest keyword's length */
-    uint64_t kwf[16];        /* 1024 bits: kw_key of every keyword (a superset test) */
+    uint16_t kw_off[1025];   /* the keywords by kw_key: kwl[kw_off[k], kw_off[k + 1]) */
+    struct kwent {           /* a keyword: its bytes (zero-padded), length and token hash */
+        uint64_t w0, w1, h;
+        size_t n;
+    } kwl[sizeof k_keywords / sizeof *k_keywords];
 };
 
 struct decontam_scratch {
@@ -294,27 +320,6 @@ size_t decontam_normalise(const char *src, size_t len, int trim, char *dst, uint
 
 /* ------------------------------------------------------------------ tokens */
 
-static const char *const k_keywords[] = {
-    /* Python */
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
-    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if",
-    "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try",
-    "while", "with", "yield", "self", "print", "len", "range", "int", "str", "float", "list",
-    "dict", "set", "tuple", "sorted", "sum", "min", "max", "abs", "enumerate", "zip", "map",
-    "filter", "any", "all", "bool",
-    /* C, C++, Java, JavaScript, Go, Rust */
-    "auto", "case", "char", "const", "default", "do", "double", "enum", "extern", "goto", "long",
-    "register", "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union",
-    "unsigned", "void", "volatile", "bool", "true", "false", "nullptr", "NULL", "new", "delete",
-    "this", "public", "private", "protected", "template", "typename", "namespace", "using",
-    "virtual", "override", "final", "throw", "catch", "boolean", "byte", "extends",
-    "implements", "interface", "package", "super", "var", "let", "function", "null",
-    "undefined", "typeof", "instanceof", "of", "export", "func", "go", "chan", "defer", "map",
-    "range", "select", "type", "fn", "impl", "mut", "pub", "use", "mod", "match", "loop",
-    "where", "trait", "crate", "Self", "string", "vector", "size_t", "std", "cout", "cin",
-    "endl", "printf", "System", "out", "println", "String", "Integer", "console", "log",
-    "length", "push", "append", "include", "main",
-};
 
 /* A token's hash: its bytes 8 at a time (little-endian words, the last one zero-padded),
  * each word xor-ed in and multiplied, the length mixed in, and a final mix (inline: most tokens
@@ -379,16 +384,25 @@ static inline unsigned kw_key(unsigned char first, unsigned char last, size_t n)
 static void kw_init(decontam_index *ix)
 {
     cls_init(ix);
-    memset(ix->kw, 0, sizeof ix->kw);
-    for (size_t i = 0; i < sizeof k_keywords / sizeof *k_keywords; i++) {
-        if (strlen(k_keywords[i]) > ix->kw_maxlen) ix->kw_maxlen = strlen(k_keywords[i]);
-        uint64_t h = tok_hash(k_keywords[i], strlen(k_keywords[i])) | 1;
-        size_t j = (size_t)(h >> 7) & 511;
-        while (ix->kw[j] && ix->kw[j] != h) j = (j + 1) & 511;
-        ix->kw[j] = h;
+    const size_t nk = sizeof k_keywords / sizeof *k_keywords;
+    memset(ix->kw_off, 0, sizeof ix->kw_off);
+    for (size_t i = 0; i < nk; i++) { /* grouped by kw_key (a counting sort) */
+        size_t n = strlen(k_keywords[i]);
+        if (n > ix->kw_maxlen) ix->kw_maxlen = n;
+        ix->kw_off[kw_key((unsigned char)k_keywords[i][0], (unsigned char)k_keywords[i][n - 1], n) + 1]++;
+    }
+    for (size_t k = 0; k < 1024; k++) ix->kw_off[k + 1] += ix->kw_off[k];
+    uint16_t fill[1024] = {0};
+    for (size_t i = 0; i < nk; i++) {
         size_t n = strlen(k_keywords[i]);
         unsigned k = kw_key((unsigned char)k_keywords[i][0], (unsigned char)k_keywords[i][n - 1], n);
-        ix->kwf[k >> 6] |= 1ULL << (k & 63);
+        struct kwent *e = &ix->kwl[ix->kw_off[k] + fill[k]++];
+        char pad[16] = {0};
+        memcpy(pad, k_keywords[i], n); /* n <= 16: checked by the test of the tokens */
+        memcpy(&e->w0, pad, 8);
+        memcpy(&e->w1, pad + 8, 8);
+        e->h = tok_hash(k_keywords[i], n);
+        e->n = n;
     }
     ix->ph_ident = tok_hash("\x01ID", 3);
     for (int c = 0; c < 256; c++) {
@@ -397,12 +411,31 @@ static void kw_init(decontam_index *ix)
     }
 }
 
-static int kw_has(const decontam_index *ix, uint64_t h)
+/* The token of the identifier s[b, e) (s[0, len) readable): itself after a '.' or when it is
+ * a keyword (its bytes compared with the keywords of its kw_key), else the placeholder. */
+static inline __attribute__((always_inline)) uint64_t
+ident_token(const decontam_index *ix, const char *src, size_t b, size_t e, size_t len, int after_dot)
 {
-    h |= 1;
-    for (size_t j = (size_t)(h >> 7) & 511; ix->kw[j]; j = (j + 1) & 511)
-        if (ix->kw[j] == h) return 1;
-    return 0;
+    size_t n = e - b;
+    if (after_dot) return e + 8 <= len ? tok_hash_padded(src + b, n) : tok_hash(src + b, n);
+    if (n > ix->kw_maxlen) return ix->ph_ident;
+    unsigned k = kw_key((unsigned char)src[b], (unsigned char)src[e - 1], n);
+    for (unsigned q = ix->kw_off[k]; q < ix->kw_off[k + 1]; q++) {
+        const struct kwent *w = &ix->kwl[q];
+        if (w->n != n) continue;
+        if (e + 8 <= len) { /* one or two words, the bytes past e masked off */
+            uint64_t a0, a1 = 0;
+            memcpy(&a0, src + b, 8);
+            if (n > 8) memcpy(&a1, src + b + 8, 8);
+            if (n < 8) a0 &= (1ULL << (8 * n)) - 1;
+            else if (n > 8 && n < 16) a1 &= (1ULL << (8 * (n - 8))) - 1;
+            if (a0 == w->w0 && a1 == w->w1) return w->h;
+        } else if (!memcmp(src + b, (const char *)&w->w0, n < 8 ? n : 8) &&
+                   (n <= 8 || !memcmp(src + b + 8, (const char *)&w->w1, n - 8))) {
+            return w->h;
+        }
+    }
+    return ix->ph_ident;
 }
 
 static int ident_start(unsigned char c)
@@ -504,13 +537,7 @@ tok_step(const decontam_index *ix, const char *src, size_t len, size_t i, int *a
     uint64_t h;
     if (cls[c] & CLS_IDSTART) {
         i = skip_ident(s, i + 1, len, cls);
-        unsigned k = kw_key(c, s[i - 1], i - b);
-        if (!*after_dot && (i - b > ix->kw_maxlen || !(ix->kwf[k >> 6] >> (k & 63) & 1))) {
-            h = ix->ph_ident; /* longer than any keyword, or no keyword's key */
-        } else {
-            h = i + 8 <= len ? tok_hash_padded(src + b, i - b) : tok_hash(src + b, i - b);
-            if (!*after_dot && !kw_has(ix, h)) h = ix->ph_ident;
-        }
+        h = ident_token(ix, src, b, i, len, *after_dot);
     } else if (is_digit(c)) {
         while (i < len && (ident_char(s[i]) || s[i] == '.')) i++;
         h = tok_hash(src + b, i - b);
@@ -687,14 +714,7 @@ tokens_blocks(const decontam_index *ix, const char *src, size_t len, int wide,
                     h = tok_hash(src + b, e - b);
                 } else if (idm >> p & 1) {
                     e = b + (size_t)__builtin_ctzll(~(idm >> p));
-                    size_t n = e - b;
-                    unsigned k = kw_key(c, s[e - 1], n);
-                    if (!after_dot && (n > ix->kw_maxlen || !(ix->kwf[k >> 6] >> (k & 63) & 1))) {
-                        h = ix->ph_ident;
-                    } else {
-                        h = e + 8 <= len ? tok_hash_padded(src + b, n) : tok_hash(src + b, n);
-                        if (!after_dot && !kw_has(ix, h)) h = ix->ph_ident;
-                    }
+                    h = ident_token(ix, src, b, e, len, after_dot);
                 } else {
                     e = b + 1;
                     h = ix->h1[c];
