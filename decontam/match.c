@@ -540,7 +540,7 @@ tok_step(const decontam_index *ix, const char *src, size_t len, size_t i, int *a
         h = ident_token(ix, src, b, i, len, *after_dot);
     } else if (is_digit(c)) {
         while (i < len && (ident_char(s[i]) || s[i] == '.')) i++;
-        h = tok_hash(src + b, i - b);
+        h = i + 8 <= len ? tok_hash_padded(src + b, i - b) : tok_hash(src + b, i - b);
     } else if (c == '"' || c == '\'' || c == '`') {
         if (i + 2 < len && s[i + 1] == c && s[i + 2] == c) { /* triple quotes */
             i += 3; /* to the closing triple (a backslash skips the next byte), or len */
@@ -569,7 +569,7 @@ tok_step(const decontam_index *ix, const char *src, size_t len, size_t i, int *a
             if (i < len && s[i] == c) i++;
             if (i > len) i = len;
         }
-        h = tok_hash(src + b, i - b);
+        h = i + 8 <= len ? tok_hash_padded(src + b, i - b) : tok_hash(src + b, i - b);
     } else {
         i++;
         h = ix->h1[c];
@@ -711,7 +711,7 @@ tokens_blocks(const decontam_index *ix, const char *src, size_t len, int wide,
                 uint64_t h;
                 if (num >> p & 1) {
                     e = b + (size_t)__builtin_ctzll(~(num >> p));
-                    h = tok_hash(src + b, e - b);
+                    h = e + 8 <= len ? tok_hash_padded(src + b, e - b) : tok_hash(src + b, e - b);
                 } else if (idm >> p & 1) {
                     e = b + (size_t)__builtin_ctzll(~(idm >> p));
                     h = ident_token(ix, src, b, e, len, after_dot);
