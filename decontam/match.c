@@ -66,6 +66,29 @@ static inline void bloom_add(uint64_t *f, unsigned wbits, uint64_t x)
     f[x >> (64 - wbits)] |= bloom_mask(x, wbits);
 }
 
+/* The keywords of the supported languages (tokens that stay themselves). */
+static const char *const k_keywords[] = {
+    /* Python */
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
+    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if",
+    "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try",
+    "while", "with", "yield", "self", "print", "len", "range", "int", "str", "float", "list",
+    "dict", "set", "tuple", "sorted", "sum", "min", "max", "abs", "enumerate", "zip", "map",
+    "filter", "any", "all", "bool",
+    /* C, C++, Java, JavaScript, Go, Rust */
+    "auto", "case", "char", "const", "default", "do", "double", "enum", "extern", "goto", "long",
+    "register", "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union",
+    "unsigned", "void", "volatile", "bool", "true", "false", "nullptr", "NULL", "new", "delete",
+    "this", "public", "private", "protected", "template", "typename", "namespace", "using",
+    "virtual", "override", "final", "throw", "catch", "boolean", "byte", "extends",
+    "implements", "interface", "package", "super", "var", "let", "function", "null",
+    "undefined", "typeof", "instanceof", "of", "export", "func", "go", "chan", "defer", "map",
+    "range", "select", "type", "fn", "impl", "mut", "pub", "use", "mod", "match", "loop",
+    "where", "trait", "crate", "Self", "string", "vector", "size_t", "std", "cout", "cin",
+    "endl", "printf", "System", "out", "println", "String", "Integer", "console", "log",
+    "length", "push", "append", "include", "main",
+};
+
 struct decontam_index {
     decontam_params p;
     char **bench;            /* n_bench names, owned */
@@ -108,12 +131,15 @@ struct decontam_index {
     uint32_t *post_off;      /* n_ng + 1 */
     uint32_t *post_item;
     /* keyword hashes */
-    uint64_t kw[512];
     uint64_t ph_ident;
     unsigned char cls[256];  /* CLS_* bits per byte */
     uint64_t h1[256];        /* each one-byte token's hash */
     size_t kw_maxlen;        /* the longest keyword's length */
-    uint64_t kwf[16];        /* 1024 bits: kw_key of every keyword (a superset test) */
+    uint16_t kw_off[1025];   /* the keywords by kw_key: kwl[kw_off[k], kw_off[k + 1]) */
+    struct kwent {           /* a keyword: its bytes (zero-padded), length and token hash */
+        uint64_t w0, w1, h;
+        size_t n;
+    } kwl[sizeof k_keywords / sizeof *k_keywords];
 };
 
 struct decontam_scratch {
@@ -144,7 +170,7 @@ static int is_ws(unsigned char c)
  * into a register, then a plain store: its memory form is slow on AMD). Chosen at run time;
  * decontam_simd_cap lowers the choice (tests compare every path with the byte loop). */
 static uint8_t k_pack[256][8];
-static int k_ssse3, k_vbmi2;
+static int k_ssse3, k_vbmi2, k_avx512bw;
 static pthread_once_t k_pack_once = PTHREAD_ONCE_INIT;
 
 static void pack_init(void)
@@ -157,6 +183,7 @@ static void pack_init(void)
     }
     __builtin_cpu_init();
     k_ssse3 = __builtin_cpu_supports("ssse3") && __builtin_cpu_supports("popcnt");
+    k_avx512bw = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
     k_vbmi2 = k_ssse3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
               __builtin_cpu_supports("avx512vbmi2");
 }
@@ -293,27 +320,6 @@ size_t decontam_normalise(const char *src, size_t len, int trim, char *dst, uint
 
 /* ------------------------------------------------------------------ tokens */
 
-static const char *const k_keywords[] = {
-    /* Python */
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
-    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if",
-    "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try",
-    "while", "with", "yield", "self", "print", "len", "range", "int", "str", "float", "list",
-    "dict", "set", "tuple", "sorted", "sum", "min", "max", "abs", "enumerate", "zip", "map",
-    "filter", "any", "all", "bool",
-    /* C, C++, Java, JavaScript, Go, Rust */
-    "auto", "case", "char", "const", "default", "do", "double", "enum", "extern", "goto", "long",
-    "register", "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union",
-    "unsigned", "void", "volatile", "bool", "true", "false", "nullptr", "NULL", "new", "delete",
-    "this", "public", "private", "protected", "template", "typename", "namespace", "using",
-    "virtual", "override", "final", "throw", "catch", "boolean", "byte", "extends",
-    "implements", "interface", "package", "super", "var", "let", "function", "null",
-    "undefined", "typeof", "instanceof", "of", "export", "func", "go", "chan", "defer", "map",
-    "range", "select", "type", "fn", "impl", "mut", "pub", "use", "mod", "match", "loop",
-    "where", "trait", "crate", "Self", "string", "vector", "size_t", "std", "cout", "cin",
-    "endl", "printf", "System", "out", "println", "String", "Integer", "console", "log",
-    "length", "push", "append", "include", "main",
-};
 
 /* A token's hash: its bytes 8 at a time (little-endian words, the last one zero-padded),
  * each word xor-ed in and multiplied, the length mixed in, and a final mix (inline: most tokens
@@ -378,16 +384,25 @@ static inline unsigned kw_key(unsigned char first, unsigned char last, size_t n)
 static void kw_init(decontam_index *ix)
 {
     cls_init(ix);
-    memset(ix->kw, 0, sizeof ix->kw);
-    for (size_t i = 0; i < sizeof k_keywords / sizeof *k_keywords; i++) {
-        if (strlen(k_keywords[i]) > ix->kw_maxlen) ix->kw_maxlen = strlen(k_keywords[i]);
-        uint64_t h = tok_hash(k_keywords[i], strlen(k_keywords[i])) | 1;
-        size_t j = (size_t)(h >> 7) & 511;
-        while (ix->kw[j] && ix->kw[j] != h) j = (j + 1) & 511;
-        ix->kw[j] = h;
+    const size_t nk = sizeof k_keywords / sizeof *k_keywords;
+    memset(ix->kw_off, 0, sizeof ix->kw_off);
+    for (size_t i = 0; i < nk; i++) { /* grouped by kw_key (a counting sort) */
+        size_t n = strlen(k_keywords[i]);
+        if (n > ix->kw_maxlen) ix->kw_maxlen = n;
+        ix->kw_off[kw_key((unsigned char)k_keywords[i][0], (unsigned char)k_keywords[i][n - 1], n) + 1]++;
+    }
+    for (size_t k = 0; k < 1024; k++) ix->kw_off[k + 1] += ix->kw_off[k];
+    uint16_t fill[1024] = {0};
+    for (size_t i = 0; i < nk; i++) {
         size_t n = strlen(k_keywords[i]);
         unsigned k = kw_key((unsigned char)k_keywords[i][0], (unsigned char)k_keywords[i][n - 1], n);
-        ix->kwf[k >> 6] |= 1ULL << (k & 63);
+        struct kwent *e = &ix->kwl[ix->kw_off[k] + fill[k]++];
+        char pad[16] = {0};
+        memcpy(pad, k_keywords[i], n); /* n <= 16: checked by the test of the tokens */
+        memcpy(&e->w0, pad, 8);
+        memcpy(&e->w1, pad + 8, 8);
+        e->h = tok_hash(k_keywords[i], n);
+        e->n = n;
     }
     ix->ph_ident = tok_hash("\x01ID", 3);
     for (int c = 0; c < 256; c++) {
@@ -396,12 +411,31 @@ static void kw_init(decontam_index *ix)
     }
 }
 
-static int kw_has(const decontam_index *ix, uint64_t h)
+/* The token of the identifier s[b, e) (s[0, len) readable): itself after a '.' or when it is
+ * a keyword (its bytes compared with the keywords of its kw_key), else the placeholder. */
+static inline __attribute__((always_inline)) uint64_t
+ident_token(const decontam_index *ix, const char *src, size_t b, size_t e, size_t len, int after_dot)
 {
-    h |= 1;
-    for (size_t j = (size_t)(h >> 7) & 511; ix->kw[j]; j = (j + 1) & 511)
-        if (ix->kw[j] == h) return 1;
-    return 0;
+    size_t n = e - b;
+    if (after_dot) return e + 8 <= len ? tok_hash_padded(src + b, n) : tok_hash(src + b, n);
+    if (n > ix->kw_maxlen) return ix->ph_ident;
+    unsigned k = kw_key((unsigned char)src[b], (unsigned char)src[e - 1], n);
+    for (unsigned q = ix->kw_off[k]; q < ix->kw_off[k + 1]; q++) {
+        const struct kwent *w = &ix->kwl[q];
+        if (w->n != n) continue;
+        if (e + 8 <= len) { /* one or two words, the bytes past e masked off */
+            uint64_t a0, a1 = 0;
+            memcpy(&a0, src + b, 8);
+            if (n > 8) memcpy(&a1, src + b + 8, 8);
+            if (n < 8) a0 &= (1ULL << (8 * n)) - 1;
+            else if (n > 8 && n < 16) a1 &= (1ULL << (8 * (n - 8))) - 1;
+            if (a0 == w->w0 && a1 == w->w1) return w->h;
+        } else if (!memcmp(src + b, (const char *)&w->w0, n < 8 ? n : 8) &&
+                   (n <= 8 || !memcmp(src + b + 8, (const char *)&w->w1, n - 8))) {
+            return w->h;
+        }
+    }
+    return ix->ph_ident;
 }
 
 static int ident_start(unsigned char c)
@@ -480,89 +514,262 @@ static inline size_t find3(const unsigned char *s, size_t i, size_t end, unsigne
     return i;
 }
 
-/* The tokeniser's body, inlined into the scan with its callback known (no indirect call per
- * token); decontam_tokens is the same for the index and the tests. */
+/* One step of the tokeniser at s[i] (i < len): a whitespace run or a comment skipped, or one
+ * token passed to fn (*after_dot: the last token was '.'); returns the index after it. */
+static inline __attribute__((always_inline)) size_t
+tok_step(const decontam_index *ix, const char *src, size_t len, size_t i, int *after_dot,
+         void (*fn)(void *ctx, uint64_t h, uint32_t start, uint32_t end), void *ctx)
+{
+    const unsigned char *s = (const unsigned char *)src;
+    const unsigned char *cls = ix->cls;
+    unsigned char c = s[i];
+    if (cls[c] & CLS_WS) return skip_ws(s, i + 1, len, cls);
+    size_t b = i;
+    if (c == '#' || (c == '/' && i + 1 < len && s[i + 1] == '/')) {
+        const unsigned char *nl = memchr(s + i, '\n', len - i);
+        return nl ? (size_t)(nl - s) : len;
+    }
+    if (c == '/' && i + 1 < len && s[i + 1] == '*') {
+        i += 2;
+        while (i + 1 < len && !(s[i] == '*' && s[i + 1] == '/')) i++;
+        return i + 2 < len ? i + 2 : len;
+    }
+    uint64_t h;
+    if (cls[c] & CLS_IDSTART) {
+        i = skip_ident(s, i + 1, len, cls);
+        h = ident_token(ix, src, b, i, len, *after_dot);
+    } else if (is_digit(c)) {
+        while (i < len && (ident_char(s[i]) || s[i] == '.')) i++;
+        h = i + 8 <= len ? tok_hash_padded(src + b, i - b) : tok_hash(src + b, i - b);
+    } else if (c == '"' || c == '\'' || c == '`') {
+        if (i + 2 < len && s[i + 1] == c && s[i + 2] == c) { /* triple quotes */
+            i += 3; /* to the closing triple (a backslash skips the next byte), or len */
+            for (;;) {
+                size_t j = i + 2 < len ? find3(s, i, len - 2, c, '\\', c) : len;
+                if (j + 2 >= len) {
+                    i = len;
+                    break;
+                }
+                if (s[j] == '\\') {
+                    i = j + 2;
+                } else if (s[j + 1] == c && s[j + 2] == c) {
+                    i = j + 3;
+                    break;
+                } else {
+                    i = j + 1;
+                }
+            }
+        } else {
+            i++; /* to the closing quote or the line's end (` strings: no line end) */
+            for (;;) {
+                i = find3(s, i, len, c, '\\', c == '`' ? c : '\n');
+                if (i >= len || s[i] != '\\') break;
+                i += 2;
+            }
+            if (i < len && s[i] == c) i++;
+            if (i > len) i = len;
+        }
+        h = i + 8 <= len ? tok_hash_padded(src + b, i - b) : tok_hash(src + b, i - b);
+    } else {
+        i++;
+        h = ix->h1[c];
+    }
+    *after_dot = c == '.';
+    fn(ctx, h, (uint32_t)b, (uint32_t)i);
+    return i;
+}
+
+/* The tokeniser byte by byte (with 16-byte skips over whitespace, identifiers and strings):
+ * the reference the block path below must agree with, and its fallback. */
 static inline __attribute__((always_inline)) void
 tokens_impl(const decontam_index *ix, const char *src, size_t len,
             void (*fn)(void *ctx, uint64_t h, uint32_t start, uint32_t end), void *ctx)
 {
-    const unsigned char *s = (const unsigned char *)src;
-    const unsigned char *cls = ix->cls;
     int after_dot = 0;
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        if (cls[c] & CLS_WS) {
-            i = skip_ws(s, i + 1, len, cls);
-            continue;
-        }
-        size_t b = i;
-        if (c == '#' || (c == '/' && i + 1 < len && s[i + 1] == '/')) {
-            const unsigned char *nl = memchr(s + i, '\n', len - i);
-            i = nl ? (size_t)(nl - s) : len;
-            continue;
-        }
-        if (c == '/' && i + 1 < len && s[i + 1] == '*') {
-            i += 2;
-            while (i + 1 < len && !(s[i] == '*' && s[i + 1] == '/')) i++;
-            i = i + 2 < len ? i + 2 : len;
-            continue;
-        }
-        uint64_t h;
-        if (cls[c] & CLS_IDSTART) {
-            i = skip_ident(s, i + 1, len, cls);
-            unsigned k = kw_key(c, s[i - 1], i - b);
-            if (!after_dot && (i - b > ix->kw_maxlen || !(ix->kwf[k >> 6] >> (k & 63) & 1))) {
-                h = ix->ph_ident; /* longer than any keyword, or no keyword's key */
-            } else {
-                h = i + 8 <= len ? tok_hash_padded(src + b, i - b) : tok_hash(src + b, i - b);
-                if (!after_dot && !kw_has(ix, h)) h = ix->ph_ident;
-            }
-        } else if (is_digit(c)) {
-            while (i < len && (ident_char(s[i]) || s[i] == '.')) i++;
-            h = tok_hash(src + b, i - b);
-        } else if (c == '"' || c == '\'' || c == '`') {
-            if (i + 2 < len && s[i + 1] == c && s[i + 2] == c) { /* triple quotes */
-                i += 3; /* to the closing triple (a backslash skips the next byte), or len */
-                for (;;) {
-                    size_t j = i + 2 < len ? find3(s, i, len - 2, c, '\\', c) : len;
-                    if (j + 2 >= len) {
-                        i = len;
-                        break;
-                    }
-                    if (s[j] == '\\') {
-                        i = j + 2;
-                    } else if (s[j + 1] == c && s[j + 2] == c) {
-                        i = j + 3;
-                        break;
-                    } else {
-                        i = j + 1;
-                    }
-                }
-            } else {
-                i++; /* to the closing quote or the line's end (` strings: no line end) */
-                for (;;) {
-                    i = find3(s, i, len, c, '\\', c == '`' ? c : '\n');
-                    if (i >= len || s[i] != '\\') break;
-                    i += 2;
-                }
-                if (i < len && s[i] == c) i++;
-                if (i > len) i = len;
-            }
-            h = tok_hash(src + b, i - b);
-        } else {
-            i++;
-            h = ix->h1[c];
-        }
-        after_dot = c == '.';
-        fn(ctx, h, (uint32_t)b, (uint32_t)i);
+    for (size_t i = 0; i < len;) i = tok_step(ix, src, len, i, &after_dot, fn, ctx);
+}
+
+/* The block path: 64 bytes' classes as bit masks (bit j: byte j), whitespace, identifier
+ * bytes (ident_char), digits, and the bytes that start a token or comment the masks do not
+ * describe ('#', '/', quotes). */
+typedef struct tok_masks {
+    uint64_t ws, id, dg, dt, sp; /* dt: '.' */
+} tok_masks;
+
+#ifdef __SSE2__
+static inline __attribute__((always_inline)) void tok_masks_sse2(const unsigned char *s, tok_masks *m)
+{
+    const __m128i sp = _mm_set1_epi8(' '), nine = _mm_set1_epi8('\t'), four = _mm_set1_epi8(4);
+    const __m128i x20 = _mm_set1_epi8(0x20), la = _mm_set1_epi8('a'), d0 = _mm_set1_epi8('0');
+    const __m128i n25 = _mm_set1_epi8(25), n9 = _mm_set1_epi8(9), us = _mm_set1_epi8('_');
+    const __m128i dl = _mm_set1_epi8('$'), zero = _mm_setzero_si128();
+    const __m128i hs = _mm_set1_epi8('#'), sl = _mm_set1_epi8('/'), q1 = _mm_set1_epi8('"');
+    const __m128i q2 = _mm_set1_epi8('\''), q3 = _mm_set1_epi8('`');
+    const __m128i dot = _mm_set1_epi8('.');
+    m->ws = m->id = m->dg = m->dt = m->sp = 0;
+    for (int k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(s + 16 * k));
+        __m128i t = _mm_sub_epi8(v, nine);
+        __m128i ws = _mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(_mm_min_epu8(t, four), t));
+        __m128i l = _mm_sub_epi8(_mm_or_si128(v, x20), la);
+        __m128i d = _mm_sub_epi8(v, d0);
+        __m128i dg = _mm_cmpeq_epi8(_mm_min_epu8(d, n9), d);
+        __m128i id = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(l, n25), l), dg);
+        id = _mm_or_si128(id, _mm_or_si128(_mm_cmpeq_epi8(v, us), _mm_cmpeq_epi8(v, dl)));
+        id = _mm_or_si128(id, _mm_cmplt_epi8(v, zero)); /* >= 0x80 */
+        __m128i x = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, hs), _mm_cmpeq_epi8(v, sl)),
+                                 _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q1), _mm_cmpeq_epi8(v, q2)),
+                                              _mm_cmpeq_epi8(v, q3)));
+        m->ws |= (uint64_t)(unsigned)_mm_movemask_epi8(ws) << (16 * k);
+        m->id |= (uint64_t)(unsigned)_mm_movemask_epi8(id) << (16 * k);
+        m->dg |= (uint64_t)(unsigned)_mm_movemask_epi8(dg) << (16 * k);
+        m->dt |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, dot)) << (16 * k);
+        m->sp |= (uint64_t)(unsigned)_mm_movemask_epi8(x) << (16 * k);
     }
 }
+#else
+static inline void tok_masks_sse2(const unsigned char *s, tok_masks *m) /* no SSE2: bytes */
+{
+    m->ws = m->id = m->dg = m->dt = m->sp = 0;
+    for (int j = 0; j < 64; j++) {
+        unsigned char c = s[j];
+        m->ws |= (uint64_t)is_ws(c) << j;
+        m->id |= (uint64_t)ident_char(c) << j;
+        m->dg |= (uint64_t)is_digit(c) << j;
+        m->dt |= (uint64_t)(c == '.') << j;
+        m->sp |= (uint64_t)(c == '#' || c == '/' || c == '"' || c == '\'' || c == '`') << j;
+    }
+}
+#endif
+
+#ifdef DECONTAM_SSSE3
+/* (not always_inline: it is inlined where the caller's target has AVX-512, never called else) */
+__attribute__((target("avx512f,avx512bw"))) static inline void
+tok_masks_avx512(const unsigned char *s, tok_masks *m)
+{
+    __m512i v = _mm512_loadu_si512((const void *)s);
+    m->ws = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(' ')) |
+            _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8('\t')), _mm512_set1_epi8(4));
+    m->dg = _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8('0')), _mm512_set1_epi8(9));
+    m->id = m->dg | _mm512_movepi8_mask(v) | /* >= 0x80 */
+            _mm512_cmple_epu8_mask(_mm512_sub_epi8(_mm512_or_si512(v, _mm512_set1_epi8(0x20)),
+                                                   _mm512_set1_epi8('a')), _mm512_set1_epi8(25)) |
+            _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('_')) |
+            _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('$'));
+    m->dt = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('.'));
+    m->sp = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('#')) |
+            _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('/')) |
+            _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('"')) |
+            _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\'')) |
+            _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('`'));
+}
+#endif
+
+/* The tokeniser 64 bytes a step: the tokens the masks describe (identifiers, numbers, single
+ * punctuation bytes) found by bit scans, without a branch per whitespace run; a quote, '#' or
+ * '/' goes through tok_step, and the scan goes on in the same block after it. A number is a
+ * digit that starts an identifier run, not inside an earlier number, to the end of its run of
+ * identifier bytes and dots (tokens_impl's rule): per run of those bytes, the bits from its
+ * first such digit on (one addition carries each start to the run's end). An identifier or
+ * number run that reaches the block's last byte is left to the next block, which starts with
+ * it. Every block starts at a token boundary (after a token, a comment or whitespace), and a
+ * quote, comment or '/' token ends before a byte that is not an identifier byte or dot, so a
+ * run of those bytes after one starts a token. The same tokens as tokens_impl (the unit test
+ * compares them on random texts). wide: the masks by AVX-512 (the caller's target). */
+static inline __attribute__((always_inline)) void
+tokens_blocks(const decontam_index *ix, const char *src, size_t len, int wide,
+              void (*fn)(void *ctx, uint64_t h, uint32_t start, uint32_t end), void *ctx)
+{
+    const unsigned char *s = (const unsigned char *)src;
+    int after_dot = 0;
+    size_t i = 0;
+    while (i + 64 <= len) {
+        tok_masks m;
+#ifdef DECONTAM_SSSE3
+        if (wide)
+            tok_masks_avx512(s + i, &m);
+        else
+#endif
+            tok_masks_sse2(s + i, &m);
+        const size_t base = i;
+        const uint64_t idm = m.id, run = idm & ~(idm << 1); /* identifier runs' first bytes */
+        const uint64_t nm = idm | m.dt, ns = run & m.dg;  /* number bytes; digits starting runs */
+        const uint64_t num = (((nm + ns) ^ nm) | ns) & nm; /* the numbers' bytes */
+        const uint64_t starts = ((run | ~(m.ws | idm | m.sp)) & ~num) | (num & ~(num << 1));
+        const uint64_t cut = nm >> 63 ? (1ULL << (63 - __builtin_clzll(nm & ~(nm << 1)))) - 1
+                                      : ~0ULL; /* before a run that reaches the block's end */
+        uint64_t from = ~0ULL;                 /* the bytes not taken yet */
+        for (;;) {
+            uint64_t sp = m.sp & from;
+            uint64_t lim = sp ? (sp & (0 - sp)) - 1 : ~0ULL; /* before the next quote, '#', '/' */
+            uint64_t t = starts & from & lim & cut;
+            while (t) {
+                unsigned p = (unsigned)__builtin_ctzll(t);
+                t &= t - 1;
+                size_t b = base + p, e;
+                unsigned char c = s[b];
+                uint64_t h;
+                if (num >> p & 1) {
+                    e = b + (size_t)__builtin_ctzll(~(num >> p));
+                    h = e + 8 <= len ? tok_hash_padded(src + b, e - b) : tok_hash(src + b, e - b);
+                } else if (idm >> p & 1) {
+                    e = b + (size_t)__builtin_ctzll(~(idm >> p));
+                    h = ident_token(ix, src, b, e, len, after_dot);
+                } else {
+                    e = b + 1;
+                    h = ix->h1[c];
+                }
+                after_dot = c == '.';
+                fn(ctx, h, (uint32_t)b, (uint32_t)e);
+            }
+            if ((lim & cut) == ~0ULL) {
+                i = base + 64;
+                break;
+            }
+            if (cut < lim) { /* the next block starts with that run */
+                i = base + (size_t)__builtin_ctzll(~cut);
+                if (!cut) i = tok_step(ix, src, len, i, &after_dot, fn, ctx); /* >= 64 bytes */
+                break;
+            }
+            i = tok_step(ix, src, len, base + (size_t)__builtin_ctzll(~lim), &after_dot, fn, ctx);
+            if (i >= base + 64) break;
+            from = ~0ULL << (i - base);
+        }
+    }
+    while (i < len) i = tok_step(ix, src, len, i, &after_dot, fn, ctx);
+}
+
+/* The widest tokeniser path the CPU has and k_simd_cap allows: 2 AVX-512 blocks, 1 blocks
+ * (SSE2 or byte masks), 0 tokens_impl. */
+static int tok_path(void)
+{
+    int level = k_simd_cap >= 1 ? 1 : 0;
+#ifdef DECONTAM_SSSE3
+    pthread_once(&k_pack_once, pack_init);
+    if (k_avx512bw && k_simd_cap >= 3) level = 2;
+#endif
+    return level;
+}
+
+#ifdef DECONTAM_SSSE3
+__attribute__((target("avx512f,avx512bw"))) static void
+tokens_avx512(const decontam_index *ix, const char *src, size_t len,
+              void (*fn)(void *ctx, uint64_t h, uint32_t start, uint32_t end), void *ctx)
+{
+    tokens_blocks(ix, src, len, 1, fn, ctx);
+}
+#endif
 
 void decontam_tokens(const decontam_index *ix, const char *src, size_t len,
                      void (*fn)(void *ctx, uint64_t h, uint32_t start, uint32_t end), void *ctx)
 {
-    tokens_impl(ix, src, len, fn, ctx);
+    switch (tok_path()) {
+#ifdef DECONTAM_SSSE3
+    case 2: tokens_avx512(ix, src, len, fn, ctx); break;
+#endif
+    case 1: tokens_blocks(ix, src, len, 0, fn, ctx); break;
+    default: tokens_impl(ix, src, len, fn, ctx);
+    }
 }
 
 /* ------------------------------------------------------------------ the index */
@@ -678,7 +885,7 @@ static inline uint64_t rk_hash(const char *s)
     return a * 0x9e3779b97f4a7c15ULL + b * 0xc2b2ae3d27d4eb4fULL;
 }
 
-static uint64_t mix(uint64_t h) { return (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ULL; }
+static inline __attribute__((always_inline)) uint64_t mix(uint64_t h) { return (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ULL; }
 
 /* n-gram table: the id of h, inserting it when absent (insert) */
 static sciprune_status ngram_id(decontam_index *ix, uint64_t h, uint32_t *id, sciprune_error *err)
@@ -748,7 +955,7 @@ static void ngwin_init(ngwin *w, uint32_t n, uint64_t pow)
 
 /* Adds a token; 1 when it ends a window of n tokens: *roll the window's rolling hash, *win
  * its n token hashes, *ws its first token's start. */
-static inline int ngwin_push(ngwin *w, uint64_t h, uint32_t start, uint64_t *roll,
+static inline __attribute__((always_inline)) int ngwin_push(ngwin *w, uint64_t h, uint32_t start, uint64_t *roll,
                              const uint64_t **win, uint32_t *ws)
 {
     uint32_t n = w->n, slot = w->slot, nx = slot + 1 == n ? 0 : slot + 1;
@@ -1053,7 +1260,7 @@ static void scan_flush(scan_ng *g)
     g->nb = 0;
 }
 
-static inline void scan_tok(void *ctx, uint64_t h, uint32_t start, uint32_t end)
+static inline __attribute__((always_inline)) void scan_tok(void *ctx, uint64_t h, uint32_t start, uint32_t end)
 {
     scan_ng *g = ctx;
     uint64_t roll;
@@ -1068,6 +1275,26 @@ static inline void scan_tok(void *ctx, uint64_t h, uint32_t start, uint32_t end)
     g->bs[g->nb] = ws;
     g->be[g->nb++] = end;
     if (g->nb == SCAN_BATCH) scan_flush(g);
+}
+
+/* The scan's tokeniser, scan_tok inlined, on the path tok_path picks. */
+#ifdef DECONTAM_SSSE3
+__attribute__((target("avx512f,avx512bw"))) static void
+scan_tokens_avx512(const decontam_index *ix, const char *text, size_t len, scan_ng *g)
+{
+    tokens_blocks(ix, text, len, 1, scan_tok, g);
+}
+#endif
+
+static void scan_tokens(const decontam_index *ix, const char *text, size_t len, scan_ng *g)
+{
+    switch (tok_path()) {
+#ifdef DECONTAM_SSSE3
+    case 2: scan_tokens_avx512(ix, text, len, g); break;
+#endif
+    case 1: tokens_blocks(ix, text, len, 0, scan_tok, g); break;
+    default: tokens_impl(ix, text, len, scan_tok, g);
+    }
 }
 
 sciprune_status decontam_scan(const decontam_index *ix, decontam_scratch *s, const char *text,
@@ -1112,7 +1339,7 @@ sciprune_status decontam_scan(const decontam_index *ix, decontam_scratch *s, con
         unsigned wb = ix->nbloom_bits - 6;
         scan_ng g = {.ix = ix, .s = s, .bloom = ix->nbloom, .sh0 = 64 - wb, .sh1 = 58 - wb, .sh2 = 52 - wb};
         ngwin_init(&g.w, ix->p.ngram_n, ix->roll_pow);
-        tokens_impl(ix, text, len, scan_tok, &g);
+        scan_tokens(ix, text, len, &g);
         scan_flush(&g);
         if (g.oom) return nomem(err);
         out->hits = s->hits;

@@ -292,6 +292,70 @@ static void test_tokens_rename_invariant_keywords_kept(void **state)
     decontam_index_free(ix);
 }
 
+typedef struct tokall {
+    uint64_t v[4096][3];
+    size_t n;
+} tokall;
+
+static void tokall_cb(void *ctx, uint64_t h, uint32_t s, uint32_t e)
+{
+    tokall *t = ctx;
+    if (t->n < 4096) {
+        t->v[t->n][0] = h;
+        t->v[t->n][1] = s;
+        t->v[t->n][2] = e;
+    }
+    t->n++;
+}
+
+/* Every tokeniser path (the 64-byte block path with AVX-512 or SSE2 masks, as far as the CPU
+ * has them) against the byte-by-byte one (decontam_simd_cap 0): the same tokens, hashes and
+ * offsets, on random code-like texts of every length 0..599 (identifiers of every length,
+ * keywords, attributes, numbers, quotes and triple quotes, comments, backslashes, UTF-8 and
+ * control bytes, whitespace runs across block edges). */
+static void test_tokens_vector_paths_match_byte_loop(void **state)
+{
+    (void)state;
+    static const char *const parts[] = {
+        " ", "  ", "\n", "\n    ", "\t", "\r\n", "x", "ab", "self", "return", "def", "None", "is",
+        "instanceof", "implements", "a_very_long_identifier_name_1", "abcdefghijklmno",
+        "abcdefghijklmnop", "abcdefghijklmnopq", "xy12", "_", "$", "\xc3\xa9t\xc3\xa9", "0", "12",
+        "3.14", "1e5", ".", ".", "(", ")", ",", ":", "=", "+", "[", "]", "{", "}", "#", "# note\n",
+        "/", "//", "// c\n", "/*", "*/", "/* b */", "*", "\"", "'", "`", "\"\"\"", "'''", "\\",
+        "\"s\"", "'it''s'", "\x01", "\x7f", ";", "->", "@", "ZZ", "print", "length",
+    };
+    const size_t np = sizeof parts / sizeof *parts;
+    decontam_index *ix;
+    decontam_params p = {1, 1, 32, 13, 10, 0.5};
+    assert_int_equal(decontam_index_new(&ix, &p, NULL), SCIPRUNE_OK);
+    static tokall want, got;
+    char src[700];
+    unsigned seed = 777;
+    for (size_t len = 0; len < 600; len++) {
+        for (int round = 0; round < 6; round++) {
+            size_t n = 0;
+            while (n < len) { /* random parts, the last one cut at len */
+                seed = seed * 1103515245u + 12345u;
+                const char *q = parts[(seed >> 16) % np];
+                for (size_t k = 0; q[k] && n < len; k++) src[n++] = q[k];
+            }
+            want.n = 0;
+            decontam_simd_cap(0);
+            decontam_tokens(ix, src, len, tokall_cb, &want);
+            for (int cap = 3; cap >= 1; cap -= 2) {
+                got.n = 0;
+                decontam_simd_cap(cap);
+                decontam_tokens(ix, src, len, tokall_cb, &got);
+                assert_int_equal(got.n, want.n);
+                if (want.n)
+                    assert_memory_equal(got.v, want.v, (want.n < 4096 ? want.n : 4096) * sizeof *want.v);
+            }
+        }
+    }
+    decontam_simd_cap(3);
+    decontam_index_free(ix);
+}
+
 static void test_benchmark_parse_specs(void **state)
 {
     (void)state;
@@ -552,6 +616,7 @@ int main(void)
         cmocka_unit_test(test_normalise_collapses_whitespace),
         cmocka_unit_test(test_normalise_vector_paths_match_byte_loop),
         cmocka_unit_test(test_tokens_rename_invariant_keywords_kept),
+        cmocka_unit_test(test_tokens_vector_paths_match_byte_loop),
         cmocka_unit_test(test_benchmark_parse_specs),
         cmocka_unit_test(test_decontam_run_cases_logged),
         cmocka_unit_test(test_decontam_settings_refused),
