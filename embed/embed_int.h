@@ -7,6 +7,8 @@
 #include "../shard/sp_common.h"
 #include "../shard/sp_workdir.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 /* One text of a batch. The stage copies texts into the batch's arena; `row` is the 0-based line
@@ -78,8 +80,12 @@ typedef struct npy_state npy_state;   /* npyimp.c: the mapped file of the curren
 #define SITES_NTYPES 5     /* swap-operator, swap-args, off-by-one, negate-if, drop-return-value */
 typedef struct embed_sites {
     struct corrupt_site_set **sets;  /* per language (registry order): the 5 types' queries as
-                                        one, owned; NULL where a language has none */
+                                        one, owned; NULL where a language has none; compiled
+                                        on the language's first record (sites_set) */
     size_t nsets;
+    sciprune_corruptor *corr;        /* the 5 types' operators, for the lazy compile, owned */
+    atomic_uchar *ready;             /* per language: sets[i] is final (release/acquire), owned */
+    pthread_mutex_t lock;            /* one compile at a time */
     float *w;                        /* 2^SITES_BITS weights, owned; NULL until trained/loaded */
     uint64_t pairs[SITES_NTYPES];    /* last training: corrupted examples per type */
     uint64_t examples[SITES_NTYPES]; /* and all examples per type */

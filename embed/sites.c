@@ -782,6 +782,9 @@ static void bare_returns(sites_worker *w)
     }
 }
 
+static sciprune_status sites_set(embed_sites *S, size_t li, const corrupt_site_set **out,
+                                 sciprune_error *err);
+
 sciprune_status embed_sites_visit(const sciprune_embedder *e, sites_worker *w, int train,
                                   const char *lang, TSNode root, const char *text, size_t len,
                                   sciprune_error *err)
@@ -802,9 +805,10 @@ sciprune_status embed_sites_visit(const sciprune_embedder *e, sites_worker *w, i
     scan_record(w);
     if (w->oom) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
     uint64_t seed = mix(e->s.seed, hash_bytes(text, len, 0x5173));
-    const corrupt_site_set *set = (size_t)li < e->sites->nsets ? e->sites->sets[li] : NULL;
-    if (!set) return SCIPRUNE_OK;
-    sciprune_status st = corrupt_site_set_each(set, root, text, len, train, seed, on_site, w, err);
+    const corrupt_site_set *set;
+    sciprune_status st = sites_set(e->sites, (size_t)li, &set, err);
+    if (st || !set) return st;
+    st = corrupt_site_set_each(set, root, text, len, train, seed, on_site, w, err);
     if (st) return st;
     if (!w->oom) bare_returns(w);
     if (w->oom) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
@@ -905,15 +909,19 @@ sciprune_status embed_sites_new(embed_sites **out, sciprune_error *err)
 {
     *out = NULL;
     embed_sites *S = calloc(1, sizeof *S);
-    sciprune_corruptor *c = NULL;
     if (!S) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
-    sciprune_status st = corrupt_corruptor_new_types(&c, k_types, SITES_NTYPES, err);
-    if (!st && !(S->sets = calloc(sciprune_lang_count(), sizeof *S->sets)))
+    if (pthread_mutex_init(&S->lock, NULL)) {
+        free(S);
+        return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    }
+    /* the queries are compiled per language on its first record (sites_set): compiling every
+     * language's at start was a fixed ~0.1 s, most of it for languages the corpus lacks */
+    sciprune_status st = corrupt_corruptor_new_types(&S->corr, k_types, SITES_NTYPES, err);
+    if (!st && (!(S->sets = calloc(sciprune_lang_count(), sizeof *S->sets)) ||
+                !(S->ready = calloc(sciprune_lang_count(), sizeof *S->ready))))
         st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
     if (!st) S->nsets = sciprune_lang_count();
-    for (size_t i = 0; !st && i < S->nsets; i++)
-        st = corrupt_site_set_new(&S->sets[i], c, sciprune_lang_name(i), k_types, SITES_NTYPES, err);
-    sciprune_corruptor_free(c);
+    for (size_t i = 0; !st && i < S->nsets; i++) atomic_init(&S->ready[i], 0);
     if (st) {
         embed_sites_free(S);
         return st;
@@ -922,11 +930,37 @@ sciprune_status embed_sites_new(embed_sites **out, sciprune_error *err)
     return SCIPRUNE_OK;
 }
 
+/* The site set of language li, compiled on first use (thread-safe: one compile, under the
+ * lock; later calls read it lock-free once `ready` is published). *out NULL when the
+ * language has none of the types. */
+static sciprune_status sites_set(embed_sites *S, size_t li, const corrupt_site_set **out,
+                                 sciprune_error *err)
+{
+    *out = NULL;
+    if (li >= S->nsets) return SCIPRUNE_OK;
+    if (!atomic_load_explicit(&S->ready[li], memory_order_acquire)) {
+        sciprune_status st = SCIPRUNE_OK;
+        pthread_mutex_lock(&S->lock);
+        if (!atomic_load_explicit(&S->ready[li], memory_order_relaxed)) {
+            st = corrupt_site_set_new(&S->sets[li], S->corr, sciprune_lang_name(li), k_types,
+                                      SITES_NTYPES, err);
+            if (!st) atomic_store_explicit(&S->ready[li], 1, memory_order_release);
+        }
+        pthread_mutex_unlock(&S->lock);
+        if (st) return st;
+    }
+    *out = S->sets[li];
+    return SCIPRUNE_OK;
+}
+
 void embed_sites_free(embed_sites *S)
 {
     if (!S) return;
-    for (size_t i = 0; i < S->nsets; i++) corrupt_site_set_free(S->sets[i]);
+    for (size_t i = 0; S->sets && i < S->nsets; i++) corrupt_site_set_free(S->sets[i]);
     free(S->sets);
+    free((void *)S->ready);
+    sciprune_corruptor_free(S->corr);
+    pthread_mutex_destroy(&S->lock);
     free(S->w);
     free(S);
 }
