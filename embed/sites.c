@@ -277,6 +277,12 @@ struct sites_worker {
     size_t nbare, cbare;
     uint32_t *stk;       /* function nesting stack (indexes into fns), owned */
     size_t cstk;
+    /* the outermost nodes a site query can be rooted at (corrupt_site_set_root_symbols), in
+     * document order: the query passes run on these subtrees only; same walk */
+    const uint8_t *rootsym;
+    uint32_t nsym;
+    TSNode *sub;         /* nsub, owned */
+    size_t nsub, csub;
     /* per node symbol of the language cls_lang: SC_* bits, 0 = not yet classified, owned */
     const TSLanguage *cls_lang;
     uint8_t *cls;
@@ -309,6 +315,7 @@ void embed_sites_worker_free(sites_worker *w)
     free(w->fns);
     free(w->bare);
     free(w->stk);
+    free(w->sub);
     free(w->cls);
     free(w);
 }
@@ -548,11 +555,14 @@ static uint8_t node_class(sites_worker *w, TSNode x)
 }
 
 /* One walk over the record: its functions (range, name, how many returns with a value each
- * holds directly) and its value-less returns. */
+ * holds directly) and its value-less returns; with w->rootsym, the outermost nodes of a root
+ * symbol (w->sub: a return, which the walk does not enter, stands for any inside it). */
 static void scan_record(sites_worker *w)
 {
-    w->nfns = w->nbare = 0;
-    size_t depth = 0; /* functions open on the stack */
+    w->nfns = w->nbare = w->nsub = 0;
+    size_t depth = 0;       /* functions open on the stack */
+    uint32_t cd = 0;        /* the cursor's depth */
+    uint32_t in_sub = 0;    /* 1 + the depth of the subtree w->sub[nsub - 1] the cursor is in */
     TSTreeCursor c = ts_tree_cursor_new(w->root);
     for (;;) {
         TSNode x = ts_tree_cursor_current_node(&c);
@@ -560,6 +570,20 @@ static void scan_record(sites_worker *w)
         while (depth && xs >= w->fns[w->stk[depth - 1]].end) depth--;
         int descend = 1;
         uint8_t cl = ts_node_is_named(x) ? node_class(w, x) : 0;
+        if (w->rootsym) {
+            if (in_sub && cd < in_sub) in_sub = 0; /* left it */
+            if (!in_sub) {
+                TSSymbol sym = ts_node_symbol(x);
+                if ((sym < w->nsym && w->rootsym[sym]) || (cl & SC_RETURN)) {
+                    if (grow_arr((void **)&w->sub, &w->csub, w->nsub + 1, sizeof *w->sub)) {
+                        w->oom = 1;
+                        break;
+                    }
+                    w->sub[w->nsub++] = x;
+                    in_sub = cd + 1;
+                }
+            }
+        }
         if (cl & SC_FUNCTION) {
             if (grow_arr((void **)&w->fns, &w->cfns, w->nfns + 1, sizeof *w->fns) ||
                 grow_arr((void **)&w->stk, &w->cstk, depth + 1, sizeof *w->stk)) {
@@ -581,7 +605,10 @@ static void scan_record(sites_worker *w)
                 w->bare[w->nbare++] = ts_node_end_byte(x);
             }
         }
-        if (descend && ts_tree_cursor_goto_first_child(&c)) continue;
+        if (descend && ts_tree_cursor_goto_first_child(&c)) {
+            cd++;
+            continue;
+        }
         int up = 0;
         for (;;) {
             if (ts_tree_cursor_goto_next_sibling(&c)) break;
@@ -589,6 +616,7 @@ static void scan_record(sites_worker *w)
                 up = 1;
                 break;
             }
+            cd--;
         }
         if (up) break;
     }
@@ -802,13 +830,17 @@ sciprune_status embed_sites_visit(const sciprune_embedder *e, sites_worker *w, i
     w->len = len;
     w->root = root;
     w->oom = 0;
-    scan_record(w);
-    if (w->oom) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
-    uint64_t seed = mix(e->s.seed, hash_bytes(text, len, 0x5173));
     const corrupt_site_set *set;
     sciprune_status st = sites_set(e->sites, (size_t)li, &set, err);
     if (st || !set) return st;
-    st = corrupt_site_set_each(set, root, text, len, train, seed, on_site, w, err);
+    w->rootsym = corrupt_site_set_root_symbols(set, &w->nsym);
+    scan_record(w);
+    if (w->oom) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    uint64_t seed = mix(e->s.seed, hash_bytes(text, len, 0x5173));
+    /* no subtree: no site (root stands for an empty list) */
+    const TSNode *sub = !w->rootsym ? NULL : w->nsub ? w->sub : &root;
+    st = corrupt_site_set_each(set, root, sub, w->nsub, text, len, train,
+                               seed, on_site, w, err);
     if (st) return st;
     if (!w->oom) bare_returns(w);
     if (w->oom) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
