@@ -283,6 +283,9 @@ struct sites_worker {
     uint32_t nsym;
     TSNode *sub;         /* nsub, owned */
     size_t nsub, csub;
+    size_t fdepth;       /* the walk: functions open on stk */
+    uint32_t in_sub;     /* the walk: 1 + the depth of sub[nsub - 1] while inside it, else 0 */
+    int scanned;         /* the walk was driven by embed_sites_scan_* for `root` */
     /* per node symbol of the language cls_lang: SC_* bits, 0 = not yet classified, owned */
     const TSLanguage *cls_lang;
     uint8_t *cls;
@@ -554,57 +557,74 @@ static uint8_t node_class(sites_worker *w, TSNode x)
     return c;
 }
 
-/* One walk over the record: its functions (range, name, how many returns with a value each
- * holds directly) and its value-less returns; with w->rootsym, the outermost nodes of a root
- * symbol (w->sub: a return, which the walk does not enter, stands for any inside it). */
-static void scan_record(sites_worker *w)
+/* The sites' record walk (a pre-order walk of every node but a return's descendants): the
+ * record's functions (range, name, how many returns with a value each holds directly) and its
+ * value-less returns; with w->rootsym, the outermost nodes of a root symbol (w->sub: a return,
+ * which the walk does not enter, stands for any inside it). scan_begin, then scan_node for
+ * each node in pre-order with its depth below the root, which says whether to enter it. Either
+ * scan_record's own cursor walk or another walk of the same tree drives it (hash.c's feature
+ * walk: embed_sites_scan_*), so a record is walked once for both. */
+static void scan_begin(sites_worker *w)
 {
     w->nfns = w->nbare = w->nsub = 0;
-    size_t depth = 0;       /* functions open on the stack */
-    uint32_t cd = 0;        /* the cursor's depth */
-    uint32_t in_sub = 0;    /* 1 + the depth of the subtree w->sub[nsub - 1] the cursor is in */
+    w->fdepth = 0;
+    w->in_sub = 0;
+}
+
+static int scan_node(sites_worker *w, TSNode x, uint32_t cd)
+{
+    uint32_t xs = ts_node_start_byte(x);
+    while (w->fdepth && xs >= w->fns[w->stk[w->fdepth - 1]].end) w->fdepth--;
+    int descend = 1;
+    uint8_t cl = ts_node_is_named(x) ? node_class(w, x) : 0;
+    if (w->rootsym) {
+        if (w->in_sub && cd < w->in_sub) w->in_sub = 0; /* left it */
+        if (!w->in_sub) {
+            TSSymbol sym = ts_node_symbol(x);
+            if ((sym < w->nsym && w->rootsym[sym]) || (cl & SC_RETURN)) {
+                if (grow_arr((void **)&w->sub, &w->csub, w->nsub + 1, sizeof *w->sub)) {
+                    w->oom = 1;
+                    return 0;
+                }
+                w->sub[w->nsub++] = x;
+                w->in_sub = cd + 1;
+            }
+        }
+    }
+    if (cl & SC_FUNCTION) {
+        if (grow_arr((void **)&w->fns, &w->cfns, w->nfns + 1, sizeof *w->fns) ||
+            grow_arr((void **)&w->stk, &w->cstk, w->fdepth + 1, sizeof *w->stk)) {
+            w->oom = 1;
+            return 0;
+        }
+        w->fns[w->nfns] = (fn_info){xs, ts_node_end_byte(x), function_name(x, w->src), 0};
+        w->stk[w->fdepth++] = (uint32_t)w->nfns++;
+    } else if (cl & SC_RETURN) {
+        descend = 0;
+        if (return_valued(x)) {
+            if (w->fdepth) w->fns[w->stk[w->fdepth - 1]].valued++;
+        } else {
+            if (grow_arr((void **)&w->bare, &w->cbare, w->nbare + 2, sizeof *w->bare)) {
+                w->oom = 1;
+                return 0;
+            }
+            w->bare[w->nbare++] = xs;
+            w->bare[w->nbare++] = ts_node_end_byte(x);
+        }
+    }
+    return descend;
+}
+
+/* The sites' record walk on its own cursor. */
+static void scan_record(sites_worker *w)
+{
+    scan_begin(w);
+    uint32_t cd = 0; /* the cursor's depth */
     TSTreeCursor c = ts_tree_cursor_new(w->root);
     for (;;) {
         TSNode x = ts_tree_cursor_current_node(&c);
-        uint32_t xs = ts_node_start_byte(x);
-        while (depth && xs >= w->fns[w->stk[depth - 1]].end) depth--;
-        int descend = 1;
-        uint8_t cl = ts_node_is_named(x) ? node_class(w, x) : 0;
-        if (w->rootsym) {
-            if (in_sub && cd < in_sub) in_sub = 0; /* left it */
-            if (!in_sub) {
-                TSSymbol sym = ts_node_symbol(x);
-                if ((sym < w->nsym && w->rootsym[sym]) || (cl & SC_RETURN)) {
-                    if (grow_arr((void **)&w->sub, &w->csub, w->nsub + 1, sizeof *w->sub)) {
-                        w->oom = 1;
-                        break;
-                    }
-                    w->sub[w->nsub++] = x;
-                    in_sub = cd + 1;
-                }
-            }
-        }
-        if (cl & SC_FUNCTION) {
-            if (grow_arr((void **)&w->fns, &w->cfns, w->nfns + 1, sizeof *w->fns) ||
-                grow_arr((void **)&w->stk, &w->cstk, depth + 1, sizeof *w->stk)) {
-                w->oom = 1;
-                break;
-            }
-            w->fns[w->nfns] = (fn_info){xs, ts_node_end_byte(x), function_name(x, w->src), 0};
-            w->stk[depth++] = (uint32_t)w->nfns++;
-        } else if (cl & SC_RETURN) {
-            descend = 0;
-            if (return_valued(x)) {
-                if (depth) w->fns[w->stk[depth - 1]].valued++;
-            } else {
-                if (grow_arr((void **)&w->bare, &w->cbare, w->nbare + 2, sizeof *w->bare)) {
-                    w->oom = 1;
-                    break;
-                }
-                w->bare[w->nbare++] = xs;
-                w->bare[w->nbare++] = ts_node_end_byte(x);
-            }
-        }
+        int descend = scan_node(w, x, cd);
+        if (w->oom) break;
         if (descend && ts_tree_cursor_goto_first_child(&c)) {
             cd++;
             continue;
@@ -621,7 +641,40 @@ static void scan_record(sites_worker *w)
         if (up) break;
     }
     ts_tree_cursor_delete(&c);
-    w->nbare /= 2;
+}
+
+/* The record's language index, or -1. */
+static int lang_index(const char *lang)
+{
+    for (size_t i = 0; i < sciprune_lang_count(); i++)
+        if (!strcmp(sciprune_lang_name(i), lang)) return (int)i;
+    return -1;
+}
+
+static sciprune_status sites_set(embed_sites *S, size_t li, const corrupt_site_set **out,
+                                 sciprune_error *err);
+
+int embed_sites_scan_begin(const sciprune_embedder *e, sites_worker *w, const char *lang,
+                           TSNode root, const char *text, size_t len)
+{
+    w->scanned = 0;
+    if (ts_node_is_null(root) || !e->sites) return 0;
+    int li = lang_index(lang);
+    const corrupt_site_set *set = NULL;
+    if (li < 0 || sites_set(e->sites, (size_t)li, &set, NULL) || !set) return 0;
+    w->src = text;
+    w->len = len;
+    w->root = root;
+    w->oom = 0;
+    w->rootsym = corrupt_site_set_root_symbols(set, &w->nsym);
+    scan_begin(w);
+    w->scanned = 1;
+    return 1;
+}
+
+int embed_sites_scan_node(sites_worker *w, TSNode x, uint32_t depth)
+{
+    return w->oom ? 0 : scan_node(w, x, depth);
 }
 
 /* The innermost function holding [s0, s1), or NULL. */
@@ -810,31 +863,32 @@ static void bare_returns(sites_worker *w)
     }
 }
 
-static sciprune_status sites_set(embed_sites *S, size_t li, const corrupt_site_set **out,
-                                 sciprune_error *err);
-
 sciprune_status embed_sites_visit(const sciprune_embedder *e, sites_worker *w, int train,
                                   const char *lang, TSNode root, const char *text, size_t len,
                                   sciprune_error *err)
 {
+    int scanned = w->scanned;
+    w->scanned = 0;
     w->nflat = 0;
     if (ts_node_is_null(root) || !e->sites) return SCIPRUNE_OK;
-    int li = -1;
-    for (size_t i = 0; i < sciprune_lang_count(); i++)
-        if (!strcmp(sciprune_lang_name(i), lang)) li = (int)i;
+    int li = lang_index(lang);
     if (li < 0) return SCIPRUNE_OK;
-    w->e = e;
-    w->train = train;
-    w->lang_idx = li;
-    w->src = text;
-    w->len = len;
-    w->root = root;
-    w->oom = 0;
     const corrupt_site_set *set;
     sciprune_status st = sites_set(e->sites, (size_t)li, &set, err);
     if (st || !set) return st;
-    w->rootsym = corrupt_site_set_root_symbols(set, &w->nsym);
-    scan_record(w);
+    w->e = e;
+    w->train = train;
+    w->lang_idx = li;
+    /* the record's walk: done already when the feature walk drove it (same tree and text) */
+    if (!(scanned && ts_node_eq(w->root, root) && w->src == text && w->len == len)) {
+        w->src = text;
+        w->len = len;
+        w->root = root;
+        w->oom = 0;
+        w->rootsym = corrupt_site_set_root_symbols(set, &w->nsym);
+        scan_record(w);
+    }
+    w->nbare /= 2;
     if (w->oom) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
     uint64_t seed = mix(e->s.seed, hash_bytes(text, len, 0x5173));
     /* no subtree: no site (root stands for an empty list) */
