@@ -131,7 +131,11 @@ typedef struct ex_heap {
 
 static int cmp_ex(const void *pa, const void *pb);
 
-static int ex_gt(const sites_ex *a, const sites_ex *b) { return cmp_ex(a, b) > 0; }
+static int ex_gt(const sites_ex *a, const sites_ex *b)
+{
+    if (a->key != b->key) return a->key > b->key; /* cmp_ex's first criterion, inline */
+    return cmp_ex(a, b) > 0;
+}
 
 static size_t set_home(uint64_t key, uint32_t label)
 {
@@ -297,11 +301,35 @@ struct sites_worker {
     uint32_t ncls;
 };
 
+/* Hashes of the fixed token classes and of every one-byte operator: constants, made once. */
+static struct {
+    uint64_t str, num, small, big, ival[17], op1[256];
+} g_tokh;
+static pthread_once_t g_tokh_once = PTHREAD_ONCE_INIT;
+
+static void tokh_init(void)
+{
+    g_tokh.str = hash_bytes("#str", 4, 0x4e55);
+    g_tokh.num = hash_bytes("#num", 4, 0x4e55);
+    g_tokh.small = hash_bytes("#small", 6, 0x4e55);
+    g_tokh.big = hash_bytes("#big", 4, 0x4e55);
+    for (int v = 0; v <= 16; v++) {
+        char b[8];
+        int l = snprintf(b, sizeof b, "#%d", v);
+        g_tokh.ival[v] = hash_bytes(b, (size_t)l, 0x4e55);
+    }
+    for (int c = 0; c < 256; c++) {
+        unsigned char b = (unsigned char)c;
+        g_tokh.op1[c] = hash_bytes(&b, 1, 0x0b5);
+    }
+}
+
 sciprune_status embed_sites_worker_new(const sciprune_embedder *e, sites_worker **out,
                                        sciprune_error *err)
 {
     sites_worker *w = calloc(1, sizeof *w);
     if (!w) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    pthread_once(&g_tokh_once, tokh_init);
     w->nmodels = sciprune_lang_count() * SITES_NTYPES;
     w->heaps = calloc(w->nmodels, sizeof *w->heaps);
     if (!w->heaps) {
@@ -402,6 +430,7 @@ static const char *const k_ops2[] = {"==", "!=", "<=", ">=", "&&", "||", "->", "
                                      "<<", ">>", "+=", "-=", "*=", "/=", "++", "--", ":=", "=>",
                                      NULL};
 
+/* "#num", "#<v>" for v <= 16, "#small" (< 256), "#big": hashed. */
 static uint64_t num_class(const unsigned char *s, size_t n)
 {
     int is_int = 1;
@@ -413,13 +442,21 @@ static uint64_t num_class(const unsigned char *s, size_t n)
         }
         if (v < 1000000) v = v * 10 + (s[i] - '0');
     }
-    char b[32];
-    int l;
-    if (!is_int) l = snprintf(b, sizeof b, "#num");
-    else if (v <= 16) l = snprintf(b, sizeof b, "#%ld", v);
-    else if (v < 256) l = snprintf(b, sizeof b, "#small");
-    else l = snprintf(b, sizeof b, "#big");
-    return hash_bytes(b, (size_t)l, 0x4e55);
+    if (!is_int) return g_tokh.num;
+    if (v <= 16) return g_tokh.ival[v];
+    return v < 256 ? g_tokh.small : g_tokh.big;
+}
+
+/* The first bytes of the 2- and 3-byte operators (k_ops2, k_ops3). */
+static int op_lead(unsigned char c)
+{
+    switch (c) {
+    case '=': case '!': case '*': case '<': case '>': case '.': case '&': case '|': case '-':
+    case ':': case '/': case '+':
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 #define MAX_SUBS 512
@@ -457,16 +494,18 @@ static uint32_t tokenize(const unsigned char *s, size_t n, tok *toks, uint64_t *
             size_t j = i + 1;
             while (j < n && s[j] != c && s[j] != '\n') j += s[j] == '\\' ? 2 : 1;
             if (j < n) j++;
-            t->h = hash_bytes("#str", 4, 0x4e55);
+            t->h = g_tokh.str;
             t->kind = TK_STR;
             i = j > n ? n : j;
         } else {
             size_t l = 1;
-            for (int k = 0; k_ops3[k] && l == 1; k++)
-                if (i + 3 <= n && !memcmp(s + i, k_ops3[k], 3)) l = 3;
-            for (int k = 0; k_ops2[k] && l == 1; k++)
-                if (i + 2 <= n && !memcmp(s + i, k_ops2[k], 2)) l = 2;
-            t->h = hash_bytes(s + i, l, 0x0b5);
+            if (op_lead(c)) {
+                for (int k = 0; k_ops3[k] && l == 1; k++)
+                    if (i + 3 <= n && !memcmp(s + i, k_ops3[k], 3)) l = 3;
+                for (int k = 0; k_ops2[k] && l == 1; k++)
+                    if (i + 2 <= n && !memcmp(s + i, k_ops2[k], 2)) l = 2;
+            }
+            t->h = l == 1 ? g_tokh.op1[c] : hash_bytes(s + i, l, 0x0b5);
             t->kind = TK_OP;
             i += l;
         }
