@@ -295,6 +295,9 @@ struct sites_worker {
     size_t fdepth;       /* the walk: functions open on stk */
     uint32_t in_sub;     /* the walk: 1 + the depth of sub[nsub - 1] while inside it, else 0 */
     int scanned;         /* the walk was driven by embed_sites_scan_* for `root` */
+    /* the last clean window's tokens and window-only features (sites of one line share them):
+     * valid for [cw0, cw1) of the current record; cidx: those features salted for cmodel */
+    struct wcache *wc;   /* owned */
     /* per node symbol of the language cls_lang: SC_* bits, 0 = not yet classified, owned */
     const TSLanguage *cls_lang;
     uint8_t *cls;
@@ -324,6 +327,8 @@ static void tokh_init(void)
     }
 }
 
+static struct wcache *wcache_new(void);
+
 sciprune_status embed_sites_worker_new(const sciprune_embedder *e, sites_worker **out,
                                        sciprune_error *err)
 {
@@ -332,7 +337,10 @@ sciprune_status embed_sites_worker_new(const sciprune_embedder *e, sites_worker 
     pthread_once(&g_tokh_once, tokh_init);
     w->nmodels = sciprune_lang_count() * SITES_NTYPES;
     w->heaps = calloc(w->nmodels, sizeof *w->heaps);
-    if (!w->heaps) {
+    w->wc = wcache_new();
+    if (!w->heaps || !w->wc) {
+        free(w->heaps);
+        free(w->wc);
         free(w);
         return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
     }
@@ -352,6 +360,7 @@ void embed_sites_worker_free(sites_worker *w)
     free(w->bare);
     free(w->stk);
     free(w->sub);
+    free(w->wc);
     free(w->cls);
     free(w);
 }
@@ -738,6 +747,63 @@ static const fn_info *fn_at(const sites_worker *w, uint32_t s0, uint32_t s1)
 
 /* ------------------------------------------------------------------ one example */
 
+typedef struct wcache {
+    int valid;
+    uint32_t w0, w1;
+    tok toks[SITES_MAX_TOK];
+    uint64_t subs[MAX_SUBS];
+    uint32_t nt, ns;
+    uint64_t pre[SITES_MAX_FEAT]; /* unsalted, in order (capped: fadd keeps no more) */
+    uint32_t npre;
+    int model;                    /* cidx's model, -1: none */
+    uint32_t cidx[SITES_MAX_FEAT];
+    uint32_t nidx;
+} wcache;
+
+static wcache *wcache_new(void) { return calloc(1, sizeof(wcache)); }
+
+/* The window-only features of a token stream, unsalted, in fadd order: bias, stream
+ * unigrams/bigrams/trigrams, sub-tokens, argument slots of the first parenthesis group. */
+static uint32_t window_pre(const tok *toks, uint32_t nt, const uint64_t *subs, uint32_t ns,
+                           uint64_t *pre)
+{
+    uint32_t np = 0;
+#define PRE(h) do { if (np < SITES_MAX_FEAT) pre[np++] = (h); } while (0)
+    PRE(1); /* bias */
+    uint64_t u = 0x100, b = 0x200, t3 = 0x300;
+    for (uint32_t i = 0; i < nt; i++) {
+        PRE(mix(u, toks[i].h));
+        if (i + 1 < nt) PRE(mix(mix(b, toks[i].h), toks[i + 1].h));
+        if (i + 2 < nt) PRE(mix(mix(mix(t3, toks[i].h), toks[i + 1].h), toks[i + 2].h));
+    }
+    for (uint32_t i = 0; i < ns; i++) PRE(mix(0x400, subs[i]));
+    /* argument slots in the first parenthesis group */
+    uint64_t callee = 0;
+    int depth = 0, slot = -1, done = 0;
+    uint64_t h_open = g_tokh.op1['('], h_close = g_tokh.op1[')'], h_comma = g_tokh.op1[','];
+    for (uint32_t i = 0; i < nt && !done; i++) {
+        uint64_t h = toks[i].h;
+        if (toks[i].kind == TK_OP && h == h_open) {
+            if (depth == 0 && slot < 0) {
+                slot = 0;
+                callee = i > 0 && toks[i - 1].kind == TK_WORD ? toks[i - 1].h : 0;
+            }
+            depth++;
+        } else if (toks[i].kind == TK_OP && h == h_close) {
+            if (--depth <= 0 && slot >= 0) done = 1;
+        } else if (toks[i].kind == TK_OP && h == h_comma && depth == 1 && slot >= 0) {
+            slot++;
+        } else if (slot >= 0 && depth >= 1 && toks[i].kind != TK_OP) {
+            uint64_t sh = mix(0x500, (uint64_t)slot);
+            PRE(mix(sh, h));
+            PRE(mix(mix(sh, h), callee));
+            for (uint32_t k = 0; k < toks[i].nsub; k++) PRE(mix(mix(0x600, (uint64_t)slot), subs[toks[i].sub0 + k]));
+        }
+    }
+#undef PRE
+    return np;
+}
+
 /* The features of a site into w->feat; the splice applied when se->ins (corrupted example).
  * `ret` is the return node for drop-return-value sites (else null). Returns the count. */
 static uint32_t site_features(sites_worker *w, int model, const corrupt_site_edit *se, int apply,
@@ -762,72 +828,74 @@ static uint32_t site_features(sites_worker *w, int model, const corrupt_site_edi
         if (se->offset < w0) w0 = (uint32_t)se->offset;
         if (se->offset + se->removed > w1) w1 = (uint32_t)(se->offset + se->removed);
     }
-    size_t ins_len = apply && se->ins ? se->ins_len : 0;
-    size_t need = (size_t)(w1 - w0) + ins_len + 1;
-    if (need > w->bcap) {
-        char *nb = realloc(w->buf, need);
-        if (!nb) {
-            w->oom = 1;
-            return 0;
-        }
-        w->buf = nb;
-        w->bcap = need;
-    }
-    size_t bl;
-    if (apply && se->ins) {
-        size_t pre = se->offset - w0;
-        memcpy(w->buf, src + w0, pre);
-        memcpy(w->buf + pre, se->ins, se->ins_len);
-        size_t post0 = se->offset + se->removed;
-        memcpy(w->buf + pre + se->ins_len, src + post0, w1 - post0);
-        bl = pre + se->ins_len + (w1 - post0);
-    } else {
-        memcpy(w->buf, src + w0, w1 - w0);
-        bl = w1 - w0;
-    }
     /* the key: where the site is and what it says, clean (both examples of a pair share it) */
     *key = mix(hash_bytes(src + s0, s1 - s0 > 256 ? 256 : s1 - s0, (uint64_t)model), s0);
     *key = mix(*key, hash_bytes(src + w0, w1 - w0 > 512 ? 512 : w1 - w0, w->len));
 
-    tok toks[SITES_MAX_TOK];
-    uint64_t subs[MAX_SUBS];
-    uint32_t ns;
-    uint32_t nt = tokenize((const unsigned char *)w->buf, bl, toks, subs, &ns);
+    /* the window's tokens and window-only features: the clean window's are kept for the next
+     * site on the same window (the same text: the same tokens, the same features) */
+    int clean = !(apply && se->ins);
+    wcache *C = w->wc;
+    tok stoks[SITES_MAX_TOK];
+    uint64_t ssubs[MAX_SUBS];
+    uint64_t spre[SITES_MAX_FEAT];
+    const tok *toks;
+    uint32_t nt;
     feats F = {w->feat, 0, mix(0x51735173ULL, (uint64_t)model)};
-    fadd(&F, 1); /* bias */
-    uint64_t u = 0x100, b = 0x200, t3 = 0x300;
-    for (uint32_t i = 0; i < nt; i++) {
-        fadd(&F, mix(u, toks[i].h));
-        if (i + 1 < nt) fadd(&F, mix(mix(b, toks[i].h), toks[i + 1].h));
-        if (i + 2 < nt) fadd(&F, mix(mix(mix(t3, toks[i].h), toks[i + 1].h), toks[i + 2].h));
-    }
-    for (uint32_t i = 0; i < ns; i++) fadd(&F, mix(0x400, subs[i]));
-    /* argument slots in the first parenthesis group */
-    uint64_t callee = 0;
-    int depth = 0, slot = -1, done = 0;
-    static uint64_t h_open, h_close, h_comma;
-    if (!h_open) { /* constant; a benign race writes the same values */
-        h_close = hash_bytes(")", 1, 0x0b5);
-        h_comma = hash_bytes(",", 1, 0x0b5);
-        h_open = hash_bytes("(", 1, 0x0b5);
-    }
-    for (uint32_t i = 0; i < nt && !done; i++) {
-        uint64_t h = toks[i].h;
-        if (toks[i].kind == TK_OP && h == h_open) {
-            if (depth == 0 && slot < 0) {
-                slot = 0;
-                callee = i > 0 && toks[i - 1].kind == TK_WORD ? toks[i - 1].h : 0;
+    if (clean && C && C->valid && C->w0 == w0 && C->w1 == w1) {
+        toks = C->toks;
+        nt = C->nt;
+        if (C->model == model) {
+            memcpy(F.f, C->cidx, (size_t)C->nidx * sizeof *F.f);
+            F.n = C->nidx;
+        } else {
+            for (uint32_t k = 0; k < C->npre; k++) fadd(&F, C->pre[k]);
+            memcpy(C->cidx, F.f, (size_t)F.n * sizeof *F.f);
+            C->nidx = F.n;
+            C->model = model;
+        }
+    } else {
+        tok *tk = clean && C ? C->toks : stoks;
+        uint64_t *sb = clean && C ? C->subs : ssubs;
+        uint64_t *pre = clean && C ? C->pre : spre;
+        size_t ins_len = apply && se->ins ? se->ins_len : 0;
+        size_t need = (size_t)(w1 - w0) + ins_len + 1;
+        if (need > w->bcap) {
+            char *nb = realloc(w->buf, need);
+            if (!nb) {
+                w->oom = 1;
+                return 0;
             }
-            depth++;
-        } else if (toks[i].kind == TK_OP && h == h_close) {
-            if (--depth <= 0 && slot >= 0) done = 1;
-        } else if (toks[i].kind == TK_OP && h == h_comma && depth == 1 && slot >= 0) {
-            slot++;
-        } else if (slot >= 0 && depth >= 1 && toks[i].kind != TK_OP) {
-            uint64_t sh = mix(0x500, (uint64_t)slot);
-            fadd(&F, mix(sh, h));
-            fadd(&F, mix(mix(sh, h), callee));
-            for (uint32_t k = 0; k < toks[i].nsub; k++) fadd(&F, mix(mix(0x600, (uint64_t)slot), subs[toks[i].sub0 + k]));
+            w->buf = nb;
+            w->bcap = need;
+        }
+        size_t bl;
+        if (apply && se->ins) {
+            size_t pre0 = se->offset - w0;
+            memcpy(w->buf, src + w0, pre0);
+            memcpy(w->buf + pre0, se->ins, se->ins_len);
+            size_t post0 = se->offset + se->removed;
+            memcpy(w->buf + pre0 + se->ins_len, src + post0, w1 - post0);
+            bl = pre0 + se->ins_len + (w1 - post0);
+        } else {
+            memcpy(w->buf, src + w0, w1 - w0);
+            bl = w1 - w0;
+        }
+        uint32_t ns;
+        nt = tokenize((const unsigned char *)w->buf, bl, tk, sb, &ns);
+        uint32_t np = window_pre(tk, nt, sb, ns, pre);
+        for (uint32_t k = 0; k < np; k++) fadd(&F, pre[k]);
+        toks = tk;
+        if (clean && C) {
+            C->valid = 1;
+            C->w0 = w0;
+            C->w1 = w1;
+            C->nt = nt;
+            C->ns = ns;
+            C->npre = np;
+            memcpy(C->cidx, F.f, (size_t)F.n * sizeof *F.f);
+            C->nidx = F.n;
+            C->model = model;
         }
     }
     /* the enclosing function's name with each operator / keyword-like token */
@@ -923,6 +991,7 @@ sciprune_status embed_sites_visit(const sciprune_embedder *e, sites_worker *w, i
     w->e = e;
     w->train = train;
     w->lang_idx = li;
+    w->wc->valid = 0; /* a new text */
     /* the record's walk: done already when the feature walk drove it (same tree and text) */
     if (!(scanned && ts_node_eq(w->root, root) && w->src == text && w->len == len)) {
         w->src = text;
