@@ -81,11 +81,6 @@ enum { T_OPERATOR = 0, T_ARGS, T_OFF, T_NEGATE, T_RETURN };
 #define SITES_EPOCHS 8
 #define SITES_LR 0.5
 #define SITES_MASK (((uint32_t)1 << SITES_BITS) - 1)
-#if defined(__GNUC__)
-#define SITES_PREFETCH(p) __builtin_prefetch((p), 1, 1) /* a hint: no effect on any value */
-#else
-#define SITES_PREFETCH(p) ((void)(p))
-#endif
 
 const char *embed_sites_type_name(int t) { return t >= 0 && t < SITES_NTYPES ? k_types[t] : "?"; }
 
@@ -1082,10 +1077,6 @@ sciprune_status embed_sites_train(sciprune_embedder *e, sites_worker *const *ws,
             double lr = SITES_LR / (1.0 + ep);
             for (size_t i = 0; i < n; i++) {
                 const sites_ex *x = &all[i];
-                if (i + 1 < n) { /* the next example's weights: random reads in a 4 MB table */
-                    const sites_ex *y = &all[i + 1];
-                    for (uint32_t k = 0; k < y->nf; k++) SITES_PREFETCH(&W[y->f[k]]);
-                }
                 double z = 0;
                 for (uint32_t k = 0; k < x->nf; k++) z += W[x->f[k]];
                 double g = (sigmoid(z) - (double)x->label) * lr / sqrt((double)(x->nf ? x->nf : 1));
