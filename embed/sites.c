@@ -6,11 +6,13 @@
  *     swap-operator (@operator)   swap-args (@swap.a/@swap.b)   off-by-one (@increment)
  *     negate-if (@negate)         drop-return-value (@delete.spaced of a return's value)
  * with the sites the engine itself finds and the edits it makes (corrupt/corrupt_sites.h: the
- * same query files, compiled together per language so one query pass finds all five types;
- * the same edit builder). drop-return-value also scores every value-less return (what the
- * corruption leaves behind, which the query no longer finds). One cursor walk per record
- * lists its functions (range, name, how many returns with a value each holds) and its
- * value-less returns.
+ * same query files, compiled together per language - on the language's first record - so one
+ * query pass finds all five types; the same edit builder). drop-return-value also scores every
+ * value-less return (what the corruption leaves behind, which the query no longer finds). One
+ * walk per record lists its functions (range, name, how many returns with a value each holds),
+ * its value-less returns and the outermost nodes a site pattern can be rooted at (the query
+ * passes run on those subtrees only: the same sites as a pass over the whole tree); it rides
+ * on the feature walk (hash.c walk(), embed_sites_scan_*) when there is one.
  *
  * Features of one site (each hashed, salted with the (language, type) model, into one table of
  * 2^SITES_BITS weights shared by all models): the line(s) the site is on, clipped to
