@@ -48,13 +48,25 @@ sciprune_status corrupt_site_set_new(corrupt_site_set **out, const sciprune_corr
                                      sciprune_error *err);
 void corrupt_site_set_free(corrupt_site_set *s);
 
+/* Per symbol of the set's language (*nsym of them): nonzero where a match of the set's query
+ * can be rooted at a node of that symbol (every pattern is one plain named node at its root,
+ * which the symbols are marked by name). NULL (*nsym 0) when that is not known (a pattern
+ * rooted at a wildcard, an alternation, a supertype...) or for a NULL set. */
+const uint8_t *corrupt_site_set_root_symbols(const corrupt_site_set *s, uint32_t *nsym);
+
 /* Call fn for each site of the set's types in the clean tree `root` of src, in position order
  * (the engine's own site list: sorted, duplicates dropped). With `with_edit` each site's edit
  * is built as the engine builds it, its random choices drawn from `seed`; the variant is not
- * re-parsed (a training pair, not a validated corruption). A NULL set: no call. Errors:
- * ENOMEM. Thread-safe (the set is read only). */
-sciprune_status corrupt_site_set_each(const corrupt_site_set *s, TSNode root, const char *src,
-                                      size_t len, int with_edit, uint64_t seed,
-                                      corrupt_site_fn fn, void *user, sciprune_error *err);
+ * re-parsed (a training pair, not a validated corruption). A NULL set: no call.
+ * `subtrees` (nsub of them, may be 0), when not NULL, restricts the query passes to those
+ * subtrees of root: they must be disjoint, in document order, and hold every node of a root
+ * symbol (corrupt_site_set_root_symbols) outside any other such node - the outermost ones;
+ * then no match can start outside them, none of them starts inside a match from outside, and
+ * the sites are exactly those of a pass over the whole tree. NULL: one pass over root.
+ * Errors: ENOMEM. Thread-safe (the set is read only). */
+sciprune_status corrupt_site_set_each(const corrupt_site_set *s, TSNode root, const TSNode *subtrees,
+                                      size_t nsub, const char *src, size_t len, int with_edit,
+                                      uint64_t seed, corrupt_site_fn fn, void *user,
+                                      sciprune_error *err);
 
 #endif /* SCIPRUNE_CORRUPT_SITES_H */

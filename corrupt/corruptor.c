@@ -467,59 +467,62 @@ static int push_site(corrupt_site **v, size_t *n, size_t *cap, corrupt_site s)
 }
 
 /* Candidate sites of op in the tree, sorted and unique. */
-static sciprune_status find_sites_q(const lang_query *lq, const char *path, TSNode root,
-                                    const char *src, size_t len, corrupt_site **out,
-                                    size_t *nout, sciprune_error *err);
+static sciprune_status find_sites_q(const lang_query *lq, const char *path, const TSNode *roots,
+                                    size_t nroots, const char *src, size_t len,
+                                    corrupt_site **out, size_t *nout, sciprune_error *err);
 
 static sciprune_status find_sites(const corrupt_op *op, TSNode root, const char *src, size_t len,
                                   corrupt_site **out, size_t *nout, sciprune_error *err)
 {
-    return find_sites_q(op->query, op->path, root, src, len, out, nout, err);
+    return find_sites_q(op->query, op->path, &root, 1, src, len, out, nout, err);
 }
 
-/* Candidate sites of a compiled query in the tree, sorted and unique; `path` names it in
- * errors. */
-static sciprune_status find_sites_q(const lang_query *lq, const char *path, TSNode root,
-                                    const char *src, size_t len, corrupt_site **out,
-                                    size_t *nout, sciprune_error *err)
+/* Candidate sites of a compiled query in the subtrees roots[0, nroots) (the whole tree: its
+ * root), sorted and unique; `path` names it in errors. */
+static sciprune_status find_sites_q(const lang_query *lq, const char *path, const TSNode *roots,
+                                    size_t nroots, const char *src, size_t len,
+                                    corrupt_site **out, size_t *nout, sciprune_error *err)
 {
     *out = NULL;
     *nout = 0;
+    if (!nroots) return SCIPRUNE_OK;
     const TSQuery *q = lang_query_ts(lq);
     TSQueryCursor *cur = ts_query_cursor_new();
     if (!cur) return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
-    ts_query_cursor_exec(cur, q, root);
     corrupt_site *v = NULL;
     size_t n = 0, cap = 0;
     TSQueryMatch m;
-    while (ts_query_cursor_next_match(cur, &m)) {
-        if (!lang_query_match_ok(lq, &m, src, len)) continue;
-        corrupt_site swap = {EDIT_SWAP_A, m.pattern_index, {{0}, 0, 0}, {{0}, 0, 0}};
-        int has_a = 0, has_b = 0;
-        for (uint16_t k = 0; k < m.capture_count; k++) {
-            uint32_t l;
-            const char *name = ts_query_capture_name_for_id(q, m.captures[k].index, &l);
-            int e = corrupt_edit_for_capture(name);
-            if (e == EDIT_SWAP_A) swap.a = m.captures[k].node, has_a = 1;
-            else if (e == EDIT_SWAP_B) swap.b = m.captures[k].node, has_b = 1;
-            else if (e > 0 && corrupt_capture_each(name)) {
-                /* the named children, as a (_) child pattern would match them */
-                TSTreeCursor tc = ts_tree_cursor_new(m.captures[k].node);
-                int bad = 0;
-                if (ts_tree_cursor_goto_first_child(&tc)) do {
-                    TSNode ch = ts_tree_cursor_current_node(&tc);
-                    if (!ts_node_is_named(ch)) continue;
-                    corrupt_site s = {(corrupt_edit)e, m.pattern_index, ch, {{0}, 0, 0}};
-                    if (push_site(&v, &n, &cap, s)) bad = 1;
-                } while (!bad && ts_tree_cursor_goto_next_sibling(&tc));
-                ts_tree_cursor_delete(&tc);
-                if (bad) goto oom;
-            } else if (e > 0) {
-                corrupt_site s = {(corrupt_edit)e, m.pattern_index, m.captures[k].node, {{0}, 0, 0}};
-                if (push_site(&v, &n, &cap, s)) goto oom;
+    for (size_t ri = 0; ri < nroots; ri++) {
+        ts_query_cursor_exec(cur, q, roots[ri]);
+        while (ts_query_cursor_next_match(cur, &m)) {
+            if (!lang_query_match_ok(lq, &m, src, len)) continue;
+            corrupt_site swap = {EDIT_SWAP_A, m.pattern_index, {{0}, 0, 0}, {{0}, 0, 0}};
+            int has_a = 0, has_b = 0;
+            for (uint16_t k = 0; k < m.capture_count; k++) {
+                uint32_t l;
+                const char *name = ts_query_capture_name_for_id(q, m.captures[k].index, &l);
+                int e = corrupt_edit_for_capture(name);
+                if (e == EDIT_SWAP_A) swap.a = m.captures[k].node, has_a = 1;
+                else if (e == EDIT_SWAP_B) swap.b = m.captures[k].node, has_b = 1;
+                else if (e > 0 && corrupt_capture_each(name)) {
+                    /* the named children, as a (_) child pattern would match them */
+                    TSTreeCursor tc = ts_tree_cursor_new(m.captures[k].node);
+                    int bad = 0;
+                    if (ts_tree_cursor_goto_first_child(&tc)) do {
+                        TSNode ch = ts_tree_cursor_current_node(&tc);
+                        if (!ts_node_is_named(ch)) continue;
+                        corrupt_site s = {(corrupt_edit)e, m.pattern_index, ch, {{0}, 0, 0}};
+                        if (push_site(&v, &n, &cap, s)) bad = 1;
+                    } while (!bad && ts_tree_cursor_goto_next_sibling(&tc));
+                    ts_tree_cursor_delete(&tc);
+                    if (bad) goto oom;
+                } else if (e > 0) {
+                    corrupt_site s = {(corrupt_edit)e, m.pattern_index, m.captures[k].node, {{0}, 0, 0}};
+                    if (push_site(&v, &n, &cap, s)) goto oom;
+                }
             }
+            if (has_a && has_b && push_site(&v, &n, &cap, swap)) goto oom;
         }
-        if (has_a && has_b && push_site(&v, &n, &cap, swap)) goto oom;
     }
     ts_query_cursor_delete(cur);
     if (n > 1) {
@@ -725,6 +728,9 @@ static corrupt_site_kind site_kind(corrupt_edit e)
 
 struct corrupt_site_set {
     lang_query *query;      /* the types' query files, concatenated, compiled once; owned */
+    uint8_t *rootsym;       /* per symbol of the language: a pattern may be rooted at a node
+                               of it (corrupt_site_set_root_symbols); NULL: not known; owned */
+    uint32_t nsym;
     uint8_t *ptype;         /* per pattern: index into the caller's types, owned */
     const corrupt_op **ops; /* per type: the operator (NULL when the language has none) */
     size_t ntypes;
@@ -734,9 +740,90 @@ void corrupt_site_set_free(corrupt_site_set *s)
 {
     if (!s) return;
     lang_query_free(s->query);
+    free(s->rootsym);
     free(s->ptype);
     free(s->ops);
     free(s);
+}
+
+/* The name of the node a pattern is rooted at, when the pattern (at text[b...]) is one plain
+ * named node: "(name ...)", then only captures; NULL otherwise (a wildcard, an alternation, a
+ * group, a string, a quantified or field-prefixed root...). */
+static const char *pattern_root_name(const char *text, size_t tlen, size_t b, size_t *nlen)
+{
+    size_t i = b;
+    if (i >= tlen || text[i] != '(') return NULL;
+    i++;
+    while (i < tlen && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) i++;
+    size_t n0 = i;
+    while (i < tlen && ((text[i] >= 'a' && text[i] <= 'z') || (text[i] >= 'A' && text[i] <= 'Z') ||
+                        (text[i] >= '0' && text[i] <= '9') || text[i] == '_'))
+        i++;
+    if (i == n0 || (i - n0 == 1 && text[n0] == '_')) return NULL;
+    if (i >= tlen || !(text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r' ||
+                       text[i] == ')'))
+        return NULL;
+    *nlen = i - n0;
+    /* the root's closing parenthesis (strings and comments skipped), then captures only */
+    int depth = 1;
+    while (i < tlen && depth) {
+        char c = text[i];
+        if (c == '"') {
+            for (i++; i < tlen && text[i] != '"'; i++)
+                if (text[i] == '\\') i++;
+        } else if (c == ';') {
+            while (i < tlen && text[i] != '\n') i++;
+        } else if (c == '(') depth++;
+        else if (c == ')') depth--;
+        i++;
+    }
+    if (depth) return NULL;
+    for (;;) {
+        while (i < tlen && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) i++;
+        if (i < tlen && text[i] == '@') {
+            while (i < tlen && !(text[i] == ' ' || text[i] == '\t' || text[i] == '\n' ||
+                                 text[i] == '\r' || text[i] == '(' || text[i] == ')' ||
+                                 text[i] == '*' || text[i] == '+' || text[i] == '?'))
+                i++;
+            continue;
+        }
+        break;
+    }
+    if (i < tlen && (text[i] == '*' || text[i] == '+' || text[i] == '?')) return NULL;
+    return text + n0;
+}
+
+/* S->rootsym from the patterns' root names (left NULL when one is not a plain named node). A
+ * symbol is marked when its name is a root's name (a superset of the symbols the query maps
+ * to it: marking more only makes the subtrees larger). */
+static int site_set_roots(corrupt_site_set *S, const TSLanguage *L, const char *text, size_t tlen)
+{
+    if (!L) return 0;
+    const TSQuery *q = lang_query_ts(S->query);
+    uint32_t np = ts_query_pattern_count(q), ns = ts_language_symbol_count(L);
+    uint8_t *r = calloc(ns ? ns : 1, 1);
+    if (!r) return -1;
+    for (uint32_t p = 0; p < np; p++) {
+        size_t nl = 0;
+        const char *nm = pattern_root_name(text, tlen, ts_query_start_byte_for_pattern(q, p), &nl);
+        TSSymbol sym = nm ? ts_language_symbol_for_name(L, nm, (uint32_t)nl, true) : 0;
+        if (!sym || ts_language_symbol_type(L, sym) != TSSymbolTypeRegular) {
+            free(r);
+            return 0;
+        }
+        int any = 0;
+        for (uint32_t i = 0; i < ns; i++) {
+            const char *si = ts_language_symbol_name(L, (TSSymbol)i);
+            if (si && strlen(si) == nl && !memcmp(si, nm, nl)) r[i] = 1, any = 1;
+        }
+        if (!any) {
+            free(r);
+            return 0;
+        }
+    }
+    S->rootsym = r;
+    S->nsym = ns;
+    return 0;
 }
 
 sciprune_status corrupt_site_set_new(corrupt_site_set **out, const sciprune_corruptor *c,
@@ -796,6 +883,7 @@ sciprune_status corrupt_site_set_new(corrupt_site_set **out, const sciprune_corr
         while (t + 1 < ntypes && b >= ends[t]) t++;
         S->ptype[p] = (uint8_t)t;
     }
+    if (site_set_roots(S, lang_grammar(lang), text, tlen)) goto oom;
     free(text);
     free(ends);
     *out = S;
@@ -810,14 +898,23 @@ fail:
     return st;
 }
 
-sciprune_status corrupt_site_set_each(const corrupt_site_set *S, TSNode root, const char *src,
-                                      size_t len, int with_edit, uint64_t seed,
-                                      corrupt_site_fn fn, void *user, sciprune_error *err)
+const uint8_t *corrupt_site_set_root_symbols(const corrupt_site_set *s, uint32_t *nsym)
+{
+    *nsym = s && s->rootsym ? s->nsym : 0;
+    return s ? s->rootsym : NULL;
+}
+
+sciprune_status corrupt_site_set_each(const corrupt_site_set *S, TSNode root, const TSNode *subtrees,
+                                      size_t nsub, const char *src, size_t len, int with_edit,
+                                      uint64_t seed, corrupt_site_fn fn, void *user,
+                                      sciprune_error *err)
 {
     if (!S) return SCIPRUNE_OK;
     corrupt_site *sites = NULL;
     size_t n = 0;
-    sciprune_status s = find_sites_q(S->query, "corrupt sites", root, src, len, &sites, &n, err);
+    sciprune_status s =
+        subtrees ? find_sites_q(S->query, "corrupt sites", subtrees, nsub, src, len, &sites, &n, err)
+                 : find_sites_q(S->query, "corrupt sites", &root, 1, src, len, &sites, &n, err);
     if (s) return s;
     corrupt_rng rng = {seed};
     for (size_t i = 0; i < n; i++) {

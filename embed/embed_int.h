@@ -7,6 +7,8 @@
 #include "../shard/sp_common.h"
 #include "../shard/sp_workdir.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 /* One text of a batch. The stage copies texts into the batch's arena; `row` is the 0-based line
@@ -78,8 +80,12 @@ typedef struct npy_state npy_state;   /* npyimp.c: the mapped file of the curren
 #define SITES_NTYPES 5     /* swap-operator, swap-args, off-by-one, negate-if, drop-return-value */
 typedef struct embed_sites {
     struct corrupt_site_set **sets;  /* per language (registry order): the 5 types' queries as
-                                        one, owned; NULL where a language has none */
+                                        one, owned; NULL where a language has none; compiled
+                                        on the language's first record (sites_set) */
     size_t nsets;
+    sciprune_corruptor *corr;        /* the 5 types' operators, for the lazy compile, owned */
+    atomic_uchar *ready;             /* per language: sets[i] is final (release/acquire), owned */
+    pthread_mutex_t lock;            /* one compile at a time */
     float *w;                        /* 2^SITES_BITS weights, owned; NULL until trained/loaded */
     uint64_t pairs[SITES_NTYPES];    /* last training: corrupted examples per type */
     uint64_t examples[SITES_NTYPES]; /* and all examples per type */
@@ -265,6 +271,14 @@ void embed_sites_worker_free(sites_worker *w);
 sciprune_status embed_sites_visit(const sciprune_embedder *e, sites_worker *w, int train,
                                   const char *lang, TSNode root, const char *text, size_t len,
                                   sciprune_error *err);
+/* The sites' record walk driven by another pre-order walk of the same tree (hash.c's feature
+ * walk), so that embed_sites_visit need not walk it again: scan_begin (0: nothing to scan, no
+ * scan_node calls), then scan_node for every node in pre-order (depth: below root) but those
+ * under a node it said 0 for (it says whether to enter the node). embed_sites_visit with the
+ * same root and text then uses it; any other call drops it. */
+int embed_sites_scan_begin(const sciprune_embedder *e, sites_worker *w, const char *lang,
+                           TSNode root, const char *text, size_t len);
+int embed_sites_scan_node(sites_worker *w, TSNode x, uint32_t depth);
 const uint32_t *embed_sites_worker_flat(const sites_worker *w, uint32_t *n);
 /* Max over the listed sites of the detector's probability (0: none, or no model). */
 float embed_sites_score_flat(const sciprune_embedder *e, const uint32_t *flat, uint32_t n);

@@ -488,7 +488,7 @@ static int anc_push(hash_worker *w, size_t *n, uint64_t h, uint32_t depth)
  * each sees exactly the nodes its own walk would. */
 static void walk(const hash_state *hs, const sciprune_embedder_settings *s, hash_worker *w,
                  const hash_lang *hl, TSNode root, const unsigned char *text, int has_error,
-                 ngram_doc *nd)
+                 ngram_doc *nd, sites_worker *sw)
 {
     uint32_t feat = s->features;
     int structure = !(has_error && s->drop_structure_on_error);
@@ -500,13 +500,18 @@ static void walk(const hash_state *hs, const sciprune_embedder_settings *s, hash
     TSTreeCursor c = ts_tree_cursor_new(root);
     uint32_t depth = 0;
     size_t nanc = 0;
-    uint32_t w_skip = UINT32_MAX, g_skip = nd ? UINT32_MAX : 0;
+    uint32_t w_skip = UINT32_MAX, g_skip = nd ? UINT32_MAX : 0, s_skip = sw ? UINT32_MAX : 0;
     for (;;) {
         TSNode n = ts_tree_cursor_current_node(&c);
         if (depth <= w_skip) w_skip = UINT32_MAX;
         if (nd && depth <= g_skip) g_skip = UINT32_MAX;
+        if (sw && depth <= s_skip) s_skip = UINT32_MAX;
         int w_on = w_skip == UINT32_MAX, g_on = g_skip == UINT32_MAX;
-        int w_desc = 0, g_desc = 0;
+        int w_desc = 0, g_desc = 0, s_desc = 0;
+        if (s_skip == UINT32_MAX) { /* the site detectors' record walk (every node they enter) */
+            s_desc = embed_sites_scan_node(sw, n, depth);
+            if (!s_desc) s_skip = depth;
+        }
         if (ts_node_is_missing(n)) {
             /* a token the parser invented: not in the text, so only the marker (and no token) */
             if (w_on && want_err) {
@@ -569,7 +574,7 @@ static void walk(const hash_state *hs, const sciprune_embedder_settings *s, hash
             }
             if (!w_desc || !nchild) w_skip = depth;
         }
-        if ((w_desc || g_desc) && nchild && ts_tree_cursor_goto_first_child(&c)) {
+        if ((w_desc || g_desc || s_desc) && nchild && ts_tree_cursor_goto_first_child(&c)) {
             depth++;
             continue;
         }
@@ -605,7 +610,11 @@ static sciprune_status walk_visit(void *self, const char *lang, TSNode root,
     if (x->nd) ngram_walk_begin(x->nd, lang);
     if (!ts_node_is_null(root)) {
         int has_error = ts_node_has_error(root);
-        walk(hs, &x->e->s, x->w, x->hl, root, (const unsigned char *)text, has_error, x->nd);
+        /* the site detectors' record walk rides on this one when they will visit the tree */
+        sites_worker *sw = x->w->sw && embed_sites_scan_begin(x->e, x->w->sw, lang, root, text, len)
+                               ? x->w->sw
+                               : NULL;
+        walk(hs, &x->e->s, x->w, x->hl, root, (const unsigned char *)text, has_error, x->nd, sw);
         if (x->nd) ngram_walk_end(x->nd);
         *x->row = has_error ? SCIPRUNE_ROW_PARSE_ERROR : SCIPRUNE_ROW_OK;
     } else {

@@ -6,11 +6,13 @@
  *     swap-operator (@operator)   swap-args (@swap.a/@swap.b)   off-by-one (@increment)
  *     negate-if (@negate)         drop-return-value (@delete.spaced of a return's value)
  * with the sites the engine itself finds and the edits it makes (corrupt/corrupt_sites.h: the
- * same query files, compiled together per language so one query pass finds all five types;
- * the same edit builder). drop-return-value also scores every value-less return (what the
- * corruption leaves behind, which the query no longer finds). One cursor walk per record
- * lists its functions (range, name, how many returns with a value each holds) and its
- * value-less returns.
+ * same query files, compiled together per language - on the language's first record - so one
+ * query pass finds all five types; the same edit builder). drop-return-value also scores every
+ * value-less return (what the corruption leaves behind, which the query no longer finds). One
+ * walk per record lists its functions (range, name, how many returns with a value each holds),
+ * its value-less returns and the outermost nodes a site pattern can be rooted at (the query
+ * passes run on those subtrees only: the same sites as a pass over the whole tree); it rides
+ * on the feature walk (hash.c walk(), embed_sites_scan_*) when there is one.
  *
  * Features of one site (each hashed, salted with the (language, type) model, into one table of
  * 2^SITES_BITS weights shared by all models): the line(s) the site is on, clipped to
@@ -126,7 +128,11 @@ typedef struct ex_heap {
 
 static int cmp_ex(const void *pa, const void *pb);
 
-static int ex_gt(const sites_ex *a, const sites_ex *b) { return cmp_ex(a, b) > 0; }
+static int ex_gt(const sites_ex *a, const sites_ex *b)
+{
+    if (a->key != b->key) return a->key > b->key; /* cmp_ex's first criterion, inline */
+    return cmp_ex(a, b) > 0;
+}
 
 static size_t set_home(uint64_t key, uint32_t label)
 {
@@ -277,20 +283,61 @@ struct sites_worker {
     size_t nbare, cbare;
     uint32_t *stk;       /* function nesting stack (indexes into fns), owned */
     size_t cstk;
+    /* the outermost nodes a site query can be rooted at (corrupt_site_set_root_symbols), in
+     * document order: the query passes run on these subtrees only; same walk */
+    const uint8_t *rootsym;
+    uint32_t nsym;
+    TSNode *sub;         /* nsub, owned */
+    size_t nsub, csub;
+    size_t fdepth;       /* the walk: functions open on stk */
+    uint32_t in_sub;     /* the walk: 1 + the depth of sub[nsub - 1] while inside it, else 0 */
+    int scanned;         /* the walk was driven by embed_sites_scan_* for `root` */
+    /* the last clean window's tokens and window-only features (sites of one line share them):
+     * valid for [cw0, cw1) of the current record; cidx: those features salted for cmodel */
+    struct wcache *wc;   /* owned */
     /* per node symbol of the language cls_lang: SC_* bits, 0 = not yet classified, owned */
     const TSLanguage *cls_lang;
     uint8_t *cls;
     uint32_t ncls;
 };
 
+/* Hashes of the fixed token classes and of every one-byte operator: constants, made once. */
+static struct {
+    uint64_t str, num, small, big, ival[17], op1[256];
+} g_tokh;
+static pthread_once_t g_tokh_once = PTHREAD_ONCE_INIT;
+
+static void tokh_init(void)
+{
+    g_tokh.str = hash_bytes("#str", 4, 0x4e55);
+    g_tokh.num = hash_bytes("#num", 4, 0x4e55);
+    g_tokh.small = hash_bytes("#small", 6, 0x4e55);
+    g_tokh.big = hash_bytes("#big", 4, 0x4e55);
+    for (int v = 0; v <= 16; v++) {
+        char b[8];
+        int l = snprintf(b, sizeof b, "#%d", v);
+        g_tokh.ival[v] = hash_bytes(b, (size_t)l, 0x4e55);
+    }
+    for (int c = 0; c < 256; c++) {
+        unsigned char b = (unsigned char)c;
+        g_tokh.op1[c] = hash_bytes(&b, 1, 0x0b5);
+    }
+}
+
+static struct wcache *wcache_new(void);
+
 sciprune_status embed_sites_worker_new(const sciprune_embedder *e, sites_worker **out,
                                        sciprune_error *err)
 {
     sites_worker *w = calloc(1, sizeof *w);
     if (!w) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    pthread_once(&g_tokh_once, tokh_init);
     w->nmodels = sciprune_lang_count() * SITES_NTYPES;
     w->heaps = calloc(w->nmodels, sizeof *w->heaps);
-    if (!w->heaps) {
+    w->wc = wcache_new();
+    if (!w->heaps || !w->wc) {
+        free(w->heaps);
+        free(w->wc);
         free(w);
         return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
     }
@@ -309,6 +356,8 @@ void embed_sites_worker_free(sites_worker *w)
     free(w->fns);
     free(w->bare);
     free(w->stk);
+    free(w->sub);
+    free(w->wc);
     free(w->cls);
     free(w);
 }
@@ -387,6 +436,7 @@ static const char *const k_ops2[] = {"==", "!=", "<=", ">=", "&&", "||", "->", "
                                      "<<", ">>", "+=", "-=", "*=", "/=", "++", "--", ":=", "=>",
                                      NULL};
 
+/* "#num", "#<v>" for v <= 16, "#small" (< 256), "#big": hashed. */
 static uint64_t num_class(const unsigned char *s, size_t n)
 {
     int is_int = 1;
@@ -398,13 +448,21 @@ static uint64_t num_class(const unsigned char *s, size_t n)
         }
         if (v < 1000000) v = v * 10 + (s[i] - '0');
     }
-    char b[32];
-    int l;
-    if (!is_int) l = snprintf(b, sizeof b, "#num");
-    else if (v <= 16) l = snprintf(b, sizeof b, "#%ld", v);
-    else if (v < 256) l = snprintf(b, sizeof b, "#small");
-    else l = snprintf(b, sizeof b, "#big");
-    return hash_bytes(b, (size_t)l, 0x4e55);
+    if (!is_int) return g_tokh.num;
+    if (v <= 16) return g_tokh.ival[v];
+    return v < 256 ? g_tokh.small : g_tokh.big;
+}
+
+/* The first bytes of the 2- and 3-byte operators (k_ops2, k_ops3). */
+static int op_lead(unsigned char c)
+{
+    switch (c) {
+    case '=': case '!': case '*': case '<': case '>': case '.': case '&': case '|': case '-':
+    case ':': case '/': case '+':
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 #define MAX_SUBS 512
@@ -442,16 +500,18 @@ static uint32_t tokenize(const unsigned char *s, size_t n, tok *toks, uint64_t *
             size_t j = i + 1;
             while (j < n && s[j] != c && s[j] != '\n') j += s[j] == '\\' ? 2 : 1;
             if (j < n) j++;
-            t->h = hash_bytes("#str", 4, 0x4e55);
+            t->h = g_tokh.str;
             t->kind = TK_STR;
             i = j > n ? n : j;
         } else {
             size_t l = 1;
-            for (int k = 0; k_ops3[k] && l == 1; k++)
-                if (i + 3 <= n && !memcmp(s + i, k_ops3[k], 3)) l = 3;
-            for (int k = 0; k_ops2[k] && l == 1; k++)
-                if (i + 2 <= n && !memcmp(s + i, k_ops2[k], 2)) l = 2;
-            t->h = hash_bytes(s + i, l, 0x0b5);
+            if (op_lead(c)) {
+                for (int k = 0; k_ops3[k] && l == 1; k++)
+                    if (i + 3 <= n && !memcmp(s + i, k_ops3[k], 3)) l = 3;
+                for (int k = 0; k_ops2[k] && l == 1; k++)
+                    if (i + 2 <= n && !memcmp(s + i, k_ops2[k], 2)) l = 2;
+            }
+            t->h = l == 1 ? g_tokh.op1[c] : hash_bytes(s + i, l, 0x0b5);
             t->kind = TK_OP;
             i += l;
         }
@@ -547,41 +607,78 @@ static uint8_t node_class(sites_worker *w, TSNode x)
     return c;
 }
 
-/* One walk over the record: its functions (range, name, how many returns with a value each
- * holds directly) and its value-less returns. */
+/* The sites' record walk (a pre-order walk of every node but a return's descendants): the
+ * record's functions (range, name, how many returns with a value each holds directly) and its
+ * value-less returns; with w->rootsym, the outermost nodes of a root symbol (w->sub: a return,
+ * which the walk does not enter, stands for any inside it). scan_begin, then scan_node for
+ * each node in pre-order with its depth below the root, which says whether to enter it. Either
+ * scan_record's own cursor walk or another walk of the same tree drives it (hash.c's feature
+ * walk: embed_sites_scan_*), so a record is walked once for both. */
+static void scan_begin(sites_worker *w)
+{
+    w->nfns = w->nbare = w->nsub = 0;
+    w->fdepth = 0;
+    w->in_sub = 0;
+}
+
+static int scan_node(sites_worker *w, TSNode x, uint32_t cd)
+{
+    uint32_t xs = ts_node_start_byte(x);
+    while (w->fdepth && xs >= w->fns[w->stk[w->fdepth - 1]].end) w->fdepth--;
+    int descend = 1;
+    uint8_t cl = ts_node_is_named(x) ? node_class(w, x) : 0;
+    if (w->rootsym) {
+        if (w->in_sub && cd < w->in_sub) w->in_sub = 0; /* left it */
+        if (!w->in_sub) {
+            TSSymbol sym = ts_node_symbol(x);
+            if ((sym < w->nsym && w->rootsym[sym]) || (cl & SC_RETURN)) {
+                if (grow_arr((void **)&w->sub, &w->csub, w->nsub + 1, sizeof *w->sub)) {
+                    w->oom = 1;
+                    return 0;
+                }
+                w->sub[w->nsub++] = x;
+                w->in_sub = cd + 1;
+            }
+        }
+    }
+    if (cl & SC_FUNCTION) {
+        if (grow_arr((void **)&w->fns, &w->cfns, w->nfns + 1, sizeof *w->fns) ||
+            grow_arr((void **)&w->stk, &w->cstk, w->fdepth + 1, sizeof *w->stk)) {
+            w->oom = 1;
+            return 0;
+        }
+        w->fns[w->nfns] = (fn_info){xs, ts_node_end_byte(x), function_name(x, w->src), 0};
+        w->stk[w->fdepth++] = (uint32_t)w->nfns++;
+    } else if (cl & SC_RETURN) {
+        descend = 0;
+        if (return_valued(x)) {
+            if (w->fdepth) w->fns[w->stk[w->fdepth - 1]].valued++;
+        } else {
+            if (grow_arr((void **)&w->bare, &w->cbare, w->nbare + 2, sizeof *w->bare)) {
+                w->oom = 1;
+                return 0;
+            }
+            w->bare[w->nbare++] = xs;
+            w->bare[w->nbare++] = ts_node_end_byte(x);
+        }
+    }
+    return descend;
+}
+
+/* The sites' record walk on its own cursor. */
 static void scan_record(sites_worker *w)
 {
-    w->nfns = w->nbare = 0;
-    size_t depth = 0; /* functions open on the stack */
+    scan_begin(w);
+    uint32_t cd = 0; /* the cursor's depth */
     TSTreeCursor c = ts_tree_cursor_new(w->root);
     for (;;) {
         TSNode x = ts_tree_cursor_current_node(&c);
-        uint32_t xs = ts_node_start_byte(x);
-        while (depth && xs >= w->fns[w->stk[depth - 1]].end) depth--;
-        int descend = 1;
-        uint8_t cl = ts_node_is_named(x) ? node_class(w, x) : 0;
-        if (cl & SC_FUNCTION) {
-            if (grow_arr((void **)&w->fns, &w->cfns, w->nfns + 1, sizeof *w->fns) ||
-                grow_arr((void **)&w->stk, &w->cstk, depth + 1, sizeof *w->stk)) {
-                w->oom = 1;
-                break;
-            }
-            w->fns[w->nfns] = (fn_info){xs, ts_node_end_byte(x), function_name(x, w->src), 0};
-            w->stk[depth++] = (uint32_t)w->nfns++;
-        } else if (cl & SC_RETURN) {
-            descend = 0;
-            if (return_valued(x)) {
-                if (depth) w->fns[w->stk[depth - 1]].valued++;
-            } else {
-                if (grow_arr((void **)&w->bare, &w->cbare, w->nbare + 2, sizeof *w->bare)) {
-                    w->oom = 1;
-                    break;
-                }
-                w->bare[w->nbare++] = xs;
-                w->bare[w->nbare++] = ts_node_end_byte(x);
-            }
+        int descend = scan_node(w, x, cd);
+        if (w->oom) break;
+        if (descend && ts_tree_cursor_goto_first_child(&c)) {
+            cd++;
+            continue;
         }
-        if (descend && ts_tree_cursor_goto_first_child(&c)) continue;
         int up = 0;
         for (;;) {
             if (ts_tree_cursor_goto_next_sibling(&c)) break;
@@ -589,11 +686,45 @@ static void scan_record(sites_worker *w)
                 up = 1;
                 break;
             }
+            cd--;
         }
         if (up) break;
     }
     ts_tree_cursor_delete(&c);
-    w->nbare /= 2;
+}
+
+/* The record's language index, or -1. */
+static int lang_index(const char *lang)
+{
+    for (size_t i = 0; i < sciprune_lang_count(); i++)
+        if (!strcmp(sciprune_lang_name(i), lang)) return (int)i;
+    return -1;
+}
+
+static sciprune_status sites_set(embed_sites *S, size_t li, const corrupt_site_set **out,
+                                 sciprune_error *err);
+
+int embed_sites_scan_begin(const sciprune_embedder *e, sites_worker *w, const char *lang,
+                           TSNode root, const char *text, size_t len)
+{
+    w->scanned = 0;
+    if (ts_node_is_null(root) || !e->sites) return 0;
+    int li = lang_index(lang);
+    const corrupt_site_set *set = NULL;
+    if (li < 0 || sites_set(e->sites, (size_t)li, &set, NULL) || !set) return 0;
+    w->src = text;
+    w->len = len;
+    w->root = root;
+    w->oom = 0;
+    w->rootsym = corrupt_site_set_root_symbols(set, &w->nsym);
+    scan_begin(w);
+    w->scanned = 1;
+    return 1;
+}
+
+int embed_sites_scan_node(sites_worker *w, TSNode x, uint32_t depth)
+{
+    return w->oom ? 0 : scan_node(w, x, depth);
 }
 
 /* The innermost function holding [s0, s1), or NULL. */
@@ -612,6 +743,63 @@ static const fn_info *fn_at(const sites_worker *w, uint32_t s0, uint32_t s1)
 }
 
 /* ------------------------------------------------------------------ one example */
+
+typedef struct wcache {
+    int valid;
+    uint32_t w0, w1;
+    tok toks[SITES_MAX_TOK];
+    uint64_t subs[MAX_SUBS];
+    uint32_t nt, ns;
+    uint64_t pre[SITES_MAX_FEAT]; /* unsalted, in order (capped: fadd keeps no more) */
+    uint32_t npre;
+    int model;                    /* cidx's model, -1: none */
+    uint32_t cidx[SITES_MAX_FEAT];
+    uint32_t nidx;
+} wcache;
+
+static wcache *wcache_new(void) { return calloc(1, sizeof(wcache)); }
+
+/* The window-only features of a token stream, unsalted, in fadd order: bias, stream
+ * unigrams/bigrams/trigrams, sub-tokens, argument slots of the first parenthesis group. */
+static uint32_t window_pre(const tok *toks, uint32_t nt, const uint64_t *subs, uint32_t ns,
+                           uint64_t *pre)
+{
+    uint32_t np = 0;
+#define PRE(h) do { if (np < SITES_MAX_FEAT) pre[np++] = (h); } while (0)
+    PRE(1); /* bias */
+    uint64_t u = 0x100, b = 0x200, t3 = 0x300;
+    for (uint32_t i = 0; i < nt; i++) {
+        PRE(mix(u, toks[i].h));
+        if (i + 1 < nt) PRE(mix(mix(b, toks[i].h), toks[i + 1].h));
+        if (i + 2 < nt) PRE(mix(mix(mix(t3, toks[i].h), toks[i + 1].h), toks[i + 2].h));
+    }
+    for (uint32_t i = 0; i < ns; i++) PRE(mix(0x400, subs[i]));
+    /* argument slots in the first parenthesis group */
+    uint64_t callee = 0;
+    int depth = 0, slot = -1, done = 0;
+    uint64_t h_open = g_tokh.op1['('], h_close = g_tokh.op1[')'], h_comma = g_tokh.op1[','];
+    for (uint32_t i = 0; i < nt && !done; i++) {
+        uint64_t h = toks[i].h;
+        if (toks[i].kind == TK_OP && h == h_open) {
+            if (depth == 0 && slot < 0) {
+                slot = 0;
+                callee = i > 0 && toks[i - 1].kind == TK_WORD ? toks[i - 1].h : 0;
+            }
+            depth++;
+        } else if (toks[i].kind == TK_OP && h == h_close) {
+            if (--depth <= 0 && slot >= 0) done = 1;
+        } else if (toks[i].kind == TK_OP && h == h_comma && depth == 1 && slot >= 0) {
+            slot++;
+        } else if (slot >= 0 && depth >= 1 && toks[i].kind != TK_OP) {
+            uint64_t sh = mix(0x500, (uint64_t)slot);
+            PRE(mix(sh, h));
+            PRE(mix(mix(sh, h), callee));
+            for (uint32_t k = 0; k < toks[i].nsub; k++) PRE(mix(mix(0x600, (uint64_t)slot), subs[toks[i].sub0 + k]));
+        }
+    }
+#undef PRE
+    return np;
+}
 
 /* The features of a site into w->feat; the splice applied when se->ins (corrupted example).
  * `ret` is the return node for drop-return-value sites (else null). Returns the count. */
@@ -637,72 +825,74 @@ static uint32_t site_features(sites_worker *w, int model, const corrupt_site_edi
         if (se->offset < w0) w0 = (uint32_t)se->offset;
         if (se->offset + se->removed > w1) w1 = (uint32_t)(se->offset + se->removed);
     }
-    size_t ins_len = apply && se->ins ? se->ins_len : 0;
-    size_t need = (size_t)(w1 - w0) + ins_len + 1;
-    if (need > w->bcap) {
-        char *nb = realloc(w->buf, need);
-        if (!nb) {
-            w->oom = 1;
-            return 0;
-        }
-        w->buf = nb;
-        w->bcap = need;
-    }
-    size_t bl;
-    if (apply && se->ins) {
-        size_t pre = se->offset - w0;
-        memcpy(w->buf, src + w0, pre);
-        memcpy(w->buf + pre, se->ins, se->ins_len);
-        size_t post0 = se->offset + se->removed;
-        memcpy(w->buf + pre + se->ins_len, src + post0, w1 - post0);
-        bl = pre + se->ins_len + (w1 - post0);
-    } else {
-        memcpy(w->buf, src + w0, w1 - w0);
-        bl = w1 - w0;
-    }
     /* the key: where the site is and what it says, clean (both examples of a pair share it) */
     *key = mix(hash_bytes(src + s0, s1 - s0 > 256 ? 256 : s1 - s0, (uint64_t)model), s0);
     *key = mix(*key, hash_bytes(src + w0, w1 - w0 > 512 ? 512 : w1 - w0, w->len));
 
-    tok toks[SITES_MAX_TOK];
-    uint64_t subs[MAX_SUBS];
-    uint32_t ns;
-    uint32_t nt = tokenize((const unsigned char *)w->buf, bl, toks, subs, &ns);
+    /* the window's tokens and window-only features: the clean window's are kept for the next
+     * site on the same window (the same text: the same tokens, the same features) */
+    int clean = !(apply && se->ins);
+    wcache *C = w->wc;
+    tok stoks[SITES_MAX_TOK];
+    uint64_t ssubs[MAX_SUBS];
+    uint64_t spre[SITES_MAX_FEAT];
+    const tok *toks;
+    uint32_t nt;
     feats F = {w->feat, 0, mix(0x51735173ULL, (uint64_t)model)};
-    fadd(&F, 1); /* bias */
-    uint64_t u = 0x100, b = 0x200, t3 = 0x300;
-    for (uint32_t i = 0; i < nt; i++) {
-        fadd(&F, mix(u, toks[i].h));
-        if (i + 1 < nt) fadd(&F, mix(mix(b, toks[i].h), toks[i + 1].h));
-        if (i + 2 < nt) fadd(&F, mix(mix(mix(t3, toks[i].h), toks[i + 1].h), toks[i + 2].h));
-    }
-    for (uint32_t i = 0; i < ns; i++) fadd(&F, mix(0x400, subs[i]));
-    /* argument slots in the first parenthesis group */
-    uint64_t callee = 0;
-    int depth = 0, slot = -1, done = 0;
-    static uint64_t h_open, h_close, h_comma;
-    if (!h_open) { /* constant; a benign race writes the same values */
-        h_close = hash_bytes(")", 1, 0x0b5);
-        h_comma = hash_bytes(",", 1, 0x0b5);
-        h_open = hash_bytes("(", 1, 0x0b5);
-    }
-    for (uint32_t i = 0; i < nt && !done; i++) {
-        uint64_t h = toks[i].h;
-        if (toks[i].kind == TK_OP && h == h_open) {
-            if (depth == 0 && slot < 0) {
-                slot = 0;
-                callee = i > 0 && toks[i - 1].kind == TK_WORD ? toks[i - 1].h : 0;
+    if (clean && C && C->valid && C->w0 == w0 && C->w1 == w1) {
+        toks = C->toks;
+        nt = C->nt;
+        if (C->model == model) {
+            memcpy(F.f, C->cidx, (size_t)C->nidx * sizeof *F.f);
+            F.n = C->nidx;
+        } else {
+            for (uint32_t k = 0; k < C->npre; k++) fadd(&F, C->pre[k]);
+            memcpy(C->cidx, F.f, (size_t)F.n * sizeof *F.f);
+            C->nidx = F.n;
+            C->model = model;
+        }
+    } else {
+        tok *tk = clean && C ? C->toks : stoks;
+        uint64_t *sb = clean && C ? C->subs : ssubs;
+        uint64_t *pre = clean && C ? C->pre : spre;
+        size_t ins_len = apply && se->ins ? se->ins_len : 0;
+        size_t need = (size_t)(w1 - w0) + ins_len + 1;
+        if (need > w->bcap) {
+            char *nb = realloc(w->buf, need);
+            if (!nb) {
+                w->oom = 1;
+                return 0;
             }
-            depth++;
-        } else if (toks[i].kind == TK_OP && h == h_close) {
-            if (--depth <= 0 && slot >= 0) done = 1;
-        } else if (toks[i].kind == TK_OP && h == h_comma && depth == 1 && slot >= 0) {
-            slot++;
-        } else if (slot >= 0 && depth >= 1 && toks[i].kind != TK_OP) {
-            uint64_t sh = mix(0x500, (uint64_t)slot);
-            fadd(&F, mix(sh, h));
-            fadd(&F, mix(mix(sh, h), callee));
-            for (uint32_t k = 0; k < toks[i].nsub; k++) fadd(&F, mix(mix(0x600, (uint64_t)slot), subs[toks[i].sub0 + k]));
+            w->buf = nb;
+            w->bcap = need;
+        }
+        size_t bl;
+        if (apply && se->ins) {
+            size_t pre0 = se->offset - w0;
+            memcpy(w->buf, src + w0, pre0);
+            memcpy(w->buf + pre0, se->ins, se->ins_len);
+            size_t post0 = se->offset + se->removed;
+            memcpy(w->buf + pre0 + se->ins_len, src + post0, w1 - post0);
+            bl = pre0 + se->ins_len + (w1 - post0);
+        } else {
+            memcpy(w->buf, src + w0, w1 - w0);
+            bl = w1 - w0;
+        }
+        uint32_t ns;
+        nt = tokenize((const unsigned char *)w->buf, bl, tk, sb, &ns);
+        uint32_t np = window_pre(tk, nt, sb, ns, pre);
+        for (uint32_t k = 0; k < np; k++) fadd(&F, pre[k]);
+        toks = tk;
+        if (clean && C) {
+            C->valid = 1;
+            C->w0 = w0;
+            C->w1 = w1;
+            C->nt = nt;
+            C->ns = ns;
+            C->npre = np;
+            memcpy(C->cidx, F.f, (size_t)F.n * sizeof *F.f);
+            C->nidx = F.n;
+            C->model = model;
         }
     }
     /* the enclosing function's name with each operator / keyword-like token */
@@ -786,25 +976,35 @@ sciprune_status embed_sites_visit(const sciprune_embedder *e, sites_worker *w, i
                                   const char *lang, TSNode root, const char *text, size_t len,
                                   sciprune_error *err)
 {
+    int scanned = w->scanned;
+    w->scanned = 0;
     w->nflat = 0;
     if (ts_node_is_null(root) || !e->sites) return SCIPRUNE_OK;
-    int li = -1;
-    for (size_t i = 0; i < sciprune_lang_count(); i++)
-        if (!strcmp(sciprune_lang_name(i), lang)) li = (int)i;
+    int li = lang_index(lang);
     if (li < 0) return SCIPRUNE_OK;
+    const corrupt_site_set *set;
+    sciprune_status st = sites_set(e->sites, (size_t)li, &set, err);
+    if (st || !set) return st;
     w->e = e;
     w->train = train;
     w->lang_idx = li;
-    w->src = text;
-    w->len = len;
-    w->root = root;
-    w->oom = 0;
-    scan_record(w);
+    w->wc->valid = 0; /* a new text */
+    /* the record's walk: done already when the feature walk drove it (same tree and text) */
+    if (!(scanned && ts_node_eq(w->root, root) && w->src == text && w->len == len)) {
+        w->src = text;
+        w->len = len;
+        w->root = root;
+        w->oom = 0;
+        w->rootsym = corrupt_site_set_root_symbols(set, &w->nsym);
+        scan_record(w);
+    }
+    w->nbare /= 2;
     if (w->oom) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
     uint64_t seed = mix(e->s.seed, hash_bytes(text, len, 0x5173));
-    const corrupt_site_set *set = (size_t)li < e->sites->nsets ? e->sites->sets[li] : NULL;
-    if (!set) return SCIPRUNE_OK;
-    sciprune_status st = corrupt_site_set_each(set, root, text, len, train, seed, on_site, w, err);
+    /* no subtree: no site (root stands for an empty list) */
+    const TSNode *sub = !w->rootsym ? NULL : w->nsub ? w->sub : &root;
+    st = corrupt_site_set_each(set, root, sub, w->nsub, text, len, train,
+                               seed, on_site, w, err);
     if (st) return st;
     if (!w->oom) bare_returns(w);
     if (w->oom) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
@@ -905,15 +1105,19 @@ sciprune_status embed_sites_new(embed_sites **out, sciprune_error *err)
 {
     *out = NULL;
     embed_sites *S = calloc(1, sizeof *S);
-    sciprune_corruptor *c = NULL;
     if (!S) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
-    sciprune_status st = corrupt_corruptor_new_types(&c, k_types, SITES_NTYPES, err);
-    if (!st && !(S->sets = calloc(sciprune_lang_count(), sizeof *S->sets)))
+    if (pthread_mutex_init(&S->lock, NULL)) {
+        free(S);
+        return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    }
+    /* the queries are compiled per language on its first record (sites_set): compiling every
+     * language's at start was a fixed ~0.1 s, most of it for languages the corpus lacks */
+    sciprune_status st = corrupt_corruptor_new_types(&S->corr, k_types, SITES_NTYPES, err);
+    if (!st && (!(S->sets = calloc(sciprune_lang_count(), sizeof *S->sets)) ||
+                !(S->ready = calloc(sciprune_lang_count(), sizeof *S->ready))))
         st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
     if (!st) S->nsets = sciprune_lang_count();
-    for (size_t i = 0; !st && i < S->nsets; i++)
-        st = corrupt_site_set_new(&S->sets[i], c, sciprune_lang_name(i), k_types, SITES_NTYPES, err);
-    sciprune_corruptor_free(c);
+    for (size_t i = 0; !st && i < S->nsets; i++) atomic_init(&S->ready[i], 0);
     if (st) {
         embed_sites_free(S);
         return st;
@@ -922,11 +1126,37 @@ sciprune_status embed_sites_new(embed_sites **out, sciprune_error *err)
     return SCIPRUNE_OK;
 }
 
+/* The site set of language li, compiled on first use (thread-safe: one compile, under the
+ * lock; later calls read it lock-free once `ready` is published). *out NULL when the
+ * language has none of the types. */
+static sciprune_status sites_set(embed_sites *S, size_t li, const corrupt_site_set **out,
+                                 sciprune_error *err)
+{
+    *out = NULL;
+    if (li >= S->nsets) return SCIPRUNE_OK;
+    if (!atomic_load_explicit(&S->ready[li], memory_order_acquire)) {
+        sciprune_status st = SCIPRUNE_OK;
+        pthread_mutex_lock(&S->lock);
+        if (!atomic_load_explicit(&S->ready[li], memory_order_relaxed)) {
+            st = corrupt_site_set_new(&S->sets[li], S->corr, sciprune_lang_name(li), k_types,
+                                      SITES_NTYPES, err);
+            if (!st) atomic_store_explicit(&S->ready[li], 1, memory_order_release);
+        }
+        pthread_mutex_unlock(&S->lock);
+        if (st) return st;
+    }
+    *out = S->sets[li];
+    return SCIPRUNE_OK;
+}
+
 void embed_sites_free(embed_sites *S)
 {
     if (!S) return;
-    for (size_t i = 0; i < S->nsets; i++) corrupt_site_set_free(S->sets[i]);
+    for (size_t i = 0; S->sets && i < S->nsets; i++) corrupt_site_set_free(S->sets[i]);
     free(S->sets);
+    free((void *)S->ready);
+    sciprune_corruptor_free(S->corr);
+    pthread_mutex_destroy(&S->lock);
     free(S->w);
     free(S);
 }

@@ -3,6 +3,7 @@
 #include "sciprune.h"
 #include "../../shard/sp_npy.h"
 #include "../../embed/embed_int.h"
+#include "../../corrupt/corrupt_sites.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -562,6 +563,164 @@ static void test_ngram_stage_deterministic_and_flags_flip(void **state)
  * installs), with a model counted from half of them, the naturalness through the embedder
  * equals, bit for bit, ngram_score over ngram_tokens' tokens and sites: a token or site the
  * shared walk missed, added or reordered would change it. */
+/* The site query passes on the outermost subtrees a pattern can be rooted in (what the sites'
+ * walk hands corrupt_site_set_each) give exactly the sites, edits included, of one pass over
+ * the whole tree: every language, real files and small snippets. */
+typedef struct site_rec {
+    int kind, type;
+    uint32_t a0, a1, b0, b1;
+    size_t offset, removed, ins_len;
+    char ins[64];
+} site_rec;
+typedef struct site_list {
+    site_rec *v;
+    size_t n, cap;
+} site_list;
+
+static int collect_site(void *user, const corrupt_site_edit *se)
+{
+    site_list *L = user;
+    if (L->n == L->cap) {
+        L->cap = L->cap ? 2 * L->cap : 256;
+        L->v = realloc(L->v, L->cap * sizeof *L->v);
+        assert_non_null(L->v);
+    }
+    site_rec *r = &L->v[L->n++];
+    memset(r, 0, sizeof *r);
+    r->kind = se->kind;
+    r->type = se->type;
+    r->a0 = ts_node_start_byte(se->a);
+    r->a1 = ts_node_end_byte(se->a);
+    if (!ts_node_is_null(se->b)) {
+        r->b0 = ts_node_start_byte(se->b);
+        r->b1 = ts_node_end_byte(se->b);
+    }
+    r->offset = se->offset;
+    r->removed = se->removed;
+    r->ins_len = se->ins_len;
+    if (se->ins) memcpy(r->ins, se->ins, se->ins_len < sizeof r->ins ? se->ins_len : sizeof r->ins);
+    return 0;
+}
+
+/* The outermost nodes of a root symbol, in document order. */
+static size_t outermost_roots(TSNode root, const uint8_t *rs, uint32_t ns, TSNode **out)
+{
+    size_t n = 0, cap = 0;
+    *out = NULL;
+    TSTreeCursor c = ts_tree_cursor_new(root);
+    for (;;) {
+        TSNode x = ts_tree_cursor_current_node(&c);
+        TSSymbol sym = ts_node_symbol(x);
+        int hit = sym < ns && rs[sym];
+        if (hit) {
+            if (n == cap) {
+                cap = cap ? 2 * cap : 64;
+                *out = realloc(*out, cap * sizeof **out);
+                assert_non_null(*out);
+            }
+            (*out)[n++] = x;
+        }
+        if (!hit && ts_tree_cursor_goto_first_child(&c)) continue;
+        int up = 0;
+        while (!ts_tree_cursor_goto_next_sibling(&c))
+            if (!ts_tree_cursor_goto_parent(&c)) {
+                up = 1;
+                break;
+            }
+        if (up) break;
+    }
+    ts_tree_cursor_delete(&c);
+    return n;
+}
+
+static void test_sites_subtrees_match_whole_tree(void **state)
+{
+    (void)state;
+    static const char *const types[] = {"swap-operator", "swap-args", "off-by-one", "negate-if",
+                                        "drop-return-value"};
+    const char *root = getenv("SCIPRUNE_SOURCE_ROOT");
+    char jsg[1200];
+    snprintf(jsg, sizeof jsg, "%s/node_modules/hyparquet*/src/*.js", root ? root : ".");
+    static const struct { const char *lang, *text; } snip[] = {
+        {"go", "package main\nfunc f(a int, b int) int {\n if a < 3 { return a + b }\n g(a, b)\n x := a[1:2]\n return -1\n}\n"},
+        {"java", "class A { int f(int a, int b) { if (a < 3) { return a + b; } g(a, b); int x = arr[1]; return -1; } }\n"},
+        {"rust", "fn f(a: i32, b: i32) -> i32 { if a < 3 { return a + b; } g(a, b); let x = v[1]; for i in 0..n {} return -1; }\n"},
+        {"typescript", "function f(a: number, b: number): number { if (a < 3) { return a + b; } g(a, b); const x = v[1]; return -1; }\n"},
+        {"cpp", "int f(int a, int b) { if (a < 3 && b) { return a + b; } g(a, b); int x = v[1]; return -1; }\n"},
+    };
+    const struct { const char *lang, *pat; } sets[] = {
+        {"python", "/usr/lib/python3*/[a-m]*.py"},
+        {"c", "/usr/include/[a-s]*.h"},
+        {"javascript", jsg},
+    };
+    sciprune_error e;
+    sciprune_corruptor *c = NULL;
+    assert_int_equal(corrupt_corruptor_new_types(&c, types, 5, &e), SCIPRUNE_OK);
+    sciprune_parser *p;
+    assert_int_equal(sciprune_parser_new(&p, &e), SCIPRUNE_OK);
+    static char buf[1 << 20];
+    size_t nsn = sizeof snip / sizeof snip[0], nfiles = 0, nsites = 0;
+    for (size_t k = 0; k < nsn + sizeof sets / sizeof sets[0]; k++) {
+        const char *lang = k < nsn ? snip[k].lang : sets[k - nsn].lang;
+        corrupt_site_set *S = NULL;
+        assert_int_equal(corrupt_site_set_new(&S, c, lang, types, 5, &e), SCIPRUNE_OK);
+        assert_non_null(S);
+        uint32_t ns;
+        const uint8_t *rs = corrupt_site_set_root_symbols(S, &ns);
+        assert_non_null(rs); /* every language's patterns are rooted at a plain named node */
+        glob_t g = {0};
+        size_t nf = 1;
+        if (k >= nsn) {
+            assert_int_equal(glob(sets[k - nsn].pat, 0, NULL, &g), 0);
+            nf = g.gl_pathc < 40 ? g.gl_pathc : 40;
+        }
+        for (size_t i = 0; i < nf; i++) {
+            size_t n;
+            if (k < nsn) {
+                n = strlen(snip[k].text);
+                memcpy(buf, snip[k].text, n + 1);
+            } else {
+                FILE *f = fopen(g.gl_pathv[i], "rb");
+                if (!f) continue;
+                n = fread(buf, 1, sizeof buf - 1, f);
+                fclose(f);
+                if (n == 0 || n == sizeof buf - 1) continue;
+                buf[n] = 0;
+            }
+            TSTree *t = NULL;
+            if (lang_parse(p, lang, buf, n, &t, &e)) continue;
+            TSNode r = ts_tree_root_node(t);
+            TSNode *sub;
+            size_t nsub = outermost_roots(r, rs, ns, &sub);
+            site_list whole = {0}, parts = {0};
+            for (int with_edit = 0; with_edit < 2; with_edit++) {
+                whole.n = parts.n = 0;
+                assert_int_equal(corrupt_site_set_each(S, r, NULL, 0, buf, n, with_edit, 77 + i,
+                                                       collect_site, &whole, &e), SCIPRUNE_OK);
+                assert_int_equal(corrupt_site_set_each(S, r, sub ? sub : &r, nsub, buf, n, with_edit,
+                                                       77 + i, collect_site, &parts, &e), SCIPRUNE_OK);
+                assert_int_equal(whole.n, parts.n);
+                if (whole.n && memcmp(whole.v, parts.v, whole.n * sizeof *whole.v))
+                    fail_msg("%s: the subtree passes' sites differ from the whole tree's", lang);
+            }
+            nsites += whole.n;
+            nfiles++;
+            free(whole.v);
+            free(parts.v);
+            free(sub);
+            ts_tree_delete(t);
+        }
+        if (k >= nsn) globfree(&g);
+        corrupt_site_set_free(S);
+    }
+    fprintf(stderr, "%zu texts, %zu sites: the same from the subtrees as from the whole tree\n",
+            nfiles, nsites);
+    assert_true(nfiles >= 60);
+    assert_true(nsites >= 1000);
+    sciprune_parser_free(p);
+    sciprune_corruptor_free(c);
+}
+
 static void test_ngram_one_walk_matches_own_walk(void **state)
 {
     (void)state;
@@ -1429,6 +1588,7 @@ int main(void)
         cmocka_unit_test(test_ngram_probabilities_by_hand),
         cmocka_unit_test(test_ngram_stage_deterministic_and_flags_flip),
         cmocka_unit_test(test_ngram_one_walk_matches_own_walk),
+        cmocka_unit_test(test_sites_subtrees_match_whole_tree),
         cmocka_unit_test(test_exec_sigpipe),
         cmocka_unit_test(test_exec_resume_after_failure),
         cmocka_unit_test(test_sites_planted_separates),
