@@ -451,17 +451,30 @@ static double logprob_k(const uint32_t *tab, const lang_keys *K, const uint32_t 
     }
     if (nctx) memcpy(buf, ctx, nctx * sizeof *buf);
     buf[nctx] = w;
-    /* every bucket the backoff may read, hashed and prefetched first: the table is far
-     * larger than the caches, so the lookups' misses overlap instead of queueing */
+    /* the longest context first: when its n-gram was counted (most written code in the
+     * model's sample) no other bucket is hashed */
+    double mult = 1.0;
+    if (nctx) {
+        size_t n0 = bucket(gram_key_s(K, buf, nctx + 1)), d0 = bucket(gram_key_s(K, buf, nctx));
+        uint32_t cn = tab[n0], cd = tab[d0];
+        if (cn > 0 && cd > 0) {
+            double r = (double)cn / (double)cd;
+            return log(r > 1 ? 1 : r);
+        }
+        mult = BACKOFF;
+        nctx--;
+    }
+    /* every bucket the rest of the backoff may read, hashed and prefetched first: the table
+     * is far larger than the caches, so the lookups' misses overlap instead of queueing */
+    const uint32_t *base = buf + 1; /* the shorter contexts end where the longest one did */
     size_t bn[NGRAM_ORDER], bd[NGRAM_ORDER];
     for (size_t k = nctx; k >= 1; k--) {
-        const uint32_t *g = buf + nctx - k;
+        const uint32_t *g = base + nctx - k;
         bn[k] = bucket(gram_key_s(K, g, k + 1));
         bd[k] = bucket(gram_key_s(K, g, k));
         __builtin_prefetch(&tab[bn[k]]);
         __builtin_prefetch(&tab[bd[k]]);
     }
-    double mult = 1.0;
     for (size_t k = nctx; k >= 1; k--) {
         uint32_t cn = tab[bn[k]];
         uint32_t cd = tab[bd[k]];
