@@ -14,6 +14,25 @@
 #define SCIPRUNE_SCRIPTS_DIR "scripts"
 #endif
 
+/* parquet2shard.js beside the data folder (an installed tree: <datadir>/sciprune/scripts, with
+ * the npm packages it imports in its node_modules/), else the source tree's. Static storage. */
+static const char *default_script(void)
+{
+    static char buf[4096];
+    const char *d = sciprune_data_dir();
+    if (d && *d && (size_t)snprintf(buf, sizeof buf, "%s/../scripts/parquet2shard.js", d) < sizeof buf &&
+        access(buf, R_OK) == 0) {
+        /* the source tree's own data/ leads to the same file: name it plainly */
+        const char *src = SCIPRUNE_SCRIPTS_DIR "/parquet2shard.js";
+        char *a = realpath(buf, NULL), *b = realpath(src, NULL);
+        int same = a && b && !strcmp(a, b);
+        free(a);
+        free(b);
+        return same ? src : buf;
+    }
+    return SCIPRUNE_SCRIPTS_DIR "/parquet2shard.js";
+}
+
 static void help(void)
 {
     printf("usage: sciprune ingest DIR... --out SHARD_DIR [options]\n\n"
@@ -40,8 +59,8 @@ static void help(void)
            "  --id COL               id column (default hexsha; \"\": <file name>:<row>)\n"
            "  --keep-columns         keep the other columns as extra fields (default: dropped)\n"
            "  --columns A,B          keep these other columns\n"
-           "  (node: $SCIPRUNE_NODE or node; script: $SCIPRUNE_PARQUET2SHARD or\n"
-           "   " SCIPRUNE_SCRIPTS_DIR "/parquet2shard.js)\n");
+           "  (node: $SCIPRUNE_NODE or node; script: $SCIPRUNE_PARQUET2SHARD, else\n"
+           "   %s)\n", default_script());
 }
 
 /* Run parquet2shard.js on the files, its stdout into sciprune_ingest_jsonl(). */
@@ -51,7 +70,7 @@ static int ingest_parquet(char **files, int nfiles, const char *out,
     const char *node = getenv("SCIPRUNE_NODE");
     if (!node || !*node) node = "node";
     const char *script = getenv("SCIPRUNE_PARQUET2SHARD");
-    if (!script || !*script) script = SCIPRUNE_SCRIPTS_DIR "/parquet2shard.js";
+    if (!script || !*script) script = default_script();
     size_t rl = strlen(out) + 32;
     char *rej = malloc(rl);
     char **av = calloc((size_t)(nconv + nfiles + 8), sizeof *av);

@@ -48,4 +48,17 @@ grep -q '^keep ' "$T/judge.out" || fail "the example kept nothing"
 # SCIPRUNE_DATA_DIR still overrides
 SCIPRUNE_DATA_DIR=/elsewhere ./judge "$T/model" > "$T/env.out" || fail "the example failed"
 grep -q "data /elsewhere$" "$T/env.out" || fail "SCIPRUNE_DATA_DIR override lost"
-echo "e2e_install: ok (installed tree moved to $P; example built with pkg-config, judged 12 files)"
+# ingest --parquet from the installed tree: its own copy of parquet2shard.js and the npm
+# packages it imports (node resolves them from the script's folder, far from the source tree)
+for f in share/sciprune/scripts/parquet2shard.js share/sciprune/scripts/node_modules/hyparquet/package.json \
+         share/sciprune/scripts/node_modules/hyparquet-compressors/package.json; do
+  [ -e "$P/$f" ] || fail "not installed: $f"
+done
+grep -q "$P/share/sciprune/data/../scripts/parquet2shard.js" <("$P/bin/sciprune" ingest --help) \
+  || fail "the installed CLI does not name its installed parquet2shard.js"
+unset SCIPRUNE_PARQUET2SHARD
+node "$SRC/tests/e2e/parquet_write.mjs" "$T/pq" > /dev/null || fail "writing the test Parquet files"
+"$P/bin/sciprune" ingest --parquet "$T/pq/snappy.parquet" --out "$T/pqshards" 2> "$T/pq.log" \
+  || { cat "$T/pq.log"; fail "installed CLI: ingest --parquet"; }
+grep -q '^ingest: [1-9][0-9]* records written' "$T/pq.log" || { cat "$T/pq.log"; fail "installed ingest --parquet wrote nothing"; }
+echo "e2e_install: ok (installed tree moved to $P; example built with pkg-config, judged 12 files; ingest --parquet from the installed script)"
