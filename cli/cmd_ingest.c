@@ -21,15 +21,8 @@ static const char *default_script(void)
     static char buf[4096];
     const char *d = sciprune_data_dir();
     if (d && *d && (size_t)snprintf(buf, sizeof buf, "%s/../scripts/parquet2shard.js", d) < sizeof buf &&
-        access(buf, R_OK) == 0) {
-        /* the source tree's own data/ leads to the same file: name it plainly */
-        const char *src = SCIPRUNE_SCRIPTS_DIR "/parquet2shard.js";
-        char *a = realpath(buf, NULL), *b = realpath(src, NULL);
-        int same = a && b && !strcmp(a, b);
-        free(a);
-        free(b);
-        return same ? src : buf;
-    }
+        access(buf, R_OK) == 0)
+        return buf; /* in a build tree: the source tree's data/../scripts, the same file */
     return SCIPRUNE_SCRIPTS_DIR "/parquet2shard.js";
 }
 

@@ -481,11 +481,34 @@ static int anc_push(hash_worker *w, size_t *n, uint64_t h, uint32_t depth)
     return 0;
 }
 
-/* Walk the tree and add its features to w->m; with nd, the n-gram tokenizer rides the same
- * walk (ngram_walk_node: one walk of the tree for both). Each consumer decides for itself
- * whether it wants a node's children; the walk descends when either does, and a consumer that
- * did not want them skips the subtree (w_skip, g_skip: the depth of the node it stopped at), so
- * each sees exactly the nodes its own walk would. */
+/* A node's type hash, kind and namedness from the language's tables; 1 for an ERROR node. */
+static inline int node_sym(const hash_state *hs, const hash_lang *hl, TSNode n, uint64_t *sh,
+                           uint8_t *kind, uint8_t *named)
+{
+    TSSymbol sym = ts_node_symbol(n);
+    *kind = K_OTHER;
+    *named = 1;
+    if (sym == (TSSymbol)-1) {
+        *sh = hs->err_symh;
+        return 1;
+    }
+    if (sym < hl->nsym) {
+        *sh = hl->symh[sym];
+        *kind = hl->kind[sym];
+        *named = hl->named[sym];
+    } else {
+        *sh = fmix64((uint64_t)sym + 0x51ed270b27ULL);
+        *named = (uint8_t)ts_node_is_named(n);
+    }
+    return 0;
+}
+
+/* Walk the tree and add its features to w->m; with nd the n-gram tokenizer
+ * (ngram_walk_node) and with sw the site detectors' record scan (embed_sites_scan_node) ride
+ * the same walk, so a tree is walked once. Each consumer decides for itself whether it wants a
+ * node's children; the walk descends when any does, and a consumer that did not want them
+ * skips the subtree (w_skip, g_skip, s_skip: the depth of the node it stopped at), so each
+ * sees exactly the nodes its own walk would. */
 static void walk(const hash_state *hs, const sciprune_embedder_settings *s, hash_worker *w,
                  const hash_lang *hl, TSNode root, const unsigned char *text, int has_error,
                  ngram_doc *nd, sites_worker *sw)
@@ -506,19 +529,18 @@ static void walk(const hash_state *hs, const sciprune_embedder_settings *s, hash
         if (depth <= w_skip) w_skip = UINT32_MAX;
         if (nd && depth <= g_skip) g_skip = UINT32_MAX;
         if (sw && depth <= s_skip) s_skip = UINT32_MAX;
-        int w_on = w_skip == UINT32_MAX, g_on = g_skip == UINT32_MAX;
+        int w_on = w_skip == UINT32_MAX, g_on = g_skip == UINT32_MAX, s_on = s_skip == UINT32_MAX;
         int w_desc = 0, g_desc = 0, s_desc = 0;
-        if (s_skip == UINT32_MAX) { /* the site detectors' record walk (every node they enter) */
+        if (s_on) { /* the site detectors' record walk (every node they enter) */
             s_desc = embed_sites_scan_node(sw, n, depth);
             if (!s_desc) s_skip = depth;
         }
         if (ts_node_is_missing(n)) {
             /* a token the parser invented: not in the text, so only the marker (and no token) */
             if (w_on && want_err) {
-                TSSymbol sym = ts_node_symbol(n);
-                uint64_t sh = sym == (TSSymbol)-1 ? hs->err_symh
-                              : sym < hl->nsym    ? hl->symh[sym]
-                                                  : fmix64((uint64_t)sym + 0x51ed270b27ULL);
+                uint64_t sh;
+                uint8_t kind, named;
+                (void)node_sym(hs, hl, n, &sh, &kind, &named);
                 while (nanc && w->anc_d[nanc - 1] >= depth) nanc--;
                 fmap_add(m, mix2(hs->fam[F_MISSING], sh));
             }
@@ -530,20 +552,9 @@ static void walk(const hash_state *hs, const sciprune_embedder_settings *s, hash
             if (!g_desc) g_skip = depth;
         }
         if (w_on) {
-            TSSymbol sym = ts_node_symbol(n);
             uint64_t sh;
-            uint8_t kind = K_OTHER, named = 1;
-            int is_err = sym == (TSSymbol)-1;
-            if (is_err) {
-                sh = hs->err_symh;
-            } else if (sym < hl->nsym) {
-                sh = hl->symh[sym];
-                kind = hl->kind[sym];
-                named = hl->named[sym];
-            } else {
-                sh = fmix64((uint64_t)sym + 0x51ed270b27ULL);
-                named = ts_node_is_named(n);
-            }
+            uint8_t kind, named;
+            int is_err = node_sym(hs, hl, n, &sh, &kind, &named);
             while (nanc && w->anc_d[nanc - 1] >= depth) nanc--;
             w_desc = 1;
             if (is_err && want_err) fmap_add(m, hs->fam[F_ERR]);

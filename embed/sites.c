@@ -665,10 +665,23 @@ static int scan_node(sites_worker *w, TSNode x, uint32_t cd)
     return descend;
 }
 
-/* The sites' record walk on its own cursor. */
+/* The record the scan is about to walk (its text, tree and the query roots of its language's
+ * site set), and the scan's lists emptied (scan_begin). */
+static void scan_start(sites_worker *w, const corrupt_site_set *set, TSNode root,
+                       const char *text, size_t len)
+{
+    w->src = text;
+    w->len = len;
+    w->root = root;
+    w->oom = 0;
+    w->rootsym = corrupt_site_set_root_symbols(set, &w->nsym);
+    scan_begin(w);
+}
+
+/* The scan's own cursor walk of w->root (after scan_start), for a visit the feature walk did
+ * not drive. */
 static void scan_record(sites_worker *w)
 {
-    scan_begin(w);
     uint32_t cd = 0; /* the cursor's depth */
     TSTreeCursor c = ts_tree_cursor_new(w->root);
     for (;;) {
@@ -712,12 +725,7 @@ int embed_sites_scan_begin(const sciprune_embedder *e, sites_worker *w, const ch
     int li = lang_index(lang);
     const corrupt_site_set *set = NULL;
     if (li < 0 || sites_set(e->sites, (size_t)li, &set, NULL) || !set) return 0;
-    w->src = text;
-    w->len = len;
-    w->root = root;
-    w->oom = 0;
-    w->rootsym = corrupt_site_set_root_symbols(set, &w->nsym);
-    scan_begin(w);
+    scan_start(w, set, root, text, len);
     w->scanned = 1;
     return 1;
 }
@@ -991,11 +999,7 @@ sciprune_status embed_sites_visit(const sciprune_embedder *e, sites_worker *w, i
     w->wc->valid = 0; /* a new text */
     /* the record's walk: done already when the feature walk drove it (same tree and text) */
     if (!(scanned && ts_node_eq(w->root, root) && w->src == text && w->len == len)) {
-        w->src = text;
-        w->len = len;
-        w->root = root;
-        w->oom = 0;
-        w->rootsym = corrupt_site_set_root_symbols(set, &w->nsym);
+        scan_start(w, set, root, text, len);
         scan_record(w);
     }
     w->nbare /= 2;
