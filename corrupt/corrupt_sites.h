@@ -69,4 +69,19 @@ sciprune_status corrupt_site_set_each(const corrupt_site_set *s, TSNode root, co
                                       uint64_t seed, corrupt_site_fn fn, void *user,
                                       sciprune_error *err);
 
+/* Nonzero when the set's patterns are matched node by node (corrupt/sitepat.c: every pattern
+ * within its subset - true of the default site queries): then corrupt_site_set_each_at finds
+ * the sites from the nodes where matches are rooted, without a query cursor. */
+int corrupt_site_set_direct(const corrupt_site_set *s);
+
+/* corrupt_site_set_each for a direct set (corrupt_site_set_direct): `nodes` (n of them, any
+ * order) must hold every node of root of a root symbol (corrupt_site_set_root_symbols), and
+ * may hold others; the matches rooted at them are exactly those of a query pass over the whole
+ * tree, so are the sites, their order and their edits. ESTATE for a set without direct
+ * matching; ENOMEM. Thread-safe. */
+sciprune_status corrupt_site_set_each_at(const corrupt_site_set *S, TSNode root, const TSNode *nodes,
+                                         size_t n, const char *src, size_t len, int with_edit,
+                                         uint64_t seed, corrupt_site_fn fn, void *user,
+                                         sciprune_error *err);
+
 #endif /* SCIPRUNE_CORRUPT_SITES_H */

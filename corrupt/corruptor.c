@@ -18,6 +18,7 @@
  */
 #include "corrupt_int.h"
 #include "corrupt_sites.h"
+#include "corrupt_sites_int.h"
 #include "sciprune_config.h"
 
 #include <dirent.h>
@@ -477,6 +478,58 @@ static sciprune_status find_sites(const corrupt_op *op, TSNode root, const char 
     return find_sites_q(op->query, op->path, &root, 1, src, len, out, nout, err);
 }
 
+typedef struct site_vec {
+    corrupt_site *v;
+    size_t n, cap;
+} site_vec;
+
+/* The sites of one match of lq (none when its predicates do not hold): per capture, the edit
+ * its name selects. 0, or -1 on ENOMEM. */
+static int collect_match(const lang_query *lq, const TSQueryMatch *m, const char *src, size_t len,
+                         site_vec *sv)
+{
+    if (!lang_query_match_ok(lq, m, src, len)) return 0;
+    const TSQuery *q = lang_query_ts(lq);
+    corrupt_site swap = {EDIT_SWAP_A, m->pattern_index, {{0}, 0, 0}, {{0}, 0, 0}};
+    int has_a = 0, has_b = 0;
+    for (uint16_t k = 0; k < m->capture_count; k++) {
+        uint32_t l;
+        const char *name = ts_query_capture_name_for_id(q, m->captures[k].index, &l);
+        int e = corrupt_edit_for_capture(name);
+        if (e == EDIT_SWAP_A) swap.a = m->captures[k].node, has_a = 1;
+        else if (e == EDIT_SWAP_B) swap.b = m->captures[k].node, has_b = 1;
+        else if (e > 0 && corrupt_capture_each(name)) {
+            /* the named children, as a (_) child pattern would match them */
+            TSTreeCursor tc = ts_tree_cursor_new(m->captures[k].node);
+            int bad = 0;
+            if (ts_tree_cursor_goto_first_child(&tc)) do {
+                TSNode ch = ts_tree_cursor_current_node(&tc);
+                if (!ts_node_is_named(ch)) continue;
+                corrupt_site s = {(corrupt_edit)e, m->pattern_index, ch, {{0}, 0, 0}};
+                if (push_site(&sv->v, &sv->n, &sv->cap, s)) bad = 1;
+            } while (!bad && ts_tree_cursor_goto_next_sibling(&tc));
+            ts_tree_cursor_delete(&tc);
+            if (bad) return -1;
+        } else if (e > 0) {
+            corrupt_site s = {(corrupt_edit)e, m->pattern_index, m->captures[k].node, {{0}, 0, 0}};
+            if (push_site(&sv->v, &sv->n, &sv->cap, s)) return -1;
+        }
+    }
+    if (has_a && has_b && push_site(&sv->v, &sv->n, &sv->cap, swap)) return -1;
+    return 0;
+}
+
+/* Sort a site list and drop duplicates (the first pattern's kept). */
+static void sites_sort_unique(site_vec *sv)
+{
+    if (sv->n < 2) return;
+    qsort(sv->v, sv->n, sizeof *sv->v, cmp_site);
+    size_t w = 1;
+    for (size_t i = 1; i < sv->n; i++)
+        if (!same_site(&sv->v[w - 1], &sv->v[i])) sv->v[w++] = sv->v[i];
+    sv->n = w;
+}
+
 /* Candidate sites of a compiled query in the subtrees roots[0, nroots) (the whole tree: its
  * root), sorted and unique; `path` names it in errors. */
 static sciprune_status find_sites_q(const lang_query *lq, const char *path, const TSNode *roots,
@@ -489,56 +542,22 @@ static sciprune_status find_sites_q(const lang_query *lq, const char *path, cons
     const TSQuery *q = lang_query_ts(lq);
     TSQueryCursor *cur = ts_query_cursor_new();
     if (!cur) return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
-    corrupt_site *v = NULL;
-    size_t n = 0, cap = 0;
+    site_vec sv = {NULL, 0, 0};
     TSQueryMatch m;
     for (size_t ri = 0; ri < nroots; ri++) {
         ts_query_cursor_exec(cur, q, roots[ri]);
-        while (ts_query_cursor_next_match(cur, &m)) {
-            if (!lang_query_match_ok(lq, &m, src, len)) continue;
-            corrupt_site swap = {EDIT_SWAP_A, m.pattern_index, {{0}, 0, 0}, {{0}, 0, 0}};
-            int has_a = 0, has_b = 0;
-            for (uint16_t k = 0; k < m.capture_count; k++) {
-                uint32_t l;
-                const char *name = ts_query_capture_name_for_id(q, m.captures[k].index, &l);
-                int e = corrupt_edit_for_capture(name);
-                if (e == EDIT_SWAP_A) swap.a = m.captures[k].node, has_a = 1;
-                else if (e == EDIT_SWAP_B) swap.b = m.captures[k].node, has_b = 1;
-                else if (e > 0 && corrupt_capture_each(name)) {
-                    /* the named children, as a (_) child pattern would match them */
-                    TSTreeCursor tc = ts_tree_cursor_new(m.captures[k].node);
-                    int bad = 0;
-                    if (ts_tree_cursor_goto_first_child(&tc)) do {
-                        TSNode ch = ts_tree_cursor_current_node(&tc);
-                        if (!ts_node_is_named(ch)) continue;
-                        corrupt_site s = {(corrupt_edit)e, m.pattern_index, ch, {{0}, 0, 0}};
-                        if (push_site(&v, &n, &cap, s)) bad = 1;
-                    } while (!bad && ts_tree_cursor_goto_next_sibling(&tc));
-                    ts_tree_cursor_delete(&tc);
-                    if (bad) goto oom;
-                } else if (e > 0) {
-                    corrupt_site s = {(corrupt_edit)e, m.pattern_index, m.captures[k].node, {{0}, 0, 0}};
-                    if (push_site(&v, &n, &cap, s)) goto oom;
-                }
+        while (ts_query_cursor_next_match(cur, &m))
+            if (collect_match(lq, &m, src, len, &sv)) {
+                ts_query_cursor_delete(cur);
+                free(sv.v);
+                return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
             }
-            if (has_a && has_b && push_site(&v, &n, &cap, swap)) goto oom;
-        }
     }
     ts_query_cursor_delete(cur);
-    if (n > 1) {
-        qsort(v, n, sizeof *v, cmp_site);
-        size_t w = 1;
-        for (size_t i = 1; i < n; i++)
-            if (!same_site(&v[w - 1], &v[i])) v[w++] = v[i];
-        n = w;
-    }
-    *out = v;
-    *nout = n;
+    sites_sort_unique(&sv);
+    *out = sv.v;
+    *nout = sv.n;
     return SCIPRUNE_OK;
-oom:
-    ts_query_cursor_delete(cur);
-    free(v);
-    return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
 }
 
 static char *dup_bytes(const char *s, size_t n)
@@ -734,12 +753,14 @@ struct corrupt_site_set {
     uint8_t *ptype;         /* per pattern: index into the caller's types, owned */
     const corrupt_op **ops; /* per type: the operator (NULL when the language has none) */
     size_t ntypes;
+    sp_prog *prog;          /* the patterns for direct matching (sitepat.c), or NULL; owned */
 };
 
 void corrupt_site_set_free(corrupt_site_set *s)
 {
     if (!s) return;
     lang_query_free(s->query);
+    sp_prog_free(s->prog);
     free(s->rootsym);
     free(s->ptype);
     free(s->ops);
@@ -884,6 +905,8 @@ sciprune_status corrupt_site_set_new(corrupt_site_set **out, const sciprune_corr
         S->ptype[p] = (uint8_t)t;
     }
     if (site_set_roots(S, lang_grammar(lang), text, tlen)) goto oom;
+    /* NULL (a pattern outside the subset, or no memory): the query cursor is the only way */
+    S->prog = S->rootsym ? sp_prog_new(lang_grammar(lang), q, text, tlen) : NULL;
     free(text);
     free(ends);
     *out = S;
@@ -904,18 +927,14 @@ const uint8_t *corrupt_site_set_root_symbols(const corrupt_site_set *s, uint32_t
     return s ? s->rootsym : NULL;
 }
 
-sciprune_status corrupt_site_set_each(const corrupt_site_set *S, TSNode root, const TSNode *subtrees,
-                                      size_t nsub, const char *src, size_t len, int with_edit,
-                                      uint64_t seed, corrupt_site_fn fn, void *user,
-                                      sciprune_error *err)
+int corrupt_site_set_direct(const corrupt_site_set *s) { return s && s->prog; }
+
+/* fn for each of the sites (sorted, unique), with its edit when with_edit. */
+static sciprune_status each_site(const corrupt_site_set *S, TSNode root, const corrupt_site *sites,
+                                 size_t n, const char *src, size_t len, int with_edit,
+                                 uint64_t seed, corrupt_site_fn fn, void *user, sciprune_error *err)
 {
-    if (!S) return SCIPRUNE_OK;
-    corrupt_site *sites = NULL;
-    size_t n = 0;
-    sciprune_status s =
-        subtrees ? find_sites_q(S->query, "corrupt sites", subtrees, nsub, src, len, &sites, &n, err)
-                 : find_sites_q(S->query, "corrupt sites", &root, 1, src, len, &sites, &n, err);
-    if (s) return s;
+    sciprune_status s = SCIPRUNE_OK;
     corrupt_rng rng = {seed};
     for (size_t i = 0; i < n; i++) {
         int t = S->ptype[sites[i].pattern];
@@ -938,6 +957,60 @@ sciprune_status corrupt_site_set_each(const corrupt_site_set *S, TSNode root, co
         free(sp.ins);
         if (stop) break;
     }
+    return s;
+}
+
+sciprune_status corrupt_site_set_each(const corrupt_site_set *S, TSNode root, const TSNode *subtrees,
+                                      size_t nsub, const char *src, size_t len, int with_edit,
+                                      uint64_t seed, corrupt_site_fn fn, void *user,
+                                      sciprune_error *err)
+{
+    if (!S) return SCIPRUNE_OK;
+    corrupt_site *sites = NULL;
+    size_t n = 0;
+    sciprune_status s =
+        subtrees ? find_sites_q(S->query, "corrupt sites", subtrees, nsub, src, len, &sites, &n, err)
+                 : find_sites_q(S->query, "corrupt sites", &root, 1, src, len, &sites, &n, err);
+    if (!s) s = each_site(S, root, sites, n, src, len, with_edit, seed, fn, user, err);
     free(sites);
+    return s;
+}
+
+typedef struct direct_ctx {
+    const lang_query *lq;
+    const char *src;
+    size_t len;
+    site_vec sv;
+} direct_ctx;
+
+static int direct_match(void *user, const TSQueryMatch *m)
+{
+    direct_ctx *d = user;
+    return collect_match(d->lq, m, d->src, d->len, &d->sv);
+}
+
+sciprune_status corrupt_site_set_each_at(const corrupt_site_set *S, TSNode root, const TSNode *nodes,
+                                         size_t n, const char *src, size_t len, int with_edit,
+                                         uint64_t seed, corrupt_site_fn fn, void *user,
+                                         sciprune_error *err)
+{
+    if (!S) return SCIPRUNE_OK;
+    if (!S->prog)
+        return sp_err(err, SCIPRUNE_ESTATE, "corrupt sites", -1, -1,
+                      "the site set has no direct matcher");
+    if (!n) return SCIPRUNE_OK;
+    sp_matcher *m = sp_matcher_new();
+    if (!m) return sp_err(err, SCIPRUNE_ENOMEM, "corrupt sites", -1, -1, "out of memory");
+    direct_ctx d = {S->query, src, len, {NULL, 0, 0}};
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) rc = sp_match_at(m, S->prog, nodes[i], direct_match, &d);
+    sp_matcher_free(m);
+    sciprune_status s = SCIPRUNE_OK;
+    if (rc) s = sp_err(err, SCIPRUNE_ENOMEM, "corrupt sites", -1, -1, "out of memory");
+    else {
+        sites_sort_unique(&d.sv);
+        s = each_site(S, root, d.sv.v, d.sv.n, src, len, with_edit, seed, fn, user, err);
+    }
+    free(d.sv.v);
     return s;
 }

@@ -10,9 +10,11 @@
  * query pass finds all five types; the same edit builder). drop-return-value also scores every
  * value-less return (what the corruption leaves behind, which the query no longer finds). One
  * walk per record lists its functions (range, name, how many returns with a value each holds),
- * its value-less returns and the outermost nodes a site pattern can be rooted at (the query
- * passes run on those subtrees only: the same sites as a pass over the whole tree); it rides
- * on the feature walk (hash.c walk(), embed_sites_scan_*) when there is one.
+ * its value-less returns and every node a site pattern can be rooted at, whose matches
+ * corrupt/sitepat.c enumerates from their children (corrupt_site_set_each_at: no query cursor;
+ * the same sites as a query pass over the whole tree) - or, for a site set outside sitepat.c's
+ * subset, the outermost such nodes, the query passes then running on those subtrees only. The
+ * walk rides on the feature walk (hash.c walk(), embed_sites_scan_*) when there is one.
  *
  * Features of one site (each hashed, salted with the (language, type) model, into one table of
  * 2^SITES_BITS weights shared by all models): the line(s) the site is on, clipped to
@@ -289,8 +291,11 @@ struct sites_worker {
     uint32_t nsym;
     TSNode *sub;         /* nsub, owned */
     size_t nsub, csub;
+    int direct;          /* the set matches node by node (corrupt_site_set_direct): sub holds
+                            every node of a root symbol instead, returns' insides too */
     size_t fdepth;       /* the walk: functions open on stk */
     uint32_t in_sub;     /* the walk: 1 + the depth of sub[nsub - 1] while inside it, else 0 */
+    uint32_t in_ret;     /* direct mode: 1 + the depth of the return the walk is in, else 0 */
     int scanned;         /* the walk was driven by embed_sites_scan_* for `root` */
     /* the last clean window's tokens and window-only features (sites of one line share them):
      * valid for [cw0, cw1) of the current record; cidx: those features salted for cmodel */
@@ -607,10 +612,11 @@ static uint8_t node_class(sites_worker *w, TSNode x)
     return c;
 }
 
-/* The sites' record walk (a pre-order walk of every node but a return's descendants): the
- * record's functions (range, name, how many returns with a value each holds directly) and its
- * value-less returns; with w->rootsym, the outermost nodes of a root symbol (w->sub: a return,
- * which the walk does not enter, stands for any inside it). scan_begin, then scan_node for
+/* The sites' record walk (a pre-order walk of every node but a return's descendants, which
+ * the direct mode enters for its root nodes only): the record's functions (range, name, how
+ * many returns with a value each holds directly) and its value-less returns; with w->rootsym,
+ * in direct mode every node of a root symbol, else the outermost ones (w->sub: a return, which
+ * the walk does not enter, stands for any inside it). scan_begin, then scan_node for
  * each node in pre-order with its depth below the root, which says whether to enter it. Either
  * scan_record's own cursor walk or another walk of the same tree drives it (hash.c's feature
  * walk: embed_sites_scan_*), so a record is walked once for both. */
@@ -619,24 +625,43 @@ static void scan_begin(sites_worker *w)
     w->nfns = w->nbare = w->nsub = 0;
     w->fdepth = 0;
     w->in_sub = 0;
+    w->in_ret = 0;
+}
+
+/* Add x to w->sub. */
+static int sub_push(sites_worker *w, TSNode x)
+{
+    if (grow_arr((void **)&w->sub, &w->csub, w->nsub + 1, sizeof *w->sub)) {
+        w->oom = 1;
+        return -1;
+    }
+    w->sub[w->nsub++] = x;
+    return 0;
 }
 
 static int scan_node(sites_worker *w, TSNode x, uint32_t cd)
 {
+    if (w->in_ret) { /* direct mode, inside a return: only the nodes matches are rooted at */
+        if (cd < w->in_ret) w->in_ret = 0; /* left it */
+        else {
+            TSSymbol sym = ts_node_symbol(x);
+            if (sym < w->nsym && w->rootsym[sym] && sub_push(w, x)) return 0;
+            return 1;
+        }
+    }
     uint32_t xs = ts_node_start_byte(x);
     while (w->fdepth && xs >= w->fns[w->stk[w->fdepth - 1]].end) w->fdepth--;
     int descend = 1;
     uint8_t cl = ts_node_is_named(x) ? node_class(w, x) : 0;
     if (w->rootsym) {
-        if (w->in_sub && cd < w->in_sub) w->in_sub = 0; /* left it */
-        if (!w->in_sub) {
-            TSSymbol sym = ts_node_symbol(x);
-            if ((sym < w->nsym && w->rootsym[sym]) || (cl & SC_RETURN)) {
-                if (grow_arr((void **)&w->sub, &w->csub, w->nsub + 1, sizeof *w->sub)) {
-                    w->oom = 1;
-                    return 0;
-                }
-                w->sub[w->nsub++] = x;
+        TSSymbol sym = ts_node_symbol(x);
+        int is_root = sym < w->nsym && w->rootsym[sym];
+        if (w->direct) { /* every node a match can be rooted at */
+            if (is_root && sub_push(w, x)) return 0;
+        } else {
+            if (w->in_sub && cd < w->in_sub) w->in_sub = 0; /* left it */
+            if (!w->in_sub && (is_root || (cl & SC_RETURN))) {
+                if (sub_push(w, x)) return 0;
                 w->in_sub = cd + 1;
             }
         }
@@ -650,7 +675,10 @@ static int scan_node(sites_worker *w, TSNode x, uint32_t cd)
         w->fns[w->nfns] = (fn_info){xs, ts_node_end_byte(x), function_name(x, w->src), 0};
         w->stk[w->fdepth++] = (uint32_t)w->nfns++;
     } else if (cl & SC_RETURN) {
-        descend = 0;
+        /* the functions and returns inside a return are not the record's (its value is one
+         * site); the direct mode still enters it for the nodes matches are rooted at */
+        descend = w->direct;
+        if (w->direct) w->in_ret = cd + 1;
         if (return_valued(x)) {
             if (w->fdepth) w->fns[w->stk[w->fdepth - 1]].valued++;
         } else {
@@ -675,6 +703,7 @@ static void scan_start(sites_worker *w, const corrupt_site_set *set, TSNode root
     w->root = root;
     w->oom = 0;
     w->rootsym = corrupt_site_set_root_symbols(set, &w->nsym);
+    w->direct = w->rootsym && corrupt_site_set_direct(set);
     scan_begin(w);
 }
 
@@ -1005,10 +1034,13 @@ sciprune_status embed_sites_visit(const sciprune_embedder *e, sites_worker *w, i
     w->nbare /= 2;
     if (w->oom) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
     uint64_t seed = mix(e->s.seed, hash_bytes(text, len, 0x5173));
-    /* no subtree: no site (root stands for an empty list) */
-    const TSNode *sub = !w->rootsym ? NULL : w->nsub ? w->sub : &root;
-    st = corrupt_site_set_each(set, root, sub, w->nsub, text, len, train,
-                               seed, on_site, w, err);
+    if (w->direct)
+        st = corrupt_site_set_each_at(set, root, w->sub, w->nsub, text, len, train, seed, on_site,
+                                      w, err);
+    else { /* no subtree: no site (root stands for an empty list) */
+        const TSNode *sub = !w->rootsym ? NULL : w->nsub ? w->sub : &root;
+        st = corrupt_site_set_each(set, root, sub, w->nsub, text, len, train, seed, on_site, w, err);
+    }
     if (st) return st;
     if (!w->oom) bare_returns(w);
     if (w->oom) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");

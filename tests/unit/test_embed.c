@@ -602,8 +602,9 @@ static int collect_site(void *user, const corrupt_site_edit *se)
     return 0;
 }
 
-/* The outermost nodes of a root symbol, in document order. */
-static size_t outermost_roots(TSNode root, const uint8_t *rs, uint32_t ns, TSNode **out)
+/* The outermost nodes of a root symbol, in document order; with `every`, every node of a
+ * root symbol (corrupt_site_set_each_at's list). */
+static size_t root_nodes(TSNode root, const uint8_t *rs, uint32_t ns, int every, TSNode **out)
 {
     size_t n = 0, cap = 0;
     *out = NULL;
@@ -620,7 +621,7 @@ static size_t outermost_roots(TSNode root, const uint8_t *rs, uint32_t ns, TSNod
             }
             (*out)[n++] = x;
         }
-        if (!hit && ts_tree_cursor_goto_first_child(&c)) continue;
+        if ((every || !hit) && ts_tree_cursor_goto_first_child(&c)) continue;
         int up = 0;
         while (!ts_tree_cursor_goto_next_sibling(&c))
             if (!ts_tree_cursor_goto_parent(&c)) {
@@ -633,25 +634,42 @@ static size_t outermost_roots(TSNode root, const uint8_t *rs, uint32_t ns, TSNod
     return n;
 }
 
+/* The site sets' three ways to find sites give the same sites and edits: one query pass over
+ * the whole tree, query passes over the outermost subtrees where a pattern can be rooted, and
+ * (corrupt/sitepat.c) the patterns matched at every node of a root symbol. Real files of every
+ * language with site queries. */
 static void test_sites_subtrees_match_whole_tree(void **state)
 {
     (void)state;
     static const char *const types[] = {"swap-operator", "swap-args", "off-by-one", "negate-if",
                                         "drop-return-value"};
     const char *root = getenv("SCIPRUNE_SOURCE_ROOT");
-    char jsg[1200];
+    char jsg[1200], cases[6][1200];
     snprintf(jsg, sizeof jsg, "%s/node_modules/hyparquet*/src/*.js", root ? root : ".");
+    static const char *const ext[] = {"go", "java", "rs", "ts", "cpp", "js"};
+    for (int k = 0; k < 6; k++)
+        snprintf(cases[k], sizeof cases[k], "%s/tests/cases/*/*/*.%s", root ? root : ".", ext[k]);
     static const struct { const char *lang, *text; } snip[] = {
         {"go", "package main\nfunc f(a int, b int) int {\n if a < 3 { return a + b }\n g(a, b)\n x := a[1:2]\n return -1\n}\n"},
         {"java", "class A { int f(int a, int b) { if (a < 3) { return a + b; } g(a, b); int x = arr[1]; return -1; } }\n"},
         {"rust", "fn f(a: i32, b: i32) -> i32 { if a < 3 { return a + b; } g(a, b); let x = v[1]; for i in 0..n {} return -1; }\n"},
         {"typescript", "function f(a: number, b: number): number { if (a < 3) { return a + b; } g(a, b); const x = v[1]; return -1; }\n"},
         {"cpp", "int f(int a, int b) { if (a < 3 && b) { return a + b; } g(a, b); int x = v[1]; return -1; }\n"},
+        /* a return's value holding what other patterns match; comments between arguments */
+        {"javascript", "function f(a, b) { return g(a, /* c */ b) + (a < 1 ? h(x[2], 3) : 0); }\n"},
+        {"python", "def f(a, b):\n    if a < 3 and b:\n        return g(a, b) - range(2)[1]\n    elif not a:\n        return\n    return [x for x in range(1, 5) if x != 2]\n"},
     };
-    const struct { const char *lang, *pat; } sets[] = {
-        {"python", "/usr/lib/python3*/[a-m]*.py"},
-        {"c", "/usr/include/[a-s]*.h"},
-        {"javascript", jsg},
+    const struct { const char *lang, *pat; size_t max; } sets[] = {
+        {"python", "/usr/lib/python3*/[a-m]*.py", 40},
+        {"c", "/usr/include/[a-s]*.h", 40},
+        {"javascript", jsg, 40},
+        {"cpp", "/usr/include/c++/*/bits/[a-s]*.h", 25},
+        {"go", cases[0], 40},
+        {"java", cases[1], 40},
+        {"rust", cases[2], 40},
+        {"typescript", cases[3], 40},
+        {"cpp", cases[4], 40},
+        {"javascript", cases[5], 40},
     };
     sciprune_error e;
     sciprune_corruptor *c = NULL;
@@ -659,12 +677,14 @@ static void test_sites_subtrees_match_whole_tree(void **state)
     sciprune_parser *p;
     assert_int_equal(sciprune_parser_new(&p, &e), SCIPRUNE_OK);
     static char buf[1 << 20];
-    size_t nsn = sizeof snip / sizeof snip[0], nfiles = 0, nsites = 0;
+    size_t nsn = sizeof snip / sizeof snip[0], nfiles = 0, nsites = 0, ndirect = 0;
     for (size_t k = 0; k < nsn + sizeof sets / sizeof sets[0]; k++) {
         const char *lang = k < nsn ? snip[k].lang : sets[k - nsn].lang;
         corrupt_site_set *S = NULL;
         assert_int_equal(corrupt_site_set_new(&S, c, lang, types, 5, &e), SCIPRUNE_OK);
         assert_non_null(S);
+        /* the default queries are all within sitepat.c's subset */
+        assert_true(corrupt_site_set_direct(S));
         uint32_t ns;
         const uint8_t *rs = corrupt_site_set_root_symbols(S, &ns);
         assert_non_null(rs); /* every language's patterns are rooted at a plain named node */
@@ -672,7 +692,7 @@ static void test_sites_subtrees_match_whole_tree(void **state)
         size_t nf = 1;
         if (k >= nsn) {
             assert_int_equal(glob(sets[k - nsn].pat, 0, NULL, &g), 0);
-            nf = g.gl_pathc < 40 ? g.gl_pathc : 40;
+            nf = g.gl_pathc < sets[k - nsn].max ? g.gl_pathc : sets[k - nsn].max;
         }
         for (size_t i = 0; i < nf; i++) {
             size_t n;
@@ -690,33 +710,42 @@ static void test_sites_subtrees_match_whole_tree(void **state)
             TSTree *t = NULL;
             if (lang_parse(p, lang, buf, n, &t, &e)) continue;
             TSNode r = ts_tree_root_node(t);
-            TSNode *sub;
-            size_t nsub = outermost_roots(r, rs, ns, &sub);
-            site_list whole = {0}, parts = {0};
+            TSNode *sub, *all;
+            size_t nsub = root_nodes(r, rs, ns, 0, &sub), nall = root_nodes(r, rs, ns, 1, &all);
+            site_list whole = {0}, parts = {0}, direct = {0};
             for (int with_edit = 0; with_edit < 2; with_edit++) {
-                whole.n = parts.n = 0;
+                whole.n = parts.n = direct.n = 0;
                 assert_int_equal(corrupt_site_set_each(S, r, NULL, 0, buf, n, with_edit, 77 + i,
                                                        collect_site, &whole, &e), SCIPRUNE_OK);
                 assert_int_equal(corrupt_site_set_each(S, r, sub ? sub : &r, nsub, buf, n, with_edit,
                                                        77 + i, collect_site, &parts, &e), SCIPRUNE_OK);
+                assert_int_equal(corrupt_site_set_each_at(S, r, all, nall, buf, n, with_edit, 77 + i,
+                                                          collect_site, &direct, &e), SCIPRUNE_OK);
                 assert_int_equal(whole.n, parts.n);
                 if (whole.n && memcmp(whole.v, parts.v, whole.n * sizeof *whole.v))
                     fail_msg("%s: the subtree passes' sites differ from the whole tree's", lang);
+                if (whole.n != direct.n ||
+                    (whole.n && memcmp(whole.v, direct.v, whole.n * sizeof *whole.v)))
+                    fail_msg("%s (%s): direct matching found %zu sites, the query %zu (or others)",
+                             lang, k < nsn ? "snippet" : g.gl_pathv[i], direct.n, whole.n);
             }
             nsites += whole.n;
+            ndirect += nall;
             nfiles++;
             free(whole.v);
             free(parts.v);
+            free(direct.v);
             free(sub);
+            free(all);
             ts_tree_delete(t);
         }
         if (k >= nsn) globfree(&g);
         corrupt_site_set_free(S);
     }
-    fprintf(stderr, "%zu texts, %zu sites: the same from the subtrees as from the whole tree\n",
-            nfiles, nsites);
-    assert_true(nfiles >= 60);
-    assert_true(nsites >= 1000);
+    fprintf(stderr, "%zu texts, %zu sites (%zu root nodes): the same from the subtrees and from "
+            "direct matching as from the whole tree\n", nfiles, nsites, ndirect);
+    assert_true(nfiles >= 150);
+    assert_true(nsites >= 5000);
     sciprune_parser_free(p);
     sciprune_corruptor_free(c);
 }
