@@ -70,18 +70,29 @@ sciprune_status corrupt_site_set_each(const corrupt_site_set *s, TSNode root, co
                                       sciprune_error *err);
 
 /* Nonzero when the set's patterns are matched node by node (corrupt/sitepat.c: every pattern
- * within its subset - true of the default site queries): then corrupt_site_set_each_at finds
- * the sites from the nodes where matches are rooted, without a query cursor. */
+ * within its subset - true of the default site queries): then a corrupt_site_walk finds the
+ * sites from a walk of the tree the caller makes anyway, without a query cursor. */
 int corrupt_site_set_direct(const corrupt_site_set *s);
 
-/* corrupt_site_set_each for a direct set (corrupt_site_set_direct): `nodes` (n of them, any
- * order) must hold every node of root of a root symbol (corrupt_site_set_root_symbols), and
- * may hold others; the matches rooted at them are exactly those of a query pass over the whole
- * tree, so are the sites, their order and their edits. ESTATE for a set without direct
- * matching; ENOMEM. Thread-safe. */
-sciprune_status corrupt_site_set_each_at(const corrupt_site_set *S, TSNode root, const TSNode *nodes,
-                                         size_t n, const char *src, size_t len, int with_edit,
-                                         uint64_t seed, corrupt_site_fn fn, void *user,
-                                         sciprune_error *err);
+/* The direct mode's per-thread state: begin, then every node of the tree in pre-order, then
+ * each (the sites of the walked tree, as corrupt_site_set_each with no subtrees gives them:
+ * the same sites, order and edits). Not thread-safe; one per thread, reused record after
+ * record. */
+typedef struct corrupt_site_walk corrupt_site_walk;
+corrupt_site_walk *corrupt_site_walk_new(void);
+void corrupt_site_walk_free(corrupt_site_walk *w);
+
+/* Start a record's walk for S, which must be direct (corrupt_site_set_direct): -1 if not. */
+int corrupt_site_walk_begin(corrupt_site_walk *w, const corrupt_site_set *S);
+
+/* Each node of the tree in pre-order (every visible node: anonymous ones, extras, MISSING
+ * ones), `depth` below the root, `c` a cursor positioned on it. */
+void corrupt_site_walk_node(corrupt_site_walk *w, TSNode x, uint32_t depth, const TSTreeCursor *c);
+
+/* After the last node: fn for each site of the walked tree `root` of src (see
+ * corrupt_site_set_each). Errors: ENOMEM. */
+sciprune_status corrupt_site_walk_each(corrupt_site_walk *w, TSNode root, const char *src,
+                                       size_t len, int with_edit, uint64_t seed,
+                                       corrupt_site_fn fn, void *user, sciprune_error *err);
 
 #endif /* SCIPRUNE_CORRUPT_SITES_H */

@@ -17,17 +17,25 @@ void sp_prog_free(sp_prog *g);
 /* 1 when some pattern is rooted at a node of symbol s. */
 int sp_prog_is_root(const sp_prog *g, TSSymbol s);
 
-/* Per-thread matching scratch. */
-typedef struct sp_matcher sp_matcher;
-sp_matcher *sp_matcher_new(void);
-void sp_matcher_free(sp_matcher *m);
+/* One record's walk (per thread): the children of every node a pattern is rooted at, and of
+ * every node a nested step may match, collected from a pre-order walk of the tree. */
+typedef struct sp_walk sp_walk;
+sp_walk *sp_walk_new(void);
+void sp_walk_free(sp_walk *w);
+
+/* Start a record (g: the set's program). */
+void sp_walk_begin(sp_walk *w, const sp_prog *g);
+
+/* The next node of a pre-order walk over every node of the tree (anonymous nodes and extras
+ * too), its depth below the walk's root, and a cursor positioned on it (for its field). */
+void sp_walk_node(sp_walk *w, TSNode x, uint32_t depth, const TSTreeCursor *c);
 
 /* Called per match (pattern index and captures as a query cursor gives them; valid during the
  * call). Return nonzero to stop. */
 typedef int (*sp_match_fn)(void *user, const TSQueryMatch *m);
 
-/* Every match of g's patterns rooted at node x (none unless its symbol is a root symbol).
- * Returns 0, the callback's nonzero, or -1 on ENOMEM. */
-int sp_match_at(sp_matcher *m, const sp_prog *g, TSNode x, sp_match_fn fn, void *user);
+/* After the walk's last node: every match of the program's patterns in the walked tree.
+ * Returns 0, the callback's nonzero, or -1 on ENOMEM (also one during the walk). */
+int sp_walk_matches(sp_walk *w, sp_match_fn fn, void *user);
 
 #endif /* SCIPRUNE_CORRUPT_SITES_INT_H */

@@ -989,24 +989,52 @@ static int direct_match(void *user, const TSQueryMatch *m)
     return collect_match(d->lq, m, d->src, d->len, &d->sv);
 }
 
-sciprune_status corrupt_site_set_each_at(const corrupt_site_set *S, TSNode root, const TSNode *nodes,
-                                         size_t n, const char *src, size_t len, int with_edit,
-                                         uint64_t seed, corrupt_site_fn fn, void *user,
-                                         sciprune_error *err)
+struct corrupt_site_walk {
+    const corrupt_site_set *S;
+    sp_walk *w;           /* owned */
+};
+
+corrupt_site_walk *corrupt_site_walk_new(void)
 {
-    if (!S) return SCIPRUNE_OK;
-    if (!S->prog)
-        return sp_err(err, SCIPRUNE_ESTATE, "corrupt sites", -1, -1,
-                      "the site set has no direct matcher");
-    if (!n) return SCIPRUNE_OK;
-    sp_matcher *m = sp_matcher_new();
-    if (!m) return sp_err(err, SCIPRUNE_ENOMEM, "corrupt sites", -1, -1, "out of memory");
+    corrupt_site_walk *w = calloc(1, sizeof *w);
+    if (w && !(w->w = sp_walk_new())) {
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void corrupt_site_walk_free(corrupt_site_walk *w)
+{
+    if (!w) return;
+    sp_walk_free(w->w);
+    free(w);
+}
+
+int corrupt_site_walk_begin(corrupt_site_walk *w, const corrupt_site_set *S)
+{
+    w->S = S;
+    if (!S || !S->prog) return -1;
+    sp_walk_begin(w->w, S->prog);
+    return 0;
+}
+
+void corrupt_site_walk_node(corrupt_site_walk *w, TSNode x, uint32_t depth, const TSTreeCursor *c)
+{
+    sp_walk_node(w->w, x, depth, c);
+}
+
+sciprune_status corrupt_site_walk_each(corrupt_site_walk *w, TSNode root, const char *src,
+                                       size_t len, int with_edit, uint64_t seed,
+                                       corrupt_site_fn fn, void *user, sciprune_error *err)
+{
+    const corrupt_site_set *S = w->S;
+    if (!S || !S->prog)
+        return sp_err(err, SCIPRUNE_ESTATE, "corrupt sites", -1, -1, "the site set has no direct matcher");
     direct_ctx d = {S->query, src, len, {NULL, 0, 0}};
-    int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++) rc = sp_match_at(m, S->prog, nodes[i], direct_match, &d);
-    sp_matcher_free(m);
     sciprune_status s = SCIPRUNE_OK;
-    if (rc) s = sp_err(err, SCIPRUNE_ENOMEM, "corrupt sites", -1, -1, "out of memory");
+    if (sp_walk_matches(w->w, direct_match, &d))
+        s = sp_err(err, SCIPRUNE_ENOMEM, "corrupt sites", -1, -1, "out of memory");
     else {
         sites_sort_unique(&d.sv);
         s = each_site(S, root, d.sv.v, d.sv.n, src, len, with_edit, seed, fn, user, err);

@@ -57,6 +57,7 @@ typedef struct sp_node {
     TSSymbol syms[SP_MAX_ALTS];
     uint16_t caps[SP_MAX_CAPS]; /* TSQuery capture ids */
     uint16_t nkids;
+    uint8_t kid_field;    /* some child step has a field */
     struct sp_node *kids; /* nkids, owned */
 } sp_node;
 
@@ -66,6 +67,8 @@ struct sp_prog {
     uint32_t nsym;        /* the language's symbol count */
     uint32_t *first;      /* nsym + 1: patterns rooted at symbol s are byroot[first[s], first[s+1]) */
     uint32_t *byroot;     /* npats, owned */
+    uint8_t *cls;         /* nsym: 1 a pattern's root symbol, 2 a nested step's (children wanted) */
+    uint8_t *kfield;      /* nsym: some child step of such a node has a field */
 };
 
 static void node_free(sp_node *n)
@@ -81,6 +84,8 @@ void sp_prog_free(sp_prog *p)
     free(p->pats);
     free(p->first);
     free(p->byroot);
+    free(p->cls);
+    free(p->kfield);
     free(p);
 }
 
@@ -235,6 +240,7 @@ static int parse_kids(pin *p, sp_node *nd, int depth)
         memset(ch, 0, sizeof *ch);
         if (parse_node(p, ch, depth + 1)) return -1;
         ch->field = field;
+        if (field) nd->kid_field = 1;
         ch->immediate = (uint8_t)anchor;
         anchor = 0;
         if (captures(p, ch)) return -1;
@@ -291,7 +297,8 @@ static int parse_node(pin *p, sp_node *nd, int depth)
     ws(p);
     size_t l = ident(p);
     if (!l) return -1; /* a group: not in the subset */
-    if (l == 1 && p->s[p->i] == '_') {
+    int wild = l == 1 && p->s[p->i] == '_';
+    if (wild) {
         if (depth == 0) return -1;
         nd->wild = 1;
     } else {
@@ -300,7 +307,26 @@ static int parse_node(pin *p, sp_node *nd, int depth)
     }
     p->i += l;
     if (p->i < p->n && ident_char(p->s[p->i])) return -1;
-    return parse_kids(p, nd, depth);
+    if (parse_kids(p, nd, depth)) return -1;
+    return wild && nd->nkids ? -1 : 0; /* (_ child...): which nodes to collect is not known */
+}
+
+/* Mark the symbols of the nested steps (those with child steps) below n: their children are
+ * collected too. -1 when a symbol is out of range. */
+static int mark_nested(sp_prog *g, const sp_node *n)
+{
+    for (uint16_t i = 0; i < n->nkids; i++) {
+        const sp_node *k = &n->kids[i];
+        if (k->nkids) {
+            for (uint16_t a = 0; a < k->nsyms; a++) {
+                if (k->syms[a] >= g->nsym) return -1;
+                g->cls[k->syms[a]] |= 2;
+                g->kfield[k->syms[a]] |= k->kid_field;
+            }
+            if (mark_nested(g, k)) return -1;
+        }
+    }
+    return 0;
 }
 
 sp_prog *sp_prog_new(const TSLanguage *L, const TSQuery *q, const char *text, size_t len)
@@ -323,10 +349,14 @@ sp_prog *sp_prog_new(const TSLanguage *L, const TSQuery *q, const char *text, si
     g->nsym = ts_language_symbol_count(L);
     g->first = calloc(g->nsym + 2u, sizeof *g->first);
     g->byroot = malloc((np ? np : 1) * sizeof *g->byroot);
-    if (!g->first || !g->byroot) goto fail;
+    g->cls = calloc(g->nsym + 1u, 1);
+    g->kfield = calloc(g->nsym + 1u, 1);
+    if (!g->first || !g->byroot || !g->cls || !g->kfield) goto fail;
     for (uint32_t i = 0; i < np; i++) {
-        if (g->pats[i].syms[0] >= g->nsym) goto fail;
+        if (g->pats[i].syms[0] >= g->nsym || mark_nested(g, &g->pats[i])) goto fail;
         g->first[g->pats[i].syms[0] + 1]++;
+        g->cls[g->pats[i].syms[0]] |= 1;
+        g->kfield[g->pats[i].syms[0]] |= g->pats[i].kid_field;
     }
     for (uint32_t s = 0; s < g->nsym; s++) g->first[s + 1] += g->first[s];
     uint32_t *fill = calloc(g->nsym + 1u, sizeof *fill);
@@ -349,12 +379,47 @@ int sp_prog_is_root(const sp_prog *g, TSSymbol s)
 
 /* ------------------------------------------------------------------ matching */
 
+/* A child in a list: with its own children's list when it is a collected node. */
 typedef struct kid {
     TSNode n;
     TSSymbol sym;
     TSFieldId field;
     uint8_t named;
+    uint32_t l0, nk;      /* its children: arena[l0, l0 + nk); l0 UINT32_MAX: not collected */
 } kid;
+
+/* A node whose children are being collected (a root symbol's, or a nested step's). */
+typedef struct open_node {
+    TSNode n;
+    uint32_t depth;
+    uint32_t s0;          /* its children start at stage[s0] */
+    uint32_t entry;       /* its own entry in its parent's list (stage index), or UINT32_MAX */
+    uint8_t root, fields;
+} open_node;
+
+typedef struct root_rec {
+    TSNode n;
+    uint32_t l0, nk;
+} root_rec;
+
+struct sp_walk {
+    const sp_prog *g;
+    kid *stage;           /* the open nodes' children so far, a stack; owned */
+    uint32_t nstage, cstage;
+    kid *arena;           /* closed nodes' children lists; owned */
+    uint32_t narena, carena;
+    open_node *open;      /* owned */
+    uint32_t nopen, copen;
+    root_rec *roots;      /* closed root nodes; owned */
+    uint32_t nroots, croots;
+    int oom;
+    /* matching */
+    TSQueryCapture caps[64];
+    uint16_t ncaps;
+    uint32_t pattern;
+    sp_match_fn fn;
+    void *user;
+};
 
 typedef struct frame {
     const sp_node *P;     /* the pattern node whose child steps are matched */
@@ -364,52 +429,91 @@ typedef struct frame {
     const struct frame *up; /* where to go on once P's steps are done; NULL: a match */
 } frame;
 
-struct sp_matcher {
-    TSTreeCursor cur;
-    int has_cur;
-    kid *arena;           /* child lists, a stack; owned */
-    uint32_t top, cap;
-    TSQueryCapture caps[64];
-    uint16_t ncaps;
-    uint32_t pattern;
-    sp_match_fn fn;
-    void *user;
-};
+sp_walk *sp_walk_new(void) { return calloc(1, sizeof(sp_walk)); }
 
-sp_matcher *sp_matcher_new(void) { return calloc(1, sizeof(sp_matcher)); }
-
-void sp_matcher_free(sp_matcher *m)
+void sp_walk_free(sp_walk *w)
 {
-    if (!m) return;
-    if (m->has_cur) ts_tree_cursor_delete(&m->cur);
-    free(m->arena);
-    free(m);
+    if (!w) return;
+    free(w->stage);
+    free(w->arena);
+    free(w->open);
+    free(w->roots);
+    free(w);
 }
 
-/* Push the visible children of n on the arena: their offset, or UINT32_MAX on ENOMEM. */
-static uint32_t gather(sp_matcher *m, TSNode n, uint32_t *count)
+void sp_walk_begin(sp_walk *w, const sp_prog *g)
 {
-    if (!m->has_cur) {
-        m->cur = ts_tree_cursor_new(n);
-        m->has_cur = 1;
-    } else ts_tree_cursor_reset(&m->cur, n);
-    uint32_t l0 = m->top;
-    *count = 0;
-    if (!ts_tree_cursor_goto_first_child(&m->cur)) return l0;
-    do {
-        if (m->top == m->cap) {
-            uint32_t nc = m->cap ? m->cap * 2 : 64;
-            kid *a = realloc(m->arena, nc * sizeof *a);
-            if (!a) return UINT32_MAX;
-            m->arena = a;
-            m->cap = nc;
+    w->g = g;
+    w->nstage = w->narena = w->nopen = w->nroots = 0;
+    w->oom = 0;
+}
+
+static int grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
+{
+    if (need <= *cap) return 0;
+    uint32_t nc = *cap ? *cap : 64;
+    while (nc < need) nc *= 2;
+    void *n = realloc(*p, (size_t)nc * elem);
+    if (!n) return -1;
+    *p = n;
+    *cap = nc;
+    return 0;
+}
+
+/* The last open node's children are complete: move them to the arena. */
+static void close_top(sp_walk *w)
+{
+    open_node o = w->open[--w->nopen];
+    uint32_t nk = w->nstage - o.s0;
+    if (grow((void **)&w->arena, &w->carena, w->narena + nk, sizeof *w->arena)) {
+        w->oom = 1;
+        w->nstage = o.s0;
+        return;
+    }
+    uint32_t l0 = w->narena;
+    if (nk) memcpy(w->arena + l0, w->stage + o.s0, nk * sizeof *w->arena);
+    w->narena += nk;
+    w->nstage = o.s0;
+    if (o.entry != UINT32_MAX) {
+        w->stage[o.entry].l0 = l0;
+        w->stage[o.entry].nk = nk;
+    }
+    /* a pattern's root must end after byte 0 (the query cursor's range test) */
+    if (o.root && ts_node_end_byte(o.n) > 0) {
+        if (grow((void **)&w->roots, &w->croots, w->nroots + 1, sizeof *w->roots)) {
+            w->oom = 1;
+            return;
         }
-        TSNode c = ts_tree_cursor_current_node(&m->cur);
-        m->arena[m->top++] = (kid){c, ts_node_symbol(c), ts_tree_cursor_current_field_id(&m->cur),
-                                   (uint8_t)ts_node_is_named(c)};
-    } while (ts_tree_cursor_goto_next_sibling(&m->cur));
-    *count = m->top - l0;
-    return l0;
+        w->roots[w->nroots++] = (root_rec){o.n, l0, nk};
+    }
+}
+
+void sp_walk_node(sp_walk *w, TSNode x, uint32_t depth, const TSTreeCursor *c)
+{
+    if (w->oom) return;
+    while (w->nopen && w->open[w->nopen - 1].depth >= depth) close_top(w);
+    const sp_prog *g = w->g;
+    TSSymbol sym = ts_node_symbol(x);
+    uint32_t entry = UINT32_MAX;
+    if (w->nopen && w->open[w->nopen - 1].depth + 1 == depth) { /* a child of the last open node */
+        if (grow((void **)&w->stage, &w->cstage, w->nstage + 1, sizeof *w->stage)) {
+            w->oom = 1;
+            return;
+        }
+        entry = w->nstage++;
+        w->stage[entry] = (kid){x, sym,
+                                w->open[w->nopen - 1].fields ? ts_tree_cursor_current_field_id(c) : 0,
+                                (uint8_t)ts_node_is_named(x), UINT32_MAX, 0};
+    }
+    uint8_t cl = sym < g->nsym ? g->cls[sym] : 0;
+    if (cl) {
+        if (grow((void **)&w->open, &w->copen, w->nopen + 1, sizeof *w->open)) {
+            w->oom = 1;
+            return;
+        }
+        w->open[w->nopen++] = (open_node){x, depth, w->nstage, entry, (uint8_t)(cl & 1),
+                                          g->kfield[sym]};
+    }
 }
 
 static int step_ok(const sp_node *s, const kid *k)
@@ -422,54 +526,53 @@ static int step_ok(const sp_node *s, const kid *k)
 }
 
 /* Enumerate the matches from frame f on: 0, or the callback's nonzero (stop; -1 ENOMEM). */
-static int run(sp_matcher *m, const frame *f)
+static int run(sp_walk *w, const frame *f)
 {
     if (f->j == f->P->nkids) {
-        if (f->up) return run(m, f->up);
-        TSQueryMatch qm = {0, (uint16_t)m->pattern, m->ncaps, m->caps};
-        return m->fn(m->user, &qm);
+        if (f->up) return run(w, f->up);
+        TSQueryMatch qm = {0, (uint16_t)w->pattern, w->ncaps, w->caps};
+        return w->fn(w->user, &qm);
     }
     const sp_node *s = &f->P->kids[f->j];
     for (uint32_t i = f->from; i < f->nl; i++) {
-        kid k = m->arena[f->l0 + i]; /* a copy: the arena may move below */
-        if (step_ok(s, &k)) {
-            if (m->ncaps + s->ncap > sizeof m->caps / sizeof m->caps[0]) return -1;
-            for (uint8_t c = 0; c < s->ncap; c++) m->caps[m->ncaps++] = (TSQueryCapture){k.n, s->caps[c]};
+        const kid *k = &w->arena[f->l0 + i];
+        if (step_ok(s, k)) {
+            if (w->ncaps + s->ncap > sizeof w->caps / sizeof w->caps[0]) return -1;
+            for (uint8_t c = 0; c < s->ncap; c++) w->caps[w->ncaps++] = (TSQueryCapture){k->n, s->caps[c]};
             frame next = {f->P, f->j + 1, f->l0, f->nl, i + 1, f->up};
             int r;
-            if (s->nkids) {
-                uint32_t top = m->top, nk;
-                uint32_t k0 = gather(m, k.n, &nk);
-                if (k0 == UINT32_MAX) return -1;
-                frame in = {s, 0, k0, nk, 0, &next};
-                r = run(m, &in);
-                m->top = top;
-            } else r = run(m, &next);
-            m->ncaps -= s->ncap;
+            if (s->nkids) { /* a nested node: its children were collected (its symbol is marked) */
+                frame in = {s, 0, k->l0 == UINT32_MAX ? 0 : k->l0, k->l0 == UINT32_MAX ? 0 : k->nk,
+                            0, &next};
+                r = run(w, &in);
+            } else r = run(w, &next);
+            w->ncaps -= s->ncap;
             if (r) return r;
         }
-        if (s->immediate && k.named) break; /* an anchored step: up to the first named child */
+        if (s->immediate && k->named) break; /* an anchored step: up to the first named child */
     }
     return 0;
 }
 
-int sp_match_at(sp_matcher *m, const sp_prog *g, TSNode x, sp_match_fn fn, void *user)
+int sp_walk_matches(sp_walk *w, sp_match_fn fn, void *user)
 {
-    TSSymbol sym = ts_node_symbol(x);
-    if (!sp_prog_is_root(g, sym) || ts_node_end_byte(x) == 0) return 0;
-    m->fn = fn;
-    m->user = user;
-    m->top = 0;
-    uint32_t nk, k0 = gather(m, x, &nk);
-    if (k0 == UINT32_MAX) return -1;
-    for (uint32_t pi = g->first[sym]; pi < g->first[sym + 1]; pi++) {
-        const sp_node *r = &g->pats[g->byroot[pi]];
-        m->pattern = g->byroot[pi];
-        m->ncaps = 0;
-        for (uint8_t c = 0; c < r->ncap; c++) m->caps[m->ncaps++] = (TSQueryCapture){x, r->caps[c]};
-        frame f = {r, 0, k0, nk, 0, NULL};
-        int rc = run(m, &f);
-        if (rc) return rc;
+    while (w->nopen) close_top(w);
+    if (w->oom) return -1;
+    const sp_prog *g = w->g;
+    w->fn = fn;
+    w->user = user;
+    for (uint32_t r = 0; r < w->nroots; r++) {
+        const root_rec *rr = &w->roots[r];
+        TSSymbol sym = ts_node_symbol(rr->n);
+        for (uint32_t pi = g->first[sym]; pi < g->first[sym + 1]; pi++) {
+            const sp_node *pat = &g->pats[g->byroot[pi]];
+            w->pattern = g->byroot[pi];
+            w->ncaps = 0;
+            for (uint8_t c = 0; c < pat->ncap; c++) w->caps[w->ncaps++] = (TSQueryCapture){rr->n, pat->caps[c]};
+            frame f = {pat, 0, rr->l0, rr->nk, 0, NULL};
+            int rc = run(w, &f);
+            if (rc) return rc;
+        }
     }
     return 0;
 }

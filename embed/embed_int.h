@@ -273,12 +273,13 @@ sciprune_status embed_sites_visit(const sciprune_embedder *e, sites_worker *w, i
                                   sciprune_error *err);
 /* The sites' record walk driven by another pre-order walk of the same tree (hash.c's feature
  * walk), so that embed_sites_visit need not walk it again: scan_begin (0: nothing to scan, no
- * scan_node calls), then scan_node for every node in pre-order (depth: below root) but those
- * under a node it said 0 for (it says whether to enter the node). embed_sites_visit with the
+ * scan_node calls), then scan_node for every node in pre-order (depth: below root; c: the
+ * walk's cursor, on the node) but those under a node it said 0 for (it says whether to enter
+ * the node). embed_sites_visit with the
  * same root and text then uses it; any other call drops it. */
 int embed_sites_scan_begin(const sciprune_embedder *e, sites_worker *w, const char *lang,
                            TSNode root, const char *text, size_t len);
-int embed_sites_scan_node(sites_worker *w, TSNode x, uint32_t depth);
+int embed_sites_scan_node(sites_worker *w, TSNode x, uint32_t depth, const TSTreeCursor *c);
 const uint32_t *embed_sites_worker_flat(const sites_worker *w, uint32_t *n);
 /* Max over the listed sites of the detector's probability (0: none, or no model). */
 float embed_sites_score_flat(const sciprune_embedder *e, const uint32_t *flat, uint32_t n);

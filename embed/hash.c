@@ -532,7 +532,7 @@ static void walk(const hash_state *hs, const sciprune_embedder_settings *s, hash
         int w_on = w_skip == UINT32_MAX, g_on = g_skip == UINT32_MAX, s_on = s_skip == UINT32_MAX;
         int w_desc = 0, g_desc = 0, s_desc = 0;
         if (s_on) { /* the site detectors' record walk (every node they enter) */
-            s_desc = embed_sites_scan_node(sw, n, depth);
+            s_desc = embed_sites_scan_node(sw, n, depth, &c);
             if (!s_desc) s_skip = depth;
         }
         if (ts_node_is_missing(n)) {

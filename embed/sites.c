@@ -10,11 +10,12 @@
  * query pass finds all five types; the same edit builder). drop-return-value also scores every
  * value-less return (what the corruption leaves behind, which the query no longer finds). One
  * walk per record lists its functions (range, name, how many returns with a value each holds),
- * its value-less returns and every node a site pattern can be rooted at, whose matches
- * corrupt/sitepat.c enumerates from their children (corrupt_site_set_each_at: no query cursor;
- * the same sites as a query pass over the whole tree) - or, for a site set outside sitepat.c's
- * subset, the outermost such nodes, the query passes then running on those subtrees only. The
- * walk rides on the feature walk (hash.c walk(), embed_sites_scan_*) when there is one.
+ * its value-less returns, and feeds corrupt/sitepat.c's walk (corrupt_site_walk), which
+ * collects the children of the nodes a site pattern can be rooted at and enumerates the matches
+ * from them (no query cursor; the same sites as a query pass over the whole tree) - or, for a
+ * site set outside sitepat.c's subset, lists the outermost such nodes, the query passes then
+ * running on those subtrees only. The walk rides on the feature walk (hash.c walk(),
+ * embed_sites_scan_*) when there is one.
  *
  * Features of one site (each hashed, salted with the (language, type) model, into one table of
  * 2^SITES_BITS weights shared by all models): the line(s) the site is on, clipped to
@@ -291,8 +292,9 @@ struct sites_worker {
     uint32_t nsym;
     TSNode *sub;         /* nsub, owned */
     size_t nsub, csub;
-    int direct;          /* the set matches node by node (corrupt_site_set_direct): sub holds
-                            every node of a root symbol instead, returns' insides too */
+    int direct;          /* the set matches node by node (corrupt_site_set_direct): the walk
+                            feeds cw every node, returns' insides too, and sub is unused */
+    corrupt_site_walk *cw; /* direct mode's walk, owned */
     size_t fdepth;       /* the walk: functions open on stk */
     uint32_t in_sub;     /* the walk: 1 + the depth of sub[nsub - 1] while inside it, else 0 */
     uint32_t in_ret;     /* direct mode: 1 + the depth of the return the walk is in, else 0 */
@@ -362,6 +364,7 @@ void embed_sites_worker_free(sites_worker *w)
     free(w->bare);
     free(w->stk);
     free(w->sub);
+    corrupt_site_walk_free(w->cw);
     free(w->wc);
     free(w->cls);
     free(w);
@@ -639,31 +642,23 @@ static int sub_push(sites_worker *w, TSNode x)
     return 0;
 }
 
-static int scan_node(sites_worker *w, TSNode x, uint32_t cd)
+static int scan_node(sites_worker *w, TSNode x, uint32_t cd, const TSTreeCursor *c)
 {
-    if (w->in_ret) { /* direct mode, inside a return: only the nodes matches are rooted at */
+    if (w->direct) corrupt_site_walk_node(w->cw, x, cd, c); /* every node, returns' insides too */
+    if (w->in_ret) { /* direct mode, inside a return: the walk above only */
         if (cd < w->in_ret) w->in_ret = 0; /* left it */
-        else {
-            TSSymbol sym = ts_node_symbol(x);
-            if (sym < w->nsym && w->rootsym[sym] && sub_push(w, x)) return 0;
-            return 1;
-        }
+        else return 1;
     }
     uint32_t xs = ts_node_start_byte(x);
     while (w->fdepth && xs >= w->fns[w->stk[w->fdepth - 1]].end) w->fdepth--;
     int descend = 1;
     uint8_t cl = ts_node_is_named(x) ? node_class(w, x) : 0;
-    if (w->rootsym) {
+    if (w->rootsym && !w->direct) {
         TSSymbol sym = ts_node_symbol(x);
-        int is_root = sym < w->nsym && w->rootsym[sym];
-        if (w->direct) { /* every node a match can be rooted at */
-            if (is_root && sub_push(w, x)) return 0;
-        } else {
-            if (w->in_sub && cd < w->in_sub) w->in_sub = 0; /* left it */
-            if (!w->in_sub && (is_root || (cl & SC_RETURN))) {
-                if (sub_push(w, x)) return 0;
-                w->in_sub = cd + 1;
-            }
+        if (w->in_sub && cd < w->in_sub) w->in_sub = 0; /* left it */
+        if (!w->in_sub && ((sym < w->nsym && w->rootsym[sym]) || (cl & SC_RETURN))) {
+            if (sub_push(w, x)) return 0;
+            w->in_sub = cd + 1;
         }
     }
     if (cl & SC_FUNCTION) {
@@ -676,7 +671,7 @@ static int scan_node(sites_worker *w, TSNode x, uint32_t cd)
         w->stk[w->fdepth++] = (uint32_t)w->nfns++;
     } else if (cl & SC_RETURN) {
         /* the functions and returns inside a return are not the record's (its value is one
-         * site); the direct mode still enters it for the nodes matches are rooted at */
+         * site); the direct mode still enters it for its walk */
         descend = w->direct;
         if (w->direct) w->in_ret = cd + 1;
         if (return_valued(x)) {
@@ -703,7 +698,8 @@ static void scan_start(sites_worker *w, const corrupt_site_set *set, TSNode root
     w->root = root;
     w->oom = 0;
     w->rootsym = corrupt_site_set_root_symbols(set, &w->nsym);
-    w->direct = w->rootsym && corrupt_site_set_direct(set);
+    w->direct = corrupt_site_set_direct(set) && (w->cw || (w->cw = corrupt_site_walk_new())) &&
+                !corrupt_site_walk_begin(w->cw, set);
     scan_begin(w);
 }
 
@@ -715,7 +711,7 @@ static void scan_record(sites_worker *w)
     TSTreeCursor c = ts_tree_cursor_new(w->root);
     for (;;) {
         TSNode x = ts_tree_cursor_current_node(&c);
-        int descend = scan_node(w, x, cd);
+        int descend = scan_node(w, x, cd, &c);
         if (w->oom) break;
         if (descend && ts_tree_cursor_goto_first_child(&c)) {
             cd++;
@@ -759,9 +755,9 @@ int embed_sites_scan_begin(const sciprune_embedder *e, sites_worker *w, const ch
     return 1;
 }
 
-int embed_sites_scan_node(sites_worker *w, TSNode x, uint32_t depth)
+int embed_sites_scan_node(sites_worker *w, TSNode x, uint32_t depth, const TSTreeCursor *c)
 {
-    return w->oom ? 0 : scan_node(w, x, depth);
+    return w->oom ? 0 : scan_node(w, x, depth, c);
 }
 
 /* The innermost function holding [s0, s1), or NULL. */
@@ -1035,8 +1031,7 @@ sciprune_status embed_sites_visit(const sciprune_embedder *e, sites_worker *w, i
     if (w->oom) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
     uint64_t seed = mix(e->s.seed, hash_bytes(text, len, 0x5173));
     if (w->direct)
-        st = corrupt_site_set_each_at(set, root, w->sub, w->nsub, text, len, train, seed, on_site,
-                                      w, err);
+        st = corrupt_site_walk_each(w->cw, root, text, len, train, seed, on_site, w, err);
     else { /* no subtree: no site (root stands for an empty list) */
         const TSNode *sub = !w->rootsym ? NULL : w->nsub ? w->sub : &root;
         st = corrupt_site_set_each(set, root, sub, w->nsub, text, len, train, seed, on_site, w, err);
@@ -1055,16 +1050,18 @@ float embed_sites_score_flat(const sciprune_embedder *e, const uint32_t *flat, u
 {
     if (!e->sites || !e->sites->w) return 0.0f;
     const float *W = e->sites->w;
-    double best = 0;
+    /* the max of sigmoid(z) is sigmoid(max z) (exp is monotone): one exp per record */
+    double zmax = 0;
+    int any = 0;
     for (uint32_t i = 0; i < n;) {
         uint32_t nf = flat[i] & 0xffff;
         double z = 0;
         for (uint32_t k = 0; k < nf; k++) z += W[flat[i + 1 + k]];
-        double p = sigmoid(z);
-        if (p > best) best = p;
+        if (!any || z > zmax) zmax = z;
+        any = 1;
         i += 1 + nf;
     }
-    return (float)best;
+    return any ? (float)sigmoid(zmax) : 0.0f;
 }
 
 /* ------------------------------------------------------------------ training */

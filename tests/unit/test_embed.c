@@ -602,9 +602,8 @@ static int collect_site(void *user, const corrupt_site_edit *se)
     return 0;
 }
 
-/* The outermost nodes of a root symbol, in document order; with `every`, every node of a
- * root symbol (corrupt_site_set_each_at's list). */
-static size_t root_nodes(TSNode root, const uint8_t *rs, uint32_t ns, int every, TSNode **out)
+/* The outermost nodes of a root symbol, in document order. */
+static size_t outermost_roots(TSNode root, const uint8_t *rs, uint32_t ns, TSNode **out)
 {
     size_t n = 0, cap = 0;
     *out = NULL;
@@ -621,7 +620,7 @@ static size_t root_nodes(TSNode root, const uint8_t *rs, uint32_t ns, int every,
             }
             (*out)[n++] = x;
         }
-        if ((every || !hit) && ts_tree_cursor_goto_first_child(&c)) continue;
+        if (!hit && ts_tree_cursor_goto_first_child(&c)) continue;
         int up = 0;
         while (!ts_tree_cursor_goto_next_sibling(&c))
             if (!ts_tree_cursor_goto_parent(&c)) {
@@ -634,10 +633,43 @@ static size_t root_nodes(TSNode root, const uint8_t *rs, uint32_t ns, int every,
     return n;
 }
 
+/* The sites of a direct set from a plain pre-order cursor walk feeding a corrupt_site_walk;
+ * the number of nodes walked. */
+static size_t walk_sites(corrupt_site_walk *cw, const corrupt_site_set *S, TSNode root,
+                         const char *src, size_t len, int with_edit, uint64_t seed, site_list *out)
+{
+    sciprune_error e;
+    assert_int_equal(corrupt_site_walk_begin(cw, S), 0);
+    size_t nodes = 0;
+    uint32_t depth = 0;
+    TSTreeCursor c = ts_tree_cursor_new(root);
+    for (;;) {
+        corrupt_site_walk_node(cw, ts_tree_cursor_current_node(&c), depth, &c);
+        nodes++;
+        if (ts_tree_cursor_goto_first_child(&c)) {
+            depth++;
+            continue;
+        }
+        int up = 0;
+        while (!ts_tree_cursor_goto_next_sibling(&c)) {
+            if (!ts_tree_cursor_goto_parent(&c)) {
+                up = 1;
+                break;
+            }
+            depth--;
+        }
+        if (up) break;
+    }
+    ts_tree_cursor_delete(&c);
+    assert_int_equal(corrupt_site_walk_each(cw, root, src, len, with_edit, seed, collect_site, out, &e),
+                     SCIPRUNE_OK);
+    return nodes;
+}
+
 /* The site sets' three ways to find sites give the same sites and edits: one query pass over
  * the whole tree, query passes over the outermost subtrees where a pattern can be rooted, and
- * (corrupt/sitepat.c) the patterns matched at every node of a root symbol. Real files of every
- * language with site queries. */
+ * (corrupt/sitepat.c) the patterns matched from the children a walk of the tree collects. Real
+ * files (and corrupted ones) of every language with site queries. */
 static void test_sites_subtrees_match_whole_tree(void **state)
 {
     (void)state;
@@ -676,8 +708,10 @@ static void test_sites_subtrees_match_whole_tree(void **state)
     assert_int_equal(corrupt_corruptor_new_types(&c, types, 5, &e), SCIPRUNE_OK);
     sciprune_parser *p;
     assert_int_equal(sciprune_parser_new(&p, &e), SCIPRUNE_OK);
+    corrupt_site_walk *cw = corrupt_site_walk_new();
+    assert_non_null(cw);
     static char buf[1 << 20];
-    size_t nsn = sizeof snip / sizeof snip[0], nfiles = 0, nsites = 0, ndirect = 0;
+    size_t nsn = sizeof snip / sizeof snip[0], nfiles = 0, nsites = 0, nnodes = 0;
     for (size_t k = 0; k < nsn + sizeof sets / sizeof sets[0]; k++) {
         const char *lang = k < nsn ? snip[k].lang : sets[k - nsn].lang;
         corrupt_site_set *S = NULL;
@@ -710,8 +744,8 @@ static void test_sites_subtrees_match_whole_tree(void **state)
             TSTree *t = NULL;
             if (lang_parse(p, lang, buf, n, &t, &e)) continue;
             TSNode r = ts_tree_root_node(t);
-            TSNode *sub, *all;
-            size_t nsub = root_nodes(r, rs, ns, 0, &sub), nall = root_nodes(r, rs, ns, 1, &all);
+            TSNode *sub;
+            size_t nsub = outermost_roots(r, rs, ns, &sub), nwalk = 0;
             site_list whole = {0}, parts = {0}, direct = {0};
             for (int with_edit = 0; with_edit < 2; with_edit++) {
                 whole.n = parts.n = direct.n = 0;
@@ -719,8 +753,7 @@ static void test_sites_subtrees_match_whole_tree(void **state)
                                                        collect_site, &whole, &e), SCIPRUNE_OK);
                 assert_int_equal(corrupt_site_set_each(S, r, sub ? sub : &r, nsub, buf, n, with_edit,
                                                        77 + i, collect_site, &parts, &e), SCIPRUNE_OK);
-                assert_int_equal(corrupt_site_set_each_at(S, r, all, nall, buf, n, with_edit, 77 + i,
-                                                          collect_site, &direct, &e), SCIPRUNE_OK);
+                nwalk = walk_sites(cw, S, r, buf, n, with_edit, 77 + i, &direct);
                 assert_int_equal(whole.n, parts.n);
                 if (whole.n && memcmp(whole.v, parts.v, whole.n * sizeof *whole.v))
                     fail_msg("%s: the subtree passes' sites differ from the whole tree's", lang);
@@ -730,22 +763,22 @@ static void test_sites_subtrees_match_whole_tree(void **state)
                              lang, k < nsn ? "snippet" : g.gl_pathv[i], direct.n, whole.n);
             }
             nsites += whole.n;
-            ndirect += nall;
+            nnodes += nwalk;
             nfiles++;
             free(whole.v);
             free(parts.v);
             free(direct.v);
             free(sub);
-            free(all);
             ts_tree_delete(t);
         }
         if (k >= nsn) globfree(&g);
         corrupt_site_set_free(S);
     }
-    fprintf(stderr, "%zu texts, %zu sites (%zu root nodes): the same from the subtrees and from "
-            "direct matching as from the whole tree\n", nfiles, nsites, ndirect);
+    fprintf(stderr, "%zu texts, %zu sites (%zu nodes walked): the same from the subtrees and from "
+            "direct matching as from the whole tree\n", nfiles, nsites, nnodes);
     assert_true(nfiles >= 150);
     assert_true(nsites >= 5000);
+    corrupt_site_walk_free(cw);
     sciprune_parser_free(p);
     sciprune_corruptor_free(c);
 }
