@@ -86,8 +86,10 @@ void corrupt_site_walk_free(corrupt_site_walk *w);
 int corrupt_site_walk_begin(corrupt_site_walk *w, const corrupt_site_set *S);
 
 /* Each node of the tree in pre-order (every visible node: anonymous ones, extras, MISSING
- * ones), `depth` below the root, `c` a cursor positioned on it. */
-void corrupt_site_walk_node(corrupt_site_walk *w, TSNode x, uint32_t depth, const TSTreeCursor *c);
+ * ones) with its ts_node_symbol and ts_node_is_named, `depth` below the root, `c` a cursor
+ * positioned on it. */
+void corrupt_site_walk_node(corrupt_site_walk *w, TSNode x, TSSymbol sym, int named,
+                            uint32_t depth, const TSTreeCursor *c);
 
 /* After the last node: fn for each site of the walked tree `root` of src (see
  * corrupt_site_set_each). Errors: ENOMEM. */

@@ -27,8 +27,10 @@ void sp_walk_free(sp_walk *w);
 void sp_walk_begin(sp_walk *w, const sp_prog *g);
 
 /* The next node of a pre-order walk over every node of the tree (anonymous nodes and extras
- * too), its depth below the walk's root, and a cursor positioned on it (for its field). */
-void sp_walk_node(sp_walk *w, TSNode x, uint32_t depth, const TSTreeCursor *c);
+ * too) with its ts_node_symbol and ts_node_is_named, its depth below the walk's root, and a
+ * cursor positioned on it (for its field). */
+void sp_walk_node(sp_walk *w, TSNode x, TSSymbol sym, int named, uint32_t depth,
+                  const TSTreeCursor *c);
 
 /* Called per match (pattern index and captures as a query cursor gives them; valid during the
  * call). Return nonzero to stop. */

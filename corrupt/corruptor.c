@@ -483,22 +483,42 @@ typedef struct site_vec {
     size_t n, cap;
 } site_vec;
 
+/* What a capture does: the edit its name selects (corrupt_edit_for_capture) and whether it
+ * applies to each named child (".each"). One per capture id of a query. */
+typedef struct cap_info {
+    int edit;
+    int each;
+} cap_info;
+
+/* The table of lq's captures (malloc), or NULL on ENOMEM. */
+static cap_info *capture_table(const lang_query *lq)
+{
+    const TSQuery *q = lang_query_ts(lq);
+    uint32_t nc = ts_query_capture_count(q);
+    cap_info *t = malloc((nc ? nc : 1) * sizeof *t);
+    if (!t) return NULL;
+    for (uint32_t i = 0; i < nc; i++) {
+        uint32_t l;
+        const char *name = ts_query_capture_name_for_id(q, i, &l);
+        t[i].edit = corrupt_edit_for_capture(name);
+        t[i].each = corrupt_capture_each(name);
+    }
+    return t;
+}
+
 /* The sites of one match of lq (none when its predicates do not hold): per capture, the edit
- * its name selects. 0, or -1 on ENOMEM. */
-static int collect_match(const lang_query *lq, const TSQueryMatch *m, const char *src, size_t len,
-                         site_vec *sv)
+ * its name selects (ct: lq's capture_table). 0, or -1 on ENOMEM. */
+static int collect_match(const lang_query *lq, const cap_info *ct, const TSQueryMatch *m,
+                         const char *src, size_t len, site_vec *sv)
 {
     if (!lang_query_match_ok(lq, m, src, len)) return 0;
-    const TSQuery *q = lang_query_ts(lq);
     corrupt_site swap = {EDIT_SWAP_A, m->pattern_index, {{0}, 0, 0}, {{0}, 0, 0}};
     int has_a = 0, has_b = 0;
     for (uint16_t k = 0; k < m->capture_count; k++) {
-        uint32_t l;
-        const char *name = ts_query_capture_name_for_id(q, m->captures[k].index, &l);
-        int e = corrupt_edit_for_capture(name);
+        int e = ct[m->captures[k].index].edit;
         if (e == EDIT_SWAP_A) swap.a = m->captures[k].node, has_a = 1;
         else if (e == EDIT_SWAP_B) swap.b = m->captures[k].node, has_b = 1;
-        else if (e > 0 && corrupt_capture_each(name)) {
+        else if (e > 0 && ct[m->captures[k].index].each) {
             /* the named children, as a (_) child pattern would match them */
             TSTreeCursor tc = ts_tree_cursor_new(m->captures[k].node);
             int bad = 0;
@@ -541,19 +561,26 @@ static sciprune_status find_sites_q(const lang_query *lq, const char *path, cons
     if (!nroots) return SCIPRUNE_OK;
     const TSQuery *q = lang_query_ts(lq);
     TSQueryCursor *cur = ts_query_cursor_new();
-    if (!cur) return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
+    cap_info *ct = capture_table(lq);
+    if (!cur || !ct) {
+        if (cur) ts_query_cursor_delete(cur);
+        free(ct);
+        return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
+    }
     site_vec sv = {NULL, 0, 0};
     TSQueryMatch m;
     for (size_t ri = 0; ri < nroots; ri++) {
         ts_query_cursor_exec(cur, q, roots[ri]);
         while (ts_query_cursor_next_match(cur, &m))
-            if (collect_match(lq, &m, src, len, &sv)) {
+            if (collect_match(lq, ct, &m, src, len, &sv)) {
                 ts_query_cursor_delete(cur);
+                free(ct);
                 free(sv.v);
                 return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
             }
     }
     ts_query_cursor_delete(cur);
+    free(ct);
     sites_sort_unique(&sv);
     *out = sv.v;
     *nout = sv.n;
@@ -754,6 +781,7 @@ struct corrupt_site_set {
     const corrupt_op **ops; /* per type: the operator (NULL when the language has none) */
     size_t ntypes;
     sp_prog *prog;          /* the patterns for direct matching (sitepat.c), or NULL; owned */
+    cap_info *caps;         /* the query's capture_table; owned */
 };
 
 void corrupt_site_set_free(corrupt_site_set *s)
@@ -761,6 +789,7 @@ void corrupt_site_set_free(corrupt_site_set *s)
     if (!s) return;
     lang_query_free(s->query);
     sp_prog_free(s->prog);
+    free(s->caps);
     free(s->rootsym);
     free(s->ptype);
     free(s->ops);
@@ -907,6 +936,7 @@ sciprune_status corrupt_site_set_new(corrupt_site_set **out, const sciprune_corr
     if (site_set_roots(S, lang_grammar(lang), text, tlen)) goto oom;
     /* NULL (a pattern outside the subset, or no memory): the query cursor is the only way */
     S->prog = S->rootsym ? sp_prog_new(lang_grammar(lang), q, text, tlen) : NULL;
+    if (!(S->caps = capture_table(S->query))) goto oom;
     free(text);
     free(ends);
     *out = S;
@@ -978,6 +1008,7 @@ sciprune_status corrupt_site_set_each(const corrupt_site_set *S, TSNode root, co
 
 typedef struct direct_ctx {
     const lang_query *lq;
+    const cap_info *ct;
     const char *src;
     size_t len;
     site_vec sv;
@@ -986,7 +1017,7 @@ typedef struct direct_ctx {
 static int direct_match(void *user, const TSQueryMatch *m)
 {
     direct_ctx *d = user;
-    return collect_match(d->lq, m, d->src, d->len, &d->sv);
+    return collect_match(d->lq, d->ct, m, d->src, d->len, &d->sv);
 }
 
 struct corrupt_site_walk {
@@ -1019,9 +1050,10 @@ int corrupt_site_walk_begin(corrupt_site_walk *w, const corrupt_site_set *S)
     return 0;
 }
 
-void corrupt_site_walk_node(corrupt_site_walk *w, TSNode x, uint32_t depth, const TSTreeCursor *c)
+void corrupt_site_walk_node(corrupt_site_walk *w, TSNode x, TSSymbol sym, int named,
+                            uint32_t depth, const TSTreeCursor *c)
 {
-    sp_walk_node(w->w, x, depth, c);
+    sp_walk_node(w->w, x, sym, named, depth, c);
 }
 
 sciprune_status corrupt_site_walk_each(corrupt_site_walk *w, TSNode root, const char *src,
@@ -1031,7 +1063,7 @@ sciprune_status corrupt_site_walk_each(corrupt_site_walk *w, TSNode root, const 
     const corrupt_site_set *S = w->S;
     if (!S || !S->prog)
         return sp_err(err, SCIPRUNE_ESTATE, "corrupt sites", -1, -1, "the site set has no direct matcher");
-    direct_ctx d = {S->query, src, len, {NULL, 0, 0}};
+    direct_ctx d = {S->query, S->caps, src, len, {NULL, 0, 0}};
     sciprune_status s = SCIPRUNE_OK;
     if (sp_walk_matches(w->w, direct_match, &d))
         s = sp_err(err, SCIPRUNE_ENOMEM, "corrupt sites", -1, -1, "out of memory");

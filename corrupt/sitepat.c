@@ -488,12 +488,12 @@ static void close_top(sp_walk *w)
     }
 }
 
-void sp_walk_node(sp_walk *w, TSNode x, uint32_t depth, const TSTreeCursor *c)
+void sp_walk_node(sp_walk *w, TSNode x, TSSymbol sym, int named, uint32_t depth,
+                  const TSTreeCursor *c)
 {
     if (w->oom) return;
     while (w->nopen && w->open[w->nopen - 1].depth >= depth) close_top(w);
     const sp_prog *g = w->g;
-    TSSymbol sym = ts_node_symbol(x);
     uint32_t entry = UINT32_MAX;
     if (w->nopen && w->open[w->nopen - 1].depth + 1 == depth) { /* a child of the last open node */
         if (grow((void **)&w->stage, &w->cstage, w->nstage + 1, sizeof *w->stage)) {
@@ -503,7 +503,7 @@ void sp_walk_node(sp_walk *w, TSNode x, uint32_t depth, const TSTreeCursor *c)
         entry = w->nstage++;
         w->stage[entry] = (kid){x, sym,
                                 w->open[w->nopen - 1].fields ? ts_tree_cursor_current_field_id(c) : 0,
-                                (uint8_t)ts_node_is_named(x), UINT32_MAX, 0};
+                                (uint8_t)named, UINT32_MAX, 0};
     }
     uint8_t cl = sym < g->nsym ? g->cls[sym] : 0;
     if (cl) {

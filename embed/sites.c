@@ -439,10 +439,8 @@ static uint32_t split_ident(const unsigned char *s, size_t n, uint64_t *subs, ui
     return k;
 }
 
-static const char *const k_ops3[] = {"===", "!==", "**=", "<<=", ">>=", "...", NULL};
-static const char *const k_ops2[] = {"==", "!=", "<=", ">=", "&&", "||", "->", "::", "**", "//",
-                                     "<<", ">>", "+=", "-=", "*=", "/=", "++", "--", ":=", "=>",
-                                     NULL};
+/* Operators of more than one byte (longest match): 3 bytes  === !== **= <<= >>= ...
+ * 2 bytes  == != <= >= && || -> :: ** // << >> += -= *= /= ++ -- := => */
 
 /* "#num", "#<v>" for v <= 16, "#small" (< 256), "#big": hashed. */
 static uint64_t num_class(const unsigned char *s, size_t n)
@@ -461,7 +459,39 @@ static uint64_t num_class(const unsigned char *s, size_t n)
     return v < 256 ? g_tokh.small : g_tokh.big;
 }
 
-/* The first bytes of the 2- and 3-byte operators (k_ops2, k_ops3). */
+/* s[0..3) is one of the 3-byte operators. */
+static int is_op3(const unsigned char *s)
+{
+    switch (s[0]) {
+    case '=': case '!': return s[1] == '=' && s[2] == '=';                   /* === !== */
+    case '*': return s[1] == '*' && s[2] == '=';                             /* **= */
+    case '<': case '>': return s[1] == s[0] && s[2] == '=';                  /* <<= >>= */
+    case '.': return s[1] == '.' && s[2] == '.';                             /* ... */
+    default: return 0;
+    }
+}
+
+/* s[0..2) is one of the 2-byte operators. */
+static int is_op2(const unsigned char *s)
+{
+    unsigned char a = s[0], b = s[1];
+    switch (a) {
+    case '=': return b == '=' || b == '>';                                   /* == => */
+    case '!': return b == '=';                                               /* != */
+    case '<': return b == '=' || b == '<';                                   /* <= << */
+    case '>': return b == '=' || b == '>';                                   /* >= >> */
+    case '&': return b == '&';                                               /* && */
+    case '|': return b == '|';                                               /* || */
+    case '-': return b == '>' || b == '=' || b == '-';                       /* -> -= -- */
+    case ':': return b == ':' || b == '=';                                   /* :: := */
+    case '*': return b == '*' || b == '=';                                   /* ** *= */
+    case '/': return b == '/' || b == '=';                                   /* // /= */
+    case '+': return b == '=' || b == '+';                                   /* += ++ */
+    default: return 0;
+    }
+}
+
+/* The first bytes of the 2- and 3-byte operators. */
 static int op_lead(unsigned char c)
 {
     switch (c) {
@@ -514,10 +544,8 @@ static uint32_t tokenize(const unsigned char *s, size_t n, tok *toks, uint64_t *
         } else {
             size_t l = 1;
             if (op_lead(c)) {
-                for (int k = 0; k_ops3[k] && l == 1; k++)
-                    if (i + 3 <= n && !memcmp(s + i, k_ops3[k], 3)) l = 3;
-                for (int k = 0; k_ops2[k] && l == 1; k++)
-                    if (i + 2 <= n && !memcmp(s + i, k_ops2[k], 2)) l = 2;
+                if (i + 3 <= n && is_op3(s + i)) l = 3;
+                else if (i + 2 <= n && is_op2(s + i)) l = 2;
             }
             t->h = l == 1 ? g_tokh.op1[c] : hash_bytes(s + i, l, 0x0b5);
             t->kind = TK_OP;
@@ -597,9 +625,8 @@ static int grow_arr(void **p, size_t *cap, size_t need, size_t elem)
 enum { SC_KNOWN = 1, SC_FUNCTION = 2, SC_RETURN = 4 };
 
 /* is_function / is_return of a named node, cached per symbol of its language. */
-static uint8_t node_class(sites_worker *w, TSNode x)
+static uint8_t node_class(sites_worker *w, TSNode x, TSSymbol sym)
 {
-    TSSymbol sym = ts_node_symbol(x);
     const TSLanguage *L = ts_tree_language(x.tree);
     if (w->cls_lang != L) {
         uint32_t nc = ts_language_symbol_count(L);
@@ -644,7 +671,9 @@ static int sub_push(sites_worker *w, TSNode x)
 
 static int scan_node(sites_worker *w, TSNode x, uint32_t cd, const TSTreeCursor *c)
 {
-    if (w->direct) corrupt_site_walk_node(w->cw, x, cd, c); /* every node, returns' insides too */
+    TSSymbol sym = ts_node_symbol(x);
+    int named = ts_node_is_named(x);
+    if (w->direct) corrupt_site_walk_node(w->cw, x, sym, named, cd, c); /* returns' insides too */
     if (w->in_ret) { /* direct mode, inside a return: the walk above only */
         if (cd < w->in_ret) w->in_ret = 0; /* left it */
         else return 1;
@@ -652,9 +681,8 @@ static int scan_node(sites_worker *w, TSNode x, uint32_t cd, const TSTreeCursor 
     uint32_t xs = ts_node_start_byte(x);
     while (w->fdepth && xs >= w->fns[w->stk[w->fdepth - 1]].end) w->fdepth--;
     int descend = 1;
-    uint8_t cl = ts_node_is_named(x) ? node_class(w, x) : 0;
+    uint8_t cl = named ? node_class(w, x, sym) : 0;
     if (w->rootsym && !w->direct) {
-        TSSymbol sym = ts_node_symbol(x);
         if (w->in_sub && cd < w->in_sub) w->in_sub = 0; /* left it */
         if (!w->in_sub && ((sym < w->nsym && w->rootsym[sym]) || (cl & SC_RETURN))) {
             if (sub_push(w, x)) return 0;
@@ -785,9 +813,10 @@ typedef struct wcache {
     uint32_t nt, ns;
     uint64_t pre[SITES_MAX_FEAT]; /* unsalted, in order (capped: fadd keeps no more) */
     uint32_t npre;
-    int model;                    /* cidx's model, -1: none */
-    uint32_t cidx[SITES_MAX_FEAT];
-    uint32_t nidx;
+    /* those features salted per model: the record's language is fixed, so one slot per type */
+    int model[SITES_NTYPES];      /* cidx[t]'s model, -1: none */
+    uint32_t cidx[SITES_NTYPES][SITES_MAX_FEAT];
+    uint32_t nidx[SITES_NTYPES];
 } wcache;
 
 static wcache *wcache_new(void) { return calloc(1, sizeof(wcache)); }
@@ -858,9 +887,13 @@ static uint32_t site_features(sites_worker *w, int model, const corrupt_site_edi
         if (se->offset < w0) w0 = (uint32_t)se->offset;
         if (se->offset + se->removed > w1) w1 = (uint32_t)(se->offset + se->removed);
     }
-    /* the key: where the site is and what it says, clean (both examples of a pair share it) */
-    *key = mix(hash_bytes(src + s0, s1 - s0 > 256 ? 256 : s1 - s0, (uint64_t)model), s0);
-    *key = mix(*key, hash_bytes(src + w0, w1 - w0 > 512 ? 512 : w1 - w0, w->len));
+    /* the key: where the site is and what it says, clean (both examples of a pair share it);
+     * only training orders examples by it */
+    *key = 0;
+    if (w->train) {
+        *key = mix(hash_bytes(src + s0, s1 - s0 > 256 ? 256 : s1 - s0, (uint64_t)model), s0);
+        *key = mix(*key, hash_bytes(src + w0, w1 - w0 > 512 ? 512 : w1 - w0, w->len));
+    }
 
     /* the window's tokens and window-only features: the clean window's are kept for the next
      * site on the same window (the same text: the same tokens, the same features) */
@@ -875,14 +908,15 @@ static uint32_t site_features(sites_worker *w, int model, const corrupt_site_edi
     if (clean && C && C->valid && C->w0 == w0 && C->w1 == w1) {
         toks = C->toks;
         nt = C->nt;
-        if (C->model == model) {
-            memcpy(F.f, C->cidx, (size_t)C->nidx * sizeof *F.f);
-            F.n = C->nidx;
+        int t = model % SITES_NTYPES;
+        if (C->model[t] == model) {
+            memcpy(F.f, C->cidx[t], (size_t)C->nidx[t] * sizeof *F.f);
+            F.n = C->nidx[t];
         } else {
             for (uint32_t k = 0; k < C->npre; k++) fadd(&F, C->pre[k]);
-            memcpy(C->cidx, F.f, (size_t)F.n * sizeof *F.f);
-            C->nidx = F.n;
-            C->model = model;
+            memcpy(C->cidx[t], F.f, (size_t)F.n * sizeof *F.f);
+            C->nidx[t] = F.n;
+            C->model[t] = model;
         }
     } else {
         tok *tk = clean && C ? C->toks : stoks;
@@ -923,9 +957,11 @@ static uint32_t site_features(sites_worker *w, int model, const corrupt_site_edi
             C->nt = nt;
             C->ns = ns;
             C->npre = np;
-            memcpy(C->cidx, F.f, (size_t)F.n * sizeof *F.f);
-            C->nidx = F.n;
-            C->model = model;
+            int t = model % SITES_NTYPES;
+            for (int u = 0; u < SITES_NTYPES; u++) C->model[u] = -1;
+            memcpy(C->cidx[t], F.f, (size_t)F.n * sizeof *F.f);
+            C->nidx[t] = F.n;
+            C->model[t] = model;
         }
     }
     /* the enclosing function's name with each operator / keyword-like token */

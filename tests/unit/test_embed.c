@@ -644,7 +644,8 @@ static size_t walk_sites(corrupt_site_walk *cw, const corrupt_site_set *S, TSNod
     uint32_t depth = 0;
     TSTreeCursor c = ts_tree_cursor_new(root);
     for (;;) {
-        corrupt_site_walk_node(cw, ts_tree_cursor_current_node(&c), depth, &c);
+        TSNode x = ts_tree_cursor_current_node(&c);
+        corrupt_site_walk_node(cw, x, ts_node_symbol(x), ts_node_is_named(x), depth, &c);
         nodes++;
         if (ts_tree_cursor_goto_first_child(&c)) {
             depth++;
