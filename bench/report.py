@@ -44,6 +44,10 @@ md = ["# Benchmark results", "",
         if "embed_sub1_nonat" in R else []),
       *([row("embed, subset, --features all,sites (1)", "embed_sub1_sites", sub_mb, 1000, "parse", "≥ 0.70")]
         if "embed_sub1_sites" in R else []),
+      *([row("embed, subset, sampled fit (--idf-min-docs 50: a large corpus's fit) (1)", "embed_sub1_sampled", sub_mb, 1000, "parse", "≥ 0.70")]
+        if "embed_sub1_sampled" in R else []),
+      *([row("embed, subset, --features all,sites, sampled fit (1)", "embed_sub1_sites_sampled", sub_mb, 1000, "parse", "≥ 0.70")]
+        if "embed_sub1_sites_sampled" in R else []),
       row("embed, whole corpus (2)", "embed_full2", mb, N),
       row("FAISS k-means alone, same sample/k/niter/seed (1) (floor)", "kmeans1", mb, N),
       row("index --train-only (1)", "train1", mb, N, "kmeans1", "≥ 0.83 (≤ 1.2×)"),
