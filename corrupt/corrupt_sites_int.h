@@ -8,11 +8,23 @@
 /* A query's patterns compiled for direct matching: read-only once made, shared by threads. */
 typedef struct sp_prog sp_prog;
 
-/* The program of the compiled query q, from its source text (the same text q was compiled
- * from), or NULL when a pattern is outside the subset sitepat.c matches (or on ENOMEM): then
- * the query cursor stays the only way. */
-sp_prog *sp_prog_new(const TSLanguage *L, const TSQuery *q, const char *text, size_t len);
+/* The program of a query text for language L, or NULL when a pattern is outside the subset
+ * sitepat.c matches (or on ENOMEM, or a bad predicate): then the query must be compiled with
+ * tree-sitter and matched with its cursor. It holds its own capture ids (in order of first
+ * appearance) and the predicates and properties (a lang_query without a TSQuery); `source`
+ * names the text in errors. */
+sp_prog *sp_prog_new(const TSLanguage *L, const char *text, size_t len, const char *source);
 void sp_prog_free(sp_prog *g);
+
+/* Its patterns (in text order: the pattern index a query compiled from the text gives), their
+ * first bytes and root symbols, its capture names by id, and its predicates and properties
+ * (lang_query_match_ok / lang_query_property take the program's pattern and capture ids). */
+uint32_t sp_prog_pattern_count(const sp_prog *g);
+uint32_t sp_prog_pattern_start(const sp_prog *g, uint32_t i);
+TSSymbol sp_prog_root_symbol(const sp_prog *g, uint32_t i);
+uint32_t sp_prog_capture_count(const sp_prog *g);
+const char *sp_prog_capture_name(const sp_prog *g, uint32_t id);
+const lang_query *sp_prog_query(const sp_prog *g);
 
 /* 1 when some pattern is rooted at a node of symbol s. */
 int sp_prog_is_root(const sp_prog *g, TSSymbol s);

@@ -22,6 +22,8 @@
 #include "sciprune_config.h"
 
 #include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -773,23 +775,37 @@ static corrupt_site_kind site_kind(corrupt_edit e)
 }
 
 struct corrupt_site_set {
-    lang_query *query;      /* the types' query files, concatenated, compiled once; owned */
+    /* the query cursor's: the types' query files, concatenated, compiled once - at creation,
+     * or for a direct set on the first corrupt_site_set_each (full_query) - and its capture
+     * table; owned */
+    lang_query *query;
+    cap_info *caps;
+    pthread_mutex_t lock;   /* full_query's compile */
+    atomic_int ready;       /* query and caps are made */
+    char *lang, *text;      /* for full_query's compile: owned (text NULL once compiled) */
+    size_t tlen;
     uint8_t *rootsym;       /* per symbol of the language: a pattern may be rooted at a node
                                of it (corrupt_site_set_root_symbols); NULL: not known; owned */
     uint32_t nsym;
     uint8_t *ptype;         /* per pattern: index into the caller's types, owned */
     const corrupt_op **ops; /* per type: the operator (NULL when the language has none) */
     size_t ntypes;
-    sp_prog *prog;          /* the patterns for direct matching (sitepat.c), or NULL; owned */
-    cap_info *caps;         /* the query's capture_table; owned */
+    /* direct sets: the patterns as sitepat.c matches them, with their own predicates and
+     * properties (sp_prog_query) and capture table; NULL otherwise; owned */
+    sp_prog *prog;
+    cap_info *pcaps;
 };
 
 void corrupt_site_set_free(corrupt_site_set *s)
 {
     if (!s) return;
     lang_query_free(s->query);
-    sp_prog_free(s->prog);
     free(s->caps);
+    pthread_mutex_destroy(&s->lock);
+    free(s->lang);
+    free(s->text);
+    sp_prog_free(s->prog);
+    free(s->pcaps);
     free(s->rootsym);
     free(s->ptype);
     free(s->ops);
@@ -846,16 +862,16 @@ static const char *pattern_root_name(const char *text, size_t tlen, size_t b, si
 /* S->rootsym from the patterns' root names (left NULL when one is not a plain named node). A
  * symbol is marked when its name is a root's name (a superset of the symbols the query maps
  * to it: marking more only makes the subtrees larger). */
-static int site_set_roots(corrupt_site_set *S, const TSLanguage *L, const char *text, size_t tlen)
+static int site_set_roots(corrupt_site_set *S, const TSLanguage *L, const char *text, size_t tlen,
+                          const uint32_t *starts, uint32_t np)
 {
     if (!L) return 0;
-    const TSQuery *q = lang_query_ts(S->query);
-    uint32_t np = ts_query_pattern_count(q), ns = ts_language_symbol_count(L);
+    uint32_t ns = ts_language_symbol_count(L);
     uint8_t *r = calloc(ns ? ns : 1, 1);
     if (!r) return -1;
     for (uint32_t p = 0; p < np; p++) {
         size_t nl = 0;
-        const char *nm = pattern_root_name(text, tlen, ts_query_start_byte_for_pattern(q, p), &nl);
+        const char *nm = pattern_root_name(text, tlen, starts[p], &nl);
         TSSymbol sym = nm ? ts_language_symbol_for_name(L, nm, (uint32_t)nl, true) : 0;
         if (!sym || ts_language_symbol_type(L, sym) != TSSymbolTypeRegular) {
             free(r);
@@ -886,6 +902,10 @@ sciprune_status corrupt_site_set_new(corrupt_site_set **out, const sciprune_corr
     char *text = NULL, *part = NULL;
     size_t tlen = 0, *ends = calloc(ntypes ? ntypes : 1, sizeof *ends);
     corrupt_site_set *S = calloc(1, sizeof *S);
+    if (S && pthread_mutex_init(&S->lock, NULL)) {
+        free(S);
+        S = NULL;
+    }
     if (!S || !ends || !(S->ops = calloc(ntypes ? ntypes : 1, sizeof *S->ops))) goto oom;
     S->ntypes = ntypes;
     int any = 0;
@@ -913,34 +933,58 @@ sciprune_status corrupt_site_set_new(corrupt_site_set **out, const sciprune_corr
         free(ends);
         return SCIPRUNE_OK;
     }
-    if ((st = lang_query_new(&S->query, lang, text, tlen, "corrupt sites", err))) {
-        if (st == SCIPRUNE_EPARSE) { /* a borrowed query (tsx) may not fit this grammar */
-            sp_log(SCIPRUNE_LOG_INFO, "corrupt sites: none for %s: %s", lang, err ? err->text : "");
-            sp_err_clear(err);
-            free(text);
-            free(ends);
-            corrupt_site_set_free(S);
-            return SCIPRUNE_OK;
+    const TSLanguage *L = lang_grammar(lang);
+    uint32_t np = 0, *starts = NULL;
+    /* the default queries are within sitepat.c's subset: no TSQuery compiled (ts_query_new was
+     * a fixed 0.1-0.2 s per language); else (NULL) tree-sitter compiles them now */
+    S->prog = L ? sp_prog_new(L, text, tlen, "corrupt sites") : NULL;
+    if (S->prog) {
+        np = sp_prog_pattern_count(S->prog);
+        if (!(starts = malloc(np * sizeof *starts))) goto oom;
+        for (uint32_t p = 0; p < np; p++) starts[p] = sp_prog_pattern_start(S->prog, p);
+        uint32_t nc = sp_prog_capture_count(S->prog);
+        if (!(S->pcaps = malloc((nc ? nc : 1) * sizeof *S->pcaps))) goto oom_starts;
+        for (uint32_t i = 0; i < nc; i++) {
+            S->pcaps[i].edit = corrupt_edit_for_capture(sp_prog_capture_name(S->prog, i));
+            S->pcaps[i].each = corrupt_capture_each(sp_prog_capture_name(S->prog, i));
         }
-        goto fail;
+        if (!(S->lang = strdup(lang))) goto oom_starts;
+        S->text = text; /* kept for full_query */
+        S->tlen = tlen;
+        text = NULL;
+    } else {
+        if ((st = lang_query_new(&S->query, lang, text, tlen, "corrupt sites", err))) {
+            if (st == SCIPRUNE_EPARSE) { /* a borrowed query (tsx) may not fit this grammar */
+                sp_log(SCIPRUNE_LOG_INFO, "corrupt sites: none for %s: %s", lang, err ? err->text : "");
+                sp_err_clear(err);
+                free(text);
+                free(ends);
+                corrupt_site_set_free(S);
+                return SCIPRUNE_OK;
+            }
+            goto fail;
+        }
+        if (!(S->caps = capture_table(S->query))) goto oom;
+        atomic_store(&S->ready, 1);
+        const TSQuery *q = lang_query_ts(S->query);
+        np = ts_query_pattern_count(q);
+        if (!(starts = malloc((np ? np : 1) * sizeof *starts))) goto oom;
+        for (uint32_t p = 0; p < np; p++) starts[p] = ts_query_start_byte_for_pattern(q, p);
     }
-    const TSQuery *q = lang_query_ts(S->query);
-    uint32_t np = ts_query_pattern_count(q);
-    if (!(S->ptype = malloc(np ? np : 1))) goto oom;
+    if (!(S->ptype = malloc(np ? np : 1))) goto oom_starts;
     for (uint32_t p = 0; p < np; p++) {
-        uint32_t b = ts_query_start_byte_for_pattern(q, p);
         size_t t = 0;
-        while (t + 1 < ntypes && b >= ends[t]) t++;
+        while (t + 1 < ntypes && starts[p] >= ends[t]) t++;
         S->ptype[p] = (uint8_t)t;
     }
-    if (site_set_roots(S, lang_grammar(lang), text, tlen)) goto oom;
-    /* NULL (a pattern outside the subset, or no memory): the query cursor is the only way */
-    S->prog = S->rootsym ? sp_prog_new(lang_grammar(lang), q, text, tlen) : NULL;
-    if (!(S->caps = capture_table(S->query))) goto oom;
+    if (site_set_roots(S, L, S->text ? S->text : text, tlen, starts, np)) goto oom_starts;
+    free(starts);
     free(text);
     free(ends);
     *out = S;
     return SCIPRUNE_OK;
+oom_starts:
+    free(starts);
 oom:
     st = sp_err(err, SCIPRUNE_ENOMEM, lang, -1, -1, "out of memory");
 fail:
@@ -959,10 +1003,44 @@ const uint8_t *corrupt_site_set_root_symbols(const corrupt_site_set *s, uint32_t
 
 int corrupt_site_set_direct(const corrupt_site_set *s) { return s && s->prog; }
 
-/* fn for each of the sites (sorted, unique), with its edit when with_edit. */
-static sciprune_status each_site(const corrupt_site_set *S, TSNode root, const corrupt_site *sites,
-                                 size_t n, const char *src, size_t len, int with_edit,
-                                 uint64_t seed, corrupt_site_fn fn, void *user, sciprune_error *err)
+/* The query cursor's query of S: a direct set compiles it (with tree-sitter) on first use, under
+ * the set's lock; later calls read it once `ready` is published. */
+static sciprune_status full_query(const corrupt_site_set *cS, sciprune_error *err)
+{
+    corrupt_site_set *S = (corrupt_site_set *)cS; /* the lazily made part only */
+    if (atomic_load_explicit(&S->ready, memory_order_acquire)) return SCIPRUNE_OK;
+    sciprune_status st = SCIPRUNE_OK;
+    pthread_mutex_lock(&S->lock);
+    if (!atomic_load_explicit(&S->ready, memory_order_relaxed)) {
+        st = lang_query_new(&S->query, S->lang, S->text, S->tlen, "corrupt sites", err);
+        const TSQuery *q = st ? NULL : lang_query_ts(S->query);
+        int same = q && ts_query_pattern_count(q) == sp_prog_pattern_count(S->prog);
+        for (uint32_t p = 0; same && p < sp_prog_pattern_count(S->prog); p++)
+            same = ts_query_start_byte_for_pattern(q, p) == sp_prog_pattern_start(S->prog, p);
+        if (!st && !same) /* the pattern indices (types, properties) would not be the program's */
+            st = sp_err(err, SCIPRUNE_EPARSE, "corrupt sites", -1, -1,
+                        "%s: the site queries' patterns do not match their direct program", S->lang);
+        if (!st && !(S->caps = capture_table(S->query)))
+            st = sp_err(err, SCIPRUNE_ENOMEM, "corrupt sites", -1, -1, "out of memory");
+        if (st) {
+            lang_query_free(S->query);
+            S->query = NULL;
+        } else {
+            free(S->text);
+            S->text = NULL;
+            atomic_store_explicit(&S->ready, 1, memory_order_release);
+        }
+    }
+    pthread_mutex_unlock(&S->lock);
+    return st;
+}
+
+/* fn for each of the sites (sorted, unique), with its edit when with_edit (lq: the properties
+ * of the patterns the sites came from). */
+static sciprune_status each_site(const corrupt_site_set *S, const lang_query *lq, TSNode root,
+                                 const corrupt_site *sites, size_t n, const char *src, size_t len,
+                                 int with_edit, uint64_t seed, corrupt_site_fn fn, void *user,
+                                 sciprune_error *err)
 {
     sciprune_status s = SCIPRUNE_OK;
     corrupt_rng rng = {seed};
@@ -971,7 +1049,7 @@ static sciprune_status each_site(const corrupt_site_set *S, TSNode root, const c
         corrupt_site_edit se = {site_kind(sites[i].edit), t, sites[i].a, sites[i].b, 0, 0, NULL, 0};
         corrupt_splice sp = {0, 0, NULL, 0};
         if (with_edit) {
-            int r = corrupt_edit_build(S->query, &sites[i], root, src, len, &rng, &sp);
+            int r = corrupt_edit_build(lq, &sites[i], root, src, len, &rng, &sp);
             if (r < 0) {
                 s = sp_err(err, SCIPRUNE_ENOMEM, "corrupt sites", -1, -1, "out of memory");
                 break;
@@ -996,12 +1074,13 @@ sciprune_status corrupt_site_set_each(const corrupt_site_set *S, TSNode root, co
                                       sciprune_error *err)
 {
     if (!S) return SCIPRUNE_OK;
+    sciprune_status s = full_query(S, err);
+    if (s) return s;
     corrupt_site *sites = NULL;
     size_t n = 0;
-    sciprune_status s =
-        subtrees ? find_sites_q(S->query, "corrupt sites", subtrees, nsub, src, len, &sites, &n, err)
+    s = subtrees ? find_sites_q(S->query, "corrupt sites", subtrees, nsub, src, len, &sites, &n, err)
                  : find_sites_q(S->query, "corrupt sites", &root, 1, src, len, &sites, &n, err);
-    if (!s) s = each_site(S, root, sites, n, src, len, with_edit, seed, fn, user, err);
+    if (!s) s = each_site(S, S->query, root, sites, n, src, len, with_edit, seed, fn, user, err);
     free(sites);
     return s;
 }
@@ -1063,13 +1142,14 @@ sciprune_status corrupt_site_walk_each(corrupt_site_walk *w, TSNode root, const 
     const corrupt_site_set *S = w->S;
     if (!S || !S->prog)
         return sp_err(err, SCIPRUNE_ESTATE, "corrupt sites", -1, -1, "the site set has no direct matcher");
-    direct_ctx d = {S->query, S->caps, src, len, {NULL, 0, 0}};
+    const lang_query *lq = sp_prog_query(S->prog);
+    direct_ctx d = {lq, S->pcaps, src, len, {NULL, 0, 0}};
     sciprune_status s = SCIPRUNE_OK;
     if (sp_walk_matches(w->w, direct_match, &d))
         s = sp_err(err, SCIPRUNE_ENOMEM, "corrupt sites", -1, -1, "out of memory");
     else {
         sites_sort_unique(&d.sv);
-        s = each_site(S, root, d.sv.v, d.sv.n, src, len, with_edit, seed, fn, user, err);
+        s = each_site(S, lq, root, d.sv.v, d.sv.n, src, len, with_edit, seed, fn, user, err);
     }
     free(d.sv.v);
     return s;

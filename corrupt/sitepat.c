@@ -69,6 +69,10 @@ struct sp_prog {
     uint32_t *byroot;     /* npats, owned */
     uint8_t *cls;         /* nsym: 1 a pattern's root symbol, 2 a nested step's (children wanted) */
     uint8_t *kfield;      /* nsym: some child step of such a node has a field */
+    uint32_t *start;      /* npats: each pattern's first byte in the text, owned */
+    char **capnames;      /* ncaps capture names, id = first appearance; owned */
+    uint32_t ncaps;
+    lang_query *query;    /* the predicates and properties (lang_query_new_steps), owned */
 };
 
 static void node_free(sp_node *n)
@@ -80,22 +84,35 @@ static void node_free(sp_node *n)
 void sp_prog_free(sp_prog *p)
 {
     if (!p) return;
-    for (uint32_t i = 0; i < p->npats; i++) node_free(&p->pats[i]);
+    for (uint32_t i = 0; p->pats && i < p->npats; i++) node_free(&p->pats[i]);
     free(p->pats);
     free(p->first);
     free(p->byroot);
     free(p->cls);
     free(p->kfield);
+    free(p->start);
+    for (uint32_t i = 0; i < p->ncaps; i++) free(p->capnames[i]);
+    free(p->capnames);
+    lang_query_free(p->query);
     free(p);
 }
 
 /* ------------------------------------------------------------------ parsing */
 
+/* A growing array of predicate steps (one pattern's). */
+typedef struct stepv {
+    TSQueryPredicateStep *v;
+    uint32_t n, cap;
+} stepv;
+
 typedef struct pin {
     const char *s;
     size_t n, i;
     const TSLanguage *L;
-    const TSQuery *q;
+    sp_prog *g;           /* capnames / ncaps grow as captures appear */
+    char **strings;       /* the predicates' strings */
+    uint32_t nstrings, cstrings;
+    stepv *steps;         /* per pattern (npats of g), the current one last */
 } pin;
 
 static void ws(pin *p)
@@ -152,6 +169,21 @@ static int string_sym(pin *p, TSSymbol *out)
     return 0;
 }
 
+/* The id of capture name[0, l): its first appearance's; with `add`, a new one when unseen.
+ * -1 when unseen (and not added) or on ENOMEM. */
+static int capture_id(pin *p, const char *name, size_t l, int add)
+{
+    sp_prog *g = p->g;
+    for (uint32_t k = 0; k < g->ncaps; k++)
+        if (strlen(g->capnames[k]) == l && !memcmp(g->capnames[k], name, l)) return (int)k;
+    if (!add || g->ncaps >= 60000) return -1;
+    char **nv = realloc(g->capnames, (g->ncaps + 1u) * sizeof *nv);
+    if (!nv) return -1;
+    g->capnames = nv;
+    if (!(nv[g->ncaps] = strndup(name, l))) return -1;
+    return (int)g->ncaps++;
+}
+
 /* Captures after a node (`@name`...), then no quantifier. */
 static int captures(pin *p, sp_node *nd)
 {
@@ -161,13 +193,8 @@ static int captures(pin *p, sp_node *nd)
             p->i++;
             size_t l = ident(p);
             if (!l || nd->ncap == SP_MAX_CAPS) return -1;
-            uint32_t nc = ts_query_capture_count(p->q), id = nc;
-            for (uint32_t k = 0; k < nc; k++) {
-                uint32_t kl;
-                const char *nm = ts_query_capture_name_for_id(p->q, k, &kl);
-                if (kl == l && !memcmp(nm, p->s + p->i, l)) id = k;
-            }
-            if (id == nc) return -1;
+            int id = capture_id(p, p->s + p->i, l, 1);
+            if (id < 0) return -1;
             nd->caps[nd->ncap++] = (uint16_t)id;
             p->i += l;
             continue;
@@ -178,23 +205,71 @@ static int captures(pin *p, sp_node *nd)
     return 0;
 }
 
-/* Skip a predicate `(#...)` at p->i (the parenthesis): strings and nesting. */
-static int skip_pred(pin *p)
+static int add_step(pin *p, TSQueryPredicateStepType t, uint32_t v)
 {
-    int d = 0;
-    while (p->i < p->n) {
-        char c = p->s[p->i];
-        if (c == '"') {
-            for (p->i++; p->i < p->n && p->s[p->i] != '"'; p->i++)
-                if (p->s[p->i] == '\\') p->i++;
-        } else if (c == '(') d++;
-        else if (c == ')' && --d == 0) {
-            p->i++;
-            return 0;
-        }
-        p->i++;
+    stepv *sv = &p->steps[p->g->npats - 1];
+    if (sv->n == sv->cap) {
+        uint32_t nc = sv->cap ? sv->cap * 2 : 16;
+        TSQueryPredicateStep *nv = realloc(sv->v, nc * sizeof *nv);
+        if (!nv) return -1;
+        sv->v = nv;
+        sv->cap = nc;
     }
-    return -1;
+    sv->v[sv->n++] = (TSQueryPredicateStep){t, v};
+    return 0;
+}
+
+/* A string step: s[0, l) into the string table. */
+static int add_string(pin *p, const char *str, size_t l)
+{
+    if (p->nstrings == p->cstrings) {
+        uint32_t nc = p->cstrings ? p->cstrings * 2 : 32;
+        char **nv = realloc(p->strings, nc * sizeof *nv);
+        if (!nv) return -1;
+        p->strings = nv;
+        p->cstrings = nc;
+    }
+    if (!(p->strings[p->nstrings] = strndup(str, l))) return -1;
+    return add_step(p, TSQueryPredicateStepTypeString, p->nstrings++);
+}
+
+/* A predicate `(#name arg...)` at p->i (the parenthesis), its steps added to the current
+ * pattern's as tree-sitter gives them: the name (without '#'), then per argument a capture
+ * (`@x`, seen before) or a string (`"text"` without escapes, or a bare word), then Done. */
+static int parse_pred(pin *p)
+{
+    p->i += 2; /* "(#" */
+    size_t l = ident(p);
+    if (!l || add_string(p, p->s + p->i, l)) return -1;
+    p->i += l;
+    for (;;) {
+        ws(p);
+        if (p->i >= p->n) return -1;
+        char c = p->s[p->i];
+        if (c == ')') {
+            p->i++;
+            return add_step(p, TSQueryPredicateStepTypeDone, 0);
+        }
+        if (c == '@') {
+            p->i++;
+            l = ident(p);
+            int id = l ? capture_id(p, p->s + p->i, l, 0) : -1;
+            if (id < 0 || add_step(p, TSQueryPredicateStepTypeCapture, (uint32_t)id)) return -1;
+            p->i += l;
+        } else if (c == '"') {
+            size_t j = p->i + 1;
+            while (j < p->n && p->s[j] != '"') {
+                if (p->s[j] == '\\' || p->s[j] == '\n') return -1; /* escapes: not in the subset */
+                j++;
+            }
+            if (j >= p->n || add_string(p, p->s + p->i + 1, j - p->i - 1)) return -1;
+            p->i = j + 1;
+        } else {
+            l = ident(p);
+            if (!l || add_string(p, p->s + p->i, l)) return -1;
+            p->i += l;
+        }
+    }
 }
 
 static int parse_node(pin *p, sp_node *nd, int depth);
@@ -212,7 +287,7 @@ static int parse_kids(pin *p, sp_node *nd, int depth)
             return anchor ? -1 : 0; /* an anchor after the last child: not in the subset */
         }
         if (c == '(' && p->i + 1 < p->n && p->s[p->i + 1] == '#') {
-            if (skip_pred(p)) return -1;
+            if (parse_pred(p)) return -1;
             continue;
         }
         if (c == '.') {
@@ -329,26 +404,39 @@ static int mark_nested(sp_prog *g, const sp_node *n)
     return 0;
 }
 
-sp_prog *sp_prog_new(const TSLanguage *L, const TSQuery *q, const char *text, size_t len)
+sp_prog *sp_prog_new(const TSLanguage *L, const char *text, size_t len, const char *source)
 {
     sp_prog *g = calloc(1, sizeof *g);
+    pin p = {text, len, 0, L, g, NULL, 0, 0, NULL};
+    uint32_t cpats = 0, np = 0;
+    int64_t *lines = NULL;
     if (!g || !L) goto fail;
-    pin p = {text, len, 0, L, q};
-    uint32_t np = ts_query_pattern_count(q);
-    if (!(g->pats = calloc(np ? np : 1, sizeof *g->pats))) goto fail;
     for (;;) {
         ws(&p);
         if (p.i >= p.n) break;
-        if (g->npats == np || p.s[p.i] != '(' ||
-            ts_query_start_byte_for_pattern(q, g->npats) != p.i)
-            goto fail;
+        if (p.s[p.i] != '(') goto fail;
+        if (g->npats == cpats) {
+            uint32_t nc = cpats ? cpats * 2 : 16;
+            sp_node *nv = realloc(g->pats, nc * sizeof *nv);
+            if (nv) g->pats = nv;
+            uint32_t *ns = nv ? realloc(g->start, nc * sizeof *ns) : NULL;
+            if (ns) g->start = ns;
+            stepv *sv = ns ? realloc(p.steps, nc * sizeof *sv) : NULL;
+            if (!sv) goto fail;
+            p.steps = sv;
+            cpats = nc;
+        }
+        g->start[g->npats] = (uint32_t)p.i;
+        p.steps[g->npats] = (stepv){NULL, 0, 0};
         sp_node *r = &g->pats[g->npats++];
+        memset(r, 0, sizeof *r);
         if (parse_node(&p, r, 0) || r->wild || r->nsyms != 1 || captures(&p, r)) goto fail;
     }
-    if (g->npats != np) goto fail;
+    np = g->npats;
+    if (!np) goto fail;
     g->nsym = ts_language_symbol_count(L);
     g->first = calloc(g->nsym + 2u, sizeof *g->first);
-    g->byroot = malloc((np ? np : 1) * sizeof *g->byroot);
+    g->byroot = malloc(np * sizeof *g->byroot);
     g->cls = calloc(g->nsym + 1u, 1);
     g->kfield = calloc(g->nsym + 1u, 1);
     if (!g->first || !g->byroot || !g->cls || !g->kfield) goto fail;
@@ -366,11 +454,50 @@ sp_prog *sp_prog_new(const TSLanguage *L, const TSQuery *q, const char *text, si
         g->byroot[g->first[s] + fill[s]++] = i;
     }
     free(fill);
+    /* the predicates and properties: a lang_query of the parsed steps */
+    const TSQueryPredicateStep **steps = malloc(np * sizeof *steps);
+    uint32_t *nsteps = malloc(np * sizeof *nsteps);
+    lines = malloc(np * sizeof *lines);
+    if (!steps || !nsteps || !lines) {
+        free(steps);
+        free(nsteps);
+        goto fail;
+    }
+    int64_t line = 1;
+    size_t at = 0;
+    for (uint32_t i = 0; i < np; i++) {
+        for (; at < g->start[i]; at++) line += text[at] == '\n';
+        lines[i] = line;
+        steps[i] = p.steps[i].v;
+        nsteps[i] = p.steps[i].n;
+    }
+    sciprune_status st = lang_query_new_steps(&g->query, np, steps, nsteps, lines, p.strings,
+                                              p.nstrings, source, NULL);
+    p.strings = NULL; /* taken */
+    p.nstrings = 0;
+    free(steps);
+    free(nsteps);
+    if (st) goto fail;
+    for (uint32_t i = 0; i < np; i++) free(p.steps[i].v);
+    free(p.steps);
+    free(lines);
     return g;
 fail:
+    for (uint32_t i = 0; p.steps && i < g->npats; i++) free(p.steps[i].v);
+    free(p.steps);
+    for (uint32_t i = 0; i < p.nstrings; i++) free(p.strings[i]);
+    free(p.strings);
+    free(lines);
     sp_prog_free(g);
     return NULL;
 }
+
+uint32_t sp_prog_pattern_count(const sp_prog *g) { return g->npats; }
+uint32_t sp_prog_pattern_start(const sp_prog *g, uint32_t i) { return g->start[i]; }
+uint32_t sp_prog_capture_count(const sp_prog *g) { return g->ncaps; }
+const char *sp_prog_capture_name(const sp_prog *g, uint32_t id) { return g->capnames[id]; }
+const lang_query *sp_prog_query(const sp_prog *g) { return g->query; }
+TSSymbol sp_prog_root_symbol(const sp_prog *g, uint32_t i) { return g->pats[i].syms[0]; }
 
 int sp_prog_is_root(const sp_prog *g, TSSymbol s)
 {

@@ -123,7 +123,19 @@ sciprune_status lang_query_new(lang_query **out, const char *lang, const char *s
                                const char *source, sciprune_error *err);
 void lang_query_free(lang_query *q);
 
-/* The compiled TSQuery; borrowed for the life of q. */
+/* A lang_query of npats patterns whose predicate steps the caller parsed itself (pattern i:
+ * steps[i][0, nsteps[i]), as ts_query_predicates_for_pattern gives them, string ids into
+ * `strings`, capture ids the caller's; lines[i] its line in errors, lines may be NULL): the
+ * predicates and properties without tree-sitter's query compiler; it has no TSQuery. Takes
+ * `strings` (nstrings malloc'd strings in a malloc'd array), also on error. Errors: EPARSE
+ * (a bad predicate), ENOMEM. */
+sciprune_status lang_query_new_steps(lang_query **out, uint32_t npats,
+                                     const TSQueryPredicateStep *const *steps,
+                                     const uint32_t *nsteps, const int64_t *lines,
+                                     char **strings, uint32_t nstrings, const char *source,
+                                     sciprune_error *err);
+
+/* The compiled TSQuery; borrowed for the life of q. NULL for lang_query_new_steps. */
 const TSQuery *lang_query_ts(const lang_query *q);
 
 /* 1 when every text predicate of the match's pattern holds on src (the parsed text). */

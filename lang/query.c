@@ -47,7 +47,9 @@ typedef struct qpattern {
 } qpattern;
 
 struct lang_query {
-    TSQuery *ts;         /* owned */
+    TSQuery *ts;         /* owned; NULL for lang_query_new_steps */
+    char **strings;      /* lang_query_new_steps: the string table, owned */
+    uint32_t nstrings;
     qpattern *pats;      /* one per pattern, owned */
     uint32_t npats;
 };
@@ -87,6 +89,8 @@ void lang_query_free(lang_query *q)
     }
     free(q->pats);
     if (q->ts) ts_query_delete(q->ts);
+    for (uint32_t i = 0; i < q->nstrings; i++) free(q->strings[i]);
+    free(q->strings);
     free(q);
 }
 
@@ -114,14 +118,20 @@ static const char *query_error_name(TSQueryError e)
     }
 }
 
-/* Compile the predicate steps of one pattern. */
-static sciprune_status compile_pattern(lang_query *q, uint32_t pi, const char *src, size_t len,
-                                       const char *source, sciprune_error *err)
+/* String `id` of the query's predicates (TSQuery's, or the lang_query_new_steps table). */
+static const char *qstr(const lang_query *q, uint32_t id)
 {
-    uint32_t nsteps = 0;
-    const TSQueryPredicateStep *st = ts_query_predicates_for_pattern(q->ts, pi, &nsteps);
+    uint32_t n;
+    if (q->ts) return ts_query_string_value_for_id(q->ts, id, &n);
+    return id < q->nstrings ? q->strings[id] : "";
+}
+
+/* Compile the predicate steps st[0, nsteps) of pattern pi (at `line` of its source). */
+static sciprune_status compile_pattern(lang_query *q, uint32_t pi, const TSQueryPredicateStep *st,
+                                       uint32_t nsteps, int64_t line, const char *source,
+                                       sciprune_error *err)
+{
     qpattern *pat = &q->pats[pi];
-    int64_t line = line_of(src, len, ts_query_start_byte_for_pattern(q->ts, pi));
     uint32_t i = 0;
     while (i < nsteps) {
         uint32_t j = i;
@@ -129,8 +139,7 @@ static sciprune_status compile_pattern(lang_query *q, uint32_t pi, const char *s
         /* steps [i, j) form one predicate; st[i] is its name */
         if (j == i || st[i].type != TSQueryPredicateStepTypeString)
             return sp_err(err, SCIPRUNE_EPARSE, source, line, -1, "predicate without a name");
-        uint32_t nlen;
-        const char *name = ts_query_string_value_for_id(q->ts, st[i].value_id, &nlen);
+        const char *name = qstr(q, st[i].value_id);
         uint32_t argc = j - i - 1;
         const TSQueryPredicateStep *a = st + i + 1;
         if (strcmp(name, "set!") == 0) {
@@ -144,8 +153,8 @@ static sciprune_status compile_pattern(lang_query *q, uint32_t pi, const char *s
             if (!np) return sp_err(err, SCIPRUNE_ENOMEM, source, -1, -1, "out of memory");
             pat->props = np;
             qprop *pr = &pat->props[pat->nprops++];
-            pr->key = ts_query_string_value_for_id(q->ts, a[k].value_id, &nlen);
-            pr->value = argc - k == 2 ? ts_query_string_value_for_id(q->ts, a[k + 1].value_id, &nlen) : "";
+            pr->key = qstr(q, a[k].value_id);
+            pr->value = argc - k == 2 ? qstr(q, a[k + 1].value_id) : "";
         } else {
             size_t d = 0;
             while (d < NPREDS && strcmp(name, k_preds[d].name) != 0) d++;
@@ -180,7 +189,7 @@ static sciprune_status compile_pattern(lang_query *q, uint32_t pi, const char *s
                     p->other_is_capture = 1;
                     p->other = a[k].value_id;
                 } else {
-                    p->args[p->nargs++] = ts_query_string_value_for_id(q->ts, a[k].value_id, &nlen);
+                    p->args[p->nargs++] = qstr(q, a[k].value_id);
                 }
             }
             if (p->op == QP_MATCH) {
@@ -225,13 +234,46 @@ sciprune_status lang_query_new(lang_query **out, const char *lang, const char *s
         s = sp_err(err, SCIPRUNE_ENOMEM, source, -1, -1, "out of memory");
         goto fail;
     }
-    for (uint32_t i = 0; i < q->npats; i++)
-        if ((s = compile_pattern(q, i, src, len, source, err)) != SCIPRUNE_OK) goto fail;
+    for (uint32_t i = 0; i < q->npats; i++) {
+        uint32_t nsteps = 0;
+        const TSQueryPredicateStep *st = ts_query_predicates_for_pattern(q->ts, i, &nsteps);
+        int64_t line = line_of(src, len, ts_query_start_byte_for_pattern(q->ts, i));
+        if ((s = compile_pattern(q, i, st, nsteps, line, source, err)) != SCIPRUNE_OK) goto fail;
+    }
     *out = q;
     return SCIPRUNE_OK;
 fail:
     lang_query_free(q);
     return s;
+}
+
+sciprune_status lang_query_new_steps(lang_query **out, uint32_t npats,
+                                     const TSQueryPredicateStep *const *steps,
+                                     const uint32_t *nsteps, const int64_t *lines,
+                                     char **strings, uint32_t nstrings, const char *source,
+                                     sciprune_error *err)
+{
+    *out = NULL;
+    lang_query *q = calloc(1, sizeof *q);
+    if (!q) {
+        for (uint32_t i = 0; i < nstrings; i++) free(strings[i]);
+        free(strings);
+        return sp_err(err, SCIPRUNE_ENOMEM, source, -1, -1, "out of memory");
+    }
+    q->strings = strings;
+    q->nstrings = nstrings;
+    q->npats = npats;
+    q->pats = calloc(npats ? npats : 1, sizeof *q->pats);
+    sciprune_status s = SCIPRUNE_OK;
+    if (!q->pats) s = sp_err(err, SCIPRUNE_ENOMEM, source, -1, -1, "out of memory");
+    for (uint32_t i = 0; !s && i < npats; i++)
+        s = compile_pattern(q, i, steps[i], nsteps[i], lines ? lines[i] : -1, source, err);
+    if (s) {
+        lang_query_free(q);
+        return s;
+    }
+    *out = q;
+    return SCIPRUNE_OK;
 }
 
 const char *lang_query_property(const lang_query *q, uint32_t pattern, const char *key)

@@ -775,6 +775,30 @@ static void test_sites_subtrees_match_whole_tree(void **state)
         if (k >= nsn) globfree(&g);
         corrupt_site_set_free(S);
     }
+    /* every language's site set (tsx borrows typescript's files): a direct one compiles with
+     * tree-sitter too (its query cursor's query, made on first use), with the same patterns */
+    size_t ndirect_sets = 0;
+    for (size_t li = 0; li < sciprune_lang_count(); li++) {
+        const char *lang = sciprune_lang_name(li);
+        corrupt_site_set *S = NULL;
+        assert_int_equal(corrupt_site_set_new(&S, c, lang, types, 5, &e), SCIPRUNE_OK);
+        if (!S || !corrupt_site_set_direct(S)) {
+            corrupt_site_set_free(S);
+            continue;
+        }
+        TSTree *t = NULL;
+        if (lang_parse(p, lang, "\n", 1, &t, &e) == SCIPRUNE_OK) {
+            site_list none = {0};
+            if (corrupt_site_set_each(S, ts_tree_root_node(t), NULL, 0, "\n", 1, 1, 1, collect_site,
+                                      &none, &e) != SCIPRUNE_OK)
+                fail_msg("%s: the direct site set's query does not compile: %s", lang, e.text);
+            free(none.v);
+            ts_tree_delete(t);
+            ndirect_sets++;
+        }
+        corrupt_site_set_free(S);
+    }
+    assert_true(ndirect_sets >= 8);
     fprintf(stderr, "%zu texts, %zu sites (%zu nodes walked): the same from the subtrees and from "
             "direct matching as from the whole tree\n", nfiles, nsites, nnodes);
     assert_true(nfiles >= 150);
