@@ -17,17 +17,14 @@ sp_prog *sp_prog_new(const TSLanguage *L, const char *text, size_t len, const ch
 void sp_prog_free(sp_prog *g);
 
 /* Its patterns (in text order: the pattern index a query compiled from the text gives), their
- * first bytes and root symbols, its capture names by id, and its predicates and properties
+ * first bytes, its capture names by id, and its predicates and properties
  * (lang_query_match_ok / lang_query_property take the program's pattern and capture ids). */
 uint32_t sp_prog_pattern_count(const sp_prog *g);
 uint32_t sp_prog_pattern_start(const sp_prog *g, uint32_t i);
-TSSymbol sp_prog_root_symbol(const sp_prog *g, uint32_t i);
 uint32_t sp_prog_capture_count(const sp_prog *g);
 const char *sp_prog_capture_name(const sp_prog *g, uint32_t id);
 const lang_query *sp_prog_query(const sp_prog *g);
 
-/* 1 when some pattern is rooted at a node of symbol s. */
-int sp_prog_is_root(const sp_prog *g, TSSymbol s);
 
 /* One record's walk (per thread): the children of every node a pattern is rooted at, and of
  * every node a nested step may match, collected from a pre-order walk of the tree. */

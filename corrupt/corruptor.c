@@ -492,20 +492,33 @@ typedef struct cap_info {
     int each;
 } cap_info;
 
-/* The table of lq's captures (malloc), or NULL on ENOMEM. */
-static cap_info *capture_table(const lang_query *lq)
+/* The table of nc captures named name(ctx, id) (malloc), or NULL on ENOMEM. */
+static cap_info *capture_table_of(uint32_t nc, const char *(*name)(const void *ctx, uint32_t id),
+                                  const void *ctx)
 {
-    const TSQuery *q = lang_query_ts(lq);
-    uint32_t nc = ts_query_capture_count(q);
     cap_info *t = malloc((nc ? nc : 1) * sizeof *t);
     if (!t) return NULL;
     for (uint32_t i = 0; i < nc; i++) {
-        uint32_t l;
-        const char *name = ts_query_capture_name_for_id(q, i, &l);
-        t[i].edit = corrupt_edit_for_capture(name);
-        t[i].each = corrupt_capture_each(name);
+        const char *nm = name(ctx, i);
+        t[i].edit = corrupt_edit_for_capture(nm);
+        t[i].each = corrupt_capture_each(nm);
     }
     return t;
+}
+
+static const char *ts_capture_name(const void *q, uint32_t id)
+{
+    uint32_t l;
+    return ts_query_capture_name_for_id(q, id, &l);
+}
+
+static const char *prog_capture_name(const void *g, uint32_t id) { return sp_prog_capture_name(g, id); }
+
+/* The table of lq's captures (a TSQuery's), or NULL on ENOMEM. */
+static cap_info *capture_table(const lang_query *lq)
+{
+    const TSQuery *q = lang_query_ts(lq);
+    return capture_table_of(ts_query_capture_count(q), ts_capture_name, q);
 }
 
 /* The sites of one match of lq (none when its predicates do not hold): per capture, the edit
@@ -942,12 +955,9 @@ sciprune_status corrupt_site_set_new(corrupt_site_set **out, const sciprune_corr
         np = sp_prog_pattern_count(S->prog);
         if (!(starts = malloc(np * sizeof *starts))) goto oom;
         for (uint32_t p = 0; p < np; p++) starts[p] = sp_prog_pattern_start(S->prog, p);
-        uint32_t nc = sp_prog_capture_count(S->prog);
-        if (!(S->pcaps = malloc((nc ? nc : 1) * sizeof *S->pcaps))) goto oom_starts;
-        for (uint32_t i = 0; i < nc; i++) {
-            S->pcaps[i].edit = corrupt_edit_for_capture(sp_prog_capture_name(S->prog, i));
-            S->pcaps[i].each = corrupt_capture_each(sp_prog_capture_name(S->prog, i));
-        }
+        if (!(S->pcaps = capture_table_of(sp_prog_capture_count(S->prog), prog_capture_name,
+                                          S->prog)))
+            goto oom_starts;
         if (!(S->lang = strdup(lang))) goto oom_starts;
         S->text = text; /* kept for full_query */
         S->tlen = tlen;

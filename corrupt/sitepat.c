@@ -9,18 +9,20 @@
  * there is no max start depth to stop it descending): on the embed stage's site detectors that
  * pass cost more than the parse it rides on. Here the same query text is compiled into a tiny
  * program when every pattern is within the subset below, and the matches rooted at a given node
- * are enumerated from its children directly; the embed stage's one tree walk hands over every
- * node of a pattern's root symbol, so the whole pass costs a few child lists.
+ * are enumerated from the children that the embed stage's one tree walk collects for the nodes
+ * a pattern can be rooted at (sp_walk_*), so the whole pass costs a few child lists.
  *
  * Subset (anything else: no program, and the callers keep the query cursor):
  *   pattern    ( NAME child* predicate* ) capture*        NAME a visible named node type
  *   child      [FIELD :] node capture*  |  .  (anchor between two children, not first or last)
  *   node       ( NAME child* ) | ( _ ) | _ | "string" | [ alt+ ]
  *   alt        ( NAME ) | "string"
- *   predicate  (#name? ...)  skipped here: lang_query_match_ok evaluates it on the match, with
- *                            the TSQuery's capture ids, which the program uses too
- * No quantifiers, groups, negated fields, supertypes or ERROR nodes. The program's patterns
- * must be the TSQuery's, one for one (count and start bytes are checked).
+ *   predicate  (#name arg...)  args @capture (seen before), "string" (no escapes) or a word:
+ *                            parsed into the steps ts_query_predicates_for_pattern would give,
+ *                            compiled by lang_query_new_steps (the program's own capture ids)
+ * No quantifiers, groups, negated fields, supertypes, ERROR nodes or (_ child...). No TSQuery
+ * is compiled for the program; when one is (the query cursor's, corrupt_site_set_each), its
+ * patterns must be the program's, one for one (count and start bytes are checked there).
  *
  * Semantics (libtree-sitter 0.20.7's query cursor, lib/src/query.c, for this subset): a child
  * step matches a visible child of the node (a TSTreeCursor's children) of the step's symbol
@@ -497,12 +499,6 @@ uint32_t sp_prog_pattern_start(const sp_prog *g, uint32_t i) { return g->start[i
 uint32_t sp_prog_capture_count(const sp_prog *g) { return g->ncaps; }
 const char *sp_prog_capture_name(const sp_prog *g, uint32_t id) { return g->capnames[id]; }
 const lang_query *sp_prog_query(const sp_prog *g) { return g->query; }
-TSSymbol sp_prog_root_symbol(const sp_prog *g, uint32_t i) { return g->pats[i].syms[0]; }
-
-int sp_prog_is_root(const sp_prog *g, TSSymbol s)
-{
-    return s < g->nsym && g->first[s + 1] > g->first[s];
-}
 
 /* ------------------------------------------------------------------ matching */
 
