@@ -22,6 +22,7 @@ typedef struct embed_item {
     const char *path;      /* the record's path (shows the gates' Python hosts) or NULL;
                               borrowed */
     int nat_fit;           /* fit pass: the record is in the naturalness model's sample */
+    int sites_fit;         /* fit pass: the record is in the sample the site detectors train on */
 } embed_item;
 
 /* One feature of a document's sparse bag (hash backend): 64-bit feature hash and its count. */

@@ -873,7 +873,7 @@ sciprune_status embed_hash_count_batch(sciprune_embedder *e, void *wp, const emb
         }
         if (c && !b->keep) c = NULL;
         sciprune_gate_scores *g = c && b->gates ? &b->gates[i] : NULL;
-        w->sites_train = 1;
+        w->sites_train = it->sites_fit;
         sciprune_status st = extract(e, w, w->parser, it->lang, it->text, it->len, &row, g,
                                      it->path, b->gates_settings, err);
         w->sites_train = 0;

@@ -468,6 +468,9 @@ static sciprune_status fill(runner *R, slot *s, sciprune_shard_reader *rd, int o
         /* the naturalness model counts the idf sample only, even when the idf widens to every
          * record (idf_min_docs): the records outside it are what analyze evaluates it on */
         it->nat_fit = op == OP_COUNT && R->e->ngram_fit && embed_ngram_in_sample(R->e, rec->id);
+        /* the site detectors too (a widened idf would otherwise train them on every record,
+         * analyze's held-out files included: their clean sites and the engine's edits of them) */
+        it->sites_fit = op == OP_COUNT && embed_ngram_in_sample(R->e, rec->id);
         int cached = 0;
         if (R->fc.on) {
             if (grow((void **)&s->cache, &s->ccap, s->n + 1, sizeof *s->cache))

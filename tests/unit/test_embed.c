@@ -1396,6 +1396,67 @@ static void test_sites_threads_deterministic(void **state)
     }
 }
 
+/* The site detectors train on the n-gram model's sample only, even when the idf sample is too
+ * small and the idf widens to every record (analyze's semantic section leaves exactly that
+ * sample out of its test): the same model from the whole corpus as from its sampled records
+ * alone, and a different one when every record is sampled. */
+static void test_sites_train_on_sample_only(void **state)
+{
+    (void)state;
+    write_planted_shard(tpath("samp_all.jsonl"), 120);
+    const char *in[] = {tpath("samp_all.jsonl")};
+    sciprune_embedder_settings s;
+    sites_settings(&s);
+    s.idf_sample = 0.3; /* ~36 sampled records < idf_min_docs: the idf widens to all 120 */
+    sciprune_error e;
+    sciprune_embed_stats st;
+    assert_int_equal(stage(tpath("wsamp_all"), in, 1, &s, 2, 0, &st, &e), SCIPRUNE_OK);
+    char ed[600];
+    snprintf(ed, sizeof ed, "%s/embed", tpath("wsamp_all"));
+    sciprune_embedder *em;
+    assert_int_equal(sciprune_embedder_load(&em, ed, &e), SCIPRUNE_OK);
+    /* the sampled records alone, as they are in the shard */
+    FILE *f = fopen(tpath("samp_all.jsonl"), "r"), *g = fopen(tpath("samp_only.jsonl"), "w");
+    assert_non_null(f);
+    assert_non_null(g);
+    char line[8192];
+    int kept = 0, total = 0;
+    while (fgets(line, sizeof line, f)) {
+        char id[32];
+        assert_int_equal(sscanf(line, "{\"id\":\"%31[^\"]\"", id), 1);
+        total++;
+        if (sciprune_embedder_naturalness_sampled(em, id)) {
+            fputs(line, g);
+            kept++;
+        }
+    }
+    fclose(f);
+    fclose(g);
+    sciprune_embedder_free(em);
+    assert_int_equal(total, 120);
+    assert_true(kept >= 15 && kept <= 60);
+    const char *in2[] = {tpath("samp_only.jsonl")};
+    assert_int_equal(stage(tpath("wsamp_only"), in2, 1, &s, 1, 0, &st, &e), SCIPRUNE_OK);
+    s.idf_sample = 1.0; /* every record trains */
+    assert_int_equal(stage(tpath("wsamp_every"), in, 1, &s, 1, 0, &st, &e), SCIPRUNE_OK);
+    char path[700];
+    size_t la, lb, lc;
+    snprintf(path, sizeof path, "%s/embed/sites.npy", tpath("wsamp_all"));
+    char *a = read_all(path, &la);
+    snprintf(path, sizeof path, "%s/embed/sites.npy", tpath("wsamp_only"));
+    char *b = read_all(path, &lb);
+    snprintf(path, sizeof path, "%s/embed/sites.npy", tpath("wsamp_every"));
+    char *c = read_all(path, &lc);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(c);
+    assert_true(la == lb && memcmp(a, b, la) == 0);
+    assert_true(la == lc && memcmp(a, c, la) != 0);
+    free(a);
+    free(b);
+    free(c);
+}
+
 /* ------------------------------------------------------------------ the fit over ranks */
 
 /* Ranks as threads of one process: a sum reduce through a mutex and a barrier. */
@@ -1680,6 +1741,7 @@ int main(void)
         cmocka_unit_test(test_exec_resume_after_failure),
         cmocka_unit_test(test_sites_planted_separates),
         cmocka_unit_test(test_sites_threads_deterministic),
+        cmocka_unit_test(test_sites_train_on_sample_only),
         cmocka_unit_test(test_sites_duplicates_thread_independent),
         cmocka_unit_test(test_stage_all_signals_with_gates_finite),
     };
