@@ -2014,6 +2014,9 @@ typedef struct pick {
     char bname[48], lname[48];
     char rtext[512];          /* the recommendation in one line */
     json_t *strata;           /* corrupt.json's "strata" or NULL; owned */
+    const struct an_sem_vs *adv; /* the semantic section's plan that beats the pick on the
+                                    held-out test (paired, > 2 se), or NULL (held_out_advice) */
+    char atext[512];          /* adv in one line */
 } pick;
 static double baseline_se(const an_run *r, const pick *p);
 
@@ -2188,6 +2191,34 @@ static void recommend_text(const an_run *r, pick *p)
     memcpy(p->rtext, rtext, sizeof p->rtext);
 }
 
+/* p->adv: when the pick is distance or gate+distance (what the held-out test also scores),
+ * the semantic section's learned or sites plan that beats it there by more than 2 se (the
+ * largest such gain), with its sentence. Advice only: score's auto keeps to the pick (a pruning
+ * model, export, replays no embed-pass signal). */
+static void held_out_advice(const an_run *r, pick *p)
+{
+    char bmetric[48];
+    snprintf(bmetric, sizeof bmetric, "%s%s", p->best >= p->nm ? "gate+" : "",
+             p->bfill == 1 ? "distance" : "");
+    p->adv = NULL;
+    p->atext[0] = '\0';
+    if (p->bfill != 1) return;
+    for (size_t i = 0; i < r->sem.n_vs; i++) {
+        const struct an_sem_vs *v = &r->sem.vs[i];
+        if (strcmp(v->against, bmetric) || !(v->diff > 2 * v->se)) continue;
+        if (!p->adv || v->diff > p->adv->diff) p->adv = v;
+    }
+    if (!p->adv)
+        return;
+    snprintf(p->atext, sizeof p->atext,
+             "on the held-out test (files and corruptions the learned model never saw), %s "
+             "catches %.3f of the probes against %s's %.3f at p=%.2f (every type weighted as "
+             "here; paired difference %+.3f, se %.3f): list %s in score.metrics to prune with "
+             "it (auto keeps to %s: a pruning model cannot replay an embed-pass signal)",
+             p->adv->metric, p->adv->mean, p->adv->against, p->adv->mean_against, r->set->ratio,
+             p->adv->diff, p->adv->se, p->adv->metric, p->bname);
+}
+
 /* report.json's "recommendation" and "recommendation_by_lift" into root; 1 when a value
  * could not be built (out of memory). */
 static int recommendation_json(const an_run *r, const pick *p, json_t *root)
@@ -2248,6 +2279,12 @@ static int recommendation_json(const an_run *r, const pick *p, json_t *root)
     }
     JSET(rc, "per_type_recall", pt);
     JSET(rc, "weights", wt);
+    if (p->adv)
+        JSET(rc, "held_out_advice",
+             json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:s}", "metric", p->adv->metric, "against",
+                       p->adv->against, "mean_recall", p->adv->mean, "mean_recall_against",
+                       p->adv->mean_against, "diff", p->adv->diff, "se", p->adv->se, "text",
+                       p->atext));
     JSET(root, "recommendation", rc);
     return bad;
 }
@@ -2452,6 +2489,7 @@ static void md_recall(const an_run *r, const pick *p, sbuf *md)
        100 * mean[2 + na]);
     sb(md, "Rule: %s.\n\n", AN_RULE);
     sb(md, "In short: %s.\n\n", rtext);
+    if (p->adv) sb(md, "Held-out advice: %s (report.json semantic.versus).\n\n", p->atext);
     sb(md, "Recall = share of a type's variants pruned when they are mixed into the clean corpus "
             "(clean + that type's variants, clean cluster sizes, exact global ranking, ties by "
             "position).\n\n");
@@ -2714,6 +2752,7 @@ static sciprune_status write_outputs(an_run *r, group *gs, size_t ng, size_t ip,
     for (size_t j = 0; j < r->c.nv; j++) p.norig += r->c.vorig[j] >= 0;
     recommend(r, &p);
     recommend_text(r, &p);
+    held_out_advice(r, &p);
     if ((st = load_strata(r, &p.strata, err))) goto done;
     if ((st = write_report_json(r, &p, seconds, &gmd, &gall, dir, err))) goto done;
     md_recall(r, &p, &md);
@@ -2822,6 +2861,9 @@ sciprune_status sciprune_analyze(const char *workdir, const char *const *corrupt
         for (size_t j = 0; j < r.c.nv; j++) vt[j] = r.vm[j].type;
         for (size_t j = 0; j < r.c.nv; j++) vl[j] = r.vm[j].lang;
         for (size_t t = 0; t < r.types.n; t++) tc[t] = r.type_kind[t] == SCIPRUNE_CORRUPT_CONTENT;
+        double *tw = malloc((r.types.n ? r.types.n : 1) * sizeof *tw);
+        if (!tw) { free(vt); free(tc); free(vl); st = nomem(err); goto done; }
+        for (size_t t = 0; t < r.types.n; t++) tw[t] = weight_of(&r, r.types.s[t], r.type_kind[t]);
         an_sem_in si = {.c = &r.c, .cnat = r.cnat, .vnat = r.vnat, .have_nat = r.have_nat,
                         .cfit = r.cfit, .chalf = r.chalf, .nv_main = nv_main,
                         .seed_main = r.seed_main, .seed_heldout = r.seed_heldout,
@@ -2831,8 +2873,9 @@ sciprune_status sciprune_analyze(const char *workdir, const char *const *corrupt
                         .lang_names = (const char *const *)r.langs.s, .nlangs = r.langs.n,
                         .type_names = (const char *const *)r.types.s,
                         .type_content = tc, .ntypes = r.types.n, .ratios = r.ratios, .nr = r.nr,
-                        .ratio = s->ratio};
+                        .ratio = s->ratio, .type_weight = tw};
         r.semantic = an_semantic(&si, &r.sem);
+        free(tw);
         free(vl);
         free(vt);
         free(tc);

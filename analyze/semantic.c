@@ -38,8 +38,8 @@
  * Metrics evaluated (higher = pruned first): distance, random (the random key), naturalness,
  * learned, and the gate plans gate+distance, gate+naturalness, gate+learned (a record either
  * gate flags is taken first); with the sites signal also sites and gate+sites (the site
- * detectors are trained on the idf sample, the same records the naturalness model is fitted
- * on, so the cfit rule above leaves their training files out too).
+ * detectors are trained on the same sample the naturalness model is fitted on, also when the
+ * idf widens to every record, so the cfit rule above leaves their training files out too).
  */
 #include "analyze_int.h"
 
@@ -165,6 +165,71 @@ static double mscore(int m, const double *f, uint64_t rnd, const double *w, size
     return s;
 }
 
+/* The paired comparisons of the learned (and sites) metrics with the main analysis' distance
+ * and gate+distance on the same test probes at the headline ratio: every type with test probes
+ * weighs in->type_weight[t] (the recommendation's weights), syntax and undefined-name included.
+ * Per type t the mean of d = caught(metric) - caught(against) over its n_t probes, and its
+ * variance s_t^2 / n_t (s_t^2 the unbiased variance of d); diff = sum w_t mean_t / W, se =
+ * sqrt(sum w_t^2 s_t^2 / n_t) / W. Into out->vs and root's "versus". Returns -1 on ENOMEM. */
+static int versus(const an_sem_in *in, const uint8_t *vhalf, const uint8_t *cau, int nm,
+                  an_sem_out *out, json_t *root)
+{
+    static const int pairs[][2] = {{M_GLEARNED, M_GDIST}, {M_LEARNED, M_DIST},
+                                   {M_GSITES, M_GDIST}, {M_SITES, M_DIST}};
+    size_t nv = in->c->nv;
+    json_t *arr = json_array();
+    if (!arr) return -1;
+    for (size_t q = 0; q < sizeof pairs / sizeof pairs[0]; q++) {
+        int a = pairs[q][0], o = pairs[q][1];
+        if (a >= nm) continue;
+        double W = 0, D = 0, V = 0, ma = 0, mo = 0;
+        for (size_t t = 0; t < in->ntypes; t++) {
+            double n = 0, sa = 0, so = 0, sd = 0, sd2 = 0;
+            for (size_t j = 0; j < nv; j++) {
+                if (vhalf[j] != 1 || in->vtype[j] != t) continue;
+                double ca = cau[(size_t)a * nv + j], co = cau[(size_t)o * nv + j], d = ca - co;
+                n++;
+                sa += ca;
+                so += co;
+                sd += d;
+                sd2 += d * d;
+            }
+            if (n == 0) continue;
+            double wt = in->type_weight ? in->type_weight[t] : 1.0;
+            double md = sd / n, var = n > 1 ? (sd2 - n * md * md) / (n - 1) : 0.0;
+            W += wt;
+            D += wt * md;
+            V += wt * wt * (var > 0 ? var : 0.0) / n;
+            ma += wt * sa / n;
+            mo += wt * so / n;
+        }
+        if (W <= 0) continue;
+        struct an_sem_vs *v = &out->vs[out->n_vs++];
+        v->metric = k_mnames[a];
+        v->against = k_mnames[o];
+        v->mean = ma / W;
+        v->mean_against = mo / W;
+        v->diff = D / W;
+        v->se = sqrt(V) / W;
+        json_t *e = json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:b}", "metric", v->metric,
+                              "against", v->against, "mean_recall", v->mean,
+                              "mean_recall_against", v->mean_against, "diff", v->diff, "se",
+                              v->se, "better", v->diff > 2 * v->se);
+        if (!e || json_array_append_new(arr, e)) {
+            json_decref(arr);
+            return -1;
+        }
+    }
+    json_object_set_new(root, "versus", arr);
+    json_object_set_new(root, "versus_note",
+                        json_string("paired on the test probes at the headline ratio, every "
+                                    "type weighted as the recommendation weighs it (syntax and "
+                                    "undefined-name included): diff = mean_recall - "
+                                    "mean_recall_against, se its standard error; better: diff "
+                                    "> 2 se"));
+    return 0;
+}
+
 json_t *an_semantic(const an_sem_in *in, an_sem_out *out)
 {
     const an_corpus *c = in->c;
@@ -175,7 +240,9 @@ json_t *an_semantic(const an_sem_in *in, an_sem_out *out)
     uint8_t *y = malloc(nc + nv);
     uint8_t *chalf = malloc(nc ? nc : 1), *vhalf = malloc(nv ? nv : 1);
     double *cs = malloc((nc ? nc : 1) * sizeof *cs);
-    if (!root || !X || !y || !chalf || !vhalf || !cs) goto oom;
+    /* per metric and test probe: caught at the headline ratio (the paired comparisons) */
+    uint8_t *cau = calloc((size_t)M_COUNT * (nv ? nv : 1), 1);
+    if (!root || !X || !y || !chalf || !vhalf || !cs || !cau) goto oom;
     /* half 0 train, 1 test, 2 left out (in the n-gram sample, or the original unknown), 3 the
      * main set's half 1 when the held-out set tests (reported as the same-seed comparison) */
     size_t nv_main = in->nv_main && in->nv_main < nv ? in->nv_main : nv;
@@ -278,6 +345,9 @@ json_t *an_semantic(const an_sem_in *in, an_sem_out *out)
         goto oom;
     }
     int nm = in->have_sites ? M_COUNT : M_SITES; /* sites, gate+sites only with the signal */
+    size_t ri = in->nr; /* the headline ratio's index */
+    for (size_t r = 0; r < in->nr; r++)
+        if (fabs(in->ratios[r] - in->ratio) < 1e-9) ri = r;
     for (int pass = heldout ? 3 : 1; pass >= 1; pass -= 2) /* 3: same-seed comparison first */
     for (int m = 0; m < nm; m++) {
         size_t k = 0;
@@ -301,6 +371,8 @@ json_t *an_semantic(const an_sem_in *in, an_sem_out *out)
                 double s = mscore(m, f, c->vrnd[j], w, nf, b);
                 size_t ahead = n_at_least(cs, k, s);
                 tot++;
+                if (pass == 1 && ri < in->nr)
+                    cau[(size_t)m * nv + j] = ahead < rank_budget(in->ratios[ri], k);
                 for (size_t r = 0; r < in->nr; r++) caught[r] += ahead < rank_budget(in->ratios[r], k);
                 if (nl && !in->type_content[t] && in->vlang[j] < nl) {
                     stot[in->vlang[j]]++;
@@ -358,10 +430,11 @@ json_t *an_semantic(const an_sem_in *in, an_sem_out *out)
                         json_string("syntax types and undefined-name"));
     out->n_metrics = (size_t)nm;
     for (int m = 0; m < nm; m++) out->names[m] = k_mnames[m];
-    free(X); free(y); free(chalf); free(vhalf); free(cs);
+    if (ri < in->nr && versus(in, vhalf, cau, nm, out, root)) goto oom;
+    free(X); free(y); free(chalf); free(vhalf); free(cs); free(cau);
     return root;
 oom:
     json_decref(root);
-    free(X); free(y); free(chalf); free(vhalf); free(cs);
+    free(X); free(y); free(chalf); free(vhalf); free(cs); free(cau);
     return NULL;
 }

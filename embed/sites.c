@@ -31,7 +31,10 @@
  *         and (function name, value or none), (function name, both).
  * Callee parameter names (DeepBugs uses them when the callee is in the file) are not used.
  *
- * Training (fit pass of the embed stage, on the idf sample: a hash-based sample of the corpus):
+ * Training (fit pass of the embed stage, on the n-gram model's sample: the idf sample's hash-based
+ * sample of the corpus, embed_ngram_in_sample; when the idf widens to every record because the
+ * sample is under idf_min_docs, the detectors stay on the sample - analyze's semantic section
+ * leaves exactly those files out of its test, so a detector never saw a test file's sites):
  * each site of a sampled record gives a clean example (label 0) and, when the engine's edit
  * applies, the corrupted one (label 1); value-less returns are clean examples of
  * drop-return-value. Per worker and model, a max-heap keeps the SITES_MAX_EX smallest distinct

@@ -209,6 +209,19 @@ hv = glob.glob(f'{w}/corrupt/heldout/corrupt-*.jsonl.zst')
 assert hv and 'mean_content_recall_same_seed' in sem, (hv, sorted(sem))
 md = open(f'{w}/analyze/report.md').read()
 assert 'corrupt seed %d' % hc['seed'] in md and 'different seed' in md, md[-2000:]
+# the paired comparisons of the held-out test, and the advice only where one wins by > 2 se
+vs = sem['versus']
+pairs = {(v['metric'], v['against']) for v in vs}
+assert ('gate+learned', 'gate+distance') in pairs and ('learned', 'distance') in pairs, vs
+for v in vs:
+    assert abs(v['diff'] - (v['mean_recall'] - v['mean_recall_against'])) < 1e-9, v
+    assert v['se'] >= 0 and v['better'] == (v['diff'] > 2 * v['se']), v
+rc = rep['recommendation']
+wins = [v for v in vs if v['against'] == rc['metric'] and v['better']]
+adv = rc.get('held_out_advice')
+assert (adv is not None) == bool(wins), (adv, wins, rc['metric'])
+if adv:
+    assert adv['diff'] == max(v['diff'] for v in wins) and 'Held-out advice' in md, adv
 PY
 "$S" inspect "$T/wf" > "$T/insp.txt"
 grep -q "gates *done" "$T/insp.txt" && grep -q "analyze *done" "$T/insp.txt" && grep -q "analysis: recommends" "$T/insp.txt" || { cat "$T/insp.txt"; fail "inspect of the full job"; }

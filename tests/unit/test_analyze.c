@@ -364,6 +364,34 @@ static void test_semantic_sites_planted(void **state)
     assert_true(json_real_value(json_object_get(w, "sites")) > 0);
     assert_true(out.w[6] > 0);
     assert_int_equal(out.n_metrics, 9);
+    /* the paired comparison sites vs distance on the same test probes: one type, so the diff
+     * is the recall difference, and with sites catching every probe d = 1 - caught(distance):
+     * se = sqrt(rd (1 - rd) n / (n - 1) / n) */
+    double rd = json_real_value(json_array_get(json_object_get(json_object_get(rec, "distance"), "swap-operator"), 0));
+    double nt = (double)json_integer_value(json_object_get(a, "n_test_variants"));
+    assert_true(nt >= 50);
+    assert_int_equal(out.n_vs, 4);
+    const struct an_sem_vs *sv = NULL;
+    for (size_t i = 0; i < out.n_vs; i++)
+        if (!strcmp(out.vs[i].metric, "sites") && !strcmp(out.vs[i].against, "distance")) sv = &out.vs[i];
+    assert_non_null(sv);
+    assert_true(fabs(sv->diff - (rs - rd)) < 1e-12);
+    assert_true(fabs(sv->mean - rs) < 1e-12 && fabs(sv->mean_against - rd) < 1e-12);
+    assert_true(fabs(sv->se - sqrt(rd * (1 - rd) / (nt - 1))) < 1e-12);
+    assert_true(rd < 0.5 && sv->diff > 2 * sv->se);
+    json_t *vsj = json_object_get(a, "versus");
+    assert_int_equal(json_array_size(vsj), 4);
+    /* weights scale nothing with one type; a zero-weight type adds nothing either */
+    double tw[1] = {3.0};
+    in.type_weight = tw;
+    json_t *a3 = an_semantic(&in, &out2);
+    assert_non_null(a3);
+    for (size_t i = 0; i < out.n_vs; i++) {
+        assert_true(fabs(out2.vs[i].diff - out.vs[i].diff) < 1e-12);
+        assert_true(fabs(out2.vs[i].se - out.vs[i].se) < 1e-12);
+    }
+    json_decref(a3);
+    in.type_weight = NULL;
     json_decref(a);
     json_decref(b);
     in.have_sites = 0; /* no signal: the 6-feature model, no sites metric */
