@@ -43,6 +43,9 @@ typedef struct embed_cached {
     uint32_t *sfeat;             /* sn: the site detectors' features (sites.c's flat list) when
                                     e->sites, owned; NULL when there are none */
     uint32_t sn;
+    float sscore;                /* the site detectors' score, when sscored (the detectors were
+                                    trained when the record was counted: no flat list kept) */
+    uint8_t sscored;
     void *nat;                   /* the record's n-gram tokens and sites (ngram_doc_pack),
                                     owned, or NULL; moves with `feat` */
     size_t nat_bytes;
@@ -282,6 +285,11 @@ int embed_sites_scan_begin(const sciprune_embedder *e, sites_worker *w, const ch
                            TSNode root, const char *text, size_t len);
 int embed_sites_scan_node(sites_worker *w, TSNode x, uint32_t depth, const TSTreeCursor *c);
 const uint32_t *embed_sites_worker_flat(const sites_worker *w, uint32_t *n);
+/* The record's score after embed_sites_visit: scored as it went when the weights were at hand
+ * and it did not train (embed_sites_worker_scored: no flat list then), else from the flat list;
+ * the same float either way. */
+float embed_sites_worker_score(const sciprune_embedder *e, const sites_worker *w);
+int embed_sites_worker_scored(const sites_worker *w);
 /* Max over the listed sites of the detector's probability (0: none, or no model). */
 float embed_sites_score_flat(const sciprune_embedder *e, const uint32_t *flat, uint32_t n);
 /* Merge the workers' examples and fit the models (single-threaded, deterministic). */

@@ -767,7 +767,7 @@ static sciprune_status hash_embed_batch(sciprune_embedder *e, void *wp, embed_ba
         if (c && c->feat && (c->has_gates || !b->gates)) { /* kept by the fit pass: no parse */
             b->status[i] = c->status;
             if (b->gates) b->gates[i] = c->gates;
-            if (b->sites) b->sites[i] = embed_sites_score_flat(e, c->sfeat, c->sn);
+            if (b->sites) b->sites[i] = c->sscored ? c->sscore : embed_sites_score_flat(e, c->sfeat, c->sn);
             vectorize_bag(e, w->acc, c->feat, c->n, out);
             if (b->nat) {
                 ngram_doc v;
@@ -782,11 +782,7 @@ static sciprune_status hash_embed_batch(sciprune_embedder *e, void *wp, embed_ba
                                      b->gates ? &b->gates[i] : NULL, it->path, b->gates_settings,
                                      err);
         if (st) return st;
-        if (b->sites) {
-            uint32_t sn = 0;
-            const uint32_t *sf = w->sw ? embed_sites_worker_flat(w->sw, &sn) : NULL;
-            b->sites[i] = embed_sites_score_flat(e, sf, sn);
-        }
+        if (b->sites) b->sites[i] = w->sw ? embed_sites_worker_score(e, w->sw) : 0.0f;
         vectorize(e, w, out);
         if (b->nat && (st = nat_score(e, w, &w->nd, &b->nat[i], err))) return st;
     }
@@ -834,11 +830,7 @@ sciprune_status embed_hash_sites_one(sciprune_embedder *e, sciprune_parser *p, c
     if (p) w->parser = p; /* borrowed */
     uint8_t row;
     st = extract(e, w, w->parser, lang, text, len, &row, NULL, NULL, NULL, err);
-    if (st == SCIPRUNE_OK) {
-        uint32_t sn = 0;
-        const uint32_t *sf = w->sw ? embed_sites_worker_flat(w->sw, &sn) : NULL;
-        *score = embed_sites_score_flat(e, sf, sn);
-    }
+    if (st == SCIPRUNE_OK) *score = w->sw ? embed_sites_worker_score(e, w->sw) : 0.0f;
     worker_free(w);
     return st;
 }
@@ -873,7 +865,7 @@ sciprune_status embed_hash_count_batch(sciprune_embedder *e, void *wp, const emb
         }
         if (c && !b->keep) c = NULL;
         sciprune_gate_scores *g = c && b->gates ? &b->gates[i] : NULL;
-        w->sites_train = it->sites_fit;
+        w->sites_train = it->sites_fit && !(e->sites && e->sites->w); /* trained already: score */
         sciprune_status st = extract(e, w, w->parser, it->lang, it->text, it->len, &row, g,
                                      it->path, b->gates_settings, err);
         w->sites_train = 0;
@@ -888,7 +880,11 @@ sciprune_status embed_hash_count_batch(sciprune_embedder *e, void *wp, const emb
             c->feat = malloc((size_t)w->m.n * sizeof *c->feat);
             c->sfeat = NULL;
             c->sn = 0;
-            if (c->feat && w->sw) { /* the sites' features too, or nothing is kept */
+            c->sscored = 0;
+            if (c->feat && w->sw && embed_sites_worker_scored(w->sw)) { /* the score itself */
+                c->sscore = embed_sites_worker_score(e, w->sw);
+                c->sscored = 1;
+            } else if (c->feat && w->sw) { /* the sites' features too, or nothing is kept */
                 uint32_t sn;
                 const uint32_t *sf = embed_sites_worker_flat(w->sw, &sn);
                 if (sn && !(c->sfeat = malloc((size_t)sn * sizeof *c->sfeat))) {

@@ -269,6 +269,11 @@ struct sites_worker {
     size_t nmodels;
     uint32_t *flat;      /* the current record's sites: header + features, owned */
     size_t nflat, cflat;
+    /* scoring with the detectors at hand (not training, weights known): each site's w . x as it
+     * comes, no flat list; the record's score is sigmoid(zmax) (embed_sites_worker_score) */
+    const float *zw;     /* the weights, or NULL: the flat list is kept instead */
+    double zmax;
+    int zany;
     uint32_t feat[SITES_MAX_FEAT];
     char *buf;           /* window text scratch, owned */
     size_t bcap;
@@ -378,6 +383,16 @@ const uint32_t *embed_sites_worker_flat(const sites_worker *w, uint32_t *n)
     *n = (uint32_t)w->nflat;
     return w->flat;
 }
+
+static double sigmoid(double z) { return 1.0 / (1.0 + exp(-z)); }
+
+float embed_sites_worker_score(const sciprune_embedder *e, const sites_worker *w)
+{
+    if (!w->zw) return embed_sites_score_flat(e, w->flat, (uint32_t)w->nflat);
+    return w->zany ? (float)sigmoid(w->zmax) : 0.0f;
+}
+
+int embed_sites_worker_scored(const sites_worker *w) { return w->zw != NULL; }
 
 /* ------------------------------------------------------------------ tokens and features */
 
@@ -985,9 +1000,18 @@ static uint32_t site_features(sites_worker *w, int model, const corrupt_site_edi
     return F.n;
 }
 
-/* Append the current example to the record's flat list. */
+/* Append the current example to the record's flat list; when scoring with the weights at hand,
+ * take its w . x into the record's max instead (summed in the order embed_sites_score_flat
+ * sums a flat list: the same doubles). */
 static void flat_push(sites_worker *w, int model, uint32_t nf)
 {
+    if (w->zw) {
+        double z = 0;
+        for (uint32_t k = 0; k < nf; k++) z += w->zw[w->feat[k]];
+        if (!w->zany || z > w->zmax) w->zmax = z;
+        w->zany = 1;
+        return;
+    }
     if (w->nflat + nf + 1 > w->cflat) {
         size_t nc = w->cflat ? w->cflat * 2 : 1024;
         while (nc < w->nflat + nf + 1) nc *= 2;
@@ -1051,6 +1075,9 @@ sciprune_status embed_sites_visit(const sciprune_embedder *e, sites_worker *w, i
     int scanned = w->scanned;
     w->scanned = 0;
     w->nflat = 0;
+    w->zw = NULL;
+    w->zany = 0;
+    w->zmax = 0;
     if (ts_node_is_null(root) || !e->sites) return SCIPRUNE_OK;
     int li = lang_index(lang);
     if (li < 0) return SCIPRUNE_OK;
@@ -1060,6 +1087,7 @@ sciprune_status embed_sites_visit(const sciprune_embedder *e, sites_worker *w, i
     w->e = e;
     w->train = train;
     w->lang_idx = li;
+    w->zw = train ? NULL : e->sites->w;
     w->wc->valid = 0; /* a new text */
     /* the record's walk: done already when the feature walk drove it (same tree and text) */
     if (!(scanned && ts_node_eq(w->root, root) && w->src == text && w->len == len)) {
@@ -1082,8 +1110,6 @@ sciprune_status embed_sites_visit(const sciprune_embedder *e, sites_worker *w, i
 }
 
 /* ------------------------------------------------------------------ scoring */
-
-static double sigmoid(double z) { return 1.0 / (1.0 + exp(-z)); }
 
 float embed_sites_score_flat(const sciprune_embedder *e, const uint32_t *flat, uint32_t n)
 {

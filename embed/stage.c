@@ -479,6 +479,7 @@ static sciprune_status fill(runner *R, slot *s, sciprune_shard_reader *rd, int o
             c->feat = NULL;
             c->sfeat = NULL;
             c->sn = 0;
+            c->sscored = 0;
             c->nat = NULL;
             c->nat_bytes = 0;
             c->has_gates = 0;
@@ -828,6 +829,18 @@ static sciprune_status fit_sites_split(sciprune_embedder *e, sites_worker **sw, 
     return st;
 }
 
+/* One process: the site detectors from its workers' examples. Errors: ENOMEM. */
+static sciprune_status train_sites(runner *R, sciprune_embedder *e, sciprune_error *err)
+{
+    int nctx = R->nworkers ? R->nworkers : 1;
+    sites_worker **sw = calloc((size_t)nctx, sizeof *sw);
+    if (!sw) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    for (int w = 0; w < nctx; w++) sw[w] = embed_hash_worker_sites(R->nworkers ? R->wctx[w] : R->ictx);
+    sciprune_status st = embed_sites_train(e, sw, (size_t)nctx, err);
+    free(sw);
+    return st;
+}
+
 /* The idf fit pass over all input shards. Split (rk, see sciprune_embed_options.ranks): this
  * rank counts its shards; the record count of each attempt (the idf_min_docs decision), then
  * the document frequencies and n-gram counts are sum-reduced, the sites examples gathered
@@ -868,6 +881,7 @@ static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const scipru
         return st;
     }
     if (!st) R->fc.on = R->fc.budget > 0;
+    int sites_trained = 0;
     for (int attempt = 0; attempt < 2; attempt++) {
         if (attempt && !st) { /* every record: those of the first attempt's sample are not parsed again */
             R->fc_prev = R->fc;
@@ -936,6 +950,14 @@ static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const scipru
             }
             docs = (uint64_t)v[1];
         }
+        /* one process: the site detectors train on this attempt's sample now, so that a second
+         * count pass over every record scores their sites as it goes (no flat lists kept); the
+         * second pass adds no example (they train on the sample only) */
+        if (!rk && !st && !attempt && e->sites && !(sm.all || docs >= e->s.idf_min_docs)) {
+            st = train_sites(R, e, err);
+            sites_trained = !st;
+        }
+        if (st && !rk) break;
         if (sm.all || docs >= e->s.idf_min_docs) break;
         if (!rk || rk->rank == 0)
             sp_log(SCIPRUNE_LOG_INFO, "embed: idf sample holds %llu records (< %llu): fitting on all records",
@@ -955,15 +977,16 @@ static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const scipru
     if (!st && !*others) st = embed_hash_set_idf(e, df, docs, sm.all ? 1.0 : e->s.idf_sample, err);
     /* the site detectors, on the examples the same pass collected (split: every rank meets
      * fit_sites_split's reduce, a failed one too) */
-    if (all_ok && e->sites) {
+    if (all_ok && e->sites && rk) {
         int nctx = R->nworkers ? R->nworkers : 1;
         sites_worker **sw = calloc((size_t)nctx, sizeof *sw);
         if (!sw && !st) st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
         for (int w = 0; sw && w < nctx; w++)
             sw[w] = embed_hash_worker_sites(R->nworkers ? R->wctx[w] : R->ictx);
-        if (rk) st = fit_sites_split(e, sw, (size_t)nctx, rk, parts, st, others, err);
-        else if (!st) st = embed_sites_train(e, sw, (size_t)nctx, err);
+        st = fit_sites_split(e, sw, (size_t)nctx, rk, parts, st, others, err);
         free(sw);
+    } else if (all_ok && e->sites && !st && !sites_trained) {
+        st = train_sites(R, e, err);
     }
     if (!st && !*others && ng) { /* the n-gram model: summed counts, saturated to uint32 (ngram.c) */
         size_t nbk = (size_t)1 << NGRAM_BITS;
