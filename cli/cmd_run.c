@@ -121,6 +121,7 @@ static void print_summary(const sciprune_workdir_info *w, const char *workdir, i
                "random %.3f); %s/analyze/report.md\n",
                PRINTABLE(w->recommendation), w->rec_ratio, w->rec_mean_recall, w->rec_random_mean_recall,
                workdir);
+    if (w->rec_advice[0]) printf("analysis, held-out: %s\n", PRINTABLE(w->rec_advice));
     if (w->auto_why[0]) printf("auto: %s\n", PRINTABLE(w->auto_why));
 }
 

@@ -1237,6 +1237,9 @@ typedef struct sciprune_workdir_info {
     double rec_ratio, rec_mean_recall, rec_random_mean_recall;
     char rec_text[512];                   /* its one-line reason */
     char auto_why[512];                   /* why auto resolved as it did ("" without auto) */
+    char rec_advice[512];                 /* the analysis' held-out advice: a learned or sites
+                                             plan that beats the pick on the held-out probes
+                                             (recommendation.held_out_advice.text), or "" */
 } sciprune_workdir_info;
 
 /* Read workdir/manifest.json (required) and, when present, report.json and

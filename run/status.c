@@ -64,6 +64,8 @@ static void analysis_part(sciprune_workdir_info *w, json_t *a)
     w->rec_ratio = json_number_value(json_object_get(rec, "ratio"));
     w->rec_mean_recall = json_number_value(json_object_get(rec, "mean_recall"));
     w->rec_random_mean_recall = json_number_value(json_object_get(rec, "random_mean_recall"));
+    const char *adv = json_string_value(json_object_get(json_object_get(rec, "held_out_advice"), "text"));
+    sp_strlcpy(w->rec_advice, adv ? adv : "", sizeof w->rec_advice);
 }
 
 sciprune_status sciprune_workdir_status(const char *workdir, sciprune_workdir_info **out,

@@ -221,7 +221,8 @@ static void test_workdir_status_reads_what_run_records(void **state)
     mkdir(p, 0777);
     snprintf(p, sizeof p, "%s/analyze/report.json", w);
     write_text(p, "{\"recommendation\": {\"name\": \"gate+distance\", \"ratio\": 0.2, \"mean_recall\": 0.7,"
-                  " \"random_mean_recall\": 0.2, \"text\": \"gate+distance at p=0.20\"}}");
+                  " \"random_mean_recall\": 0.2, \"text\": \"gate+distance at p=0.20\","
+                  " \"held_out_advice\": {\"metric\": \"gate+learned\", \"text\": \"use gate+learned\"}}}");
     assert_int_equal(sciprune_workdir_status(w, &info, &e), SCIPRUNE_OK);
     assert_true(info->has_report);
     assert_int_equal(info->records, 10);
@@ -232,6 +233,7 @@ static void test_workdir_status_reads_what_run_records(void **state)
     assert_true(info->has_analysis);
     assert_string_equal(info->recommendation, "gate+distance");
     assert_true(info->rec_mean_recall == 0.7);
+    assert_string_equal(info->rec_advice, "use gate+learned");
     sciprune_workdir_info_free(info);
     sciprune_workdir_info_free(NULL);
     /* a damaged report is an error naming it */
