@@ -5,6 +5,8 @@
  *   model.json             the model, below
  *   embed/embedder.json    W/embed/embedder.json as is (sciprune_embedder_load reads the folder)
  *   embed/idf.npy          W/embed/idf.npy (hash backend with idf)
+ *   embed/sites.npy        W/embed/sites.npy when there is one (embed features with "sites":
+ *                          the embedder does not load without its site detectors)
  *   centroids.npy          W/index/centroids.npy: float32 k x d (unit rows for cosine)
  *
  * model.json (format version 1; a reader refuses any other "version"):
@@ -723,6 +725,12 @@ sciprune_status sciprune_model_export(const char *workdir, const char *variant,
     p1 = sp_path_join(edir, "idf.npy");
     if (!st && ip && sp_exists(ip)) st = p1 ? copy_file(ip, p1, err) : nomem(err);
     free(ip);
+    char *sp = sp_wpath(workdir, SP_WF_SITES_MODEL, NULL);
+    free(p1);
+    p1 = sp_path_join(edir, "sites.npy");
+    if (!st && (!sp || !p1)) st = nomem(err);
+    if (!st && sp_exists(sp)) st = copy_file(sp, p1, err);
+    free(sp);
     free(edir);
     if (st) goto done;
     char *cen = sp_wpath(workdir, SP_WF_CENTROIDS, NULL);

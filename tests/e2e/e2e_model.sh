@@ -70,4 +70,16 @@ grep -q "model format version 2; .* reads version 1" "$T/v2.err" || { cat "$T/v2
 # an unknown variant is named with the ones there are
 if "$S" export --workdir "$T/w" --variant nope --out "$T/x" 2> "$T/x.err"; then fail "unknown variant exported"; fi
 grep -q "no variant 'nope' (the plan has: auto-p0.20" "$T/x.err" || { cat "$T/x.err"; fail "unclear variant error"; }
+# a workdir embedded with the site detectors: its models open (their embedder needs
+# embed/sites.npy) and decide as prune did
+cat > "$T/job_sites.json" <<JSON
+{"inputs": ["shards/shard-*.jsonl.zst"], "workdir": "ws", "threads": 2, "index": {"k": 8},
+ "embed": {"features": "all,sites"},
+ "score": {"metrics": ["gate+distance", "distance"], "ratios": [0.2]},
+ "prune": {"fsync": false}, "corrupt": {"enabled": false}, "analyze": {"enabled": false}}
+JSON
+"$S" run --config "$T/job_sites.json" > /dev/null 2> "$T/errs.txt" || { cat "$T/errs.txt"; fail "run with sites"; }
+[ -f "$T/ws/embed/sites.npy" ] || fail "no site detectors in the workdir"
+$PY "$SRC/tests/e2e/model_check.py" "$S" "$T/ws" "$T/models_sites" || fail "sites workdir: verdicts differ from prune"
+cmp -s "$T/ws/embed/sites.npy" "$T/models_sites/gate+distance-p0.20/embed/sites.npy" || fail "sites.npy not in the model"
 echo "e2e_model: ok"
