@@ -2193,8 +2193,8 @@ static void recommend_text(const an_run *r, pick *p)
 
 /* p->adv: when the pick is distance or gate+distance (what the held-out test also scores),
  * the semantic section's learned or sites plan that beats it there by more than 2 se (the
- * largest such gain), with its sentence. Advice only: score's auto keeps to the pick (a pruning
- * model, export, replays no embed-pass signal). */
+ * largest such gain), with its sentence. Advice only: score's auto keeps to the pick (the
+ * main analysis' choice; a model of a learned plan judges slower: a parse per signal). */
 static void held_out_advice(const an_run *r, pick *p)
 {
     char bmetric[48];
@@ -2214,7 +2214,8 @@ static void held_out_advice(const an_run *r, pick *p)
              "on the held-out test (files and corruptions the learned model never saw), %s "
              "catches %.3f of the probes against %s's %.3f at p=%.2f (every type weighted as "
              "here; paired difference %+.3f, se %.3f): list %s in score.metrics to prune with "
-             "it (auto keeps to %s: a pruning model cannot replay an embed-pass signal)",
+             "it (auto keeps to %s, the main analysis' pick; a model of it judges slower, "
+             "one parse per signal)",
              p->adv->metric, p->adv->mean, p->adv->against, p->adv->mean_against, r->set->ratio,
              p->adv->diff, p->adv->se, p->adv->metric, p->bname);
 }

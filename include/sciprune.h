@@ -1642,10 +1642,18 @@ sciprune_status sciprune_analyze(const char *workdir, const char *const *corrupt
  *   distance-pc  per cluster: farther than the last record the step pruned in its cluster
  *   random       XXH3(id, seed): needs the record's id (sciprune_model_doc.id)
  *   length       ~text bytes: longer than the cut
+ *   naturalness, sites  the embed-pass signal (sciprune_embedder_naturalness / _sites of the
+ *                text, each its own parse; the folder carries embed/ngram.npy, embed/sites.npy):
+ *                higher than the cut
+ *   learned      the analysis' logistic model (model.json "learned": weights, bias) over
+ *                distance, log(1 + cluster size), the gates of the text (after the language
+ *                switch, before any judgement of auto), naturalness, log(1 + text bytes) and
+ *                sites, summed as score/ sums it: higher than the cut
  * Ties with the cut's key: the batch broke them by position in the corpus (shard, line); a new
  * record has no position and is ordered after every training record, so a tie is kept. The
  * training records near each cut (same key, or a distance within 1e-5 of the cut's, where the
- * last bits of a distance may differ between the batch's matrix product and one vector) are
+ * last bits of a distance may differ between the batch's matrix product and one vector;
+ * learned: within 1e-5 * (1 + |its distance weight|) of the cut's value) are
  * stored with the batch's decision and matched by (text hash, id): for every record of the
  * training corpus the verdict equals what prune decided. Cluster sizes and cuts are fixed:
  * judging never changes the model. */
@@ -1692,7 +1700,10 @@ typedef enum sciprune_reason {
     SCIPRUNE_REASON_FAR,            /* distance order: far from its centroid */
     SCIPRUNE_REASON_FAR_IN_CLUSTER, /* distance-pc order: far for its cluster */
     SCIPRUNE_REASON_RANDOM,         /* random baseline */
-    SCIPRUNE_REASON_LONG            /* length baseline */
+    SCIPRUNE_REASON_LONG,           /* length baseline */
+    SCIPRUNE_REASON_UNNATURAL,      /* naturalness order: a site looks like a one-token change */
+    SCIPRUNE_REASON_LEARNED,        /* learned order: the analysis' logistic model */
+    SCIPRUNE_REASON_SITES           /* sites order: a site detector fired */
 } sciprune_reason;
 /* "keep", "parse_error", "undefined_name", "small_cluster", "far", "far_in_cluster", "random",
  * "long"; static storage. */

@@ -51,7 +51,8 @@
 
 static const char *const k_order_names[RANK_ORD_COUNT] = {
     [RANK_ORD_SIZE] = "size", [RANK_ORD_DIST] = "distance", [RANK_ORD_RANDOM] = "random",
-    [RANK_ORD_LENGTH] = "length", [RANK_ORD_PC] = "distance-pc"};
+    [RANK_ORD_LENGTH] = "length", [RANK_ORD_PC] = "distance-pc", [RANK_ORD_NAT] = "naturalness",
+    [RANK_ORD_LEARNED] = "learned", [RANK_ORD_SITES] = "sites"};
 
 const char *model_order_name(rank_order o)
 {
@@ -97,6 +98,10 @@ typedef struct ex {
     uint8_t *want;     /* ntot */
     uint64_t seed;
     int key_by_id;
+    /* the embed-pass signals (variants ranked by one): naturalness, sites, learned (ntot
+     * each, or NULL), learned's weights (W/analyze/report.json semantic.learned_weights) */
+    float *nat, *sites, *learned;
+    double lw[MODEL_LEARNED_NF], lb;
 } ex;
 
 static void ex_free(ex *x)
@@ -117,6 +122,9 @@ static void ex_free(ex *x)
         for (uint64_t g = 0; g < x->ntot; g++) free(x->want_id[g]);
     free(x->want_id);
     free(x->want);
+    free(x->nat);
+    free(x->sites);
+    free(x->learned);
     sciprune_shard_set_free(x->sh);
 }
 
@@ -253,6 +261,102 @@ static sciprune_status read_shards(ex *x, int pass, sciprune_error *err)
     return SCIPRUNE_OK;
 }
 
+/* One embed-pass signal, W/embed/<shard>.<name>.npy, into dst (ntot); optional: absent files
+ * give zeros (*absent = 1). */
+static sciprune_status load_signal(ex *x, const char *name, int optional, float *dst, int *absent,
+                                   sciprune_error *err)
+{
+    *absent = 0;
+    for (size_t i = 0; i < x->sh->n; i++) {
+        char *p = sp_wsignal_path(x->workdir, x->sh->names[i], name);
+        if (!p) return nomem(err);
+        uint64_t rows = x->off[i + 1] - x->off[i];
+        if (optional && i == 0 && !sp_exists(p)) {
+            free(p);
+            memset(dst, 0, (x->ntot ? x->ntot : 1) * sizeof *dst);
+            *absent = 1;
+            return SCIPRUNE_OK;
+        }
+        sp_npy a;
+        sciprune_status st = sp_npy_open(&a, p, err);
+        if (st == SCIPRUNE_EIO) st = sp_err(err, SCIPRUNE_ESTATE, p, -1, -1, "missing: the %s signal", name);
+        if (!st && (a.dtype != SP_NPY_F32 || a.cols || a.rows != rows)) {
+            sp_npy_close(&a);
+            st = sp_err(err, SCIPRUNE_ESTATE, p, -1, -1, "%s values of another length", name);
+        }
+        free(p);
+        if (st) return st;
+        memcpy(dst + x->off[i], a.data, rows * sizeof(float));
+        sp_npy_close(&a);
+    }
+    return SCIPRUNE_OK;
+}
+
+static sciprune_status load_gates(ex *x, int from_analyze, sciprune_error *err);
+
+/* The signals of a variant ranked by one (order o): naturalness, sites, and for learned the
+ * analysis' weights over (distance, log1p(cluster size), the gates of W/gates, naturalness,
+ * log1p(length), sites) in score's arithmetic (prune/score.c load_signals: the same float for
+ * every record, or the replay check below fails). */
+static sciprune_status load_signals(ex *x, int o, sciprune_error *err)
+{
+    size_t m = x->ntot ? x->ntot : 1;
+    int absent = 0;
+    sciprune_status st;
+    if (o == RANK_ORD_NAT || o == RANK_ORD_LEARNED) {
+        if (!(x->nat = malloc(m * sizeof *x->nat))) return nomem(err);
+        if ((st = load_signal(x, "naturalness", 0, x->nat, &absent, err))) return st;
+    }
+    if (o == RANK_ORD_SITES || o == RANK_ORD_LEARNED) {
+        if (!(x->sites = malloc(m * sizeof *x->sites))) return nomem(err);
+        if ((st = load_signal(x, "sites", o == RANK_ORD_LEARNED, x->sites, &absent, err))) return st;
+    }
+    if (o != RANK_ORD_LEARNED) return SCIPRUNE_OK;
+    /* the learned features' gates are W/gates' (not an auto plan's judged ones) */
+    uint8_t *keep = x->gated;
+    if (!(x->gated = calloc(m, 1))) {
+        x->gated = keep;
+        return nomem(err);
+    }
+    st = load_gates(x, 0, err);
+    uint8_t *raw = x->gated;
+    x->gated = keep;
+    if (st) {
+        free(raw);
+        return st;
+    }
+    char *rp = sp_wpath(x->workdir, SP_WF_ANALYZE_REPORT, NULL);
+    json_t *rj = NULL;
+    if (!rp) st = nomem(err);
+    else {
+        json_error_t je;
+        rj = json_load_file(rp, 0, &je);
+        if (!rj) st = sp_err(err, SCIPRUNE_ESTATE, rp, -1, -1, "missing or unreadable: run analyze first");
+    }
+    json_t *w = json_object_get(json_object_get(rj, "semantic"), "learned_weights");
+    for (int k = 0; !st && k < MODEL_LEARNED_NF; k++) {
+        json_t *v = json_object_get(w, model_learned_names[k]);
+        if (k == 6 && !v) x->lw[k] = 0;
+        else if (!json_is_number(v))
+            st = sp_err(err, SCIPRUNE_ESTATE, rp, -1, -1, "no semantic.learned_weights.%s",
+                        model_learned_names[k]);
+        else x->lw[k] = json_number_value(v);
+    }
+    if (!st) x->lb = json_number_value(json_object_get(w, "bias"));
+    json_decref(rj);
+    free(rp);
+    if (!st && !(x->learned = malloc(m * sizeof *x->learned))) st = nomem(err);
+    for (uint64_t g = 0; !st && g < x->ntot; g++) {
+        int32_t c = x->cl[g];
+        double f[MODEL_LEARNED_NF] = {x->ds[g], log1p(c >= 0 ? (double)x->size[c] : 0.0),
+                                      (raw[g] & 1) != 0, (raw[g] & 2) != 0, x->nat[g],
+                                      log1p((double)x->len[g]), x->sites[g]};
+        x->learned[g] = model_learned_z(x->lw, x->lb, f);
+    }
+    free(raw);
+    return st;
+}
+
 /* Gate flags: W/gates/<shard>.*.npy (explicit plans) or W/analyze/clean.*.npy (auto). */
 static sciprune_status load_gates(ex *x, int from_analyze, sciprune_error *err)
 {
@@ -305,6 +409,9 @@ static uint64_t key_of(const ex *x, int o, uint64_t g)
     case RANK_ORD_PC: return rank_key_pc(x->pos[g], x->size[x->cl[g]]);
     case RANK_ORD_RANDOM: return x->idh[g];
     case RANK_ORD_LENGTH: return rank_key_length(x->len[g]);
+    case RANK_ORD_NAT: return rank_key_signal(x->nat[g]);
+    case RANK_ORD_LEARNED: return rank_key_signal(x->learned[g]);
+    case RANK_ORD_SITES: return rank_key_signal(x->sites[g]);
     default: return rank_key_cluster(x->cl[g], x->ds[g]); /* RANK_ORD_COUNT: by cluster */
     }
 }
@@ -377,6 +484,9 @@ static void mark_near(ex *x, step_out *s)
             near = c >= 0 && fabs((double)x->ds[g] - x->ds[c]) <= MODEL_NEAR_EPS;
             break;
         }
+        case RANK_ORD_LEARNED: /* the judge's distance may differ in the last bits */
+            near = fabs((double)x->learned[g] - x->learned[L]) <= model_learned_eps(x->lw[0]);
+            break;
         default: near = key_of(x, s->order, g) == K; break;
         }
         if (near) {
@@ -573,12 +683,6 @@ sciprune_status sciprune_model_export(const char *workdir, const char *variant,
         st = sp_err(err, SCIPRUNE_EPARSE, pp, -1, -1, "variant %s: bad metric", variant);
         goto done;
     }
-    if (metric >= SCIPRUNE_METRIC_NATURALNESS) { /* a model cannot recompute the embed signals */
-        st = sp_err(err, SCIPRUNE_EINVAL, pp, -1, -1,
-                    "variant %s: metric %s ranks by an embed-pass signal a pruning model does not "
-                    "carry; export a distance, size, combined or gate variant", variant, mname);
-        goto done;
-    }
     int is_auto = json_object_get(va, "auto") != NULL;
     double ratio = json_number_value(json_object_get(va, "ratio"));
     json_t *ja = json_object_get(va, "alpha");
@@ -611,6 +715,12 @@ sciprune_status sciprune_model_export(const char *workdir, const char *variant,
     }
     rank_plan rp;
     rank_plan_make(&rp, metric, ratio, alpha, x.nacc, ng);
+    int sig = -1; /* the embed-pass signal a step ranks by, if any */
+    for (size_t i = 0; i < rp.n_steps; i++)
+        if (rp.step[i].ord == RANK_ORD_NAT || rp.step[i].ord == RANK_ORD_LEARNED ||
+            rp.step[i].ord == RANK_ORD_SITES)
+            sig = rp.step[i].ord;
+    if (sig >= 0 && (st = load_signals(&x, sig, err))) goto done;
     for (size_t i = 0; i < rp.n_steps; i++) {
         step_out *s = &so[i];
         s->order = rp.step[i].ord;
@@ -699,6 +809,12 @@ sciprune_status sciprune_model_export(const char *workdir, const char *variant,
                       "random", "seed", (json_int_t)x.seed, "key", x.key_by_id ? "id" : "address",
                       "gates", gj, "steps", steps);
     steps = NULL;
+    if (model && sig == RANK_ORD_LEARNED) {
+        json_t *lw = json_object();
+        for (int k = 0; k < MODEL_LEARNED_NF; k++)
+            json_object_set_new(lw, model_learned_names[k], json_real(x.lw[k]));
+        json_object_set_new(model, "learned", json_pack("{s:o, s:f}", "weights", lw, "bias", x.lb));
+    }
     if (!model) {
         st = sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "cannot build model.json");
         goto done;
@@ -731,6 +847,13 @@ sciprune_status sciprune_model_export(const char *workdir, const char *variant,
     if (!st && (!sp || !p1)) st = nomem(err);
     if (!st && sp_exists(sp)) st = copy_file(sp, p1, err);
     free(sp);
+    if (!st && (sig == RANK_ORD_NAT || sig == RANK_ORD_LEARNED)) { /* the naturalness model */
+        char *np = sp_wngram_path(workdir);
+        free(p1);
+        p1 = sp_path_join(edir, "ngram.npy");
+        st = np && p1 ? copy_file(np, p1, err) : nomem(err);
+        free(np);
+    }
     free(edir);
     if (st) goto done;
     char *cen = sp_wpath(workdir, SP_WF_CENTROIDS, NULL);

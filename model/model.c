@@ -46,18 +46,23 @@ struct sciprune_model {
     char *off[2];                 /* comma lists: judged off per gate (auto), owned */
     mstep step[2];
     size_t n_steps;
+    int need_nat, need_sites;     /* a step ranks by an embed-pass signal (or learned) */
+    int learned;                  /* a step ranks by learned: weights lw, bias lb */
+    double lw[MODEL_LEARNED_NF], lb;
 };
 
 struct sciprune_model_worker {
     const sciprune_model *m;
     sciprune_embed_worker *ew;
     float *vec;                   /* dim */
+    sciprune_parser *p;           /* the signals' parses (models ranked by one), owned */
 };
 
 const char *sciprune_reason_name(sciprune_reason r)
 {
     static const char *const n[] = {"keep", "parse_error", "undefined_name", "small_cluster",
-                                    "far", "far_in_cluster", "random", "long"};
+                                    "far", "far_in_cluster", "random", "long", "unnatural",
+                                    "learned", "sites"};
     return (unsigned)r < sizeof n / sizeof n[0] ? n[r] : "?";
 }
 
@@ -258,11 +263,33 @@ sciprune_status sciprune_model_open(sciprune_model **out, const char *path, scip
     m->gs.js_envs = *m->js_envs ? m->js_envs : NULL;
     if ((st = sciprune_gates_settings_check(&m->gs, err))) goto fail;
     m->n_steps = json_array_size(steps);
-    for (size_t i = 0; i < m->n_steps; i++)
+    for (size_t i = 0; i < m->n_steps; i++) {
         if ((st = load_step(m, &m->step[i], json_array_get(steps, i), jp, err))) goto fail;
+        int o = m->step[i].order;
+        m->need_nat |= o == RANK_ORD_NAT || o == RANK_ORD_LEARNED;
+        m->need_sites |= o == RANK_ORD_SITES || o == RANK_ORD_LEARNED;
+        m->learned |= o == RANK_ORD_LEARNED;
+    }
+    if (m->learned) { /* the analysis' weights (export.c) */
+        json_t *lj = json_object_get(j, "learned"), *lw = json_object_get(lj, "weights");
+        for (int k = 0; k < MODEL_LEARNED_NF; k++) {
+            json_t *v = json_object_get(lw, model_learned_names[k]);
+            if (!json_is_number(v)) {
+                st = bad(err, jp, "a learned step without learned.weights");
+                goto fail;
+            }
+            m->lw[k] = json_number_value(v);
+        }
+        m->lb = json_number_value(json_object_get(lj, "bias"));
+        m->need_sites = m->lw[6] != 0; /* without the signal the 6-feature sum */
+    }
     if ((st = sciprune_embedder_load(&m->emb, ed, err))) goto fail;
     if (sciprune_embedder_dim(m->emb) != m->dim) {
         st = bad(err, ed, "embedder dimension differs from the centroids'");
+        goto fail;
+    }
+    if (m->need_nat && !sciprune_embedder_has_naturalness(m->emb)) {
+        st = bad(err, ed, "the variant ranks by naturalness and the embedder has no ngram.npy");
         goto fail;
     }
     m->exec = !strcmp(sciprune_embedder_backend_name(m->emb), "exec");
@@ -294,6 +321,7 @@ sciprune_status sciprune_model_worker_new(sciprune_model_worker **out, const sci
     w->vec = malloc((size_t)m->dim * sizeof *w->vec);
     sciprune_status st = w->vec ? sciprune_embed_worker_new(&w->ew, m->emb, err)
                                 : sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+    if (!st && (m->need_nat || m->need_sites)) st = sciprune_parser_new(&w->p, err);
     if (st) {
         sciprune_model_worker_free(w);
         return st;
@@ -306,6 +334,7 @@ void sciprune_model_worker_free(sciprune_model_worker *w)
 {
     if (!w) return;
     sciprune_embed_worker_free(w->ew);
+    sciprune_parser_free(w->p);
     free(w->vec);
     free(w);
 }
@@ -407,7 +436,8 @@ static int near_lookup(const mstep *s, uint64_t th, const char *id)
 static const sciprune_reason k_step_reason[RANK_ORD_COUNT] = {
     [RANK_ORD_SIZE] = SCIPRUNE_REASON_SMALL_CLUSTER, [RANK_ORD_DIST] = SCIPRUNE_REASON_FAR,
     [RANK_ORD_RANDOM] = SCIPRUNE_REASON_RANDOM, [RANK_ORD_LENGTH] = SCIPRUNE_REASON_LONG,
-    [RANK_ORD_PC] = SCIPRUNE_REASON_FAR_IN_CLUSTER};
+    [RANK_ORD_PC] = SCIPRUNE_REASON_FAR_IN_CLUSTER, [RANK_ORD_NAT] = SCIPRUNE_REASON_UNNATURAL,
+    [RANK_ORD_LEARNED] = SCIPRUNE_REASON_LEARNED, [RANK_ORD_SITES] = SCIPRUNE_REASON_SITES};
 
 sciprune_status sciprune_model_judge_doc(const sciprune_model *m, sciprune_model_worker *w,
                                          const sciprune_model_doc *doc, sciprune_verdict *out,
@@ -436,6 +466,21 @@ sciprune_status sciprune_model_judge_doc(const sciprune_model *m, sciprune_model
         out->reason = out->parse_error > 0 ? SCIPRUNE_REASON_PARSE_ERROR : SCIPRUNE_REASON_UNDEFINED_NAME;
         return SCIPRUNE_OK;
     }
+    /* the embed-pass signals of a model ranked by one: the values the embed stage writes
+     * (sciprune_embedder_naturalness / _sites: their own parse), and learned over them with
+     * the raw gates (after the language switch, not the analysis' judgement: W/gates') */
+    float nat = 0, sites = 0, learned = 0;
+    if (m->need_nat && (st = sciprune_embedder_naturalness(m->emb, w->p, lang, doc->text, doc->len, &nat, err)))
+        return st;
+    if (m->need_sites && (st = sciprune_embedder_sites(m->emb, w->p, lang, doc->text, doc->len, &sites, err)))
+        return st;
+    if (m->learned) {
+        int pe = sciprune_gates_lang_on(&m->gs, SCIPRUNE_GATE_PARSE_ERROR, lang) && g.parse_errors > 0;
+        int un = sciprune_gates_lang_on(&m->gs, SCIPRUNE_GATE_UNDEFINED_NAME, lang) && g.undefined_names > 0;
+        double f[MODEL_LEARNED_NF] = {out->distance, log1p((double)out->cluster_size), pe, un, nat,
+                                      log1p((double)doc->len), sites};
+        learned = model_learned_z(m->lw, m->lb, f);
+    }
     uint64_t th = 0;
     int have_th = 0;
     for (size_t i = 0; i < m->n_steps; i++) {
@@ -455,6 +500,9 @@ sciprune_status sciprune_model_judge_doc(const sciprune_model *m, sciprune_model
                 pruned = s->pc_has[out->cluster] && rank_ford(out->distance) > s->pc_ford[out->cluster];
                 break;
             case RANK_ORD_LENGTH: pruned = rank_key_length(doc->len) < s->key; break;
+            case RANK_ORD_NAT: pruned = rank_key_signal(nat) < s->key; break;
+            case RANK_ORD_LEARNED: pruned = rank_key_signal(learned) < s->key; break;
+            case RANK_ORD_SITES: pruned = rank_key_signal(sites) < s->key; break;
             case RANK_ORD_RANDOM:
                 if (!doc->id)
                     return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1,

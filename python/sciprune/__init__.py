@@ -98,7 +98,8 @@ def version():
 
 class Verdict:
     """keep (bool), reason ("keep", "parse_error", "undefined_name", "small_cluster", "far",
-    "far_in_cluster", "random", "long"), cluster, distance, cluster_size, parse_error,
+    "far_in_cluster", "random", "long", "unnatural", "learned", "sites"), cluster, distance,
+    cluster_size, parse_error,
     undefined_name (gate values), gated, from_training."""
 
     __slots__ = ("keep", "reason", "cluster", "distance", "cluster_size", "parse_error",

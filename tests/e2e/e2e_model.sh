@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # e2e: pruning models. A job over the generated corpus (with corrupted variants mixed in, so the
-# gates flag records, and a shard with a bad line) runs every metric and plan; its "export"
+# gates flag records, and a shard with a bad line) runs every metric and plan (the embed-pass
+# signal plans too: naturalness, learned, and sites on a second workdir); its "export"
 # key writes a model after prune; then every variant is exported and, for EVERY accepted record
 # of every shard, `sciprune judge --annotate` (sciprune_model_judge_doc) must decide what prune
 # decided (score/<shard>.prune.npy), and plain `judge` must print exactly prune's kept lines.
@@ -24,7 +25,8 @@ cat > "$T/job.json" <<JSON
  "workdir": "w", "threads": 2, "index": {"k": 8},
  "score": {"metrics": ["auto", "size", "distance", "distance-pc", "combined", "combined-pc",
                        "random", "length", "gate+size", "gate+distance", "gate+combined",
-                       "gate+random", "gate+length"],
+                       "gate+random", "gate+length", "naturalness", "learned",
+                       "gate+learned"],
            "ratios": [0.2], "alphas": [0.2, 0.8]},
  "prune": {"fsync": false},
  "corrupt": {"per_type": 3, "seed": 5, "langs": ["python", "javascript"]},
@@ -36,8 +38,10 @@ grep -q "run: export gate+distance-p0.20" "$T/err.txt" || { cat "$T/err.txt"; fa
 [ -f "$T/model/model.json" ] || fail "run's export wrote no model.json"
 n_gated=$($PY -c "import json;print(json.load(open('$T/model/model.json'))['source']['n_gated'])")
 [ "$n_gated" -gt 0 ] || fail "no gated record: the test would not cover the gate rule"
-# every record, every variant
+# every record, every variant (the embed-pass signal plans too: naturalness, learned)
 $PY "$SRC/tests/e2e/model_check.py" "$S" "$T/w" "$T/models" || fail "verdicts differ from prune"
+grep -q '"order": "learned"' "$T/models/gate+learned-p0.20/model.json" || fail "no learned step"
+[ -f "$T/models/learned-p0.20/embed/ngram.npy" ] || fail "a learned model without the n-gram model"
 M=$T/models/gate+distance-p0.20
 # stdin gives the same lines as a shard argument
 sh=$(ls "$T"/shards/shard-*.jsonl.zst | sed -n 1p)
@@ -75,7 +79,7 @@ grep -q "no variant 'nope' (the plan has: auto-p0.20" "$T/x.err" || { cat "$T/x.
 cat > "$T/job_sites.json" <<JSON
 {"inputs": ["shards/shard-*.jsonl.zst"], "workdir": "ws", "threads": 2, "index": {"k": 8},
  "embed": {"features": "all,sites"},
- "score": {"metrics": ["gate+distance", "distance"], "ratios": [0.2]},
+ "score": {"metrics": ["gate+distance", "distance", "sites", "gate+sites"], "ratios": [0.2]},
  "prune": {"fsync": false}, "corrupt": {"enabled": false}, "analyze": {"enabled": false}}
 JSON
 "$S" run --config "$T/job_sites.json" > /dev/null 2> "$T/errs.txt" || { cat "$T/errs.txt"; fail "run with sites"; }
