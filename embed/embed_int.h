@@ -228,6 +228,16 @@ const uint32_t *embed_hash_worker_ngram(void *w);
 uint32_t *embed_hash_worker_take_ngram(void *w);
 void embed_hash_worker_reset_ngram(void *w);
 /* The naturalness of one text (its own parse); -NGRAM_FLOOR without a model or sites. */
+/* sciprune_embed_worker_embed, and the record's embed-pass signals from the same parse (what
+ * the embed stage writes for it): naturalness into *nat (-NGRAM_FLOOR without the model), the
+ * site detectors' score into *sites (0 without them); either may be NULL. Hash backend only
+ * (EINVAL otherwise). */
+sciprune_status embed_worker_embed_signals(sciprune_embed_worker *w, const char *lang,
+                                           const char *path, const char *text, size_t len,
+                                           float *dst, size_t dst_cap, sciprune_embed_row *row,
+                                           const sciprune_gates_settings *gs,
+                                           struct sciprune_gate_scores *gates, float *nat,
+                                           float *sites, sciprune_error *err);
 sciprune_status embed_hash_naturalness_one(sciprune_embedder *e, sciprune_parser *p,
                                            const char *lang, const char *text, size_t len,
                                            float *out, sciprune_error *err);

@@ -636,6 +636,17 @@ sciprune_status sciprune_embed_worker_embed(sciprune_embed_worker *w, const char
                                             struct sciprune_gate_scores *gates,
                                             sciprune_error *err)
 {
+    return embed_worker_embed_signals(w, lang, path, text, len, dst, dst_cap, row, gs, gates, NULL,
+                                      NULL, err);
+}
+
+sciprune_status embed_worker_embed_signals(sciprune_embed_worker *w, const char *lang,
+                                           const char *path, const char *text, size_t len,
+                                           float *dst, size_t dst_cap, sciprune_embed_row *row,
+                                           const sciprune_gates_settings *gs,
+                                           struct sciprune_gate_scores *gates, float *nat,
+                                           float *sites, sciprune_error *err)
+{
     sciprune_embedder *e = w->e;
     if (dst_cap < e->dim)
         return sp_err(err, SCIPRUNE_EINVAL, "embed", -1, -1, "output holds %zu floats, dimension is %u", dst_cap, e->dim);
@@ -646,6 +657,15 @@ sciprune_status sciprune_embed_worker_embed(sciprune_embed_worker *w, const char
     int one_parse = w->w != NULL; /* hash: the gates consume the embedder's own parse */
     embed_batch b = {.items = &it, .n = 1, .out = dst, .status = &r,
                      .gates = one_parse ? gates : NULL, .gates_settings = gs};
+    if (nat || sites) {
+        if (!one_parse || e->be != &embed_hash_backend)
+            return sp_err(err, SCIPRUNE_EINVAL, "embed", -1, -1,
+                          "the embed-pass signals come from the hash embedder only");
+        if (nat) *nat = (float)-NGRAM_FLOOR;
+        if (sites) *sites = 0.0f;
+        b.nat = nat && e->ngram ? nat : NULL;
+        b.sites = sites && e->sites ? sites : NULL;
+    }
     sciprune_status st = e->be->embed_batch(e, w->w, &b, err);
     if (!st && gates && !one_parse)
         st = sciprune_gate_score_file(w->p, it.lang, path, text, len, gs, gates, err);

@@ -5,6 +5,7 @@
  * embedder scratch and vector.
  */
 #include "model_int.h"
+#include "../embed/embed_int.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -55,7 +56,6 @@ struct sciprune_model_worker {
     const sciprune_model *m;
     sciprune_embed_worker *ew;
     float *vec;                   /* dim */
-    sciprune_parser *p;           /* the signals' parses (models ranked by one), owned */
 };
 
 const char *sciprune_reason_name(sciprune_reason r)
@@ -321,7 +321,7 @@ sciprune_status sciprune_model_worker_new(sciprune_model_worker **out, const sci
     w->vec = malloc((size_t)m->dim * sizeof *w->vec);
     sciprune_status st = w->vec ? sciprune_embed_worker_new(&w->ew, m->emb, err)
                                 : sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
-    if (!st && (m->need_nat || m->need_sites)) st = sciprune_parser_new(&w->p, err);
+
     if (st) {
         sciprune_model_worker_free(w);
         return st;
@@ -334,7 +334,6 @@ void sciprune_model_worker_free(sciprune_model_worker *w)
 {
     if (!w) return;
     sciprune_embed_worker_free(w->ew);
-    sciprune_parser_free(w->p);
     free(w->vec);
     free(w);
 }
@@ -354,13 +353,14 @@ static int in_list(const char *list, const char *lang)
 /* Embed into w->vec (the batch's stored precision) and score the gates. */
 static sciprune_status embed(const sciprune_model *m, sciprune_model_worker *w,
                              const sciprune_model_doc *d, sciprune_embed_row *row,
-                             sciprune_gate_scores *gs, sciprune_error *err)
+                             sciprune_gate_scores *gs, float *nat, float *sites,
+                             sciprune_error *err)
 {
     sciprune_model *mm = (sciprune_model *)m; /* the lock only */
     if (m->exec) pthread_mutex_lock(&mm->lock);
-    sciprune_status st = sciprune_embed_worker_embed(w->ew, d->lang ? d->lang : "unknown", d->path,
-                                                     d->text, d->len, w->vec, m->dim, row,
-                                                     &m->gs, gs, err);
+    sciprune_status st = embed_worker_embed_signals(w->ew, d->lang ? d->lang : "unknown", d->path,
+                                                    d->text, d->len, w->vec, m->dim, row, &m->gs,
+                                                    gs, nat, sites, err);
     if (m->exec) pthread_mutex_unlock(&mm->lock);
     if (!st && m->f16)
         for (uint32_t i = 0; i < m->dim; i++) w->vec[i] = sp_f16_to_f32(sp_f32_to_f16(w->vec[i]));
@@ -376,7 +376,7 @@ sciprune_status sciprune_model_embed(const sciprune_model *m, sciprune_model_wor
                       dst_cap, m->dim);
     sciprune_model_doc d = {.text = text, .len = len, .lang = lang};
     sciprune_gate_scores g;
-    sciprune_status st = embed(m, w, &d, NULL, &g, err);
+    sciprune_status st = embed(m, w, &d, NULL, &g, NULL, NULL, err);
     if (!st) memcpy(dst, w->vec, (size_t)m->dim * sizeof *dst);
     return st;
 }
@@ -449,7 +449,11 @@ sciprune_status sciprune_model_judge_doc(const sciprune_model *m, sciprune_model
     const char *lang = doc->lang ? doc->lang : "unknown";
     sciprune_gate_scores g;
     memset(&g, 0, sizeof g);
-    sciprune_status st = embed(m, w, doc, &out->row, &g, err);
+    /* the embed-pass signals of a model ranked by one come from the same parse, as the embed
+     * stage computes them */
+    float nat = 0, sites = 0, learned = 0;
+    sciprune_status st = embed(m, w, doc, &out->row, &g, m->need_nat ? &nat : NULL,
+                               m->need_sites ? &sites : NULL, err);
     if (st) return st;
     nearest(m, w->vec, &out->cluster, &out->distance);
     out->cluster_size = m->size[out->cluster];
@@ -466,14 +470,8 @@ sciprune_status sciprune_model_judge_doc(const sciprune_model *m, sciprune_model
         out->reason = out->parse_error > 0 ? SCIPRUNE_REASON_PARSE_ERROR : SCIPRUNE_REASON_UNDEFINED_NAME;
         return SCIPRUNE_OK;
     }
-    /* the embed-pass signals of a model ranked by one: the values the embed stage writes
-     * (sciprune_embedder_naturalness / _sites: their own parse), and learned over them with
-     * the raw gates (after the language switch, not the analysis' judgement: W/gates') */
-    float nat = 0, sites = 0, learned = 0;
-    if (m->need_nat && (st = sciprune_embedder_naturalness(m->emb, w->p, lang, doc->text, doc->len, &nat, err)))
-        return st;
-    if (m->need_sites && (st = sciprune_embedder_sites(m->emb, w->p, lang, doc->text, doc->len, &sites, err)))
-        return st;
+    /* learned over the signals with the raw gates (after the language switch, not the
+     * analysis' judgement: W/gates') */
     if (m->learned) {
         int pe = sciprune_gates_lang_on(&m->gs, SCIPRUNE_GATE_PARSE_ERROR, lang) && g.parse_errors > 0;
         int un = sciprune_gates_lang_on(&m->gs, SCIPRUNE_GATE_UNDEFINED_NAME, lang) && g.undefined_names > 0;
