@@ -102,6 +102,7 @@ void sciprune_analyze_settings_default(sciprune_analyze_settings *s)
     s->threads = 0;
     sciprune_shard_options_default(&s->shard);
     s->gate_budget_share = 0.5;
+    s->held_out_auto = 1;
 }
 
 static sciprune_status parse_list(const char *list, double *v, size_t *n, const char *what,
@@ -2193,8 +2194,8 @@ static void recommend_text(const an_run *r, pick *p)
 
 /* p->adv: when the pick is distance or gate+distance (what the held-out test also scores),
  * the semantic section's learned or sites plan that beats it there by more than 2 se (the
- * largest such gain), with its sentence. Advice only: score's auto keeps to the pick (the
- * main analysis' choice; a model of a learned plan judges slower: a parse per signal). */
+ * largest such gain), with its sentence. With settings.held_out_auto, metric auto takes it
+ * (recommendation.auto); else it is advice only. */
 static void held_out_advice(const an_run *r, pick *p)
 {
     char bmetric[48];
@@ -2210,14 +2211,19 @@ static void held_out_advice(const an_run *r, pick *p)
     }
     if (!p->adv)
         return;
+    char tail[160];
+    if (r->set->held_out_auto)
+        snprintf(tail, sizeof tail, "metric auto prunes with %s (analyze.held_out_auto)",
+                 p->adv->metric);
+    else
+        snprintf(tail, sizeof tail, "list %s in score.metrics to prune with it (auto keeps to %s: "
+                 "analyze.held_out_auto is off)", p->adv->metric, p->bname);
     snprintf(p->atext, sizeof p->atext,
              "on the held-out test (files and corruptions the learned model never saw), %s "
              "catches %.3f of the probes against %s's %.3f at p=%.2f (every type weighted as "
-             "here; paired difference %+.3f, se %.3f): list %s in score.metrics to prune with "
-             "it (auto keeps to %s, the main analysis' pick; a model of it judges slower, "
-             "one parse per signal)",
+             "here; paired difference %+.3f, se %.3f): %s",
              p->adv->metric, p->adv->mean, p->adv->against, p->adv->mean_against, r->set->ratio,
-             p->adv->diff, p->adv->se, p->adv->metric, p->bname);
+             p->adv->diff, p->adv->se, tail);
 }
 
 /* report.json's "recommendation" and "recommendation_by_lift" into root; 1 when a value
@@ -2286,6 +2292,9 @@ static int recommendation_json(const an_run *r, const pick *p, json_t *root)
                        p->adv->against, "mean_recall", p->adv->mean, "mean_recall_against",
                        p->adv->mean_against, "diff", p->adv->diff, "se", p->adv->se, "text",
                        p->atext));
+    if (p->adv && s->held_out_auto) /* what score's auto takes (prune/auto.c) */
+        JSET(rc, "auto", json_pack("{s:s, s:s, s:s}", "metric", p->adv->metric, "name",
+                                   p->adv->metric, "text", p->atext));
     JSET(root, "recommendation", rc);
     return bad;
 }

@@ -38,6 +38,9 @@ static void help(void)
            "                       parse_error capped to its most severe flags up to that\n"
            "                       share while it flags at most ratio, else off (default 0.5;\n"
            "                       0: no judging)\n"
+           "  --no-held-out-auto   metric auto keeps to the pick even when the held-out test\n"
+           "                       says a learned plan beats it (default: auto takes that plan;\n"
+           "                       report.json recommendation.held_out_advice, .auto)\n"
            "  --threads N          embedding and gate threads (default: the CPUs this process may use)\n"
            "  --text-field NAME    text field of the clean shards (default content)\n"
            "  --id-field NAME      id field of the clean shards (default id)\n"
@@ -53,7 +56,8 @@ int cmd_analyze(int argc, char **argv)
         {"seed", required_argument, 0, 's'},    {"threads", required_argument, 0, 't'},
         {"text-field", required_argument, 0, 'T'}, {"id-field", required_argument, 0, 'D'},
         {"verbose", no_argument, 0, 'v'},       {"help", no_argument, 0, 'h'},
-        {"gate-budget-share", required_argument, 0, 'G'}, {0, 0, 0, 0}};
+        {"gate-budget-share", required_argument, 0, 'G'},
+        {"no-held-out-auto", no_argument, 0, 'N'}, {0, 0, 0, 0}};
     sciprune_analyze_settings s;
     sciprune_analyze_settings_default(&s);
     const char *workdir = NULL, *ratios = NULL, *alphas = NULL;
@@ -77,6 +81,7 @@ int cmd_analyze(int argc, char **argv)
             break;
         }
         case 'W': s.weights = optarg; break;
+        case 'N': s.held_out_auto = 0; break;
         case 'G': {
             char *end;
             s.gate_budget_share = strtod(optarg, &end);

@@ -1568,6 +1568,11 @@ typedef struct sciprune_analyze_settings {
                                budget: a filter, not a gate); the gate plans are evaluated,
                                and metric auto prunes, with the gates so judged. Default 0.5;
                                0: no judging (the settings' languages as they are) */
+    int held_out_auto;      /* 1 (default): when the held-out test says a learned (or sites)
+                               plan beats the pick (report.json recommendation.held_out_advice:
+                               paired on the held-out probes, by more than 2 standard errors),
+                               metric auto takes that plan (recommendation.auto); 0: auto keeps
+                               to the pick and the advice is advice only */
     /* Split over ranks (default NULL, 0, 0: one call does everything). The cost is embedding
      * the variants (a parse each, the gates' and signals' too): with parts_dir and
      * part_count > 0, part_index >= 0 embeds only the variants j (index in file order over

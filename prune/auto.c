@@ -27,6 +27,9 @@ sciprune_status prune_auto_resolve(const char *workdir, prune_auto *out, sciprun
                     "has no analysis: run analyze first (or the corrupt and analyze sections "
                     "of run)");
     json_t *rc = r ? json_object_get(r, "recommendation") : NULL;
+    /* the held-out test's plan when the analysis says auto takes it (analyze.held_out_auto) */
+    json_t *ha = json_object_get(rc, "auto");
+    if (json_is_object(ha) && json_is_string(json_object_get(ha, "metric"))) rc = ha;
     const char *metric = json_string_value(json_object_get(rc, "metric"));
     if (!st && !metric)
         st = sp_err(err, SCIPRUNE_ESTATE, path, -1, -1, "the analysis recommends no metric");

@@ -25,7 +25,7 @@
  *                "heldout" (default true: also the held-out probe set W/corrupt/heldout/ that
  *                analyze tests its learned model on; see run.c)},
  *    "analyze": {"enabled", "ratios", "alphas", "ratio", "weights", "seed", "corrupted",
- *                "gate_budget_share"},
+ *                "gate_budget_share", "held_out_auto"},
  *    "decontam": {"enabled", "benchmarks": ["humaneval:PATH", "mbpp:PATH", "jsonl:PATH"],
  *                 "fields", "id_field" (jsonl benchmarks), "exact", "ngram", "exact_min_chars",
  *                 "ngram_n", "ngram_min", "ngram_threshold", "ngram_df_min", "ngram_df_share"}
@@ -157,6 +157,7 @@ static const vrule k_rules[] = {
     {"analyze", "seed", V_INT, 0, I63, NULL},
     {"analyze", "corrupted", V_STRS, 0, 0, NULL},
     {"analyze", "gate_budget_share", V_NUM, 0, 1, NULL},
+    {"analyze", "held_out_auto", V_BOOL, 0, 0, NULL},
     {"export", "variant", V_NAMES, 0, 0, NULL},
     {"export", "out", V_STR, 0, 0, NULL},
     {"decontam", "enabled", V_BOOL, 0, 0, NULL},
@@ -680,6 +681,7 @@ static sciprune_status parse_corrupt_analyze(run_job *j, const char *path, scipr
     NUM(an, "analyze", "ratio", j->analyze.ratio, double);
     NUM(an, "analyze", "seed", j->analyze.seed, uint64_t);
     NUM(an, "analyze", "gate_budget_share", j->analyze.gate_budget_share, double);
+    if ((st = get_bool(an, "analyze", "held_out_auto", &j->analyze.held_out_auto, path, err))) return st;
     json_t *wt = json_object_get(an, "weights");
     if (wt) {
         if (!(j->analyze_weights_own = strdup(json_string_value(wt)))) return nomem(err, path);

@@ -29,6 +29,7 @@ $PY - "$T/w" <<'PY'
 import json, sys, numpy as np, glob, os
 w = sys.argv[1]
 rec = json.load(open(f"{w}/analyze/report.json"))["recommendation"]
+rec = dict(rec, **rec["auto"]) if "auto" in rec else rec  # the held-out test's plan, when it wins
 plan = json.load(open(f"{w}/score/plan.json"))
 rep = json.load(open(f"{w}/report.json"))
 va = {v["name"]: v for v in plan["variants"]}
@@ -145,6 +146,7 @@ judged = int(((pe > 0) | (un_v > 0)).sum())
 plan = json.load(open(f"{w}/score/plan.json"))
 va = {v["name"]: v for v in plan["variants"]}
 auto, rec = va["auto-p0.20"], rep["recommendation"]
+rec = dict(rec, **rec["auto"]) if "auto" in rec else rec
 assert auto["auto"]["resolved"] == rec["metric"]
 explicit = va["gate+distance-p0.20"]["threshold"]["n_gated"]
 assert explicit >= judged + (js["flagged"] - js["gated"]) + 40, (explicit, judged)  # the explicit plan gates all
@@ -162,5 +164,30 @@ import json, sys
 js = json.load(open(f"{sys.argv[1]}/analyze/report.json"))["gates"]["judged"]["languages"]["javascript"]["parse_error"]
 assert js["share"] > 0.1 and not js["on"] and not js["capped"] and js["gated"] == 0, js
 assert "Gate judged off:** parse_error for javascript" in open(f"{sys.argv[1]}/analyze/report.md").read()
+PY
+# recommendation.auto (the held-out test's plan, analyze.held_out_auto): score's auto takes it;
+# hand-set here to gate+learned on the first job's analysis (its learned weights are real)
+$PY - "$T/w" <<'PY'
+import json, sys
+p = f"{sys.argv[1]}/analyze/report.json"
+r = json.load(open(p))
+assert "learned_weights" in r["semantic"], sorted(r["semantic"])
+r["recommendation"]["auto"] = {"metric": "gate+learned", "name": "gate+learned", "text": "held-out"}
+json.dump(r, open(p, "w"))
+PY
+"$S" score --workdir "$T/w" --metrics auto,gate+learned --ratios 0.2 > /dev/null 2> "$T/err6.txt" \
+  || { cat "$T/err6.txt"; fail "score with recommendation.auto"; }
+$PY - "$T/w" <<'PY'
+import json, sys, glob, numpy as np
+w = sys.argv[1]
+plan = json.load(open(f"{w}/score/plan.json"))
+va = {v["name"]: v for v in plan["variants"]}
+a, t = va["auto-p0.20"], va["gate+learned-p0.20"]
+assert a["auto"]["resolved"] == "gate+learned" and a["auto"]["why"] == "held-out", a["auto"]
+nv = plan["n_variants"]
+for f in sorted(glob.glob(f"{w}/score/*.prune.npy")):
+    bits = np.unpackbits(np.load(f), axis=1, bitorder="little")[:, :nv]
+    assert (bits[:, a["bit"]] == bits[:, t["bit"]]).all(), f
+assert a["n_pruned"] == t["n_pruned"] > 0
 PY
 echo "e2e_auto: ok"

@@ -222,6 +222,9 @@ adv = rc.get('held_out_advice')
 assert (adv is not None) == bool(wins), (adv, wins, rc['metric'])
 if adv:
     assert adv['diff'] == max(v['diff'] for v in wins) and 'Held-out advice' in md, adv
+    assert rc['auto']['metric'] == adv['metric'], rc  # analyze.held_out_auto: on by default
+else:
+    assert 'auto' not in rc, rc
 PY
 "$S" inspect "$T/wf" > "$T/insp.txt"
 grep -q "gates *done" "$T/insp.txt" && grep -q "analyze *done" "$T/insp.txt" && grep -q "analysis: recommends" "$T/insp.txt" || { cat "$T/insp.txt"; fail "inspect of the full job"; }
