@@ -129,8 +129,15 @@ $PY "$SRC/tests/e2e/mpi_same.py" w0 wk1 || fail "killed in embed, rerun with -np
 # killed in analyze's split (rank 1 while the ranks embed their variants), rerun with -np 2:
 # the merge reads the new parts (a part of the 3-rank job is stale, and removed)
 in_analyze() { grep -q '^\[rank 0/3\] run: analyze *running' wk3.k.err 2>/dev/null; }
-kill_when wk3 1 in_analyze
-[ ! -e wk3/analyze/report.json ] || fail "wk3: analyze finished before the kill"
+# the analysis of this small job can finish within the poll and the kill's latency: the kill
+# must land before it does, so a late one (report.json written) is tried again, at most 3 times
+for try in 1 2 3; do
+    rm -rf wk3 wk3.k.err
+    LATE_OK=1 kill_when wk3 1 in_analyze
+    [ -e wk3/analyze/report.json ] || break
+    echo "wk3: analyze finished before the kill (try $try)"
+done
+[ ! -e wk3/analyze/report.json ] || fail "wk3: analyze finished before the kill, 3 times"
 $MPIRUN -np 2 "$S" run --config job.json --workdir wk3 > wk3.out 2> wk3.err || { cat wk3.err; fail "rerun -np 2 after analyze"; }
 grep -q '^\[rank 1/2\] sciprune: info: analyze: part 2/2' wk3.err || fail "wk3: the rerun's analyze was not split"
 $PY "$SRC/tests/e2e/mpi_same.py" w0 wk3 || fail "killed in analyze, rerun with -np 2: differs"
