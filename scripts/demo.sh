@@ -41,6 +41,8 @@ show += [k for k in ('distance', 'combined-a0.20', 'size', 'random', 'length') i
 for name in show:
     print(f"  {name:<24} {cand[name]:.3f}{'   (baseline, never recommended)' if base(name) else ''}")
 print("per type, recommended:", ", ".join(f"{t} {v:.2f}" for t, v in sorted(rec['per_type_recall'].items())))
+if 'auto' in rec:  # the held-out test's plan (analyze.held_out_auto): what auto-p0.20 prunes with
+    print(f"auto takes {rec['auto']['metric']}: {rec['auto']['text']}")
 PY
 echo
 echo "open first: $W/run/report.html  (what was pruned and why, the clusters, the corruption probes;"
