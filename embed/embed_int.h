@@ -232,6 +232,9 @@ void embed_hash_worker_reset_ngram(void *w);
  * the embed stage writes for it): naturalness into *nat (-NGRAM_FLOOR without the model), the
  * site detectors' score into *sites (0 without them); either may be NULL. Hash backend only
  * (EINVAL otherwise). */
+/* The worker stops scoring the site detectors (a model that does not rank by them: its
+ * embedder loads them, its vectors do not need them). Hash backend; a no-op otherwise. */
+void embed_worker_drop_sites(sciprune_embed_worker *w);
 sciprune_status embed_worker_embed_signals(sciprune_embed_worker *w, const char *lang,
                                            const char *path, const char *text, size_t len,
                                            float *dst, size_t dst_cap, sciprune_embed_row *row,
@@ -322,5 +325,6 @@ sciprune_status embed_hash_sites_one(sciprune_embedder *e, sciprune_parser *p, c
                                      sciprune_error *err);
 /* hash.c: the worker's sites scratch (NULL when the feature is off). */
 sites_worker *embed_hash_worker_sites(void *w);
+void embed_hash_worker_drop_sites(void *w);
 
 #endif /* SCIPRUNE_EMBED_INT_H */

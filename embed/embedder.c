@@ -640,6 +640,11 @@ sciprune_status sciprune_embed_worker_embed(sciprune_embed_worker *w, const char
                                       NULL, err);
 }
 
+void embed_worker_drop_sites(sciprune_embed_worker *w)
+{
+    if (w && w->w && w->e->be == &embed_hash_backend) embed_hash_worker_drop_sites(w->w);
+}
+
 sciprune_status embed_worker_embed_signals(sciprune_embed_worker *w, const char *lang,
                                            const char *path, const char *text, size_t len,
                                            float *dst, size_t dst_cap, sciprune_embed_row *row,

@@ -254,6 +254,13 @@ static sciprune_status worker_new(sciprune_embedder *e, void **out, sciprune_err
 
 sites_worker *embed_hash_worker_sites(void *p) { return ((hash_worker *)p)->sw; }
 
+void embed_hash_worker_drop_sites(void *p)
+{
+    hash_worker *w = p;
+    embed_sites_worker_free(w->sw);
+    w->sw = NULL;
+}
+
 const uint32_t *embed_hash_worker_df(void *p, uint64_t *docs)
 {
     hash_worker *w = p;

@@ -321,6 +321,7 @@ sciprune_status sciprune_model_worker_new(sciprune_model_worker **out, const sci
     w->vec = malloc((size_t)m->dim * sizeof *w->vec);
     sciprune_status st = w->vec ? sciprune_embed_worker_new(&w->ew, m->emb, err)
                                 : sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
+    if (!st && !m->need_sites) embed_worker_drop_sites(w->ew); /* vectors do not need them */
 
     if (st) {
         sciprune_model_worker_free(w);
