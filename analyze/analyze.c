@@ -2198,12 +2198,10 @@ static void recommend_text(const an_run *r, pick *p)
  * (recommendation.auto); else it is advice only. */
 static void held_out_advice(const an_run *r, pick *p)
 {
-    char bmetric[48];
-    snprintf(bmetric, sizeof bmetric, "%s%s", p->best >= p->nm ? "gate+" : "",
-             p->bfill == 1 ? "distance" : "");
     p->adv = NULL;
     p->atext[0] = '\0';
     if (p->bfill != 1) return;
+    const char *bmetric = p->best >= p->nm ? "gate+distance" : "distance";
     for (size_t i = 0; i < r->sem.n_vs; i++) {
         const struct an_sem_vs *v = &r->sem.vs[i];
         if (strcmp(v->against, bmetric) || !(v->diff > 2 * v->se)) continue;

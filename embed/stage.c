@@ -829,14 +829,24 @@ static sciprune_status fit_sites_split(sciprune_embedder *e, sites_worker **sw, 
     return st;
 }
 
+/* The workers' site detector scratch (with their training examples), *n of them; NULL on
+ * ENOMEM. */
+static sites_worker **sites_workers(runner *R, size_t *n)
+{
+    *n = R->nworkers ? (size_t)R->nworkers : 1;
+    sites_worker **sw = calloc(*n, sizeof *sw);
+    for (size_t w = 0; sw && w < *n; w++)
+        sw[w] = embed_hash_worker_sites(R->nworkers ? R->wctx[w] : R->ictx);
+    return sw;
+}
+
 /* One process: the site detectors from its workers' examples. Errors: ENOMEM. */
 static sciprune_status train_sites(runner *R, sciprune_embedder *e, sciprune_error *err)
 {
-    int nctx = R->nworkers ? R->nworkers : 1;
-    sites_worker **sw = calloc((size_t)nctx, sizeof *sw);
+    size_t n;
+    sites_worker **sw = sites_workers(R, &n);
     if (!sw) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
-    for (int w = 0; w < nctx; w++) sw[w] = embed_hash_worker_sites(R->nworkers ? R->wctx[w] : R->ictx);
-    sciprune_status st = embed_sites_train(e, sw, (size_t)nctx, err);
+    sciprune_status st = embed_sites_train(e, sw, n, err);
     free(sw);
     return st;
 }
@@ -978,12 +988,10 @@ static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const scipru
     /* the site detectors, on the examples the same pass collected (split: every rank meets
      * fit_sites_split's reduce, a failed one too) */
     if (all_ok && e->sites && rk) {
-        int nctx = R->nworkers ? R->nworkers : 1;
-        sites_worker **sw = calloc((size_t)nctx, sizeof *sw);
+        size_t nw;
+        sites_worker **sw = sites_workers(R, &nw);
         if (!sw && !st) st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
-        for (int w = 0; sw && w < nctx; w++)
-            sw[w] = embed_hash_worker_sites(R->nworkers ? R->wctx[w] : R->ictx);
-        st = fit_sites_split(e, sw, (size_t)nctx, rk, parts, st, others, err);
+        st = fit_sites_split(e, sw, nw, rk, parts, st, others, err);
         free(sw);
     } else if (all_ok && e->sites && !st && !sites_trained) {
         st = train_sites(R, e, err);

@@ -101,7 +101,7 @@ typedef struct ex {
     /* the embed-pass signals (variants ranked by one): naturalness, sites, learned (ntot
      * each, or NULL), learned's weights (W/analyze/report.json semantic.learned_weights) */
     float *nat, *sites, *learned;
-    double lw[MODEL_LEARNED_NF], lb;
+    double lw[RANK_LEARNED_NF], lb;
 } ex;
 
 static void ex_free(ex *x)
@@ -334,12 +334,12 @@ static sciprune_status load_signals(ex *x, int o, sciprune_error *err)
         if (!rj) st = sp_err(err, SCIPRUNE_ESTATE, rp, -1, -1, "missing or unreadable: run analyze first");
     }
     json_t *w = json_object_get(json_object_get(rj, "semantic"), "learned_weights");
-    for (int k = 0; !st && k < MODEL_LEARNED_NF; k++) {
-        json_t *v = json_object_get(w, model_learned_names[k]);
+    for (int k = 0; !st && k < RANK_LEARNED_NF; k++) {
+        json_t *v = json_object_get(w, rank_learned_names[k]);
         if (k == 6 && !v) x->lw[k] = 0;
         else if (!json_is_number(v))
             st = sp_err(err, SCIPRUNE_ESTATE, rp, -1, -1, "no semantic.learned_weights.%s",
-                        model_learned_names[k]);
+                        rank_learned_names[k]);
         else x->lw[k] = json_number_value(v);
     }
     if (!st) x->lb = json_number_value(json_object_get(w, "bias"));
@@ -348,10 +348,10 @@ static sciprune_status load_signals(ex *x, int o, sciprune_error *err)
     if (!st && !(x->learned = malloc(m * sizeof *x->learned))) st = nomem(err);
     for (uint64_t g = 0; !st && g < x->ntot; g++) {
         int32_t c = x->cl[g];
-        double f[MODEL_LEARNED_NF] = {x->ds[g], log1p(c >= 0 ? (double)x->size[c] : 0.0),
+        double f[RANK_LEARNED_NF] = {x->ds[g], log1p(c >= 0 ? (double)x->size[c] : 0.0),
                                       (raw[g] & 1) != 0, (raw[g] & 2) != 0, x->nat[g],
                                       log1p((double)x->len[g]), x->sites[g]};
-        x->learned[g] = model_learned_z(x->lw, x->lb, f);
+        x->learned[g] = rank_learned_z(x->lw, x->lb, f);
     }
     free(raw);
     return st;
@@ -811,8 +811,8 @@ sciprune_status sciprune_model_export(const char *workdir, const char *variant,
     steps = NULL;
     if (model && sig == RANK_ORD_LEARNED) {
         json_t *lw = json_object();
-        for (int k = 0; k < MODEL_LEARNED_NF; k++)
-            json_object_set_new(lw, model_learned_names[k], json_real(x.lw[k]));
+        for (int k = 0; k < RANK_LEARNED_NF; k++)
+            json_object_set_new(lw, rank_learned_names[k], json_real(x.lw[k]));
         json_object_set_new(model, "learned", json_pack("{s:o, s:f}", "weights", lw, "bias", x.lb));
     }
     if (!model) {

@@ -49,7 +49,7 @@ struct sciprune_model {
     size_t n_steps;
     int need_nat, need_sites;     /* a step ranks by an embed-pass signal (or learned) */
     int learned;                  /* a step ranks by learned: weights lw, bias lb */
-    double lw[MODEL_LEARNED_NF], lb;
+    double lw[RANK_LEARNED_NF], lb;
 };
 
 struct sciprune_model_worker {
@@ -272,8 +272,8 @@ sciprune_status sciprune_model_open(sciprune_model **out, const char *path, scip
     }
     if (m->learned) { /* the analysis' weights (export.c) */
         json_t *lj = json_object_get(j, "learned"), *lw = json_object_get(lj, "weights");
-        for (int k = 0; k < MODEL_LEARNED_NF; k++) {
-            json_t *v = json_object_get(lw, model_learned_names[k]);
+        for (int k = 0; k < RANK_LEARNED_NF; k++) {
+            json_t *v = json_object_get(lw, rank_learned_names[k]);
             if (!json_is_number(v)) {
                 st = bad(err, jp, "a learned step without learned.weights");
                 goto fail;
@@ -322,7 +322,6 @@ sciprune_status sciprune_model_worker_new(sciprune_model_worker **out, const sci
     sciprune_status st = w->vec ? sciprune_embed_worker_new(&w->ew, m->emb, err)
                                 : sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
     if (!st && !m->need_sites) embed_worker_drop_sites(w->ew); /* vectors do not need them */
-
     if (st) {
         sciprune_model_worker_free(w);
         return st;
@@ -476,9 +475,9 @@ sciprune_status sciprune_model_judge_doc(const sciprune_model *m, sciprune_model
     if (m->learned) {
         int pe = sciprune_gates_lang_on(&m->gs, SCIPRUNE_GATE_PARSE_ERROR, lang) && g.parse_errors > 0;
         int un = sciprune_gates_lang_on(&m->gs, SCIPRUNE_GATE_UNDEFINED_NAME, lang) && g.undefined_names > 0;
-        double f[MODEL_LEARNED_NF] = {out->distance, log1p((double)out->cluster_size), pe, un, nat,
+        double f[RANK_LEARNED_NF] = {out->distance, log1p((double)out->cluster_size), pe, un, nat,
                                       log1p((double)doc->len), sites};
-        learned = model_learned_z(m->lw, m->lb, f);
+        learned = rank_learned_z(m->lw, m->lb, f);
     }
     uint64_t th = 0;
     int have_th = 0;

@@ -20,23 +20,6 @@
  * batch's matrix product and one vector's dot product may differ in the last bits). */
 #define MODEL_NEAR_EPS 1e-5
 
-/* learned (analyze/semantic.c's logistic model; score.c applies it): the features in order,
- * as model.json "learned" "weights" names them. */
-#define MODEL_LEARNED_NF 7
-static const char *const model_learned_names[MODEL_LEARNED_NF] = {
-    "distance", "log1p_cluster_size", "parse_error", "undefined_name", "naturalness",
-    "log1p_length", "sites"};
-
-/* w . f + b as prune/score.c sums it (the sites term only with a weight: without the signal
- * the 6-feature sum, same bits), as a float: the value a learned step ranks by. */
-static inline float model_learned_z(const double *w, double b, const double *f)
-{
-    double z = b;
-    for (int k = 0; k < 6; k++) z += w[k] * f[k];
-    if (w[6] != 0) z += w[6] * f[6];
-    return (float)z;
-}
-
 /* The learned value's margin around a cut within which training records are stored by
  * identity: the judge's distance may differ from the workdir's in the last bits (MODEL_NEAR_EPS
  * below), scaled by its weight, plus the float rounding of z. */

@@ -229,7 +229,7 @@ typedef struct scorer {
     float *sites;         /* ntot or NULL: W/embed/<shard>.sites.npy (0 where the workdir has
                              none and only learned asked) */
     float *learned;       /* ntot or NULL: the analysis' logistic model over the signals */
-    double lw[7], lb;     /* its weights and bias */
+    double lw[RANK_LEARNED_NF], lb; /* its weights and bias */
     /* Languages (read from the shards when score.per_lang is proportional; else NULL). */
     uint16_t *lang;       /* ntot: index into lang_names (a shard-local index while reading) */
     lang_tab *ltab;       /* shards->n: the names each shard's reader met, in order of meeting */
@@ -581,9 +581,8 @@ static sciprune_status load_signals(scorer *sc, int need, sciprune_error *err)
     if (!rp) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
     st = prune_json_load(rp, 0, &rj, err);
     json_t *w = st ? NULL : json_object_get(json_object_get(rj, "semantic"), "learned_weights");
-    static const char *const fn[7] = {"distance", "log1p_cluster_size", "parse_error",
-                                      "undefined_name", "naturalness", "log1p_length", "sites"};
-    for (int k = 0; !st && k < 7; k++) {
+    const char *const *fn = rank_learned_names;
+    for (int k = 0; !st && k < RANK_LEARNED_NF; k++) {
         json_t *x = json_object_get(w, fn[k]);
         if (k == 6 && !x) sc->lw[k] = 0; /* a report from before the sites feature */
         else if (!json_is_number(x)) st = sp_err(err, SCIPRUNE_ESTATE, rp, -1, -1,
@@ -598,12 +597,10 @@ static sciprune_status load_signals(scorer *sc, int need, sciprune_error *err)
     if (!sc->learned) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
     for (uint64_t g = 0; g < sc->ntot; g++) {
         int32_t c = sc->cl[g];
-        double f[7] = {sc->ds[g], log1p(c >= 0 ? (double)sc->size[c] : 0.0), (sc->gated[g] & 1) != 0,
-                       (sc->gated[g] & 2) != 0, sc->nat[g], log1p((double)sc->len[g]), sc->sites[g]};
-        double z = sc->lb;
-        for (int k = 0; k < 6; k++) z += sc->lw[k] * f[k];
-        if (sc->lw[6] != 0) z += sc->lw[6] * f[6]; /* sites off: the 6-feature sum, same bits */
-        sc->learned[g] = (float)z;
+        double f[RANK_LEARNED_NF] = {sc->ds[g], log1p(c >= 0 ? (double)sc->size[c] : 0.0),
+                                     (sc->gated[g] & 1) != 0, (sc->gated[g] & 2) != 0, sc->nat[g],
+                                     log1p((double)sc->len[g]), sc->sites[g]};
+        sc->learned[g] = rank_learned_z(sc->lw, sc->lb, f);
     }
     return SCIPRUNE_OK;
 }

@@ -105,6 +105,24 @@ typedef struct rank_plan {
     rank_step step[2];  /* combined: size, then distance (or distance-pc) */
 } rank_plan;
 
+/* learned (analyze/semantic.c's logistic model): its features in order, as
+ * semantic.learned_weights (report.json) and model.json "learned" "weights" name them. */
+#define RANK_LEARNED_NF 7
+static const char *const rank_learned_names[RANK_LEARNED_NF] = {
+    "distance", "log1p_cluster_size", "parse_error", "undefined_name", "naturalness",
+    "log1p_length", "sites"};
+
+/* w . f + b as score/ ranks by it and a model replays it (one function: the replay must give
+ * the same float): the sites term only with a weight (without the signal the 6-feature sum,
+ * same bits), as a float. */
+static inline float rank_learned_z(const double *w, double b, const double *f)
+{
+    double z = b;
+    for (int k = 0; k < 6; k++) z += w[k] * f[k];
+    if (w[6] != 0) z += w[6] * f[6];
+    return (float)z;
+}
+
 /* 1 for combined, combined-pc and gate+combined: the metrics with an alpha. */
 int rank_metric_has_alpha(sciprune_score_metric m);
 /* Plan of metric m at ratio p (alpha: combined's share by size, ignored otherwise) over
