@@ -68,7 +68,10 @@
  *
  * Cached records (stage.c's feature cache: not parsed again in the embed pass) keep their sites'
  * features in a flat uint32 list: per site a header (model << 16 | count) then count feature
- * indices; embed_sites_score_flat scores it exactly as a fresh parse would.
+ * indices; embed_sites_score_flat scores it exactly as a fresh parse would. A record visited
+ * with the weights at hand and not training (the embed pass; one process's widened count pass,
+ * the detectors trained on the sample before it) is scored as its sites come (site_z, the same
+ * sum): no list, and the cache keeps the float.
  */
 #include "embed_int.h"
 #include "../corrupt/corrupt_sites.h"
@@ -385,6 +388,15 @@ const uint32_t *embed_sites_worker_flat(const sites_worker *w, uint32_t *n)
 }
 
 static double sigmoid(double z) { return 1.0 / (1.0 + exp(-z)); }
+
+/* One site's w . x, summed in feature order (a flat list and a site scored as it comes give
+ * the same double). */
+static double site_z(const float *W, const uint32_t *f, uint32_t nf)
+{
+    double z = 0;
+    for (uint32_t k = 0; k < nf; k++) z += W[f[k]];
+    return z;
+}
 
 float embed_sites_worker_score(const sciprune_embedder *e, const sites_worker *w)
 {
@@ -1000,14 +1012,13 @@ static uint32_t site_features(sites_worker *w, int model, const corrupt_site_edi
     return F.n;
 }
 
-/* Append the current example to the record's flat list; when scoring with the weights at hand,
- * take its w . x into the record's max instead (summed in the order embed_sites_score_flat
+/* The current example (w->feat): appended to the record's flat list, or, when scoring with the
+ * weights at hand, its w . x taken into the record's max instead (summed in the order embed_sites_score_flat
  * sums a flat list: the same doubles). */
-static void flat_push(sites_worker *w, int model, uint32_t nf)
+static void take_site(sites_worker *w, int model, uint32_t nf)
 {
     if (w->zw) {
-        double z = 0;
-        for (uint32_t k = 0; k < nf; k++) z += w->zw[w->feat[k]];
+        double z = site_z(w->zw, w->feat, nf);
         if (!w->zany || z > w->zmax) w->zmax = z;
         w->zany = 1;
         return;
@@ -1038,7 +1049,7 @@ static int on_site(void *user, const corrupt_site_edit *se)
     uint64_t key;
     uint32_t nf = site_features(w, m, se, 0, NULL, &key);
     if (w->oom) return 1;
-    flat_push(w, m, nf);
+    take_site(w, m, nf);
     if (w->train && w->heaps) {
         if (heap_offer(&w->heaps[m], key, 0, w->feat, nf)) w->oom = 1;
         /* the corrupted example's features only when the heap would keep it */
@@ -1063,7 +1074,7 @@ static void bare_returns(sites_worker *w)
         uint64_t key;
         uint32_t nf = site_features(w, m, &se, 0, w->bare + 2 * i, &key);
         if (w->oom) break;
-        flat_push(w, m, nf);
+        take_site(w, m, nf);
         if (w->train && w->heaps && heap_offer(&w->heaps[m], key, 0, w->feat, nf)) w->oom = 1;
     }
 }
@@ -1120,8 +1131,7 @@ float embed_sites_score_flat(const sciprune_embedder *e, const uint32_t *flat, u
     int any = 0;
     for (uint32_t i = 0; i < n;) {
         uint32_t nf = flat[i] & 0xffff;
-        double z = 0;
-        for (uint32_t k = 0; k < nf; k++) z += W[flat[i + 1 + k]];
+        double z = site_z(W, flat + i + 1, nf);
         if (!any || z > zmax) zmax = z;
         any = 1;
         i += 1 + nf;
