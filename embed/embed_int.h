@@ -219,9 +219,11 @@ sciprune_status embed_hash_embed_one(sciprune_embedder *e, sciprune_parser *p, c
  * keeps each record's features (and, with b->gates, its gate scores) for the embed pass. */
 sciprune_status embed_hash_count_batch(sciprune_embedder *e, void *w, const embed_batch *b,
                                        sciprune_error *err);
-/* The worker's table and how many documents it counted; the table is zeroed by _reset. */
+/* The worker's table and how many documents it counted; the table is zeroed by _reset (in
+ * place), or becomes the caller's by _take (free(); NULL when it counted nothing). */
 const uint32_t *embed_hash_worker_df(void *w, uint64_t *docs);
 void embed_hash_worker_reset_df(void *w);
+uint32_t *embed_hash_worker_take_df(void *w);
 /* The worker's n-gram count table of the fit pass (2^NGRAM_BITS, NULL when none). */
 const uint32_t *embed_hash_worker_ngram(void *w);
 /* The worker's n-gram table, now the caller's (free()); NULL when it counted nothing. */
@@ -244,9 +246,10 @@ sciprune_status embed_worker_embed_signals(sciprune_embed_worker *w, const char 
 sciprune_status embed_hash_naturalness_one(sciprune_embedder *e, sciprune_parser *p,
                                            const char *lang, const char *text, size_t len,
                                            float *out, sciprune_error *err);
-/* Turn summed document frequencies into the idf table of e (ln((1+N)/(1+df)) + 1). */
-sciprune_status embed_hash_set_idf(sciprune_embedder *e, const uint64_t *df, uint64_t docs,
-                                   double sample_used, sciprune_error *err);
+/* Turn summed document frequencies into the idf table of e (ln((1+N)/(1+df)) + 1): from df
+ * (64-bit sums) or, when df is NULL, from df32 (one process's saturated 32-bit sums). */
+sciprune_status embed_hash_set_idf(sciprune_embedder *e, const uint64_t *df, const uint32_t *df32,
+                                   uint64_t docs, double sample_used, sciprune_error *err);
 
 /* ---- npyimp.c */
 /* Check the header of DIR/<shard>.npy (dtype, order, 2-D, dimension against e->dim, setting it

@@ -186,6 +186,7 @@ typedef struct hash_worker {
     size_t anc_cap;
     uint32_t *df;            /* 2^idf_bits document frequencies (fit pass), owned, lazy */
     uint64_t df_docs;
+    uint32_t idf_bits;       /* the table's size (2^idf_bits), for the reset */
     sites_worker *sw;        /* e->sites: the site detectors' scratch, owned; else NULL */
     int sites_train;         /* extract() collects training examples (fit pass) */
     ngram_doc nd;            /* the record's n-gram tokens and sites (naturalness) */
@@ -292,8 +293,17 @@ void embed_hash_worker_reset_df(void *p)
 {
     hash_worker *w = p;
     w->df_docs = 0;
-    free(w->df);
+    /* zeroed in place: the next count pass reuses the pages (no fault per page again) */
+    if (w->df) memset(w->df, 0, (((size_t)1 << w->idf_bits)) * sizeof *w->df);
+}
+
+uint32_t *embed_hash_worker_take_df(void *p)
+{
+    hash_worker *w = p;
+    uint32_t *t = w->df;
     w->df = NULL;
+    w->df_docs = 0;
+    return t;
 }
 
 /* ------------------------------------------------------------------ symbol tables */
@@ -851,13 +861,14 @@ sciprune_status embed_hash_count_batch(sciprune_embedder *e, void *wp, const emb
         w->df = calloc((size_t)mask + 1, sizeof *w->df);
         if (!w->df) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
     }
-    if (e->ngram_fit && !w->ng) {
-        w->ng = ngram_table_alloc();
-        if (!w->ng) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
-    }
+    w->idf_bits = e->s.idf_bits;
     for (size_t i = 0; i < b->n; i++) {
         const embed_item *it = &b->items[i];
         if (it->rejected) continue;
+        /* the n-gram table, once a record of this pass is to be counted (a second count pass
+         * over every record counts none: the model's sample was counted by the first) */
+        if (it->nat_fit && !w->ng && !(w->ng = ngram_table_alloc()))
+            return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
         uint8_t row;
         embed_cached *c = b->cache ? &b->cache[i] : NULL;
         if (c && c->feat) { /* kept by an earlier count of the same record: no parse */
@@ -928,14 +939,27 @@ sciprune_status embed_hash_count_batch(sciprune_embedder *e, void *wp, const emb
     return SCIPRUNE_OK;
 }
 
-sciprune_status embed_hash_set_idf(sciprune_embedder *e, const uint64_t *df, uint64_t docs,
-                                   double sample_used, sciprune_error *err)
+/* One bucket's idf weight (the one expression: the memo below holds its values). */
+static inline float idf_of(uint64_t docs, uint64_t df)
+{
+    return (float)(log((1.0 + (double)docs) / (1.0 + (double)df)) + 1.0);
+}
+
+#define IDF_MEMO 1024
+
+sciprune_status embed_hash_set_idf(sciprune_embedder *e, const uint64_t *df, const uint32_t *df32,
+                                   uint64_t docs, double sample_used, sciprune_error *err)
 {
     size_t nb = (size_t)1 << e->s.idf_bits;
     float *t = malloc(nb * sizeof *t);
     if (!t) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
-    for (size_t i = 0; i < nb; i++)
-        t[i] = (float)(log((1.0 + (double)docs) / (1.0 + (double)df[i])) + 1.0);
+    /* most buckets hold small counts (most of them 0): their weights are computed once each */
+    float memo[IDF_MEMO];
+    for (uint64_t v = 0; v < IDF_MEMO; v++) memo[v] = idf_of(docs, v);
+    for (size_t i = 0; i < nb; i++) {
+        uint64_t v = df ? df[i] : df32[i];
+        t[i] = v < IDF_MEMO ? memo[v] : idf_of(docs, v);
+    }
     free(e->idf);
     e->idf = t;
     e->idf_docs = docs;

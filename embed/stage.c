@@ -156,6 +156,7 @@ struct runner {
     int gates;             /* score the gates on the embedder's parse */
     const sciprune_gates_settings *gates_settings; /* their settings; borrowed */
     fcache fc, fc_prev;
+    int ngram_counted;     /* one process: the fit sample's n-grams are counted (by attempt 0) */
 };
 
 static void slot_release_cache(slot *s)
@@ -467,7 +468,8 @@ static sciprune_status fill(runner *R, slot *s, sciprune_shard_reader *rd, int o
         it->rejected = rejected;
         /* the naturalness model counts the idf sample only, even when the idf widens to every
          * record (idf_min_docs): the records outside it are what analyze evaluates it on */
-        it->nat_fit = op == OP_COUNT && R->e->ngram_fit && embed_ngram_in_sample(R->e, rec->id);
+        it->nat_fit = op == OP_COUNT && R->e->ngram_fit && !R->ngram_counted &&
+                      embed_ngram_in_sample(R->e, rec->id);
         /* the site detectors too (a widened idf would otherwise train them on every record,
          * analyze's held-out files included: their clean sites and the engine's edits of them) */
         it->sites_fit = op == OP_COUNT && embed_ngram_in_sample(R->e, rec->id);
@@ -868,8 +870,12 @@ static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const scipru
      * SCIPRUNE_NO_NATURALNESS=1 leaves it out) */
     const char *nn = getenv("SCIPRUNE_NO_NATURALNESS");
     if (e) e->ngram_fit = !(nn && *nn && strcmp(nn, "0"));
+    /* the document frequencies: split, the workers' tables summed in 64 bits for the reduce
+     * (df); in one process the workers' uint32 tables of the last count pass are summed with
+     * saturation into the first one's (df32: a record count of 2^32 is far beyond a process) */
     uint64_t *df = NULL;
-    if (!st && !(df = calloc(nb, sizeof *df))) st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+    uint32_t *df32 = NULL;
+    if (!st && rk && !(df = calloc(nb, sizeof *df))) st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
     sample sm = {.all = 0, .seed = 0, .thr = 0};
     if (e) {
         sm.all = e->s.idf_sample >= 1.0;
@@ -912,21 +918,22 @@ static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const scipru
         }
         if (st && !rk) break;
         if (!st) {
-            if (attempt) memset(df, 0, nb * sizeof *df); /* calloc'd zero the first time */
+            /* the n-grams of the model's sample: a second (widened) count pass in one process
+             * counts none (R->ngram_counted), the first one's sums stand */
+            int sum_ng = want_ng && !R->ngram_counted;
             if (ng && attempt) memset(ng, 0, ((size_t)1 << NGRAM_BITS) * sizeof *ng);
-            free(ng32);
-            ng32 = NULL;
+            if (sum_ng) {
+                free(ng32);
+                ng32 = NULL;
+            }
             docs = 0;
             int nctx = R->nworkers ? R->nworkers : 1;
             for (int w = 0; w < nctx; w++) {
                 void *ctx = R->nworkers ? R->wctx[w] : R->ictx;
                 uint64_t d;
-                const uint32_t *t = embed_hash_worker_df(ctx, &d);
+                (void)embed_hash_worker_df(ctx, &d); /* the tables are summed after the last pass */
                 docs += d;
-                if (t)
-                    for (size_t b = 0; b < nb; b++) df[b] += t[b];
-                embed_hash_worker_reset_df(ctx);
-                if (!want_ng) continue;
+                if (!sum_ng) continue;
                 if (ng) {
                     const uint32_t *g = embed_hash_worker_ngram(ctx);
                     if (g)
@@ -939,8 +946,9 @@ static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const scipru
                 }
                 embed_hash_worker_reset_ngram(ctx);
             }
-            if (want_ng && !ng && !ng32 && !(ng32 = ngram_table_alloc()))
+            if (sum_ng && !ng && !ng32 && !(ng32 = ngram_table_alloc()))
                 st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+            if (sum_ng && !rk) R->ngram_counted = 1;
         }
         if (rk) { /* [failed, records counted, with n-grams]: every rank takes the same way */
             int64_t v[3] = {st != SCIPRUNE_OK, (int64_t)docs, ng != NULL};
@@ -973,8 +981,34 @@ static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const scipru
             sp_log(SCIPRUNE_LOG_INFO, "embed: idf sample holds %llu records (< %llu): fitting on all records",
                    (unsigned long long)docs, (unsigned long long)e->s.idf_min_docs);
         sm.all = 1;
+        for (int w = 0; w < (R->nworkers ? R->nworkers : 1); w++)
+            embed_hash_worker_reset_df(R->nworkers ? R->wctx[w] : R->ictx);
     }
     int all_ok = !st && !*others; /* split: every rank took this way (the flag reduce) */
+    if (all_ok) { /* the last count pass's document frequencies */
+        int nctx = R->nworkers ? R->nworkers : 1;
+        for (int w = 0; w < nctx; w++) {
+            void *ctx = R->nworkers ? R->wctx[w] : R->ictx;
+            uint64_t d;
+            const uint32_t *t = embed_hash_worker_df(ctx, &d);
+            if (!t) continue;
+            if (df) {
+                for (size_t b = 0; b < nb; b++) df[b] += t[b];
+            } else if (!df32) {
+                df32 = embed_hash_worker_take_df(ctx);
+            } else {
+                for (size_t b = 0; b < nb; b++) {
+                    uint64_t v = (uint64_t)df32[b] + t[b];
+                    df32[b] = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+                }
+            }
+        }
+        for (int w = 0; w < nctx; w++) free(embed_hash_worker_take_df(R->nworkers ? R->wctx[w] : R->ictx));
+        if (!df && !df32 && !(df32 = calloc(nb, sizeof *df32))) { /* nothing was counted */
+            st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+            all_ok = 0;
+        }
+    }
     if (rk && all_ok) {
         if (reduce_chunked(rk, df, nb) || (ng && reduce_chunked(rk, ng, (size_t)1 << NGRAM_BITS)))
             st = sp_err(err, SCIPRUNE_EIO, "embed", -1, -1, "MPI: the reduce failed");
@@ -984,7 +1018,7 @@ static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const scipru
                    (unsigned long long)docs, (double)(nb + (ng ? (size_t)1 << NGRAM_BITS : 0)) * 8 / 1048576.0,
                    nb, ng ? (size_t)1 << NGRAM_BITS : (size_t)0);
     }
-    if (!st && !*others) st = embed_hash_set_idf(e, df, docs, sm.all ? 1.0 : e->s.idf_sample, err);
+    if (!st && !*others) st = embed_hash_set_idf(e, df, df32, docs, sm.all ? 1.0 : e->s.idf_sample, err);
     /* the site detectors, on the examples the same pass collected (split: every rank meets
      * fit_sites_split's reduce, a failed one too) */
     if (all_ok && e->sites && rk) {
@@ -1017,6 +1051,7 @@ static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const scipru
                R->fc.n, (unsigned long long)docs, (double)R->fc.feat_bytes / 1048576.0,
                R->fc.full ? ", budget reached" : "");
     free(df);
+    free(df32);
     return st;
 }
 
