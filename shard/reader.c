@@ -33,6 +33,7 @@
  * frames are ~8 MiB); a longer line is skipped to its newline and returned as
  * SCIPRUNE_REJECT_TOO_LONG with its first max_line_bytes bytes.
  */
+#define _GNU_SOURCE /* mremap */
 #include "shard_int.h"
 
 #include <errno.h>
@@ -41,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <zstd.h>
 #include <zstd_errors.h>
@@ -84,7 +86,8 @@ struct sciprune_shard_reader {
     int replay;         /* delivering a frame verified by an earlier decode (too big to hold) */
     int bom_checked;
 
-    char *buf;          /* decompressed window, owned */
+    char *buf;          /* decompressed window, owned (win_alloc) */
+    size_t buf_mapped;  /* its mapping's length; 0: malloc'd */
     size_t cap, start, end, scan;
     int eof;            /* no more data (clean end or damage) */
     int damaged;
@@ -181,6 +184,60 @@ static const char *foreign_compression(const unsigned char *h, size_t n)
     return NULL;
 }
 
+/* The window's memory (win_alloc, win_grow, win_free). A held zstd frame (~8 MiB from our
+ * writer, up to FRAME_HOLD) is written once by the decoder: in 4 KiB pages that is one page
+ * fault per 4 KiB, again for every reader opened (the embed stage reads each shard twice),
+ * several times the cost of the decode's copy. So a window of 2 MiB or more is its own
+ * mapping, advised onto transparent huge pages (where the kernel gives them; else plain
+ * pages), and grows by mremap. */
+#define WIN_HUGE ((size_t)2 << 20)
+
+/* A window of `bytes`: *mapped = the mapping's length (a multiple of WIN_HUGE), or 0 when it
+ * came from malloc (smaller windows, or where mmap fails). */
+static char *win_alloc(size_t bytes, size_t *mapped)
+{
+    *mapped = 0;
+    if (bytes >= WIN_HUGE) {
+        size_t len = (bytes + WIN_HUGE - 1) & ~(WIN_HUGE - 1);
+        void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p != MAP_FAILED) {
+#ifdef MADV_HUGEPAGE
+            (void)madvise(p, len, MADV_HUGEPAGE);
+#endif
+            *mapped = len;
+            return p;
+        }
+    }
+    return malloc(bytes);
+}
+
+/* The window grown to `bytes`, its contents kept (realloc's contract: NULL leaves it as it
+ * was). A mapped one is remapped (no copy; it keeps its advice), as realloc would. */
+static char *win_grow(char *old, size_t *mapped, size_t old_bytes, size_t bytes)
+{
+    if (*mapped) {
+        size_t len = (bytes + WIN_HUGE - 1) & ~(WIN_HUGE - 1);
+        if (len <= *mapped) return old;
+        void *p = mremap(old, *mapped, len, MREMAP_MAYMOVE);
+        if (p == MAP_FAILED) return NULL;
+        *mapped = len;
+        return p;
+    }
+    size_t nm;
+    char *n = win_alloc(bytes, &nm);
+    if (!n) return NULL;
+    memcpy(n, old, old_bytes);
+    free(old);
+    *mapped = nm;
+    return n;
+}
+
+static void win_free(char *p, size_t mapped)
+{
+    if (mapped) munmap(p, mapped);
+    else free(p);
+}
+
 void sciprune_shard_reader_close(sciprune_shard_reader *r)
 {
     if (!r) return;
@@ -188,7 +245,7 @@ void sciprune_shard_reader_close(sciprune_shard_reader *r)
     free(r->dbuf);
     ZSTD_freeDCtx(r->dctx);
     free(r->in);
-    free(r->buf);
+    if (r->buf) win_free(r->buf, r->buf_mapped);
     free(r->fields);
     free(r->path);
     free(r);
@@ -261,7 +318,7 @@ sciprune_status sciprune_shard_reader_open(sciprune_shard_reader **out, const ch
         }
     }
     r->cap = READ_CHUNK * 2;
-    r->buf = malloc(r->cap + 1);
+    r->buf = win_alloc(r->cap + 1, &r->buf_mapped);
     if (!r->buf) {
         st = sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");
         goto fail;
@@ -383,7 +440,7 @@ static sciprune_status fill_zstd(sciprune_shard_reader *r, sciprune_error *err)
                     hold = r->end;
                 } else {
                     size_t ncap = r->cap * 2;
-                    char *nb = realloc(r->buf, ncap + 1);
+                    char *nb = win_grow(r->buf, &r->buf_mapped, r->cap + 1, ncap + 1);
                     if (!nb)
                         return sp_err(err, SCIPRUNE_ENOMEM, r->path, -1, -1, "out of memory");
                     r->buf = nb;
@@ -660,7 +717,7 @@ sciprune_status sciprune_shard_reader_next(sciprune_shard_reader *r,
         }
         if (r->end == r->cap) {
             size_t ncap = r->cap * 2;
-            char *nb = realloc(r->buf, ncap + 1);
+            char *nb = win_grow(r->buf, &r->buf_mapped, r->cap + 1, ncap + 1);
             if (!nb) return sp_err(err, SCIPRUNE_ENOMEM, r->path, r->line_no + 1, -1, "out of memory");
             r->buf = nb;
             r->cap = ncap;
