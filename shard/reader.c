@@ -60,6 +60,7 @@
 /* Decompressed bytes of one zstd frame held back until the frame verifies; a larger frame is
  * decoded twice (verify, then deliver). The writer's frames are ~8 MiB, so they fit. */
 #define FRAME_HOLD ((size_t)16 << 20)
+#define VERIFY_SCRATCH ((size_t)256 << 10)
 
 struct sciprune_shard_reader {
     int fd;
@@ -449,6 +450,9 @@ static sciprune_status fill_zstd(sciprune_shard_reader *r, sciprune_error *err)
             }
             dst = r->buf + hold;
             room = r->cap - hold;
+            /* verifying: the output is thrown away, so it cycles through a cache-sized piece
+             * of the scratch instead of the whole window */
+            if (verify_only && room > VERIFY_SCRATCH) room = VERIFY_SCRATCH;
         }
         ZSTD_outBuffer zout = {dst, room, 0};
         size_t ret = ZSTD_decompressStream(r->dctx, &zout, &r->zin);
