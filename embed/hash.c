@@ -858,7 +858,7 @@ sciprune_status embed_hash_count_batch(sciprune_embedder *e, void *wp, const emb
     hash_worker *w = wp;
     uint64_t mask = ((uint64_t)1 << e->s.idf_bits) - 1;
     if (!w->df) {
-        w->df = calloc((size_t)mask + 1, sizeof *w->df);
+        w->df = sp_table_calloc(((size_t)mask + 1) * sizeof *w->df);
         if (!w->df) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
     }
     w->idf_bits = e->s.idf_bits;
@@ -951,7 +951,7 @@ sciprune_status embed_hash_set_idf(sciprune_embedder *e, const uint64_t *df, con
                                    uint64_t docs, double sample_used, sciprune_error *err)
 {
     size_t nb = (size_t)1 << e->s.idf_bits;
-    float *t = malloc(nb * sizeof *t);
+    float *t = sp_table_alloc(nb * sizeof *t);
     if (!t) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
     /* most buckets hold small counts (most of them 0): their weights are computed once each */
     float memo[IDF_MEMO];

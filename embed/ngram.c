@@ -131,14 +131,7 @@ static inline void sat_inc(uint32_t *c, uint32_t by)
  * random, and 8 faults cost less than 4096 (a fixed cost per worker and fit attempt). */
 uint32_t *ngram_table_alloc(void)
 {
-    size_t bytes = ((size_t)1 << NGRAM_BITS) * sizeof(uint32_t);
-    void *p = NULL;
-    if (posix_memalign(&p, (size_t)2 << 20, bytes)) return NULL;
-#ifdef MADV_HUGEPAGE
-    (void)madvise(p, bytes, MADV_HUGEPAGE);
-#endif
-    memset(p, 0, bytes);
-    return p;
+    return sp_table_calloc(((size_t)1 << NGRAM_BITS) * sizeof(uint32_t));
 }
 
 void ngram_table_add(uint32_t *dst, const uint32_t *src)

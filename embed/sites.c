@@ -1156,7 +1156,7 @@ sciprune_status embed_sites_train(sciprune_embedder *e, sites_worker *const *ws,
     embed_sites *S = e->sites;
     if (!S) return SCIPRUNE_OK;
     size_t nb = (size_t)1 << SITES_BITS;
-    float *W = calloc(nb, sizeof *W);
+    float *W = sp_table_calloc(nb * sizeof *W);
     if (!W) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
     size_t nmodels = sciprune_lang_count() * SITES_NTYPES;
     memset(S->pairs, 0, sizeof S->pairs);
@@ -1285,7 +1285,7 @@ sciprune_status embed_sites_load(embed_sites *S, const char *path, sciprune_erro
         return sp_err(err, SCIPRUNE_EPARSE, path, -1, -1, "not a site detector table (<f4, 2^%d)",
                       SITES_BITS);
     }
-    float *W = malloc(((size_t)1 << SITES_BITS) * sizeof *W);
+    float *W = sp_table_alloc(((size_t)1 << SITES_BITS) * sizeof *W);
     if (!W) {
         sp_npy_close(&a);
         return sp_err(err, SCIPRUNE_ENOMEM, path, -1, -1, "out of memory");

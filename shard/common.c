@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -486,4 +487,25 @@ sciprune_status sp_sweep_add(double *v, size_t *n, double x, const char *what,
         return sp_err(err, SCIPRUNE_EINVAL, NULL, -1, -1, "at most %d %ss", SCIPRUNE_SWEEP_MAX, what);
     v[(*n)++] = x;
     return SCIPRUNE_OK;
+}
+
+#define TABLE_HUGE ((size_t)2 << 20)
+
+void *sp_table_alloc(size_t bytes)
+{
+    if (bytes < TABLE_HUGE) return malloc(bytes ? bytes : 1);
+    void *p = NULL;
+    if (posix_memalign(&p, TABLE_HUGE, bytes)) return NULL;
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, bytes & ~(TABLE_HUGE - 1), MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
+void *sp_table_calloc(size_t bytes)
+{
+    if (bytes < TABLE_HUGE) return calloc(1, bytes ? bytes : 1);
+    void *p = sp_table_alloc(bytes);
+    if (p) memset(p, 0, bytes);
+    return p;
 }

@@ -58,6 +58,13 @@ uint64_t sp_peak_rss(void);
  * refused (then sp_peak_rss stays the process' peak so far). */
 int sp_peak_rss_reset(void);
 
+/* A large table (hash-bucket counts, weights: touched all over, once each page) of `bytes`,
+ * zeroed by sp_table_calloc. From 2 MiB up it is aligned to and advised onto transparent huge
+ * pages (where the kernel gives them), so that filling it does not fault 4 KiB at a time.
+ * Freed with free(). NULL when out of memory. */
+void *sp_table_alloc(size_t bytes);
+void *sp_table_calloc(size_t bytes);
+
 /* 64-bit hash of bytes with a seed (XXH3). Stable across runs and machines. */
 uint64_t sp_hash64(const void *data, size_t len, uint64_t seed);
 
