@@ -191,11 +191,13 @@ void ngram_tokens(ngram_doc *d, const char *lang, TSNode root, const char *text)
 /* The same tokenizer as steps of a pre-order walk the caller drives (hash.c's feature walk,
  * so that a record's tree is walked once): begin; then for every node the walk reaches, in
  * pre-order, that is not MISSING (ts_node_is_missing) and lies below no node this returned 0
- * for, ngram_walk_node with its visible child count and depth (root 0), which returns 1 when
- * the tokenizer wants the node's children; then end. ngram_tokens is exactly this over a
+ * for, ngram_walk_node with its symbol and namedness (ts_node_symbol, ts_node_is_named: the walk
+ * asks once for all its consumers), visible child count and depth (root 0), which returns 1
+ * when the tokenizer wants the node's children; then end. ngram_tokens is exactly this over a
  * walk of its own. */
 void ngram_walk_begin(ngram_doc *d, const char *lang);
-int ngram_walk_node(ngram_doc *d, TSNode n, uint32_t nchild, uint32_t depth, const char *text);
+int ngram_walk_node(ngram_doc *d, TSNode n, TSSymbol sym, int named, uint32_t nchild,
+                    uint32_t depth, const char *text);
 void ngram_walk_end(ngram_doc *d);
 /* Add the doc's k-gram counts (k = 1..NGRAM_ORDER) and token total to tab (saturating). */
 void ngram_count(uint32_t *tab, const ngram_doc *d);
@@ -299,7 +301,8 @@ sciprune_status embed_sites_visit(const sciprune_embedder *e, sites_worker *w, i
  * same root and text then uses it; any other call drops it. */
 int embed_sites_scan_begin(const sciprune_embedder *e, sites_worker *w, const char *lang,
                            TSNode root, const char *text, size_t len);
-int embed_sites_scan_node(sites_worker *w, TSNode x, uint32_t depth, const TSTreeCursor *c);
+int embed_sites_scan_node(sites_worker *w, TSNode x, TSSymbol sym, int named, uint32_t depth,
+                          const TSTreeCursor *c);
 const uint32_t *embed_sites_worker_flat(const sites_worker *w, uint32_t *n);
 /* The record's score after embed_sites_visit: scored as it went when the weights were at hand
  * and it did not train (embed_sites_worker_scored: no flat list then), else from the flat list;

@@ -498,11 +498,12 @@ static int anc_push(hash_worker *w, size_t *n, uint64_t h, uint32_t depth)
     return 0;
 }
 
-/* A node's type hash, kind and namedness from the language's tables; 1 for an ERROR node. */
-static inline int node_sym(const hash_state *hs, const hash_lang *hl, TSNode n, uint64_t *sh,
-                           uint8_t *kind, uint8_t *named)
+/* A node's type hash, kind and namedness from the language's tables (sym: its
+ * ts_node_symbol; tsnamed: its ts_node_is_named when the walk asked already, else -1); 1 for an
+ * ERROR node. */
+static inline int node_sym(const hash_state *hs, const hash_lang *hl, TSNode n, TSSymbol sym,
+                           int tsnamed, uint64_t *sh, uint8_t *kind, uint8_t *named)
 {
-    TSSymbol sym = ts_node_symbol(n);
     *kind = K_OTHER;
     *named = 1;
     if (sym == (TSSymbol)-1) {
@@ -515,7 +516,7 @@ static inline int node_sym(const hash_state *hs, const hash_lang *hl, TSNode n, 
         *named = hl->named[sym];
     } else {
         *sh = fmix64((uint64_t)sym + 0x51ed270b27ULL);
-        *named = (uint8_t)ts_node_is_named(n);
+        *named = (uint8_t)(tsnamed >= 0 ? tsnamed : ts_node_is_named(n));
     }
     return 0;
 }
@@ -548,8 +549,11 @@ static void walk(const hash_state *hs, const sciprune_embedder_settings *s, hash
         if (sw && depth <= s_skip) s_skip = UINT32_MAX;
         int w_on = w_skip == UINT32_MAX, g_on = g_skip == UINT32_MAX, s_on = s_skip == UINT32_MAX;
         int w_desc = 0, g_desc = 0, s_desc = 0;
+        /* the node's symbol and (for the tokenizer and the sites) namedness, asked once */
+        TSSymbol sym = ts_node_symbol(n);
+        int tsnamed = g_on || s_on ? ts_node_is_named(n) : -1;
         if (s_on) { /* the site detectors' record walk (every node they enter) */
-            s_desc = embed_sites_scan_node(sw, n, depth, &c);
+            s_desc = embed_sites_scan_node(sw, n, sym, tsnamed, depth, &c);
             if (!s_desc) s_skip = depth;
         }
         if (ts_node_is_missing(n)) {
@@ -557,7 +561,7 @@ static void walk(const hash_state *hs, const sciprune_embedder_settings *s, hash
             if (w_on && want_err) {
                 uint64_t sh;
                 uint8_t kind, named;
-                (void)node_sym(hs, hl, n, &sh, &kind, &named);
+                (void)node_sym(hs, hl, n, sym, tsnamed, &sh, &kind, &named);
                 while (nanc && w->anc_d[nanc - 1] >= depth) nanc--;
                 fmap_add(m, mix2(hs->fam[F_MISSING], sh));
             }
@@ -565,13 +569,13 @@ static void walk(const hash_state *hs, const sciprune_embedder_settings *s, hash
         }
         uint32_t nchild = ts_node_child_count(n);
         if (g_on) {
-            g_desc = ngram_walk_node(nd, n, nchild, depth, (const char *)text);
+            g_desc = ngram_walk_node(nd, n, sym, tsnamed, nchild, depth, (const char *)text);
             if (!g_desc) g_skip = depth;
         }
         if (w_on) {
             uint64_t sh;
             uint8_t kind, named;
-            int is_err = node_sym(hs, hl, n, &sh, &kind, &named);
+            int is_err = node_sym(hs, hl, n, sym, tsnamed, &sh, &kind, &named);
             while (nanc && w->anc_d[nanc - 1] >= depth) nanc--;
             w_desc = 1;
             if (is_err && want_err) fmap_add(m, hs->fam[F_ERR]);

@@ -258,9 +258,8 @@ static uint8_t type_class(const char *type)
     return c;
 }
 
-static uint8_t node_class(ngram_doc *d, TSNode n, const char **type)
+static uint8_t node_class(ngram_doc *d, TSNode n, TSSymbol sym, const char **type)
 {
-    TSSymbol sym = ts_node_symbol(n);
     const TSLanguage *L = ts_tree_language(n.tree);
     if (d->cls_lang != L) {
         uint32_t nc = ts_language_symbol_count(L);
@@ -284,13 +283,13 @@ void ngram_walk_begin(ngram_doc *d, const char *lang)
     d->lang = ngram_lang_key(lang);
 }
 
-int ngram_walk_node(ngram_doc *d, TSNode n, uint32_t nchild, uint32_t depth, const char *text)
+int ngram_walk_node(ngram_doc *d, TSNode n, TSSymbol sym, int named, uint32_t nchild,
+                    uint32_t depth, const char *text)
 {
     if (d->oom) return 0;
     const char *type = NULL; /* ts_node_type(n), looked up only when needed */
-    int named = ts_node_is_named(n);
     uint32_t a = ts_node_start_byte(n);
-    uint8_t cl = named || nchild ? node_class(d, n, &type) : 0;
+    uint8_t cl = named || nchild ? node_class(d, n, sym, &type) : 0;
     if (named && (cl & CL_COMMENT)) return 0;
     if (named && (cl & CL_STRING)) {
         push_tok(d, TOK_STR, a);
@@ -392,7 +391,7 @@ void ngram_tokens(ngram_doc *d, const char *lang, TSNode root, const char *text)
     for (;;) {
         TSNode n = ts_tree_cursor_current_node(&c);
         uint32_t nchild = ts_node_child_count(n);
-        if (!ts_node_is_missing(n) && ngram_walk_node(d, n, nchild, depth, text) &&
+        if (!ts_node_is_missing(n) && ngram_walk_node(d, n, ts_node_symbol(n), ts_node_is_named(n), nchild, depth, text) &&
             ts_tree_cursor_goto_first_child(&c)) {
             depth++;
             continue;

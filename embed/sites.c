@@ -699,10 +699,9 @@ static int sub_push(sites_worker *w, TSNode x)
     return 0;
 }
 
-static int scan_node(sites_worker *w, TSNode x, uint32_t cd, const TSTreeCursor *c)
+static int scan_node(sites_worker *w, TSNode x, TSSymbol sym, int named, uint32_t cd,
+                     const TSTreeCursor *c)
 {
-    TSSymbol sym = ts_node_symbol(x);
-    int named = ts_node_is_named(x);
     if (w->direct) corrupt_site_walk_node(w->cw, x, sym, named, cd, c); /* returns' insides too */
     if (w->in_ret) { /* direct mode, inside a return: the walk above only */
         if (cd < w->in_ret) w->in_ret = 0; /* left it */
@@ -769,7 +768,7 @@ static void scan_record(sites_worker *w)
     TSTreeCursor c = ts_tree_cursor_new(w->root);
     for (;;) {
         TSNode x = ts_tree_cursor_current_node(&c);
-        int descend = scan_node(w, x, cd, &c);
+        int descend = scan_node(w, x, ts_node_symbol(x), ts_node_is_named(x), cd, &c);
         if (w->oom) break;
         if (descend && ts_tree_cursor_goto_first_child(&c)) {
             cd++;
@@ -813,9 +812,10 @@ int embed_sites_scan_begin(const sciprune_embedder *e, sites_worker *w, const ch
     return 1;
 }
 
-int embed_sites_scan_node(sites_worker *w, TSNode x, uint32_t depth, const TSTreeCursor *c)
+int embed_sites_scan_node(sites_worker *w, TSNode x, TSSymbol sym, int named, uint32_t depth,
+                          const TSTreeCursor *c)
 {
-    return w->oom ? 0 : scan_node(w, x, depth, c);
+    return w->oom ? 0 : scan_node(w, x, sym, named, depth, c);
 }
 
 /* The innermost function holding [s0, s1), or NULL. */
