@@ -243,7 +243,8 @@ static uint32_t tok_at(const ngram_doc *d, uint32_t b)
 }
 
 /* Class bits of a node type (what the walk below asks of it), cached per symbol. */
-enum { CL_KNOWN = 1, CL_COMMENT = 2, CL_STRING = 4, CL_ARGS = 8, CL_NUMBER = 16, CL_BINPARENT = 32 };
+enum { CL_KNOWN = 1, CL_COMMENT = 2, CL_STRING = 4, CL_ARGS = 8, CL_NUMBER = 16, CL_BINPARENT = 32,
+       CL_ARGSTOP = 64 /* an argument that ends the first-two scan (comment, keyword, splat, spread) */ };
 
 static uint8_t type_class(const char *type)
 {
@@ -255,6 +256,9 @@ static uint8_t type_class(const char *type)
     if (strstr(type, "argument")) c |= CL_ARGS;
     if (is_number_type(type)) c |= CL_NUMBER;
     if (strstr(type, "binary") || strstr(type, "comparison") || strstr(type, "boolean")) c |= CL_BINPARENT;
+    if (strstr(type, "comment") || strstr(type, "keyword") || strstr(type, "splat") ||
+        strstr(type, "spread"))
+        c |= CL_ARGSTOP;
     return c;
 }
 
@@ -300,10 +304,8 @@ int ngram_walk_node(ngram_doc *d, TSNode n, TSSymbol sym, int named, uint32_t nc
         for (uint32_t i = 0; i < nchild && ac < 2; i++) {
             TSNode ch = ts_node_child(n, i);
             if (!ts_node_is_named(ch)) continue;
-            const char *ct = ts_node_type(ch);
-            if (ct && (strstr(ct, "comment") || strstr(ct, "keyword") || strstr(ct, "splat") ||
-                       strstr(ct, "spread")))
-                break;
+            const char *ct = NULL;
+            if (node_class(d, ch, ts_node_symbol(ch), &ct) & CL_ARGSTOP) break;
             r[ac * 2] = ts_node_start_byte(ch);
             r[ac * 2 + 1] = ts_node_end_byte(ch);
             ac++;
