@@ -313,6 +313,10 @@ struct sites_worker {
     /* the last clean window's tokens and window-only features (sites of one line share them):
      * valid for [cw0, cw1) of the current record; cidx: those features salted for cmodel */
     struct wcache *wc;   /* owned */
+    /* the current example's first pfx features are wc's cidx[pfx_t] (a clean window's): their
+     * w . x is summed once per window and model (wcache.cz) */
+    uint32_t pfx;
+    int pfx_t;
     /* per node symbol of the language cls_lang: SC_* bits, 0 = not yet classified, owned */
     const TSLanguage *cls_lang;
     uint8_t *cls;
@@ -847,6 +851,11 @@ typedef struct wcache {
     int model[SITES_NTYPES];      /* cidx[t]'s model, -1: none */
     uint32_t cidx[SITES_NTYPES][SITES_MAX_FEAT];
     uint32_t nidx[SITES_NTYPES];
+    /* the sum over cidx[t] of the weights czw[t] (NULL: not summed): every site of the window
+     * starts its w . x from it; the sum is sequential, so z is the same double as summing the
+     * whole list (site_z) */
+    double cz[SITES_NTYPES];
+    const float *czw[SITES_NTYPES];
 } wcache;
 
 static wcache *wcache_new(void) { return calloc(1, sizeof(wcache)); }
@@ -947,6 +956,7 @@ static uint32_t site_features(sites_worker *w, int model, const corrupt_site_edi
             memcpy(C->cidx[t], F.f, (size_t)F.n * sizeof *F.f);
             C->nidx[t] = F.n;
             C->model[t] = model;
+            C->czw[t] = NULL;
         }
     } else {
         tok *tk = clean && C ? C->toks : stoks;
@@ -988,12 +998,18 @@ static uint32_t site_features(sites_worker *w, int model, const corrupt_site_edi
             C->ns = ns;
             C->npre = np;
             int t = model % SITES_NTYPES;
-            for (int u = 0; u < SITES_NTYPES; u++) C->model[u] = -1;
+            for (int u = 0; u < SITES_NTYPES; u++) {
+                C->model[u] = -1;
+                C->czw[u] = NULL;
+            }
             memcpy(C->cidx[t], F.f, (size_t)F.n * sizeof *F.f);
             C->nidx[t] = F.n;
             C->model[t] = model;
         }
     }
+    /* a clean window's features lead the list: their sum can be shared */
+    w->pfx = clean && C ? C->nidx[model % SITES_NTYPES] : 0;
+    w->pfx_t = model % SITES_NTYPES;
     /* the enclosing function's name with each operator / keyword-like token */
     const fn_info *fn = fn_at(w, s0, s1);
     uint64_t fname = fn ? fn->name : 0;
@@ -1018,7 +1034,19 @@ static uint32_t site_features(sites_worker *w, int model, const corrupt_site_edi
 static void take_site(sites_worker *w, int model, uint32_t nf)
 {
     if (w->zw) {
-        double z = site_z(w->zw, w->feat, nf);
+        double z;
+        if (w->pfx && w->pfx <= nf) { /* site_z's sum, its first pfx terms summed once per window */
+            wcache *C = w->wc;
+            int t = w->pfx_t;
+            if (C->czw[t] != w->zw) {
+                C->cz[t] = site_z(w->zw, w->feat, w->pfx);
+                C->czw[t] = w->zw;
+            }
+            z = C->cz[t];
+            for (uint32_t k = w->pfx; k < nf; k++) z += w->zw[w->feat[k]];
+        } else {
+            z = site_z(w->zw, w->feat, nf);
+        }
         if (!w->zany || z > w->zmax) w->zmax = z;
         w->zany = 1;
         return;
