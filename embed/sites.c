@@ -1209,18 +1209,34 @@ sciprune_status embed_sites_train(sciprune_embedder *e, sites_worker *const *ws,
             if (u == 0 || cmp_ex(&all[u - 1], &all[i]) != 0) all[u++] = all[i];
         n = u;
         uint64_t pos = 0;
-        for (size_t i = 0; i < n; i++) pos += all[i].label;
+        size_t nfeat = 0;
+        for (size_t i = 0; i < n; i++) {
+            pos += all[i].label;
+            nfeat += all[i].nf;
+        }
+        /* the epochs read the examples' features in order, packed in one array (each example's
+         * own array lies wherever the heap allocated it); without the memory, in place */
+        uint32_t *pack = malloc((nfeat ? nfeat : 1) * sizeof *pack);
+        uint32_t **fs = pack ? malloc((n ? n : 1) * sizeof *fs) : NULL;
+        for (size_t i = 0, o = 0; fs && i < n; i++) {
+            memcpy(pack + o, all[i].f, (size_t)all[i].nf * sizeof *pack);
+            fs[i] = pack + o;
+            o += all[i].nf;
+        }
         /* plain SGD on the log loss, fixed order and schedule */
         for (int ep = 0; ep < SITES_EPOCHS; ep++) {
             double lr = SITES_LR / (1.0 + ep);
             for (size_t i = 0; i < n; i++) {
                 const sites_ex *x = &all[i];
+                const uint32_t *f = fs ? fs[i] : x->f;
                 double z = 0;
-                for (uint32_t k = 0; k < x->nf; k++) z += W[x->f[k]];
+                for (uint32_t k = 0; k < x->nf; k++) z += W[f[k]];
                 double g = (sigmoid(z) - (double)x->label) * lr / sqrt((double)(x->nf ? x->nf : 1));
-                for (uint32_t k = 0; k < x->nf; k++) W[x->f[k]] -= (float)g;
+                for (uint32_t k = 0; k < x->nf; k++) W[f[k]] -= (float)g;
             }
         }
+        free(fs);
+        free(pack);
         size_t t = m % SITES_NTYPES;
         S->pairs[t] += pos;
         S->examples[t] += n;
