@@ -2657,8 +2657,9 @@ static void md_semantic(const an_run *r, sbuf *md)
        json_string_value(json_object_get(tp, "set")),
        (long long)json_integer_value(json_object_get(tp, "seed")));
     if (!r->have_nat)
-        sb(md, "This workdir has no naturalness model (hash embedder with idf only): naturalness "
-               "is -30 for every record.\n\n");
+        sb(md, "This workdir has no naturalness model (hash embedder with idf only; with the site "
+               "detectors only when embed features list \"naturalness\"): naturalness is -30 for "
+               "every record, and its rows say nothing.\n\n");
     json_t *m3 = json_object_get(r->semantic, "mean_content_recall_same_seed");
     json_t *sra = json_object_get(r->semantic, "ratios");
     size_t ir3 = SIZE_MAX;

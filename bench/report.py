@@ -42,12 +42,16 @@ md = ["# Benchmark results", "",
       row("embed, subset, --no-idf (no fit pass) (1)", "embed_sub1_noidf", sub_mb, 1000, "parse", ""),
       *([row("embed, subset, naturalness off (SCIPRUNE_NO_NATURALNESS=1) (1)", "embed_sub1_nonat", sub_mb, 1000, "parse", "")]
         if "embed_sub1_nonat" in R else []),
-      *([row("embed, subset, --features all,sites (1)", "embed_sub1_sites", sub_mb, 1000, "parse", "≥ 0.70")]
+      *([row("embed, subset, --features all,sites (site detectors; no n-gram model) (1)", "embed_sub1_sites", sub_mb, 1000, "parse", "≥ 0.70")]
         if "embed_sub1_sites" in R else []),
+      *([row("embed, subset, --features all,sites,naturalness (every signal) (1)", "embed_sub1_sites_nat", sub_mb, 1000, "parse", "")]
+        if "embed_sub1_sites_nat" in R else []),
       *([row("embed, subset, sampled fit (--idf-min-docs 50: a large corpus's fit) (1)", "embed_sub1_sampled", sub_mb, 1000, "parse", "≥ 0.70")]
         if "embed_sub1_sampled" in R else []),
       *([row("embed, subset, --features all,sites, sampled fit (1)", "embed_sub1_sites_sampled", sub_mb, 1000, "parse", "≥ 0.70")]
         if "embed_sub1_sites_sampled" in R else []),
+      *([row("embed, subset, --features all,sites,naturalness, sampled fit (1)", "embed_sub1_sites_nat_sampled", sub_mb, 1000, "parse", "")]
+        if "embed_sub1_sites_nat_sampled" in R else []),
       row("embed, whole corpus (2)", "embed_full2", mb, N),
       row("FAISS k-means alone, same sample/k/niter/seed (1) (floor)", "kmeans1", mb, N),
       row("index --train-only (1)", "train1", mb, N, "kmeans1", "≥ 0.83 (≤ 1.2×)"),

@@ -53,14 +53,17 @@ done
 # record once more, so this row shows what the second parse costs
 read -r t m < <(measure bash -c "rm -rf $out/we; $S embed --in $sub/sub.jsonl.zst --workdir $out/we --threads 1 --no-idf"); put embed_sub1_noidf $t $m
 # issue 17's signals: the embed row above holds the naturalness fit and signal (on by default);
-# these rows show it off (SCIPRUNE_NO_NATURALNESS=1) and the site detectors added (all,sites)
+# these rows show it off (SCIPRUNE_NO_NATURALNESS=1), the site detectors instead (all,sites:
+# the n-gram model is left out next to them unless listed) and every signal (all,sites,naturalness)
 read -r t m < <(measure bash -c "rm -rf $out/we; SCIPRUNE_NO_NATURALNESS=1 $S embed --in $sub/sub.jsonl.zst --workdir $out/we --threads 1"); put embed_sub1_nonat $t $m
 read -r t m < <(measure bash -c "rm -rf $out/we; $S embed --in $sub/sub.jsonl.zst --workdir $out/we --threads 1 --features all,sites"); put embed_sub1_sites $t $m
+read -r t m < <(measure bash -c "rm -rf $out/we; $S embed --in $sub/sub.jsonl.zst --workdir $out/we --threads 1 --features all,sites,naturalness"); put embed_sub1_sites_nat $t $m
 # the same two in the fit regime of a corpus of 10000 records or more: the fit takes the 10 %
 # idf sample (here ~100 records, allowed by --idf-min-docs 50) and the site detectors train on
 # it only; every record below 10000 (idf_min_docs 1000 at 10 %) trains, as in the rows above
 read -r t m < <(measure bash -c "rm -rf $out/we; $S embed --in $sub/sub.jsonl.zst --workdir $out/we --threads 1 --idf-min-docs 50"); put embed_sub1_sampled $t $m
 read -r t m < <(measure bash -c "rm -rf $out/we; $S embed --in $sub/sub.jsonl.zst --workdir $out/we --threads 1 --idf-min-docs 50 --features all,sites"); put embed_sub1_sites_sampled $t $m
+read -r t m < <(measure bash -c "rm -rf $out/we; $S embed --in $sub/sub.jsonl.zst --workdir $out/we --threads 1 --idf-min-docs 50 --features all,sites,naturalness"); put embed_sub1_sites_nat_sampled $t $m
 
 # corrupt (default --per-type 100, all types) on the same subset, against the bare parse above;
 # then on the whole last shard (the 41 MB shard that took > 40 min before the .each fix) with its

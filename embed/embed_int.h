@@ -144,6 +144,13 @@ struct sciprune_embedder {
     int ngram_fit;                /* the fit pass counts n-grams (the model is fitted here) */
 };
 
+/* 1 when the features ask for the naturalness model: always without the site detectors, with
+ * them only when listed (SCIPRUNE_FEAT_NATURALNESS). */
+static inline int embed_naturalness_wanted(uint32_t features)
+{
+    return (features & SCIPRUNE_FEAT_NATURALNESS) || !(features & SCIPRUNE_FEAT_SITES);
+}
+
 /* 1 when the record `id` is in the naturalness model's fit sample (stage.c's rule: XXH3(id,
  * seed) below idf_sample * 2^64, never widened to every record). */
 int embed_ngram_in_sample(const sciprune_embedder *e, const char *id);

@@ -35,8 +35,8 @@
 
 static const char *const k_feature_names[] = {"identifiers", "keywords", "literals",
                                               "ast_pairs",   "ast_paths", "errors",
-                                              "sites"};
-#define NFEAT 7
+                                              "sites",       "naturalness"};
+#define NFEAT 8
 
 static const char *const k_row_names[] = {"ok",    "rejected", "lexical",  "parse_error",
                                           "empty", "too_deep", "too_large"};
@@ -123,7 +123,7 @@ sciprune_status sciprune_embed_features_parse(const char *list, uint32_t *bits,
         if (!found && n)
             return sp_err(err, SCIPRUNE_EINVAL, "embed", -1, -1,
                           "unknown feature family '%.*s' (want all, none or identifiers, keywords, "
-                          "literals, ast_pairs, ast_paths, errors, sites)", (int)n, p);
+                          "literals, ast_pairs, ast_paths, errors, sites, naturalness)", (int)n, p);
         p = q ? q + 1 : NULL;
     }
     *bits = b;
@@ -140,10 +140,13 @@ static sciprune_status validate(const sciprune_embedder_settings *s, sciprune_er
             return sp_err(err, SCIPRUNE_EINVAL, "embed", -1, -1, "hash dimension %u out of range 64..4096", s->dim);
         if (s->path_depth < 2 || s->path_depth > 8)
             return sp_err(err, SCIPRUNE_EINVAL, "embed", -1, -1, "path depth %u out of range 2..8", s->path_depth);
-        if ((s->features & SCIPRUNE_FEAT_ALL) == 0 || (s->features & ~(SCIPRUNE_FEAT_ALL | SCIPRUNE_FEAT_SITES)))
+        if ((s->features & SCIPRUNE_FEAT_ALL) == 0 ||
+            (s->features & ~(SCIPRUNE_FEAT_ALL | SCIPRUNE_FEAT_SITES | SCIPRUNE_FEAT_NATURALNESS)))
             return sp_err(err, SCIPRUNE_EINVAL, "embed", -1, -1, "feature switches 0x%x: select at least one known family", s->features);
         if ((s->features & SCIPRUNE_FEAT_SITES) && !s->idf)
             return sp_err(err, SCIPRUNE_EINVAL, "embed", -1, -1, "the site detectors (feature 'sites') are trained in the idf fit pass: they need idf on");
+        if ((s->features & SCIPRUNE_FEAT_NATURALNESS) && !s->idf)
+            return sp_err(err, SCIPRUNE_EINVAL, "embed", -1, -1, "the naturalness model (feature 'naturalness') is fitted in the idf fit pass: it needs idf on");
         if (s->idf_bits < 10 || s->idf_bits > 24)
             return sp_err(err, SCIPRUNE_EINVAL, "embed", -1, -1, "idf bits %u out of range 10..24", s->idf_bits);
         if (!(s->idf_sample > 0 && s->idf_sample <= 1))
@@ -694,5 +697,6 @@ int sciprune_embedder_has_naturalness(const sciprune_embedder *e)
 
 int sciprune_embedder_naturalness_sampled(const sciprune_embedder *e, const char *id)
 {
-    return e && e->ngram && id && embed_ngram_in_sample(e, id);
+    /* the site detectors train on the same sample: it counts without the n-gram model too */
+    return e && (e->ngram || e->sites) && id && embed_ngram_in_sample(e, id);
 }

@@ -866,10 +866,11 @@ static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const scipru
     *others = 0;
     if (!rk && st) return st;
     size_t nb = e ? (size_t)1 << e->s.idf_bits : 0;
-    /* the naturalness model is fitted on the same sample and parse (test and bench hook:
-     * SCIPRUNE_NO_NATURALNESS=1 leaves it out) */
+    /* the naturalness model is fitted on the same sample and parse, unless the site detectors
+     * are on and it is not asked for (embed_naturalness_wanted; test and bench hook:
+     * SCIPRUNE_NO_NATURALNESS=1 leaves it out in any case) */
     const char *nn = getenv("SCIPRUNE_NO_NATURALNESS");
-    if (e) e->ngram_fit = !(nn && *nn && strcmp(nn, "0"));
+    if (e) e->ngram_fit = !(nn && *nn && strcmp(nn, "0")) && embed_naturalness_wanted(e->s.features);
     /* the document frequencies: split, the workers' tables summed in 64 bits for the reduce
      * (df); in one process the workers' uint32 tables of the last count pass are summed with
      * saturation into the first one's (df32: a record count of 2^32 is far beyond a process) */

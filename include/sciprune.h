@@ -572,6 +572,14 @@ typedef enum sciprune_vec_dtype {
 #define SCIPRUNE_FEAT_SITES    0x40u /* not in the vector: the site detectors' score per record,
                                         W/embed/<shard>.sites.npy (metric `sites`); off by
                                         default, "all,sites" turns it on */
+#define SCIPRUNE_FEAT_NATURALNESS 0x80u /* not in the vector: the naturalness model and signal
+                                        (W/embed/ngram.npy, <shard>.naturalness.npy, metric
+                                        `naturalness`; hash backend with idf). On without
+                                        "sites" whether listed or not; with "sites" only when
+                                        listed ("all,sites,naturalness"): next to the site
+                                        detectors the learned combination gives it no weight
+                                        (bench/semantic_results.md) and it costs ~0.1 of the
+                                        bare parse's speed */
 
 typedef struct sciprune_embedder_settings {
     sciprune_embed_backend backend; /* default HASH */
@@ -675,9 +683,10 @@ sciprune_status sciprune_embedder_naturalness(sciprune_embedder *e, sciprune_par
                                               float *out, sciprune_error *err);
 /* 1 when the embedder holds a naturalness model. */
 int sciprune_embedder_has_naturalness(const sciprune_embedder *e);
-/* 1 when the record `id` was in the naturalness model's fit sample (the idf sample rule:
- * XXH3(id, seed) < idf_sample * 2^64; never widened to every record): its own n-grams are in
- * the model, so an honest evaluation leaves it out. */
+/* 1 when the record `id` was in the fit sample of the naturalness model or of the site
+ * detectors (embed features "sites"; both take the idf sample rule: XXH3(id, seed) <
+ * idf_sample * 2^64, never widened to every record), when the embedder holds either: its own
+ * n-grams or sites are in the model, so an honest evaluation leaves it out. */
 int sciprune_embedder_naturalness_sampled(const sciprune_embedder *e, const char *id);
 
 /* Progress callback of the stage, called on the calling thread. */

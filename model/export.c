@@ -101,6 +101,7 @@ typedef struct ex {
     /* the embed-pass signals (variants ranked by one): naturalness, sites, learned (ntot
      * each, or NULL), learned's weights (W/analyze/report.json semantic.learned_weights) */
     float *nat, *sites, *learned;
+    int nat_absent;    /* learned without a naturalness signal (zeros, weight 0) */
     double lw[RANK_LEARNED_NF], lb;
 } ex;
 
@@ -305,7 +306,10 @@ static sciprune_status load_signals(ex *x, int o, sciprune_error *err)
     sciprune_status st;
     if (o == RANK_ORD_NAT || o == RANK_ORD_LEARNED) {
         if (!(x->nat = malloc(m * sizeof *x->nat))) return nomem(err);
-        if ((st = load_signal(x, "naturalness", 0, x->nat, &absent, err))) return st;
+        /* learned without the naturalness model (embed features with "sites" but not
+         * "naturalness"): zeros, as score has them; its weight is 0 (checked below) */
+        if ((st = load_signal(x, "naturalness", o == RANK_ORD_LEARNED, x->nat, &absent, err))) return st;
+        x->nat_absent = absent;
     }
     if (o == RANK_ORD_SITES || o == RANK_ORD_LEARNED) {
         if (!(x->sites = malloc(m * sizeof *x->sites))) return nomem(err);
@@ -343,6 +347,9 @@ static sciprune_status load_signals(ex *x, int o, sciprune_error *err)
         else x->lw[k] = json_number_value(v);
     }
     if (!st) x->lb = json_number_value(json_object_get(w, "bias"));
+    if (!st && x->nat_absent && x->lw[4] != 0)
+        st = sp_err(err, SCIPRUNE_ESTATE, rp, -1, -1, "the analysis weighs naturalness but the "
+                    "workdir has no naturalness signal: run analyze again");
     json_decref(rj);
     free(rp);
     if (!st && !(x->learned = malloc(m * sizeof *x->learned))) st = nomem(err);
@@ -847,7 +854,7 @@ sciprune_status sciprune_model_export(const char *workdir, const char *variant,
     if (!st && (!sp || !p1)) st = nomem(err);
     if (!st && sp_exists(sp)) st = copy_file(sp, p1, err);
     free(sp);
-    if (!st && (sig == RANK_ORD_NAT || sig == RANK_ORD_LEARNED)) { /* the naturalness model */
+    if (!st && (sig == RANK_ORD_NAT || (sig == RANK_ORD_LEARNED && !x.nat_absent))) { /* the naturalness model */
         char *np = sp_wngram_path(workdir);
         free(p1);
         p1 = sp_path_join(edir, "ngram.npy");

@@ -266,8 +266,8 @@ sciprune_status sciprune_model_open(sciprune_model **out, const char *path, scip
     for (size_t i = 0; i < m->n_steps; i++) {
         if ((st = load_step(m, &m->step[i], json_array_get(steps, i), jp, err))) goto fail;
         int o = m->step[i].order;
-        m->need_nat |= o == RANK_ORD_NAT || o == RANK_ORD_LEARNED;
-        m->need_sites |= o == RANK_ORD_SITES || o == RANK_ORD_LEARNED;
+        m->need_nat |= o == RANK_ORD_NAT;
+        m->need_sites |= o == RANK_ORD_SITES;
         m->learned |= o == RANK_ORD_LEARNED;
     }
     if (m->learned) { /* the analysis' weights (export.c) */
@@ -281,7 +281,10 @@ sciprune_status sciprune_model_open(sciprune_model **out, const char *path, scip
             m->lw[k] = json_number_value(v);
         }
         m->lb = json_number_value(json_object_get(lj, "bias"));
-        m->need_sites = m->lw[6] != 0; /* without the signal the 6-feature sum */
+        /* a signal learned gives no weight is not computed: 0 in its place, as score has it
+         * (a job with the site detectors and without the naturalness model, or without them) */
+        m->need_nat |= m->lw[4] != 0;
+        m->need_sites |= m->lw[6] != 0;
     }
     if ((st = sciprune_embedder_load(&m->emb, ed, err))) goto fail;
     if (sciprune_embedder_dim(m->emb) != m->dim) {

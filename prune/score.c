@@ -550,18 +550,22 @@ static sciprune_status load_signal(scorer *sc, const char *name, const char *why
  * sc->sites (need & 4); with `learned` (need & 2), the analysis' weights (W/analyze/report.json
  * "semantic" "learned_weights", analyze/semantic.c) applied to each record's features into
  * sc->learned. learned's 7th feature, sites, is 0 when the workdir has no sites signal (and
- * its weight is 0 then, or absent in an older report). Errors: ESTATE (a signal file or the
- * analysis missing or of the wrong shape), ENOMEM. */
+ * its weight is 0 then, or absent in an older report); its 5th, naturalness, likewise when the
+ * workdir has no naturalness signal (embed features with "sites" but not "naturalness": the
+ * analysis fitted it without, weight 0). Errors: ESTATE (a signal file or the analysis missing
+ * or of the wrong shape, or a weight for a signal the workdir lacks), ENOMEM. */
 static sciprune_status load_signals(scorer *sc, int need, sciprune_error *err)
 {
     int learned = (need & 2) != 0;
+    int nat_absent = 0;
     sciprune_status st;
     if (need & 3) {
         sc->nat = malloc((sc->ntot ? sc->ntot : 1) * sizeof *sc->nat);
         if (!sc->nat) return sp_err(err, SCIPRUNE_ENOMEM, NULL, -1, -1, "out of memory");
         if ((st = load_signal(sc, "naturalness", "the naturalness signal comes from the hash embedder "
-                              "with idf (embed again with --force on an older workdir)", 0, sc->nat,
-                              NULL, err)))
+                              "with idf, and with embed.features \"sites\" only when they also list "
+                              "\"naturalness\" (embed again with --force on an older workdir)",
+                              !(need & 1), sc->nat, &nat_absent, err)))
             return st;
     }
     if (need & 6) {
@@ -590,6 +594,9 @@ static sciprune_status load_signals(scorer *sc, int need, sciprune_error *err)
         else sc->lw[k] = json_number_value(x);
     }
     if (!st) sc->lb = json_number_value(json_object_get(w, "bias"));
+    if (!st && nat_absent && sc->lw[4] != 0)
+        st = sp_err(err, SCIPRUNE_ESTATE, rp, -1, -1, "the analysis weighs naturalness but the "
+                    "workdir has no naturalness signal: run analyze again");
     json_decref(rj);
     free(rp);
     if (st) return st;
@@ -1126,7 +1133,8 @@ static sciprune_status check_settings(const char *workdir, const sciprune_shard_
         }
         int learned = me == SCIPRUNE_METRIC_LEARNED || me == SCIPRUNE_METRIC_GATE_LEARNED;
         *need_len |= me == SCIPRUNE_METRIC_LENGTH || me == SCIPRUNE_METRIC_GATE_LENGTH || learned;
-        *need_sig |= (me == SCIPRUNE_METRIC_NATURALNESS || me == SCIPRUNE_METRIC_GATE_NATURALNESS || learned ? 1 : 0) |
+        /* 1: naturalness must be there; 2: learned (takes it when there, else 0 at weight 0) */
+        *need_sig |= (me == SCIPRUNE_METRIC_NATURALNESS || me == SCIPRUNE_METRIC_GATE_NATURALNESS ? 1 : 0) |
                      (learned ? 2 : 0) |
                      (me == SCIPRUNE_METRIC_SITES || me == SCIPRUNE_METRIC_GATE_SITES ? 4 : 0);
         *need_rand |= me == SCIPRUNE_METRIC_RANDOM || me == SCIPRUNE_METRIC_GATE_RANDOM;

@@ -620,6 +620,14 @@ static sciprune_status parse_gates(run_job *j, const char *path, sciprune_error 
             return bad(err, path, "score metric %s needs the site detectors: the hash embedder with "
                        "embed.features including sites (e.g. \"all,sites\")",
                        sciprune_score_metric_name(j->score.metrics[i]));
+    for (size_t i = 0; i < j->score.n_metrics; i++) /* with the sites, naturalness when listed */
+        if ((j->score.metrics[i] == SCIPRUNE_METRIC_NATURALNESS ||
+             j->score.metrics[i] == SCIPRUNE_METRIC_GATE_NATURALNESS) &&
+            j->embed.backend == SCIPRUNE_EMBED_HASH && (j->embed.features & SCIPRUNE_FEAT_SITES) &&
+            !(j->embed.features & SCIPRUNE_FEAT_NATURALNESS))
+            return bad(err, path, "score metric %s needs the naturalness model, which embed.features "
+                       "with sites leave out unless they list it (e.g. \"all,sites,naturalness\")",
+                       sciprune_score_metric_name(j->score.metrics[i]));
     if ((st = get_bool(ga, "gates", "enabled", &j->gates_on, path, err))) return st;
     if (!j->gates_on && needs)
         for (size_t i = 0; i < j->score.n_metrics; i++)

@@ -85,9 +85,9 @@ done
 # bytes as without the gates. The visitor array once held 3 and the 4th overwrote the stack; that
 # showed on the demo corpus (bench/semantic_results.md) but not on these small shards, so this is
 # the invariant, not a reproduction of that bug
-for g in "" --gates; do
-  "$S" embed --in "$T"/shards/* --workdir "$T/ws$g" --features all,sites --threads 2 $g 2> /dev/null ||
-    fail "embed all,sites $g"
+for g in "" --gates; do # (naturalness rides with the site detectors when listed)
+  "$S" embed --in "$T"/shards/* --workdir "$T/ws$g" --features all,sites,naturalness --threads 2 $g 2> /dev/null ||
+    fail "embed all,sites,naturalness $g"
 done
 ns=0
 for f in "$T"/ws/embed/*.npy; do
@@ -95,6 +95,7 @@ for f in "$T"/ws/embed/*.npy; do
   ns=$((ns + 1))
 done
 ls "$T"/ws/embed/*.sites.npy > /dev/null 2>&1 || fail "no sites signal written"
+ls "$T"/ws/embed/*.naturalness.npy > /dev/null 2>&1 || fail "no naturalness signal written"
 echo "gates + sites + naturalness: $ns .npy files identical to the run without the gates"
 
 # ---- numpy loads every .npy; shapes match the line counts; values make sense

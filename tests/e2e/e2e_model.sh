@@ -75,15 +75,33 @@ grep -q "model format version 2; .* reads version 1" "$T/v2.err" || { cat "$T/v2
 if "$S" export --workdir "$T/w" --variant nope --out "$T/x" 2> "$T/x.err"; then fail "unknown variant exported"; fi
 grep -q "no variant 'nope' (the plan has: auto-p0.20" "$T/x.err" || { cat "$T/x.err"; fail "unclear variant error"; }
 # a workdir embedded with the site detectors: its models open (their embedder needs
-# embed/sites.npy) and decide as prune did
+# embed/sites.npy) and decide as prune did. "all,sites" leaves the naturalness model out
+# (listed only): learned and gate+learned are fitted without it (weight 0), score ranks by
+# them without the signal, and their models hold no ngram.npy and still decide as prune did
 cat > "$T/job_sites.json" <<JSON
-{"inputs": ["shards/shard-*.jsonl.zst"], "workdir": "ws", "threads": 2, "index": {"k": 8},
+{"inputs": ["shards/shard-*.jsonl.zst", "variants/corrupt-*.jsonl.zst"], "workdir": "ws",
+ "threads": 2, "index": {"k": 8},
  "embed": {"features": "all,sites"},
- "score": {"metrics": ["gate+distance", "distance", "sites", "gate+sites"], "ratios": [0.2]},
- "prune": {"fsync": false}, "corrupt": {"enabled": false}, "analyze": {"enabled": false}}
+ "score": {"metrics": ["gate+distance", "distance", "sites", "gate+sites", "learned", "gate+learned"],
+           "ratios": [0.2]},
+ "prune": {"fsync": false}, "corrupt": {"per_type": 3, "seed": 5, "langs": ["python", "javascript"]},
+ "analyze": {"ratios": [0.2], "alphas": [0.2]}}
 JSON
 "$S" run --config "$T/job_sites.json" > /dev/null 2> "$T/errs.txt" || { cat "$T/errs.txt"; fail "run with sites"; }
 [ -f "$T/ws/embed/sites.npy" ] || fail "no site detectors in the workdir"
+[ ! -e "$T/ws/embed/ngram.npy" ] && [ -z "$(ls "$T"/ws/embed/*.naturalness.npy 2>/dev/null)" ] ||
+  fail "all,sites fitted the naturalness model"
+$PY - "$T/ws/analyze/report.json" <<'PY' || fail "learned without naturalness: not weight 0, or no sites weight"
+import json, sys
+w = json.load(open(sys.argv[1]))["semantic"]["learned_weights"]
+assert w["naturalness"] == 0 and w["sites"] != 0, w
+PY
+# naturalness asked for without the model: refused at config time, naming the feature
+sed 's/"learned", "gate+learned"/"naturalness"/' "$T/job_sites.json" > "$T/job_nat.json"
+if "$S" run --config "$T/job_nat.json" > /dev/null 2> "$T/errn.txt"; then fail "naturalness without the model accepted"; fi
+grep -q 'all,sites,naturalness' "$T/errn.txt" || { cat "$T/errn.txt"; fail "no way out named for naturalness"; }
 $PY "$SRC/tests/e2e/model_check.py" "$S" "$T/ws" "$T/models_sites" || fail "sites workdir: verdicts differ from prune"
 cmp -s "$T/ws/embed/sites.npy" "$T/models_sites/gate+distance-p0.20/embed/sites.npy" || fail "sites.npy not in the model"
+[ -f "$T/models_sites/gate+learned-p0.20/model.json" ] && [ ! -e "$T/models_sites/gate+learned-p0.20/embed/ngram.npy" ] ||
+  fail "the learned model without naturalness: missing, or it carries an n-gram model"
 echo "e2e_model: ok"

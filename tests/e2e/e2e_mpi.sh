@@ -3,7 +3,7 @@
 # one process (score split too: exact global cuts by histogram reduces): out/, score/,
 # index/centroids.npy, embed/ and gates/ vectors, analyze/ (its variants embedded by rank,
 # merged by rank 0), the report's counts (JSON compared without timings and memory peaks); the
-# same for features "all,sites" (the fit pass split: idf, n-grams, site detectors), one process
+# same for features "all,sites,naturalness" (the fit pass split: idf, n-grams, site detectors), one process
 # vs -np 3, and after rank 1 is killed in the fit and the job rerun on 2 ranks. Then a rank is
 # SIGKILLed mid-job (once in embed; once in analyze's split; once in score; once a seeded
 # choice of rank and stage, printed) and the job rerun with another
@@ -166,14 +166,14 @@ $MPIRUN -np 2 "$S" run --config job.json --workdir wk3 > wk3.out 2> wk3.err || {
 $PY "$SRC/tests/e2e/mpi_same.py" w0 wk3 || fail "killed rank 2 in score, rerun with -np 2: differs"
 grep -q "run: prune  up to date" wk2b.err || fail "a finished job rerun under 3 ranks is up to date"
 
-# --- features "all,sites": the fit pass split over the ranks (document frequencies and n-gram
+# --- features "all,sites,naturalness": the fit pass split over the ranks (document frequencies and n-gram
 # counts sum-reduced, the site detectors' examples gathered through W/parts/embed), one process
 # vs 3 ranks; then rank 1 killed during the fit (the workdir has shards.json, not yet the spec)
 # and the job rerun on 2 ranks: the same bytes
 $PY - <<'PY'
 import json
 j = json.load(open("job.json"))
-j["embed"] = {"features": "all,sites"}
+j["embed"] = {"features": "all,sites,naturalness"}
 json.dump(j, open("jobs.json", "w"))
 PY
 "$S" run --config jobs.json --workdir ws0 > ws0.out 2> ws0.err || { cat ws0.err; fail "sites: run"; }

@@ -1539,6 +1539,7 @@ static void test_stage_fit_split_same_bytes(void **state)
     const char *in[] = {tpath("fa.jsonl"), tpath("fb.jsonl"), tpath("fc.jsonl"), tpath("fd.jsonl")};
     sciprune_embedder_settings s;
     sites_settings(&s);
+    s.features |= SCIPRUNE_FEAT_NATURALNESS; /* the n-gram counts too */
     s.idf_sample = 0.5; /* about 60 of 120 records: below idf_min_docs, so every record */
     const char *files[] = {"embedder.json", "idf.npy", "ngram.npy", "sites.npy"};
     char *ref[4];
@@ -1681,6 +1682,7 @@ static void test_stage_all_signals_with_gates_finite(void **state)
     const char *in[] = {tpath("allsig.jsonl")};
     sciprune_embedder_settings s;
     sites_settings(&s);
+    s.features |= SCIPRUNE_FEAT_NATURALNESS; /* with the site detectors only when listed */
     sciprune_gates_settings gs;
     sciprune_gates_settings_default(&gs);
     for (int t = 0; t < 2; t++) {
@@ -1716,6 +1718,51 @@ static void test_stage_all_signals_with_gates_finite(void **state)
     assert_int_equal(run_py(code), 0);
 }
 
+/* The naturalness model rides with the site detectors only when the features list it
+ * ("all,sites" leaves it out, "all,sites,naturalness" keeps it): without it no ngram.npy and no
+ * naturalness signal, and the vectors, the site detectors and their signal are the same bytes
+ * either way; without "sites" it is on whether listed or not. */
+static void test_naturalness_with_sites_only_when_listed(void **state)
+{
+    (void)state;
+    uint32_t b = 0;
+    sciprune_error e;
+    assert_int_equal(sciprune_embed_features_parse("all,sites,naturalness", &b, &e), SCIPRUNE_OK);
+    assert_int_equal(b, SCIPRUNE_FEAT_ALL | SCIPRUNE_FEAT_SITES | SCIPRUNE_FEAT_NATURALNESS);
+    write_planted_shard(tpath("natsw.jsonl"), 60);
+    const char *in[] = {tpath("natsw.jsonl")};
+    static const char *const wd[3] = {"natsw_off", "natsw_on", "natsw_plain"};
+    for (int k = 0; k < 3; k++) {
+        sciprune_embedder_settings s;
+        sites_settings(&s);
+        if (k == 1) s.features |= SCIPRUNE_FEAT_NATURALNESS;
+        if (k == 2) s.features = SCIPRUNE_FEAT_ALL;
+        sciprune_embed_stats st;
+        if (stage(tpath(wd[k]), in, 1, &s, 1, 0, &st, &e)) fail_msg("embed %s: %s", wd[k], e.text);
+    }
+    char code[2400];
+    snprintf(code, sizeof code,
+             "import os\n"
+             "off, on, plain = '%s/embed', '%s/embed', '%s/embed'\n"
+             "ex = lambda d, f: os.path.exists(os.path.join(d, f))\n"
+             "assert not ex(off, 'ngram.npy') and not ex(off, 'natsw.jsonl.naturalness.npy'), os.listdir(off)\n"
+             "assert ex(on, 'ngram.npy') and ex(on, 'natsw.jsonl.naturalness.npy'), os.listdir(on)\n"
+             "assert ex(plain, 'ngram.npy') and ex(plain, 'natsw.jsonl.naturalness.npy'), os.listdir(plain)\n"
+             "for f in ('natsw.jsonl.npy', 'natsw.jsonl.sites.npy', 'sites.npy', 'idf.npy', 'natsw.jsonl.status.npy'):\n"
+             "    assert open(os.path.join(off, f), 'rb').read() == open(os.path.join(on, f), 'rb').read(), f\n"
+             "import json\n"
+             "assert 'naturalness' in json.dumps(json.load(open(os.path.join(on, 'embedder.json'))))\n"
+             "assert 'naturalness' not in json.dumps(json.load(open(os.path.join(off, 'embedder.json'))))\n",
+             tpath("natsw_off"), tpath("natsw_on"), tpath("natsw_plain"));
+    assert_int_equal(run_py(code), 0);
+    /* the spec differs: a workdir made without it is not resumed with it */
+    sciprune_embedder_settings s;
+    sites_settings(&s);
+    s.features |= SCIPRUNE_FEAT_NATURALNESS;
+    sciprune_embed_stats st;
+    assert_int_equal(stage(tpath("natsw_off"), in, 1, &s, 1, 0, &st, &e), SCIPRUNE_ESTATE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1744,6 +1791,7 @@ int main(void)
         cmocka_unit_test(test_sites_train_on_sample_only),
         cmocka_unit_test(test_sites_duplicates_thread_independent),
         cmocka_unit_test(test_stage_all_signals_with_gates_finite),
+        cmocka_unit_test(test_naturalness_with_sites_only_when_listed),
     };
     return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
 }
