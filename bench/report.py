@@ -128,6 +128,15 @@ md += ["", "## Goals: met, missed, and why (profiled)", "",
        "first one's records too), so every record is parsed once. The `--no-idf` row (no fit pass) runs at **%.2f** of bare parsing." % (
            ratio("parse", "embed_sub1"), "met" if ratio("parse", "embed_sub1") >= 0.70 else "missed",
            ratio("parse", "embed_sub1_noidf")),
+       *(["- **embed with issue 17's signals** (1 thread, goal 0.70): `--features all,sites` (the default job "
+          "config's: the site detectors, the n-gram model left out next to them) %.2f of bare parsing (**%s**), "
+          "sampled fit %.2f; every signal (`all,sites,naturalness`) %.2f / %.2f. These rows are wall seconds, best of "
+          "3, on a shared host: the interleaved CPU A/B of `bench/ab_signals.sh` is the steadier measure "
+          "(`bench/semantic_results.md`)." % (
+              ratio("parse", "embed_sub1_sites"), "met" if ratio("parse", "embed_sub1_sites") >= 0.70 else "missed",
+              ratio("parse", "embed_sub1_sites_sampled"), ratio("parse", "embed_sub1_sites_nat"),
+              ratio("parse", "embed_sub1_sites_nat_sampled"))]
+         if "embed_sub1_sites_nat_sampled" in R else []),
        "- **corrupt** (no goal in the issue; measured against bare parsing): %.2f on the subset (1 thread), %.2f (2 threads), "
        "%.2f on the whole last shard (41 MB of JSONL). Before: that shard did not finish (stopped after 100 s here; "
        "issue #7 reports > 40 min for a 41 MB shard), and the one file below ran > 15 min on its own (stopped). "
