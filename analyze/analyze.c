@@ -2200,8 +2200,9 @@ static void held_out_advice(const an_run *r, pick *p)
 {
     p->adv = NULL;
     p->atext[0] = '\0';
-    if (p->bfill != 1) return;
-    const char *bmetric = p->best >= p->nm ? "gate+distance" : "distance";
+    if (p->bfill != 1 && p->bfill != 0) return; /* a distance or size pick (or its gate plan) */
+    const char *bmetric = p->bfill == 1 ? (p->best >= p->nm ? "gate+distance" : "distance")
+                                        : (p->best >= p->nm ? "gate+size" : "size");
     for (size_t i = 0; i < r->sem.n_vs; i++) {
         const struct an_sem_vs *v = &r->sem.vs[i];
         if (strcmp(v->against, bmetric) || !(v->diff > 2 * v->se)) continue;

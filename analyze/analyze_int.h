@@ -110,15 +110,15 @@ typedef struct an_sem_in {
 typedef struct an_sem_out {
     double w[7], b;            /* learned weights (raw feature units; w[6] sites, 0 without) */
     size_t n_metrics;
-    const char *names[10];
-    double mean_at_ratio[10];   /* mean content recall (no undefined-name) at `ratio` */
+    const char *names[12];
+    double mean_at_ratio[12];   /* mean content recall (no undefined-name) at `ratio` */
     /* the paired comparisons at `ratio` on the test probes, every type weighted (an_sem_vs) */
     size_t n_vs;
     struct an_sem_vs {
         const char *metric, *against;
         double mean, mean_against; /* weighted mean recall over every tested type */
         double diff, se;           /* mean - mean_against, its standard error (paired) */
-    } vs[4];
+    } vs[6];
 } an_sem_out;
 /* The half (0 train, 1 test) of a record by the random key of its id. */
 int an_sem_half(uint64_t rnd_key);

@@ -36,8 +36,9 @@
  * count. Score = w . f + b.
  *
  * Metrics evaluated (higher = pruned first): distance, random (the random key), naturalness,
- * learned, and the gate plans gate+distance, gate+naturalness, gate+learned (a record either
- * gate flags is taken first); with the sites signal also sites and gate+sites (the site
+ * learned, size (smaller clean cluster first: the main analysis' order) and the gate plans
+ * gate+distance, gate+naturalness, gate+learned, gate+size (a record either gate flags is taken
+ * first); with the sites signal also sites and gate+sites (the site
  * detectors are trained on the same sample the naturalness model is fitted on, also when the
  * idf widens to every record, so the cfit rule above leaves their training files out too).
  */
@@ -134,11 +135,13 @@ static size_t n_at_least(const double *d, size_t n, double s)
     return lo;
 }
 
-enum { M_DIST, M_RANDOM, M_NAT, M_LEARNED, M_GDIST, M_GNAT, M_GLEARNED, M_SITES, M_GSITES,
-       M_COUNT };
+/* (size, gate+size: the main analysis' size order, smaller clean cluster first, ties clean
+ * first as there; so that a size pick can be weighed against learned on the same probes) */
+enum { M_DIST, M_RANDOM, M_NAT, M_LEARNED, M_GDIST, M_GNAT, M_GLEARNED, M_SIZE, M_GSIZE,
+       M_SITES, M_GSITES, M_COUNT };
 static const char *const k_mnames[M_COUNT] = {"distance", "random", "naturalness", "learned",
                                               "gate+distance", "gate+naturalness", "gate+learned",
-                                              "sites", "gate+sites"};
+                                              "size", "gate+size", "sites", "gate+sites"};
 
 static double mscore(int m, const double *f, uint64_t rnd, const double *w, size_t nf, double b)
 {
@@ -148,8 +151,10 @@ static double mscore(int m, const double *f, uint64_t rnd, const double *w, size
     else if (m == M_GNAT) base = M_NAT;
     else if (m == M_GLEARNED) base = M_LEARNED;
     else if (m == M_GSITES) base = M_SITES;
+    else if (m == M_GSIZE) base = M_SIZE;
     switch (base) {
     case M_DIST: s = f[0]; break;
+    case M_SIZE: s = -f[1]; break; /* log1p(clean cluster size): monotone, the same order */
     case M_RANDOM: s = -(double)(rnd >> 11); break;
     case M_NAT: s = f[4]; break;
     case M_SITES: s = f[6]; break;
@@ -159,14 +164,15 @@ static double mscore(int m, const double *f, uint64_t rnd, const double *w, size
         break;
     }
     }
-    if ((m >= M_GDIST && m <= M_GLEARNED) || m == M_GSITES) {
+    if ((m >= M_GDIST && m <= M_GLEARNED) || m == M_GSIZE || m == M_GSITES) {
         if (f[2] > 0 || f[3] > 0) s += 1e30;
     }
     return s;
 }
 
-/* The paired comparisons of the learned (and sites) metrics with the main analysis' distance
- * and gate+distance on the same test probes at the headline ratio: every type with test probes
+/* The paired comparisons of the learned metrics with the main analysis' distance, size and
+ * their gate plans (and of the sites metrics with distance and gate+distance) on the same test
+ * probes at the headline ratio: every type with test probes
  * weighs in->type_weight[t] (the recommendation's weights), syntax and undefined-name included.
  * Per type t the mean of d = caught(metric) - caught(against) over its n_t probes, and its
  * variance s_t^2 / n_t (s_t^2 the unbiased variance of d); diff = sum w_t mean_t / W, se =
@@ -175,6 +181,7 @@ static int versus(const an_sem_in *in, const uint8_t *vhalf, const uint8_t *cau,
                   an_sem_out *out, json_t *root)
 {
     static const int pairs[][2] = {{M_GLEARNED, M_GDIST}, {M_LEARNED, M_DIST},
+                                   {M_GLEARNED, M_GSIZE}, {M_LEARNED, M_SIZE},
                                    {M_GSITES, M_GDIST}, {M_SITES, M_DIST}};
     size_t nv = in->c->nv;
     json_t *arr = json_array();

@@ -363,14 +363,16 @@ static void test_semantic_sites_planted(void **state)
     json_t *w = json_object_get(a, "learned_weights");
     assert_true(json_real_value(json_object_get(w, "sites")) > 0);
     assert_true(out.w[6] > 0);
-    assert_int_equal(out.n_metrics, 9);
+    assert_int_equal(out.n_metrics, 11);
+    assert_non_null(json_object_get(rec, "size"));
+    assert_non_null(json_object_get(rec, "gate+size"));
     /* the paired comparison sites vs distance on the same test probes: one type, so the diff
      * is the recall difference, and with sites catching every probe d = 1 - caught(distance):
      * se = sqrt(rd (1 - rd) n / (n - 1) / n) */
     double rd = json_real_value(json_array_get(json_object_get(json_object_get(rec, "distance"), "swap-operator"), 0));
     double nt = (double)json_integer_value(json_object_get(a, "n_test_variants"));
     assert_true(nt >= 50);
-    assert_int_equal(out.n_vs, 4);
+    assert_int_equal(out.n_vs, 6);
     const struct an_sem_vs *sv = NULL;
     for (size_t i = 0; i < out.n_vs; i++)
         if (!strcmp(out.vs[i].metric, "sites") && !strcmp(out.vs[i].against, "distance")) sv = &out.vs[i];
@@ -379,8 +381,17 @@ static void test_semantic_sites_planted(void **state)
     assert_true(fabs(sv->mean - rs) < 1e-12 && fabs(sv->mean_against - rd) < 1e-12);
     assert_true(fabs(sv->se - sqrt(rd * (1 - rd) / (nt - 1))) < 1e-12);
     assert_true(rd < 0.5 && sv->diff > 2 * sv->se);
+    /* learned against size, paired on the same probes: its means are the two recalls */
+    const struct an_sem_vs *lz = NULL;
+    for (size_t i = 0; i < out.n_vs; i++)
+        if (!strcmp(out.vs[i].metric, "learned") && !strcmp(out.vs[i].against, "size")) lz = &out.vs[i];
+    assert_non_null(lz);
+    double rl = json_real_value(json_array_get(json_object_get(json_object_get(rec, "learned"), "swap-operator"), 0));
+    double rz = json_real_value(json_array_get(json_object_get(json_object_get(rec, "size"), "swap-operator"), 0));
+    assert_true(fabs(lz->mean - rl) < 1e-12 && fabs(lz->mean_against - rz) < 1e-12);
+    assert_true(fabs(lz->diff - (rl - rz)) < 1e-12);
     json_t *vsj = json_object_get(a, "versus");
-    assert_int_equal(json_array_size(vsj), 4);
+    assert_int_equal(json_array_size(vsj), 6);
     /* weights scale nothing with one type; a zero-weight type adds nothing either */
     double tw[1] = {3.0};
     in.type_weight = tw;
@@ -399,7 +410,7 @@ static void test_semantic_sites_planted(void **state)
     assert_non_null(a);
     assert_null(json_object_get(json_object_get(a, "learned_weights"), "sites"));
     assert_null(json_object_get(json_object_get(a, "recall"), "sites"));
-    assert_int_equal(out.n_metrics, 7);
+    assert_int_equal(out.n_metrics, 9);
     assert_true(out.w[6] == 0);
     json_decref(a);
     an_corpus_clear(&c);
