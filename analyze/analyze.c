@@ -2192,17 +2192,26 @@ static void recommend_text(const an_run *r, pick *p)
     memcpy(p->rtext, rtext, sizeof p->rtext);
 }
 
-/* p->adv: when the pick is distance or gate+distance (what the held-out test also scores),
- * the semantic section's learned or sites plan that beats it there by more than 2 se (the
+/* p->adv: when the pick is distance, size or their gate plan (what the held-out test also
+ * scores), the semantic section's learned or sites plan that beats it there by more than 2 se (the
  * largest such gain), with its sentence. With settings.held_out_auto, metric auto takes it
  * (recommendation.auto); else it is advice only. */
+/* The pick's metric name: "[gate+]" and its fill (size, distance, combined, random, length). */
+static void pick_metric(const pick *p, char *buf, size_t cap)
+{
+    size_t f = p->bfill, na = p->na;
+    snprintf(buf, cap, "%s%s", p->best >= p->nm ? "gate+" : "",
+             f == 0 ? "size" : f == 1 ? "distance" : f < 2 + na ? "combined"
+             : f == 2 + na ? "random" : "length");
+}
+
 static void held_out_advice(const an_run *r, pick *p)
 {
     p->adv = NULL;
     p->atext[0] = '\0';
     if (p->bfill != 1 && p->bfill != 0) return; /* a distance or size pick (or its gate plan) */
-    const char *bmetric = p->bfill == 1 ? (p->best >= p->nm ? "gate+distance" : "distance")
-                                        : (p->best >= p->nm ? "gate+size" : "size");
+    char bmetric[48];
+    pick_metric(p, bmetric, sizeof bmetric);
     for (size_t i = 0; i < r->sem.n_vs; i++) {
         const struct an_sem_vs *v = &r->sem.vs[i];
         if (strcmp(v->against, bmetric) || !(v->diff > 2 * v->se)) continue;
@@ -2232,9 +2241,9 @@ static int recommendation_json(const an_run *r, const pick *p, json_t *root)
     int bad = 0;
     const sciprune_analyze_settings *s = r->set;
     const group *gs = p->gs;
-    size_t ng = p->ng, ip = p->ip, na = p->na, nm = p->nm, nr = p->nr, nrow = p->nrow;
+    size_t ng = p->ng, ip = p->ip, na = p->na, nr = p->nr, nrow = p->nrow;
     const double *mean = p->mean, *omean = p->omean;
-    size_t best = p->best, bfill = p->bfill;
+    size_t best = p->best;
     double balpha = p->balpha;
     size_t nc = r->c.nc;
     uint64_t ngated = p->ngated;
@@ -2243,9 +2252,7 @@ static int recommendation_json(const an_run *r, const pick *p, json_t *root)
     json_t *rc = json_object(), *cand = json_object(), *pt = json_object(), *wt = json_object();
     JSET(rc, "name", json_string(bname));
     char bmetric[48];
-    snprintf(bmetric, sizeof bmetric, "%s%s", best >= nm ? "gate+" : "",
-             bfill == 0 ? "size" : bfill == 1 ? "distance" : bfill < 2 + na ? "combined"
-             : bfill == 2 + na ? "random" : "length");
+    pick_metric(p, bmetric, sizeof bmetric);
     JSET(rc, "metric", json_string(bmetric));
     JSET(rc, "alpha", balpha >= 0 ? json_real(balpha) : json_null());
     JSET(rc, "ratio", json_real(s->ratio));

@@ -188,8 +188,9 @@ typedef struct ngram_doc {
 uint32_t ngram_token_id(const char *s, size_t n);
 /* A zeroed table of 2^NGRAM_BITS counts (free() it), or NULL. */
 uint32_t *ngram_table_alloc(void);
-/* dst[b] = min(dst[b] + src[b], UINT32_MAX) over the 2^NGRAM_BITS counters. */
-void ngram_table_add(uint32_t *dst, const uint32_t *src);
+/* dst[b] = min(dst[b] + src[b], UINT32_MAX) over n counters (the n-gram tables of the fit's
+ * workers, their document frequencies). */
+void embed_counts_add(uint32_t *dst, const uint32_t *src, size_t n);
 uint64_t ngram_lang_key(const char *lang);
 void ngram_doc_clear(ngram_doc *d);
 void ngram_doc_free(ngram_doc *d);
@@ -230,7 +231,8 @@ sciprune_status embed_hash_count_batch(sciprune_embedder *e, void *w, const embe
                                        sciprune_error *err);
 /* The worker's table and how many documents it counted; the table is zeroed by _reset (in
  * place), or becomes the caller's by _take (free(); NULL when it counted nothing). */
-const uint32_t *embed_hash_worker_df(void *w, uint64_t *docs);
+const uint32_t *embed_hash_worker_df(void *w);
+uint64_t embed_hash_worker_docs(void *w);
 void embed_hash_worker_reset_df(void *w);
 uint32_t *embed_hash_worker_take_df(void *w);
 /* The worker's n-gram count table of the fit pass (2^NGRAM_BITS, NULL when none). */

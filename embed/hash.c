@@ -186,7 +186,7 @@ typedef struct hash_worker {
     size_t anc_cap;
     uint32_t *df;            /* 2^idf_bits document frequencies (fit pass), owned, lazy */
     uint64_t df_docs;
-    uint32_t idf_bits;       /* the table's size (2^idf_bits), for the reset */
+    size_t df_n;             /* df's length (2^idf_bits, set with it), for the reset */
     sites_worker *sw;        /* e->sites: the site detectors' scratch, owned; else NULL */
     int sites_train;         /* extract() collects training examples (fit pass) */
     ngram_doc nd;            /* the record's n-gram tokens and sites (naturalness) */
@@ -262,12 +262,9 @@ void embed_hash_worker_drop_sites(void *p)
     w->sw = NULL;
 }
 
-const uint32_t *embed_hash_worker_df(void *p, uint64_t *docs)
-{
-    hash_worker *w = p;
-    *docs = w->df_docs;
-    return w->df;
-}
+const uint32_t *embed_hash_worker_df(void *p) { return ((hash_worker *)p)->df; }
+
+uint64_t embed_hash_worker_docs(void *p) { return ((hash_worker *)p)->df_docs; }
 
 const uint32_t *embed_hash_worker_ngram(void *p)
 {
@@ -294,7 +291,7 @@ void embed_hash_worker_reset_df(void *p)
     hash_worker *w = p;
     w->df_docs = 0;
     /* zeroed in place: the next count pass reuses the pages (no fault per page again) */
-    if (w->df) memset(w->df, 0, (((size_t)1 << w->idf_bits)) * sizeof *w->df);
+    if (w->df) memset(w->df, 0, w->df_n * sizeof *w->df);
 }
 
 uint32_t *embed_hash_worker_take_df(void *p)
@@ -864,8 +861,8 @@ sciprune_status embed_hash_count_batch(sciprune_embedder *e, void *wp, const emb
     if (!w->df) {
         w->df = sp_table_calloc(((size_t)mask + 1) * sizeof *w->df);
         if (!w->df) return sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
+        w->df_n = (size_t)mask + 1;
     }
-    w->idf_bits = e->s.idf_bits;
     for (size_t i = 0; i < b->n; i++) {
         const embed_item *it = &b->items[i];
         if (it->rejected) continue;

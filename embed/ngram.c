@@ -134,9 +134,9 @@ uint32_t *ngram_table_alloc(void)
     return sp_table_calloc(((size_t)1 << NGRAM_BITS) * sizeof(uint32_t));
 }
 
-void ngram_table_add(uint32_t *dst, const uint32_t *src)
+void embed_counts_add(uint32_t *dst, const uint32_t *src, size_t n)
 {
-    for (size_t b = 0; b < ((size_t)1 << NGRAM_BITS); b++) {
+    for (size_t b = 0; b < n; b++) {
         uint32_t v = dst[b] + src[b];
         dst[b] = v < dst[b] ? UINT32_MAX : v;
     }

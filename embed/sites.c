@@ -1035,7 +1035,7 @@ static void take_site(sites_worker *w, int model, uint32_t nf)
 {
     if (w->zw) {
         double z;
-        if (w->pfx && w->pfx <= nf) { /* site_z's sum, its first pfx terms summed once per window */
+        if (w->pfx) { /* site_z's sum, its first pfx terms summed once per window */
             wcache *C = w->wc;
             int t = w->pfx_t;
             if (C->czw[t] != w->zw) {

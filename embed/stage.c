@@ -831,14 +831,17 @@ static sciprune_status fit_sites_split(sciprune_embedder *e, sites_worker **sw, 
     return st;
 }
 
+/* The counting contexts: one per pool worker, or the calling thread's (inline mode). */
+static int runner_nctx(const runner *R) { return R->nworkers ? R->nworkers : 1; }
+static void *runner_ctx(const runner *R, int w) { return R->nworkers ? R->wctx[w] : R->ictx; }
+
 /* The workers' site detector scratch (with their training examples), *n of them; NULL on
  * ENOMEM. */
 static sites_worker **sites_workers(runner *R, size_t *n)
 {
-    *n = R->nworkers ? (size_t)R->nworkers : 1;
+    *n = (size_t)runner_nctx(R);
     sites_worker **sw = calloc(*n, sizeof *sw);
-    for (size_t w = 0; sw && w < *n; w++)
-        sw[w] = embed_hash_worker_sites(R->nworkers ? R->wctx[w] : R->ictx);
+    for (size_t w = 0; sw && w < *n; w++) sw[w] = embed_hash_worker_sites(runner_ctx(R, (int)w));
     return sw;
 }
 
@@ -928,12 +931,9 @@ static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const scipru
                 ng32 = NULL;
             }
             docs = 0;
-            int nctx = R->nworkers ? R->nworkers : 1;
-            for (int w = 0; w < nctx; w++) {
-                void *ctx = R->nworkers ? R->wctx[w] : R->ictx;
-                uint64_t d;
-                (void)embed_hash_worker_df(ctx, &d); /* the tables are summed after the last pass */
-                docs += d;
+            for (int w = 0; w < runner_nctx(R); w++) {
+                void *ctx = runner_ctx(R, w);
+                docs += embed_hash_worker_docs(ctx); /* the tables are summed after the last pass */
                 if (!sum_ng) continue;
                 if (ng) {
                     const uint32_t *g = embed_hash_worker_ngram(ctx);
@@ -943,7 +943,7 @@ static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const scipru
                     ng32 = embed_hash_worker_take_ngram(ctx); /* NULL: it counted nothing */
                 } else {
                     const uint32_t *g = embed_hash_worker_ngram(ctx);
-                    if (g) ngram_table_add(ng32, g);
+                    if (g) embed_counts_add(ng32, g, (size_t)1 << NGRAM_BITS);
                 }
                 embed_hash_worker_reset_ngram(ctx);
             }
@@ -982,29 +982,23 @@ static sciprune_status fit_idf(runner *R, shard_info *sh, size_t n, const scipru
             sp_log(SCIPRUNE_LOG_INFO, "embed: idf sample holds %llu records (< %llu): fitting on all records",
                    (unsigned long long)docs, (unsigned long long)e->s.idf_min_docs);
         sm.all = 1;
-        for (int w = 0; w < (R->nworkers ? R->nworkers : 1); w++)
-            embed_hash_worker_reset_df(R->nworkers ? R->wctx[w] : R->ictx);
+        for (int w = 0; w < runner_nctx(R); w++) embed_hash_worker_reset_df(runner_ctx(R, w));
     }
     int all_ok = !st && !*others; /* split: every rank took this way (the flag reduce) */
     if (all_ok) { /* the last count pass's document frequencies */
-        int nctx = R->nworkers ? R->nworkers : 1;
-        for (int w = 0; w < nctx; w++) {
-            void *ctx = R->nworkers ? R->wctx[w] : R->ictx;
-            uint64_t d;
-            const uint32_t *t = embed_hash_worker_df(ctx, &d);
+        for (int w = 0; w < runner_nctx(R); w++) {
+            void *ctx = runner_ctx(R, w);
+            const uint32_t *t = embed_hash_worker_df(ctx);
             if (!t) continue;
             if (df) {
                 for (size_t b = 0; b < nb; b++) df[b] += t[b];
             } else if (!df32) {
                 df32 = embed_hash_worker_take_df(ctx);
             } else {
-                for (size_t b = 0; b < nb; b++) {
-                    uint64_t v = (uint64_t)df32[b] + t[b];
-                    df32[b] = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
-                }
+                embed_counts_add(df32, t, nb);
             }
         }
-        for (int w = 0; w < nctx; w++) free(embed_hash_worker_take_df(R->nworkers ? R->wctx[w] : R->ictx));
+        for (int w = 0; w < runner_nctx(R); w++) free(embed_hash_worker_take_df(runner_ctx(R, w)));
         if (!df && !df32 && !(df32 = calloc(nb, sizeof *df32))) { /* nothing was counted */
             st = sp_err(err, SCIPRUNE_ENOMEM, "embed", -1, -1, "out of memory");
             all_ok = 0;

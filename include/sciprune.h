@@ -578,7 +578,7 @@ typedef enum sciprune_vec_dtype {
                                         "sites" whether listed or not; with "sites" only when
                                         listed ("all,sites,naturalness"): next to the site
                                         detectors the learned combination gives it no weight
-                                        (bench/semantic_results.md) and it costs ~0.1 of the
+                                        (bench/semantic_results.md) and it costs ~0.08 of the
                                         bare parse's speed */
 
 typedef struct sciprune_embedder_settings {
